@@ -1,0 +1,92 @@
+"""Configuration from the environment (and a `.env` file).
+
+Every setting has the name a deployer types; secrets are `SecretStr` so they never
+show up in a repr, a log line or a Slack message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_GEMINI_API_BASE = "https://generativelanguage.googleapis.com"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///tunebot.db"
+SLACK_FILE_HOSTS = ("files.slack.com", "slack-files.com", "files-edge.slack.com", "slack.com")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
+
+    google_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
+    )
+    gemini_api_base: str = Field(default=DEFAULT_GEMINI_API_BASE, validation_alias="GEMINI_API_BASE")
+    tunebot_backend: Literal["gemini"] = Field(default="gemini", validation_alias="TUNEBOT_BACKEND")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    admins: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="TUNEBOT_ADMINS"
+    )
+    port: int = Field(default=3000, validation_alias="PORT")
+    host: str = Field(default="0.0.0.0", validation_alias="HOST")
+
+    poll_interval_seconds: float = Field(default=12.0, validation_alias="TUNEBOT_POLL_INTERVAL")
+    max_upload_mb: int = Field(default=64, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slash_terminated(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def file_hosts(self) -> frozenset[str]:
+        """Hosts the bot token may be sent to when downloading an uploaded file."""
+        hosts = set(SLACK_FILE_HOSTS)
+        api_host = urlsplit(self.slack_api_url).hostname
+        if api_host:
+            hosts.add(api_host)
+        return frozenset(hosts)
+
+    def missing_for_run(self) -> list[str]:
+        """Names of the settings `tunebot run` cannot start without."""
+        missing = []
+        if self.slack_bot_token is None:
+            missing.append("SLACK_BOT_TOKEN")
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
+        if self.google_api_key is None:
+            missing.append("GOOGLE_API_KEY (or GEMINI_API_KEY)")
+        return missing
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so log filters can redact them."""
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.google_api_key]
+        return [value.get_secret_value() for value in values if value is not None]
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url.removeprefix("sqlite:///"))
+    return None

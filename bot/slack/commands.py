@@ -1,0 +1,138 @@
+"""Parsing what people type after `/tune`. Pure functions, no Slack calls."""
+
+from __future__ import annotations
+
+import math
+import shlex
+from dataclasses import dataclass
+
+SUBCOMMANDS = ("help", "upload", "datasets", "start", "status", "list", "try", "delete")
+
+MAX_EPOCHS = 100
+MAX_BATCH_SIZE = 64
+DISPLAY_NAME_MAX = 40
+
+
+class UsageError(ValueError):
+    """What the user typed cannot be understood; the message says why and what to type."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    rest: str
+
+
+def split_command(text: str) -> Command:
+    """`"start sales epochs=3"` -> Command("start", "sales epochs=3"). Empty -> help."""
+    stripped = text.strip()
+    if not stripped:
+        return Command("help", "")
+    head, _, rest = stripped.partition(" ")
+    return Command(head.lower(), rest.strip())
+
+
+@dataclass(frozen=True)
+class StartArgs:
+    dataset: str
+    display_name: str | None
+    epoch_count: int
+    batch_size: int
+    learning_rate: float
+    base_model: str | None
+
+
+START_KEYS = {
+    "name": "name",
+    "display_name": "name",
+    "epochs": "epochs",
+    "epoch_count": "epochs",
+    "batch_size": "batch_size",
+    "batch": "batch_size",
+    "learning_rate": "learning_rate",
+    "lr": "learning_rate",
+    "base_model": "base_model",
+    "model": "base_model",
+}
+
+START_USAGE = (
+    '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] '
+    "[base_model=models/gemini-1.5-flash-001-tuning]`"
+)
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(_normalise_quotes(text))
+    except ValueError as exc:
+        raise UsageError(f"I could not read that: {exc} (check your quotes).") from exc
+
+
+def _normalise_quotes(text: str) -> str:
+    """Slack clients turn typed quotes into curly ones; shlex only knows straight ones."""
+    return text.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
+
+
+def parse_int(raw: str, key: str, *, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise UsageError(f"`{key}` must be a whole number, not `{raw}`.") from exc
+    if not low <= value <= high:
+        raise UsageError(f"`{key}` must be between {low} and {high}, not {value}.")
+    return value
+
+
+def parse_learning_rate(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise UsageError(f"`learning_rate` must be a number such as 0.001, not `{raw}`.") from exc
+    if not math.isfinite(value) or not 0 < value <= 1:
+        raise UsageError(f"`learning_rate` must be greater than 0 and at most 1, not {raw}.")
+    return value
+
+
+def check_display_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise UsageError("`name` cannot be empty.")
+    if len(cleaned) > DISPLAY_NAME_MAX:
+        raise UsageError(f"`name` can be at most {DISPLAY_NAME_MAX} characters; yours has {len(cleaned)}.")
+    return cleaned
+
+
+def parse_start(text: str, *, default_epochs: int = 5, default_batch: int = 2, default_lr: float = 0.001) -> StartArgs:
+    tokens = _tokens(text)
+    if not tokens or "=" in tokens[0]:
+        raise UsageError(f"Which dataset? Usage: {START_USAGE}")
+    dataset, options = tokens[0], tokens[1:]
+    values: dict[str, str] = {}
+    for token in options:
+        key, sep, value = token.partition("=")
+        canonical = START_KEYS.get(key.lower().replace("-", "_"))
+        if not sep or canonical is None:
+            known = ", ".join(sorted({"name", "epochs", "batch_size", "learning_rate", "base_model"}))
+            raise UsageError(f"I don't know the option `{token}`. Options: {known}. Usage: {START_USAGE}")
+        if canonical in values:
+            raise UsageError(f"`{canonical}` is given twice.")
+        values[canonical] = value
+    name = check_display_name(values["name"]) if "name" in values else None
+    epochs = parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS) if "epochs" in values else default_epochs
+    batch = (
+        parse_int(values["batch_size"], "batch_size", low=1, high=MAX_BATCH_SIZE)
+        if "batch_size" in values
+        else default_batch
+    )
+    rate = parse_learning_rate(values["learning_rate"]) if "learning_rate" in values else default_lr
+    base_model = values.get("base_model") or None
+    return StartArgs(dataset, name, epochs, batch, rate, base_model)
+
+
+def split_first(text: str, what: str, usage: str) -> tuple[str, str]:
+    """`"my-model what is 2+2"` -> ("my-model", "what is 2+2")."""
+    stripped = _normalise_quotes(text).strip()
+    if not stripped:
+        raise UsageError(f"Which {what}? Usage: {usage}")
+    head, _, rest = stripped.partition(" ")
+    return head.strip("`<>"), rest.strip()

@@ -1,0 +1,129 @@
+"""Downloading a file someone shared with the bot, without leaking the bot token.
+
+The token goes only to Slack's own file hosts, redirects are followed by hand (a few
+hops, each checked before any request is made), the size is bounded while streaming,
+and Slack's habit of answering 200 with a sign-in page when a scope is missing is
+recognised and explained.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Collection
+from typing import IO
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+MAX_REDIRECTS = 3
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+class DownloadError(Exception):
+    """The file could not be fetched; the message is meant for the uploader."""
+
+
+def allowed_url(url: str, hosts: Collection[str]) -> bool:
+    """True when `url` is on one of Slack's file hosts (https; http only on loopback)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host not in hosts:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and host in ("127.0.0.1", "localhost", "::1")
+
+
+def looks_like_login_page(content_type: str, head: bytes) -> bool:
+    if "text/html" in content_type.lower():
+        return True
+    start = head.lstrip()[:64].lower()
+    return start.startswith(b"<!doctype html") or start.startswith(b"<html")
+
+
+def describe_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
+async def download_slack_file(
+    url: str,
+    *,
+    token: str,
+    allowed_hosts: Collection[str],
+    max_bytes: int,
+    client: httpx.AsyncClient | None = None,
+    expected_html: bool = False,
+) -> IO[bytes]:
+    """Stream `url` into a temporary file (rewound) and return it.
+
+    Raises DownloadError with a message for the uploader on any refusal.
+    """
+    own_client = client is None
+    http = client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=False)
+    try:
+        for _hop in range(MAX_REDIRECTS + 1):
+            if not allowed_url(url, allowed_hosts):
+                host = urlsplit(url).hostname or url
+                raise DownloadError(
+                    f"The file link points at `{host}`, which is not one of Slack's file hosts, "
+                    "so I did not download it."
+                )
+            async with http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
+                if response.is_redirect:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise DownloadError("Slack answered with a redirect without a target.")
+                    url = urljoin(url, location)
+                    continue
+                if response.status_code in (401, 403):
+                    raise DownloadError(
+                        "Slack refused to hand me the file. Make sure the app has the `files:read` scope "
+                        "(see manifest.yml) and is in this channel."
+                    )
+                if response.status_code == 404:
+                    raise DownloadError("Slack says the file no longer exists.")
+                if response.status_code >= 400:
+                    raise DownloadError(f"Slack answered {response.status_code} when I downloaded the file.")
+                return await _spool(response, max_bytes, expected_html=expected_html)
+        raise DownloadError(f"The file link redirected more than {MAX_REDIRECTS} times; I gave up.")
+    except httpx.HTTPError as exc:
+        raise DownloadError(f"The download from Slack failed ({type(exc).__name__}). Try again.") from exc
+    finally:
+        if own_client:
+            await http.aclose()
+
+
+async def _spool(response: httpx.Response, max_bytes: int, *, expected_html: bool) -> IO[bytes]:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise DownloadError(
+            f"The file is {describe_size(int(declared))}; the limit is {describe_size(max_bytes)}."
+        )
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
+    received = 0
+    first = True
+    try:
+        async for chunk in response.aiter_bytes(64 * 1024):
+            if first and not expected_html and looks_like_login_page(
+                response.headers.get("content-type", ""), chunk
+            ):
+                raise DownloadError(
+                    "Slack sent a sign-in page instead of the file: the app is missing the `files:read` "
+                    "scope. Add it (it is in manifest.yml) and reinstall the app."
+                )
+            first = False
+            received += len(chunk)
+            if received > max_bytes:
+                raise DownloadError(
+                    f"The file is larger than the {describe_size(max_bytes)} limit; I stopped downloading it."
+                )
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool

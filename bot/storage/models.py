@@ -1,0 +1,118 @@
+"""Tables. Plain columns only (no pickles), so a migration tool such as Alembic can
+take the schema over later: `SQLModel.metadata` is the single source of truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the one time format stored (SQLite keeps no time zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Dataset(SQLModel, table=True):
+    __tablename__ = "dataset"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name", name="uq_dataset_team_name"),
+        UniqueConstraint("team_id", "sha256", name="uq_dataset_team_sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    owner_user_id: str = Field(index=True, max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    name: str = Field(max_length=80)
+    file_name: str = Field(max_length=255)
+    format: str = Field(max_length=16)
+    example_count: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatasetContent(SQLModel, table=True):
+    """The examples of one dataset, gzip-compressed JSON, kept apart so that
+    listing datasets never loads them."""
+
+    __tablename__ = "dataset_content"
+
+    dataset_id: int = Field(primary_key=True, foreign_key="dataset.id")
+    examples_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TuningJob(SQLModel, table=True):
+    __tablename__ = "tuning_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    owner_user_id: str = Field(index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    dataset_id: int | None = Field(default=None, foreign_key="dataset.id", index=True)
+    backend: str = Field(default="gemini", max_length=16)
+    display_name: str = Field(max_length=80)
+    base_model: str = Field(max_length=200)
+    model_name: str | None = Field(default=None, index=True, max_length=200)
+    operation_name: str | None = Field(default=None, max_length=300)
+    epoch_count: int
+    batch_size: int
+    learning_rate: float
+
+    state: str = Field(default="queued", index=True, max_length=16)
+    percent: float = 0.0
+    completed_steps: int | None = None
+    total_steps: int | None = None
+    epoch: int | None = None
+    mean_loss: float | None = None
+    error_message: str | None = None
+    shown_signature: str | None = Field(default=None, max_length=500)
+
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+    # Polling schedule and leases (see bot/polling).
+    next_poll_at: datetime = Field(default_factory=utcnow, index=True)
+    poll_interval_seconds: float = 0.0
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = None
+
+    # End-of-job notice, posted exactly once (see bot/polling/notices.py).
+    notice_state: str = Field(default="none", max_length=16)
+    notice_ts: str | None = Field(default=None, max_length=32)
+
+
+class ModelOwnership(SQLModel, table=True):
+    __tablename__ = "model_ownership"
+
+    model_name: str = Field(primary_key=True, max_length=200)
+    team_id: str = Field(index=True, max_length=32)
+    owner_user_id: str = Field(index=True, max_length=32)
+    job_id: int | None = Field(default=None, foreign_key="tuning_job.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = None
+    deleted_by: str | None = Field(default=None, max_length=32)
+
+
+class TryThread(SQLModel, table=True):
+    """A thread opened by `/tune try`: every reply in it goes to `model_name`."""
+
+    __tablename__ = "try_thread"
+
+    channel_id: str = Field(primary_key=True, max_length=32)
+    thread_ts: str = Field(primary_key=True, max_length=32)
+    model_name: str = Field(max_length=200)
+    user_id: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SeenEvent(SQLModel, table=True):
+    """Events API deliveries already handled (Slack retries deliveries)."""
+
+    __tablename__ = "seen_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,366 @@
+"""Reading and writing tunebot's records. Each public method is one transaction."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from bot.storage.models import (
+    Dataset,
+    DatasetContent,
+    ModelOwnership,
+    SeenEvent,
+    TryThread,
+    TuningJob,
+    utcnow,
+)
+from bot.tuning.types import JobState, TrainingPair
+
+ACTIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
+
+
+def make_engine(database_url: str, *, echo: bool = False) -> Engine:
+    """An engine for SQLite (the default, one process) or PostgreSQL (replicas)."""
+    url = database_url
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def encode_examples(pairs: Iterable[TrainingPair]) -> bytes:
+    payload = json.dumps([[p.text_input, p.output] for p in pairs], ensure_ascii=False)
+    return gzip.compress(payload.encode("utf-8"), compresslevel=5)
+
+
+def decode_examples(blob: bytes) -> list[TrainingPair]:
+    return [TrainingPair(text_input=i, output=o) for i, o in json.loads(gzip.decompress(blob))]
+
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def dataset_name_from(text: str) -> str:
+    """A short name people can type after `/tune start`: `Sales Q3.csv` -> `sales-q3`."""
+    stem = text.rsplit("/", 1)[-1]
+    if "." in stem:
+        stem = stem.rsplit(".", 1)[0]
+    name = _NAME_UNSAFE.sub("-", stem).strip("-._").lower()
+    return (name or "dataset")[:60]
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    dataset: Dataset
+    job_names: list[str]
+
+
+class DuplicateDataset(Exception):
+    """The same file (by content hash) is already stored for this team."""
+
+    def __init__(self, existing: Dataset) -> None:
+        super().__init__(f"already stored as {existing.name}")
+        self.existing = existing
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, database_url: str) -> Store:
+        store = cls(make_engine(database_url))
+        store.create_schema()
+        return store
+
+    def create_schema(self) -> None:
+        SQLModel.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # ---- datasets -------------------------------------------------------------------------
+
+    def add_dataset(
+        self,
+        *,
+        team_id: str,
+        owner_user_id: str,
+        channel_id: str | None,
+        name: str,
+        file_name: str,
+        format: str,
+        sha256: str,
+        examples: Sequence[TrainingPair],
+    ) -> Dataset:
+        """Store a dataset and its examples atomically; a clashing name gets a suffix.
+
+        Raises DuplicateDataset when the team already has a file with these bytes.
+        """
+        blob = encode_examples(examples)
+        with self.session() as session:
+            existing = session.exec(
+                select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
+            ).first()
+            if existing is not None:
+                raise DuplicateDataset(existing)
+            taken = set(
+                session.exec(
+                    select(Dataset.name).where(
+                        Dataset.team_id == team_id, col(Dataset.name).startswith(name)
+                    )
+                ).all()
+            )
+            unique_name = _first_free_name(name, taken)
+            dataset = Dataset(
+                team_id=team_id,
+                owner_user_id=owner_user_id,
+                channel_id=channel_id,
+                name=unique_name,
+                file_name=file_name[:255],
+                format=format,
+                example_count=len(examples),
+                sha256=sha256,
+            )
+            session.add(dataset)
+            try:
+                session.flush()
+                assert dataset.id is not None
+                session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                clash = self.find_dataset_by_hash(team_id, sha256)
+                if clash is not None:
+                    raise DuplicateDataset(clash) from exc
+                raise
+            return dataset
+
+    def find_dataset_by_hash(self, team_id: str, sha256: str) -> Dataset | None:
+        with self.session() as session:
+            return session.exec(
+                select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
+            ).first()
+
+    def find_dataset(self, team_id: str, name_or_id: str) -> Dataset | None:
+        with self.session() as session:
+            query = select(Dataset).where(Dataset.team_id == team_id)
+            by_name = session.exec(query.where(Dataset.name == name_or_id)).first()
+            if by_name is not None or not name_or_id.lstrip("#").isdigit():
+                return by_name
+            return session.exec(query.where(Dataset.id == int(name_or_id.lstrip("#")))).first()
+
+    def list_datasets(self, team_id: str, owner_user_id: str) -> list[DatasetSummary]:
+        with self.session() as session:
+            datasets = session.exec(
+                select(Dataset)
+                .where(Dataset.team_id == team_id, Dataset.owner_user_id == owner_user_id)
+                .order_by(col(Dataset.created_at).desc())
+            ).all()
+            ids = [d.id for d in datasets]
+            jobs = session.exec(
+                select(TuningJob.dataset_id, TuningJob.display_name).where(col(TuningJob.dataset_id).in_(ids))
+            ).all()
+        names: dict[int, list[str]] = {}
+        for dataset_id, display_name in jobs:
+            if dataset_id is not None:
+                names.setdefault(dataset_id, []).append(display_name)
+        return [DatasetSummary(d, names.get(d.id or 0, [])) for d in datasets]
+
+    def dataset_names(self, team_id: str) -> list[str]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Dataset.name).where(Dataset.team_id == team_id).order_by(Dataset.name)
+                ).all()
+            )
+
+    def load_examples(self, dataset_id: int) -> list[TrainingPair]:
+        with self.session() as session:
+            content = session.get(DatasetContent, dataset_id)
+            if content is None:
+                raise LookupError(f"dataset {dataset_id} has no stored examples")
+            return decode_examples(content.examples_gz)
+
+    def count_datasets(self) -> int:
+        with self.session() as session:
+            return int(session.exec(select(func.count()).select_from(Dataset)).one())
+
+    # ---- tuning jobs ----------------------------------------------------------------------
+
+    def create_job(self, job: TuningJob) -> TuningJob:
+        with self.session() as session:
+            session.add(job)
+            session.commit()
+            session.refresh(job)
+            return job
+
+    def get_job(self, job_id: int) -> TuningJob | None:
+        with self.session() as session:
+            return session.get(TuningJob, job_id)
+
+    def update_job(self, job_id: int, **changes: Any) -> TuningJob:
+        with self.session() as session:
+            job = session.get(TuningJob, job_id)
+            if job is None:
+                raise LookupError(f"job {job_id} does not exist")
+            for key, value in changes.items():
+                setattr(job, key, value)
+            job.updated_at = utcnow()
+            session.add(job)
+            session.commit()
+            return job
+
+    def delete_job(self, job_id: int) -> None:
+        with self.session() as session:
+            job = session.get(TuningJob, job_id)
+            if job is not None:
+                session.delete(job)
+                session.commit()
+
+    def jobs_for_owner(self, team_id: str, owner_user_id: str, *, limit: int = 20) -> list[TuningJob]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(TuningJob)
+                    .where(TuningJob.team_id == team_id, TuningJob.owner_user_id == owner_user_id)
+                    .order_by(col(TuningJob.created_at).desc())
+                    .limit(limit)
+                ).all()
+            )
+
+    def job_for_model(self, model_name: str) -> TuningJob | None:
+        with self.session() as session:
+            return session.exec(
+                select(TuningJob)
+                .where(TuningJob.model_name == model_name)
+                .order_by(col(TuningJob.created_at).desc())
+            ).first()
+
+    def active_jobs(self) -> list[TuningJob]:
+        with self.session() as session:
+            return list(
+                session.exec(select(TuningJob).where(col(TuningJob.state).in_(ACTIVE_STATES))).all()
+            )
+
+    # ---- model ownership ------------------------------------------------------------------
+
+    def record_model_owner(
+        self, *, model_name: str, team_id: str, owner_user_id: str, job_id: int | None
+    ) -> None:
+        with self.session() as session:
+            row = session.get(ModelOwnership, model_name)
+            if row is None:
+                row = ModelOwnership(
+                    model_name=model_name, team_id=team_id, owner_user_id=owner_user_id, job_id=job_id
+                )
+            session.add(row)
+            session.commit()
+
+    def model_owner(self, model_name: str) -> ModelOwnership | None:
+        with self.session() as session:
+            return session.get(ModelOwnership, model_name)
+
+    def model_owners(self, model_names: Iterable[str]) -> dict[str, str]:
+        names = list(model_names)
+        if not names:
+            return {}
+        with self.session() as session:
+            rows = session.exec(
+                select(ModelOwnership).where(col(ModelOwnership.model_name).in_(names))
+            ).all()
+        return {row.model_name: row.owner_user_id for row in rows}
+
+    def mark_model_deleted(self, model_name: str, deleted_by: str) -> None:
+        """Record the deletion and stop polling any job still tuning that model."""
+        now = utcnow()
+        with self.session() as session:
+            row = session.get(ModelOwnership, model_name)
+            if row is not None and row.deleted_at is None:
+                row.deleted_at = now
+                row.deleted_by = deleted_by
+                session.add(row)
+            jobs = session.exec(
+                select(TuningJob).where(
+                    TuningJob.model_name == model_name, col(TuningJob.state).in_(ACTIVE_STATES)
+                )
+            ).all()
+            for job in jobs:
+                job.state = JobState.CANCELLED.value
+                job.finished_at = now
+                job.updated_at = now
+                job.notice_state = "skipped"
+                session.add(job)
+            session.commit()
+
+    # ---- try threads ----------------------------------------------------------------------
+
+    def add_try_thread(self, *, channel_id: str, thread_ts: str, model_name: str, user_id: str) -> None:
+        with self.session() as session:
+            session.merge(
+                TryThread(channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id)
+            )
+            session.commit()
+
+    def try_thread_model(self, channel_id: str, thread_ts: str) -> str | None:
+        with self.session() as session:
+            row = session.get(TryThread, (channel_id, thread_ts))
+            return row.model_name if row else None
+
+    # ---- event de-duplication -------------------------------------------------------------
+
+    def first_delivery(self, event_id: str) -> bool:
+        """True the first time an Events API `event_id` is seen, False on Slack's retries."""
+        with self.session() as session:
+            session.add(SeenEvent(event_id=event_id))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+            return True
+
+    def forget_events_older_than(self, age: timedelta) -> int:
+        cutoff = utcnow() - age
+        with self.session() as session:
+            rows = session.exec(select(SeenEvent).where(SeenEvent.seen_at < cutoff)).all()
+            for row in rows:
+                session.delete(row)
+            session.commit()
+            return len(rows)
+
+
+def _first_free_name(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    suffix = 2
+    while f"{name}-{suffix}" in taken:
+        suffix += 1
+    return f"{name}-{suffix}"

@@ -1,0 +1,51 @@
+"""The interface every tuning service implements for tunebot."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.tuning.types import (
+    BaseModelChoice,
+    JobProgress,
+    ModelPage,
+    ModelSummary,
+    StartedJob,
+    TuningRequest,
+)
+
+
+class TuningBackend(Protocol):
+    """What the Slack surface and the poller need from a tuning service."""
+
+    name: str
+
+    @property
+    def base_models(self) -> tuple[BaseModelChoice, ...]: ...
+
+    @property
+    def default_base_model(self) -> str: ...
+
+    def model_name(self, text: str) -> str:
+        """What a user typed (an id, a full name, a pasted link) -> the service's model name.
+
+        Raises ValueError with a message fit for Slack when it cannot be one.
+        """
+        ...
+
+    def new_model_id(self, display_name: str) -> str:
+        """A fresh id chosen by tunebot, so a retried create cannot make two models."""
+        ...
+
+    async def start(self, request: TuningRequest) -> StartedJob: ...
+
+    async def poll(self, operation_name: str) -> JobProgress: ...
+
+    async def generate(self, model_name: str, prompt: str) -> str: ...
+
+    async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage: ...
+
+    async def get_model(self, model_name: str) -> ModelSummary: ...
+
+    async def delete_model(self, model_name: str) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,196 @@
+"""The Gemini API (`tunedModels` + operations) as a TuningBackend."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from bot.gemini import GeminiAPIError, GeminiClient, GeminiConnectionError, Operation, TuningExample
+from bot.gemini.types import TunedModel, TuningSnapshot
+from bot.tuning.types import (
+    BackendError,
+    BaseModelChoice,
+    JobProgress,
+    JobState,
+    LossPoint,
+    ModelPage,
+    ModelState,
+    ModelSummary,
+    StartedJob,
+    TuningRequest,
+)
+
+T = TypeVar("T")
+
+GEMINI_BASE_MODELS = (
+    BaseModelChoice("models/gemini-1.5-flash-001-tuning", "Gemini 1.5 Flash 001 (tuning)"),
+)
+
+_MODEL_ID = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
+_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+
+MODEL_STATES = {"CREATING": ModelState.TUNING, "ACTIVE": ModelState.READY, "FAILED": ModelState.FAILED}
+
+
+def loss_points(snapshots: list[TuningSnapshot]) -> tuple[LossPoint, ...]:
+    return tuple(
+        LossPoint(step=s.step, epoch=s.epoch or 0, mean_loss=s.mean_loss)
+        for s in snapshots
+        if s.mean_loss is not None
+    )
+
+
+def progress_from_operation(operation: Operation) -> JobProgress:
+    """A pure translation of a long-running operation into backend-neutral progress."""
+    meta = operation.metadata
+    points = loss_points(meta.snapshots) if meta else ()
+    total = meta.total_steps if meta else None
+    completed = meta.completed_steps if meta else None
+    percent = meta.completed_percent if meta and meta.completed_percent is not None else 0.0
+    epoch = points[-1].epoch if points else None
+    if operation.error is not None:
+        return JobProgress(
+            state=JobState.FAILED,
+            percent=percent,
+            completed_steps=completed,
+            total_steps=total,
+            epoch=epoch,
+            loss_points=points,
+            error_message=operation.error.message or f"tuning failed (code {operation.error.code})",
+        )
+    if operation.done:
+        return JobProgress(
+            state=JobState.SUCCEEDED,
+            percent=100.0,
+            completed_steps=total if total is not None else completed,
+            total_steps=total,
+            epoch=epoch,
+            loss_points=points,
+        )
+    state = JobState.RUNNING if (completed or 0) > 0 else JobState.QUEUED
+    return JobProgress(state, percent, completed, total, epoch, points)
+
+
+def summary_from_model(model: TunedModel) -> ModelSummary:
+    return ModelSummary(
+        name=model.name,
+        display_name=model.display_name or model.name.removeprefix("tunedModels/"),
+        state=MODEL_STATES.get(model.state or "", ModelState.UNKNOWN),
+        base_model=model.base_model or "",
+        created_at=model.create_time,
+    )
+
+
+def backend_error(exc: GeminiAPIError | GeminiConnectionError) -> BackendError:
+    if isinstance(exc, GeminiConnectionError):
+        return BackendError(f"could not reach the Gemini API: {exc}", retryable=True)
+    return BackendError(
+        exc.message,
+        code=exc.code,
+        status=exc.status,
+        retryable=exc.is_retryable,
+        not_found=exc.is_not_found,
+        retry_after=exc.retry_after,
+    )
+
+
+class GeminiBackend:
+    """Tuning through the Gemini API's `tunedModels` and long-running operations."""
+
+    name = "gemini"
+
+    def __init__(self, client: GeminiClient) -> None:
+        self.client = client
+
+    @classmethod
+    def from_settings(cls, api_key: str, base_url: str) -> GeminiBackend:
+        return cls(GeminiClient(api_key, base_url=base_url))
+
+    @property
+    def base_models(self) -> tuple[BaseModelChoice, ...]:
+        return GEMINI_BASE_MODELS
+
+    @property
+    def default_base_model(self) -> str:
+        return GEMINI_BASE_MODELS[0].name
+
+    def model_name(self, text: str) -> str:
+        candidate = text.strip().strip("`<>").rstrip("/")
+        if "tunedModels/" in candidate:
+            candidate = candidate.rsplit("tunedModels/", 1)[1]
+        candidate = candidate.split("/", 1)[0].split(":", 1)[0]
+        if not _MODEL_ID.match(candidate):
+            raise ValueError(
+                f"`{candidate}` is not a tuned model id (lowercase letters, digits and dashes, such as "
+                "`number-generator-model-x8k2p`). `/tune list` shows the models."
+            )
+        return f"tunedModels/{candidate}"
+
+    def new_model_id(self, display_name: str) -> str:
+        slug = _SLUG_UNSAFE.sub("-", display_name.lower()).strip("-")
+        if not slug or not slug[0].isalpha():
+            slug = "model-" + slug
+        suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(8))
+        slug = slug[: 40 - len(suffix) - 1].rstrip("-")
+        return f"{slug}-{suffix}"
+
+    async def start(self, request: TuningRequest) -> StartedJob:
+        operation = await self._call(
+            lambda: self.client.create_tuned_model(
+                display_name=request.display_name,
+                base_model=request.base_model,
+                examples=[TuningExample(text_input=p.text_input, output=p.output) for p in request.examples],
+                epoch_count=request.epoch_count,
+                batch_size=request.batch_size,
+                learning_rate=request.learning_rate,
+                description=request.description,
+                tuned_model_id=request.model_id,
+            )
+        )
+        meta = operation.metadata
+        model_name = meta.tuned_model if meta and meta.tuned_model else f"tunedModels/{request.model_id}"
+        return StartedJob(
+            model_name=model_name,
+            operation_name=operation.name,
+            total_steps=meta.total_steps if meta else None,
+        )
+
+    async def poll(self, operation_name: str) -> JobProgress:
+        operation = await self._call(lambda: self.client.get_operation(operation_name))
+        return progress_from_operation(operation)
+
+    async def generate(self, model_name: str, prompt: str) -> str:
+        result = await self._call(lambda: self.client.generate_content(model_name, prompt))
+        return result.text
+
+    async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage:
+        page = await self._call(
+            lambda: self.client.list_tuned_models(page_size=page_size, page_token=page_token)
+        )
+        return ModelPage([summary_from_model(m) for m in page.tuned_models], page.next_page_token)
+
+    async def get_model(self, model_name: str) -> ModelSummary:
+        return summary_from_model(await self._call(lambda: self.client.get_tuned_model(model_name)))
+
+    async def delete_model(self, model_name: str) -> None:
+        await self._call(lambda: self.client.delete_tuned_model(model_name))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
+        async with _translated_errors():
+            return await request()
+
+
+@asynccontextmanager
+async def _translated_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except (GeminiAPIError, GeminiConnectionError) as exc:
+        raise backend_error(exc) from exc
