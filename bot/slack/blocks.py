@@ -242,9 +242,7 @@ def models_page_blocks(
     if page_number > 1:
         back = list(previous_tokens)
         target = back.pop() if back else ""
-        buttons.append(
-            _page_button("Previous", page_number - 1, target, back)
-        )
+        buttons.append(_page_button("Previous", page_number - 1, target, back))
     if page.next_page_token:
         forward = [*previous_tokens, current_token or ""]
         buttons.append(_page_button("Next", page_number + 1, page.next_page_token, forward))

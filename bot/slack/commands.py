@@ -102,7 +102,9 @@ def check_display_name(name: str) -> str:
     return cleaned
 
 
-def parse_start(text: str, *, default_epochs: int = 5, default_batch: int = 2, default_lr: float = 0.001) -> StartArgs:
+def parse_start(
+    text: str, *, default_epochs: int = 5, default_batch: int = 2, default_lr: float = 0.001
+) -> StartArgs:
     tokens = _tokens(text)
     if not tokens or "=" in tokens[0]:
         raise UsageError(f"Which dataset? Usage: {START_USAGE}")
@@ -118,7 +120,11 @@ def parse_start(text: str, *, default_epochs: int = 5, default_batch: int = 2, d
             raise UsageError(f"`{canonical}` is given twice.")
         values[canonical] = value
     name = check_display_name(values["name"]) if "name" in values else None
-    epochs = parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS) if "epochs" in values else default_epochs
+    epochs = (
+        parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS)
+        if "epochs" in values
+        else default_epochs
+    )
     batch = (
         parse_int(values["batch_size"], "batch_size", low=1, high=MAX_BATCH_SIZE)
         if "batch_size" in values

@@ -108,8 +108,10 @@ async def _spool(response: httpx.Response, max_bytes: int, *, expected_html: boo
     first = True
     try:
         async for chunk in response.aiter_bytes(64 * 1024):
-            if first and not expected_html and looks_like_login_page(
-                response.headers.get("content-type", ""), chunk
+            if (
+                first
+                and not expected_html
+                and looks_like_login_page(response.headers.get("content-type", ""), chunk)
             ):
                 raise DownloadError(
                     "Slack sent a sign-in page instead of the file: the app is missing the `files:read` "

@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func
+from sqlalchemy import event, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -28,6 +28,7 @@ from bot.storage.models import (
 from bot.tuning.types import JobState, TrainingPair
 
 ACTIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
+PENDING_NOTICE_STATES = ("none", "posting", "posted")
 
 
 def make_engine(database_url: str, *, echo: bool = False) -> Engine:
@@ -133,9 +134,7 @@ class Store:
                 raise DuplicateDataset(existing)
             taken = set(
                 session.exec(
-                    select(Dataset.name).where(
-                        Dataset.team_id == team_id, col(Dataset.name).startswith(name)
-                    )
+                    select(Dataset.name).where(Dataset.team_id == team_id, col(Dataset.name).startswith(name))
                 ).all()
             )
             unique_name = _first_free_name(name, taken)
@@ -202,6 +201,13 @@ class Store:
                 ).all()
             )
 
+    def dataset_name(self, dataset_id: int | None) -> str | None:
+        if dataset_id is None:
+            return None
+        with self.session() as session:
+            dataset = session.get(Dataset, dataset_id)
+            return dataset.name if dataset else None
+
     def load_examples(self, dataset_id: int) -> list[TrainingPair]:
         with self.session() as session:
             content = session.get(DatasetContent, dataset_id)
@@ -266,8 +272,68 @@ class Store:
 
     def active_jobs(self) -> list[TuningJob]:
         with self.session() as session:
+            return list(session.exec(select(TuningJob).where(col(TuningJob.state).in_(ACTIVE_STATES))).all())
+
+    # ---- polling leases (bot/polling) -----------------------------------------------------
+
+    def claim_due_jobs(
+        self, *, owner: str, now: datetime, lease_seconds: float, limit: int = 1000
+    ) -> list[TuningJob]:
+        """Lease the jobs due for a poll (or with a notice still to post) to `owner`.
+
+        On PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so replicas
+        claiming at the same moment never get the same job; a lease that expires
+        (its process died) makes the job claimable again.
+        """
+        with self.session() as session:
+            query = (
+                select(TuningJob)
+                .where(
+                    or_(
+                        col(TuningJob.state).in_(ACTIVE_STATES),
+                        col(TuningJob.notice_state).in_(PENDING_NOTICE_STATES),
+                    ),
+                    col(TuningJob.notice_state) != "starting",
+                    TuningJob.next_poll_at <= now,
+                    or_(col(TuningJob.lease_owner).is_(None), col(TuningJob.lease_expires_at) < now),
+                )
+                .order_by(col(TuningJob.next_poll_at))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            jobs = list(session.exec(query).all())
+            expires = now + timedelta(seconds=lease_seconds)
+            for job in jobs:
+                job.lease_owner = owner
+                job.lease_expires_at = expires
+                session.add(job)
+            session.commit()
+            return jobs
+
+    def update_leased_job(self, job_id: int, owner: str, **changes: Any) -> bool:
+        """Write `changes` only if `owner` still holds the job's lease (a fenced update)."""
+        changes.setdefault("updated_at", utcnow())
+        with self.session() as session:
+            result = session.execute(
+                update(TuningJob)
+                .where(col(TuningJob.id) == job_id, col(TuningJob.lease_owner) == owner)
+                .values(**changes)
+            )
+            session.commit()
+            return bool(result.rowcount)
+
+    def release_job(self, job_id: int, owner: str, **changes: Any) -> bool:
+        return self.update_leased_job(job_id, owner, lease_owner=None, lease_expires_at=None, **changes)
+
+    def starting_jobs_older_than(self, cutoff: datetime) -> list[TuningJob]:
+        """Jobs whose create call never finished (the process died during `/tune start`)."""
+        with self.session() as session:
             return list(
-                session.exec(select(TuningJob).where(col(TuningJob.state).in_(ACTIVE_STATES))).all()
+                session.exec(
+                    select(TuningJob).where(
+                        TuningJob.notice_state == "starting", TuningJob.created_at < cutoff
+                    )
+                ).all()
             )
 
     # ---- model ownership ------------------------------------------------------------------
@@ -293,9 +359,7 @@ class Store:
         if not names:
             return {}
         with self.session() as session:
-            rows = session.exec(
-                select(ModelOwnership).where(col(ModelOwnership.model_name).in_(names))
-            ).all()
+            rows = session.exec(select(ModelOwnership).where(col(ModelOwnership.model_name).in_(names))).all()
         return {row.model_name: row.owner_user_id for row in rows}
 
     def mark_model_deleted(self, model_name: str, deleted_by: str) -> None:

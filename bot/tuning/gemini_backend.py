@@ -26,9 +26,7 @@ from bot.tuning.types import (
 
 T = TypeVar("T")
 
-GEMINI_BASE_MODELS = (
-    BaseModelChoice("models/gemini-1.5-flash-001-tuning", "Gemini 1.5 Flash 001 (tuning)"),
-)
+GEMINI_BASE_MODELS = (BaseModelChoice("models/gemini-1.5-flash-001-tuning", "Gemini 1.5 Flash 001 (tuning)"),)
 
 _MODEL_ID = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")

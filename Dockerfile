@@ -1,0 +1,23 @@
+# tunebot: the Slack app in HTTP mode (or Socket Mode when SLACK_APP_TOKEN is set).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    MPLBACKEND=Agg \
+    MPLCONFIGDIR=/tmp/matplotlib \
+    DATABASE_URL=sqlite:////data/tunebot.db \
+    PORT=3000
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN pip install '.[postgres]' \
+    && useradd --create-home --uid 10001 tunebot \
+    && mkdir -p /data && chown tunebot:tunebot /data
+
+USER tunebot
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"3000\")}/healthz')" || exit 1
+CMD ["tunebot", "run"]

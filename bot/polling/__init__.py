@@ -1,0 +1,1 @@
+"""Scheduled polling of tuning jobs: progress edits, end-of-job notices, leases."""

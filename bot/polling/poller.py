@@ -1,0 +1,231 @@
+"""One poll cycle: claim due jobs, ask the tuning service once per job, edit each job's
+message only when what it shows changed, and announce finished jobs exactly once.
+
+Exactly-once notices. `tuning_job.notice_state` moves none -> posting -> posted -> done:
+1. `posting` is written (fenced by the job's lease) *before* the notice is posted;
+2. the notice carries Slack message metadata naming the job;
+3. once Slack answers, `posted` and the message ts are written;
+4. the loss chart is uploaded, then `done`.
+A crash between 1 and 3 leaves `posting`: the next poller to hold the job first looks
+for a message with that metadata in the job's thread and only posts when there is
+none; so a crash can neither produce a second notice nor lose the first. The chart is
+checked for in the thread the same way before it is uploaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.polling.ports import JobReporter, ReporterError
+from bot.polling.schedule import Backoff, moved, progress_changes
+from bot.render.jobs import job_view
+from bot.render.progress import progress_signature
+from bot.storage.models import TuningJob, utcnow
+from bot.storage.store import Store
+from bot.tuning.backend import TuningBackend
+from bot.tuning.types import BackendError, JobState, LossPoint
+
+log = logging.getLogger(__name__)
+
+STARTING_GRACE = timedelta(minutes=10)
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def default_chart(points: Sequence[LossPoint], title: str) -> bytes:
+    from bot.render.chart import loss_chart_png
+
+    return loss_chart_png(points, title)
+
+
+@dataclass
+class CycleReport:
+    claimed: int = 0
+    polled: int = 0
+    errors: int = 0
+    edits: int = 0
+    notices: int = 0
+    finished: list[int] = field(default_factory=list)
+
+
+class Poller:
+    def __init__(
+        self,
+        store: Store,
+        backend: TuningBackend,
+        reporter: JobReporter,
+        *,
+        owner: str | None = None,
+        backoff: Backoff | None = None,
+        concurrency: int = 50,
+        lease_seconds: float = 120.0,
+        clock: Callable[[], datetime] = utcnow,
+        chart: Callable[[Sequence[LossPoint], str], bytes] = default_chart,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.reporter = reporter
+        self.owner = owner or instance_name()
+        self.backoff = backoff or Backoff()
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self.chart = chart
+        self._limit = asyncio.Semaphore(concurrency)
+        self._cycle_lock = asyncio.Lock()
+
+    async def run_cycle(self) -> CycleReport:
+        """Poll every due job once. Cycles in one process never overlap."""
+        async with self._cycle_lock:
+            report = CycleReport()
+            now = self.clock()
+            self._give_up_on_unstarted(now)
+            jobs = await asyncio.to_thread(
+                self.store.claim_due_jobs, owner=self.owner, now=now, lease_seconds=self.lease_seconds
+            )
+            report.claimed = len(jobs)
+            await asyncio.gather(*(self._guarded(job, report) for job in jobs))
+            return report
+
+    async def _guarded(self, job: TuningJob, report: CycleReport) -> None:
+        async with self._limit:
+            try:
+                await self._handle(job, report)
+            except Exception:
+                report.errors += 1
+                log.exception("job %s: poll failed; it stays leased until the lease expires", job.id)
+
+    async def _handle(self, job: TuningJob, report: CycleReport) -> None:
+        assert job.id is not None
+        points: tuple[LossPoint, ...] = ()
+        changes: dict[str, Any] = {}
+        interval = job.poll_interval_seconds or self.backoff.base_seconds
+        active = not JobState(job.state).finished
+        if active or job.notice_state in ("none", "posting", "posted"):
+            try:
+                progress = await self.backend.poll(job.operation_name or "")
+                report.polled += 1
+            except BackendError as exc:
+                report.polled += 1
+                if not exc.not_found:
+                    report.errors += 1
+                    wait = self.backoff.after_error(interval, exc.retry_after)
+                    log.warning("job %s: poll failed (%s); next try in %.0fs", job.id, exc, wait)
+                    self._release(job, next_in=wait, interval=wait)
+                    return
+                if active:
+                    changes = {
+                        "state": JobState.LOST.value,
+                        "error_message": "The tuning service no longer knows this job or its model.",
+                    }
+            else:
+                points = progress.loss_points
+                if active:
+                    changes = progress_changes(job, progress)
+        if active:
+            interval = (
+                self.backoff.after_progress() if moved(changes) else self.backoff.after_no_progress(interval)
+            )
+        now = self.clock()
+        if changes.get("state") and JobState(changes["state"]).finished:
+            changes["finished_at"] = now
+            report.finished.append(job.id)
+        if changes and not self.store.update_leased_job(job.id, self.owner, **changes):
+            log.warning("job %s: lost its lease while polling; leaving it to the new holder", job.id)
+            return
+        for key, value in changes.items():
+            setattr(job, key, value)
+        if await self._show_progress(job, now):
+            report.edits += 1
+        pending = job.notice_state in ("none", "posting", "posted")
+        if JobState(job.state).finished and pending and await self._announce(job, points, now):
+            report.notices += 1
+        self._release(job, next_in=interval, interval=interval)
+
+    async def _show_progress(self, job: TuningJob, now: datetime) -> bool:
+        """Post the job message if it is missing, else edit it if what it shows changed."""
+        assert job.id is not None
+        view = job_view(job, now, self.store.dataset_name(job.dataset_id))
+        signature = progress_signature(view)
+        if job.message_ts and signature == job.shown_signature:
+            return False
+        try:
+            if job.message_ts:
+                await self.reporter.update_progress(job, view)
+                changes: dict[str, Any] = {"shown_signature": signature}
+            else:
+                ts = await self.reporter.post_progress(job, view)
+                changes = {"shown_signature": signature, "message_ts": ts}
+        except ReporterError as exc:
+            log.warning("job %s: progress message not updated (%s); retrying next cycle", job.id, exc)
+            return False
+        self.store.update_leased_job(job.id, self.owner, **changes)
+        for key, value in changes.items():
+            setattr(job, key, value)
+        return True
+
+    async def _announce(self, job: TuningJob, points: Sequence[LossPoint], now: datetime) -> bool:
+        assert job.id is not None
+        posted_now = False
+        if job.notice_state in ("none", "posting"):
+            recovering = job.notice_state == "posting"
+            if not recovering and not self.store.update_leased_job(
+                job.id, self.owner, notice_state="posting"
+            ):
+                return False
+            try:
+                ts = await self.reporter.find_notice(job) if recovering else None
+                if ts is None:
+                    view = job_view(job, now, self.store.dataset_name(job.dataset_id))
+                    ts = await self.reporter.post_notice(job, view)
+                    posted_now = True
+            except ReporterError as exc:
+                log.warning("job %s: notice not posted yet (%s); retrying next cycle", job.id, exc)
+                return False
+            self.store.update_leased_job(job.id, self.owner, notice_state="posted", notice_ts=ts)
+            job.notice_state = "posted"
+        if job.notice_state == "posted":
+            try:
+                if (
+                    job.state == JobState.SUCCEEDED.value
+                    and points
+                    and not await self.reporter.chart_posted(job)
+                ):
+                    png = await asyncio.to_thread(self.chart, points, f"{job.display_name} — loss")
+                    await self.reporter.post_chart(job, png)
+            except ReporterError as exc:
+                log.warning("job %s: loss chart not uploaded yet (%s); retrying next cycle", job.id, exc)
+                return posted_now
+            self.store.update_leased_job(job.id, self.owner, notice_state="done")
+            job.notice_state = "done"
+        return posted_now
+
+    def _release(self, job: TuningJob, *, next_in: float, interval: float) -> None:
+        assert job.id is not None
+        self.store.release_job(
+            job.id,
+            self.owner,
+            next_poll_at=self.clock() + timedelta(seconds=next_in),
+            poll_interval_seconds=interval,
+        )
+
+    def _give_up_on_unstarted(self, now: datetime) -> None:
+        for job in self.store.starting_jobs_older_than(now - STARTING_GRACE):
+            assert job.id is not None
+            log.warning("job %s: its start never completed; marking it lost", job.id)
+            self.store.update_job(
+                job.id,
+                state=JobState.LOST.value,
+                finished_at=now,
+                notice_state="none",
+                error_message="tunebot stopped while starting this job; check `/tune list` for the model.",
+            )

@@ -1,0 +1,31 @@
+"""What the poller needs from the chat side. The Slack implementation lives in
+`bot.slack.reporter`; the poller itself knows nothing about Slack."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.render.model import JobView
+from bot.storage.models import TuningJob
+
+
+class ReporterError(Exception):
+    """The chat service did not take a message; the poller retries on a later cycle."""
+
+
+class JobReporter(Protocol):
+    async def post_progress(self, job: TuningJob, view: JobView) -> str:
+        """Post the job's progress message; returns its id (Slack: ts)."""
+        ...
+
+    async def update_progress(self, job: TuningJob, view: JobView) -> None: ...
+
+    async def find_notice(self, job: TuningJob) -> str | None:
+        """The id of an end-of-job notice already posted for `job`, if any (crash recovery)."""
+        ...
+
+    async def post_notice(self, job: TuningJob, view: JobView) -> str: ...
+
+    async def chart_posted(self, job: TuningJob) -> bool: ...
+
+    async def post_chart(self, job: TuningJob, png: bytes) -> None: ...

@@ -1,0 +1,51 @@
+"""APScheduler as each process's timer. The schedule and every job's state live in
+tunebot's own tables (see `Poller`), so the scheduler keeps nothing but an interval
+in memory: nothing is pickled, no job store is shared between processes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.polling.poller import Poller
+
+log = logging.getLogger(__name__)
+
+
+class PollScheduler:
+    def __init__(self, poller: Poller, interval_seconds: float) -> None:
+        self.poller = poller
+        self.interval_seconds = interval_seconds
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+
+    def start(self) -> None:
+        """Start ticking; the first cycle runs at once so a restart resumes right away."""
+        self._scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.interval_seconds,
+            id="tunebot-poll",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now().astimezone(),
+            misfire_grace_time=None,
+        )
+        self._scheduler.start()
+
+    async def _tick(self) -> None:
+        report = await self.poller.run_cycle()
+        if report.claimed:
+            log.info(
+                "poll cycle: %d jobs, %d polls, %d edits, %d notices, %d errors",
+                report.claimed,
+                report.polled,
+                report.edits,
+                report.notices,
+                report.errors,
+            )
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

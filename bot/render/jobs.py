@@ -1,0 +1,31 @@
+"""A stored tuning job -> the record the renderers draw."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.render.model import JobView
+from bot.storage.models import TuningJob
+
+
+def job_view(job: TuningJob, now: datetime, dataset_name: str | None = None) -> JobView:
+    return JobView(
+        job_id=job.id or 0,
+        display_name=job.display_name,
+        model_name=job.model_name or "",
+        owner_user_id=job.owner_user_id,
+        base_model=job.base_model,
+        state=job.state,
+        percent=job.percent,
+        completed_steps=job.completed_steps,
+        total_steps=job.total_steps,
+        epoch=job.epoch,
+        epoch_count=job.epoch_count,
+        mean_loss=job.mean_loss,
+        started_at=job.created_at,
+        now=now,
+        error_message=job.error_message,
+        dataset_name=dataset_name,
+        batch_size=job.batch_size,
+        learning_rate=job.learning_rate,
+    )

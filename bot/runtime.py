@@ -1,0 +1,109 @@
+"""Assembling a running tunebot: storage, tuning backend, Slack client, Bolt app,
+poller and scheduler, served over HTTP (ASGI) or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+
+import httpx
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.config import Settings
+from bot.polling.poller import Poller
+from bot.polling.schedule import Backoff
+from bot.polling.scheduler import PollScheduler
+from bot.slack.app import build_app, make_web_client
+from bot.slack.context import AppContext
+from bot.slack.reporter import SlackReporter
+from bot.storage.store import Store
+from bot.tuning.backend import TuningBackend
+from bot.tuning.gemini_backend import GeminiBackend
+
+log = logging.getLogger(__name__)
+
+
+def make_backend(settings: Settings) -> TuningBackend:
+    key = settings.google_api_key.get_secret_value() if settings.google_api_key else ""
+    return GeminiBackend.from_settings(key, settings.gemini_api_base)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ctx: AppContext
+    app: AsyncApp
+    poller: Poller
+    scheduler: PollScheduler | None = None
+
+    async def start_polling(self) -> None:
+        if self.settings.poll_interval_seconds > 0:
+            self.scheduler = PollScheduler(self.poller, self.settings.poll_interval_seconds)
+            self.scheduler.start()
+
+    async def aclose(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        await self.ctx.backend.aclose()
+        await self.ctx.http.aclose()
+
+
+def build_runtime(
+    settings: Settings, *, store: Store | None = None, backend: TuningBackend | None = None
+) -> Runtime:
+    store = store or Store.from_url(settings.database_url)
+    backend = backend or make_backend(settings)
+    client = make_web_client(settings)
+    reporter = SlackReporter(client)
+    ctx = AppContext(
+        settings=settings,
+        store=store,
+        backend=backend,
+        client=client,
+        reporter=reporter,
+        http=httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=False),
+    )
+    ctx.limits = replace(ctx.limits, max_file_bytes=settings.max_upload_mb * 1024 * 1024)
+    poller = Poller(
+        store,
+        backend,
+        reporter,
+        backoff=Backoff(base_seconds=settings.poll_interval_seconds or 12.0),
+        lease_seconds=settings.lease_seconds,
+    )
+    return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller)
+
+
+def create_asgi_app(runtime: Runtime) -> Starlette:
+    """HTTP mode: Slack's requests on `/slack/events` (signature-checked by Bolt) and a
+    health endpoint for load balancers and container checks."""
+    handler = AsyncSlackRequestHandler(runtime.app)
+
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"ok": True, "backend": runtime.ctx.backend.name})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await runtime.start_polling()
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,271 @@
+"""What tunebot does, independent of how people ask for it.
+
+The Slack listeners, the offline demo and the tests call these functions; they talk
+to the database (`Store`) and to whichever tuning service is configured
+(`TuningBackend`), and raise `UserError` with a message fit to show the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import IO, Literal
+
+from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
+from bot.render.text import escape_mrkdwn as esc
+from bot.slack.commands import StartArgs
+from bot.storage.models import Dataset, ModelOwnership, TuningJob
+from bot.storage.store import DuplicateDataset, Store, dataset_name_from
+from bot.tuning.backend import TuningBackend
+from bot.tuning.types import BackendError, JobState, ModelSummary, TrainingPair, TuningRequest
+
+
+class UserError(Exception):
+    """Something the user can fix; `str(error)` is Slack mrkdwn for them."""
+
+
+# ---- uploads ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    kind: Literal["stored", "duplicate", "rejected"]
+    message: str
+    dataset: Dataset | None = None
+    parsed: ParsedDataset | None = None
+
+
+async def ingest_upload(
+    store: Store,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str | None,
+    file_name: str,
+    content: bytes | IO[bytes],
+    dataset_name: str | None = None,
+    input_column: str | None = None,
+    output_column: str | None = None,
+    limits: Limits | None = None,
+) -> UploadOutcome:
+    """Validate an uploaded file and store it, or explain exactly what is wrong.
+
+    A rejected file stores nothing; the examples and the dataset row are written in one
+    transaction, so a crash cannot leave half a dataset behind.
+    """
+    parsed = await asyncio.to_thread(
+        parse_dataset,
+        content,
+        file_name,
+        input_column=input_column or None,
+        output_column=output_column or None,
+        limits=limits or Limits(),
+    )
+    if not parsed.ok:
+        return UploadOutcome("rejected", format_problems(parsed), parsed=parsed)
+    existing = store.find_dataset_by_hash(team_id, parsed.sha256)
+    if existing is not None:
+        return UploadOutcome("duplicate", duplicate_message(file_name, existing), existing, parsed)
+    name = dataset_name_from(dataset_name or file_name)
+    pairs = [TrainingPair(e.text_input, e.output) for e in parsed.examples]
+    try:
+        dataset = await asyncio.to_thread(
+            store.add_dataset,
+            team_id=team_id,
+            owner_user_id=user_id,
+            channel_id=channel_id,
+            name=name,
+            file_name=file_name,
+            format=parsed.format,
+            sha256=parsed.sha256,
+            examples=pairs,
+        )
+    except DuplicateDataset as dup:
+        return UploadOutcome("duplicate", duplicate_message(file_name, dup.existing), dup.existing, parsed)
+    return UploadOutcome("stored", stored_message(dataset, parsed), dataset, parsed)
+
+
+def duplicate_message(file_name: str, existing: Dataset) -> str:
+    return (
+        f":information_source: `{esc(file_name)}` is already stored as dataset *{esc(existing.name)}* "
+        f"({existing.example_count:,} examples, uploaded by <@{existing.owner_user_id}>). "
+        f"Start tuning with `/tune start {esc(existing.name)}`."
+    )
+
+
+def stored_message(dataset: Dataset, parsed: ParsedDataset) -> str:
+    columns = ""
+    if parsed.input_column and parsed.output_column:
+        columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
+    warnings = "".join(f"\n:warning: {esc(w)}" for w in parsed.warnings[:5])
+    return (
+        f":white_check_mark: Stored dataset *{esc(dataset.name)}*: {dataset.example_count:,} examples "
+        f"from `{esc(dataset.file_name)}`{columns}.\n"
+        f"Start tuning with `/tune start {esc(dataset.name)}`.{warnings}"
+    )
+
+
+# ---- starting a job --------------------------------------------------------------------------
+
+
+async def start_job(
+    store: Store,
+    backend: TuningBackend,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    args: StartArgs,
+) -> TuningJob:
+    """Create the tuned model and record the job.
+
+    The job row (with the model id tunebot chose) is written before the service is asked,
+    so a crash right after the create cannot lose track of a model; if the service
+    refuses, the row is removed again and the user sees the service's reason.
+    """
+    dataset = store.find_dataset(team_id, args.dataset)
+    if dataset is None or dataset.id is None:
+        raise UserError(unknown_dataset_message(args.dataset, store.dataset_names(team_id)))
+    base_model = resolve_base_model(args.base_model, backend)
+    display_name = args.display_name or dataset.name[:40]
+    examples = await asyncio.to_thread(store.load_examples, dataset.id)
+    model_id = backend.new_model_id(display_name)
+    job = store.create_job(
+        TuningJob(
+            team_id=team_id,
+            owner_user_id=user_id,
+            channel_id=channel_id,
+            dataset_id=dataset.id,
+            backend=backend.name,
+            display_name=display_name,
+            base_model=base_model,
+            model_name=backend.model_name(model_id),
+            epoch_count=args.epoch_count,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            state=JobState.QUEUED.value,
+            notice_state="starting",
+        )
+    )
+    assert job.id is not None
+    request = TuningRequest(
+        display_name=display_name,
+        base_model=base_model,
+        examples=examples,
+        epoch_count=args.epoch_count,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        description=f"Tuned from dataset {dataset.name} by tunebot",
+        model_id=model_id,
+    )
+    try:
+        started = await backend.start(request)
+    except BackendError as exc:
+        store.delete_job(job.id)
+        raise UserError(
+            f":x: The tuning service refused to start *{esc(display_name)}*: {esc(str(exc))}"
+        ) from exc
+    except BaseException:
+        store.delete_job(job.id)
+        raise
+    store.record_model_owner(
+        model_name=started.model_name, team_id=team_id, owner_user_id=user_id, job_id=job.id
+    )
+    return store.update_job(
+        job.id,
+        model_name=started.model_name,
+        operation_name=started.operation_name,
+        total_steps=started.total_steps,
+        completed_steps=0,
+        notice_state="none",
+    )
+
+
+def unknown_dataset_message(wanted: str, names: list[str]) -> str:
+    if not names:
+        return f"There is no dataset `{esc(wanted)}`, and no datasets yet. Upload one with `/tune upload`."
+    shown = ", ".join(f"`{esc(n)}`" for n in names[:15])
+    more = f" and {len(names) - 15} more" if len(names) > 15 else ""
+    return f"There is no dataset `{esc(wanted)}`. Datasets: {shown}{more}. `/tune datasets` lists yours."
+
+
+def resolve_base_model(wanted: str | None, backend: TuningBackend) -> str:
+    if not wanted:
+        return backend.default_base_model
+    names = {choice.name for choice in backend.base_models}
+    candidate = wanted if wanted in names or wanted.startswith("models/") else f"models/{wanted}"
+    if candidate in names:
+        return candidate
+    shown = ", ".join(f"`{esc(n)}`" for n in sorted(names))
+    raise UserError(f"`{esc(wanted)}` cannot be tuned here. Base models that can: {shown}.")
+
+
+# ---- deleting a model ------------------------------------------------------------------------
+
+
+def may_delete(owner: ModelOwnership | None, user_id: str, admins: Collection[str]) -> bool:
+    """Only the model's owner or a configured admin may delete it."""
+    if user_id in admins:
+        return True
+    return owner is not None and owner.owner_user_id == user_id
+
+
+def delete_refusal(owner: ModelOwnership | None, model_name: str) -> str:
+    if owner is None:
+        return (
+            f":no_entry: `{esc(model_name)}` was not created through tunebot, so only a tunebot admin "
+            "may delete it."
+        )
+    return (
+        f":no_entry: Only <@{owner.owner_user_id}> (who owns `{esc(model_name)}`) or a tunebot admin "
+        "may delete it."
+    )
+
+
+async def describe_model_for_delete(
+    store: Store, backend: TuningBackend, *, user_id: str, model_text: str, admins: Collection[str]
+) -> ModelSummary:
+    """Check a `/tune delete` request before asking for confirmation."""
+    try:
+        model_name = backend.model_name(model_text)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    owner = store.model_owner(model_name)
+    if not may_delete(owner, user_id, admins):
+        raise UserError(delete_refusal(owner, model_name))
+    try:
+        return await backend.get_model(model_name)
+    except BackendError as exc:
+        if exc.not_found:
+            raise UserError(
+                f"There is no tuned model `{esc(model_name)}` (it may be deleted already)."
+            ) from exc
+        raise UserError(f":x: Could not look up `{esc(model_name)}`: {esc(str(exc))}") from exc
+
+
+async def delete_model(
+    store: Store, backend: TuningBackend, *, user_id: str, model_name: str, admins: Collection[str]
+) -> str:
+    """Delete after the confirmation click; permission is checked again here because the
+    confirm dialog only exists in the Slack client. Repeated clicks are harmless."""
+    try:
+        model_name = backend.model_name(model_name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    owner = store.model_owner(model_name)
+    if not may_delete(owner, user_id, admins):
+        raise UserError(delete_refusal(owner, model_name))
+    if owner is not None and owner.deleted_at is not None:
+        return f"`{esc(model_name)}` was already deleted by <@{owner.deleted_by}>."
+    try:
+        await backend.delete_model(model_name)
+    except BackendError as exc:
+        if not exc.not_found:
+            raise UserError(
+                f":x: The tuning service did not delete `{esc(model_name)}`: {esc(str(exc))}"
+            ) from exc
+        store.mark_model_deleted(model_name, user_id)
+        return f"`{esc(model_name)}` no longer exists; nothing to delete."
+    store.mark_model_deleted(model_name, user_id)
+    return f":wastebasket: Deleted `{esc(model_name)}`."

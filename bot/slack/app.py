@@ -1,0 +1,58 @@
+"""The Bolt app: a Web API client pointed at `SLACK_API_URL`, and every listener."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.slack.context import AppContext
+from bot.slack.handlers import events, interactions, tune_command
+
+log = logging.getLogger(__name__)
+
+
+def make_web_client(settings: Settings) -> AsyncWebClient:
+    """Slack's Web API client; retries after `ratelimited` (honouring Retry-After) and on
+    connection and 5xx errors, so messages are delayed rather than lost."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=30)
+    client.retry_handlers.extend(
+        [
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ]
+    )
+    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def build_app(ctx: AppContext) -> AsyncApp:
+    signing_secret = ctx.settings.slack_signing_secret
+    app = AsyncApp(
+        client=ctx.client,
+        signing_secret=signing_secret.get_secret_value() if signing_secret else "",
+        request_verification_enabled=not ctx.settings.socket_mode,
+        ignoring_self_events_enabled=True,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        # Bolt only logs listener errors briefly; keep the traceback (never the payload: it may hold text).
+        kind = body.get("type") or body.get("command") or "request"
+        log.error("listener failed on %s", kind, exc_info=error)
+
+    tune_command.register(app, ctx)
+    interactions.register(app, ctx)
+    events.register(app, ctx)
+    return app

@@ -1,0 +1,34 @@
+"""Everything the Slack listeners share, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.datasets import Limits
+from bot.slack.reporter import SlackReporter
+from bot.storage.store import Store
+from bot.tuning.backend import TuningBackend
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    store: Store
+    backend: TuningBackend
+    client: AsyncWebClient
+    reporter: SlackReporter
+    http: httpx.AsyncClient
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def bot_token(self) -> str:
+        token = self.settings.slack_bot_token
+        return token.get_secret_value() if token is not None else ""
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return self.settings.admins

@@ -1,0 +1,77 @@
+"""`/tune try`: a prompt opens a thread; every reply in it is answered by the same model."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.render.text import escape_mrkdwn as esc
+from bot.render.text import escape_truncated
+from bot.slack.blocks import thinking_text, try_prompt_text, try_started_text
+from bot.slack.context import AppContext
+from bot.tuning.types import BackendError
+
+log = logging.getLogger(__name__)
+
+ANSWER_LIMIT = 3900
+
+
+def answer_message(answer: str) -> str:
+    if not answer.strip():
+        return "_(the model returned an empty answer)_"
+    shown = escape_truncated(answer, ANSWER_LIMIT)
+    return shown if len(shown) >= len(esc(answer)) else shown + "\n_(answer shortened)_"
+
+
+def failure_message(model_name: str, error: BackendError) -> str:
+    if error.not_found:
+        return f":x: `{esc(model_name)}` does not exist (any more). `/tune list` shows the models."
+    return f":x: `{esc(model_name)}` could not answer: {esc(str(error))}"
+
+
+async def open_try_thread(
+    ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
+) -> str:
+    """Post the prompt in the channel, remember the thread, answer in it. Returns the thread ts."""
+    posted = await ctx.client.chat_postMessage(
+        channel=channel_id, text=try_prompt_text(user_id, model_name, prompt)
+    )
+    thread_ts = str(posted["ts"])
+    ctx.store.add_try_thread(
+        channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
+    )
+    await answer_in_thread(
+        ctx, channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, prompt=prompt
+    )
+    return thread_ts
+
+
+async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, model_name: str) -> str:
+    """The "Try it" button: a thread waiting for the user's first prompt."""
+    posted = await ctx.client.chat_postMessage(channel=channel_id, text=try_started_text(user_id, model_name))
+    thread_ts = str(posted["ts"])
+    ctx.store.add_try_thread(
+        channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
+    )
+    return thread_ts
+
+
+async def answer_in_thread(
+    ctx: AppContext, *, channel_id: str, thread_ts: str, model_name: str, prompt: str
+) -> None:
+    """A visible "is thinking…" placeholder, edited in place into the answer (or the error)."""
+    placeholder = await ctx.client.chat_postMessage(
+        channel=channel_id, thread_ts=thread_ts, text=thinking_text(model_name)
+    )
+    try:
+        answer = await ctx.backend.generate(model_name, prompt)
+        text = answer_message(answer)
+    except BackendError as exc:
+        log.info("generateContent on %s failed: %s", model_name, exc)
+        text = failure_message(model_name, exc)
+    try:
+        await ctx.client.chat_update(channel=channel_id, ts=placeholder["ts"], text=text)
+    except SlackApiError:
+        log.exception("could not edit the answer into the thread; posting it instead")
+        await ctx.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text)

@@ -1,0 +1,195 @@
+"""Modal submissions and button clicks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+
+from bot.render.text import escape_mrkdwn as esc
+from bot.service import UserError, delete_model, start_job
+from bot.slack import blocks
+from bot.slack.commands import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    StartArgs,
+    UsageError,
+    check_display_name,
+    parse_int,
+    parse_learning_rate,
+)
+from bot.slack.context import AppContext
+from bot.slack.conversation import start_try_thread
+from bot.slack.handlers.tune_command import channel_refusal, models_page
+from bot.slack.jobs import announce_new_job
+from bot.slack.uploads import ingest_slack_file, outcome_text
+from bot.tuning.types import BackendError
+
+log = logging.getLogger(__name__)
+
+
+def view_values(view: dict[str, Any]) -> dict[str, Any]:
+    """`{block_id: value}` from a submitted view's state (one element per block)."""
+    values: dict[str, Any] = {}
+    for block_id, elements in (view.get("state", {}).get("values") or {}).items():
+        for element in elements.values():
+            kind = element.get("type")
+            if kind == "file_input":
+                values[block_id] = element.get("files") or []
+            elif kind == "static_select":
+                selected = element.get("selected_option") or {}
+                values[block_id] = selected.get("value")
+            else:
+                values[block_id] = (element.get("value") or "").strip() or None
+    return values
+
+
+def private_metadata(view: dict[str, Any]) -> dict[str, str]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict[str, str]]:
+    """Validated form input, or Slack's per-field errors."""
+    errors: dict[str, str] = {}
+    parsed: dict[str, Any] = {}
+    checks = {
+        "epochs": lambda v: parse_int(v or "", "epochs", low=1, high=MAX_EPOCHS),
+        "batch_size": lambda v: parse_int(v or "", "batch_size", low=1, high=MAX_BATCH_SIZE),
+        "learning_rate": lambda v: parse_learning_rate(v or ""),
+        "name": lambda v: check_display_name(v) if v else None,
+    }
+    for field, check in checks.items():
+        try:
+            parsed[field] = check(values.get(field))
+        except UsageError as exc:
+            errors[field] = str(exc).replace("`", "")
+    if not values.get("dataset"):
+        errors["dataset"] = "Choose a dataset."
+    if errors:
+        return None, errors
+    return (
+        StartArgs(
+            dataset=values["dataset"],
+            display_name=parsed["name"],
+            epoch_count=parsed["epochs"],
+            batch_size=parsed["batch_size"],
+            learning_rate=parsed["learning_rate"],
+            base_model=values.get("base_model"),
+        ),
+        {},
+    )
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    async def tell(channel_id: str, user_id: str, text: str) -> None:
+        """An ephemeral note to one user; a DM when the channel will not take it."""
+        try:
+            await ctx.client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        except SlackApiError:
+            log.warning("could not post an ephemeral message in %s; sending a DM instead", channel_id)
+            await ctx.client.chat_postMessage(channel=user_id, text=text)
+
+    @app.view(blocks.UPLOAD_CALLBACK)
+    async def upload_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view_values(view)
+        files = values.get("file") or []
+        if not files:
+            await ack(response_action="errors", errors={"file": "Choose a file to upload."})
+            return
+        await ack()
+        meta = private_metadata(view)
+        user_id = body["user"]["id"]
+        channel_id = meta.get("channel_id") or user_id
+        result = await ingest_slack_file(
+            ctx,
+            files[0],
+            team_id=(body.get("team") or {}).get("id", ""),
+            user_id=user_id,
+            channel_id=channel_id,
+            dataset_name=values.get("name"),
+            input_column=values.get("input_column"),
+            output_column=values.get("output_column"),
+        )
+        await tell(channel_id, user_id, outcome_text(result))
+
+    @app.view(blocks.START_CALLBACK)
+    async def start_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        args, errors = start_args_from_view(view_values(view))
+        if args is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        meta = private_metadata(view)
+        user_id = body["user"]["id"]
+        channel_id = meta.get("channel_id") or user_id
+        try:
+            job = await start_job(
+                ctx.store,
+                ctx.backend,
+                team_id=(body.get("team") or {}).get("id", ""),
+                user_id=user_id,
+                channel_id=channel_id,
+                args=args,
+            )
+        except UserError as exc:
+            await tell(channel_id, user_id, str(exc))
+            return
+        problem = await announce_new_job(ctx, job)
+        if problem:
+            await tell(channel_id, user_id, problem)
+
+    @app.action(re.compile(f"^{blocks.ACTION_LIST_PAGE}_"))
+    async def list_page(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        try:
+            page_number, token, history = blocks.parse_page_value(action.get("value") or "")
+        except (ValueError, KeyError, TypeError):
+            await respond(text="That button is out of date; run `/tune list` again.", replace_original=True)
+            return
+        try:
+            text, body = await models_page(ctx, page_number=page_number, token=token, history=history)
+        except BackendError as exc:
+            await respond(text=f":x: Could not list tuned models: {esc(str(exc))}", replace_original=False)
+            return
+        await respond(text=text, blocks=body, replace_original=True)
+
+    @app.action(blocks.ACTION_DELETE)
+    async def delete_clicked(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        model_name = action.get("value") or ""
+        try:
+            text = await delete_model(
+                ctx.store, ctx.backend, user_id=user_id, model_name=model_name, admins=ctx.admins
+            )
+        except UserError as exc:
+            text = str(exc)
+        log.info("delete of %s requested by %s: %s", model_name, user_id, text)
+        await respond(text=text, replace_original=True)
+
+    @app.action(blocks.ACTION_TRY)
+    async def try_clicked(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        channel_id = (body.get("channel") or {}).get("id") or user_id
+        try:
+            model_name = ctx.backend.model_name(action.get("value") or "")
+        except ValueError as exc:
+            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            return
+        try:
+            await start_try_thread(ctx, channel_id=channel_id, user_id=user_id, model_name=model_name)
+        except SlackApiError as exc:
+            await respond(text=channel_refusal(exc), response_type="ephemeral", replace_original=False)

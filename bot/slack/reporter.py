@@ -1,0 +1,135 @@
+"""Job messages in Slack: the progress message edited in place, the end-of-job notice
+and the loss chart. Used by the `/tune start` listener and by the poller.
+
+Every notice carries Slack message metadata naming its job, so after a crash the
+poller can look in the thread and see whether the notice was already posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.polling.ports import ReporterError
+from bot.render.model import JobView
+from bot.render.progress import completion_notice, progress_blocks
+from bot.storage.models import TuningJob
+
+log = logging.getLogger(__name__)
+
+NOTICE_EVENT_TYPE = "tunebot_job_notice"
+HISTORY_PAGE = 200
+
+
+def chart_file_name(job: TuningJob) -> str:
+    return f"tunebot-job-{job.id}-loss.png"
+
+
+def notice_metadata(job: TuningJob) -> dict[str, Any]:
+    return {"event_type": NOTICE_EVENT_TYPE, "event_payload": {"job_id": str(job.id), "state": job.state}}
+
+
+def is_notice_for(message: dict[str, Any], job_id: int | None) -> bool:
+    meta = message.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    return meta.get("event_type") == NOTICE_EVENT_TYPE and str(payload.get("job_id")) == str(job_id)
+
+
+class SlackReporter:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post_progress(self, job: TuningJob, view: JobView) -> str:
+        text, blocks = progress_blocks(view)
+        response = await self._call("chat_postMessage", channel=job.channel_id, text=text, blocks=blocks)
+        return str(response["ts"])
+
+    async def update_progress(self, job: TuningJob, view: JobView) -> None:
+        text, blocks = progress_blocks(view)
+        await self._call("chat_update", channel=job.channel_id, ts=job.message_ts, text=text, blocks=blocks)
+
+    async def post_notice(self, job: TuningJob, view: JobView) -> str:
+        text, blocks = completion_notice(view)
+        thread: dict[str, Any] = {}
+        if job.message_ts:
+            # One message, shown both in the job's thread and in the channel.
+            thread = {"thread_ts": job.message_ts, "reply_broadcast": True}
+        response = await self._call(
+            "chat_postMessage",
+            channel=job.channel_id,
+            text=text,
+            blocks=blocks,
+            metadata=notice_metadata(job),
+            **thread,
+        )
+        return str(response["ts"])
+
+    async def find_notice(self, job: TuningJob) -> str | None:
+        async for message in self._job_messages(job):
+            if is_notice_for(message, job.id):
+                return str(message["ts"])
+        return None
+
+    async def chart_posted(self, job: TuningJob) -> bool:
+        name = chart_file_name(job)
+        async for message in self._job_messages(job):
+            if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
+                return True
+        return False
+
+    async def post_chart(self, job: TuningJob, png: bytes) -> None:
+        thread = {"thread_ts": job.message_ts} if job.message_ts else {}
+        await self._call(
+            "files_upload_v2",
+            channel=job.channel_id,
+            content=png,
+            filename=chart_file_name(job),
+            title=f"Loss curve — {job.display_name}",
+            **thread,
+        )
+
+    async def _job_messages(self, job: TuningJob) -> AsyncIterator[dict[str, Any]]:
+        """The job's thread (or, without a job message, the channel since the job began)."""
+        cursor: str | None = None
+        while True:
+            if job.message_ts:
+                response = await self._call(
+                    "conversations_replies",
+                    channel=job.channel_id,
+                    ts=job.message_ts,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            else:
+                response = await self._call(
+                    "conversations_history",
+                    channel=job.channel_id,
+                    oldest=f"{job.created_at.replace(tzinfo=UTC).timestamp() - 60:.6f}",
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            for message in response.get("messages") or []:
+                yield message
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        arguments = {key: value for key, value in kwargs.items() if value is not None}
+        try:
+            return await getattr(self.client, method)(**arguments)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else "unknown"
+            log.warning("Slack %s failed: %s", method, error)
+            raise ReporterError(f"Slack {method} failed: {error}") from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.warning("Slack %s failed: %s", method, type(exc).__name__)
+            raise ReporterError(f"Slack {method} failed: {type(exc).__name__}") from exc

@@ -1,0 +1,91 @@
+"""Turning a file shared in Slack into a stored dataset (or a precise refusal)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.render.text import escape_mrkdwn as esc
+from bot.service import UploadOutcome, ingest_upload
+from bot.slack.context import AppContext
+from bot.slack.files import DownloadError, describe_size, download_slack_file
+
+log = logging.getLogger(__name__)
+
+SLACK_FILE_INPUT_LIMIT = 10 * 1024 * 1024  # what Block Kit's file_input element accepts
+
+
+async def file_details(ctx: AppContext, file: dict[str, Any]) -> dict[str, Any]:
+    """Events and view submissions sometimes carry only part of a file object."""
+    if file.get("url_private_download") or file.get("url_private"):
+        return file
+    try:
+        info = await ctx.client.files_info(file=file["id"])
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "unknown"
+        if error == "missing_scope":
+            raise DownloadError(
+                "I may not read files: the app is missing the `files:read` scope (see manifest.yml)."
+            ) from exc
+        raise DownloadError(f"Slack would not describe the file ({error}).") from exc
+    return dict(info["file"])
+
+
+async def ingest_slack_file(
+    ctx: AppContext,
+    file: dict[str, Any],
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str | None,
+    dataset_name: str | None = None,
+    input_column: str | None = None,
+    output_column: str | None = None,
+) -> UploadOutcome | str:
+    """Download (token only to Slack's hosts), validate and store one file.
+
+    Returns the outcome, or a message explaining why the file could not be fetched.
+    """
+    name = str(file.get("name") or file.get("title") or "upload")
+    try:
+        details = await file_details(ctx, file)
+        name = str(details.get("name") or name)
+        size = details.get("size")
+        max_bytes = ctx.limits.max_file_bytes
+        if isinstance(size, int) and size > max_bytes:
+            return (
+                f":x: `{esc(name)}` is {describe_size(size)}; the limit is {describe_size(max_bytes)}. "
+                "Nothing was stored."
+            )
+        url = str(details.get("url_private_download") or details.get("url_private") or "")
+        if not url:
+            return f":x: Slack gave me no download link for `{esc(name)}`."
+        spool = await download_slack_file(
+            url,
+            token=ctx.bot_token,
+            allowed_hosts=ctx.settings.file_hosts,
+            max_bytes=max_bytes,
+            client=ctx.http,
+            expected_html=str(details.get("filetype", "")).lower() == "html",
+        )
+    except DownloadError as exc:
+        return f":x: Could not fetch `{esc(name)}`: {exc} Nothing was stored."
+    with spool:
+        return await ingest_upload(
+            ctx.store,
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            file_name=name,
+            content=spool,
+            dataset_name=dataset_name,
+            input_column=input_column,
+            output_column=output_column,
+            limits=ctx.limits,
+        )
+
+
+def outcome_text(result: UploadOutcome | str) -> str:
+    return result if isinstance(result, str) else result.message
