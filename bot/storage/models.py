@@ -10,8 +10,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    """Naive UTC, the one time format stored (SQLite keeps no time zone)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Aware UTC: SQLModel stores it as UTC and returns it with the UTC zone on every database."""
+    return datetime.now(UTC)
 
 
 class Dataset(SQLModel, table=True):

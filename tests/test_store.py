@@ -1,0 +1,138 @@
+"""Storage on a real SQLite file and on the local PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage.models import TuningJob, utcnow
+from bot.storage.store import DuplicateDataset, Store, dataset_name_from
+from bot.tuning.types import TrainingPair
+from tests.databases import postgres_schema_url, sqlite_url
+
+PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(12)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        store = Store.from_url(sqlite_url(tmp_path))
+        yield store
+        store.engine.dispose()
+    else:
+        with postgres_schema_url() as url:
+            store = Store.from_url(url)
+            yield store
+            store.engine.dispose()
+
+
+def add(store: Store, name: str = "numbers", sha: str = "a" * 64, user: str = "U1") -> int:
+    dataset = store.add_dataset(
+        team_id="T1",
+        owner_user_id=user,
+        channel_id="C1",
+        name=name,
+        file_name=f"{name}.csv",
+        format="csv",
+        sha256=sha,
+        examples=PAIRS,
+    )
+    assert dataset.id is not None
+    return dataset.id
+
+
+def job(dataset_id: int | None = None, **fields: object) -> TuningJob:
+    values: dict[str, object] = {
+        "team_id": "T1",
+        "owner_user_id": "U1",
+        "channel_id": "C1",
+        "dataset_id": dataset_id,
+        "display_name": "numbers",
+        "base_model": "models/gemini-1.5-flash-001-tuning",
+        "model_name": "tunedModels/numbers-abc",
+        "operation_name": "tunedModels/numbers-abc/operations/x",
+        "epoch_count": 5,
+        "batch_size": 2,
+        "learning_rate": 0.001,
+    }
+    values.update(fields)
+    return TuningJob(**values)  # type: ignore[arg-type]
+
+
+def test_dataset_round_trip_keeps_every_example(store: Store) -> None:
+    dataset_id = add(store)
+    assert store.load_examples(dataset_id) == PAIRS
+    summaries = store.list_datasets("T1", "U1")
+    assert [s.dataset.name for s in summaries] == ["numbers"]
+    assert summaries[0].dataset.example_count == 12
+
+
+def test_same_bytes_are_recognised_and_names_get_a_suffix(store: Store) -> None:
+    add(store, sha="a" * 64)
+    with pytest.raises(DuplicateDataset) as caught:
+        add(store, name="other", sha="a" * 64)
+    assert caught.value.existing.name == "numbers"
+    add(store, sha="b" * 64)
+    assert store.dataset_names("T1") == ["numbers", "numbers-2"]
+    assert store.count_datasets() == 2
+
+
+def test_dataset_lookup_by_name_or_id(store: Store) -> None:
+    dataset_id = add(store)
+    assert store.find_dataset("T1", "numbers") is not None
+    assert store.find_dataset("T1", f"#{dataset_id}") is not None
+    assert store.find_dataset("T2", "numbers") is None
+
+
+def test_dataset_names_from_file_names() -> None:
+    assert dataset_name_from("Sales Q3.csv") == "sales-q3"
+    assert dataset_name_from("../../etc/passwd") == "passwd"
+    assert dataset_name_from("....csv") == "dataset"
+
+
+def test_a_leased_job_is_not_claimed_twice(store: Store) -> None:
+    for n in range(5):
+        store.create_job(job(model_name=f"tunedModels/m{n}"))
+    now = utcnow()
+    first = store.claim_due_jobs(owner="A", now=now, lease_seconds=60)
+    second = store.claim_due_jobs(owner="B", now=now, lease_seconds=60)
+    assert len(first) == 5
+    assert second == []
+    # B cannot write to A's jobs (fenced), A can.
+    assert not store.update_leased_job(first[0].id or 0, "B", percent=50.0)
+    assert store.update_leased_job(first[0].id or 0, "A", percent=50.0)
+    # When A's leases expire (A died), B takes over.
+    later = now + timedelta(seconds=61)
+    taken = store.claim_due_jobs(owner="B", now=later, lease_seconds=60)
+    assert len(taken) == 5
+    assert not store.update_leased_job(first[0].id or 0, "A", percent=60.0)
+
+
+def test_finished_jobs_with_notice_done_are_not_claimed(store: Store) -> None:
+    store.create_job(job(state="succeeded", notice_state="done"))
+    store.create_job(job(state="succeeded", notice_state="posting", model_name="tunedModels/b"))
+    store.create_job(job(state="running", notice_state="starting", model_name="tunedModels/c"))
+    claimed = store.claim_due_jobs(owner="A", now=utcnow(), lease_seconds=60)
+    assert [j.model_name for j in claimed] == ["tunedModels/b"]
+
+
+def test_deleting_a_model_stops_its_job(store: Store) -> None:
+    created = store.create_job(job())
+    store.record_model_owner(
+        model_name="tunedModels/numbers-abc", team_id="T1", owner_user_id="U1", job_id=created.id
+    )
+    store.mark_model_deleted("tunedModels/numbers-abc", "U1")
+    stopped = store.get_job(created.id or 0)
+    assert stopped is not None and stopped.state == "cancelled"
+    owner = store.model_owner("tunedModels/numbers-abc")
+    assert owner is not None and owner.deleted_by == "U1"
+    assert store.claim_due_jobs(owner="A", now=utcnow(), lease_seconds=60) == []
+
+
+def test_events_are_handled_once(store: Store) -> None:
+    assert store.first_delivery("Ev1")
+    assert not store.first_delivery("Ev1")
+    assert store.first_delivery("Ev2")
