@@ -185,7 +185,8 @@ class Poller:
             try:
                 ts = await self.reporter.find_notice(job) if recovering else None
                 if ts is None:
-                    view = job_view(job, now, self.store.dataset_name(job.dataset_id))
+                    finished = job.finished_at or now
+                    view = job_view(job, finished, self.store.dataset_name(job.dataset_id))
                     ts = await self.reporter.post_notice(job, view)
                     posted_now = True
             except ReporterError as exc:

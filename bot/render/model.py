@@ -2,6 +2,10 @@
 
 The Gemini API and Vertex AI report tuning progress differently; the job tracker
 translates either into these frozen records so rendering stays pure and testable.
+
+`LossPoint` is the tuning layer's own type (`bot.tuning.types.LossPoint`), re-exported
+here so renderers and their callers share one definition. Its `epoch` is 0-based, as
+the API reports it; renderers add one when showing it to people.
 """
 
 from __future__ import annotations
@@ -9,19 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.tuning.types import LossPoint
 
-@dataclass(frozen=True)
-class LossPoint:
-    """One point of the loss curve; `epoch` is 0-based as the API reports it."""
-
-    step: int
-    epoch: int
-    mean_loss: float
+__all__ = ["JobView", "LossPoint"]
 
 
 @dataclass(frozen=True)
 class JobView:
-    """Everything a progress message shows about one tuning job."""
+    """Everything a progress message shows about one tuning job.
+
+    `state` is a `bot.tuning.types.JobState` value ("queued", "running", "succeeded",
+    "failed", "lost", "cancelled"); a `JobState` member works as is, since it is a str.
+    `epoch` is 0-based like `LossPoint.epoch`; `percent` runs from 0 to 100.
+    """
 
     job_id: int
     display_name: str

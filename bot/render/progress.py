@@ -5,12 +5,14 @@ came from users or from the backend goes through `escape_mrkdwn`; only our own
 markup (bold, emoji, the owner mention) is left live.
 
 Update policy (`progress_signature`): the progress message is edited with
-`chat.update` only when its signature changes. The signature covers everything the
-message shows *except* the timing line (elapsed time, ETA and total time), because
-elapsed time moves on every poll and would otherwise force an edit every tick. The
-timing line is therefore "as of the last real change": it is recomputed whenever
-state, displayed percent, steps, epoch, displayed loss, error text or any name or
-hyperparameter changes, and is otherwise left alone.
+`chat.update` only when its signature changes. The signature is computed from the
+job's fields as the message shows them (state, whole percent, steps, 1-based epoch,
+loss to three figures, the error text of a failed job, and the names and
+hyperparameters that stay fixed for a job's life), never from `now` or the rendered
+text. Elapsed time moves on every poll and would otherwise force an edit every
+tick, so the timing line (elapsed time, ETA, total time) is "as of the last real
+change": it is recomputed whenever one of those fields changes and is otherwise
+left alone.
 """
 
 from __future__ import annotations
@@ -59,20 +61,45 @@ LOST_TEXT = (
 NAME_LIMIT = 150
 DETAIL_LIMIT = 200
 ERROR_LIMIT = 2500
+ERROR_LINE_LIMIT = 25
+BUTTON_VALUE_LIMIT = 2000
 _SEPARATOR = " · "
-_CODE_SAFE = re.compile(r"^[\w./:@-]+$")
-_SLACK_ID = re.compile(r"^[A-Z0-9]+$")
+_CODE_SAFE = re.compile(r"[\w./:@-]+")
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]+")
 
 
 def progress_blocks(view: JobView) -> tuple[str, list[Block]]:
     """Fallback text and blocks for the job's single, updated-in-place message."""
-    return _progress_message(view, with_timing=True)
+    return _progress_message(view)
 
 
 def progress_signature(view: JobView) -> str:
-    """Changes iff the progress message would visibly change, ignoring the timing line."""
-    fallback, blocks = _progress_message(view, with_timing=False)
-    payload = json.dumps([fallback, blocks], sort_keys=True, ensure_ascii=False)
+    """A short hash that changes only when the message's progress facts visibly change.
+
+    Built from fields, rounded the way the message rounds them, so a poll that only
+    moves `now` (or moves percent or loss by less than is shown) keeps the signature.
+    """
+    shown: dict[str, Any] = {
+        "state": str(view.state),
+        "percent": format_percent(_shown_percent(view)),
+        "steps": _steps_text(view),
+        "epoch": _epoch_text(view.epoch, view.epoch_count),
+        "loss": format_loss(view.mean_loss),
+        "error": view.error_message if view.state == "failed" else None,
+        # Fixed for the life of a job; listed so a correction still reaches the message.
+        "job": [
+            view.job_id,
+            view.display_name,
+            view.model_name,
+            view.owner_user_id,
+            view.base_model,
+            view.dataset_name,
+            view.epoch_count,
+            view.batch_size,
+            view.learning_rate,
+        ],
+    }
+    payload = json.dumps(shown, sort_keys=True, ensure_ascii=False)
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -92,10 +119,8 @@ def completion_notice(view: JobView) -> tuple[str, list[Block]]:
 # --- progress message -------------------------------------------------------------
 
 
-def _progress_message(view: JobView, *, with_timing: bool) -> tuple[str, list[Block]]:
-    status_lines = [_bar_line(view), _stats_line(view)]
-    if with_timing:
-        status_lines.append(_timing_line(view))
+def _progress_message(view: JobView) -> tuple[str, list[Block]]:
+    status_lines = [_bar_line(view), _stats_line(view), _timing_line(view)]
     blocks = [
         _section(_title_line(view)),
         _section("\n".join(line for line in status_lines if line)),
@@ -137,9 +162,11 @@ def _timing_line(view: JobView) -> str | None:
         return None
     if view.state == "queued":
         return f":stopwatch: waiting for {elapsed}"
+    # The ETA only shows once there is progress to extrapolate from (see `eta_seconds`).
     eta = eta_seconds(view.percent, view.started_at, view.now)
-    remaining = f"about {format_duration(eta)} left" if eta is not None else "estimating time left…"
-    return f":stopwatch: {elapsed} elapsed{_SEPARATOR}{remaining}"
+    if eta is None:
+        return f":stopwatch: {elapsed} elapsed"
+    return f":stopwatch: {elapsed} elapsed{_SEPARATOR}ETA in about {format_duration(eta)}"
 
 
 def _outcome_text(view: JobView) -> str | None:
@@ -173,8 +200,9 @@ def _success_notice(view: JobView) -> tuple[str, list[Block]]:
         _section(headline),
         _section(_SEPARATOR.join(fact for fact in facts if fact)),
         _context(_job_details(view)),
-        _try_button(view.model_name),
     ]
+    if view.model_name and len(view.model_name) <= BUTTON_VALUE_LIMIT:  # Slack rejects empty values
+        blocks.append(_try_button(view.model_name))
     fallback = f"{_mention(view.owner_user_id)} your tuned model {_name(view)} is ready (took {took})"
     return fallback, blocks
 
@@ -263,12 +291,18 @@ def _started_by(view: JobView) -> str:
 
 
 def _quoted_error(error_message: str | None) -> str:
-    escaped = escape_truncated(error_message or "", ERROR_LIMIT) or "(no error details were given)"
-    return "\n".join(f"> {line}" for line in escaped.splitlines() or [escaped])
+    """The backend's error as a block quote that fits a section (3000 chars) with room to spare."""
+    lines = [line.rstrip() for line in (error_message or "").strip().splitlines()]
+    if len(lines) > ERROR_LINE_LIMIT:
+        lines = [*lines[: ERROR_LINE_LIMIT - 1], "…"]
+    escaped = escape_truncated("\n".join(lines), ERROR_LIMIT) or "(no error details were given)"
+    return "\n".join(f"> {line}" for line in escaped.split("\n"))
 
 
 def _name(view: JobView) -> str:
-    return escape_truncated(view.display_name.strip(), NAME_LIMIT) or f"job {view.job_id}"
+    """The display name on one line (newlines would break the title), or "job N"."""
+    one_line = " ".join(view.display_name.split())
+    return escape_truncated(one_line, NAME_LIMIT) or f"job {view.job_id}"
 
 
 def _state_emoji(state: str) -> str:
@@ -281,12 +315,12 @@ def _state_label(state: str) -> str:
 
 def _mention(user_id: str) -> str:
     """A live mention for a real Slack user id; anything else is shown inert."""
-    return f"<@{user_id}>" if _SLACK_ID.match(user_id) else escape_truncated(user_id, DETAIL_LIMIT)
+    return f"<@{user_id}>" if _SLACK_ID.fullmatch(user_id) else escape_truncated(user_id, DETAIL_LIMIT)
 
 
 def _code_or_plain(text: str) -> str:
     """Resource names read best as code; odd characters fall back to escaped text."""
-    if _CODE_SAFE.match(text) and len(text) <= DETAIL_LIMIT:
+    if _CODE_SAFE.fullmatch(text) and len(text) <= DETAIL_LIMIT:
         return f"`{text}`"
     return escape_truncated(text, DETAIL_LIMIT)
 
