@@ -1,0 +1,118 @@
+"""tunebot wired to local stand-ins: the tuning-API emulator and the fake Slack workspace.
+
+The bot itself is the production one (`build_runtime` + the ASGI app on a loopback
+port): signed requests go in over HTTP, Web API calls come out over HTTP. Used by the
+offline demo, the end-to-end tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bot.config import Settings
+from bot.emulator import EmulatorConfig
+from bot.emulator.testing import RunningEmulator, start_emulator
+from bot.fakeslack import FakeSlack, SlackRequestSender, Workspace
+from bot.loopback import BackgroundServer
+from bot.polling.poller import CycleReport
+from bot.runtime import Runtime, build_runtime, create_asgi_app
+
+T = TypeVar("T")
+
+OFFLINE_SIGNING_SECRET = "offline-signing-secret-not-for-production"
+OFFLINE_API_KEY = "offline-emulator-key"
+
+
+@dataclass
+class OfflineConfig:
+    database_url: str
+    step_seconds: float = 1.0
+    emulator_clock: Callable[[], float] | None = None
+    admins: tuple[str, ...] = ()
+    poll_interval_seconds: float = 0.0  # 0: no scheduler, cycles are run by hand
+    lease_seconds: float = 120.0
+    log_level: str = "WARNING"
+    emulator_latency_seconds: float = 0.0
+    emulator_url: str | None = None  # use an emulator that is already running
+
+
+class OfflineStack:
+    def __init__(self, config: OfflineConfig) -> None:
+        self.config = config
+        self.emulator: RunningEmulator | None = None
+        self.slack = FakeSlack()
+        self.settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            SLACK_BOT_TOKEN=self.slack.bot_token,
+            SLACK_SIGNING_SECRET=OFFLINE_SIGNING_SECRET,
+            SLACK_API_URL=self.slack.api_url,
+            GOOGLE_API_KEY=OFFLINE_API_KEY,
+            GEMINI_API_BASE=config.emulator_url or "http://127.0.0.1:1",
+            DATABASE_URL=config.database_url,
+            TUNEBOT_ADMINS=",".join(config.admins),
+            TUNEBOT_POLL_INTERVAL=config.poll_interval_seconds,
+            TUNEBOT_LEASE_SECONDS=config.lease_seconds,
+            LOG_LEVEL=config.log_level,
+        )
+        self.runtime: Runtime | None = None
+        self.server: BackgroundServer | None = None
+        self.sender: SlackRequestSender | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.slack.workspace
+
+    def start(self) -> OfflineStack:
+        if self.config.emulator_url is None:
+            emulator_config = EmulatorConfig(step_seconds=self.config.step_seconds)
+            if self.config.emulator_clock is not None:
+                emulator_config = EmulatorConfig(
+                    step_seconds=self.config.step_seconds, clock=self.config.emulator_clock
+                )
+            self.emulator = start_emulator(emulator_config)
+            if self.config.emulator_latency_seconds:
+                self.emulator.emulator.update_faults(
+                    {"latency_seconds": self.config.emulator_latency_seconds}
+                )
+            self.settings.gemini_api_base = self.emulator.url
+        self.slack.start()
+        self.runtime = build_runtime(self.settings)
+        self.server = BackgroundServer(create_asgi_app(self.runtime)).start()
+        self.sender = self.slack.sender(self.server.url, OFFLINE_SIGNING_SECRET)
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        self.slack.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+        if self.runtime is not None:
+            self.runtime.ctx.store.engine.dispose()
+
+    def __enter__(self) -> OfflineStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- running code on the bot's own event loop ------------------------------------------
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        assert self.server is not None and self.server.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.server.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+        return self.submit(coro).result(timeout)
+
+    async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(self.submit(coro))
+
+    async def poll(self) -> CycleReport:
+        """One poll cycle, as the scheduler would run it."""
+        assert self.runtime is not None
+        return await self.arun(self.runtime.poller.run_cycle())

@@ -1,0 +1,111 @@
+"""Driving the real bot through the fake Slack: what a user types and clicks, what they see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from bot.emulator.testing import FrozenClock
+from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message
+from bot.offline import OfflineConfig, OfflineStack
+from bot.storage.store import Store
+
+T = TypeVar("T")
+
+OWNER = "U0OWNER"
+OTHER = "U0OTHER"
+ADMIN = "U0ADMIN"
+CHANNEL = DEFAULT_CHANNEL
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[OfflineStack]:
+    """The production bot over HTTP, a fake Slack, an emulator on a frozen clock (1 s per step)."""
+    clock = FrozenClock()
+    config = OfflineConfig(
+        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}", emulator_clock=clock, admins=(ADMIN,)
+    )
+    with OfflineStack(config) as running:
+        for user, name in ((OWNER, "olivia"), (OTHER, "oscar"), (ADMIN, "ada")):
+            running.workspace.add_user(user, name)
+        yield running
+
+
+def store_of(stack: OfflineStack) -> Store:
+    assert stack.runtime is not None
+    return stack.runtime.ctx.store
+
+
+async def wait_for(stack: OfflineStack, predicate: Callable[[], T], timeout: float = 10.0) -> T:
+    return await stack.workspace.async_wait_for(predicate, timeout)
+
+
+def ephemerals_for(stack: OfflineStack, user: str) -> list[Ephemeral]:
+    return [e for e in stack.workspace.ephemerals(user=user) if not e.deleted]
+
+
+async def next_ephemeral(stack: OfflineStack, user: str, seen: int, timeout: float = 10.0) -> Ephemeral:
+    """The first ephemeral message `user` receives after the `seen` they had already."""
+    return await wait_for(
+        stack, lambda: (lambda es: es[seen] if len(es) > seen else None)(ephemerals_for(stack, user)), timeout
+    )
+
+
+def all_text(item: Message | Ephemeral | dict[str, Any]) -> str:
+    """Everything a reader sees: the fallback text and every text in the blocks."""
+    if isinstance(item, dict):
+        text, blocks = str(item.get("text") or ""), item.get("blocks") or []
+    else:
+        text, blocks = item.text or "", item.blocks or []
+    parts = [text]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    parts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(blocks)
+    return "\n".join(parts)
+
+
+def buttons(item: Message | Ephemeral) -> list[dict[str, Any]]:
+    found = []
+    for block in item.blocks or []:
+        if block.get("type") == "actions":
+            found.extend(e for e in block.get("elements", []) if e.get("type") == "button")
+    return found
+
+
+def bot_posts(stack: OfflineStack, channel: str = CHANNEL) -> list[Message]:
+    return [m for m in stack.workspace.messages(channel) if m.is_bot and not m.is_reply]
+
+
+async def upload_file(
+    stack: OfflineStack, user: str, file_name: str, content: bytes, **fields: str
+) -> Ephemeral:
+    """`/tune upload`, choose the file in the modal, submit; returns the uploader's answer."""
+    assert stack.sender is not None
+    seen = len(ephemerals_for(stack, user))
+    views_before = len(stack.workspace.views(user))
+    response = await stack.sender.slash_command(user, "upload")
+    assert response.status_code == 200
+    view = await wait_for(
+        stack, lambda: (lambda vs: vs[-1] if len(vs) > views_before else None)(stack.workspace.views(user))
+    )
+    assert view.callback_id == "tune_upload"
+    file = stack.workspace.add_file(file_name, content, user=user)
+    values: dict[str, Any] = {"file": {"file": {"type": "file_input", "files": [file]}}}
+    for block_id, value in fields.items():
+        values[block_id] = {block_id: value}
+    submitted = await stack.sender.view_submission(user, view, values)
+    assert submitted.status_code == 200
+    return await next_ephemeral(stack, user, seen)
