@@ -109,6 +109,15 @@ def stored_message(dataset: Dataset, parsed: ParsedDataset) -> str:
 # ---- starting a job --------------------------------------------------------------------------
 
 
+def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: StartArgs) -> Dataset:
+    """The fast checks of `/tune start` (no API call), so mistakes are answered at once."""
+    dataset = store.find_dataset(team_id, args.dataset)
+    if dataset is None or dataset.id is None:
+        raise UserError(unknown_dataset_message(args.dataset, store.dataset_names(team_id)))
+    resolve_base_model(args.base_model, backend)
+    return dataset
+
+
 async def start_job(
     store: Store,
     backend: TuningBackend,
@@ -124,9 +133,8 @@ async def start_job(
     so a crash right after the create cannot lose track of a model; if the service
     refuses, the row is removed again and the user sees the service's reason.
     """
-    dataset = store.find_dataset(team_id, args.dataset)
-    if dataset is None or dataset.id is None:
-        raise UserError(unknown_dataset_message(args.dataset, store.dataset_names(team_id)))
+    dataset = check_start(store, backend, team_id=team_id, args=args)
+    assert dataset.id is not None
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.name[:40]
     examples = await asyncio.to_thread(store.load_examples, dataset.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.emulator.testing import FrozenClock
-from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message
+from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest
 from bot.offline import OfflineConfig, OfflineStack
 from bot.storage.store import Store
 
@@ -40,7 +42,20 @@ def store_of(stack: OfflineStack) -> Store:
 
 
 async def wait_for(stack: OfflineStack, predicate: Callable[[], T], timeout: float = 10.0) -> T:
+    """Wait for a condition on Slack's side."""
     return await stack.workspace.async_wait_for(predicate, timeout)
+
+
+async def eventually(predicate: Callable[[], T], timeout: float = 10.0) -> T:
+    """Wait for a condition on anything (the database, the emulator)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.02)
 
 
 def ephemerals_for(stack: OfflineStack, user: str) -> list[Ephemeral]:
@@ -52,6 +67,16 @@ async def next_ephemeral(stack: OfflineStack, user: str, seen: int, timeout: flo
     return await wait_for(
         stack, lambda: (lambda es: es[seen] if len(es) > seen else None)(ephemerals_for(stack, user)), timeout
     )
+
+
+def ack_body(sent: SentRequest) -> dict[str, Any]:
+    """What the bot answered in its ack: Bolt sends plain text or a JSON message."""
+    if not sent.text.strip():
+        return {}
+    if "json" in sent.response.headers.get("content-type", ""):
+        body = sent.json()
+        return body if isinstance(body, dict) else {}
+    return {"text": sent.text}
 
 
 def all_text(item: Message | Ephemeral | dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, describe_model_for_delete, start_job
+from bot.service import UserError, check_start, describe_model_for_delete, start_job
 from bot.slack import blocks
 from bot.slack.commands import UsageError, parse_start, split_command, split_first
 from bot.slack.context import AppContext
@@ -50,6 +50,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await open_start_modal(ack, command)
             elif parsed.name == "start":
                 args = parse_start(parsed.rest)
+                check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
                 await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`…")
                 job = await start_job(
                     ctx.store, ctx.backend, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
