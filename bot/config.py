@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     host: str = Field(default="0.0.0.0", validation_alias="HOST")
 
     poll_interval_seconds: float = Field(default=12.0, validation_alias="TUNEBOT_POLL_INTERVAL")
+    max_poll_interval_seconds: float = Field(default=300.0, validation_alias="TUNEBOT_MAX_POLL_INTERVAL")
     lease_seconds: float = Field(default=120.0, validation_alias="TUNEBOT_LEASE_SECONDS")
     max_upload_mb: int = Field(default=64, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")

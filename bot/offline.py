@@ -35,6 +35,7 @@ class OfflineConfig:
     admins: tuple[str, ...] = ()
     poll_interval_seconds: float = 0.0  # 0: no scheduler, cycles are run by hand
     lease_seconds: float = 120.0
+    max_poll_interval_seconds: float = 300.0
     log_level: str = "WARNING"
     emulator_latency_seconds: float = 0.0
     emulator_url: str | None = None  # use an emulator that is already running
@@ -56,6 +57,7 @@ class OfflineStack:
             TUNEBOT_ADMINS=",".join(config.admins),
             TUNEBOT_POLL_INTERVAL=config.poll_interval_seconds,
             TUNEBOT_LEASE_SECONDS=config.lease_seconds,
+            TUNEBOT_MAX_POLL_INTERVAL=config.max_poll_interval_seconds,
             LOG_LEVEL=config.log_level,
         )
         self.runtime: Runtime | None = None
@@ -80,19 +82,33 @@ class OfflineStack:
                 )
             self.settings.gemini_api_base = self.emulator.url
         self.slack.start()
+        self.start_bot()
+        return self
+
+    def start_bot(self) -> None:
+        """Start the bot process's part: runtime, HTTP server, scheduler (if configured)."""
         self.runtime = build_runtime(self.settings)
         self.server = BackgroundServer(create_asgi_app(self.runtime)).start()
         self.sender = self.slack.sender(self.server.url, OFFLINE_SIGNING_SECRET)
-        return self
 
-    def stop(self) -> None:
+    def stop_bot(self) -> None:
         if self.server is not None:
             self.server.stop()
+            self.server = None
+        if self.runtime is not None:
+            self.runtime.ctx.store.engine.dispose()
+            self.runtime = None
+
+    def restart_bot(self) -> None:
+        """A restart of tunebot alone: Slack, the tuning service and the database stay."""
+        self.stop_bot()
+        self.start_bot()
+
+    def stop(self) -> None:
+        self.stop_bot()
         self.slack.stop()
         if self.emulator is not None:
             self.emulator.stop()
-        if self.runtime is not None:
-            self.runtime.ctx.store.engine.dispose()
 
     def __enter__(self) -> OfflineStack:
         return self.start()

@@ -75,7 +75,10 @@ def build_runtime(
         store,
         backend,
         reporter,
-        backoff=Backoff(base_seconds=settings.poll_interval_seconds or 12.0),
+        backoff=Backoff(
+            base_seconds=settings.poll_interval_seconds or 12.0,
+            max_seconds=max(settings.max_poll_interval_seconds, settings.poll_interval_seconds),
+        ),
         lease_seconds=settings.lease_seconds,
     )
     return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller)

@@ -1,0 +1,236 @@
+"""Progress polling: restarts, crashes between posting and recording, API and Slack faults."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.datasets.samples import tutorial_csv
+from bot.emulator.testing import FrozenClock
+from bot.fakeslack import Message
+from bot.offline import OfflineConfig, OfflineStack
+from bot.storage.models import TuningJob
+from bot.storage.store import Store
+from tests.slack_helpers import CHANNEL, OWNER, all_text, eventually, upload_file
+
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+class SimulatedCrash(BaseException):
+    """The process dying at a chosen line."""
+
+
+@pytest.fixture
+def fast_stack(tmp_path: Path) -> Iterator[OfflineStack]:
+    """Like `stack`, with one-second leases so a 'crashed' poller's jobs are taken over quickly."""
+    config = OfflineConfig(
+        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}", emulator_clock=FrozenClock(), lease_seconds=1.0
+    )
+    with OfflineStack(config) as running:
+        running.workspace.add_user(OWNER, "olivia")
+        yield running
+
+
+def store(stack: OfflineStack) -> Store:
+    assert stack.runtime is not None
+    return stack.runtime.ctx.store
+
+
+def make_due(stack: OfflineStack) -> None:
+    """Pretend the scheduler's wait is over for every job (the tests drive the clock)."""
+    s = store(stack)
+    with s.session() as session:
+        for job in session.exec(select(TuningJob)).all():
+            job.next_poll_at = LONG_AGO
+            session.add(job)
+        session.commit()
+
+
+async def start_tutorial_job(stack: OfflineStack) -> TuningJob:
+    assert stack.sender is not None
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    await stack.sender.slash_command(OWNER, "start tutorial")
+    return await eventually(lambda: next((j for j in store(stack).active_jobs() if j.message_ts), None))
+
+
+def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:
+    assert job.message_ts is not None
+    return [m for m in stack.workspace.thread(CHANNEL, job.message_ts) if m.metadata]
+
+
+def operation_polls(stack: OfflineStack) -> int:
+    assert stack.emulator is not None
+    stats: dict[str, Any] = stack.emulator.emulator.stats()
+    return int(stats["by_method"].get("operations.get", 0))
+
+
+async def test_a_restarted_bot_resumes_the_job_and_announces_it_once(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    assert stack.emulator is not None
+    stack.emulator.advance(19)  # half-way
+    await stack.poll()
+    assert "50%" in all_text(stack.workspace.message(CHANNEL, job.message_ts or "") or {})
+
+    stack.restart_bot()  # jobs are reloaded from the database, nothing else is kept
+    stack.emulator.advance(60)
+    make_due(stack)
+    report = await stack.poll()
+    assert report.claimed == 1 and report.notices == 1
+    make_due(stack)
+    await stack.poll()
+    assert len(notices(stack, job)) == 1
+    message = stack.workspace.message(CHANNEL, job.message_ts or "")
+    assert message is not None and "100%" in all_text(message)
+    # Still exactly one job message: the restart did not post a second one.
+    top_level = [m for m in stack.workspace.messages(CHANNEL) if m.is_bot and not m.is_reply]
+    assert len(top_level) == 1
+
+
+async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_it(
+    fast_stack: OfflineStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    assert stack.emulator is not None and stack.runtime is not None
+    stack.emulator.advance(60)
+    real_update = Store.update_leased_job
+
+    def crash_when_recording(self: Store, job_id: int, owner: str, **changes: Any) -> bool:
+        if changes.get("notice_state") == "posted":
+            raise SimulatedCrash  # not an Exception: nothing in the poller catches it
+        return real_update(self, job_id, owner, **changes)
+
+    monkeypatch.setattr(Store, "update_leased_job", crash_when_recording)
+    make_due(stack)
+    with pytest.raises(SimulatedCrash):
+        await stack.poll()
+    assert len(notices(stack, job)) == 1  # posted, but the database still says "posting"
+    row = store(stack).get_job(job.id or 0)
+    assert row is not None and row.notice_state == "posting"
+    monkeypatch.setattr(Store, "update_leased_job", real_update)
+
+    stack.restart_bot()
+    await asyncio.sleep(1.1)  # the dead process's lease expires
+    make_due(stack)
+    await stack.poll()
+    make_due(stack)
+    await stack.poll()
+    assert len(notices(stack, job)) == 1
+    done = store(stack).get_job(job.id or 0)
+    assert done is not None and done.notice_state == "done" and done.notice_ts == notices(stack, job)[0].ts
+    assert len(stack.workspace.uploads(CHANNEL)) == 1
+
+
+async def test_rate_limits_and_outages_from_the_api_do_not_lose_the_job(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    assert stack.emulator is not None
+    stack.emulator.emulator.update_faults(
+        {
+            "retry_after_seconds": 0.0,
+            "scripted": [
+                {"method": "operations.get", "code": 429, "times": 5},
+                {"method": "operations.get", "code": 503, "times": 5},
+            ],
+        }
+    )
+    for _ in range(4):
+        stack.emulator.advance(10)
+        make_due(stack)
+        await stack.poll()
+        row = store(stack).get_job(job.id or 0)
+        assert row is not None and row.state in ("queued", "running", "succeeded")
+    stack.emulator.advance(60)
+    for _ in range(3):
+        make_due(stack)
+        await stack.poll()
+    final = store(stack).get_job(job.id or 0)
+    assert final is not None and final.state == "succeeded" and final.notice_state == "done"
+    assert len(notices(stack, job)) == 1
+    assert stack.emulator.emulator.stats()["by_status"].get("429", 0) >= 1
+
+
+async def test_an_api_outage_backs_off_the_job(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    assert stack.emulator is not None
+    stack.emulator.emulator.update_faults({"rate_503": 1.0})
+    make_due(stack)
+    report = await stack.poll()
+    assert report.errors == 1
+    row = store(stack).get_job(job.id or 0)
+    assert row is not None and row.state == "queued" and row.poll_interval_seconds > 12
+
+
+async def test_a_job_that_does_not_move_is_polled_less_often(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    intervals = []
+    for _ in range(4):
+        make_due(stack)
+        await stack.poll()
+        row = store(stack).get_job(job.id or 0)
+        assert row is not None
+        intervals.append(row.poll_interval_seconds)
+    assert intervals == sorted(intervals) and intervals[-1] > intervals[0]
+    assert stack.emulator is not None
+    stack.emulator.advance(5)
+    make_due(stack)
+    await stack.poll()
+    moved = store(stack).get_job(job.id or 0)
+    assert moved is not None and moved.poll_interval_seconds == 12.0
+
+
+async def test_slack_rate_limits_delay_messages_but_lose_none(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    assert stack.emulator is not None
+    stack.workspace.rate_limit("chat.update", times=1, retry_after=1)
+    stack.emulator.advance(10)
+    make_due(stack)
+    await stack.poll()
+    message = stack.workspace.message(CHANNEL, job.message_ts or "")
+    assert message is not None and "26%" in all_text(message)
+    # The notice meets more rate limits than the client retries: it comes on a later cycle.
+    stack.workspace.rate_limit("chat.postMessage", times=7, retry_after=0)
+    stack.emulator.advance(60)
+    make_due(stack)
+    await stack.poll()
+    make_due(stack)
+    await stack.poll()
+    assert len(notices(stack, job)) == 1
+    row = store(stack).get_job(job.id or 0)
+    assert row is not None and row.notice_state == "done"
+
+
+async def test_a_model_deleted_while_tuning_is_no_longer_polled(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    assert stack.sender is not None and job.model_name
+    store(stack).mark_model_deleted(job.model_name, OWNER)
+    before = operation_polls(stack)
+    make_due(stack)
+    report = await stack.poll()
+    assert report.claimed == 0 and operation_polls(stack) == before
+
+
+async def test_an_operation_that_vanished_marks_the_job_lost_and_tells_the_owner(
+    fast_stack: OfflineStack,
+) -> None:
+    stack = fast_stack
+    job = await start_tutorial_job(stack)
+    assert stack.emulator is not None and job.model_name
+    stack.emulator.emulator.delete_tuned_model(job.model_name.removeprefix("tunedModels/"))
+    make_due(stack)
+    await stack.poll()
+    row = store(stack).get_job(job.id or 0)
+    assert row is not None and row.state == "lost"
+    [notice] = notices(stack, job)
+    assert f"<@{OWNER}>" in all_text(notice) and "lost" in all_text(notice)
