@@ -67,8 +67,10 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream: 
     handler._tunebot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("apscheduler", "httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(max(logging.getLogger().level, logging.WARNING))
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
+    # "skipped: maximum number of running instances reached" only says a cycle outlasted the interval.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True

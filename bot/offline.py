@@ -128,7 +128,10 @@ class OfflineStack:
     async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
         return await asyncio.wrap_future(self.submit(coro))
 
-    async def poll(self) -> CycleReport:
-        """One poll cycle, as the scheduler would run it."""
+    async def poll(self, *, all_due: bool = False) -> CycleReport:
+        """One poll cycle, as the scheduler would run it. `all_due` first ends every job's
+        wait, for tests and the demo that move the emulator's clock themselves."""
         assert self.runtime is not None
+        if all_due:
+            self.runtime.ctx.store.make_all_due()
         return await self.arun(self.runtime.poller.run_cycle())

@@ -81,6 +81,7 @@ def build_runtime(
         ),
         lease_seconds=settings.lease_seconds,
     )
+    ctx.poll_now = poller.run_job
     return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller)
 
 

@@ -15,6 +15,7 @@ from bot.datasets.samples import tutorial_csv
 from bot.emulator.testing import FrozenClock
 from bot.fakeslack import Message
 from bot.offline import OfflineConfig, OfflineStack
+from bot.slack.reporter import NOTICE_EVENT_TYPE
 from bot.storage.models import TuningJob
 from bot.storage.store import Store
 from tests.slack_helpers import CHANNEL, OWNER, all_text, eventually, upload_file
@@ -61,7 +62,11 @@ async def start_tutorial_job(stack: OfflineStack) -> TuningJob:
 
 def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:
     assert job.message_ts is not None
-    return [m for m in stack.workspace.thread(CHANNEL, job.message_ts) if m.metadata]
+    return [
+        m
+        for m in stack.workspace.thread(CHANNEL, job.message_ts)
+        if (m.metadata or {}).get("event_type") == NOTICE_EVENT_TYPE
+    ]
 
 
 def operation_polls(stack: OfflineStack) -> int:
@@ -75,16 +80,16 @@ async def test_a_restarted_bot_resumes_the_job_and_announces_it_once(fast_stack:
     job = await start_tutorial_job(stack)
     assert stack.emulator is not None
     stack.emulator.advance(19)  # half-way
-    await stack.poll()
+    await stack.poll(all_due=True)
     assert "50%" in all_text(stack.workspace.message(CHANNEL, job.message_ts or "") or {})
 
     stack.restart_bot()  # jobs are reloaded from the database, nothing else is kept
     stack.emulator.advance(60)
     make_due(stack)
-    report = await stack.poll()
+    report = await stack.poll(all_due=True)
     assert report.claimed == 1 and report.notices == 1
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
     message = stack.workspace.message(CHANNEL, job.message_ts or "")
     assert message is not None and "100%" in all_text(message)
@@ -110,7 +115,7 @@ async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_
     monkeypatch.setattr(Store, "update_leased_job", crash_when_recording)
     make_due(stack)
     with pytest.raises(SimulatedCrash):
-        await stack.poll()
+        await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1  # posted, but the database still says "posting"
     row = store(stack).get_job(job.id or 0)
     assert row is not None and row.notice_state == "posting"
@@ -119,9 +124,9 @@ async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_
     stack.restart_bot()
     await asyncio.sleep(1.1)  # the dead process's lease expires
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
     done = store(stack).get_job(job.id or 0)
     assert done is not None and done.notice_state == "done" and done.notice_ts == notices(stack, job)[0].ts
@@ -144,13 +149,13 @@ async def test_rate_limits_and_outages_from_the_api_do_not_lose_the_job(fast_sta
     for _ in range(4):
         stack.emulator.advance(10)
         make_due(stack)
-        await stack.poll()
+        await stack.poll(all_due=True)
         row = store(stack).get_job(job.id or 0)
         assert row is not None and row.state in ("queued", "running", "succeeded")
     stack.emulator.advance(60)
     for _ in range(3):
         make_due(stack)
-        await stack.poll()
+        await stack.poll(all_due=True)
     final = store(stack).get_job(job.id or 0)
     assert final is not None and final.state == "succeeded" and final.notice_state == "done"
     assert len(notices(stack, job)) == 1
@@ -163,7 +168,7 @@ async def test_an_api_outage_backs_off_the_job(fast_stack: OfflineStack) -> None
     assert stack.emulator is not None
     stack.emulator.emulator.update_faults({"rate_503": 1.0})
     make_due(stack)
-    report = await stack.poll()
+    report = await stack.poll(all_due=True)
     assert report.errors == 1
     row = store(stack).get_job(job.id or 0)
     assert row is not None and row.state == "queued" and row.poll_interval_seconds > 12
@@ -175,7 +180,7 @@ async def test_a_job_that_does_not_move_is_polled_less_often(fast_stack: Offline
     intervals = []
     for _ in range(4):
         make_due(stack)
-        await stack.poll()
+        await stack.poll(all_due=True)
         row = store(stack).get_job(job.id or 0)
         assert row is not None
         intervals.append(row.poll_interval_seconds)
@@ -183,7 +188,7 @@ async def test_a_job_that_does_not_move_is_polled_less_often(fast_stack: Offline
     assert stack.emulator is not None
     stack.emulator.advance(5)
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     moved = store(stack).get_job(job.id or 0)
     assert moved is not None and moved.poll_interval_seconds == 12.0
 
@@ -195,16 +200,16 @@ async def test_slack_rate_limits_delay_messages_but_lose_none(fast_stack: Offlin
     stack.workspace.rate_limit("chat.update", times=1, retry_after=1)
     stack.emulator.advance(10)
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     message = stack.workspace.message(CHANNEL, job.message_ts or "")
     assert message is not None and "26%" in all_text(message)
     # The notice meets more rate limits than the client retries: it comes on a later cycle.
     stack.workspace.rate_limit("chat.postMessage", times=7, retry_after=0)
     stack.emulator.advance(60)
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
     row = store(stack).get_job(job.id or 0)
     assert row is not None and row.notice_state == "done"
@@ -217,7 +222,7 @@ async def test_a_model_deleted_while_tuning_is_no_longer_polled(fast_stack: Offl
     store(stack).mark_model_deleted(job.model_name, OWNER)
     before = operation_polls(stack)
     make_due(stack)
-    report = await stack.poll()
+    report = await stack.poll(all_due=True)
     assert report.claimed == 0 and operation_polls(stack) == before
 
 
@@ -229,7 +234,7 @@ async def test_an_operation_that_vanished_marks_the_job_lost_and_tells_the_owner
     assert stack.emulator is not None and job.model_name
     stack.emulator.emulator.delete_tuned_model(job.model_name.removeprefix("tunedModels/"))
     make_due(stack)
-    await stack.poll()
+    await stack.poll(all_due=True)
     row = store(stack).get_job(job.id or 0)
     assert row is not None and row.state == "lost"
     [notice] = notices(stack, job)

@@ -61,7 +61,7 @@ async def owned_model(stack: OfflineStack, user: str = OWNER) -> str:
     store = store_of(stack)
     job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
     stack.emulator.advance(60)
-    await stack.poll()
+    await stack.poll(all_due=True)
     assert job.model_name
     return job.model_name
 
@@ -149,7 +149,7 @@ async def test_model_text_that_could_ping_is_escaped(stack: OfflineStack) -> Non
     job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
     assert stack.emulator is not None and job.model_name
     stack.emulator.advance(60)
-    await stack.poll()
+    await stack.poll(all_due=True)
     await stack.sender.slash_command(OWNER, f"try {job.model_name} q3 <!here>")
     prompt = await wait_for(stack, lambda: next((m for m in bot_posts(stack) if "asked" in m.text), None))
 

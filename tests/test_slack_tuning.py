@@ -78,7 +78,7 @@ async def test_progress_is_edited_in_place_and_the_notice_and_chart_come_once(st
     job, _ = await started_job(stack)
     assert stack.emulator is not None
     stack.emulator.advance(10)  # 10 of 38 steps
-    report = await stack.poll()
+    report = await stack.poll(all_due=True)
     assert report.polled == 1 and report.edits == 1
     message = job_message(stack, job)
     assert "10 / 38" in all_text(message) or "10/38" in all_text(message)
@@ -87,12 +87,12 @@ async def test_progress_is_edited_in_place_and_the_notice_and_chart_come_once(st
     job_row = store_of(stack).get_job(job.id or 0)
     assert job_row is not None
     store_of(stack).update_job(job.id or 0, next_poll_at=job_row.created_at)
-    report = await stack.poll()
+    report = await stack.poll(all_due=True)
     assert report.edits == 0 and len(job_message(stack, job).versions) == versions
     # Finish.
     stack.emulator.advance(60)
     store_of(stack).update_job(job.id or 0, next_poll_at=job_row.created_at)
-    report = await stack.poll()
+    report = await stack.poll(all_due=True)
     assert report.notices == 1
     final = job_message(stack, job)
     assert "100%" in all_text(final)
@@ -109,7 +109,7 @@ async def test_progress_is_edited_in_place_and_the_notice_and_chart_come_once(st
     assert charts[0].thread_ts == job.message_ts
     # More cycles change nothing.
     store_of(stack).update_job(job.id or 0, next_poll_at=job_row.created_at)
-    report = await stack.poll()
+    report = await stack.poll(all_due=True)
     assert report.claimed == 0
     assert len([m for m in thread_replies(stack, job) if m.metadata]) == 1
     assert len(stack.workspace.uploads(CHANNEL)) == 1
@@ -122,7 +122,7 @@ async def test_an_injected_failure_is_announced_with_googles_message(stack: Offl
     assert stack.emulator is not None and job.model_name
     stack.emulator.emulator.update_faults({"fail_models": [job.model_name.removeprefix("tunedModels/")]})
     stack.emulator.advance(60)
-    await stack.poll()
+    await stack.poll(all_due=True)
     notices = [m for m in thread_replies(stack, job) if m.metadata]
     assert len(notices) == 1
     text = all_text(notices[0])

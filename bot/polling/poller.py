@@ -68,6 +68,7 @@ class Poller:
         owner: str | None = None,
         backoff: Backoff | None = None,
         concurrency: int = 50,
+        batch_size: int | None = None,
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = utcnow,
         chart: Callable[[Sequence[LossPoint], str], bytes] = default_chart,
@@ -81,20 +82,51 @@ class Poller:
         self.clock = clock
         self.chart = chart
         self._limit = asyncio.Semaphore(concurrency)
+        self.batch_size = batch_size or concurrency * 2
         self._cycle_lock = asyncio.Lock()
 
     async def run_cycle(self) -> CycleReport:
-        """Poll every due job once. Cycles in one process never overlap."""
+        """Poll every due job once. Cycles in one process never overlap.
+
+        Jobs are claimed in batches, so each lease only has to outlast one batch's work
+        and other replicas can claim the rest meanwhile.
+        """
         async with self._cycle_lock:
             report = CycleReport()
-            now = self.clock()
-            self._give_up_on_unstarted(now)
-            jobs = await asyncio.to_thread(
-                self.store.claim_due_jobs, owner=self.owner, now=now, lease_seconds=self.lease_seconds
-            )
-            report.claimed = len(jobs)
-            await asyncio.gather(*(self._guarded(job, report) for job in jobs))
-            return report
+            self._give_up_on_unstarted(self.clock())
+            seen: set[int] = set()
+            while True:
+                jobs = await asyncio.to_thread(
+                    self.store.claim_due_jobs,
+                    owner=self.owner,
+                    now=self.clock(),
+                    lease_seconds=self.lease_seconds,
+                    limit=self.batch_size,
+                )
+                fresh = [job for job in jobs if job.id not in seen]
+                for job in jobs:
+                    if job.id in seen and job.id is not None:
+                        self.store.release_job(job.id, self.owner)  # due again already: next cycle
+                if not fresh:
+                    return report
+                seen.update(job.id for job in fresh if job.id is not None)
+                report.claimed += len(fresh)
+                await asyncio.gather(*(self._guarded(job, report) for job in fresh))
+
+    async def run_job(self, job_id: int) -> bool:
+        """Poll one job now (right after `/tune start`, to post its message at once).
+        False if it is not due or another process holds it."""
+        jobs = await asyncio.to_thread(
+            self.store.claim_due_jobs,
+            owner=self.owner,
+            now=self.clock(),
+            lease_seconds=self.lease_seconds,
+            job_ids=[job_id],
+        )
+        if not jobs:
+            return False
+        await self._guarded(jobs[0], CycleReport())
+        return True
 
     async def _guarded(self, job: TuningJob, report: CycleReport) -> None:
         async with self._limit:
@@ -106,6 +138,9 @@ class Poller:
 
     async def _handle(self, job: TuningJob, report: CycleReport) -> None:
         assert job.id is not None
+        if not self._renew_lease(job):
+            log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
+            return
         points: tuple[LossPoint, ...] = ()
         changes: dict[str, Any] = {}
         interval = job.poll_interval_seconds or self.backoff.base_seconds
@@ -120,6 +155,8 @@ class Poller:
                     report.errors += 1
                     wait = self.backoff.after_error(interval, exc.retry_after)
                     log.warning("job %s: poll failed (%s); next try in %.0fs", job.id, exc, wait)
+                    if not job.message_ts:
+                        await self._show_progress(job, self.clock())
                     self._release(job, next_in=wait, interval=wait)
                     return
                 if active:
@@ -152,23 +189,34 @@ class Poller:
         self._release(job, next_in=interval, interval=interval)
 
     async def _show_progress(self, job: TuningJob, now: datetime) -> bool:
-        """Post the job message if it is missing, else edit it if what it shows changed."""
+        """Post the job message if it is missing (exactly once, like notices), else edit it
+        if what it shows changed."""
         assert job.id is not None
         view = job_view(job, now, self.store.dataset_name(job.dataset_id))
         signature = progress_signature(view)
-        if job.message_ts and signature == job.shown_signature:
-            return False
         try:
-            if job.message_ts:
-                await self.reporter.update_progress(job, view)
-                changes: dict[str, Any] = {"shown_signature": signature}
-            else:
+            if not job.message_ts and job.message_state == "posting":
+                found = await self.reporter.find_progress(job)
+                if found:
+                    self._record(job, message_ts=found, message_state="posted")
+            if not job.message_ts:
+                if not self._record(job, message_state="posting"):
+                    return False
                 ts = await self.reporter.post_progress(job, view)
-                changes = {"shown_signature": signature, "message_ts": ts}
+                return self._record(job, message_ts=ts, message_state="posted", shown_signature=signature)
+            if signature == job.shown_signature:
+                return False
+            await self.reporter.update_progress(job, view)
         except ReporterError as exc:
             log.warning("job %s: progress message not updated (%s); retrying next cycle", job.id, exc)
             return False
-        self.store.update_leased_job(job.id, self.owner, **changes)
+        return self._record(job, shown_signature=signature)
+
+    def _record(self, job: TuningJob, **changes: Any) -> bool:
+        """A fenced write of `changes` to the job row and to `job`; False if the lease was lost."""
+        assert job.id is not None
+        if not self.store.update_leased_job(job.id, self.owner, **changes):
+            return False
         for key, value in changes.items():
             setattr(job, key, value)
         return True
@@ -176,6 +224,8 @@ class Poller:
     async def _announce(self, job: TuningJob, points: Sequence[LossPoint], now: datetime) -> bool:
         assert job.id is not None
         posted_now = False
+        if not self._renew_lease(job):
+            return False
         if job.notice_state in ("none", "posting"):
             recovering = job.notice_state == "posting"
             if not recovering and not self.store.update_leased_job(
@@ -202,6 +252,8 @@ class Poller:
                     and not await self.reporter.chart_posted(job)
                 ):
                     png = await asyncio.to_thread(self.chart, points, f"{job.display_name} — loss")
+                    if not self._renew_lease(job):  # drawing took long; is the job still ours?
+                        return posted_now
                     await self.reporter.post_chart(job, png)
             except ReporterError as exc:
                 log.warning("job %s: loss chart not uploaded yet (%s); retrying next cycle", job.id, exc)
@@ -209,6 +261,12 @@ class Poller:
             self.store.update_leased_job(job.id, self.owner, notice_state="done")
             job.notice_state = "done"
         return posted_now
+
+    def _renew_lease(self, job: TuningJob) -> bool:
+        """Extend this process's lease before slow work; False if another process took the job."""
+        assert job.id is not None
+        expires = self.clock() + timedelta(seconds=self.lease_seconds)
+        return self.store.update_leased_job(job.id, self.owner, lease_expires_at=expires)
 
     def _release(self, job: TuningJob, *, next_in: float, interval: float) -> None:
         assert job.id is not None

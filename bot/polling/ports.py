@@ -20,6 +20,10 @@ class JobReporter(Protocol):
 
     async def update_progress(self, job: TuningJob, view: JobView) -> None: ...
 
+    async def find_progress(self, job: TuningJob) -> str | None:
+        """The id of a progress message already posted for `job`, if any (crash recovery)."""
+        ...
+
     async def find_notice(self, job: TuningJob) -> str | None:
         """The id of an end-of-job notice already posted for `job`, if any (crash recovery)."""
         ...

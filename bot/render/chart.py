@@ -47,8 +47,10 @@ def loss_chart_png(points: Sequence[LossPoint], title: str) -> bytes:
     figure = Figure(
         figsize=(CHART_WIDTH_PX / CHART_DPI, CHART_HEIGHT_PX / CHART_DPI),
         dpi=CHART_DPI,
-        layout="constrained",
     )
+    # Fixed margins: a layout engine would double the drawing time, and tunebot may draw
+    # many charts in one poll cycle when jobs finish together.
+    figure.subplots_adjust(left=0.09, right=0.98, top=0.91, bottom=0.11)
     canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()
 

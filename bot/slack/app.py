@@ -36,14 +36,24 @@ def make_web_client(settings: Settings) -> AsyncWebClient:
     return client
 
 
+class _SkipClientTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it does, on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(ctx: AppContext) -> AsyncApp:
     signing_secret = ctx.settings.slack_signing_secret
+    bolt_logger = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, _SkipClientTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_SkipClientTokenNotice())
     app = AsyncApp(
         client=ctx.client,
         signing_secret=signing_secret.get_secret_value() if signing_secret else "",
         request_verification_enabled=not ctx.settings.socket_mode,
         ignoring_self_events_enabled=True,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_logger,
     )
 
     @app.error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -23,6 +24,8 @@ class AppContext:
     reporter: SlackReporter
     http: httpx.AsyncClient
     limits: Limits = field(default_factory=Limits)
+    # Polls one job at once (the poller's `run_job`); set once the poller exists.
+    poll_now: Callable[[int], Awaitable[bool]] | None = None
 
     @property
     def bot_token(self) -> str:

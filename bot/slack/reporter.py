@@ -24,6 +24,7 @@ from bot.storage.models import TuningJob
 log = logging.getLogger(__name__)
 
 NOTICE_EVENT_TYPE = "tunebot_job_notice"
+PROGRESS_EVENT_TYPE = "tunebot_job_message"
 HISTORY_PAGE = 200
 
 
@@ -35,10 +36,14 @@ def notice_metadata(job: TuningJob) -> dict[str, Any]:
     return {"event_type": NOTICE_EVENT_TYPE, "event_payload": {"job_id": str(job.id), "state": job.state}}
 
 
-def is_notice_for(message: dict[str, Any], job_id: int | None) -> bool:
+def progress_metadata(job: TuningJob) -> dict[str, Any]:
+    return {"event_type": PROGRESS_EVENT_TYPE, "event_payload": {"job_id": str(job.id)}}
+
+
+def is_message_for(message: dict[str, Any], job_id: int | None, event_type: str = NOTICE_EVENT_TYPE) -> bool:
     meta = message.get("metadata") or {}
     payload = meta.get("event_payload") or {}
-    return meta.get("event_type") == NOTICE_EVENT_TYPE and str(payload.get("job_id")) == str(job_id)
+    return meta.get("event_type") == event_type and str(payload.get("job_id")) == str(job_id)
 
 
 class SlackReporter:
@@ -47,8 +52,20 @@ class SlackReporter:
 
     async def post_progress(self, job: TuningJob, view: JobView) -> str:
         text, blocks = progress_blocks(view)
-        response = await self._call("chat_postMessage", channel=job.channel_id, text=text, blocks=blocks)
+        response = await self._call(
+            "chat_postMessage",
+            channel=job.channel_id,
+            text=text,
+            blocks=blocks,
+            metadata=progress_metadata(job),
+        )
         return str(response["ts"])
+
+    async def find_progress(self, job: TuningJob) -> str | None:
+        async for message in self._channel_messages(job):
+            if is_message_for(message, job.id, PROGRESS_EVENT_TYPE):
+                return str(message["ts"])
+        return None
 
     async def update_progress(self, job: TuningJob, view: JobView) -> None:
         text, blocks = progress_blocks(view)
@@ -72,7 +89,7 @@ class SlackReporter:
 
     async def find_notice(self, job: TuningJob) -> str | None:
         async for message in self._job_messages(job):
-            if is_notice_for(message, job.id):
+            if is_message_for(message, job.id):
                 return str(message["ts"])
         return None
 
@@ -96,26 +113,39 @@ class SlackReporter:
 
     async def _job_messages(self, job: TuningJob) -> AsyncIterator[dict[str, Any]]:
         """The job's thread (or, without a job message, the channel since the job began)."""
+        if not job.message_ts:
+            async for message in self._channel_messages(job):
+                yield message
+            return
         cursor: str | None = None
         while True:
-            if job.message_ts:
-                response = await self._call(
-                    "conversations_replies",
-                    channel=job.channel_id,
-                    ts=job.message_ts,
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE,
-                    cursor=cursor,
-                )
-            else:
-                response = await self._call(
-                    "conversations_history",
-                    channel=job.channel_id,
-                    oldest=f"{job.created_at.replace(tzinfo=UTC).timestamp() - 60:.6f}",
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE,
-                    cursor=cursor,
-                )
+            response = await self._call(
+                "conversations_replies",
+                channel=job.channel_id,
+                ts=job.message_ts,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+            )
+            for message in response.get("messages") or []:
+                yield message
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
+
+    async def _channel_messages(self, job: TuningJob) -> AsyncIterator[dict[str, Any]]:
+        """Channel messages since the job was created."""
+        cursor: str | None = None
+        oldest = f"{job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC).timestamp() - 60:.6f}"
+        while True:
+            response = await self._call(
+                "conversations_history",
+                channel=job.channel_id,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+            )
             for message in response.get("messages") or []:
                 yield message
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None

@@ -51,6 +51,7 @@ class TuningJob(SQLModel, table=True):
     owner_user_id: str = Field(index=True, max_length=32)
     channel_id: str = Field(max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
+    message_state: str = Field(default="none", max_length=16)  # none -> posting -> posted
     dataset_id: int | None = Field(default=None, foreign_key="dataset.id", index=True)
     backend: str = Field(default="gemini", max_length=16)
     display_name: str = Field(max_length=80)

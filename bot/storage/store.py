@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, or_, update
+from sqlalchemy import event, func, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -100,7 +100,12 @@ class Store:
         return store
 
     def create_schema(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
+        """Create missing tables. On PostgreSQL an advisory lock keeps replicas that start
+        together from racing each other."""
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(7215012025)"))
+            SQLModel.metadata.create_all(connection)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -277,7 +282,13 @@ class Store:
     # ---- polling leases (bot/polling) -----------------------------------------------------
 
     def claim_due_jobs(
-        self, *, owner: str, now: datetime, lease_seconds: float, limit: int = 1000
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int = 1000,
+        job_ids: Sequence[int] | None = None,
     ) -> list[TuningJob]:
         """Lease the jobs due for a poll (or with a notice still to post) to `owner`.
 
@@ -301,6 +312,8 @@ class Store:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
+            if job_ids is not None:
+                query = query.where(col(TuningJob.id).in_(list(job_ids)))
             jobs = list(session.exec(query).all())
             expires = now + timedelta(seconds=lease_seconds)
             for job in jobs:
@@ -324,6 +337,12 @@ class Store:
 
     def release_job(self, job_id: int, owner: str, **changes: Any) -> bool:
         return self.update_leased_job(job_id, owner, lease_owner=None, lease_expires_at=None, **changes)
+
+    def make_all_due(self) -> None:
+        """End every job's wait before its next poll (tests and the offline demo)."""
+        with self.session() as session:
+            session.execute(update(TuningJob).values(next_poll_at=datetime(2000, 1, 1, tzinfo=UTC)))
+            session.commit()
 
     def starting_jobs_older_than(self, cutoff: datetime) -> list[TuningJob]:
         """Jobs whose create call never finished (the process died during `/tune start`)."""
