@@ -104,7 +104,7 @@ async def _socket_mode(settings: Settings) -> int:
     runtime = build_runtime(settings)
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
-    await runtime.start_polling()
+    await runtime.start()
     log.info("tunebot connected through Socket Mode (backend %s)", runtime.ctx.backend.name)
     try:
         await handler.start_async()

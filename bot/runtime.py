@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
+import aiohttp
 import httpx
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -43,7 +44,13 @@ class Runtime:
     poller: Poller
     scheduler: PollScheduler | None = None
 
-    async def start_polling(self) -> None:
+    async def start(self) -> None:
+        """Inside the serving event loop: share one HTTP session for Slack calls (slack_sdk
+        otherwise opens a connection per call) and start the poll timer."""
+        self.ctx.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.ctx.client.timeout),
+            connector=aiohttp.TCPConnector(limit=100),
+        )
         if self.settings.poll_interval_seconds > 0:
             self.scheduler = PollScheduler(self.poller, self.settings.poll_interval_seconds)
             self.scheduler.start()
@@ -51,6 +58,9 @@ class Runtime:
     async def aclose(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        session = self.ctx.client.session
+        if session is not None and not session.closed:
+            await session.close()
         await self.ctx.backend.aclose()
         await self.ctx.http.aclose()
 
@@ -98,7 +108,7 @@ def create_asgi_app(runtime: Runtime) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await runtime.start_polling()
+        await runtime.start()
         try:
             yield
         finally:

@@ -79,6 +79,11 @@ class _Attempts:
         self.count = 0
 
 
+# The poller keeps up to 50 requests in flight; httpx's default pool (20 kept alive) would
+# open new connections for the rest on every cycle.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+
 class GeminiClient:
     """The Gemini API's tuning surface over one `httpx.AsyncClient`.
 
@@ -99,6 +104,7 @@ class GeminiClient:
         retry: RetryPolicy | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:
@@ -114,7 +120,7 @@ class GeminiClient:
         self._sleep = sleep
         self._rand = rand
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport, limits=limits)
 
     def __repr__(self) -> str:  # never the credentials
         auth = "api-key" if self._api_key else "oauth"

@@ -83,6 +83,7 @@ class Poller:
         self.chart = chart
         self._limit = asyncio.Semaphore(concurrency)
         self.batch_size = batch_size or concurrency * 2
+        self._dataset_names: dict[int, str | None] = {}
         self._cycle_lock = asyncio.Lock()
 
     async def run_cycle(self) -> CycleReport:
@@ -138,7 +139,8 @@ class Poller:
 
     async def _handle(self, job: TuningJob, report: CycleReport) -> None:
         assert job.id is not None
-        if not self._renew_lease(job):
+        run = _Leased(self, job)
+        if not await run.renew_if_old():
             log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
             return
         points: tuple[LossPoint, ...] = ()
@@ -156,8 +158,8 @@ class Poller:
                     wait = self.backoff.after_error(interval, exc.retry_after)
                     log.warning("job %s: poll failed (%s); next try in %.0fs", job.id, exc, wait)
                     if not job.message_ts:
-                        await self._show_progress(job, self.clock())
-                    self._release(job, next_in=wait, interval=wait)
+                        await self._show_progress(run, self.clock())
+                    await run.release(next_in=wait, interval=wait)
                     return
                 if active:
                     changes = {
@@ -176,74 +178,59 @@ class Poller:
         if changes.get("state") and JobState(changes["state"]).finished:
             changes["finished_at"] = now
             report.finished.append(job.id)
-        if changes and not self.store.update_leased_job(job.id, self.owner, **changes):
-            log.warning("job %s: lost its lease while polling; leaving it to the new holder", job.id)
-            return
-        for key, value in changes.items():
-            setattr(job, key, value)
-        if await self._show_progress(job, now):
+        run.stage(**changes)
+        if await self._show_progress(run, now):
             report.edits += 1
         pending = job.notice_state in ("none", "posting", "posted")
-        if JobState(job.state).finished and pending and await self._announce(job, points, now):
+        if JobState(job.state).finished and pending and await self._announce(run, points, now):
             report.notices += 1
-        self._release(job, next_in=interval, interval=interval)
+        if not await run.release(next_in=interval, interval=interval):
+            log.warning("job %s: lost its lease while polling; leaving it to the new holder", job.id)
 
-    async def _show_progress(self, job: TuningJob, now: datetime) -> bool:
+    async def _show_progress(self, run: _Leased, now: datetime) -> bool:
         """Post the job message if it is missing (exactly once, like notices), else edit it
         if what it shows changed."""
-        assert job.id is not None
-        view = job_view(job, now, self.store.dataset_name(job.dataset_id))
+        job = run.job
+        view = job_view(job, now, await self._dataset_name(job))
         signature = progress_signature(view)
         try:
             if not job.message_ts and job.message_state == "posting":
                 found = await self.reporter.find_progress(job)
                 if found:
-                    self._record(job, message_ts=found, message_state="posted")
+                    run.stage(message_ts=found, message_state="posted")
             if not job.message_ts:
-                if not self._record(job, message_state="posting"):
+                if not await run.write(message_state="posting"):
                     return False
                 ts = await self.reporter.post_progress(job, view)
-                return self._record(job, message_ts=ts, message_state="posted", shown_signature=signature)
+                return await run.write(message_ts=ts, message_state="posted", shown_signature=signature)
             if signature == job.shown_signature:
                 return False
             await self.reporter.update_progress(job, view)
         except ReporterError as exc:
             log.warning("job %s: progress message not updated (%s); retrying next cycle", job.id, exc)
             return False
-        return self._record(job, shown_signature=signature)
-
-    def _record(self, job: TuningJob, **changes: Any) -> bool:
-        """A fenced write of `changes` to the job row and to `job`; False if the lease was lost."""
-        assert job.id is not None
-        if not self.store.update_leased_job(job.id, self.owner, **changes):
-            return False
-        for key, value in changes.items():
-            setattr(job, key, value)
+        run.stage(shown_signature=signature)
         return True
 
-    async def _announce(self, job: TuningJob, points: Sequence[LossPoint], now: datetime) -> bool:
-        assert job.id is not None
+    async def _announce(self, run: _Leased, points: Sequence[LossPoint], now: datetime) -> bool:
+        job = run.job
         posted_now = False
-        if not self._renew_lease(job):
-            return False
         if job.notice_state in ("none", "posting"):
             recovering = job.notice_state == "posting"
-            if not recovering and not self.store.update_leased_job(
-                job.id, self.owner, notice_state="posting"
-            ):
+            # Recorded (with the final state) before the post: see the module docstring.
+            if not await run.write(notice_state="posting", renew=True):
                 return False
             try:
                 ts = await self.reporter.find_notice(job) if recovering else None
                 if ts is None:
-                    finished = job.finished_at or now
-                    view = job_view(job, finished, self.store.dataset_name(job.dataset_id))
+                    view = job_view(job, job.finished_at or now, await self._dataset_name(job))
                     ts = await self.reporter.post_notice(job, view)
                     posted_now = True
             except ReporterError as exc:
                 log.warning("job %s: notice not posted yet (%s); retrying next cycle", job.id, exc)
                 return False
-            self.store.update_leased_job(job.id, self.owner, notice_state="posted", notice_ts=ts)
-            job.notice_state = "posted"
+            if not await run.write(notice_state="posted", notice_ts=ts):
+                return posted_now
         if job.notice_state == "posted":
             try:
                 if (
@@ -252,30 +239,23 @@ class Poller:
                     and not await self.reporter.chart_posted(job)
                 ):
                     png = await asyncio.to_thread(self.chart, points, f"{job.display_name} — loss")
-                    if not self._renew_lease(job):  # drawing took long; is the job still ours?
+                    if not await run.write(renew=True):  # drawing took long; is the job still ours?
                         return posted_now
                     await self.reporter.post_chart(job, png)
             except ReporterError as exc:
                 log.warning("job %s: loss chart not uploaded yet (%s); retrying next cycle", job.id, exc)
                 return posted_now
-            self.store.update_leased_job(job.id, self.owner, notice_state="done")
-            job.notice_state = "done"
+            run.stage(notice_state="done")
         return posted_now
 
-    def _renew_lease(self, job: TuningJob) -> bool:
-        """Extend this process's lease before slow work; False if another process took the job."""
-        assert job.id is not None
-        expires = self.clock() + timedelta(seconds=self.lease_seconds)
-        return self.store.update_leased_job(job.id, self.owner, lease_expires_at=expires)
-
-    def _release(self, job: TuningJob, *, next_in: float, interval: float) -> None:
-        assert job.id is not None
-        self.store.release_job(
-            job.id,
-            self.owner,
-            next_poll_at=self.clock() + timedelta(seconds=next_in),
-            poll_interval_seconds=interval,
-        )
+    async def _dataset_name(self, job: TuningJob) -> str | None:
+        if job.dataset_id is None:
+            return None
+        if job.dataset_id not in self._dataset_names:
+            self._dataset_names[job.dataset_id] = await asyncio.to_thread(
+                self.store.dataset_name, job.dataset_id
+            )
+        return self._dataset_names[job.dataset_id]
 
     def _give_up_on_unstarted(self, now: datetime) -> None:
         for job in self.store.starting_jobs_older_than(now - STARTING_GRACE):
@@ -288,3 +268,52 @@ class Poller:
                 notice_state="none",
                 error_message="tunebot stopped while starting this job; check `/tune list` for the model.",
             )
+
+
+class _Leased:
+    """One leased job during a cycle: changes are staged and written together, fenced by
+    the lease (a write fails once another process holds the job), off the event loop."""
+
+    def __init__(self, poller: Poller, job: TuningJob) -> None:
+        assert job.id is not None
+        self.poller = poller
+        self.job = job
+        self.job_id = job.id
+        self.claimed_at = poller.clock()
+        self.staged: dict[str, Any] = {}
+
+    def stage(self, **changes: Any) -> None:
+        self.staged.update(changes)
+        for key, value in changes.items():
+            setattr(self.job, key, value)
+
+    async def write(self, *, renew: bool = False, **changes: Any) -> bool:
+        """Write what is staged plus `changes` now; False if the lease was lost."""
+        self.stage(**changes)
+        values = dict(self.staged)
+        if renew:
+            values["lease_expires_at"] = self.poller.clock() + timedelta(seconds=self.poller.lease_seconds)
+        ok = await asyncio.to_thread(
+            self.poller.store.update_leased_job, self.job_id, self.poller.owner, **values
+        )
+        if ok:
+            self.staged.clear()
+        return ok
+
+    async def renew_if_old(self) -> bool:
+        """Renew the lease if a good part of it went by while the job waited its turn."""
+        now = self.poller.clock()
+        remaining = ((self.job.lease_expires_at or now) - now).total_seconds()
+        if remaining > self.poller.lease_seconds * 2 / 3:
+            return True
+        return await self.write(renew=True)
+
+    async def release(self, *, next_in: float, interval: float) -> bool:
+        values = {
+            **self.staged,
+            "next_poll_at": self.poller.clock() + timedelta(seconds=next_in),
+            "poll_interval_seconds": interval,
+        }
+        ok = await asyncio.to_thread(self.poller.store.release_job, self.job_id, self.poller.owner, **values)
+        self.staged.clear()
+        return ok
