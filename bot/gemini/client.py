@@ -27,6 +27,7 @@ import httpx
 
 from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
 from bot.gemini.retry import RetryPolicy
+from bot.gemini.transport import ShardedTransport
 from bot.gemini.types import (
     JSON,
     GenerateContentResponse,
@@ -120,7 +121,9 @@ class GeminiClient:
         self._sleep = sleep
         self._rand = rand
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport, limits=limits)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=timeout, transport=transport or ShardedTransport(), limits=limits
+        )
 
     def __repr__(self) -> str:  # never the credentials
         auth = "api-key" if self._api_key else "oauth"

@@ -112,7 +112,11 @@ class Poller:
                     return report
                 seen.update(job.id for job in fresh if job.id is not None)
                 report.claimed += len(fresh)
-                await asyncio.gather(*(self._guarded(job, report) for job in fresh))
+                releases: list[tuple[int, dict[str, Any]]] = []
+                await asyncio.gather(*(self._guarded(job, report, releases) for job in fresh))
+                held = await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
+                if held < len(releases):
+                    log.warning("%d jobs were taken over by another process mid-cycle", len(releases) - held)
 
     async def run_job(self, job_id: int) -> bool:
         """Poll one job now (right after `/tune start`, to post its message at once).
@@ -126,20 +130,26 @@ class Poller:
         )
         if not jobs:
             return False
-        await self._guarded(jobs[0], CycleReport())
+        releases: list[tuple[int, dict[str, Any]]] = []
+        await self._guarded(jobs[0], CycleReport(), releases)
+        await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         return True
 
-    async def _guarded(self, job: TuningJob, report: CycleReport) -> None:
+    async def _guarded(
+        self, job: TuningJob, report: CycleReport, releases: list[tuple[int, dict[str, Any]]]
+    ) -> None:
         async with self._limit:
             try:
-                await self._handle(job, report)
+                await self._handle(job, report, releases)
             except Exception:
                 report.errors += 1
                 log.exception("job %s: poll failed; it stays leased until the lease expires", job.id)
 
-    async def _handle(self, job: TuningJob, report: CycleReport) -> None:
+    async def _handle(
+        self, job: TuningJob, report: CycleReport, releases: list[tuple[int, dict[str, Any]]]
+    ) -> None:
         assert job.id is not None
-        run = _Leased(self, job)
+        run = _Leased(self, job, releases)
         if not await run.renew_if_old():
             log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
             return
@@ -159,7 +169,7 @@ class Poller:
                     log.warning("job %s: poll failed (%s); next try in %.0fs", job.id, exc, wait)
                     if not job.message_ts:
                         await self._show_progress(run, self.clock())
-                    await run.release(next_in=wait, interval=wait)
+                    run.release(next_in=wait, interval=wait)
                     return
                 if active:
                     changes = {
@@ -184,8 +194,7 @@ class Poller:
         pending = job.notice_state in ("none", "posting", "posted")
         if JobState(job.state).finished and pending and await self._announce(run, points, now):
             report.notices += 1
-        if not await run.release(next_in=interval, interval=interval):
-            log.warning("job %s: lost its lease while polling; leaving it to the new holder", job.id)
+        run.release(next_in=interval, interval=interval)
 
     async def _show_progress(self, run: _Leased, now: datetime) -> bool:
         """Post the job message if it is missing (exactly once, like notices), else edit it
@@ -274,9 +283,10 @@ class _Leased:
     """One leased job during a cycle: changes are staged and written together, fenced by
     the lease (a write fails once another process holds the job), off the event loop."""
 
-    def __init__(self, poller: Poller, job: TuningJob) -> None:
+    def __init__(self, poller: Poller, job: TuningJob, releases: list[tuple[int, dict[str, Any]]]) -> None:
         assert job.id is not None
         self.poller = poller
+        self.releases = releases
         self.job = job
         self.job_id = job.id
         self.claimed_at = poller.clock()
@@ -308,12 +318,13 @@ class _Leased:
             return True
         return await self.write(renew=True)
 
-    async def release(self, *, next_in: float, interval: float) -> bool:
+    def release(self, *, next_in: float, interval: float) -> None:
+        """Queue the job's last write (what is staged, and when to poll it next); the poller
+        writes a whole batch's releases in one transaction."""
         values = {
             **self.staged,
             "next_poll_at": self.poller.clock() + timedelta(seconds=next_in),
             "poll_interval_seconds": interval,
         }
-        ok = await asyncio.to_thread(self.poller.store.release_job, self.job_id, self.poller.owner, **values)
+        self.releases.append((self.job_id, values))
         self.staged.clear()
-        return ok

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, or_, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
@@ -316,27 +316,37 @@ class Store:
                 query = query.where(col(TuningJob.id).in_(list(job_ids)))
             jobs = list(session.exec(query).all())
             expires = now + timedelta(seconds=lease_seconds)
-            for job in jobs:
-                job.lease_owner = owner
-                job.lease_expires_at = expires
-                session.add(job)
+            if jobs:
+                session.execute(
+                    update(TuningJob)
+                    .where(col(TuningJob.id).in_([job.id for job in jobs]))
+                    .values(lease_owner=owner, lease_expires_at=expires)
+                )
             session.commit()
-            return jobs
+        for job in jobs:  # detached copies, now matching the rows
+            job.lease_owner = owner
+            job.lease_expires_at = expires
+        return jobs
 
     def update_leased_job(self, job_id: int, owner: str, **changes: Any) -> bool:
         """Write `changes` only if `owner` still holds the job's lease (a fenced update)."""
-        changes.setdefault("updated_at", utcnow())
-        with self.session() as session:
-            result = session.execute(
-                update(TuningJob)
-                .where(col(TuningJob.id) == job_id, col(TuningJob.lease_owner) == owner)
-                .values(**changes)
-            )
-            session.commit()
-            return bool(result.rowcount)
+        with self.engine.begin() as connection:
+            return _fenced_update(connection, job_id, owner, changes)
 
     def release_job(self, job_id: int, owner: str, **changes: Any) -> bool:
         return self.update_leased_job(job_id, owner, lease_owner=None, lease_expires_at=None, **changes)
+
+    def release_jobs(self, owner: str, releases: Sequence[tuple[int, dict[str, Any]]]) -> int:
+        """Release many leased jobs in one transaction (the end of a poll batch); each write
+        is fenced on its own. Returns how many this owner still held."""
+        if not releases:
+            return 0
+        held = 0
+        with self.engine.begin() as connection:
+            for job_id, changes in releases:
+                values = {**changes, "lease_owner": None, "lease_expires_at": None}
+                held += _fenced_update(connection, job_id, owner, values)
+        return held
 
     def make_all_due(self) -> None:
         """End every job's wait before its next poll (tests and the offline demo)."""
@@ -438,6 +448,16 @@ class Store:
                 session.delete(row)
             session.commit()
             return len(rows)
+
+
+def _fenced_update(connection: Connection, job_id: int, owner: str, changes: dict[str, Any]) -> bool:
+    values = {"updated_at": utcnow(), **changes}
+    result = connection.execute(
+        update(TuningJob)
+        .where(col(TuningJob.id) == job_id, col(TuningJob.lease_owner) == owner)
+        .values(**values)
+    )
+    return bool(result.rowcount)
 
 
 def _first_free_name(name: str, taken: set[str]) -> str:
