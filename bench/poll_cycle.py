@@ -1,14 +1,15 @@
 """One poll cycle over 1,000 active jobs with 50 ms of emulated API latency.
 
-Setup: 1,000 tuned models created in the emulator (its Python API, clock frozen), and
-1,000 `running` TuningJob rows in the bot's database, each with a progress message
-posted in the fake workspace so that `chat.update` can edit it. The emulator clock is
-then moved 10 steps so every job shows new progress (one edit per job is due), the
-latency fault is set to 50 ms and the emulator's and Slack's request counts are reset.
+Setup: the emulator and the fake Slack run in a process of their own (`StandIns`), as
+Google and Slack do in production. 1,000 tuned models are created there (clock frozen),
+each with a posted progress message, and 1,000 `running` TuningJob rows are written to
+the bot's SQLite database. The emulator clock is moved 10 steps so every job shows new
+progress (one edit per job is due), 50 ms latency is switched on and request counts are
+reset.
 
-Measured: `OfflineStack.poll()` (the production `Poller.run_cycle`), wall time, and
-the requests it made: `operations.get` per job (must be exactly 1) and `chat.update`
-per job.
+Measured: the production `Poller.run_cycle` of a runtime built by `build_runtime` (real
+Gemini client, Slack client, store), in this process: wall time, and the requests it
+made: `operations.get` per job (must be exactly 1) and `chat.update` per job.
 
 Baseline: a sequential loop, `await backend.poll(operation)` one job at a time over the
 same operations with the same client. Only API calls, no database or Slack work (so
@@ -17,6 +18,7 @@ the cheaper loop). A sample is timed and extrapolated to all jobs.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from collections import Counter
@@ -25,99 +27,101 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, Section
-from bot.emulator.testing import FrozenClock
+from bench.stand_ins import BASE_MODEL, StandIns
+from bot.config import Settings
 from bot.fakeslack import DEFAULT_CHANNEL
-from bot.offline import OfflineConfig, OfflineStack
+from bot.polling.poller import CycleReport
+from bot.runtime import Runtime, build_runtime
 from bot.storage.models import TuningJob, utcnow
-from bot.tuning.backend import TuningBackend
 
 LATENCY = 0.050
 TARGET_SECONDS = 2.0
 TARGET_SPEEDUP = 25.0
-BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 OWNER = "U0BENCHOWNER"
-EXAMPLES = [{"text_input": f"question {i}", "output": f"answer {i}"} for i in range(20)]
 
 
-def _seed(stack: OfflineStack, count: int) -> list[str]:
-    """`count` tuning models in the emulator and matching running jobs; returns operation names."""
-    assert stack.emulator is not None and stack.runtime is not None
-    emulator = stack.emulator.emulator
-    store = stack.runtime.ctx.store
+def _seed(runtime: Runtime, jobs: list[list[Any]]) -> list[str]:
     due = utcnow() - timedelta(seconds=1)
-    operations: list[str] = []
-    with store.session() as session:
-        for i in range(count):
-            operation = emulator.create_tuned_model(
-                {
-                    "display_name": f"bench {i}",
-                    "base_model": BASE_MODEL,
-                    "tuning_task": {
-                        "training_data": {"examples": {"examples": EXAMPLES}},
-                        "hyperparameters": {"epoch_count": 5, "batch_size": 2},
-                    },
-                }
-            )
-            metadata = operation["metadata"]
-            message = stack.workspace.post_message(DEFAULT_CHANNEL, f"Tuning bench {i}…")
-            operations.append(str(operation["name"]))
+    with runtime.ctx.store.session() as session:
+        for i, (model, operation, ts, total) in enumerate(jobs):
             session.add(
                 TuningJob(
-                    team_id=stack.workspace.team_id,
+                    team_id="T0TEAM",
                     owner_user_id=OWNER,
                     channel_id=DEFAULT_CHANNEL,
-                    message_ts=message.ts,
+                    message_ts=ts,
+                    message_state="posted",
                     display_name=f"bench {i}",
                     base_model=BASE_MODEL,
-                    model_name=str(metadata["tunedModel"]),
-                    operation_name=operation["name"],
+                    model_name=model,
+                    operation_name=operation,
                     epoch_count=5,
                     batch_size=2,
                     learning_rate=0.001,
                     state="running",
-                    total_steps=int(metadata.get("totalSteps", 0)) or None,
+                    total_steps=total or None,
                     next_poll_at=due,
                 )
             )
         session.commit()
-    return operations
+    return [operation for _, operation, _, _ in jobs]
 
 
-async def _sequential(backend: TuningBackend, operations: list[str]) -> float:
-    started = time.perf_counter()
-    for name in operations:
-        await backend.poll(name)
-    return time.perf_counter() - started
+async def _cycle_and_baseline(
+    runtime: Runtime, stand_ins: StandIns, sample: list[str]
+) -> tuple[CycleReport, float, dict[str, Any], float]:
+    await runtime.start()
+    try:
+        stand_ins_cpu = stand_ins.call("stats")["cpu_seconds"]
+        own_cpu = time.process_time()
+        started = time.perf_counter()
+        report = await runtime.poller.run_cycle()
+        cycle = time.perf_counter() - started
+        own_cpu = time.process_time() - own_cpu
+        during_cycle = stand_ins.call("stats")
+        during_cycle["cpu"] = {
+            "tunebot_process_seconds": round(own_cpu, 3),
+            "stand_ins_process_seconds": round(during_cycle["cpu_seconds"] - stand_ins_cpu, 3),
+        }
+        stand_ins.call("reset_stats")
+        started = time.perf_counter()
+        for name in sample:
+            await runtime.ctx.backend.poll(name)
+        sequential = time.perf_counter() - started
+    finally:
+        await runtime.aclose()
+    return report, cycle, during_cycle, sequential
 
 
 def run(quick: bool = False) -> Section:
     jobs = 200 if quick else 1000
     sample = 20 if quick else 100
-    clock = FrozenClock()
-    with tempfile.TemporaryDirectory(prefix="tunebot-bench-") as tmp:
-        config = OfflineConfig(database_url=f"sqlite:///{Path(tmp) / 'tunebot.db'}", emulator_clock=clock)
-        with OfflineStack(config) as stack:
-            assert stack.emulator is not None and stack.runtime is not None
-            emulator = stack.emulator.emulator
-            operations = _seed(stack, jobs)
-            emulator.advance(10)  # 10 of 50 steps done: every job's message has news
-            emulator.update_faults({"latency_seconds": LATENCY})
-            emulator.reset_stats()
-            stack.workspace.clear_calls()
+    with tempfile.TemporaryDirectory(prefix="tunebot-bench-") as tmp, StandIns() as stand_ins:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            SLACK_BOT_TOKEN="xoxb-test-token",
+            SLACK_SIGNING_SECRET="bench-signing-secret",
+            SLACK_API_URL=stand_ins.slack_api_url,
+            GOOGLE_API_KEY="bench-key",
+            GEMINI_API_BASE=stand_ins.emulator_url,
+            DATABASE_URL=f"sqlite:///{Path(tmp) / 'tunebot.db'}",
+            TUNEBOT_POLL_INTERVAL=0,
+        )
+        runtime = build_runtime(settings)
+        operations = _seed(runtime, stand_ins.call("seed", jobs=jobs)["jobs"])
+        stand_ins.call("advance", seconds=10)  # 10 of 50 steps done: every job's message has news
+        stand_ins.call("faults", changes={"latency_seconds": LATENCY})
+        stand_ins.call("reset_stats")
+        timed = operations[:sample]
+        report, cycle, everything, sequential_sample = asyncio.run(
+            _cycle_and_baseline(runtime, stand_ins, timed)
+        )
+        sequential_stats: dict[str, Any] = stand_ins.call("stats")["emulator"]
+        runtime.ctx.store.engine.dispose()
 
-            started = time.perf_counter()
-            report = stack.run(stack.runtime.poller.run_cycle(), timeout=600)
-            cycle = time.perf_counter() - started
-
-            stats: dict[str, Any] = emulator.stats()
-            updates = Counter(str(c.params.get("ts")) for c in stack.workspace.calls("chat.update"))
-            slack_calls = Counter(c.method for c in stack.workspace.calls())
-
-            emulator.reset_stats()
-            timed = operations[:sample]
-            sequential_sample = stack.run(_sequential(stack.runtime.ctx.backend, timed), timeout=600)
-            sequential_stats: dict[str, Any] = emulator.stats()
-
+    stats: dict[str, Any] = everything["emulator"]
+    updates = Counter({k: int(v) for k, v in everything["chat_update_per_message"].items()})
+    slack_calls = everything["slack_calls"]
     per_operation = Counter(stats["operations_get"].values())
     exact_one = len(stats["operations_get"]) == jobs and set(per_operation) == {1}
     api_total = int(stats["total"])
@@ -182,7 +186,9 @@ def run(quick: bool = False) -> Section:
         },
         "emulator_requests_by_method": stats["by_method"],
         "operations_get_histogram": {str(k): v for k, v in per_operation.items()},
-        "slack_calls_by_method": dict(slack_calls),
+        "slack_calls_by_method": slack_calls,
+        "cpu_during_cycle": everything["cpu"],
+        "stand_ins": "emulator and fake Slack in a separate process",
         "sequential_jobs_timed": len(timed),
         "sequential_seconds_timed": round(sequential_sample, 3),
         "sequential_seconds_per_job": round(per_job_sequential, 4),

@@ -234,4 +234,5 @@ async def test_status_and_datasets_show_the_callers_own_things(stack: OfflineSta
     assert "You have no job `nope`" in all_text(missing)
     other = ack_body(await stack.sender.slash_command(OTHER, "status"))
     assert "You have no tuning jobs" in all_text(other)
-    assert "You have no datasets yet" in all_text(ack_body(await stack.sender.slash_command(OTHER, "datasets")))
+    nothing = ack_body(await stack.sender.slash_command(OTHER, "datasets"))
+    assert "You have no datasets yet" in all_text(nothing)
