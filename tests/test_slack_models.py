@@ -209,6 +209,7 @@ async def test_only_the_owner_or_an_admin_may_delete(stack: OfflineStack) -> Non
         OWNER, delete["action_id"], delete["value"], CHANNEL, message_ts=prompt.message_ts, is_ephemeral=True
     )
     await wait_for(stack, lambda: "Deleted" in prompt.text)
+    assert buttons(prompt) == []  # the prompt was replaced: no Delete button left to click
     assert model_id not in stack.emulator.emulator.model_ids()
     owner = store_of(stack).model_owner(model)
     assert owner is not None and owner.deleted_by == OWNER

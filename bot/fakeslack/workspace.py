@@ -1407,9 +1407,9 @@ class Workspace:
                     )
                 return target
             if _flag(body.get("replace_original")) and target.message_ts:
+                # Like Slack, a replacement replaces the whole message: no blocks means none.
                 if original_ephemeral is not None:
-                    if blocks is not None:
-                        original_ephemeral.blocks = copy.deepcopy(validate_blocks(blocks)) or None
+                    original_ephemeral.blocks = copy.deepcopy(validate_blocks(blocks)) if blocks else None
                     if text is not None:
                         original_ephemeral.text = str(text)
                     original_ephemeral.versions.append(
@@ -1435,7 +1435,7 @@ class Workspace:
                     target.channel,
                     message.ts,
                     text=str(text) if text is not None else None,
-                    blocks=blocks if blocks is not None else None,
+                    blocks=blocks if blocks is not None else [],
                     by=message.user,
                 )
                 return target

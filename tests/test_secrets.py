@@ -1,0 +1,82 @@
+"""A whole flow with DEBUG logging: no secret in any log line or Slack message."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.datasets.samples import tutorial_csv
+from bot.emulator.testing import FrozenClock
+from bot.logs import configure_logging
+from bot.offline import OFFLINE_API_KEY, OFFLINE_SIGNING_SECRET, OfflineConfig, OfflineStack
+from tests.slack_helpers import (
+    CHANNEL,
+    OWNER,
+    all_text,
+    bot_posts,
+    buttons,
+    eventually,
+    upload_file,
+    wait_for,
+)
+
+
+@pytest.fixture
+def debug_log() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    stream = io.StringIO()
+    yield stream
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+async def test_a_full_flow_logs_and_posts_no_secret(tmp_path: Path, debug_log: io.StringIO) -> None:
+    config = OfflineConfig(database_url=f"sqlite:///{tmp_path / 'tunebot.db'}", emulator_clock=FrozenClock())
+    stack = OfflineStack(config)
+    configure_logging("DEBUG", stack.settings.secrets(), stream=debug_log)
+    secrets = [stack.slack.bot_token, OFFLINE_SIGNING_SECRET, OFFLINE_API_KEY]
+    assert sorted(secrets) == sorted(stack.settings.secrets())
+    with stack:
+        assert stack.sender is not None and stack.emulator is not None
+        stack.workspace.add_user(OWNER, "olivia")
+        await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+        await stack.sender.slash_command(OWNER, "start tutorial")
+        store = stack.runtime.ctx.store if stack.runtime else None
+        assert store is not None
+        job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+        stack.emulator.advance(60)
+        await stack.poll(all_due=True)
+        await stack.sender.slash_command(OWNER, f"try {job.model_name} 7")
+        await wait_for(
+            stack, lambda: any("8" == m.text for m in stack.workspace.messages(CHANNEL, include_replies=True))
+        )
+        await stack.sender.slash_command(OWNER, f"delete {job.model_name}")
+        prompt = await wait_for(
+            stack, lambda: next((e for e in stack.workspace.ephemerals(user=OWNER) if buttons(e)), None)
+        )
+        [delete] = buttons(prompt)
+        await stack.sender.block_action(
+            OWNER,
+            delete["action_id"],
+            delete["value"],
+            CHANNEL,
+            message_ts=prompt.message_ts,
+            is_ephemeral=True,
+        )
+        await wait_for(stack, lambda: "Deleted" in prompt.text)
+        shown = [all_text(m) for m in stack.workspace.messages(CHANNEL, include_replies=True)]
+        shown += [all_text(e) for e in stack.workspace.ephemerals()]
+    log = debug_log.getvalue()
+    assert (
+        "chat.postMessage" in log or "chat_postMessage" in log or "Sending a request" in log
+    )  # DEBUG was on
+    assert len(log.splitlines()) > 100
+    assert len(bot_posts(stack)) >= 2
+    for secret in secrets:
+        assert secret not in log
+        assert all(secret not in text for text in shown)
