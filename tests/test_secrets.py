@@ -53,7 +53,7 @@ async def test_a_full_flow_logs_and_posts_no_secret(tmp_path: Path, debug_log: i
         await stack.poll(all_due=True)
         await stack.sender.slash_command(OWNER, f"try {job.model_name} 7")
         await wait_for(
-            stack, lambda: any("8" == m.text for m in stack.workspace.messages(CHANNEL, include_replies=True))
+            stack, lambda: any(m.text == "8" for m in stack.workspace.messages(CHANNEL, include_replies=True))
         )
         await stack.sender.slash_command(OWNER, f"delete {job.model_name}")
         prompt = await wait_for(
