@@ -38,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
     run.add_argument("--host", default=None, help="HTTP host (default: HOST or 0.0.0.0)")
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="without Slack credentials, run the offline demo instead of exiting (the default on a terminal)",
+    )
 
     emulator = commands.add_parser("emulator", help="run the offline Gemini tuning-API emulator")
     from bot.emulator import server as emulator_server
@@ -67,6 +72,12 @@ def run_bot(args: argparse.Namespace) -> int:
     missing = settings.missing_for_run()
     if missing:
         print(SETUP_HELP.format(missing="\n".join(f"  - {name}" for name in missing)), file=sys.stderr)
+        if args.offline or (sys.stdin.isatty() and sys.stdout.isatty()):
+            # A person at a terminal: show them the bot working while they set it up.
+            print("\nStarting the offline demo meanwhile (type `help`, Ctrl-D to leave)…\n", file=sys.stderr)
+            from bot.demo.terminal import run_demo
+
+            return run_demo(script=None, out=None, step_seconds=0.05)
         return 2
     if args.port is not None:
         settings.port = args.port
