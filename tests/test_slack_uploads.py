@@ -157,3 +157,23 @@ async def test_a_repeated_event_delivery_is_handled_once(stack: OfflineStack) ->
     with pytest.raises(TimeoutError):
         await wait_for(stack, lambda: len(ephemerals_for(stack, OWNER)) > 1, timeout=1.0)
     assert len(stack.workspace.downloads) == 1
+
+
+async def test_a_missing_files_read_scope_is_explained(stack: OfflineStack) -> None:
+    stack.workspace.missing_scopes.add("files:read")  # Slack then serves its sign-in page
+    answer = await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    assert "files:read" in answer.text and "Nothing was stored" in answer.text
+    assert [d.outcome for d in stack.workspace.downloads] == ["login_page"]
+    assert store_of(stack).count_datasets() == 0
+
+
+async def test_a_redirect_off_slack_is_not_followed(stack: OfflineStack) -> None:
+    assert stack.sender is not None
+    seen = len(ephemerals_for(stack, OWNER))
+    file = stack.workspace.add_file("tutorial.csv", tutorial_csv(), user=OWNER)
+    stack.workspace.redirect_download(str(file["id"]), "https://files.example.net/tutorial.csv")
+    await stack.sender.message(OWNER, CHANNEL, f"<@{stack.workspace.bot_user_id}> data", files=[file])
+    answer = await next_ephemeral(stack, OWNER, seen)
+    assert "files.example.net" in answer.text and "not one of Slack's file hosts" in answer.text
+    assert [d.outcome for d in stack.workspace.downloads] == ["redirect"]
+    assert store_of(stack).count_datasets() == 0
