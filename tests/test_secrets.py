@@ -72,10 +72,9 @@ async def test_a_full_flow_logs_and_posts_no_secret(tmp_path: Path, debug_log: i
         shown = [all_text(m) for m in stack.workspace.messages(CHANNEL, include_replies=True)]
         shown += [all_text(e) for e in stack.workspace.ephemerals()]
     log = debug_log.getvalue()
-    assert (
-        "chat.postMessage" in log or "chat_postMessage" in log or "Sending a request" in log
-    )  # DEBUG was on
-    assert len(log.splitlines()) > 100
+    # DEBUG was on for the libraries that handle the secrets: Slack's client, Bolt, the Gemini client.
+    for logger in ("slack_sdk.web.async_base_client", "bot.slack.bolt", "bot.gemini"):
+        assert f"DEBUG   {logger}" in log
     assert len(bot_posts(stack)) >= 2
     for secret in secrets:
         assert secret not in log
