@@ -14,6 +14,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_GEMINI_API_BASE = "https://generativelanguage.googleapis.com"
+DEFAULT_VERTEX_LOCATION = "us-central1"
+DEFAULT_GCS_API_BASE = "https://storage.googleapis.com"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///tunebot.db"
 SLACK_FILE_HOSTS = ("files.slack.com", "slack-files.com", "files-edge.slack.com", "slack.com")
@@ -31,7 +33,16 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
     )
     gemini_api_base: str = Field(default=DEFAULT_GEMINI_API_BASE, validation_alias="GEMINI_API_BASE")
-    tunebot_backend: Literal["gemini"] = Field(default="gemini", validation_alias="TUNEBOT_BACKEND")
+    tunebot_backend: Literal["gemini", "vertex"] = Field(default="gemini", validation_alias="TUNEBOT_BACKEND")
+
+    vertex_project: str | None = Field(default=None, validation_alias="VERTEX_PROJECT")
+    vertex_location: str = Field(default=DEFAULT_VERTEX_LOCATION, validation_alias="VERTEX_LOCATION")
+    vertex_bucket: str | None = Field(default=None, validation_alias="VERTEX_BUCKET")
+    vertex_adapter_size: int | None = Field(default=None, validation_alias="VERTEX_ADAPTER_SIZE")
+    # Overrides for the offline emulator: its base URLs and the static token it accepts.
+    vertex_api_base: str | None = Field(default=None, validation_alias="VERTEX_API_BASE")
+    gcs_api_base: str = Field(default=DEFAULT_GCS_API_BASE, validation_alias="GCS_API_BASE")
+    vertex_access_token: SecretStr | None = Field(default=None, validation_alias="VERTEX_ACCESS_TOKEN")
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     admins: Annotated[frozenset[str], NoDecode] = Field(
@@ -51,6 +62,13 @@ class Settings(BaseSettings):
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("vertex_adapter_size")
+    @classmethod
+    def _adapter_size(cls, value: int | None) -> int | None:
+        if value is not None and value not in (1, 2, 4, 8, 16, 32):
+            raise ValueError("VERTEX_ADAPTER_SIZE must be 1, 2, 4, 8, 16 or 32")
         return value
 
     @field_validator("slack_api_url")
@@ -78,13 +96,28 @@ class Settings(BaseSettings):
             missing.append("SLACK_BOT_TOKEN")
         if self.slack_app_token is None and self.slack_signing_secret is None:
             missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
-        if self.google_api_key is None:
+        if self.tunebot_backend == "vertex":
+            if not self.vertex_project:
+                missing.append("VERTEX_PROJECT")
+            if not self.vertex_bucket:
+                missing.append("VERTEX_BUCKET")
+        elif self.google_api_key is None:
             missing.append("GOOGLE_API_KEY (or GEMINI_API_KEY)")
         return missing
 
+    @property
+    def resolved_vertex_api_base(self) -> str:
+        return self.vertex_api_base or f"https://{self.vertex_location}-aiplatform.googleapis.com"
+
     def secrets(self) -> list[str]:
         """Every secret value, so log filters can redact them."""
-        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.google_api_key]
+        values = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.google_api_key,
+            self.vertex_access_token,
+        ]
         return [value.get_secret_value() for value in values if value is not None]
 
 

@@ -25,6 +25,10 @@ T = TypeVar("T")
 
 OFFLINE_SIGNING_SECRET = "offline-signing-secret-not-for-production"
 OFFLINE_API_KEY = "offline-emulator-key"
+OFFLINE_VERTEX_TOKEN = "offline-emulator-token"
+OFFLINE_VERTEX_PROJECT = "tunebot-offline"
+OFFLINE_VERTEX_LOCATION = "us-central1"
+OFFLINE_VERTEX_BUCKET = "tunebot-offline-data"
 
 
 @dataclass
@@ -39,6 +43,7 @@ class OfflineConfig:
     log_level: str = "WARNING"
     emulator_latency_seconds: float = 0.0
     emulator_url: str | None = None  # use an emulator that is already running
+    backend: str = "gemini"  # or "vertex": the emulator's Vertex AI + Cloud Storage surface
 
 
 class OfflineStack:
@@ -59,6 +64,13 @@ class OfflineStack:
             TUNEBOT_LEASE_SECONDS=config.lease_seconds,
             TUNEBOT_MAX_POLL_INTERVAL=config.max_poll_interval_seconds,
             LOG_LEVEL=config.log_level,
+            TUNEBOT_BACKEND=config.backend,
+            VERTEX_PROJECT=OFFLINE_VERTEX_PROJECT,
+            VERTEX_LOCATION=OFFLINE_VERTEX_LOCATION,
+            VERTEX_BUCKET=OFFLINE_VERTEX_BUCKET,
+            VERTEX_API_BASE=config.emulator_url or "http://127.0.0.1:1",
+            GCS_API_BASE=config.emulator_url or "http://127.0.0.1:1",
+            VERTEX_ACCESS_TOKEN=OFFLINE_VERTEX_TOKEN,
         )
         self.runtime: Runtime | None = None
         self.server: BackgroundServer | None = None
@@ -81,6 +93,8 @@ class OfflineStack:
                     {"latency_seconds": self.config.emulator_latency_seconds}
                 )
             self.settings.gemini_api_base = self.emulator.url
+            self.settings.vertex_api_base = self.emulator.url
+            self.settings.gcs_api_base = self.emulator.url
         self.slack.start()
         self.start_bot()
         return self

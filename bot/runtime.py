@@ -27,13 +27,37 @@ from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 from bot.tuning.backend import TuningBackend
 from bot.tuning.gemini_backend import GeminiBackend
+from bot.tuning.vertex_backend import VertexBackend
+from bot.vertex import AdcTokens, StaticToken, TokenSource, VertexClient
 
 log = logging.getLogger(__name__)
 
 
 def make_backend(settings: Settings) -> TuningBackend:
+    """The tuning backend TUNEBOT_BACKEND names (`gemini` by default, or `vertex`)."""
+    if settings.tunebot_backend == "vertex":
+        return make_vertex_backend(settings)
     key = settings.google_api_key.get_secret_value() if settings.google_api_key else ""
     return GeminiBackend.from_settings(key, settings.gemini_api_base)
+
+
+def make_vertex_backend(settings: Settings) -> VertexBackend:
+    """Vertex AI with Application Default Credentials, or the static token (emulator only)."""
+    if not settings.vertex_project or not settings.vertex_bucket:
+        raise ValueError("TUNEBOT_BACKEND=vertex needs VERTEX_PROJECT and VERTEX_BUCKET")
+    tokens: TokenSource = (
+        StaticToken(settings.vertex_access_token.get_secret_value())
+        if settings.vertex_access_token is not None
+        else AdcTokens()
+    )
+    client = VertexClient(
+        project=settings.vertex_project,
+        location=settings.vertex_location,
+        tokens=tokens,
+        api_base=settings.resolved_vertex_api_base,
+        storage_base=settings.gcs_api_base,
+    )
+    return VertexBackend(client, bucket=settings.vertex_bucket, adapter_size=settings.vertex_adapter_size)
 
 
 @dataclass

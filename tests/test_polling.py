@@ -57,7 +57,9 @@ async def start_tutorial_job(stack: OfflineStack) -> TuningJob:
     assert stack.sender is not None
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     await stack.sender.slash_command(OWNER, "start tutorial")
-    return await eventually(lambda: next((j for j in store(stack).active_jobs() if j.message_ts), None))
+    return await eventually(
+        lambda: next((j for j in store(stack).active_jobs() if j.message_ts and j.lease_owner is None), None)
+    )
 
 
 def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:

@@ -48,7 +48,9 @@ async def test_a_full_flow_logs_and_posts_no_secret(tmp_path: Path, debug_log: i
         await stack.sender.slash_command(OWNER, "start tutorial")
         store = stack.runtime.ctx.store if stack.runtime else None
         assert store is not None
-        job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+        job = await eventually(
+            lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        )
         stack.emulator.advance(60)
         await stack.poll(all_due=True)
         await stack.sender.slash_command(OWNER, f"try {job.model_name} 7")

@@ -59,7 +59,9 @@ async def owned_model(stack: OfflineStack, user: str = OWNER) -> str:
     await upload_file(stack, user, "tutorial.csv", tutorial_csv())
     await stack.sender.slash_command(user, 'start tutorial name="numbers"')
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(
+        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+    )
     stack.emulator.advance(60)
     await stack.poll(all_due=True)
     assert job.model_name
@@ -146,7 +148,9 @@ async def test_model_text_that_could_ping_is_escaped(stack: OfflineStack) -> Non
     )
     await stack.sender.slash_command(OWNER, "start pings")
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(
+        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+    )
     assert stack.emulator is not None and job.model_name
     stack.emulator.advance(60)
     await stack.poll(all_due=True)
@@ -167,7 +171,9 @@ async def test_try_on_a_model_still_tuning_reports_the_error_in_the_thread(stack
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     await stack.sender.slash_command(OWNER, "start tutorial")
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(
+        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+    )
     await stack.sender.slash_command(OWNER, f"try {job.model_name} 1")
     prompt = await wait_for(stack, lambda: next((m for m in bot_posts(stack) if "asked" in m.text), None))
 

@@ -43,7 +43,9 @@ async def started_job(stack: OfflineStack, text: str = "tutorial") -> tuple[Tuni
     assert "Starting tuning on dataset `tutorial`" in ack["text"]
     message = await wait_for(stack, lambda: next(iter(bot_posts(stack)), None))
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(
+        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+    )
     return job, message
 
 

@@ -136,3 +136,27 @@ def test_events_are_handled_once(store: Store) -> None:
     assert store.first_delivery("Ev1")
     assert not store.first_delivery("Ev1")
     assert store.first_delivery("Ev2")
+
+
+def test_racing_claims_never_get_the_same_job(store: Store) -> None:
+    """Many threads claiming at once (a poll cycle and a just-started job, or replicas)."""
+    import threading
+
+    for n in range(20):
+        store.create_job(job(model_name=f"tunedModels/r{n}"))
+    now = utcnow()
+    results: list[list[int]] = []
+    barrier = threading.Barrier(6)
+
+    def claim(owner: str) -> None:
+        barrier.wait()
+        results.append([j.id or 0 for j in store.claim_due_jobs(owner=owner, now=now, lease_seconds=60)])
+
+    threads = [threading.Thread(target=claim, args=(f"owner-{i % 2}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    claimed = [job_id for batch in results for job_id in batch]
+    assert sorted(claimed) == sorted(set(claimed))
+    assert len(claimed) == 20

@@ -12,6 +12,9 @@ Served paths (`{v}` is `v1` or `v1beta`):
     GET    /{v}/tunedModels/{id}/operations/{op}        operations.get
     GET    /{v}/models, /{v}/models/{id}                models.list, models.get
 
+Vertex AI and Cloud Storage paths (`/v1/projects/...`, `/upload/storage/v1/...`): see
+`bot.emulator.vertex`.
+
 Admin (not part of Google's API): `/_emulator/faults` (GET, POST), `/_emulator/advance`
 (POST `{"seconds": N}`), `/_emulator/finish` (POST), `/_emulator/reset` (POST),
 `/_emulator/stats` (GET; DELETE clears the counts), `/_emulator/health` (GET).
@@ -34,6 +37,7 @@ from bot.emulator import payload
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.errors import ApiError
 from bot.emulator.service import Emulator, rfc3339
+from bot.emulator.vertex import make_handlers
 
 VERSIONS = ("v1", "v1beta")
 LIST_PARAMS = {"page_size": "int32", "page_token": "string", "filter": "string"}
@@ -263,8 +267,14 @@ def create_app(config: EmulatorConfig | None = None, *, emulator: Emulator | Non
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "emulator": "gemini-tuning", "models": len(service.model_ids())})
 
+    vertex_api, vertex_upload = make_handlers(
+        service.vertex, service.draw_fault, lambda kind, status: service.record_request(kind, status)
+    )
+
     app = Starlette(
         routes=[
+            Route("/v1/projects/{path:path}", vertex_api, methods=["GET", "POST", "DELETE"]),
+            Route("/upload/storage/v1/b/{bucket}/o", vertex_upload, methods=["POST"]),
             Route("/_emulator/faults", faults, methods=["GET", "POST"]),
             Route("/_emulator/advance", advance, methods=["POST"]),
             Route("/_emulator/finish", finish, methods=["POST"]),

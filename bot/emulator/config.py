@@ -107,6 +107,7 @@ class EmulatorConfig:
     """`step_seconds`: simulated seconds per tuning step (0 = jobs finish at once).
     `clock`: the time source (wall clock by default); `Emulator.advance()` adds to it.
     `api_keys`: when set, only these keys are valid (others get 400 API_KEY_INVALID).
+    `vertex_denied_buckets`: Cloud Storage buckets whose uploads are answered 403.
     """
 
     step_seconds: float = 1.0
@@ -116,3 +117,4 @@ class EmulatorConfig:
     clock: Callable[[], float] = time.time
     fail_at_fraction: float = 0.5
     api_keys: frozenset[str] | None = None
+    vertex_denied_buckets: frozenset[str] = frozenset()

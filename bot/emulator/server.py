@@ -90,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print(
         f"Gemini tuning API emulator on {url} (an emulation: no model is trained or run).\n"
-        f"Point tunebot at it with GEMINI_API_BASE={url} and any GOOGLE_API_KEY."
+        f"Point tunebot at it with GEMINI_API_BASE={url} and any GOOGLE_API_KEY, or for the Vertex AI\n"
+        f"backend with TUNEBOT_BACKEND=vertex VERTEX_API_BASE={url} GCS_API_BASE={url} and any\n"
+        "VERTEX_ACCESS_TOKEN, VERTEX_PROJECT and VERTEX_BUCKET."
     )
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)

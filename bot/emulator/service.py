@@ -30,6 +30,7 @@ from typing import Any
 from bot.emulator import generation
 from bot.emulator.config import EmulatorConfig, FaultConfig
 from bot.emulator.errors import RPC_CODES, ApiError, invalid_argument, not_found
+from bot.emulator.vertex import VertexService
 
 TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1beta."
 METADATA_TYPE = TYPE_PREFIX + "CreateTunedModelMetadata"
@@ -217,6 +218,12 @@ class Emulator:
         self._seq = 0
         self._models: dict[str, ModelRecord] = {}
         self._stats = Stats()
+        self.vertex = VertexService(
+            self.now,
+            step_seconds=self.config.step_seconds,
+            fail_models=lambda: self.faults.fail_models,
+            denied_buckets=self.config.vertex_denied_buckets,
+        )
         if self.config.state_file is not None and Path(self.config.state_file).exists():
             self._load(Path(self.config.state_file))
 
@@ -237,7 +244,8 @@ class Emulator:
             return self.now()
 
     def finish_all(self) -> float:
-        """Advance just far enough for every running job to end."""
+        """Advance just far enough for every running job (Gemini API and Vertex AI) to end."""
+        vertex_ends = self.vertex.end_times()
         with self._lock:
             now = self.now()
             ends = [
@@ -245,6 +253,7 @@ class Emulator:
                 for r in self._models.values()
                 if r.state == "CREATING"
             ]
+            ends.extend(vertex_ends)
             return self.advance(max([0.0, *(end - now for end in ends)]) + 1e-6)
 
     @property
@@ -277,6 +286,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget every model, operation, fault and count; the clock offset goes back to 0."""
+        self.vertex.reset()
         with self._lock:
             self._models.clear()
             self._seq = 0

@@ -317,11 +317,22 @@ class Store:
             jobs = list(session.exec(query).all())
             expires = now + timedelta(seconds=lease_seconds)
             if jobs:
-                session.execute(
-                    update(TuningJob)
-                    .where(col(TuningJob.id).in_([job.id for job in jobs]))
-                    .values(lease_owner=owner, lease_expires_at=expires)
+                # The lease condition is checked again in the UPDATE itself: SQLite has no
+                # FOR UPDATE and runs the SELECT outside the write transaction, so two
+                # claims (say, a cycle and a just-started job) could both have read a row
+                # as free; only the one whose UPDATE matched gets it.
+                won = set(
+                    session.execute(
+                        update(TuningJob)
+                        .where(
+                            col(TuningJob.id).in_([job.id for job in jobs]),
+                            or_(col(TuningJob.lease_owner).is_(None), col(TuningJob.lease_expires_at) < now),
+                        )
+                        .values(lease_owner=owner, lease_expires_at=expires)
+                        .returning(col(TuningJob.id))
+                    ).scalars()
                 )
+                jobs = [job for job in jobs if job.id in won]
             session.commit()
         for job in jobs:  # detached copies, now matching the rows
             job.lease_owner = owner

@@ -1,0 +1,318 @@
+"""Vertex AI supervised tuning (`tuningJobs`) as a TuningBackend.
+
+tunebot's handle for a Vertex model is its tuning job's resource name
+(`projects/P/locations/L/tuningJobs/123`): the tuned model and its endpoint only exist
+once the job succeeds, so `generate` and `delete_model` look them up through the job.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from bot.tuning.types import (
+    BackendError,
+    BaseModelChoice,
+    JobProgress,
+    JobState,
+    ModelPage,
+    ModelState,
+    ModelSummary,
+    StartedJob,
+    TrainingPair,
+    TuningRequest,
+)
+from bot.vertex import TuningJob, VertexAPIError, VertexClient, VertexConnectionError
+
+T = TypeVar("T")
+
+VERTEX_BASE_MODELS = (
+    BaseModelChoice("gemini-2.5-flash", "Gemini 2.5 Flash"),
+    BaseModelChoice("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite"),
+    BaseModelChoice("gemini-2.5-pro", "Gemini 2.5 Pro"),
+    BaseModelChoice("gemini-2.0-flash-001", "Gemini 2.0 Flash 001"),
+    BaseModelChoice("gemini-2.0-flash-lite-001", "Gemini 2.0 Flash-Lite 001"),
+)
+# Adapter sizes (LoRA ranks) Vertex accepts per base model, as documented for supervised tuning.
+ADAPTER_SIZES: dict[str, tuple[int, ...]] = {
+    "gemini-2.5-flash": (1, 2, 4, 8, 16),
+    "gemini-2.5-flash-lite": (1, 2, 4, 8, 16),
+    "gemini-2.5-pro": (1, 2, 4, 8),
+    "gemini-2.0-flash-001": (1, 2, 4, 8),
+    "gemini-2.0-flash-lite-001": (1, 2, 4, 8),
+}
+ADAPTER_SIZE_ENUM = {
+    1: "ADAPTER_SIZE_ONE",
+    2: "ADAPTER_SIZE_TWO",
+    4: "ADAPTER_SIZE_FOUR",
+    8: "ADAPTER_SIZE_EIGHT",
+    16: "ADAPTER_SIZE_SIXTEEN",
+    32: "ADAPTER_SIZE_THIRTY_TWO",
+}
+# tunebot's learning_rate is sent as a multiplier of the Gemini API default, so `learning_rate=0.001`
+# (what users type today) means Vertex's own recommended rate.
+REFERENCE_LEARNING_RATE = 0.001
+
+JOB_STATES = {
+    "JOB_STATE_QUEUED": JobState.QUEUED,
+    "JOB_STATE_PENDING": JobState.QUEUED,
+    "JOB_STATE_RUNNING": JobState.RUNNING,
+    "JOB_STATE_UPDATING": JobState.RUNNING,
+    "JOB_STATE_PAUSED": JobState.RUNNING,
+    "JOB_STATE_SUCCEEDED": JobState.SUCCEEDED,
+    "JOB_STATE_PARTIALLY_SUCCEEDED": JobState.SUCCEEDED,
+    "JOB_STATE_FAILED": JobState.FAILED,
+    "JOB_STATE_EXPIRED": JobState.FAILED,
+    "JOB_STATE_CANCELLING": JobState.CANCELLED,
+    "JOB_STATE_CANCELLED": JobState.CANCELLED,
+}
+MODEL_STATES = {
+    JobState.QUEUED: ModelState.TUNING,
+    JobState.RUNNING: ModelState.TUNING,
+    JobState.SUCCEEDED: ModelState.READY,
+    JobState.FAILED: ModelState.FAILED,
+    JobState.CANCELLED: ModelState.FAILED,
+}
+
+_JOB_ID = re.compile(r"^[0-9]{1,30}$")
+_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
+_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def vertex_jsonl(examples: Sequence[TrainingPair]) -> bytes:
+    """Stored examples -> Vertex's supervised tuning JSONL (one `user` and one `model` turn a line)."""
+    lines = [
+        json.dumps(
+            {
+                "contents": [
+                    {"role": "user", "parts": [{"text": pair.text_input}]},
+                    {"role": "model", "parts": [{"text": pair.output}]},
+                ]
+            },
+            ensure_ascii=False,
+        )
+        for pair in examples
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def learning_rate_multiplier(learning_rate: float) -> float:
+    return round(learning_rate / REFERENCE_LEARNING_RATE, 6)
+
+
+def job_state(job: TuningJob) -> JobState:
+    return JOB_STATES.get(job.state, JobState.QUEUED)
+
+
+def progress_from_job(job: TuningJob) -> JobProgress:
+    state = job_state(job)
+    total = job.total_steps
+    if state is JobState.SUCCEEDED:
+        return JobProgress(state, 100.0, total, total)
+    if state in (JobState.FAILED, JobState.CANCELLED):
+        message = job.error_message or (
+            "the tuning job was cancelled" if state is JobState.CANCELLED else None
+        )
+        return JobProgress(state, 0.0, None, total, error_message=message or "the tuning job failed")
+    return JobProgress(state, 0.0, None, total)
+
+
+def summary_from_job(job: TuningJob) -> ModelSummary:
+    return ModelSummary(
+        name=job.name,
+        display_name=job.display_name or job.name.rsplit("/", 1)[-1],
+        state=MODEL_STATES.get(job_state(job), ModelState.UNKNOWN),
+        base_model=job.base_model,
+        created_at=job.create_time,
+    )
+
+
+def plain_error(
+    exc: VertexAPIError | VertexConnectionError, *, bucket: str, base_model: str | None
+) -> BackendError:
+    """Vertex / Cloud Storage errors in plain words for Slack (Google's message kept at the end)."""
+    if isinstance(exc, VertexConnectionError):
+        return BackendError(f"could not reach Vertex AI: {exc}", retryable=True)
+    message = exc.message
+    lowered = message.lower()
+    storage = "storage" in lowered or "bucket" in lowered or "gs://" in lowered
+    if exc.code == 429 or exc.status == "RESOURCE_EXHAUSTED":
+        message = (
+            "Vertex AI quota exceeded (too many requests or concurrent tuning jobs in this project and "
+            f"region); try again later or ask for a higher quota. Google said: {exc.message}"
+        )
+    elif exc.code == 403 and storage:
+        message = (
+            f"tunebot's service account may not write to gs://{bucket} (it needs "
+            f"roles/storage.objectAdmin on that bucket). Google said: {exc.message}"
+        )
+    elif exc.code == 403:
+        message = (
+            "tunebot's service account lacks permission on Vertex AI (it needs roles/aiplatform.user "
+            f"in the project). Google said: {exc.message}"
+        )
+    elif exc.code == 401:
+        message = f"Google Cloud rejected tunebot's credentials. Google said: {exc.message}"
+    elif exc.code == 400 and "adapter" in lowered:
+        sizes = ADAPTER_SIZES.get(base_model or "")
+        supported = (
+            f" {base_model} supports adapter sizes {', '.join(str(s) for s in sizes)}." if sizes else ""
+        )
+        message = (
+            f"that adapter size is not supported for this base model.{supported} Google said: {exc.message}"
+        )
+    return BackendError(
+        message,
+        code=exc.code,
+        status=exc.status,
+        retryable=exc.is_retryable,
+        not_found=exc.is_not_found,
+        retry_after=exc.retry_after,
+    )
+
+
+class VertexBackend:
+    """Tuning through Vertex AI supervised tuning; training data goes through a Cloud Storage bucket."""
+
+    name = "vertex"
+
+    def __init__(self, client: VertexClient, *, bucket: str, adapter_size: int | None = None) -> None:
+        self.client = client
+        self.bucket = bucket.removeprefix("gs://").strip("/")
+        self.adapter_size = adapter_size
+
+    @property
+    def base_models(self) -> tuple[BaseModelChoice, ...]:
+        return VERTEX_BASE_MODELS
+
+    @property
+    def default_base_model(self) -> str:
+        return VERTEX_BASE_MODELS[0].name
+
+    def model_name(self, text: str) -> str:
+        candidate = text.strip().strip("`<>").rstrip("/")
+        if "tuningJobs/" in candidate:
+            candidate = candidate.rsplit("tuningJobs/", 1)[1]
+        candidate = candidate.split("/", 1)[0].split(":", 1)[0].split("?", 1)[0]
+        if not _JOB_ID.match(candidate) and not _is_tunebot_id(candidate):
+            raise ValueError(
+                f"`{candidate}` is not a Vertex AI tuning job (its number, such as `1234567890123456789`, "
+                "or its full `projects/…/tuningJobs/…` name). `/tune list` shows the models."
+            )
+        return f"{self.client.parent}/tuningJobs/{candidate}"
+
+    def new_model_id(self, display_name: str) -> str:
+        slug = _SLUG_UNSAFE.sub("-", display_name.lower()).strip("-")
+        if not slug or not slug[0].isalpha():
+            slug = "model-" + slug
+        suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(8))
+        slug = slug[: 40 - len(suffix) - 1].rstrip("-")
+        return f"{slug}-{suffix}"
+
+    async def start(self, request: TuningRequest) -> StartedJob:
+        object_id = request.model_id or self.new_model_id(request.display_name)
+        data = vertex_jsonl(request.examples)
+        async with self._errors(request.base_model):
+            uri = await self.client.upload(
+                self.bucket, f"tunebot/{object_id}.jsonl", data, "application/jsonl"
+            )
+            job = await self.client.create_tuning_job(
+                base_model=request.base_model,
+                training_uri=uri,
+                display_name=request.display_name,
+                epoch_count=request.epoch_count,
+                learning_rate_multiplier=learning_rate_multiplier(request.learning_rate),
+                adapter_size=ADAPTER_SIZE_ENUM.get(self.adapter_size or 0),
+                description=request.description,
+            )
+        return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
+
+    async def poll(self, operation_name: str) -> JobProgress:
+        return progress_from_job(await self._call(lambda: self.client.get_tuning_job(operation_name)))
+
+    async def generate(self, model_name: str, prompt: str) -> str:
+        job = await self._call(lambda: self.client.get_tuning_job(model_name))
+        endpoint = job.tuned_model.endpoint if job.tuned_model else None
+        if not endpoint:
+            state = job_state(job)
+            if state.finished:
+                raise BackendError(
+                    f"this tuning job ended {state.value}; it has no model to answer", code=400
+                )
+            raise BackendError("this model is still tuning; try again when it is ready", code=400)
+        return await self._call(lambda: self.client.generate_content(endpoint, prompt))
+
+    async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage:
+        page = await self._call(
+            lambda: self.client.list_tuning_jobs(page_size=page_size, page_token=page_token)
+        )
+        return ModelPage([summary_from_job(j) for j in page.jobs], page.next_page_token)
+
+    async def get_model(self, model_name: str) -> ModelSummary:
+        return summary_from_job(await self._call(lambda: self.client.get_tuning_job(model_name)))
+
+    async def delete_model(self, model_name: str) -> None:
+        """Cancel a running job; undeploy and delete the endpoint, then delete the tuned model.
+
+        Raises a not-found BackendError when there is nothing left to delete."""
+        job = await self._call(lambda: self.client.get_tuning_job(model_name))
+        if not job_state(job).finished:
+            await self._call(lambda: self.client.cancel_tuning_job(job.name))
+            return
+        ref = job.tuned_model
+        deleted = False
+        if ref and ref.endpoint:
+            deleted = await self._delete_endpoint(ref.endpoint) or deleted
+        if ref and ref.model:
+            model = ref.model
+            deleted = await self._ignoring_not_found(lambda: self.client.delete_model(model)) or deleted
+        if not deleted:
+            raise BackendError(
+                "the tuned model no longer exists", code=404, status="NOT_FOUND", not_found=True
+            )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _delete_endpoint(self, endpoint: str) -> bool:
+        try:
+            info = await self._call(lambda: self.client.get_endpoint(endpoint))
+        except BackendError as exc:
+            if exc.not_found:
+                return False
+            raise
+        for deployed in info.get("deployedModels") or []:
+            deployed_id = str(deployed.get("id") or "")
+            if deployed_id:
+                await self._ignoring_not_found(lambda i=deployed_id: self.client.undeploy_model(endpoint, i))
+        return await self._ignoring_not_found(lambda: self.client.delete_endpoint(endpoint))
+
+    async def _ignoring_not_found(self, request: Callable[[], Awaitable[None]]) -> bool:
+        try:
+            await self._call(request)
+        except BackendError as exc:
+            if exc.not_found:
+                return False
+            raise
+        return True
+
+    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
+        async with self._errors(None):
+            return await request()
+
+    @asynccontextmanager
+    async def _errors(self, base_model: str | None) -> AsyncIterator[None]:
+        try:
+            yield
+        except (VertexAPIError, VertexConnectionError) as exc:
+            raise plain_error(exc, bucket=self.bucket, base_model=base_model) from exc
+
+
+def _is_tunebot_id(text: str) -> bool:
+    """The id tunebot picks before Vertex numbers the job (kept on a job row while it starts)."""
+    return bool(re.fullmatch(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", text))

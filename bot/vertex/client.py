@@ -1,0 +1,343 @@
+"""An async client for the Vertex AI tuning surface and the Cloud Storage upload it needs.
+
+    tuningJobs   POST/GET  {api}/v1/projects/{p}/locations/{l}/tuningJobs[/{id}][:cancel]
+    endpoints    GET/DELETE {api}/v1/{endpoint}, POST {endpoint}:undeployModel, {endpoint}:generateContent
+    models       DELETE {api}/v1/{model}
+    operations   GET {api}/v1/{operation}
+    storage      POST {gcs}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=...
+
+Errors carry Google's own message (`VertexAPIError`, the same body format as the Gemini
+API). Retries follow `bot.gemini.RetryPolicy`, except tuningJobs.create, which Vertex
+cannot de-duplicate: it is retried only on 429 and connect errors (never sent twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
+from bot.gemini.retry import RetryPolicy
+from bot.vertex.auth import AuthError, TokenSource
+
+log = logging.getLogger("bot.vertex")
+
+Sleep = Callable[[float], Awaitable[None]]
+DEFAULT_STORAGE_BASE = "https://storage.googleapis.com"
+
+
+def default_api_base(location: str) -> str:
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
+class VertexAPIError(GeminiAPIError):
+    """Vertex AI or Cloud Storage answered with an error status."""
+
+    service: str = "Vertex AI"
+
+
+class VertexConnectionError(GeminiConnectionError):
+    """No HTTP answer from Vertex AI / Cloud Storage, or no credentials to ask with."""
+
+
+@dataclass(frozen=True)
+class TunedModelRef:
+    model: str | None
+    endpoint: str | None
+
+
+@dataclass(frozen=True)
+class TuningJob:
+    name: str
+    state: str
+    base_model: str
+    display_name: str | None
+    create_time: datetime | None
+    tuned_model: TunedModelRef | None
+    error_message: str | None
+    total_steps: int | None
+    example_count: int | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TuningJob:
+        tuned = data.get("tunedModel")
+        error = data.get("error")
+        stats = (data.get("tuningDataStats") or {}).get("supervisedTuningDataStats") or {}
+        return cls(
+            name=str(data.get("name", "")),
+            state=str(data.get("state", "JOB_STATE_UNSPECIFIED")),
+            base_model=str(data.get("baseModel", "")),
+            display_name=data.get("tunedModelDisplayName"),
+            create_time=_time(data.get("createTime")),
+            tuned_model=(
+                TunedModelRef(tuned.get("model"), tuned.get("endpoint")) if isinstance(tuned, dict) else None
+            ),
+            error_message=(str(error.get("message") or "") or None) if isinstance(error, dict) else None,
+            total_steps=_int(stats.get("tuningStepCount")),
+            example_count=_int(stats.get("tuningDatasetExampleCount")),
+        )
+
+
+@dataclass(frozen=True)
+class TuningJobPage:
+    jobs: list[TuningJob]
+    next_page_token: str | None
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if "." in text:  # Python < 3.11.? rejects more than 6 fraction digits
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class VertexClient:
+    def __init__(
+        self,
+        *,
+        project: str,
+        location: str,
+        tokens: TokenSource,
+        api_base: str | None = None,
+        storage_base: str = DEFAULT_STORAGE_BASE,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = 60.0,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        operation_wait: float = 2.0,
+        operation_attempts: int = 60,
+    ) -> None:
+        self.project = project
+        self.location = location
+        self.api_base = (api_base or default_api_base(location)).rstrip("/")
+        self.storage_base = storage_base.rstrip("/")
+        self._tokens = tokens
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rand = rand
+        self._operation_wait = operation_wait
+        self._operation_attempts = operation_attempts
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"VertexClient(project={self.project!r}, location={self.location!r}, api={self.api_base!r})"
+
+    @property
+    def parent(self) -> str:
+        return f"projects/{self.project}/locations/{self.location}"
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    # ---- Cloud Storage -------------------------------------------------------------------
+
+    async def upload(self, bucket: str, object_name: str, data: bytes, content_type: str) -> str:
+        """Upload one object (simple media upload); returns its `gs://` URI."""
+        url = f"{self.storage_base}/upload/storage/v1/b/{quote(bucket, safe='')}/o"
+        await self._send(
+            "POST",
+            url,
+            params={"uploadType": "media", "name": object_name},
+            content=data,
+            content_type=content_type,
+        )
+        return f"gs://{bucket}/{object_name}"
+
+    # ---- tuning jobs ---------------------------------------------------------------------
+
+    async def create_tuning_job(
+        self,
+        *,
+        base_model: str,
+        training_uri: str,
+        display_name: str,
+        epoch_count: int | None = None,
+        learning_rate_multiplier: float | None = None,
+        adapter_size: str | None = None,
+        description: str | None = None,
+    ) -> TuningJob:
+        hyper: dict[str, Any] = {}
+        if epoch_count is not None:
+            hyper["epochCount"] = str(epoch_count)
+        if learning_rate_multiplier is not None:
+            hyper["learningRateMultiplier"] = learning_rate_multiplier
+        if adapter_size:
+            hyper["adapterSize"] = adapter_size
+        spec: dict[str, Any] = {"trainingDatasetUri": training_uri}
+        if hyper:
+            spec["hyperParameters"] = hyper
+        body: dict[str, Any] = {
+            "baseModel": base_model,
+            "supervisedTuningSpec": spec,
+            "tunedModelDisplayName": display_name,
+        }
+        if description:
+            body["description"] = description
+        create_retry = RetryPolicy(
+            max_attempts=self.retry.max_attempts,
+            base_delay=self.retry.base_delay,
+            max_delay=self.retry.max_delay,
+            max_retry_after=self.retry.max_retry_after,
+            retry_statuses=frozenset({429}),
+        )
+        data = await self._send(
+            "POST", f"{self.api_base}/v1/{self.parent}/tuningJobs", json=body, retry=create_retry, create=True
+        )
+        return TuningJob.from_json(data)
+
+    async def get_tuning_job(self, name: str) -> TuningJob:
+        return TuningJob.from_json(await self._send("GET", f"{self.api_base}/v1/{name}"))
+
+    async def list_tuning_jobs(self, *, page_size: int, page_token: str | None = None) -> TuningJobPage:
+        data = await self._send(
+            "GET",
+            f"{self.api_base}/v1/{self.parent}/tuningJobs",
+            params={"pageSize": page_size, "pageToken": page_token},
+        )
+        jobs = [TuningJob.from_json(j) for j in data.get("tuningJobs") or [] if isinstance(j, dict)]
+        return TuningJobPage(jobs, data.get("nextPageToken") or None)
+
+    async def cancel_tuning_job(self, name: str) -> None:
+        await self._send("POST", f"{self.api_base}/v1/{name}:cancel", json={})
+
+    # ---- endpoints, models, operations ---------------------------------------------------
+
+    async def generate_content(self, endpoint: str, prompt: str) -> str:
+        body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
+        data = await self._send("POST", f"{self.api_base}/v1/{endpoint}:generateContent", json=body)
+        texts: list[str] = []
+        for candidate in (data.get("candidates") or [])[:1]:
+            for part in (candidate.get("content") or {}).get("parts") or []:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+        return "".join(texts)
+
+    async def get_endpoint(self, endpoint: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self._send("GET", f"{self.api_base}/v1/{endpoint}")
+        return data
+
+    async def undeploy_model(self, endpoint: str, deployed_model_id: str) -> None:
+        op = await self._send(
+            "POST",
+            f"{self.api_base}/v1/{endpoint}:undeployModel",
+            json={"deployedModelId": deployed_model_id},
+        )
+        await self.wait_operation(op)
+
+    async def delete_endpoint(self, endpoint: str) -> None:
+        await self.wait_operation(await self._send("DELETE", f"{self.api_base}/v1/{endpoint}"))
+
+    async def delete_model(self, model: str) -> None:
+        name = model.split("@", 1)[0]  # a version-qualified name deletes the whole model
+        await self.wait_operation(await self._send("DELETE", f"{self.api_base}/v1/{name}"))
+
+    async def wait_operation(self, operation: Mapping[str, Any]) -> None:
+        """Wait until a long-running operation is done; raise its error if it failed."""
+        current: Mapping[str, Any] = operation
+        for _ in range(self._operation_attempts):
+            if current.get("done") or not current.get("name"):
+                error = current.get("error")
+                if isinstance(error, dict):
+                    raise VertexAPIError(
+                        400, str(error.get("message") or "the operation failed"), status="FAILED_PRECONDITION"
+                    )
+                return
+            await self._sleep(self._operation_wait)
+            current = await self._send("GET", f"{self.api_base}/v1/{current['name']}")
+        raise VertexConnectionError(f"operation {operation.get('name')} did not finish in time")
+
+    # ---- transport -----------------------------------------------------------------------
+
+    async def _headers(self, content_type: str | None) -> dict[str, str]:
+        try:
+            token = await self._tokens.token()
+        except AuthError as exc:
+            raise VertexConnectionError(str(exc)) from exc
+        headers = {"authorization": f"Bearer {token}", "x-goog-user-project": self.project}
+        if content_type:
+            headers["content-type"] = content_type
+        return headers
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        retry: RetryPolicy | None = None,
+        create: bool = False,
+    ) -> Any:
+        policy = retry or self.retry
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        path = url.split("/v1/", 1)[-1] if "/v1/" in url else url
+        attempt = 0
+        while True:
+            attempt += 1
+            error: VertexAPIError | httpx.TransportError
+            headers = await self._headers(content_type)
+            try:
+                response = await self._http.request(
+                    method, url, params=query or None, json=json, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                error = exc
+            else:
+                if response.is_success:
+                    return response.json() if response.content.strip() else {}
+                parsed = GeminiAPIError.from_response(response)
+                error = VertexAPIError(
+                    parsed.code,
+                    parsed.message,
+                    status=parsed.status,
+                    details=parsed.details,
+                    retry_after=parsed.retry_after,
+                )
+            retryable = policy.should_retry(attempt, error)
+            if (
+                create
+                and isinstance(error, httpx.TransportError)
+                and not isinstance(error, httpx.ConnectError)
+            ):
+                retryable = False  # the create may have happened; a second one would be a second job
+            if not retryable:
+                if isinstance(error, VertexAPIError):
+                    raise error
+                raise VertexConnectionError(
+                    f"{method} {path}: {type(error).__name__}: {error}".rstrip(": "), method=method, path=path
+                ) from error
+            wait = policy.delay(
+                attempt, error.retry_after if isinstance(error, VertexAPIError) else None, self._rand
+            )
+            reason = (
+                f"{error.code} {error.status}" if isinstance(error, VertexAPIError) else type(error).__name__
+            )
+            log.warning("vertex %s %s failed (%s); retry %d in %.2fs", method, path, reason, attempt, wait)
+            await self._sleep(wait)
