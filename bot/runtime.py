@@ -27,8 +27,6 @@ from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 from bot.tuning.backend import TuningBackend
 from bot.tuning.gemini_backend import GeminiBackend
-from bot.tuning.vertex_backend import VertexBackend
-from bot.vertex import AdcTokens, StaticToken, TokenSource, VertexClient
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +39,12 @@ def make_backend(settings: Settings) -> TuningBackend:
     return GeminiBackend.from_settings(key, settings.gemini_api_base)
 
 
-def make_vertex_backend(settings: Settings) -> VertexBackend:
-    """Vertex AI with Application Default Credentials, or the static token (emulator only)."""
+def make_vertex_backend(settings: Settings) -> TuningBackend:
+    """Vertex AI with Application Default Credentials, or the static token (emulator only).
+    Imported here so a Gemini deployment never loads google-auth."""
+    from bot.tuning.vertex_backend import VertexBackend
+    from bot.vertex import AdcTokens, StaticToken, TokenSource, VertexClient
+
     if not settings.vertex_project or not settings.vertex_bucket:
         raise ValueError("TUNEBOT_BACKEND=vertex needs VERTEX_PROJECT and VERTEX_BUCKET")
     tokens: TokenSource = (

@@ -57,7 +57,7 @@ START_KEYS = {
 
 START_USAGE = (
     '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] '
-    "[base_model=models/gemini-1.5-flash-001-tuning]`"
+    "[base_model=…]`"
 )
 
 
