@@ -117,34 +117,23 @@ class SlackReporter:
             async for message in self._channel_messages(job):
                 yield message
             return
-        cursor: str | None = None
-        while True:
-            response = await self._call(
-                "conversations_replies",
-                channel=job.channel_id,
-                ts=job.message_ts,
-                include_all_metadata=True,
-                limit=HISTORY_PAGE,
-                cursor=cursor,
-            )
-            for message in response.get("messages") or []:
-                yield message
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return
+        async for message in self._paged("conversations_replies", channel=job.channel_id, ts=job.message_ts):
+            yield message
 
     async def _channel_messages(self, job: TuningJob) -> AsyncIterator[dict[str, Any]]:
         """Channel messages since the job was created."""
+        created = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
+        async for message in self._paged(
+            "conversations_history", channel=job.channel_id, oldest=f"{created.timestamp() - 60:.6f}"
+        ):
+            yield message
+
+    async def _paged(self, method: str, **arguments: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every message of a conversations.* listing, with metadata, page by page."""
         cursor: str | None = None
-        oldest = f"{job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC).timestamp() - 60:.6f}"
         while True:
             response = await self._call(
-                "conversations_history",
-                channel=job.channel_id,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=HISTORY_PAGE,
-                cursor=cursor,
+                method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
             )
             for message in response.get("messages") or []:
                 yield message
