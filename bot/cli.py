@@ -53,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--script", default=None, help="run the lines of FILE instead of reading the terminal")
     demo.add_argument("--out", default=None, help="folder for charts and the demo database (default: temp)")
     demo.add_argument("--step-seconds", type=float, default=0.05, help="emulated seconds per tuning step")
+    demo.add_argument(
+        "--backend",
+        choices=("gemini", "vertex"),
+        default="gemini",
+        help="which emulated tuning service to use",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "emulator":
@@ -60,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from bot.demo.terminal import run_demo
 
-        return run_demo(script=args.script, out=args.out, step_seconds=args.step_seconds)
+        return run_demo(
+            script=args.script, out=args.out, step_seconds=args.step_seconds, backend=args.backend
+        )
     return run_bot(args)
 
 

@@ -811,6 +811,7 @@ def run_session(
     base_dir: Path | None = None,
     emoji: bool | None = None,
     ansi: bool | None = None,
+    backend: str = "gemini",
 ) -> int:
     """Start everything, run `lines` (None: read the terminal), stop. 0 when every line ran."""
     stream = stream or sys.stdout
@@ -834,6 +835,7 @@ def run_session(
         database_url=f"sqlite:///{database}",
         step_seconds=step_seconds,
         poll_interval_seconds=POLL_INTERVAL_SECONDS,
+        backend=backend,
     )
     # A poll cycle that draws a chart can outlast the short demo interval; APScheduler's
     # "skipped: maximum number of running instances" warning would only clutter the screen.
@@ -871,8 +873,8 @@ def run_session(
     return 1 if session.failures else 0
 
 
-def run_demo(script: str | None, out: str | None, step_seconds: float) -> int:
-    """`tunebot demo [--script FILE] [--out DIR] [--step-seconds S]`."""
+def run_demo(script: str | None, out: str | None, step_seconds: float, backend: str = "gemini") -> int:
+    """`tunebot demo [--script FILE] [--out DIR] [--step-seconds S] [--backend gemini|vertex]`."""
     if script is not None:
         path = Path(script)
         try:
@@ -880,10 +882,10 @@ def run_demo(script: str | None, out: str | None, step_seconds: float) -> int:
         except OSError as exc:
             print(f"tunebot demo: cannot read {script}: {exc.strerror}", file=sys.stderr)
             return 2
-        return run_session(lines, out=out, step_seconds=step_seconds, base_dir=path.parent)
+        return run_session(lines, out=out, step_seconds=step_seconds, base_dir=path.parent, backend=backend)
     if not sys.stdin.isatty():  # lines piped in: run them like a script
-        return run_session(sys.stdin.read().splitlines(), out=out, step_seconds=step_seconds)
-    return run_session(None, out=out, step_seconds=step_seconds)
+        return run_session(sys.stdin.read().splitlines(), out=out, step_seconds=step_seconds, backend=backend)
+    return run_session(None, out=out, step_seconds=step_seconds, backend=backend)
 
 
 def _terminal_state() -> list[Any] | None:

@@ -56,8 +56,7 @@ START_KEYS = {
 }
 
 START_USAGE = (
-    '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] '
-    "[base_model=…]`"
+    '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…]`'
 )
 
 

@@ -402,6 +402,19 @@ class Store:
             rows = session.exec(select(ModelOwnership).where(col(ModelOwnership.model_name).in_(names))).all()
         return {row.model_name: row.owner_user_id for row in rows}
 
+    def deleted_models(self, model_names: Iterable[str]) -> set[str]:
+        """Which of these models were deleted through tunebot (a service may still list them)."""
+        names = list(model_names)
+        if not names:
+            return set()
+        with self.session() as session:
+            rows = session.exec(
+                select(ModelOwnership.model_name).where(
+                    col(ModelOwnership.model_name).in_(names), col(ModelOwnership.deleted_at).is_not(None)
+                )
+            ).all()
+        return set(rows)
+
     def mark_model_deleted(self, model_name: str, deleted_by: str) -> None:
         """Record the deletion and stop polling any job still tuning that model."""
         now = utcnow()

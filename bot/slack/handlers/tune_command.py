@@ -20,7 +20,7 @@ from bot.slack.commands import UsageError, parse_start, split_command, split_fir
 from bot.slack.context import AppContext
 from bot.slack.conversation import open_try_thread
 from bot.slack.jobs import announce_new_job
-from bot.tuning.types import BackendError
+from bot.tuning.types import BackendError, ModelPage
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,10 @@ async def models_page(
     ctx: AppContext, *, page_number: int, token: str | None, history: list[str]
 ) -> tuple[str, list[dict[str, Any]]]:
     page = await ctx.backend.list_models(page_size=LIST_PAGE_SIZE, page_token=token)
+    # Vertex AI keeps listing the tuning job of a deleted model; tunebot knows better.
+    gone = ctx.store.deleted_models(m.name for m in page.models)
+    if gone:
+        page = ModelPage([m for m in page.models if m.name not in gone], page.next_page_token)
     owners = ctx.store.model_owners(m.name for m in page.models)
     return blocks.models_page_blocks(
         page, owners, page_number=page_number, previous_tokens=history, current_token=token
