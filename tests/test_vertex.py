@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.config import Settings
@@ -262,3 +263,48 @@ def test_adapter_size_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("VERTEX_ADAPTER_SIZE", "3")
     with pytest.raises(ValueError, match="VERTEX_ADAPTER_SIZE"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+class LoseCreateAnswers(httpx.AsyncBaseTransport):
+    """Sends every request, but loses the answer to the first tuningJobs create (a read
+    timeout after the service has already made the job)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/tuningJobs") and not self.lost:
+            await response.aread()
+            self.lost += 1
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_lost_create_answer_is_recovered_by_its_label(vertex_emulator: RunningEmulator) -> None:
+    transport = LoseCreateAnswers()
+    client = VertexClient(
+        project=PROJECT,
+        location=LOCATION,
+        tokens=StaticToken("emulator-token"),
+        api_base=vertex_emulator.url,
+        storage_base=vertex_emulator.url,
+        retry=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002),
+        http_client=httpx.AsyncClient(transport=transport),
+        operation_wait=0.0,
+    )
+    backend = VertexBackend(client, bucket=BUCKET)
+    try:
+        started = await backend.start(request())
+        assert transport.lost == 1
+        jobs = vertex_emulator.emulator.vertex.state.jobs
+        assert len(jobs) == 1  # one job, not two, and tunebot knows its name
+        [job] = jobs.values()
+        assert started.model_name == job.name and job.labels == {"tunebot-request": "numbers-abcd1234"}
+    finally:
+        await backend.aclose()
+        await transport.aclose()

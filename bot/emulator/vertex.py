@@ -27,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class VertexJob:
     endpoint_deployed: bool = True
     endpoint_deleted: bool = False
     model_deleted: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -199,6 +201,9 @@ class VertexService:
             raise invalid_argument("epoch_count must be 1..100 and learning_rate_multiplier in (0, 100].")
         examples = self._read_dataset(uri)
         display = str(body.get("tunedModelDisplayName") or "")
+        labels = body.get("labels") or {}
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            raise invalid_argument("labels must map strings to strings.")
         with self._lock:
             self.state.seq += 1
             steps = max(1, math.ceil(len(examples) / EXAMPLES_PER_STEP)) * epochs
@@ -217,6 +222,7 @@ class VertexService:
                 step_seconds=self._step_seconds,
                 total_steps=steps,
                 fail=any(fnmatch.fnmatchcase(display, p) for p in self._fail_models()),
+                labels={str(k): str(v) for k, v in labels.items()},
             )
             self.state.jobs[job.id] = job
             return self._job_json(job)
@@ -256,14 +262,24 @@ class VertexService:
         with self._lock:
             return self._job_json(self._job(parent, job_id))
 
-    def list_jobs(self, parent: str, page_size: int | None, page_token: str | None) -> dict[str, Any]:
+    def list_jobs(
+        self, parent: str, page_size: int | None, page_token: str | None, filter_text: str | None = None
+    ) -> dict[str, Any]:
         size = min(max(page_size or 100, 1), 1000)
+        wanted = _label_filter(filter_text)
         try:
             start = int(page_token or 0)
         except ValueError as exc:
             raise invalid_argument("Invalid page token.") from exc
         with self._lock:
-            jobs = sorted((j for j in self.state.jobs.values() if j.parent == parent), key=lambda j: -j.id)
+            jobs = sorted(
+                (
+                    j
+                    for j in self.state.jobs.values()
+                    if j.parent == parent and all(j.labels.get(k) == v for k, v in wanted.items())
+                ),
+                key=lambda j: -j.id,
+            )
             page = jobs[start : start + size]
             result: dict[str, Any] = {"tuningJobs": [self._job_json(j) for j in page]}
             if start + size < len(jobs):
@@ -311,6 +327,8 @@ class VertexService:
         }
         if job.description:
             data["description"] = job.description
+        if job.labels:
+            data["labels"] = dict(job.labels)
         if state != "JOB_STATE_PENDING":
             data["startTime"] = _rfc3339(job.create_time + job.step_seconds)
         if state == "JOB_STATE_SUCCEEDED":
@@ -410,6 +428,22 @@ class VertexService:
         return {"name": f"{parent}/operations/{operation_id}", "done": True}
 
 
+_LABEL_TERM = re.compile(r'^labels\.([a-z][a-z0-9_-]*)\s*=\s*"?([^"]*)"?$')
+
+
+def _label_filter(text: str | None) -> dict[str, str]:
+    """The `labels.KEY="VALUE" AND …` filters Vertex's list accepts (the only kind emulated)."""
+    wanted: dict[str, str] = {}
+    for term in re.split(r"\s+AND\s+", (text or "").strip()):
+        if not term:
+            continue
+        match = _LABEL_TERM.match(term.strip())
+        if match is None:
+            raise invalid_argument(f"Unsupported filter: {term}")
+        wanted[match.group(1)] = match.group(2)
+    return wanted
+
+
 def _rfc3339(ts: float) -> str:
     from bot.emulator.service import rfc3339
 
@@ -485,7 +519,9 @@ async def dispatch(
             page_size = int(size) if size else None
         except ValueError as exc:
             raise invalid_argument("pageSize must be an integer.") from exc
-        return svc.list_jobs(parent, page_size, request.query_params.get("pageToken"))
+        return svc.list_jobs(
+            parent, page_size, request.query_params.get("pageToken"), request.query_params.get("filter")
+        )
     assert resource_id is not None
     handlers: dict[str, Callable[[], Any]] = {
         "vertex.tuningJobs.get": lambda: svc.get_job(parent, resource_id),

@@ -229,6 +229,7 @@ class VertexBackend:
                 learning_rate_multiplier=learning_rate_multiplier(request.learning_rate),
                 adapter_size=ADAPTER_SIZE_ENUM.get(self.adapter_size or 0),
                 description=request.description,
+                request_label=object_id,
             )
         return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
 

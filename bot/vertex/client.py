@@ -38,6 +38,9 @@ def default_api_base(location: str) -> str:
     return f"https://{location}-aiplatform.googleapis.com"
 
 
+REQUEST_LABEL = "tunebot-request"  # Vertex label keys: lowercase letters, digits, - and _
+
+
 class VertexAPIError(GeminiAPIError):
     """Vertex AI or Cloud Storage answered with an error status."""
 
@@ -180,7 +183,11 @@ class VertexClient:
         learning_rate_multiplier: float | None = None,
         adapter_size: str | None = None,
         description: str | None = None,
+        request_label: str | None = None,
     ) -> TuningJob:
+        """Create a tuning job. With `request_label` (tunebot's own id for the request) the
+        job is labelled, and a create whose answer was lost (a timeout after sending) is
+        recovered by looking the label up instead of failing or creating a second job."""
         hyper: dict[str, Any] = {}
         if epoch_count is not None:
             hyper["epochCount"] = str(epoch_count)
@@ -198,6 +205,8 @@ class VertexClient:
         }
         if description:
             body["description"] = description
+        if request_label:
+            body["labels"] = {REQUEST_LABEL: request_label}
         create_retry = RetryPolicy(
             max_attempts=self.retry.max_attempts,
             base_delay=self.retry.base_delay,
@@ -205,10 +214,33 @@ class VertexClient:
             max_retry_after=self.retry.max_retry_after,
             retry_statuses=frozenset({429}),
         )
-        data = await self._send(
-            "POST", f"{self.api_base}/v1/{self.parent}/tuningJobs", json=body, retry=create_retry, create=True
-        )
+        try:
+            data = await self._send(
+                "POST",
+                f"{self.api_base}/v1/{self.parent}/tuningJobs",
+                json=body,
+                retry=create_retry,
+                create=True,
+            )
+        except VertexConnectionError:
+            if not request_label:
+                raise
+            found = await self.find_tuning_job(request_label)
+            if found is None:
+                raise
+            log.warning("vertex: a create answer was lost; found the job it made by its label")
+            return found
         return TuningJob.from_json(data)
+
+    async def find_tuning_job(self, request_label: str) -> TuningJob | None:
+        """The tuning job created for `request_label`, if there is one."""
+        data = await self._send(
+            "GET",
+            f"{self.api_base}/v1/{self.parent}/tuningJobs",
+            params={"filter": f'labels.{REQUEST_LABEL}="{request_label}"', "pageSize": 10},
+        )
+        jobs = [TuningJob.from_json(j) for j in data.get("tuningJobs") or [] if isinstance(j, dict)]
+        return jobs[0] if jobs else None
 
     async def get_tuning_job(self, name: str) -> TuningJob:
         return TuningJob.from_json(await self._send("GET", f"{self.api_base}/v1/{name}"))
