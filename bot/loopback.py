@@ -41,7 +41,12 @@ class BackgroundServer:
         on_loop: Callable[[asyncio.AbstractEventLoop], None] | None = None,
     ) -> None:
         self.host = host
-        self.port = port or free_port(host)
+        # The listening socket is bound here and handed to uvicorn, so the port cannot be
+        # taken by someone else between choosing it and serving on it.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port or 0))
+        self.port = int(self._socket.getsockname()[1])
         self._config = uvicorn.Config(
             app,
             host=host,
@@ -67,7 +72,7 @@ class BackgroundServer:
         if self._on_loop is not None:
             self._on_loop(loop)
         try:
-            loop.run_until_complete(self._server.serve())
+            loop.run_until_complete(self._server.serve(sockets=[self._socket]))
         finally:
             loop.close()
 
@@ -88,6 +93,7 @@ class BackgroundServer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._socket.close()
 
     def __enter__(self) -> BackgroundServer:
         return self.start()

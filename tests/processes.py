@@ -14,6 +14,10 @@ import httpx
 from bot.loopback import free_port
 
 
+class PortTaken(Exception):
+    """Another process bound the chosen port first."""
+
+
 class BotProcess:
     """`python -m bot.cli run` in HTTP mode with the given settings, in its own process."""
 
@@ -38,6 +42,16 @@ class BotProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> BotProcess:
+        for _attempt in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                # The free port was taken before the bot bound it: try another one.
+                self.port = free_port()
+                self.env["PORT"] = str(self.port)
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> BotProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run"],
@@ -49,7 +63,11 @@ class BotProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"tunebot exited with {self.process.returncode}:\n{self.log()}")
+                output = self.log()
+                if "address already in use" in output.rsplit("tunebot listening", 1)[-1]:
+                    self.log_path.write_text("")
+                    raise PortTaken(self.port)
+                raise RuntimeError(f"tunebot exited with {self.process.returncode}:\n{output}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
