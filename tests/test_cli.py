@@ -58,25 +58,34 @@ def test_run_offline_without_credentials_runs_the_demo(tmp_path: Path) -> None:
     assert "/tune upload" in result.stdout and "only visible to you" in result.stdout
 
 
+def start_emulator_process(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`tunebot emulator` on a free port (another, should that port be taken meanwhile)."""
+    for _attempt in range(3):
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "emulator", "--port", str(port), "--step-seconds", "0.01"],
+            env=clean_env(tmp_path),
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v1beta/models", timeout=1)
+                return process, port
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        process.kill()
+        process.wait(10)
+    raise AssertionError("the emulator did not start")
+
+
 def test_the_emulator_command_serves_the_api(tmp_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "emulator", "--port", str(port), "--step-seconds", "0.01"],
-        env=clean_env(tmp_path),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, port = start_emulator_process(tmp_path)
     try:
         url = f"http://127.0.0.1:{port}/v1beta/tunedModels"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(url, headers={"x-goog-api-key": "any"}, timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the emulator did not start"
-                time.sleep(0.1)
+        response = httpx.get(url, headers={"x-goog-api-key": "any"}, timeout=5)
         assert response.status_code == 200 and response.json() == {}
         assert httpx.get(url, timeout=5).json()["error"]["status"] in ("PERMISSION_DENIED", "UNAUTHENTICATED")
     finally:
