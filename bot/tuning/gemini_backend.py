@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-import secrets
-import string
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from bot.gemini import GeminiAPIError, GeminiClient, GeminiConnectionError, Operation, TuningExample
+from bot.gemini import (
+    GeminiAPIError,
+    GeminiClient,
+    GeminiConnectionError,
+    Operation,
+    TuningExample,
+    new_tuned_model_id,
+)
 from bot.gemini.types import TunedModel, TuningSnapshot
 from bot.tuning.types import (
     BackendError,
@@ -29,8 +34,6 @@ T = TypeVar("T")
 GEMINI_BASE_MODELS = (BaseModelChoice("models/gemini-1.5-flash-001-tuning", "Gemini 1.5 Flash 001 (tuning)"),)
 
 _MODEL_ID = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
-_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
-_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 
 MODEL_STATES = {"CREATING": ModelState.TUNING, "ACTIVE": ModelState.READY, "FAILED": ModelState.FAILED}
 
@@ -130,12 +133,7 @@ class GeminiBackend:
         return f"tunedModels/{candidate}"
 
     def new_model_id(self, display_name: str) -> str:
-        slug = _SLUG_UNSAFE.sub("-", display_name.lower()).strip("-")
-        if not slug or not slug[0].isalpha():
-            slug = "model-" + slug
-        suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(8))
-        slug = slug[: 40 - len(suffix) - 1].rstrip("-")
-        return f"{slug}-{suffix}"
+        return new_tuned_model_id(display_name, suffix_length=8)
 
     async def start(self, request: TuningRequest) -> StartedJob:
         operation = await self._call(

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import string
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+from bot.gemini import new_tuned_model_id
 from bot.tuning.types import (
     BackendError,
     BaseModelChoice,
@@ -80,8 +79,6 @@ MODEL_STATES = {
 }
 
 _JOB_ID = re.compile(r"^[0-9]{1,30}$")
-_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
-_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def vertex_jsonl(examples: Sequence[TrainingPair]) -> bytes:
@@ -207,12 +204,7 @@ class VertexBackend:
         return f"{self.client.parent}/tuningJobs/{candidate}"
 
     def new_model_id(self, display_name: str) -> str:
-        slug = _SLUG_UNSAFE.sub("-", display_name.lower()).strip("-")
-        if not slug or not slug[0].isalpha():
-            slug = "model-" + slug
-        suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(8))
-        slug = slug[: 40 - len(suffix) - 1].rstrip("-")
-        return f"{slug}-{suffix}"
+        return new_tuned_model_id(display_name, suffix_length=8)
 
     async def start(self, request: TuningRequest) -> StartedJob:
         object_id = request.model_id or self.new_model_id(request.display_name)
