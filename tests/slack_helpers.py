@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,16 +24,25 @@ ADMIN = "U0ADMIN"
 CHANNEL = DEFAULT_CHANNEL
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[OfflineStack]:
-    """The production bot over HTTP, a fake Slack, an emulator on a frozen clock (1 s per step)."""
-    clock = FrozenClock()
+@contextmanager
+def running_stack(tmp_path: Path, backend: str = "gemini") -> Iterator[OfflineStack]:
+    """The production bot over HTTP, a fake Slack with the three test users, and an emulator
+    on a frozen clock (1 s per step) serving `backend`."""
     config = OfflineConfig(
-        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}", emulator_clock=clock, admins=(ADMIN,)
+        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
+        emulator_clock=FrozenClock(),
+        admins=(ADMIN,),
+        backend=backend,
     )
     with OfflineStack(config) as running:
         for user, name in ((OWNER, "olivia"), (OTHER, "oscar"), (ADMIN, "ada")):
             running.workspace.add_user(user, name)
+        yield running
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[OfflineStack]:
+    with running_stack(tmp_path) as running:
         yield running
 
 
@@ -112,6 +122,18 @@ def buttons(item: Message | Ephemeral) -> list[dict[str, Any]]:
 
 def bot_posts(stack: OfflineStack, channel: str = CHANNEL) -> list[Message]:
     return [m for m in stack.workspace.messages(channel) if m.is_bot and not m.is_reply]
+
+
+async def command(stack: OfflineStack, user: str, text: str) -> Ephemeral | str:
+    """Run a slash command; returns the ack's text, or the ephemeral answer that followed."""
+    assert stack.sender is not None
+    seen = len(ephemerals_for(stack, user))
+    sent = await stack.sender.slash_command(user, text)
+    assert sent.status_code == 200
+    ack = ack_body(sent).get("text")
+    if ack:
+        return str(ack)
+    return await next_ephemeral(stack, user, seen)
 
 
 async def upload_file(

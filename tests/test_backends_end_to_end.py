@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.emulator.testing import FrozenClock
 from bot.fakeslack import Ephemeral
-from bot.offline import OfflineConfig, OfflineStack
+from bot.offline import OfflineStack
 from bot.slack.reporter import NOTICE_EVENT_TYPE
 from tests.slack_helpers import (
     CHANNEL,
@@ -24,6 +23,7 @@ from tests.slack_helpers import (
     ephemerals_for,
     eventually,
     next_ephemeral,
+    running_stack,
     store_of,
     upload_file,
     wait_for,
@@ -32,14 +32,7 @@ from tests.slack_helpers import (
 
 @pytest.fixture(params=["gemini", "vertex"])
 def any_stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OfflineStack]:
-    config = OfflineConfig(
-        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
-        emulator_clock=FrozenClock(),
-        backend=request.param,
-    )
-    with OfflineStack(config) as running:
-        for user, name in ((OWNER, "olivia"), (OTHER, "oscar")):
-            running.workspace.add_user(user, name)
+    with running_stack(tmp_path, backend=request.param) as running:
         yield running
 
 

@@ -15,13 +15,11 @@ from tests.slack_helpers import (
     CHANNEL,
     OTHER,
     OWNER,
-    ack_body,
     all_text,
     bot_posts,
     buttons,
-    ephemerals_for,
+    command,
     eventually,
-    next_ephemeral,
     stack,
     store_of,
     upload_file,
@@ -66,18 +64,6 @@ async def owned_model(stack: OfflineStack, user: str = OWNER) -> str:
     await stack.poll(all_due=True)
     assert job.model_name
     return job.model_name
-
-
-async def command(stack: OfflineStack, user: str, text: str) -> Ephemeral | str:
-    """Run a slash command; returns the ack's text, or the ephemeral answer that followed."""
-    assert stack.sender is not None
-    seen = len(ephemerals_for(stack, user))
-    sent = await stack.sender.slash_command(user, text)
-    assert sent.status_code == 200
-    ack = ack_body(sent).get("text")
-    if ack:
-        return str(ack)
-    return await next_ephemeral(stack, user, seen)
 
 
 async def test_list_pages_with_owners_and_next_previous(stack: OfflineStack) -> None:

@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.emulator.testing import FrozenClock
 from bot.fakeslack import Ephemeral
-from bot.offline import OFFLINE_VERTEX_BUCKET, OfflineConfig, OfflineStack
+from bot.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from tests.slack_helpers import (
-    ADMIN,
     CHANNEL,
     OTHER,
     OWNER,
@@ -21,9 +19,11 @@ from tests.slack_helpers import (
     all_text,
     bot_posts,
     buttons,
+    command,
     ephemerals_for,
     eventually,
     next_ephemeral,
+    running_stack,
     store_of,
     upload_file,
     wait_for,
@@ -32,27 +32,8 @@ from tests.slack_helpers import (
 
 @pytest.fixture
 def vertex_stack(tmp_path: Path) -> Iterator[OfflineStack]:
-    config = OfflineConfig(
-        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
-        emulator_clock=FrozenClock(),
-        admins=(ADMIN,),
-        backend="vertex",
-    )
-    with OfflineStack(config) as running:
-        for user, name in ((OWNER, "olivia"), (OTHER, "oscar"), (ADMIN, "ada")):
-            running.workspace.add_user(user, name)
+    with running_stack(tmp_path, backend="vertex") as running:
         yield running
-
-
-async def command(stack: OfflineStack, user: str, text: str) -> Ephemeral | str:
-    assert stack.sender is not None
-    seen = len(ephemerals_for(stack, user))
-    sent = await stack.sender.slash_command(user, text)
-    assert sent.status_code == 200
-    ack = ack_body(sent).get("text")
-    if ack:
-        return str(ack)
-    return await next_ephemeral(stack, user, seen)
 
 
 async def test_upload_start_progress_notice_try_and_delete_on_vertex(vertex_stack: OfflineStack) -> None:
