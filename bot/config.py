@@ -6,7 +6,6 @@ show up in a repr, a log line or a Slack message.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -119,9 +118,3 @@ class Settings(BaseSettings):
             self.vertex_access_token,
         ]
         return [value.get_secret_value() for value in values if value is not None]
-
-
-def sqlite_path(database_url: str) -> Path | None:
-    if database_url.startswith("sqlite:///"):
-        return Path(database_url.removeprefix("sqlite:///"))
-    return None

@@ -160,3 +160,18 @@ def test_racing_claims_never_get_the_same_job(store: Store) -> None:
     claimed = [job_id for batch in results for job_id in batch]
     assert sorted(claimed) == sorted(set(claimed))
     assert len(claimed) == 20
+
+
+def test_old_event_records_are_forgotten_recent_ones_kept(store: Store) -> None:
+    assert store.first_delivery("EvOld") and store.first_delivery("EvNew")
+    from bot.storage.models import SeenEvent
+
+    with store.session() as session:
+        old = session.get(SeenEvent, "EvOld")
+        assert old is not None
+        old.seen_at = utcnow() - timedelta(days=2)
+        session.add(old)
+        session.commit()
+    assert store.forget_events_older_than(timedelta(days=1)) == 1
+    assert not store.first_delivery("EvNew")  # a retry of a recent event is still recognised
+    assert store.first_delivery("EvOld")

@@ -4,14 +4,17 @@ in memory: nothing is pickled, no job store is shared between processes."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.polling.poller import Poller
 
 log = logging.getLogger(__name__)
+
+EVENT_MEMORY = timedelta(days=1)
 
 
 class PollScheduler:
@@ -32,7 +35,15 @@ class PollScheduler:
             next_run_time=datetime.now().astimezone(),
             misfire_grace_time=None,
         )
+        self._scheduler.add_job(self._forget_old_events, "interval", hours=1, id="tunebot-forget-events")
         self._scheduler.start()
+
+    async def _forget_old_events(self) -> None:
+        """Keep the Events API de-duplication table small: Slack retries within minutes."""
+        store = self.poller.store
+        forgotten = await asyncio.to_thread(store.forget_events_older_than, EVENT_MEMORY)
+        if forgotten:
+            log.info("forgot %d old event deliveries", forgotten)
 
     async def _tick(self) -> None:
         report = await self.poller.run_cycle()

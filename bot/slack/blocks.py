@@ -300,7 +300,3 @@ def try_started_text(user_id: str, model_name: str) -> str:
 
 def thinking_text(model_name: str) -> str:
     return f"_`{esc(model_name)}` is thinking…_"
-
-
-def answer_text(answer: str) -> str:
-    return esc(answer) if answer.strip() else "_(the model returned an empty answer)_"

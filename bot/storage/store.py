@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, or_, text, update
+from sqlalchemy import delete, event, func, or_, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -267,14 +267,6 @@ class Store:
                 ).all()
             )
 
-    def job_for_model(self, model_name: str) -> TuningJob | None:
-        with self.session() as session:
-            return session.exec(
-                select(TuningJob)
-                .where(TuningJob.model_name == model_name)
-                .order_by(col(TuningJob.created_at).desc())
-            ).first()
-
     def active_jobs(self) -> list[TuningJob]:
         with self.session() as session:
             return list(session.exec(select(TuningJob).where(col(TuningJob.state).in_(ACTIVE_STATES))).all())
@@ -465,13 +457,10 @@ class Store:
             return True
 
     def forget_events_older_than(self, age: timedelta) -> int:
-        cutoff = utcnow() - age
-        with self.session() as session:
-            rows = session.exec(select(SeenEvent).where(SeenEvent.seen_at < cutoff)).all()
-            for row in rows:
-                session.delete(row)
-            session.commit()
-            return len(rows)
+        """Drop de-duplication records Slack can no longer retry (it retries within minutes)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(delete(SeenEvent).where(col(SeenEvent.seen_at) < utcnow() - age))
+            return int(result.rowcount or 0)
 
 
 def _fenced_update(connection: Connection, job_id: int, owner: str, changes: dict[str, Any]) -> bool:

@@ -126,10 +126,3 @@ class BackendError(Exception):
     def __str__(self) -> str:
         prefix = f"{self.code} {self.status}: " if self.code and self.status else ""
         return prefix + self.message
-
-
-@dataclass(frozen=True)
-class Hyperparameters:
-    epoch_count: int = 5
-    batch_size: int = 2
-    learning_rate: float = 0.001
