@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.datasets.samples import tutorial_csv
+from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
 from bot.emulator.testing import FrozenClock
 from bot.fakeslack import Message
-from bot.offline import OfflineConfig, OfflineStack
-from bot.slack.reporter import NOTICE_EVENT_TYPE
+from bot.gemini import GeminiClient, TuningExample
+from bot.offline import OFFLINE_API_KEY, OfflineConfig, OfflineStack
+from bot.polling.poller import Poller
+from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
 from bot.storage.models import TuningJob
 from bot.storage.store import Store
 from tests.slack_helpers import CHANNEL, OWNER, all_text, eventually, upload_file
@@ -241,3 +243,56 @@ async def test_an_operation_that_vanished_marks_the_job_lost_and_tells_the_owner
     assert row is not None and row.state == "lost"
     [notice] = notices(stack, job)
     assert f"<@{OWNER}>" in all_text(notice) and "lost" in all_text(notice)
+
+
+async def test_a_cycle_over_many_overlapping_batches_polls_and_posts_each_job_once(
+    fast_stack: OfflineStack,
+) -> None:
+    """More jobs than one batch, few slots: later batches are claimed while earlier ones
+    still run, and still every job is asked about once and gets one message."""
+    stack = fast_stack
+    assert stack.emulator is not None and stack.runtime is not None
+    examples = [TuningExample(text_input=e.text_input, output=e.output) for e in TUTORIAL_EXAMPLES]
+    async with GeminiClient(OFFLINE_API_KEY, base_url=stack.emulator.url) as client:
+        operations = [
+            await client.create_tuned_model(
+                display_name=f"batch {n}", base_model="models/gemini-1.5-flash-001-tuning", examples=examples
+            )
+            for n in range(23)
+        ]
+    for n, operation in enumerate(operations):
+        assert operation.metadata is not None
+        store(stack).create_job(
+            TuningJob(
+                team_id="T0TEAM",
+                owner_user_id=OWNER,
+                channel_id=CHANNEL,
+                display_name=f"batch {n}",
+                base_model="models/gemini-1.5-flash-001-tuning",
+                model_name=operation.metadata.tuned_model,
+                operation_name=operation.name,
+                epoch_count=5,
+                batch_size=4,
+                learning_rate=0.001,
+            )
+        )
+    stack.emulator.advance(3)
+    runtime = stack.runtime
+    poller = Poller(
+        runtime.ctx.store, runtime.ctx.backend, runtime.poller.reporter, concurrency=4, batch_size=3
+    )
+
+    report = await stack.arun(poller.run_cycle())
+
+    assert (report.claimed, report.polled, report.errors) == (23, 23, 0)
+    polls = stack.emulator.emulator.stats()["operations_get"]
+    assert sorted(polls) == sorted(op.name for op in operations) and set(polls.values()) == {1}
+    messages = [
+        m
+        for m in stack.workspace.messages(CHANNEL)
+        if (m.metadata or {}).get("event_type") == PROGRESS_EVENT_TYPE
+    ]
+    assert sorted(m.text.split(":")[0] for m in messages) == sorted(f"batch {n}" for n in range(23))
+    assert all("step 3 /" in m.text for m in messages)
+    jobs = store(stack).active_jobs()
+    assert len(jobs) == 23 and all(j.lease_owner is None and j.message_state == "posted" for j in jobs)

@@ -27,7 +27,7 @@ import httpx
 
 from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
 from bot.gemini.retry import RetryPolicy
-from bot.gemini.transport import ShardedTransport
+from bot.gemini.transport import DEFAULT_LIMITS, pooled_transport
 from bot.gemini.types import (
     JSON,
     GenerateContentResponse,
@@ -80,11 +80,6 @@ class _Attempts:
         self.count = 0
 
 
-# The poller keeps up to 50 requests in flight; httpx's default pool (20 kept alive) would
-# open new connections for the rest on every cycle.
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-
-
 class GeminiClient:
     """The Gemini API's tuning surface over one `httpx.AsyncClient`.
 
@@ -122,7 +117,7 @@ class GeminiClient:
         self._rand = rand
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            timeout=timeout, transport=transport or ShardedTransport(), limits=limits
+            timeout=timeout, transport=transport or pooled_transport(limits)
         )
 
     def __repr__(self) -> str:  # never the credentials

@@ -67,7 +67,7 @@ class Poller:
         *,
         owner: str | None = None,
         backoff: Backoff | None = None,
-        concurrency: int = 50,
+        concurrency: int = 100,
         batch_size: int | None = None,
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = utcnow,
@@ -81,8 +81,11 @@ class Poller:
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.chart = chart
+        self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
-        self.batch_size = batch_size or concurrency * 2
+        self.batch_size = batch_size or concurrency
+        self._waiting = 0  # claimed jobs not yet given a slot
+        self._slots_low = asyncio.Event()
         self._dataset_names: dict[int, str | None] = {}
         self._cycle_lock = asyncio.Lock()
 
@@ -90,33 +93,59 @@ class Poller:
         """Poll every due job once. Cycles in one process never overlap.
 
         Jobs are claimed in batches, so each lease only has to outlast one batch's work
-        and other replicas can claim the rest meanwhile.
+        and other replicas can claim the rest meanwhile. The batches overlap: the next
+        one is claimed as soon as fewer than `concurrency / 2` claimed jobs are still
+        waiting for a slot, so the slots never run dry between batches, and each batch's
+        results are written in one transaction while later batches go on.
         """
         async with self._cycle_lock:
             report = CycleReport()
             self._give_up_on_unstarted(self.clock())
             seen: set[int] = set()
-            while True:
-                jobs = await asyncio.to_thread(
-                    self.store.claim_due_jobs,
-                    owner=self.owner,
-                    now=self.clock(),
-                    lease_seconds=self.lease_seconds,
-                    limit=self.batch_size,
-                )
-                fresh = [job for job in jobs if job.id not in seen]
-                for job in jobs:
-                    if job.id in seen and job.id is not None:
-                        self.store.release_job(job.id, self.owner)  # due again already: next cycle
-                if not fresh:
-                    return report
-                seen.update(job.id for job in fresh if job.id is not None)
-                report.claimed += len(fresh)
-                releases: list[tuple[int, dict[str, Any]]] = []
-                await asyncio.gather(*(self._guarded(job, report, releases) for job in fresh))
-                held = await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
-                if held < len(releases):
-                    log.warning("%d jobs were taken over by another process mid-cycle", len(releases) - held)
+            batches: list[asyncio.Task[None]] = []
+            try:
+                while True:
+                    await self._until_slots_run_low()
+                    jobs = await asyncio.to_thread(
+                        self.store.claim_due_jobs,
+                        owner=self.owner,
+                        now=self.clock(),
+                        lease_seconds=self.lease_seconds,
+                        limit=self.batch_size,
+                    )
+                    fresh = [job for job in jobs if job.id not in seen]
+                    again = [job.id for job in jobs if job.id in seen and job.id is not None]
+                    if again:  # polled earlier in this cycle and due again already: next cycle
+                        await asyncio.to_thread(self.store.release_jobs, self.owner, [(i, {}) for i in again])
+                    if not fresh:
+                        break
+                    seen.update(job.id for job in fresh if job.id is not None)
+                    report.claimed += len(fresh)
+                    batches.append(asyncio.create_task(self._run_batch(fresh, report)))
+            finally:
+                outcomes = await asyncio.gather(*batches, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            return report
+
+    async def _run_batch(self, jobs: list[TuningJob], report: CycleReport) -> None:
+        self._waiting += len(jobs)
+        releases: list[tuple[int, dict[str, Any]]] = []
+        await asyncio.gather(*(self._guarded(job, report, releases) for job in jobs))
+        held = await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
+        if held < len(releases):
+            log.warning("%d jobs were taken over by another process mid-cycle", len(releases) - held)
+
+    async def _until_slots_run_low(self) -> None:
+        while self._waiting >= self.concurrency / 2:
+            self._slots_low.clear()
+            await self._slots_low.wait()
+
+    def _started_one(self) -> None:
+        self._waiting -= 1
+        if self._waiting < self.concurrency / 2:
+            self._slots_low.set()
 
     async def run_job(self, job_id: int) -> bool:
         """Poll one job now (right after `/tune start`, to post its message at once).
@@ -131,6 +160,7 @@ class Poller:
         if not jobs:
             return False
         releases: list[tuple[int, dict[str, Any]]] = []
+        self._waiting += 1
         await self._guarded(jobs[0], CycleReport(), releases)
         await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         return True
@@ -139,6 +169,7 @@ class Poller:
         self, job: TuningJob, report: CycleReport, releases: list[tuple[int, dict[str, Any]]]
     ) -> None:
         async with self._limit:
+            self._started_one()
             try:
                 await self._handle(job, report, releases)
             except Exception:

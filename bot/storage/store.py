@@ -336,9 +336,6 @@ class Store:
         with self.engine.begin() as connection:
             return _fenced_update(connection, job_id, owner, changes)
 
-    def release_job(self, job_id: int, owner: str, **changes: Any) -> bool:
-        return self.update_leased_job(job_id, owner, lease_owner=None, lease_expires_at=None, **changes)
-
     def release_jobs(self, owner: str, releases: Sequence[tuple[int, dict[str, Any]]]) -> int:
         """Release many leased jobs in one transaction (the end of a poll batch); each write
         is fenced on its own. Returns how many this owner still held."""

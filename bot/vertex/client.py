@@ -26,6 +26,7 @@ import httpx
 
 from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
 from bot.gemini.retry import RetryPolicy
+from bot.gemini.transport import pooled_transport
 from bot.vertex.auth import AuthError, TokenSource
 
 log = logging.getLogger("bot.vertex")
@@ -144,7 +145,7 @@ class VertexClient:
         self._operation_wait = operation_wait
         self._operation_attempts = operation_attempts
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=pooled_transport())
 
     def __repr__(self) -> str:
         return f"VertexClient(project={self.project!r}, location={self.location!r}, api={self.api_base!r})"
