@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -109,9 +110,9 @@ def _http_mode(settings: Settings) -> int:
         runtime.ctx.backend.name,
         _database_kind(settings.database_url),
     )
-    uvicorn.run(
-        create_asgi_app(runtime), host=settings.host, port=settings.port, log_config=None, access_log=False
-    )
+    app = create_asgi_app(runtime)
+    _freeze_startup_objects()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
 
 
@@ -124,12 +125,21 @@ async def _socket_mode(settings: Settings) -> int:
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
     await runtime.start()
+    _freeze_startup_objects()
     log.info("tunebot connected through Socket Mode (backend %s)", runtime.ctx.backend.name)
     try:
         await handler.start_async()
     finally:
         await runtime.aclose()
     return 0
+
+
+def _freeze_startup_objects() -> None:
+    """Everything built at startup (modules, the Bolt app, SQLAlchemy's mappers: about
+    100,000 objects) lives as long as the process. Taking it out of the garbage
+    collector's sight keeps each full collection from pausing requests for ~30 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def _database_kind(url: str) -> str:
