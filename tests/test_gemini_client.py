@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from bot.gemini import (
     TuningExample,
     new_tuned_model_id,
 )
+from bot.gemini.transport import pooled_transport
 from bot.loopback import free_port
 from tests.emulator_fixtures import TEST_KEY, RecordingSleep
 
@@ -226,9 +228,48 @@ async def test_connection_errors_retry_then_raise() -> None:
         TEST_KEY, base_url=f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(max_attempts=3), sleep=sleeps
     )
     async with client:
-        with pytest.raises(GeminiConnectionError):
+        with pytest.raises(GeminiConnectionError, match=r"ConnectError: Cannot connect to host"):
             await client.list_tuned_models()
     assert len(sleeps.calls) == 2
+
+
+async def _serve(answer: bytes) -> asyncio.Server:
+    """A server that reads one request, writes `answer` and hangs up."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (b"", httpx.RemoteProtocolError),  # hung up without answering: the request may have been acted on
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"name"', httpx.ReadError),  # cut off mid-body
+    ],
+)
+async def test_a_cut_off_answer_is_not_mistaken_for_a_refused_connection(
+    answer: bytes, expected: type[httpx.TransportError]
+) -> None:
+    """Only a request that never left is safe to send again whatever it does; the transport
+    keeps httpx's error classes so the clients can tell (a Vertex create is not repeated
+    after a cut-off answer)."""
+    server = await _serve(answer)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(transport=pooled_transport()) as http:
+            with pytest.raises(expected) as caught:
+                await http.get(f"http://127.0.0.1:{port}/v1/operations/x")
+            assert not isinstance(caught.value, httpx.ConnectError | httpx.ConnectTimeout)
+            with pytest.raises(httpx.ConnectError):
+                await http.get(f"http://127.0.0.1:{free_port()}/v1/operations/x")
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 def test_retry_policy_is_pure() -> None:
