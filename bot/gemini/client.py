@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx
 
-from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
+from bot.gemini.errors import GeminiAPIError
+from bot.gemini.resend import Attempts, Service, Sleep, send_with_retries
 from bot.gemini.retry import RetryPolicy
 from bot.gemini.transport import DEFAULT_LIMITS, pooled_transport
 from bot.gemini.types import (
@@ -42,8 +43,7 @@ from bot.gemini.types import (
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 log = logging.getLogger("bot.gemini")
-
-Sleep = Callable[[float], Awaitable[None]]
+_GEMINI = Service("gemini", log)
 
 TUNED_MODEL_ID = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
@@ -71,13 +71,6 @@ def tuned_model_name(name_or_id: str) -> str:
     """`x` or `tunedModels/x` -> `tunedModels/x`."""
     name = name_or_id.strip().strip("/")
     return name if name.startswith("tunedModels/") else f"tunedModels/{name}"
-
-
-class _Attempts:
-    """How many times one logical call was sent (so create knows a 409 may be its own echo)."""
-
-    def __init__(self) -> None:
-        self.count = 0
 
 
 class GeminiClient:
@@ -216,7 +209,7 @@ class GeminiClient:
         for key, value in (("temperature", temperature), ("topP", top_p), ("topK", top_k)):
             if value is not None:
                 body[key] = value
-        attempts = _Attempts()
+        attempts = Attempts()
         try:
             data = await self._send(
                 "POST",
@@ -271,7 +264,7 @@ class GeminiClient:
 
     async def delete_tuned_model(self, name: str) -> None:
         """tunedModels.delete. A 404 on a retry means the first (lost) attempt deleted it."""
-        attempts = _Attempts()
+        attempts = Attempts()
         try:
             await self._send("DELETE", self._url(self.api_version, tuned_model_name(name)), attempts=attempts)
         except GeminiAPIError as exc:
@@ -338,48 +331,23 @@ class GeminiClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        attempts: _Attempts | None = None,
+        attempts: Attempts | None = None,
     ) -> Any:
-        counter = attempts or _Attempts()
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        path = url.removeprefix(self.base_url)
-        while True:
-            counter.count += 1
-            attempt = counter.count
-            error: GeminiAPIError | httpx.TransportError
-            log.debug("gemini %s %s (attempt %d)", method, path, attempt)
-            try:
-                response = await self._http.request(
-                    method, url, params=query or None, json=json, headers=self._headers()
-                )
-            except httpx.TransportError as exc:
-                error = exc
-            else:
-                if response.is_success:
-                    return response.json() if response.content.strip() else {}
-                error = GeminiAPIError.from_response(response)
-            if not self.retry.should_retry(attempt, error):
-                if isinstance(error, GeminiAPIError):
-                    raise error
-                raise GeminiConnectionError(
-                    f"{method} {path}: {type(error).__name__}: {error}".rstrip(": "), method=method, path=path
-                ) from error
-            retry_after = error.retry_after if isinstance(error, GeminiAPIError) else None
-            wait = self.retry.delay(attempt, retry_after, self._rand)
-            if isinstance(error, GeminiAPIError):
-                reason = f"{error.code} {error.status}"
-            else:
-                reason = type(error).__name__
-            log.warning(
-                "gemini %s %s failed (%s); retry %d/%d in %.2fs",
-                method,
-                path,
-                reason,
-                attempt,
-                self.retry.max_attempts - 1,
-                wait,
-            )
-            await self._sleep(wait)
+
+        def send() -> Awaitable[httpx.Response]:
+            return self._http.request(method, url, params=query or None, json=json, headers=self._headers())
+
+        return await send_with_retries(
+            send,
+            service=_GEMINI,
+            method=method,
+            path=url.removeprefix(self.base_url),
+            policy=self.retry,
+            sleep=self._sleep,
+            rand=self._rand,
+            attempts=attempts,
+        )
 
     async def _resolve_existing(
         self, model_name: str, display_name: str, base_model: str, conflict: GeminiAPIError

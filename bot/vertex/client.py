@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,13 +25,12 @@ from urllib.parse import quote
 import httpx
 
 from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
+from bot.gemini.resend import Service, Sleep, always, send_with_retries
 from bot.gemini.retry import RetryPolicy
 from bot.gemini.transport import pooled_transport
 from bot.vertex.auth import AuthError, TokenSource
 
 log = logging.getLogger("bot.vertex")
-
-Sleep = Callable[[float], Awaitable[None]]
 DEFAULT_STORAGE_BASE = "https://storage.googleapis.com"
 
 
@@ -50,6 +49,14 @@ class VertexAPIError(GeminiAPIError):
 
 class VertexConnectionError(GeminiConnectionError):
     """No HTTP answer from Vertex AI / Cloud Storage, or no credentials to ask with."""
+
+
+_VERTEX = Service("vertex", log, api_error=VertexAPIError, connection_error=VertexConnectionError)
+
+
+def _never_left(error: httpx.TransportError) -> bool:
+    """A refused connection: the request was not sent, so sending it again is safe."""
+    return isinstance(error, httpx.ConnectError)
 
 
 @dataclass(frozen=True)
@@ -328,49 +335,22 @@ class VertexClient:
         retry: RetryPolicy | None = None,
         create: bool = False,
     ) -> Any:
-        policy = retry or self.retry
+        """`create`: the call makes something; it is sent again only if it never left."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        path = url.split("/v1/", 1)[-1] if "/v1/" in url else url
-        attempt = 0
-        while True:
-            attempt += 1
-            error: VertexAPIError | httpx.TransportError
+
+        async def send() -> httpx.Response:
             headers = await self._headers(content_type)
-            try:
-                response = await self._http.request(
-                    method, url, params=query or None, json=json, content=content, headers=headers
-                )
-            except httpx.TransportError as exc:
-                error = exc
-            else:
-                if response.is_success:
-                    return response.json() if response.content.strip() else {}
-                parsed = GeminiAPIError.from_response(response)
-                error = VertexAPIError(
-                    parsed.code,
-                    parsed.message,
-                    status=parsed.status,
-                    details=parsed.details,
-                    retry_after=parsed.retry_after,
-                )
-            retryable = policy.should_retry(attempt, error)
-            if (
-                create
-                and isinstance(error, httpx.TransportError)
-                and not isinstance(error, httpx.ConnectError)
-            ):
-                retryable = False  # the create may have happened; a second one would be a second job
-            if not retryable:
-                if isinstance(error, VertexAPIError):
-                    raise error
-                raise VertexConnectionError(
-                    f"{method} {path}: {type(error).__name__}: {error}".rstrip(": "), method=method, path=path
-                ) from error
-            wait = policy.delay(
-                attempt, error.retry_after if isinstance(error, VertexAPIError) else None, self._rand
+            return await self._http.request(
+                method, url, params=query or None, json=json, content=content, headers=headers
             )
-            reason = (
-                f"{error.code} {error.status}" if isinstance(error, VertexAPIError) else type(error).__name__
-            )
-            log.warning("vertex %s %s failed (%s); retry %d in %.2fs", method, path, reason, attempt, wait)
-            await self._sleep(wait)
+
+        return await send_with_retries(
+            send,
+            service=_VERTEX,
+            method=method,
+            path=url.split("/v1/", 1)[-1] if "/v1/" in url else url,
+            policy=retry or self.retry,
+            sleep=self._sleep,
+            rand=self._rand,
+            may_resend=_never_left if create else always,
+        )
