@@ -137,18 +137,26 @@ def vertex_emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
-@pytest.fixture
-async def backend(vertex_emulator: RunningEmulator) -> AsyncIterator[VertexBackend]:
+def backend_over(
+    emulator: RunningEmulator, transport: httpx.AsyncBaseTransport | None = None
+) -> VertexBackend:
+    """A backend against the emulator with quick retries, its requests through `transport`."""
     client = VertexClient(
         project=PROJECT,
         location=LOCATION,
         tokens=StaticToken("emulator-token"),
-        api_base=vertex_emulator.url,
-        storage_base=vertex_emulator.url,
+        api_base=emulator.url,
+        storage_base=emulator.url,
         retry=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002),
+        http_client=httpx.AsyncClient(transport=transport) if transport else None,
         operation_wait=0.0,
     )
-    backend = VertexBackend(client, bucket=BUCKET)
+    return VertexBackend(client, bucket=BUCKET)
+
+
+@pytest.fixture
+async def backend(vertex_emulator: RunningEmulator) -> AsyncIterator[VertexBackend]:
+    backend = backend_over(vertex_emulator)
     try:
         yield backend
     finally:
@@ -265,19 +273,26 @@ def test_adapter_size_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> Non
         Settings(_env_file=None)  # type: ignore[call-arg]
 
 
-class LoseCreateAnswers(httpx.AsyncBaseTransport):
-    """Sends every request, but loses the answer to the first tuningJobs create (a read
-    timeout after the service has already made the job)."""
+class FailFirstCreate(httpx.AsyncBaseTransport):
+    """Fails the first tuningJobs create: `lose_answer` sends it and loses the answer (a
+    read timeout after the service made the job); otherwise the connection is refused and
+    nothing reaches the service."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lose_answer: bool) -> None:
         self.inner = httpx.AsyncHTTPTransport()
-        self.lost = 0
+        self.lose_answer = lose_answer
+        self.failed = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        creates = request.method == "POST" and request.url.path.endswith("/tuningJobs")
+        first_create = creates and not self.failed
+        if first_create and not self.lose_answer:
+            self.failed += 1
+            raise httpx.ConnectError("connection refused", request=request)
         response = await self.inner.handle_async_request(request)
-        if request.method == "POST" and request.url.path.endswith("/tuningJobs") and not self.lost:
+        if first_create:
             await response.aread()
-            self.lost += 1
+            self.failed += 1
             raise httpx.ReadTimeout("answer lost", request=request)
         return response
 
@@ -285,22 +300,21 @@ class LoseCreateAnswers(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-async def test_a_lost_create_answer_is_recovered_by_its_label(vertex_emulator: RunningEmulator) -> None:
-    transport = LoseCreateAnswers()
-    client = VertexClient(
-        project=PROJECT,
-        location=LOCATION,
-        tokens=StaticToken("emulator-token"),
-        api_base=vertex_emulator.url,
-        storage_base=vertex_emulator.url,
-        retry=RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002),
-        http_client=httpx.AsyncClient(transport=transport),
-        operation_wait=0.0,
-    )
-    backend = VertexBackend(client, bucket=BUCKET)
+@pytest.mark.parametrize(
+    "lose_answer",
+    [
+        pytest.param(True, id="answer lost: recovered by its label, not sent twice"),
+        pytest.param(False, id="connection refused: the create never left, sent again"),
+    ],
+)
+async def test_a_failed_create_makes_exactly_one_job(
+    vertex_emulator: RunningEmulator, lose_answer: bool
+) -> None:
+    transport = FailFirstCreate(lose_answer=lose_answer)
+    backend = backend_over(vertex_emulator, transport)
     try:
         started = await backend.start(request())
-        assert transport.lost == 1
+        assert transport.failed == 1
         jobs = vertex_emulator.emulator.vertex.state.jobs
         assert len(jobs) == 1  # one job, not two, and tunebot knows its name
         [job] = jobs.values()
