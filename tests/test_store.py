@@ -70,6 +70,21 @@ def test_dataset_round_trip_keeps_every_example(store: Store) -> None:
     assert summaries[0].dataset.example_count == 12
 
 
+def test_datasets_are_listed_newest_first_with_the_jobs_run_on_them(store: Store) -> None:
+    first = add(store, name="numbers", sha="a" * 64)
+    second = add(store, name="letters", sha="b" * 64)
+    add(store, name="theirs", sha="c" * 64, user="U2")
+    store.create_job(job(first, display_name="numbers-v1", model_name="tunedModels/a", operation_name="o/a"))
+    store.create_job(job(first, display_name="numbers-v2", model_name="tunedModels/b", operation_name="o/b"))
+    summaries = store.list_datasets("T1", "U1")
+    assert [(s.dataset.name, s.job_names) for s in summaries] == [
+        ("letters", []),
+        ("numbers", ["numbers-v1", "numbers-v2"]),
+    ]
+    assert [s.dataset.id for s in summaries] == [second, first]
+    assert store.list_datasets("T1", "U3") == []
+
+
 def test_same_bytes_are_recognised_and_names_get_a_suffix(store: Store) -> None:
     add(store, sha="a" * 64)
     with pytest.raises(DuplicateDataset) as caught:
