@@ -9,9 +9,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, or_, text, update
+from sqlalchemy import Update, bindparam, delete, event, func, or_, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -467,12 +468,22 @@ class Store:
 
 def _fenced_update(connection: Connection, job_id: int, owner: str, changes: dict[str, Any]) -> bool:
     values = {"updated_at": utcnow(), **changes}
-    result = connection.execute(
-        update(TuningJob)
-        .where(col(TuningJob.id) == job_id, col(TuningJob.lease_owner) == owner)
-        .values(**values)
+    params = {f"new_{name}": value for name, value in values.items()}
+    params.update(fence_id=job_id, fence_owner=owner)
+    return bool(connection.execute(_fenced_update_statement(tuple(sorted(values))), params).rowcount)
+
+
+@lru_cache(maxsize=64)
+def _fenced_update_statement(columns: tuple[str, ...]) -> Update:
+    """UPDATE tuning_job SET <columns> WHERE id = :fence_id AND lease_owner = :fence_owner,
+    built once per set of columns: a poll cycle writes a few shapes a thousand times, and
+    building the statement cost SQLAlchemy more than SQLite took to run it."""
+    table = TuningJob.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("fence_id"), table.c.lease_owner == bindparam("fence_owner"))
+        .values({table.c[name]: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns})
     )
-    return bool(result.rowcount)
 
 
 def _first_free_name(name: str, taken: set[str]) -> str:
