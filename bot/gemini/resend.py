@@ -37,18 +37,6 @@ class Service:
     api_error: type[GeminiAPIError] = GeminiAPIError
     connection_error: type[GeminiConnectionError] = GeminiConnectionError
 
-    def error_from(self, response: httpx.Response) -> GeminiAPIError:
-        parsed = GeminiAPIError.from_response(response)
-        if self.api_error is GeminiAPIError:
-            return parsed
-        return self.api_error(
-            parsed.code,
-            parsed.message,
-            status=parsed.status,
-            details=parsed.details,
-            retry_after=parsed.retry_after,
-        )
-
 
 def always(_: httpx.TransportError) -> bool:
     return True
@@ -86,7 +74,7 @@ async def send_with_retries(
         else:
             if response.is_success:
                 return response.json() if response.content.strip() else {}
-            error = service.error_from(response)
+            error = service.api_error.from_response(response)
         retryable = policy.should_retry(attempt, error)
         if isinstance(error, httpx.TransportError) and not may_resend(error):
             retryable = False
