@@ -205,3 +205,31 @@ def test_v1_refuses_fields_only_v1beta1_has(vertex_emulator: RunningEmulator) ->
     assert raw(vertex_emulator, "POST", f"/v1beta1/{PARENT}/tuningJobs", body).status_code == 200
     refused = raw(vertex_emulator, "POST", f"/v1/{PARENT}/tuningJobs", body)
     assert refused.status_code == 400 and 'Unknown name "outputUri"' in refused.json()["error"]["message"]
+
+
+def defaults_in(value: object, path: str = "") -> list[str]:
+    """Where a JSON value holds what proto3 JSON leaves out: "", [] or {}."""
+    if value in ("", [], {}):
+        return [path or "(root)"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in defaults_in(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in defaults_in(v, f"{path}[{i}]")]
+    return []
+
+
+def test_answers_leave_default_values_out(vertex_emulator: RunningEmulator) -> None:
+    body = {"baseModel": "gemini-2.5-flash", "supervisedTuningSpec": {"trainingDatasetUri": DATASET}}
+    job = raw(vertex_emulator, "POST", f"/v1/{PARENT}/tuningJobs", body).json()
+    vertex_emulator.emulator.finish_all()
+    job_id = int(job["name"].rsplit("/", 1)[1])
+    answers = {
+        "job": raw(vertex_emulator, "GET", f"/v1/{job['name']}").json(),
+        "jobs": raw(vertex_emulator, "GET", f"/v1/{PARENT}/tuningJobs").json(),
+        "endpoint": raw(vertex_emulator, "GET", f"/v1/{PARENT}/endpoints/{job_id + 1}").json(),
+        "model": raw(vertex_emulator, "GET", f"/v1/{PARENT}/models/{job_id + 2}@1").json(),
+        "models": raw(vertex_emulator, "GET", f"/v1/{PARENT}/models").json(),
+    }
+    assert {name: defaults_in(answer) for name, answer in answers.items()} == {name: [] for name in answers}
+    assert "tunedModelDisplayName" not in answers["job"] and "displayName" not in answers["endpoint"]
+    assert "labels" not in answers["job"]  # no labels asked for: none sent, not {}
