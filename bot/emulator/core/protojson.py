@@ -1,10 +1,12 @@
-"""Request parsing the way Google's JSON front end does it.
+"""Proto-JSON request parsing the way Google's JSON front end does it (every surface uses it).
 
 * Field names may be snake_case or lowerCamelCase; both map to the proto field.
 * Unknown fields are rejected: `Invalid JSON payload received. Unknown name "foo" at
   'tuned_model': Cannot find field.`
 * Values are type-checked per field (`Invalid value at 'tuned_model.top_k' (TYPE_INT32), "x"`);
-  int fields accept numeric strings, as proto3 JSON allows.
+  int fields (int32 and int64) accept numbers and numeric strings, as proto3 JSON allows.
+* Enums are accepted by name or by number (clients that send `$alt=json;enum-encoding=int`
+  send numbers) and come out as names.
 * The body may carry trailing commas (the tutorial's own curl body does), which Google's
   parser tolerates and `json.loads` does not.
 """
@@ -17,13 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.errors import ApiError, invalid_argument
+from bot.emulator.core.errors import ApiError, invalid_argument
 
 TYPE_NAMES = {
     "string": "TYPE_STRING",
     "int32": "TYPE_INT32",
     "int64": "TYPE_INT64",
     "float": "TYPE_FLOAT",
+    "double": "TYPE_DOUBLE",
     "bool": "TYPE_BOOL",
     "enum": "TYPE_ENUM",
 }
@@ -31,107 +34,57 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
 @dataclass(frozen=True)
+class Enum:
+    """A proto enum: value names and their numbers."""
+
+    type_name: str
+    values: Mapping[str, int]
+    package: str
+
+    @property
+    def type_url(self) -> str:
+        return f"type.googleapis.com/{self.package}.{self.type_name}"
+
+    def name_of(self, value: Any) -> str | None:
+        if isinstance(value, str) and value in self.values:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            for name, number in self.values.items():
+                if number == value:
+                    return name
+        return None
+
+
+@dataclass(frozen=True)
 class F:
-    """One proto field: a scalar kind, or a nested message; `any` skips checks (output-only/opaque)."""
+    """One proto field: a scalar kind (`string`, `int64`, `enum` with `enum`, `map` of strings), a
+    nested message, or `any`, which skips checks (output-only or opaque fields)."""
 
     kind: str
     message: Msg | None = None
     repeated: bool = False
+    enum: Enum | None = None
 
 
 @dataclass(frozen=True)
 class Msg:
+    """A proto message: its name, package (for `type.googleapis.com/...` URLs) and fields."""
+
     type_name: str
     fields: dict[str, F] = field(default_factory=dict)
+    package: str = "google.ai.generativelanguage.v1beta"
 
     @property
     def type_url(self) -> str:
-        return f"type.googleapis.com/google.ai.generativelanguage.v1beta.{self.type_name}"
+        return f"type.googleapis.com/{self.package}.{self.type_name}"
+
+
+ANY = F("any")
 
 
 def camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _msg(type_name: str, **fields: F) -> Msg:
-    return Msg(type_name, fields)
-
-
-ANY = F("any")
-HYPERPARAMETERS = _msg(
-    "Hyperparameters",
-    learning_rate=F("float"),
-    learning_rate_multiplier=F("float"),
-    epoch_count=F("int32"),
-    batch_size=F("int32"),
-)
-TUNING_EXAMPLE = _msg("TuningExample", text_input=F("string"), output=F("string"))
-TUNING_EXAMPLES = _msg("TuningExamples", examples=F("message", TUNING_EXAMPLE, repeated=True))
-DATASET = _msg("Dataset", examples=F("message", TUNING_EXAMPLES))
-TUNING_TASK = _msg(
-    "TuningTask",
-    start_time=ANY,
-    complete_time=ANY,
-    snapshots=ANY,
-    training_data=F("message", DATASET),
-    hyperparameters=F("message", HYPERPARAMETERS),
-)
-TUNED_MODEL_SOURCE = _msg("TunedModelSource", tuned_model=F("string"), base_model=ANY)
-TUNED_MODEL = _msg(
-    "TunedModel",
-    name=ANY,
-    display_name=F("string"),
-    description=F("string"),
-    temperature=F("float"),
-    top_p=F("float"),
-    top_k=F("int32"),
-    state=ANY,
-    create_time=ANY,
-    update_time=ANY,
-    tuning_task=F("message", TUNING_TASK),
-    tuned_model_source=F("message", TUNED_MODEL_SOURCE),
-    base_model=F("string"),
-    reader_project_numbers=ANY,
-)
-PART = _msg(
-    "Part",
-    text=F("string"),
-    inline_data=ANY,
-    function_call=ANY,
-    function_response=ANY,
-    file_data=ANY,
-    executable_code=ANY,
-    code_execution_result=ANY,
-)
-CONTENT = _msg("Content", parts=F("message", PART, repeated=True), role=F("string"))
-GENERATION_CONFIG = _msg(
-    "GenerationConfig",
-    candidate_count=F("int32"),
-    stop_sequences=F("string", repeated=True),
-    max_output_tokens=F("int32"),
-    temperature=F("float"),
-    top_p=F("float"),
-    top_k=F("int32"),
-    response_mime_type=F("string"),
-    response_schema=ANY,
-    presence_penalty=F("float"),
-    frequency_penalty=F("float"),
-    response_logprobs=F("bool"),
-    logprobs=F("int32"),
-    seed=F("int32"),
-)
-GENERATE_CONTENT_REQUEST = _msg(
-    "GenerateContentRequest",
-    model=F("string"),
-    contents=F("message", CONTENT, repeated=True),
-    system_instruction=F("message", CONTENT),
-    tools=ANY,
-    tool_config=ANY,
-    safety_settings=ANY,
-    generation_config=F("message", GENERATION_CONFIG),
-    cached_content=F("string"),
-)
 
 
 def load_json(raw: bytes) -> Any:
@@ -228,6 +181,15 @@ def _parse_field(value: Any, spec: F, path: str) -> Any:
         return [_parse_field(item, single, f"{path}[{i}]") for i, item in enumerate(value)]
     if spec.message is not None:
         return parse_message(value, spec.message, path)
+    if spec.enum is not None:
+        name = spec.enum.name_of(value)
+        if name is None:
+            raise _invalid_value(path, spec.enum.type_url, value)
+        return name
+    if spec.kind == "map":
+        if not isinstance(value, dict):
+            raise _invalid_value(path, "map<string, string>", value)
+        return {str(k): parse_scalar(v, "string", f"{path}[{k}]") for k, v in value.items()}
     return parse_scalar(value, spec.kind, path)
 
 
@@ -245,7 +207,7 @@ def parse_scalar(value: Any, kind: str, path: str) -> Any:
             return int(value)
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             return int(value)
-    elif kind == "float":
+    elif kind in ("float", "double"):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         if isinstance(value, str):
