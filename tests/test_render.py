@@ -164,7 +164,7 @@ def test_progress_context_shows_owner_model_dataset_and_hyperparameters() -> Non
 def test_eta_is_extrapolated_from_percent_and_elapsed_time() -> None:
     text = all_text(progress_blocks(make_view(percent=25.0, now=STARTED + timedelta(minutes=10))))
     assert "10m 00s elapsed" in text
-    assert "ETA in about 30m 00s" in text
+    assert "about 30m 00s left" in text
 
 
 @pytest.mark.parametrize(
