@@ -19,5 +19,7 @@ RUN pip install '.[postgres]' \
 USER tunebot
 VOLUME ["/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"3000\")}/healthz')" || exit 1
+# `tunebot health` asks /healthz on PORT: HTTP mode serves it beside /slack/events, Socket Mode
+# (the manifest's default) on a small listener of its own, healthy while its connection is up.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["tunebot", "health"]
 CMD ["tunebot", "run"]

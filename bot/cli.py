@@ -142,7 +142,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="which emulated tuning service to use (default: %(default)s)",
     )
 
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if the bot on this machine answers its health check (Docker HEALTHCHECK)",
+        description="Ask http://127.0.0.1:PORT/healthz (PORT from the environment, default 3000); "
+        "both HTTP mode and Socket Mode answer it.",
+    )
+    health.add_argument("--port", type=int, default=None, help="the bot's port (default: PORT or 3000)")
+
     args = parser.parse_args(argv)
+    if args.command == "health":
+        return run_health(args)
     if args.command == "emulator":
         return int(emulator_server.run(args) or 0)
     if args.command == "demo":
@@ -152,6 +162,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             script=args.script, out=args.out, step_seconds=args.step_seconds, backend=args.backend
         )
     return run_bot(args)
+
+
+def run_health(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.health import probe
+
+    raw = str(args.port) if args.port is not None else os.environ.get("PORT", "3000")
+    if not raw.isdigit():
+        print(f"tunebot: PORT={raw} is not valid; it must be a whole number.", file=sys.stderr)
+        return 2
+    healthy, said = probe(int(raw))
+    print(said)
+    return 0 if healthy else 1
 
 
 def run_bot(args: argparse.Namespace) -> int:
@@ -204,19 +228,34 @@ def _http_mode(settings: Settings) -> int:
 
 
 async def _socket_mode(settings: Settings) -> int:
+    import uvicorn
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    from bot.health import socket_mode_health_app
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings)
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    # Socket Mode needs no listener for Slack, but containers probe /healthz on PORT.
+    health = uvicorn.Server(
+        uvicorn.Config(
+            socket_mode_health_app(handler.client.is_connected, runtime.ctx.backend.name),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
+    )
+    health_task = asyncio.create_task(health.serve())
     await runtime.start()
     _freeze_startup_objects()
     log.info("tunebot connected through Socket Mode (backend %s)", runtime.ctx.backend.name)
     try:
         await handler.start_async()
     finally:
+        health.should_exit = True
+        await health_task
         await runtime.aclose()
     return 0
 
