@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.render.text import escape_mrkdwn as esc
 from bot.service import UserError, check_try, delete_model, start_job
 from bot.slack import blocks
+from bot.slack.channels import ensure_member
 from bot.slack.commands import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
@@ -131,6 +132,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         user_id = body["user"]["id"]
         channel_id = meta.get("channel_id") or user_id
         try:
+            await ensure_member(ctx, channel_id)
             job = await start_job(
                 ctx.store,
                 ctx.backend,
@@ -213,10 +215,13 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             return
         try:
             await check_try(ctx.store, ctx.backend, model_name=model_name)
+            await ensure_member(ctx, channel_id)
         except UserError as exc:
             await respond(text=str(exc), response_type="ephemeral", replace_original=False)
             return
         try:
             await start_try_thread(ctx, channel_id=channel_id, user_id=user_id, model_name=model_name)
         except SlackApiError as exc:
-            await respond(text=channel_refusal(exc), response_type="ephemeral", replace_original=False)
+            await respond(
+                text=channel_refusal(exc, channel_id), response_type="ephemeral", replace_original=False
+            )

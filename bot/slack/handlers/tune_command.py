@@ -25,6 +25,7 @@ from bot.service import (
     start_job,
 )
 from bot.slack import blocks
+from bot.slack.channels import ensure_member, refusal_for
 from bot.slack.commands import (
     SUBCOMMANDS,
     UsageError,
@@ -72,6 +73,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 args = parse_start(parsed.rest)
                 check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
                 await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`…")
+                await ensure_member(ctx, channel_id)
                 job = await start_job(
                     ctx.store, ctx.backend, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
                 )
@@ -113,12 +115,13 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 model_name = resolve_model(ctx.store, ctx.backend, team_id=team_id, text=model_text)
                 await ack()
                 await check_try(ctx.store, ctx.backend, model_name=model_name)
+                await ensure_member(ctx, channel_id)
                 try:
                     await open_try_thread(
                         ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, prompt=prompt
                     )
                 except SlackApiError as exc:
-                    await respond(text=channel_refusal(exc), response_type="ephemeral")
+                    await respond(text=channel_refusal(exc, channel_id), response_type="ephemeral")
             elif parsed.name == "delete":
                 model_text, _ = split_first(parsed.rest, "model", DELETE_USAGE)
                 await ack()
@@ -176,11 +179,9 @@ def to_model_name(ctx: AppContext, text: str) -> str:
         raise UsageError(str(exc)) from exc
 
 
-def channel_refusal(exc: SlackApiError) -> str:
+def channel_refusal(exc: SlackApiError, channel_id: str) -> str:
     error = exc.response.get("error") if exc.response is not None else "unknown"
-    if error in ("not_in_channel", "channel_not_found"):
-        return ":x: I can't post in this channel. Invite me with `/invite @tunebot` and try again."
-    return f":x: Slack refused the message ({esc(str(error))})."
+    return refusal_for(channel_id, esc(str(error)))
 
 
 def dataset_command(ctx: AppContext, team_id: str, user_id: str, rest: str) -> str:
