@@ -480,6 +480,24 @@ class SlackRequestSender:
         sent.message = posted
         return sent
 
+    async def app_home_opened(
+        self, user_id: str, *, event_id: str | None = None, forge: Forge | None = None
+    ) -> SentRequest:
+        """The user opens the app's Home tab (with the view last published for them, if any)."""
+        ws = self.workspace
+        ws.ensure_user(user_id)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": "home",
+            "event_ts": ws.new_ts(),
+        }
+        published = ws.home_view(user_id)
+        if published is not None:
+            event["view"] = published.to_api()
+        return await self.event(event, event_id, forge=forge)
+
     async def url_verification(
         self, challenge: str = "fake-challenge", *, forge: Forge | None = None
     ) -> SentRequest:

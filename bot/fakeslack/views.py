@@ -140,6 +140,11 @@ class ViewsMixin(DirectoryMixin):
             self._touch(WorkspaceEvent("view_published", None, None, user_id, published))
             return published
 
+    def home_view(self, user_id: str) -> View | None:
+        """The Home tab last published for `user_id` (what they see when they open it)."""
+        with self._lock:
+            return self._views.get(self._home.get(user_id, ""))
+
     def close_view(self, view_id: str, *, all_views: bool = False) -> None:
         """What the client does after a submission acked without a response_action."""
         with self._lock:

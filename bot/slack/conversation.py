@@ -44,6 +44,7 @@ async def open_try_thread(
         channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
     )
     thread_ts = str(posted["ts"])
+    channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
     ctx.store.add_try_thread(
         channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
     )
@@ -60,6 +61,7 @@ async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, mo
         channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
     )
     thread_ts = str(posted["ts"])
+    channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
     ctx.store.add_try_thread(
         channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
     )

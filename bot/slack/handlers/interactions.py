@@ -197,31 +197,40 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         except UserError as exc:
             text = str(exc)
         log.info("delete of %s requested by %s", model_name, user_id)
-        await respond(text=text, replace_original=True)
+        if body.get("response_url"):
+            await respond(text=text, replace_original=True)
+        else:  # clicked in the Home tab: no message to replace, so the answer comes as a DM
+            await ctx.client.chat_postMessage(channel=user_id, text=text)
         for job in cancelled:
             await show_cancelled(ctx, job, user_id)
+        ctx.home_changed((body.get("team") or {}).get("id", ""))
 
     @app.action(blocks.ACTION_TRY)
     async def try_clicked(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
+        """ "Try it" under a job's notice, or "Try" in the Home tab (the thread opens in the DM)."""
         await ack()
         user_id = body["user"]["id"]
         channel_id = (body.get("channel") or {}).get("id") or user_id
+
+        async def answer(text: str) -> None:
+            if body.get("response_url"):
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            else:
+                await ctx.client.chat_postMessage(channel=user_id, text=text)
+
         try:
             model_name = ctx.backend.model_name(action.get("value") or "")
-        except ValueError as exc:
-            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
-            return
-        try:
             await check_try(ctx.store, ctx.backend, model_name=model_name)
             await ensure_member(ctx, channel_id)
+        except ValueError as exc:  # UserError is not one
+            await answer(str(exc))
+            return
         except UserError as exc:
-            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            await answer(str(exc))
             return
         try:
             await start_try_thread(ctx, channel_id=channel_id, user_id=user_id, model_name=model_name)
         except SlackApiError as exc:
-            await respond(
-                text=channel_refusal(exc, channel_id), response_type="ephemeral", replace_original=False
-            )
+            await answer(channel_refusal(exc, channel_id))

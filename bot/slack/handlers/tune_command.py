@@ -86,6 +86,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await ack(text=text, blocks=body)
             elif parsed.name == "dataset":
                 await ack(text=dataset_command(ctx, team_id, user_id, parsed.rest))
+                ctx.home_changed(team_id)
             elif parsed.name == "status":
                 jobs = ctx.store.jobs_for_owner(team_id, user_id)
                 if parsed.rest:
