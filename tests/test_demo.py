@@ -116,7 +116,7 @@ def test_mistakes_are_explained_and_make_the_exit_status_1(tmp_path: Path) -> No
     )
     assert status == 1
     assert "! I don't know `frobnicate`. Type `help`" in transcript
-    assert "! There is no thread to reply in yet" in transcript
+    assert "! No /tune try thread is open" in transcript
     assert "! There is no [ Delete ] button on the recent messages." in transcript
     assert "! There is no confirmation dialog open." in transcript
     assert "you> /tune try {model} 1\n! `{model}` stands for the latest model you started" in transcript

@@ -4,6 +4,7 @@ place on a terminal, keeping the `you> ` prompt below the output) and reading li
 from __future__ import annotations
 
 import contextlib
+import logging
 import queue
 import shutil
 import threading
@@ -56,6 +57,17 @@ class Printer:
         with self._lock:
             self._last_key = None
             self._last_rows = 0
+
+    def interrupted(self) -> None:
+        """Ctrl-C: take the prompt away and end on a fresh line, so the shell's prompt that
+        follows starts on a line of its own."""
+        with self._lock:
+            self._hide_prompt()
+            self._prompt_shown = False
+            self.stream.write("\n(interrupted)\n")
+            self._last_key = None
+            self._last_rows = 0
+            self.stream.flush()
 
     def prompt_shown(self, shown: bool, line_buffer: Callable[[], str] | None = None) -> None:
         with self._lock:
@@ -138,3 +150,19 @@ class LineReader:
             self._lines.put(line)
             if line is None:
                 return
+
+
+class PrinterLogHandler(logging.Handler):
+    """Log lines (a retried Slack call, say) printed like the demo's own notes: above the
+    prompt, never into the line being typed."""
+
+    def __init__(self, printer: Printer, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self.printer = printer
+        self.setFormatter(logging.Formatter("(log) %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.printer.note(self.format(record))
+        except Exception:
+            self.handleError(record)

@@ -32,6 +32,7 @@ T = TypeVar("T")
 
 USER_NAME = "you"
 CHANNEL = DEFAULT_CHANNEL
+DM_CHANNEL = "D" + USER_ID[1:]  # your DM with the bot (the fake Slack's id for it)
 MODEL_PLACEHOLDER = "{model}"
 POLL_INTERVAL_SECONDS = 0.5  # the real scheduler, polling often so a demo job moves visibly
 QUIET_SECONDS = 0.3  # a command is done when the workspace has not changed for this long
@@ -63,7 +64,8 @@ Type what you would type in Slack (you are @you in #general):
   /tune datasets | status | list     your datasets, your jobs, the tuned models
   /tune try MODEL PROMPT             ask a model; the answer comes in a thread
   /tune delete MODEL                 asks first: then `click Delete` and `confirm`
-  reply TEXT   (or > TEXT)           reply in the current thread (e.g. a /tune try thread)
+  reply TEXT   (or > TEXT)           reply in the latest /tune try thread
+  home                               open tunebot's Home tab (your datasets, jobs, models)
   say TEXT                           post TEXT in #general (@tunebot mentions the bot)
   click LABEL                        click the button LABEL on the latest message that has one
   confirm | cancel                   answer a button's confirmation dialog
@@ -97,9 +99,9 @@ class DemoSession:
         self._clickable: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # blocks as shown
         self._pending: tuple[tuple[str, str, str], dict[str, Any]] | None = None
         self._thread_shown: str | None = None  # the thread printed last (its root ts)
-        self._last_thread: str | None = None  # the latest thread with a reply
         self._saved: dict[str, str] = {}  # file id -> path it was saved to
         self._awaiting_bot = False  # a request went to the bot and nothing from it was shown yet
+        self._home_shown: str | None = None  # the Home tab's view id, once opened
         self._unsubscribe = self.workspace.subscribe(self._on_event)
 
     def close(self) -> None:
@@ -162,7 +164,7 @@ class DemoSession:
                     break
                 self.settle(cap=3.0)
         except KeyboardInterrupt:
-            self.printer.show(["", "(interrupted)"])
+            self.printer.interrupted()
 
     def execute(self, line: str) -> bool:
         """Run one line (placeholders already substituted). False: the user wants to quit."""
@@ -199,6 +201,8 @@ class DemoSession:
                 self.say(rest)
             elif word == "wait":
                 self.wait(rest)
+            elif word == "home":
+                self.home()
             else:
                 raise DemoError(f"I don't know `{word}`. Type `help` for what you can type.")
         except DemoError as exc:
@@ -312,6 +316,14 @@ class DemoSession:
         self.printer.note(f"(you click [ {render.button_label(button)} ])")
         if button.get("url"):
             self.printer.note(f"(that button opens {button['url']})")
+        home = self.workspace.home_view(USER_ID) if kind == "h" else None
+        if home is not None:
+            self._send(
+                self.sender.block_action(
+                    USER_ID, str(button.get("action_id", "")), button.get("value"), view=home
+                )
+            )
+            return
         sent = self._send(
             self.sender.block_action(
                 USER_ID,
@@ -327,12 +339,36 @@ class DemoSession:
     def reply(self, text: str) -> None:
         if not text:
             raise DemoError("Reply what? e.g. `reply 100`")
-        thread = self.current_thread()
-        if thread is None:
-            raise DemoError("There is no thread to reply in yet: `/tune try MODEL PROMPT` opens one.")
-        self._send(self.sender.message(USER_ID, CHANNEL, self._mentions(text), thread_ts=thread))
-        # the bot answers only in /tune try threads
-        self._awaiting_bot = self.store.try_thread_model(CHANNEL, thread) is not None
+        found = self._latest_try_thread()
+        if found is None:
+            raise DemoError(
+                "No /tune try thread is open, so nobody would answer: `/tune try MODEL PROMPT` opens one "
+                "(`say TEXT` posts in #general)."
+            )
+        channel, thread = found
+        self._send(self.sender.message(USER_ID, channel, self._mentions(text), thread_ts=thread))
+        self._awaiting_bot = True
+
+    def home(self) -> None:
+        """Open the Home tab: Slack sends app_home_opened, the bot publishes the view."""
+        before = self.workspace.home_view(USER_ID)
+        version = len(before.history) if before is not None else 0
+        self._send(self.sender.app_home_opened(USER_ID))
+        self._awaiting_bot = False
+        deadline = time.monotonic() + SETTLE_CAP_SECONDS
+        while True:
+            view = self.workspace.home_view(USER_ID)
+            if view is not None and len(view.history) > version:
+                break
+            if time.monotonic() > deadline:
+                if view is None:
+                    raise DemoError("The bot did not publish a Home tab.")
+                break
+            self.drain()
+            time.sleep(0.05)
+        self._home_shown = view.id
+        self._clickable[("h", "", view.id)] = list(view.blocks)
+        self.printer.show(render.render_home(view.to_api(), self._users(), emoji=self.printer.emoji))
 
     def say(self, text: str) -> None:
         if not text:
@@ -370,20 +406,16 @@ class DemoSession:
 
     # ---- threads, buttons, users ----------------------------------------------------------
 
-    def current_thread(self) -> str | None:
-        """The most recent thread: the latest `/tune try` thread or the latest one with a reply."""
-        candidates = [ts for ts in (self._latest_try_thread(), self._last_thread) if ts]
-        return max(candidates, key=_ts_value) if candidates else None
-
-    def _latest_try_thread(self) -> str | None:
+    def _latest_try_thread(self) -> tuple[str, str] | None:
+        """(channel, thread ts) of the latest `/tune try` thread in #general or your DM with the bot."""
         with self.store.session() as session:
             row = session.exec(
                 select(TryThread)
-                .where(TryThread.channel_id == CHANNEL)
+                .where(col(TryThread.channel_id).in_([CHANNEL, DM_CHANNEL]))
                 .order_by(col(TryThread.created_at).desc())
                 .limit(1)
             ).first()
-            return row.thread_ts if row is not None else None
+            return (row.channel_id, row.thread_ts) if row is not None else None
 
     def _users(self) -> dict[str, str]:
         return {user.id: user.name for user in self.workspace.users}
@@ -541,8 +573,6 @@ class DemoSession:
         lines.extend(render.render_entry(entry, users, emoji=emoji, ansi=ansi))
         self.printer.show(lines, key=change.key, replace=edited and self._thread_shown == thread)
         self._thread_shown = thread
-        if change.in_thread and change.thread_ts:
-            self._last_thread = change.thread_ts
         self._clickable.pop(change.key, None)  # re-inserted last: the most recent message wins
         if render.buttons(blocks):
             self._clickable[change.key] = list(blocks or [])
@@ -557,13 +587,6 @@ class DemoSession:
             target.write_bytes(stored.content)
             path = self._saved[file_id] = str(target)
         return render.SavedFile(name=stored.name, title=stored.title, path=path)
-
-
-def _ts_value(ts: str) -> float:
-    try:
-        return float(ts)
-    except ValueError:
-        return 0.0
 
 
 def _ack_body(sent: SentRequest) -> dict[str, Any]:

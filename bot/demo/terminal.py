@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.demo.printer import Printer, _isatty, _utf8
+from bot.demo.printer import Printer, PrinterLogHandler, _isatty, _utf8
 from bot.demo.session import (
     DATABASE_FILE,
     HELP,
@@ -52,7 +52,8 @@ def run_session(
         ansi=tty if ansi is None else ansi,
         emoji=_utf8(stream) if emoji is None else emoji,
     )
-    out_dir = Path(out) if out else Path(tempfile.mkdtemp(prefix="tunebot-demo-"))
+    temporary = None if out else tempfile.TemporaryDirectory(prefix="tunebot-demo-")
+    out_dir = Path(out) if out else Path(temporary.name)  # type: ignore[union-attr]
     out_dir.mkdir(parents=True, exist_ok=True)
     database = out_dir / DATABASE_FILE
     for leftover in (
@@ -72,12 +73,18 @@ def run_session(
     scheduler_log = logging.getLogger("apscheduler")
     scheduler_level = scheduler_log.level
     scheduler_log.setLevel(logging.ERROR)
+    log_handler = PrinterLogHandler(printer)
+    root = logging.getLogger()
+    root.addHandler(log_handler)
     stack = OfflineStack(config)
     try:
         stack.start()
     except Exception as exc:
         stack.stop()
         scheduler_log.setLevel(scheduler_level)
+        root.removeHandler(log_handler)
+        if temporary is not None:
+            temporary.cleanup()
         print(f"tunebot demo could not start: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     stack.workspace.add_user(USER_ID, USER_NAME)
@@ -86,20 +93,27 @@ def run_session(
     try:
         printer.note("tunebot offline demo: the real bot, a stand-in Slack workspace and the tuning-API")
         printer.note("emulator, all on 127.0.0.1. You are @you in #general.")
-        printer.note(f"Charts and the demo database go to {out_dir}")
+        if temporary is not None:
+            printer.note(f"Charts and the demo database go to {out_dir} (removed when the demo ends;")
+            printer.note("--out DIR keeps them)")
+        else:
+            printer.note(f"Charts and the demo database go to {out_dir}")
         if lines is None:
             printer.note("Type `help` for what you can type, `quit` (or Ctrl-D) to leave.")
             session.interactive()
         else:
             session.run_lines(lines)
     except KeyboardInterrupt:
-        printer.show(["", "(interrupted)"])
+        printer.interrupted()
         return 130
     finally:
         _restore_terminal(saved_terminal)
         session.close()
         stack.stop()
         scheduler_log.setLevel(scheduler_level)
+        root.removeHandler(log_handler)
+        if temporary is not None:
+            temporary.cleanup()
     return 1 if session.failures else 0
 
 
