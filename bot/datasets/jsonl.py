@@ -37,11 +37,12 @@ def parse_jsonl(col: Collector, reader: io.BufferedReader, offset: int) -> None:
             raise NotUtf8(start + exc.start, raw[exc.start : exc.start + 1], line_no) from None
         if not text.strip():
             continue
+        line = text.rstrip("\r\n")  # an error at the end is then reported on this line, not the next
         try:
-            value = decode(text)
+            value = decode(line)
         except json.JSONDecodeError as exc:
             col.count_record()
-            col.problem(f"line {line_no}", None, _jsonl_error(text, exc))
+            col.problem(f"line {line_no}", None, _jsonl_error(line, exc))
             continue
         col.record(f"line {line_no}", value)
 
@@ -64,4 +65,9 @@ def _jsonl_error(text: str, exc: json.JSONDecodeError) -> str:
         return "has a comma after the object; in JSON Lines each line is one object, with no comma"
     if stripped in ("[", "]"):
         return "is a lone bracket; this looks like a JSON array — name the file `.json`"
+    if exc.pos >= len(stripped):
+        return (
+            f"is not valid JSON: {exc.msg.lower()} at the end of the line (column {exc.colno}); "
+            "the object is not closed"
+        )
     return f"is not valid JSON: {exc.msg.lower()} at column {exc.colno}"

@@ -99,17 +99,17 @@ def parse_dataset(
 
 def _finish(parser: Collector, result: ParsedDataset, sha256: str | None) -> ParsedDataset:
     limits = parser.limits
-    if sha256 is not None and parser.problem_count == 0:
-        if parser.records == 0:
-            what = "a header row but no examples" if result.format in ("csv", "tsv") else "no examples"
-            parser.problem("file", None, f"the file has {what}")
-        elif parser.records < limits.min_examples:
-            parser.problem(
-                "file",
-                None,
-                f"the file has only {plural(parser.records, 'example')}; at least {limits.min_examples} are "
-                "needed (20 or more is better, 100–500 is ideal)",
-            )
+    if sha256 is not None and parser.problem_count == 0 and parser.records == 0:
+        what = "a header row but no examples" if result.format in ("csv", "tsv") else "no examples"
+        parser.problem("file", None, f"the file has {what}")
+    elif sha256 is not None and 0 < parser.records < limits.min_examples:
+        # Said alongside the file's other problems, so they can all be fixed in one go.
+        parser.problem(
+            "file",
+            None,
+            f"the file has only {plural(parser.records, 'example')}; at least {limits.min_examples} are "
+            "needed (20 or more is better, 100–500 is ideal)",
+        )
     duplicates = len(parser.examples) - len(set(parser.examples))
     if duplicates:
         parser.warnings.append(f"{plural(duplicates, 'example')} repeat an earlier one exactly")
