@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install '.[postgres]' \
+RUN pip install '.[postgres,fonts]' \
     && useradd --create-home --uid 10001 tunebot \
     && mkdir -p /data && chown tunebot:tunebot /data
 
