@@ -10,11 +10,8 @@ from bot.storage.models import TuningJob
 from tests.slack_helpers import (
     OTHER,
     OWNER,
-    ack_body,
-    all_text,
-    ephemerals_for,
     eventually,
-    next_ephemeral,
+    shown_answer,
     stack,
     store_of,
     upload_file,
@@ -27,16 +24,6 @@ RANDOM = "C0RANDOM"
 SECRET = "C0SECRET"
 PEOPLE_DM = "D0PEOPLE"
 OWNER_DM = "D0OWNER"
-
-
-async def answer_in(stack: OfflineStack, user: str, text: str, channel: str) -> str:
-    assert stack.sender is not None
-    seen = len(ephemerals_for(stack, user))
-    sent = await stack.sender.slash_command(user, text, channel_id=channel)
-    body = ack_body(sent)
-    if body.get("text") and not body["text"].startswith(":hourglass:"):
-        return all_text(body)
-    return all_text(await next_ephemeral(stack, user, seen))
 
 
 async def ready_model(stack: OfflineStack, channel: str = "C0GENERAL") -> TuningJob:
@@ -109,9 +96,9 @@ async def test_a_job_and_a_try_thread_in_a_public_channel_join_it_and_are_answer
 async def test_a_private_channel_the_bot_is_not_in_gets_a_clear_refusal(stack: OfflineStack) -> None:
     await ready_model(stack)
     stack.workspace.add_channel(SECRET, "secret", is_private=True, bot_is_member=False)
-    refusal = await answer_in(stack, OWNER, "try numbers 5", SECRET)
+    refusal = await shown_answer(stack, OWNER, "try numbers 5", SECRET)
     assert "not in this private channel" in refusal and "/invite @tunebot" in refusal
-    started = await answer_in(stack, OWNER, "start tutorial", SECRET)
+    started = await shown_answer(stack, OWNER, "start tutorial", SECRET)
     assert "/invite @tunebot" in started
     assert stack.workspace.messages(SECRET) == []
 
@@ -119,7 +106,7 @@ async def test_a_private_channel_the_bot_is_not_in_gets_a_clear_refusal(stack: O
 async def test_a_dm_between_people_is_refused_without_asking_to_invite(stack: OfflineStack) -> None:
     await ready_model(stack)
     stack.workspace.add_channel(PEOPLE_DM, OTHER, is_im=True, bot_is_member=False, im_user=OTHER)
-    refusal = await answer_in(stack, OWNER, "try numbers 5", PEOPLE_DM)
+    refusal = await shown_answer(stack, OWNER, "try numbers 5", PEOPLE_DM)
     assert "direct message between people" in refusal and "/invite" not in refusal
     assert stack.workspace.messages(PEOPLE_DM) == []
 

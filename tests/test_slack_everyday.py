@@ -13,14 +13,12 @@ from tests.slack_helpers import (
     CHANNEL,
     OTHER,
     OWNER,
-    ack_body,
     all_text,
     bot_posts,
     buttons,
     command,
-    ephemerals_for,
     eventually,
-    next_ephemeral,
+    shown_answer,
     stack,
     store_of,
     upload_file,
@@ -57,17 +55,6 @@ async def tuned(stack: OfflineStack, user: str, name: str, *, finish: bool = Tru
 
 def answer_text(answer: Ephemeral | str) -> str:
     return all_text(answer) if isinstance(answer, Ephemeral) else answer
-
-
-async def shown(stack: OfflineStack, user: str, text: str) -> str:
-    """Everything the user sees in answer to a command: the ack's blocks or the ephemeral's."""
-    assert stack.sender is not None
-    seen = len(ephemerals_for(stack, user))
-    sent = await stack.sender.slash_command(user, text)
-    body = ack_body(sent)
-    if body.get("text"):
-        return all_text(body)
-    return all_text(await next_ephemeral(stack, user, seen))
 
 
 async def test_models_are_tried_and_deleted_by_display_name(stack: OfflineStack) -> None:
@@ -136,7 +123,7 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
             sha256=f"{n:064d}",
             examples=[TrainingPair("a", "b")] * 10,
         )
-    first = await shown(stack, OWNER, "datasets")
+    first = await shown_answer(stack, OWNER, "datasets")
     assert "12 (120 examples) · page 1 of 2" in first and "set-11" in first and "set-01" not in first
     assert "Only <@U0OWNER>" in answer_text(await command(stack, OTHER, "dataset delete set-01"))
     renamed = answer_text(await command(stack, OWNER, 'dataset rename set-01 "Q&A v2"'))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.render.model import LossPoint
+from bot.render.text import format_loss
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -101,7 +102,7 @@ def loss_chart_figure(points: Sequence[LossPoint], title: str) -> Figure:
     last = drawable[-1]
     axes.plot([last.step], [last.mean_loss], marker="o", color=_FINAL_COLOR, markersize=7, zorder=3)
     axes.annotate(
-        f"final loss {_loss_text(last.mean_loss)}", (last.step, last.mean_loss), textcoords="offset points",
+        f"final loss {format_loss(last.mean_loss)}", (last.step, last.mean_loss), textcoords="offset points",
         xytext=(-8, 10), ha="right", color=_FINAL_COLOR, fontsize=10, parse_math=False,
     )  # fmt: skip
 
@@ -139,10 +140,6 @@ def _epoch_firsts(points: Sequence[LossPoint]) -> list[LossPoint]:
         points[0],
         *(after for before, after in itertools.pairwise(points) if after.epoch != before.epoch),
     ]
-
-
-def _loss_text(loss: float) -> str:
-    return f"{loss:.2e}" if loss != 0 and abs(loss) < 0.001 else f"{loss:.3f}"
 
 
 @lru_cache(maxsize=1)
