@@ -124,3 +124,24 @@ async def test_tune_in_a_dm_with_the_bot_works_end_to_end(stack: OfflineStack) -
     await wait_for(stack, lambda: "6" in bot_thread_replies(stack, OWNER_DM, prompt.ts))
     await stack.sender.message(OWNER, OWNER_DM, "seven", thread_ts=prompt.ts)
     await wait_for(stack, lambda: "eight" in bot_thread_replies(stack, OWNER_DM, prompt.ts))
+
+
+async def test_notice_recovery_joins_a_public_channel_it_could_only_post_in(stack: OfflineStack) -> None:
+    """A job posted through chat:write.public before tunebot joined channels: after a crash
+    between posting its notice and recording it, the thread is read after joining."""
+    assert stack.sender is not None and stack.emulator is not None
+    stack.workspace.add_channel(RANDOM, "random", bot_is_member=False)
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    await stack.sender.slash_command(OWNER, "start tutorial", channel_id=RANDOM)
+    store = store_of(stack)
+    job = await eventually(
+        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+    )
+    channel = stack.workspace.channel(RANDOM)
+    assert channel is not None
+    channel.bot_is_member = False  # as it was for jobs started before tunebot joined channels
+    store.update_job(job.id or 0, notice_state="posting")  # crashed while posting the notice
+    stack.emulator.advance(60)
+    await stack.poll(all_due=True)
+    notices = [t for t in bot_thread_replies(stack, RANDOM, job.message_ts or "") if "is ready" in t]
+    assert len(notices) == 1 and channel.bot_is_member

@@ -140,10 +140,20 @@ class SlackReporter:
     async def _paged(self, method: str, **arguments: Any) -> AsyncIterator[dict[str, Any]]:
         """Every message of a conversations.* listing, with metadata, page by page."""
         cursor: str | None = None
+        joined = False
         while True:
-            response = await self._call(
-                method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
-            )
+            try:
+                response = await self._call(
+                    method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
+                )
+            except ReporterError as exc:
+                if joined or "not_in_channel" not in str(exc):
+                    raise
+                # Slack shows history only to members: a job posted in a public channel through
+                # chat:write.public (before tunebot joined channels) is read after joining it.
+                await self._call("conversations_join", channel=arguments["channel"])
+                joined = True
+                continue
             for message in response.get("messages") or []:
                 yield message
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
