@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from bot.demo import render
 from bot.demo.changes import UPDATE_KINDS, USER_ID, Change, snapshot
 from bot.demo.printer import LineReader, Printer
+from bot.demo.screen import Screen
 from bot.fakeslack import DEFAULT_CHANNEL, SentRequest, SlackError, WorkspaceEvent
 from bot.offline import OfflineStack
 from bot.slack.blocks import UPLOAD_CALLBACK
@@ -96,10 +97,8 @@ class DemoSession:
         self.failures = 0
         self._changes: queue.Queue[Change] = queue.Queue()
         self._loop = asyncio.new_event_loop()
-        self._clickable: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # blocks as shown
+        self.screen = Screen(self.workspace, printer, out_dir)
         self._pending: tuple[tuple[str, str, str], dict[str, Any]] | None = None
-        self._thread_shown: str | None = None  # the thread printed last (its root ts)
-        self._saved: dict[str, str] = {}  # file id -> path it was saved to
         self._awaiting_bot = False  # a request went to the bot and nothing from it was shown yet
         self._home_shown: str | None = None  # the Home tab's view id, once opened
         self._unsubscribe = self.workspace.subscribe(self._on_event)
@@ -288,8 +287,8 @@ class DemoSession:
     def click(self, label: str) -> None:
         if not label:
             raise DemoError("Click what? e.g. `click Delete`")
-        for key in reversed(self._clickable):
-            button = render.find_button(self._clickable[key], label)
+        for key in reversed(self.screen.clickable):
+            button = render.find_button(self.screen.clickable[key], label)
             if button is not None:
                 break
         else:
@@ -367,7 +366,7 @@ class DemoSession:
             self.drain()
             time.sleep(0.05)
         self._home_shown = view.id
-        self._clickable[("h", "", view.id)] = list(view.blocks)
+        self.screen.clickable[("h", "", view.id)] = list(view.blocks)
         self.printer.show(render.render_home(view.to_api(), self._users(), emoji=self.printer.emoji))
 
     def say(self, text: str) -> None:
@@ -480,7 +479,8 @@ class DemoSession:
                 and following.key == change.key
             ):
                 continue
-            self._show(change)
+            if self.screen.show(change):
+                self._awaiting_bot = False  # the bot answered
         return len(changes)
 
     def pump(self, seconds: float) -> None:
@@ -509,84 +509,6 @@ class DemoSession:
             time.sleep(0.02)
         self.drain()
         self._awaiting_bot = False
-
-    def _show(self, change: Change) -> None:
-        if change.key[0] != "m" or change.user == self.workspace.bot_user_id:
-            self._awaiting_bot = False  # the bot answered (ephemerals and forms are the bot's)
-        users = self._users()
-        emoji, ansi = self.printer.emoji, self.printer.ansi
-        if change.kind in ("message_deleted", "ephemeral_deleted"):
-            self._clickable.pop(change.key, None)
-            whose = "a message only visible to you" if change.key[0] == "e" else "a message"
-            self.printer.show([f"({whose} was deleted)"])
-            return
-        if change.view is not None:
-            lines = render.render_view(change.view, users, emoji=emoji)
-            if change.view.get("callback_id") != UPLOAD_CALLBACK:
-                lines.append(
-                    "(the demo does not fill in this form: type the command with its options instead, "
-                    'e.g. `/tune start DATASET name="…" epochs=5`)'
-                )
-            self.printer.show(lines)
-            return
-        version = change.version
-        if version is None:
-            return
-        edited = change.kind in UPDATE_KINDS
-        blocks = version.blocks
-        if change.key[0] == "e":
-            author = self.workspace.bot_name  # an ephemeral's user is who sees it; the bot wrote it
-            previous = change.previous
-            if (
-                edited
-                and previous is not None
-                and previous.blocks == blocks
-                and previous.text != version.text
-            ):
-                # response_url + replace_original replaces the whole message in Slack; the
-                # stand-in keeps the old blocks when only text is sent, so show the new text
-                blocks = None
-        elif change.user == self.workspace.bot_user_id:
-            author = self.workspace.bot_name
-        else:
-            author = users.get(change.user, change.user)
-        entry = render.Entry(
-            author=author,
-            ts=change.ts,
-            text=version.text,
-            blocks=blocks,
-            kind="ephemeral" if change.key[0] == "e" else "message",
-            in_thread=change.in_thread,
-            edited=edited,
-            broadcast=change.broadcast,
-            files=tuple(self._save_file(file_id) for file_id in version.files),
-        )
-        lines: list[str] = []
-        thread = change.thread_ts if change.in_thread else change.ts
-        if change.in_thread and change.thread_ts and self._thread_shown != change.thread_ts:
-            parent = self.workspace.message(change.key[1], change.thread_ts)
-            if parent is not None:
-                parent_author = (
-                    self.workspace.bot_name if parent.is_bot else users.get(parent.user, parent.user)
-                )
-                lines.append(render.thread_intro(parent_author, parent.text, users, emoji=emoji))
-        lines.extend(render.render_entry(entry, users, emoji=emoji, ansi=ansi))
-        self.printer.show(lines, key=change.key, replace=edited and self._thread_shown == thread)
-        self._thread_shown = thread
-        self._clickable.pop(change.key, None)  # re-inserted last: the most recent message wins
-        if render.buttons(blocks):
-            self._clickable[change.key] = list(blocks or [])
-
-    def _save_file(self, file_id: str) -> render.SavedFile:
-        stored = self.workspace.file(file_id)
-        if stored is None:
-            return render.SavedFile(name=file_id, title="", path=None)
-        path = self._saved.get(file_id)
-        if path is None and stored.content and stored.user == self.workspace.bot_user_id:
-            target = self.out_dir / Path(stored.name).name
-            target.write_bytes(stored.content)
-            path = self._saved[file_id] = str(target)
-        return render.SavedFile(name=stored.name, title=stored.title, path=path)
 
 
 def _ack_body(sent: SentRequest) -> dict[str, Any]:
