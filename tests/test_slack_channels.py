@@ -39,6 +39,18 @@ async def ready_model(stack: OfflineStack, channel: str = "C0GENERAL") -> Tuning
     return job
 
 
+async def try_and_reply(stack: OfflineStack, user: str, channel: str, reply: str, answer: str) -> None:
+    """`/tune try numbers 5` in `channel`: answered in its thread, and so is `reply` there."""
+    assert stack.sender is not None
+    await stack.sender.slash_command(user, "try numbers 5", channel_id=channel)
+    prompt = await wait_for(
+        stack, lambda: next((m for m in stack.workspace.messages(channel) if "asked" in m.text), None)
+    )
+    await wait_for(stack, lambda: "6" in bot_thread_replies(stack, channel, prompt.ts))
+    await stack.sender.message(user, channel, reply, thread_ts=prompt.ts)
+    await wait_for(stack, lambda: answer in bot_thread_replies(stack, channel, prompt.ts))
+
+
 def bot_thread_replies(stack: OfflineStack, channel: str, ts: str) -> list[str]:
     return [m.text for m in stack.workspace.thread(channel, ts) if m.is_bot and m.is_reply]
 
@@ -84,13 +96,7 @@ async def test_a_job_and_a_try_thread_in_a_public_channel_join_it_and_are_answer
     assert stack.workspace.calls("conversations.join")
     # The notice went into the job's thread (recovery can read it now).
     assert any("is ready" in t for t in bot_thread_replies(stack, RANDOM, job.message_ts or ""))
-    await stack.sender.slash_command(OTHER, "try numbers 5", channel_id=RANDOM)
-    prompt = await wait_for(
-        stack, lambda: next((m for m in stack.workspace.messages(RANDOM) if "asked" in m.text), None)
-    )
-    await wait_for(stack, lambda: "6" in bot_thread_replies(stack, RANDOM, prompt.ts))
-    await stack.sender.message(OTHER, RANDOM, "41", thread_ts=prompt.ts)
-    await wait_for(stack, lambda: "42" in bot_thread_replies(stack, RANDOM, prompt.ts))
+    await try_and_reply(stack, OTHER, RANDOM, "seven", "eight")
 
 
 async def test_a_private_channel_the_bot_is_not_in_gets_a_clear_refusal(stack: OfflineStack) -> None:
@@ -117,13 +123,7 @@ async def test_tune_in_a_dm_with_the_bot_works_end_to_end(stack: OfflineStack) -
     job = await ready_model(stack, OWNER_DM)
     assert job.channel_id == OWNER_DM
     assert any("is ready" in t for t in bot_thread_replies(stack, OWNER_DM, job.message_ts or ""))
-    await stack.sender.slash_command(OWNER, "try numbers 5", channel_id=OWNER_DM)
-    prompt = await wait_for(
-        stack, lambda: next((m for m in stack.workspace.messages(OWNER_DM) if "asked" in m.text), None)
-    )
-    await wait_for(stack, lambda: "6" in bot_thread_replies(stack, OWNER_DM, prompt.ts))
-    await stack.sender.message(OWNER, OWNER_DM, "seven", thread_ts=prompt.ts)
-    await wait_for(stack, lambda: "eight" in bot_thread_replies(stack, OWNER_DM, prompt.ts))
+    await try_and_reply(stack, OWNER, OWNER_DM, "seven", "eight")
 
 
 async def test_notice_recovery_joins_a_public_channel_it_could_only_post_in(stack: OfflineStack) -> None:
