@@ -84,6 +84,8 @@ class Runtime:
     async def aclose(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self.ctx.home is not None:
+            await self.ctx.home.aclose()
         session = self.ctx.client.session
         if session is not None and not session.closed:
             await session.close()

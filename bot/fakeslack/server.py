@@ -273,7 +273,8 @@ def _files_upload(ws: Workspace, p: Params) -> dict[str, Any]:
 
 def _conversations_info(ws: Workspace, p: Params) -> dict[str, Any]:
     channel = ws.channel(p.text("channel") or "")
-    if channel is None:
+    # Private channels and DMs the bot is not part of do not exist as far as it can tell.
+    if channel is None or (not channel.bot_is_member and (channel.is_private or channel.is_im)):
         raise SlackError("channel_not_found")
     return _ok(channel=channel.to_api(ws.bot_user_id))
 
@@ -331,10 +332,12 @@ def _in_window(ts: str, p: Params) -> bool:
 
 
 def _readable_channel(ws: Workspace, channel_id: str | None) -> Channel:
+    """Slack answers history and replies only in conversations the bot is a member of
+    (chat:write.public lets it post in a public channel, not read it)."""
     channel = ws.channel(channel_id or "")
-    if channel is None:
+    if channel is None or (not channel.bot_is_member and (channel.is_private or channel.is_im)):
         raise SlackError("channel_not_found")
-    if not channel.bot_is_member and (channel.is_private or channel.is_im):
+    if not channel.bot_is_member:
         raise SlackError("not_in_channel")
     return channel
 

@@ -8,7 +8,9 @@ from bot.render.model import JobView
 from bot.storage.models import TuningJob
 
 
-def job_view(job: TuningJob, now: datetime, dataset_name: str | None = None) -> JobView:
+def job_view(
+    job: TuningJob, now: datetime, dataset_name: str | None = None, *, cancelled_by: str | None = None
+) -> JobView:
     return JobView(
         job_id=job.id or 0,
         display_name=job.display_name,
@@ -26,6 +28,8 @@ def job_view(job: TuningJob, now: datetime, dataset_name: str | None = None) -> 
         now=now,
         error_message=job.error_message,
         dataset_name=dataset_name,
-        batch_size=job.batch_size,
+        # Vertex AI chooses its own batch size: showing ours would mislead.
+        batch_size=None if job.backend == "vertex" else job.batch_size,
         learning_rate=job.learning_rate,
+        cancelled_by=cancelled_by,
     )

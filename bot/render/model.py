@@ -45,3 +45,4 @@ class JobView:
     dataset_name: str | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    cancelled_by: str | None = None  # who deleted the model while it was tuning

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.slack.context import AppContext
 from bot.slack.handlers import events, interactions, tune_command
+from bot.slack.home import HomeTab
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ def build_app(ctx: AppContext) -> AsyncApp:
         kind = body.get("type") or body.get("command") or "request"
         log.error("listener failed on %s", kind, exc_info=error)
 
+    if ctx.home is None:
+        ctx.home = HomeTab(ctx.client, ctx.store)
+    ctx.reporter.on_change = ctx.home.job_changed
     tune_command.register(app, ctx)
     interactions.register(app, ctx)
     events.register(app, ctx)

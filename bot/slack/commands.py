@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-SUBCOMMANDS = ("help", "upload", "datasets", "start", "status", "list", "try", "delete")
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+SUBCOMMANDS = ("help", "upload", "datasets", "dataset", "start", "status", "list", "try", "delete")
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64
@@ -72,6 +76,17 @@ def _normalise_quotes(text: str) -> str:
     return text.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
 
 
+def did_you_mean(typed: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a mistyped word (at most two edits away, or a prefix), if any."""
+    options = list(choices)
+    typed = typed.lower()
+    prefixed = [c for c in options if c.startswith(typed)] if len(typed) >= 2 else []
+    if len(prefixed) == 1:
+        return prefixed[0]
+    found = process.extractOne(typed, options, scorer=Levenshtein.distance, score_cutoff=2)
+    return str(found[0]) if found else None
+
+
 def parse_int(raw: str, key: str, *, low: int, high: int) -> int:
     try:
         value = int(raw)
@@ -101,43 +116,65 @@ def check_display_name(name: str) -> str:
     return cleaned
 
 
+START_OPTIONS = ("name", "epochs", "batch_size", "learning_rate", "base_model")
+
+
 def parse_start(
     text: str, *, default_epochs: int = 5, default_batch: int = 2, default_lr: float = 0.001
 ) -> StartArgs:
+    """The dataset and options of `/tune start`; every problem is reported at once."""
     tokens = _tokens(text)
     if not tokens or "=" in tokens[0]:
         raise UsageError(f"Which dataset? Usage: {START_USAGE}")
     dataset, options = tokens[0], tokens[1:]
     values: dict[str, str] = {}
+    problems: list[str] = []
     for token in options:
         key, sep, value = token.partition("=")
         canonical = START_KEYS.get(key.lower().replace("-", "_"))
         if not sep or canonical is None:
-            known = ", ".join(sorted({"name", "epochs", "batch_size", "learning_rate", "base_model"}))
-            raise UsageError(f"I don't know the option `{token}`. Options: {known}. Usage: {START_USAGE}")
-        if canonical in values:
-            raise UsageError(f"`{canonical}` is given twice.")
-        values[canonical] = value
-    name = check_display_name(values["name"]) if "name" in values else None
-    epochs = (
-        parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS)
-        if "epochs" in values
-        else default_epochs
-    )
-    batch = (
-        parse_int(values["batch_size"], "batch_size", low=1, high=MAX_BATCH_SIZE)
-        if "batch_size" in values
-        else default_batch
-    )
-    rate = parse_learning_rate(values["learning_rate"]) if "learning_rate" in values else default_lr
-    base_model = values.get("base_model") or None
-    return StartArgs(dataset, name, epochs, batch, rate, base_model)
+            guess = did_you_mean(key.lower().replace("-", "_"), START_KEYS) if sep else None
+            hint = f" Did you mean `{START_KEYS[guess]}`?" if guess else ""
+            problems.append(f"I don't know the option `{token}`.{hint}")
+        elif canonical in values:
+            problems.append(f"`{canonical}` is given twice.")
+        else:
+            values[canonical] = value
+    name, epochs, batch, rate = None, default_epochs, default_batch, default_lr
+    try:
+        name = check_display_name(values["name"]) if "name" in values else None
+    except UsageError as exc:
+        problems.append(str(exc))
+    try:
+        if "epochs" in values:
+            epochs = parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS)
+    except UsageError as exc:
+        problems.append(str(exc))
+    try:
+        if "batch_size" in values:
+            batch = parse_int(values["batch_size"], "batch_size", low=1, high=MAX_BATCH_SIZE)
+    except UsageError as exc:
+        problems.append(str(exc))
+    try:
+        if "learning_rate" in values:
+            rate = parse_learning_rate(values["learning_rate"])
+    except UsageError as exc:
+        problems.append(str(exc))
+    if problems:
+        listed = "\n".join(f"• {problem}" for problem in problems)
+        raise UsageError(f"{listed}\nOptions: {', '.join(START_OPTIONS)}. Usage: {START_USAGE}")
+    return StartArgs(dataset, name, epochs, batch, rate, values.get("base_model") or None)
 
 
 def split_first(text: str, what: str, usage: str) -> tuple[str, str]:
-    """`"my-model what is 2+2"` -> ("my-model", "what is 2+2")."""
+    """`"my-model what is 2+2"` -> ("my-model", "what is 2+2"); a quoted first word may hold
+    spaces: `'"next number v2" 12'` -> ("next number v2", "12")."""
     stripped = _normalise_quotes(text).strip()
     if not stripped:
         raise UsageError(f"Which {what}? Usage: {usage}")
+    if stripped[0] in "\"'":
+        closing = stripped.find(stripped[0], 1)
+        if closing > 0:
+            return stripped[1:closing].strip(), stripped[closing + 1 :].strip()
     head, _, rest = stripped.partition(" ")
     return head.strip("`<>"), rest.strip()

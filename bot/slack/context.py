@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.datasets import Limits
+from bot.slack.home import HomeTab
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 from bot.tuning.backend import TuningBackend
@@ -26,6 +27,13 @@ class AppContext:
     limits: Limits = field(default_factory=Limits)
     # Polls one job at once (the poller's `run_job`); set once the poller exists.
     poll_now: Callable[[int], Awaitable[bool]] | None = None
+    # The App Home tab publisher; set by `build_app`.
+    home: HomeTab | None = None
+
+    def home_changed(self, team_id: str) -> None:
+        """Something the team's Home tabs show changed: redraw them (throttled)."""
+        if self.home is not None:
+            self.home.changed(team_id)
 
     @property
     def bot_token(self) -> str:

@@ -8,7 +8,7 @@ poller can look in the thread and see whether the notice was already posted.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC
 from typing import Any
 
@@ -49,6 +49,12 @@ def is_message_for(message: dict[str, Any], job_id: int | None, event_type: str 
 class SlackReporter:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        # Told after a job's message or notice was posted or edited (the App Home redraws).
+        self.on_change: Callable[[TuningJob], None] | None = None
+
+    def _changed(self, job: TuningJob) -> None:
+        if self.on_change is not None:
+            self.on_change(job)
 
     async def post_progress(self, job: TuningJob, view: JobView) -> str:
         text, blocks = progress_blocks(view)
@@ -59,6 +65,7 @@ class SlackReporter:
             blocks=blocks,
             metadata=progress_metadata(job),
         )
+        self._changed(job)
         return str(response["ts"])
 
     async def find_progress(self, job: TuningJob) -> str | None:
@@ -70,6 +77,7 @@ class SlackReporter:
     async def update_progress(self, job: TuningJob, view: JobView) -> None:
         text, blocks = progress_blocks(view)
         await self._call("chat_update", channel=job.channel_id, ts=job.message_ts, text=text, blocks=blocks)
+        self._changed(job)
 
     async def post_notice(self, job: TuningJob, view: JobView) -> str:
         text, blocks = completion_notice(view)
@@ -85,6 +93,7 @@ class SlackReporter:
             metadata=notice_metadata(job),
             **thread,
         )
+        self._changed(job)
         return str(response["ts"])
 
     async def find_notice(self, job: TuningJob) -> str | None:
@@ -131,10 +140,20 @@ class SlackReporter:
     async def _paged(self, method: str, **arguments: Any) -> AsyncIterator[dict[str, Any]]:
         """Every message of a conversations.* listing, with metadata, page by page."""
         cursor: str | None = None
+        joined = False
         while True:
-            response = await self._call(
-                method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
-            )
+            try:
+                response = await self._call(
+                    method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
+                )
+            except ReporterError as exc:
+                if joined or "not_in_channel" not in str(exc):
+                    raise
+                # Slack shows history only to members: a job posted in a public channel through
+                # chat:write.public (before tunebot joined channels) is read after joining it.
+                await self._call("conversations_join", channel=arguments["channel"])
+                joined = True
+                continue
             for message in response.get("messages") or []:
                 yield message
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None

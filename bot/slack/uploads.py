@@ -73,7 +73,7 @@ async def ingest_slack_file(
     except DownloadError as exc:
         return f":x: Could not fetch `{esc(name)}`: {exc} Nothing was stored."
     with spool:
-        return await ingest_upload(
+        outcome = await ingest_upload(
             ctx.store,
             team_id=team_id,
             user_id=user_id,
@@ -85,6 +85,9 @@ async def ingest_slack_file(
             output_column=output_column,
             limits=ctx.limits,
         )
+    if outcome.kind == "stored":
+        ctx.home_changed(team_id)
+    return outcome
 
 
 def outcome_text(result: UploadOutcome | str) -> str:

@@ -107,6 +107,10 @@ class DuplicateDataset(Exception):
         self.existing = existing
 
 
+class DuplicateDatasetName(Exception):
+    """The team already has a dataset with this name."""
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -220,6 +224,31 @@ class Store:
         with self.session() as session:
             dataset = session.get(Dataset, dataset_id)
             return dataset.name if dataset else None
+
+    def delete_dataset(self, dataset_id: int) -> None:
+        """Remove a dataset and its examples; jobs tuned on it keep their names and models."""
+        with self.session() as session:
+            session.execute(
+                update(TuningJob).where(col(TuningJob.dataset_id) == dataset_id).values(dataset_id=None)
+            )
+            session.execute(delete(DatasetContent).where(col(DatasetContent.dataset_id) == dataset_id))
+            session.execute(delete(Dataset).where(col(Dataset.id) == dataset_id))
+            session.commit()
+
+    def rename_dataset(self, dataset_id: int, new_name: str) -> Dataset:
+        """Raises DuplicateDatasetName when the team already has a dataset with that name."""
+        with self.session() as session:
+            dataset = session.get(Dataset, dataset_id)
+            if dataset is None:
+                raise LookupError(f"dataset {dataset_id} does not exist")
+            dataset.name = new_name
+            session.add(dataset)
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                raise DuplicateDatasetName(new_name) from exc
+            return dataset
 
     def load_examples(self, dataset_id: int) -> list[TrainingPair]:
         with self.session() as session:
@@ -407,8 +436,30 @@ class Store:
             ).all()
         return set(rows)
 
-    def mark_model_deleted(self, model_name: str, deleted_by: str) -> None:
-        """Record the deletion and stop polling any job still tuning that model."""
+    def team_model_jobs(self, team_id: str) -> list[TuningJob]:
+        """The team's jobs that made (or are making) a model not deleted through tunebot, newest first."""
+        with self.session() as session:
+            query = (
+                select(TuningJob)
+                .outerjoin(ModelOwnership, col(ModelOwnership.model_name) == TuningJob.model_name)
+                .where(
+                    TuningJob.team_id == team_id,
+                    col(TuningJob.model_name).is_not(None),
+                    col(ModelOwnership.deleted_at).is_(None),
+                )
+                .order_by(col(TuningJob.created_at).desc(), col(TuningJob.id).desc())
+            )
+            return list(session.exec(query).all())
+
+    def job_for_model(self, model_name: str) -> TuningJob | None:
+        with self.session() as session:
+            return session.exec(
+                select(TuningJob).where(TuningJob.model_name == model_name).order_by(col(TuningJob.id).desc())
+            ).first()
+
+    def mark_model_deleted(self, model_name: str, deleted_by: str) -> list[TuningJob]:
+        """Record the deletion and stop polling any job still tuning that model; returns
+        the jobs it cancelled."""
         now = utcnow()
         with self.session() as session:
             row = session.get(ModelOwnership, model_name)
@@ -428,6 +479,7 @@ class Store:
                 job.notice_state = "skipped"
                 session.add(job)
             session.commit()
+            return list(jobs)
 
     # ---- try threads ----------------------------------------------------------------------
 

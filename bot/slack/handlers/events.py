@@ -61,6 +61,11 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             prompt=prompt,
         )
 
+    @app.event("app_home_opened")
+    async def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home" and ctx.home is not None:
+            ctx.home.opened(body.get("team_id") or event.get("team", ""), event.get("user", ""))
+
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         channel_id = event["channel"]
