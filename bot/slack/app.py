@@ -6,34 +6,24 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.context import AppContext
 from bot.slack.handlers import events, interactions, tune_command
+from bot.slack.retries import retry_handlers
 
 log = logging.getLogger(__name__)
 
 
 def make_web_client(settings: Settings) -> AsyncWebClient:
     """Slack's Web API client; retries after `ratelimited` (honouring Retry-After) and on
-    connection and 5xx errors, so messages are delayed rather than lost."""
+    connection and 5xx errors, except that a post is never resent once it may have been
+    stored (see `bot.slack.retries`)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=30)
-    client.retry_handlers.extend(
-        [
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ]
+    return AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=30, retry_handlers=retry_handlers()
     )
-    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
-    return client
 
 
 class _SkipClientTokenNotice(logging.Filter):
