@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO, Literal
 
 from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.commands import StartArgs
-from bot.storage.models import Dataset, ModelOwnership, TuningJob
+from bot.storage.models import Dataset, ModelOwnership, TuningJob, utcnow
 from bot.storage.store import DuplicateDataset, Store, dataset_name_from
 from bot.tuning.backend import TuningBackend
 from bot.tuning.types import BackendError, JobState, ModelSummary, TrainingPair, TuningRequest
+
+STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being sent
 
 
 class UserError(Exception):
@@ -126,12 +129,15 @@ async def start_job(
     user_id: str,
     channel_id: str,
     args: StartArgs,
+    hold_seconds: float = 120.0,
 ) -> TuningJob:
     """Create the tuned model and record the job.
 
-    The job row (with the model id tunebot chose) is written before the service is asked,
-    so a crash right after the create cannot lose track of a model; if the service
-    refuses, the row is removed again and the user sees the service's reason.
+    The job row (with the model id tunebot chose, which is also the request label
+    Vertex jobs carry) is written, held for `hold_seconds`, before the service is asked:
+    if the process dies after the create, a poller finds the model by that id once the
+    hold expires, records it and its owner and announces it (`Poller._recover_unstarted`).
+    If the service refuses, the row is removed again and the user sees the reason.
     """
     dataset = check_start(store, backend, team_id=team_id, args=args)
     assert dataset.id is not None
@@ -154,6 +160,8 @@ async def start_job(
             learning_rate=args.learning_rate,
             state=JobState.QUEUED.value,
             notice_state="starting",
+            lease_owner=STARTING_HOLDER,
+            lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
         )
     )
     assert job.id is not None
@@ -174,20 +182,17 @@ async def start_job(
         raise UserError(
             f":x: The tuning service refused to start *{esc(display_name)}*: {esc(str(exc))}"
         ) from exc
-    except BaseException:
-        store.delete_job(job.id)
-        raise
-    store.record_model_owner(
-        model_name=started.model_name, team_id=team_id, owner_user_id=user_id, job_id=job.id
-    )
-    return store.update_job(
+    # Anything else (cancelled, killed) keeps the row: the create may have gone out.
+    recorded = await asyncio.to_thread(
+        store.record_started,
         job.id,
         model_name=started.model_name,
         operation_name=started.operation_name,
         total_steps=started.total_steps,
-        completed_steps=0,
-        notice_state="none",
     )
+    current = recorded or store.get_job(job.id)
+    assert current is not None
+    return current
 
 
 def unknown_dataset_message(wanted: str, names: list[str]) -> str:

@@ -360,16 +360,57 @@ class Store:
             session.execute(update(TuningJob).values(next_poll_at=datetime(2000, 1, 1, tzinfo=UTC)))
             session.commit()
 
-    def starting_jobs_older_than(self, cutoff: datetime) -> list[TuningJob]:
-        """Jobs whose create call never finished (the process died during `/tune start`)."""
+    def unstarted_jobs(self, now: datetime) -> list[TuningJob]:
+        """Jobs whose create call was sent (or about to be) by a process that no longer
+        holds them (its lease expired: it died during `/tune start`)."""
         with self.session() as session:
             return list(
                 session.exec(
                     select(TuningJob).where(
-                        TuningJob.notice_state == "starting", TuningJob.created_at < cutoff
+                        TuningJob.notice_state == "starting",
+                        or_(col(TuningJob.lease_expires_at).is_(None), col(TuningJob.lease_expires_at) < now),
                     )
                 ).all()
             )
+
+    def record_started(
+        self, job_id: int, *, model_name: str, operation_name: str, total_steps: int | None
+    ) -> TuningJob | None:
+        """Record what the service created for a starting job, and who owns the model, in
+        one transaction. None when the job is not starting any more (whoever got there
+        first, the `/tune start` that sent the create or a poller recovering it, wins)."""
+        with self.session() as session:
+            result = session.execute(
+                update(TuningJob)
+                .where(col(TuningJob.id) == job_id, col(TuningJob.notice_state) == "starting")
+                .values(
+                    model_name=model_name,
+                    operation_name=operation_name,
+                    total_steps=total_steps,
+                    completed_steps=0,
+                    notice_state="none",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=utcnow(),
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            job = session.get(TuningJob, job_id)
+            assert job is not None
+            if session.get(ModelOwnership, model_name) is None:
+                session.add(
+                    ModelOwnership(
+                        model_name=model_name,
+                        team_id=job.team_id,
+                        owner_user_id=job.owner_user_id,
+                        job_id=job_id,
+                    )
+                )
+            session.commit()
+            session.refresh(job)
+            return job
 
     # ---- model ownership ------------------------------------------------------------------
 

@@ -156,6 +156,22 @@ class GeminiBackend:
             total_steps=meta.total_steps if meta else None,
         )
 
+    async def find_started(self, request_id: str) -> StartedJob | None:
+        """The model a create with tuned model id `request_id` made, if the service has it."""
+        model_name = f"tunedModels/{request_id}"
+        try:
+            operation = await self._call(lambda: self.client.find_creation(model_name))
+        except BackendError as exc:
+            if exc.not_found:
+                return None
+            raise
+        meta = operation.metadata
+        return StartedJob(
+            model_name=model_name,
+            operation_name=operation.name,
+            total_steps=meta.total_steps if meta else None,
+        )
+
     async def poll(self, operation_name: str) -> JobProgress:
         operation = await self._call(lambda: self.client.get_operation(operation_name))
         return progress_from_operation(operation)

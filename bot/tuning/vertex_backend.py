@@ -225,6 +225,13 @@ class VertexBackend:
             )
         return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
 
+    async def find_started(self, request_id: str) -> StartedJob | None:
+        """The tuning job a create labelled `request_id` made, if Vertex has it."""
+        job = await self._call(lambda: self.client.find_tuning_job(request_id))
+        if job is None:
+            return None
+        return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
+
     async def poll(self, operation_name: str) -> JobProgress:
         return progress_from_job(await self._call(lambda: self.client.get_tuning_job(operation_name)))
 

@@ -138,6 +138,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 user_id=user_id,
                 channel_id=channel_id,
                 args=args,
+                hold_seconds=ctx.settings.lease_seconds,
             )
         except UserError as exc:
             await tell(channel_id, user_id, str(exc))
