@@ -396,15 +396,15 @@ async def test_download_with_project_downloader(fake_slack: FakeSlack) -> None:
 
     workspace = fake_slack.workspace
     file = workspace.add_file("data.csv", b"a,b\n1,2\n", "csv", "text/csv")
-    hosts = {"127.0.0.1"}
+    hosts = {fake_slack.url}
     workspace.redirect_download(file["id"], file["url_private"], times=1)
     spool = await download_slack_file(
-        file["url_private_download"], token=workspace.bot_token, allowed_hosts=hosts, max_bytes=1024
+        file["url_private_download"], token=workspace.bot_token, allowed_origins=hosts, max_bytes=1024
     )
     assert spool.read() == b"a,b\n1,2\n"
     with pytest.raises(DownloadError, match="sign-in page"):
         await download_slack_file(
-            file["url_private_download"], token="xoxb-bad", allowed_hosts=hosts, max_bytes=1024
+            file["url_private_download"], token="xoxb-bad", allowed_origins=hosts, max_bytes=1024
         )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -24,6 +28,11 @@ def make_web_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=token, base_url=settings.slack_api_url, timeout=30, retry_handlers=retry_handlers()
     )
+
+
+def trigger_key(trigger_id: str) -> str:
+    """The de-duplication key of a trigger_id (fits the 64-character event id column)."""
+    return "trigger:" + hashlib.sha256(trigger_id.encode()).hexdigest()[:48]
 
 
 class _SkipClientTokenNotice(logging.Filter):
@@ -51,6 +60,24 @@ def build_app(ctx: AppContext) -> AsyncApp:
         # Bolt only logs listener errors briefly; keep the traceback (never the payload: it may hold text).
         kind = body.get("type") or body.get("command") or "request"
         log.error("listener failed on %s", kind, exc_info=error)
+
+    @app.middleware
+    async def once_per_trigger(
+        body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """A signed request replayed within Slack's five minutes carries a trigger_id seen
+        before (each command, click and submission gets a fresh one): answer it, do nothing.
+        Remembered in the database like event ids, so replicas share what they saw."""
+        trigger_id = body.get("trigger_id")
+        if (
+            isinstance(trigger_id, str)
+            and trigger_id
+            and not await asyncio.to_thread(ctx.store.first_delivery, trigger_key(trigger_id))
+        ):
+            log.warning("ignoring a repeated request (its trigger_id was seen before)")
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
 
     tune_command.register(app, ctx)
     interactions.register(app, ctx)

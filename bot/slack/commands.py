@@ -6,11 +6,14 @@ import math
 import shlex
 from dataclasses import dataclass
 
+from bot.render.text import escape_truncated
+
 SUBCOMMANDS = ("help", "upload", "datasets", "start", "status", "list", "try", "delete")
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64
 DISPLAY_NAME_MAX = 40
+ECHO_LIMIT = 80  # characters of a user's input quoted back in an error
 
 
 class UsageError(ValueError):
@@ -67,6 +70,12 @@ def _tokens(text: str) -> list[str]:
         raise UsageError(f"I could not read that: {exc} (check your quotes).") from exc
 
 
+def echo(text: str) -> str:
+    """User input shown back to them: `&`, `<`, `>` escaped (so `<!channel>` or `<@U1>`
+    cannot ping anyone, inside code spans too) and long input shortened."""
+    return escape_truncated(text, ECHO_LIMIT)
+
+
 def _normalise_quotes(text: str) -> str:
     """Slack clients turn typed quotes into curly ones; shlex only knows straight ones."""
     return text.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
@@ -76,7 +85,7 @@ def parse_int(raw: str, key: str, *, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise UsageError(f"`{key}` must be a whole number, not `{raw}`.") from exc
+        raise UsageError(f"`{key}` must be a whole number, not `{echo(raw)}`.") from exc
     if not low <= value <= high:
         raise UsageError(f"`{key}` must be between {low} and {high}, not {value}.")
     return value
@@ -86,9 +95,9 @@ def parse_learning_rate(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError as exc:
-        raise UsageError(f"`learning_rate` must be a number such as 0.001, not `{raw}`.") from exc
+        raise UsageError(f"`learning_rate` must be a number such as 0.001, not `{echo(raw)}`.") from exc
     if not math.isfinite(value) or not 0 < value <= 1:
-        raise UsageError(f"`learning_rate` must be greater than 0 and at most 1, not {raw}.")
+        raise UsageError(f"`learning_rate` must be greater than 0 and at most 1, not `{echo(raw)}`.")
     return value
 
 
@@ -114,7 +123,9 @@ def parse_start(
         canonical = START_KEYS.get(key.lower().replace("-", "_"))
         if not sep or canonical is None:
             known = ", ".join(sorted({"name", "epochs", "batch_size", "learning_rate", "base_model"}))
-            raise UsageError(f"I don't know the option `{token}`. Options: {known}. Usage: {START_USAGE}")
+            raise UsageError(
+                f"I don't know the option `{echo(token)}`. Options: {known}. Usage: {START_USAGE}"
+            )
         if canonical in values:
             raise UsageError(f"`{canonical}` is given twice.")
         values[canonical] = value

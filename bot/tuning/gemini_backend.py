@@ -16,6 +16,7 @@ from bot.gemini import (
     new_tuned_model_id,
 )
 from bot.gemini.types import TunedModel, TuningSnapshot
+from bot.render.text import escape_truncated
 from bot.tuning.types import (
     BackendError,
     BaseModelChoice,
@@ -127,7 +128,8 @@ class GeminiBackend:
         candidate = candidate.split("/", 1)[0].split(":", 1)[0]
         if not _MODEL_ID.match(candidate):
             raise ValueError(
-                f"`{candidate}` is not a tuned model id (lowercase letters, digits and dashes, such as "
+                f"`{escape_truncated(candidate, 80)}` "
+                "is not a tuned model id (lowercase letters, digits and dashes, such as "
                 "`number-generator-model-x8k2p`). `/tune list` shows the models."
             )
         return f"tunedModels/{candidate}"
