@@ -4,6 +4,7 @@ poller and scheduler, served over HTTP (ASGI) or Socket Mode."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ from bot.tuning.backend import TuningBackend
 from bot.tuning.gemini_backend import GeminiBackend
 
 log = logging.getLogger(__name__)
+
+SWITCH_INTERVAL_SECONDS = 0.001
 
 
 def make_backend(settings: Settings) -> TuningBackend:
@@ -73,7 +76,12 @@ class Runtime:
 
     async def start(self) -> None:
         """Inside the serving event loop: share one HTTP session for Slack calls (slack_sdk
-        otherwise opens a connection per call) and start the poll timer."""
+        otherwise opens a connection per call) and start the poll timer.
+
+        Validation threads hold the GIL for long stretches; a 1 ms switch interval (5 ms by
+        default) lets the event loop take it back sooner, so acks wait less while files
+        are parsed."""
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self.ctx.client.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.ctx.client.timeout),
             connector=aiohttp.TCPConnector(limit=100),

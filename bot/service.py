@@ -8,6 +8,7 @@ to the database (`Store`) and to whichever tuning service is configured
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,23 +52,27 @@ async def ingest_upload(
     input_column: str | None = None,
     output_column: str | None = None,
     limits: Limits | None = None,
+    slots: asyncio.Semaphore | None = None,
 ) -> UploadOutcome:
     """Validate an uploaded file and store it, or explain exactly what is wrong.
+
+    Parsing runs in a worker thread, at most as many at once as `slots` allows.
 
     A rejected file stores nothing; the examples and the dataset row are written in one
     transaction, so a crash cannot leave half a dataset behind.
     """
-    parsed = await asyncio.to_thread(
-        parse_dataset,
-        content,
-        file_name,
-        input_column=input_column or None,
-        output_column=output_column or None,
-        limits=limits or Limits(),
-    )
+    async with slots or contextlib.nullcontext():
+        parsed = await asyncio.to_thread(
+            parse_dataset,
+            content,
+            file_name,
+            input_column=input_column or None,
+            output_column=output_column or None,
+            limits=limits or Limits(),
+        )
     if not parsed.ok:
         return UploadOutcome("rejected", format_problems(parsed), parsed=parsed)
-    existing = store.find_dataset_by_hash(team_id, parsed.sha256)
+    existing = await asyncio.to_thread(store.find_dataset_by_hash, team_id, parsed.sha256)
     if existing is not None:
         return UploadOutcome("duplicate", duplicate_message(file_name, existing), existing, parsed)
     name = dataset_name_from(dataset_name or file_name)
@@ -86,7 +91,7 @@ async def ingest_upload(
         )
     except DuplicateDataset as dup:
         return UploadOutcome("duplicate", duplicate_message(file_name, dup.existing), dup.existing, parsed)
-    return UploadOutcome("stored", stored_message(dataset, parsed), dataset, parsed)
+    return UploadOutcome("stored", stored_message(dataset, parsed, wanted=name), dataset, parsed)
 
 
 def duplicate_message(file_name: str, existing: Dataset) -> str:
@@ -97,11 +102,16 @@ def duplicate_message(file_name: str, existing: Dataset) -> str:
     )
 
 
-def stored_message(dataset: Dataset, parsed: ParsedDataset) -> str:
+def stored_message(dataset: Dataset, parsed: ParsedDataset, *, wanted: str | None = None) -> str:
     columns = ""
     if parsed.input_column and parsed.output_column:
         columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
     warnings = "".join(f"\n:warning: {esc(w)}" for w in parsed.warnings[:5])
+    if wanted and wanted != dataset.name:
+        warnings = (
+            f"\n:information_source: A dataset named *{esc(wanted)}* already exists, so this one is "
+            f"*{esc(dataset.name)}*." + warnings
+        )
     return (
         f":white_check_mark: Stored dataset *{esc(dataset.name)}*: {dataset.example_count:,} examples "
         f"from `{esc(dataset.file_name)}`{columns}.\n"

@@ -98,6 +98,10 @@ class DatasetSummary:
     job_names: list[str]
 
 
+# Concurrent uploads of one file name race for the same free name; the loser looks again.
+NAME_ATTEMPTS = 50
+
+
 class DuplicateDataset(Exception):
     """The same file (by content hash) is already stored for this team."""
 
@@ -148,41 +152,47 @@ class Store:
         Raises DuplicateDataset when the team already has a file with these bytes.
         """
         blob = encode_examples(examples)
-        with self.session() as session:
-            existing = session.exec(
-                select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
-            ).first()
-            if existing is not None:
-                raise DuplicateDataset(existing)
-            taken = set(
-                session.exec(
-                    select(Dataset.name).where(Dataset.team_id == team_id, col(Dataset.name).startswith(name))
-                ).all()
-            )
-            unique_name = _first_free_name(name, taken)
-            dataset = Dataset(
-                team_id=team_id,
-                owner_user_id=owner_user_id,
-                channel_id=channel_id,
-                name=unique_name,
-                file_name=file_name[:255],
-                format=format,
-                example_count=len(examples),
-                sha256=sha256,
-            )
-            session.add(dataset)
-            try:
-                session.flush()
-                assert dataset.id is not None
-                session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
-                session.commit()
-            except IntegrityError as exc:
-                session.rollback()
-                clash = self.find_dataset_by_hash(team_id, sha256)
-                if clash is not None:
-                    raise DuplicateDataset(clash) from exc
-                raise
-            return dataset
+        for attempt in range(NAME_ATTEMPTS):
+            with self.session() as session:
+                existing = session.exec(
+                    select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
+                ).first()
+                if existing is not None:
+                    raise DuplicateDataset(existing)
+                taken = set(
+                    session.exec(
+                        select(Dataset.name).where(
+                            Dataset.team_id == team_id, col(Dataset.name).startswith(name)
+                        )
+                    ).all()
+                )
+                dataset = Dataset(
+                    team_id=team_id,
+                    owner_user_id=owner_user_id,
+                    channel_id=channel_id,
+                    name=_first_free_name(name, taken),
+                    file_name=file_name[:255],
+                    format=format,
+                    example_count=len(examples),
+                    sha256=sha256,
+                )
+                session.add(dataset)
+                try:
+                    session.flush()
+                    assert dataset.id is not None
+                    session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
+                    session.commit()
+                except IntegrityError as exc:
+                    session.rollback()
+                    clash = self.find_dataset_by_hash(team_id, sha256)
+                    if clash is not None:
+                        raise DuplicateDataset(clash) from exc
+                    if attempt + 1 == NAME_ATTEMPTS:
+                        raise
+                    # Someone took the same free name in the meantime: look again.
+                    continue
+                return dataset
+        raise AssertionError("unreachable")
 
     def find_dataset_by_hash(self, team_id: str, sha256: str) -> Dataset | None:
         with self.session() as session:
