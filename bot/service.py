@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,9 +19,17 @@ from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.commands import StartArgs
 from bot.storage.models import Dataset, ModelOwnership, TuningJob, utcnow
-from bot.storage.store import DuplicateDataset, Store, dataset_name_from
+from bot.storage.store import (
+    DuplicateDataset,
+    StorageUnavailable,
+    Store,
+    dataset_name_from,
+    writes_or_unavailable,
+)
 from bot.tuning.backend import TuningBackend
 from bot.tuning.types import BackendError, JobState, ModelSummary, TrainingPair, TuningRequest
+
+log = logging.getLogger(__name__)
 
 STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being sent
 
@@ -78,20 +87,31 @@ async def ingest_upload(
     name = dataset_name_from(dataset_name or file_name)
     pairs = [TrainingPair(e.text_input, e.output) for e in parsed.examples]
     try:
-        dataset = await asyncio.to_thread(
-            store.add_dataset,
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            name=name,
-            file_name=file_name,
-            format=parsed.format,
-            sha256=parsed.sha256,
-            examples=pairs,
-        )
+        with writes_or_unavailable():
+            dataset = await asyncio.to_thread(
+                store.add_dataset,
+                team_id=team_id,
+                owner_user_id=user_id,
+                channel_id=channel_id,
+                name=name,
+                file_name=file_name,
+                format=parsed.format,
+                sha256=parsed.sha256,
+                examples=pairs,
+            )
     except DuplicateDataset as dup:
         return UploadOutcome("duplicate", duplicate_message(file_name, dup.existing), dup.existing, parsed)
+    except StorageUnavailable as exc:
+        log.error("could not store an upload: %s (nothing was written)", exc)
+        return UploadOutcome("rejected", not_saved_message(f"`{esc(file_name)}`", exc), parsed=parsed)
     return UploadOutcome("stored", stored_message(dataset, parsed, wanted=name), dataset, parsed)
+
+
+def not_saved_message(what: str, exc: StorageUnavailable) -> str:
+    return (
+        f":x: tunebot could not save {what}: {exc}. Nothing was stored; try again later "
+        "(tell whoever runs tunebot if it keeps happening)."
+    )
 
 
 def duplicate_message(file_name: str, existing: Dataset) -> str:
@@ -155,25 +175,35 @@ async def start_job(
     display_name = args.display_name or dataset.name[:40]
     examples = await asyncio.to_thread(store.load_examples, dataset.id)
     model_id = backend.new_model_id(display_name)
-    job = store.create_job(
-        TuningJob(
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            dataset_id=dataset.id,
-            backend=backend.name,
-            display_name=display_name,
-            base_model=base_model,
-            model_name=backend.model_name(model_id),
-            epoch_count=args.epoch_count,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            state=JobState.QUEUED.value,
-            notice_state="starting",
-            lease_owner=STARTING_HOLDER,
-            lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
-        )
-    )
+    try:
+        with writes_or_unavailable():
+            job = store.create_job(
+                TuningJob(
+                    team_id=team_id,
+                    owner_user_id=user_id,
+                    channel_id=channel_id,
+                    dataset_id=dataset.id,
+                    backend=backend.name,
+                    display_name=display_name,
+                    base_model=base_model,
+                    model_name=backend.model_name(model_id),
+                    epoch_count=args.epoch_count,
+                    batch_size=args.batch_size,
+                    learning_rate=args.learning_rate,
+                    state=JobState.QUEUED.value,
+                    notice_state="starting",
+                    lease_owner=STARTING_HOLDER,
+                    lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
+                )
+            )
+    except StorageUnavailable as exc:
+        # Nothing was sent to the tuning service: the job row is written before the create.
+        log.error("could not record a new job: %s (nothing was started)", exc)
+        raise UserError(
+            not_saved_message(f"the job *{esc(display_name)}*", exc).replace(
+                "Nothing was stored", "Nothing was stored and no tuning was started"
+            )
+        ) from exc
     assert job.id is not None
     request = TuningRequest(
         display_name=display_name,
@@ -193,13 +223,22 @@ async def start_job(
             f":x: The tuning service refused to start *{esc(display_name)}*: {esc(str(exc))}"
         ) from exc
     # Anything else (cancelled, killed) keeps the row: the create may have gone out.
-    recorded = await asyncio.to_thread(
-        store.record_started,
-        job.id,
-        model_name=started.model_name,
-        operation_name=started.operation_name,
-        total_steps=started.total_steps,
-    )
+    try:
+        with writes_or_unavailable():
+            recorded = await asyncio.to_thread(
+                store.record_started,
+                job.id,
+                model_name=started.model_name,
+                operation_name=started.operation_name,
+                total_steps=started.total_steps,
+            )
+    except StorageUnavailable as exc:
+        # The job row says "starting": a poller records it once the database can write again.
+        log.error("could not record the job %s the service started: %s", job.id, exc)
+        raise UserError(
+            f":warning: The tuning service started *{esc(display_name)}*, but tunebot could not save "
+            f"that yet ({exc}). It will be picked up and announced here once it can."
+        ) from exc
     current = recorded or store.get_job(job.id)
     assert current is not None
     return current

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.context import AppContext
+from bot.slack.dedupe import first_time, trigger_key
 from bot.slack.handlers import events, interactions, tune_command
 from bot.slack.retries import retry_handlers
 
@@ -28,11 +27,6 @@ def make_web_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=token, base_url=settings.slack_api_url, timeout=30, retry_handlers=retry_handlers()
     )
-
-
-def trigger_key(trigger_id: str) -> str:
-    """The de-duplication key of a trigger_id (fits the 64-character event id column)."""
-    return "trigger:" + hashlib.sha256(trigger_id.encode()).hexdigest()[:48]
 
 
 class _SkipClientTokenNotice(logging.Filter):
@@ -69,11 +63,7 @@ def build_app(ctx: AppContext) -> AsyncApp:
         before (each command, click and submission gets a fresh one): answer it, do nothing.
         Remembered in the database like event ids, so replicas share what they saw."""
         trigger_id = body.get("trigger_id")
-        if (
-            isinstance(trigger_id, str)
-            and trigger_id
-            and not await asyncio.to_thread(ctx.store.first_delivery, trigger_key(trigger_id))
-        ):
+        if isinstance(trigger_id, str) and trigger_id and not await first_time(ctx, trigger_key(trigger_id)):
             log.warning("ignoring a repeated request (its trigger_id was seen before)")
             return BoltResponse(status=200, body="")
         await next()

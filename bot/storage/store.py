@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Update, bindparam, delete, event, func, or_, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from bot.storage.models import (
@@ -96,6 +96,42 @@ def dataset_name_from(text: str) -> str:
 class DatasetSummary:
     dataset: Dataset
     job_names: list[str]
+
+
+class StorageUnavailable(Exception):
+    """The database refused a write it cannot take now (disk full, read-only, I/O error);
+    the transaction was rolled back, so nothing of it is stored. `str()` says why, briefly."""
+
+
+_UNAVAILABLE = {
+    "disk is full": "the disk is full",
+    "no space left": "the disk is full",
+    "readonly": "the database is read-only",
+    "read-only": "the database is read-only",
+    "disk i/o error": "the disk reported an I/O error",
+    "unable to open database": "the database file cannot be opened",
+}
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database refused, if `exc` is the database being unable to write at all
+    (as opposed to a bug or a constraint); None otherwise."""
+    if not isinstance(exc, OperationalError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return next((reason for marker, reason in _UNAVAILABLE.items() if marker in text), None)
+
+
+@contextmanager
+def writes_or_unavailable() -> Iterator[None]:
+    """Turn a database that cannot write into StorageUnavailable (with a reason)."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise
+        raise StorageUnavailable(reason) from exc
 
 
 # Concurrent uploads of one file name race for the same free name; the loser looks again.
