@@ -4,10 +4,9 @@ where the bot token goes, and user input echoed back: over real HTTP on loopback
 from __future__ import annotations
 
 import io
-import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,8 +26,9 @@ from bot.slack.door import MAX_BODY_BYTES
 from bot.slack.files import allowed_url, file_origins
 from bot.storage.models import TuningJob
 from tests.slack_helpers import CHANNEL, OWNER, command, stack, store_of, upload_file, wait_for
+from tests.test_secrets import debug_log
 
-__all__ = ["stack"]
+__all__ = ["debug_log", "stack"]
 
 
 def raw_post(url: str, head: bytes, body: bytes, timeout: float = 5.0) -> bytes:
@@ -72,16 +72,6 @@ async def test_a_signature_timestamp_that_is_not_an_integer_is_refused_with_401(
         OWNER, "help", forge=Forge(headers={"X-Slack-Request-Timestamp": timestamp})
     )
     assert sent.status_code == 401
-
-
-@pytest.fixture
-def debug_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    stream = io.StringIO()
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 async def test_no_request_body_or_response_url_reaches_any_log_line(
