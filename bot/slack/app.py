@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.context import AppContext
-from bot.slack.dedupe import first_time, trigger_key
+from bot.slack.dedupe import first_time, replay_matters, trigger_key
 from bot.slack.handlers import events, interactions, tune_command
 from bot.slack.retries import retry_handlers
 
@@ -61,9 +61,15 @@ def build_app(ctx: AppContext) -> AsyncApp:
     ) -> BoltResponse | None:
         """A signed request replayed within Slack's five minutes carries a trigger_id seen
         before (each command, click and submission gets a fresh one): answer it, do nothing.
-        Remembered in the database like event ids, so replicas share what they saw."""
+        Remembered in the database like event ids, so replicas share what they saw; read-only
+        commands (help, status, datasets, list) are not remembered: repeating them is harmless."""
         trigger_id = body.get("trigger_id")
-        if isinstance(trigger_id, str) and trigger_id and not await first_time(ctx, trigger_key(trigger_id)):
+        if (
+            isinstance(trigger_id, str)
+            and trigger_id
+            and replay_matters(body)
+            and not await first_time(ctx, trigger_key(trigger_id))
+        ):
             log.warning("ignoring a repeated request (its trigger_id was seen before)")
             return BoltResponse(status=200, body="")
         await next()
