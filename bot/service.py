@@ -8,15 +8,25 @@ to the database (`Store`) and to whichever tuning service is configured
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO, Literal
 
 from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.commands import StartArgs
-from bot.storage.models import Dataset, ModelOwnership, TuningJob
-from bot.storage.store import DuplicateDataset, DuplicateDatasetName, Store, dataset_name_from
+from bot.storage.models import Dataset, ModelOwnership, TuningJob, utcnow
+from bot.storage.store import (
+    DuplicateDataset,
+    DuplicateDatasetName,
+    StorageUnavailable,
+    Store,
+    dataset_name_from,
+    writes_or_unavailable,
+)
 from bot.tuning.backend import TuningBackend
 from bot.tuning.types import (
     BackendError,
@@ -26,6 +36,10 @@ from bot.tuning.types import (
     TrainingPair,
     TuningRequest,
 )
+
+log = logging.getLogger(__name__)
+
+STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being sent
 
 
 class UserError(Exception):
@@ -55,43 +69,58 @@ async def ingest_upload(
     input_column: str | None = None,
     output_column: str | None = None,
     limits: Limits | None = None,
+    slots: asyncio.Semaphore | None = None,
 ) -> UploadOutcome:
     """Validate an uploaded file and store it, or explain exactly what is wrong.
+
+    Parsing runs in a worker thread, at most as many at once as `slots` allows.
 
     A rejected file stores nothing; the examples and the dataset row are written in one
     transaction, so a crash cannot leave half a dataset behind.
     """
-    parsed = await asyncio.to_thread(
-        parse_dataset,
-        content,
-        file_name,
-        input_column=input_column or None,
-        output_column=output_column or None,
-        limits=limits or Limits(),
-    )
+    async with slots or contextlib.nullcontext():
+        parsed = await asyncio.to_thread(
+            parse_dataset,
+            content,
+            file_name,
+            input_column=input_column or None,
+            output_column=output_column or None,
+            limits=limits or Limits(),
+        )
     if not parsed.ok:
         return UploadOutcome("rejected", format_problems(parsed), parsed=parsed)
-    existing = store.find_dataset_by_hash(team_id, parsed.sha256)
+    existing = await asyncio.to_thread(store.find_dataset_by_hash, team_id, parsed.sha256)
     if existing is not None:
         return UploadOutcome("duplicate", duplicate_message(file_name, existing), existing, parsed)
     name = dataset_name_from(dataset_name or file_name)
     pairs = [TrainingPair(e.text_input, e.output) for e in parsed.examples]
     try:
-        dataset = await asyncio.to_thread(
-            store.add_dataset,
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            name=name,
-            file_name=file_name,
-            format=parsed.format,
-            sha256=parsed.sha256,
-            examples=pairs,
-        )
+        with writes_or_unavailable():
+            dataset = await asyncio.to_thread(
+                store.add_dataset,
+                team_id=team_id,
+                owner_user_id=user_id,
+                channel_id=channel_id,
+                name=name,
+                file_name=file_name,
+                format=parsed.format,
+                sha256=parsed.sha256,
+                examples=pairs,
+            )
     except DuplicateDataset as dup:
         return UploadOutcome("duplicate", duplicate_message(file_name, dup.existing), dup.existing, parsed)
+    except StorageUnavailable as exc:
+        log.error("could not store an upload: %s (nothing was written)", exc)
+        return UploadOutcome("rejected", not_saved_message(f"`{esc(file_name)}`", exc), parsed=parsed)
     return UploadOutcome(
         "stored", stored_message(dataset, parsed, wanted=dataset_name or None, cleaned=name), dataset, parsed
+    )
+
+
+def not_saved_message(what: str, exc: StorageUnavailable) -> str:
+    return (
+        f":x: tunebot could not save {what}: {exc}. Nothing was stored; try again later "
+        "(tell whoever runs tunebot if it keeps happening)."
     )
 
 
@@ -147,12 +176,15 @@ async def start_job(
     user_id: str,
     channel_id: str,
     args: StartArgs,
+    hold_seconds: float = 120.0,
 ) -> TuningJob:
     """Create the tuned model and record the job.
 
-    The job row (with the model id tunebot chose) is written before the service is asked,
-    so a crash right after the create cannot lose track of a model; if the service
-    refuses, the row is removed again and the user sees the service's reason.
+    The job row (with the model id tunebot chose, which is also the request label
+    Vertex jobs carry) is written, held for `hold_seconds`, before the service is asked:
+    if the process dies after the create, a poller finds the model by that id once the
+    hold expires, records it and its owner and announces it (`Poller._recover_unstarted`).
+    If the service refuses, the row is removed again and the user sees the reason.
     """
     dataset = check_start(store, backend, team_id=team_id, args=args)
     assert dataset.id is not None
@@ -160,23 +192,35 @@ async def start_job(
     display_name = args.display_name or dataset.name[:40]
     examples = await asyncio.to_thread(store.load_examples, dataset.id)
     model_id = backend.new_model_id(display_name)
-    job = store.create_job(
-        TuningJob(
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            dataset_id=dataset.id,
-            backend=backend.name,
-            display_name=display_name,
-            base_model=base_model,
-            model_name=backend.model_name(model_id),
-            epoch_count=args.epoch_count,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            state=JobState.QUEUED.value,
-            notice_state="starting",
-        )
-    )
+    try:
+        with writes_or_unavailable():
+            job = store.create_job(
+                TuningJob(
+                    team_id=team_id,
+                    owner_user_id=user_id,
+                    channel_id=channel_id,
+                    dataset_id=dataset.id,
+                    backend=backend.name,
+                    display_name=display_name,
+                    base_model=base_model,
+                    model_name=backend.model_name(model_id),
+                    epoch_count=args.epoch_count,
+                    batch_size=args.batch_size,
+                    learning_rate=args.learning_rate,
+                    state=JobState.QUEUED.value,
+                    notice_state="starting",
+                    lease_owner=STARTING_HOLDER,
+                    lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
+                )
+            )
+    except StorageUnavailable as exc:
+        # Nothing was sent to the tuning service: the job row is written before the create.
+        log.error("could not record a new job: %s (nothing was started)", exc)
+        raise UserError(
+            not_saved_message(f"the job *{esc(display_name)}*", exc).replace(
+                "Nothing was stored", "Nothing was stored and no tuning was started"
+            )
+        ) from exc
     assert job.id is not None
     request = TuningRequest(
         display_name=display_name,
@@ -195,20 +239,26 @@ async def start_job(
         raise UserError(
             f":x: The tuning service refused to start *{esc(display_name)}*: {esc(str(exc))}"
         ) from exc
-    except BaseException:
-        store.delete_job(job.id)
-        raise
-    store.record_model_owner(
-        model_name=started.model_name, team_id=team_id, owner_user_id=user_id, job_id=job.id
-    )
-    return store.update_job(
-        job.id,
-        model_name=started.model_name,
-        operation_name=started.operation_name,
-        total_steps=started.total_steps,
-        completed_steps=0,
-        notice_state="none",
-    )
+    # Anything else (cancelled, killed) keeps the row: the create may have gone out.
+    try:
+        with writes_or_unavailable():
+            recorded = await asyncio.to_thread(
+                store.record_started,
+                job.id,
+                model_name=started.model_name,
+                operation_name=started.operation_name,
+                total_steps=started.total_steps,
+            )
+    except StorageUnavailable as exc:
+        # The job row says "starting": a poller records it once the database can write again.
+        log.error("could not record the job %s the service started: %s", job.id, exc)
+        raise UserError(
+            f":warning: The tuning service started *{esc(display_name)}*, but tunebot could not save "
+            f"that yet ({exc}). It will be picked up and announced here once it can."
+        ) from exc
+    current = recorded or store.get_job(job.id)
+    assert current is not None
+    return current
 
 
 def unknown_dataset_message(wanted: str, names: list[str]) -> str:

@@ -6,6 +6,7 @@ objects) or `add` (for a CSV/TSV row) and reports problems through `problem` / `
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -25,6 +26,10 @@ from bot.datasets.wording import (
 
 class Fatal(Exception):
     """Stops parsing; the problem has already been recorded."""
+
+
+# What a JSON `\\ud800` escape decodes to on its own (UTF-8 text can never hold one).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Collector:
@@ -77,6 +82,16 @@ class Collector:
             return None
         if not value.strip():
             self.problem(location, field, "is empty" if not value else "is empty (only whitespace)")
+            return None
+        surrogate = LONE_SURROGATE.search(value)
+        if surrogate:
+            self.problem(
+                location,
+                field,
+                f"holds the escape `\\u{ord(surrogate.group()):04x}`, half of a UTF-16 surrogate pair "
+                "without its other half: that is not a character, so the text cannot be sent "
+                "(write the character itself, or remove the escape)",
+            )
             return None
         if len(value) > limit:
             self.problem(location, field, f"is {len(value):,} characters; the limit is {limit:,}")

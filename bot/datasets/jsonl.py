@@ -6,6 +6,7 @@ import io
 import json
 
 from bot.datasets.collector import Collector
+from bot.datasets.jsonstream import BIG_NUMBER, MAX_INT_DIGITS, TOO_DEEP
 from bot.datasets.reading import NotUtf8
 from bot.datasets.wording import size_text
 
@@ -43,6 +44,14 @@ def parse_jsonl(col: Collector, reader: io.BufferedReader, offset: int) -> None:
         except json.JSONDecodeError as exc:
             col.count_record()
             col.problem(f"line {line_no}", None, _jsonl_error(line, exc))
+            continue
+        except RecursionError:
+            col.count_record()
+            col.problem(f"line {line_no}", None, f"is not an example: {TOO_DEEP}")
+            continue
+        except ValueError:  # an integer longer than int() accepts
+            col.count_record()
+            col.problem(f"line {line_no}", None, BIG_NUMBER.format(digits=MAX_INT_DIGITS))
             continue
         col.record(f"line {line_no}", value)
 

@@ -41,6 +41,16 @@ class FaultsMixin(WorkspaceState):
         """The next `times` calls to `method` ("*" = any) answer `{"ok": false, "error": error}`."""
         self._add_fault(method, Fault("error", times, error=error, status=status))
 
+    def fail_after_storing(self, method: str, times: int = 1, *, status: int = 500) -> None:
+        """The next `times` calls to `method` do their work (a message is stored) and then
+        answer HTTP `status` with `internal_error`, as Slack sometimes does."""
+        self._add_fault(method, Fault("stored_error", times, status=status))
+
+    def drop_after_storing(self, method: str, times: int = 1) -> None:
+        """The next `times` calls to `method` do their work, then the connection is cut
+        before any answer is written (the client sees the server disconnect)."""
+        self._add_fault(method, Fault("stored_drop", times))
+
     def delay(self, method: str, seconds: float, times: int = 1) -> None:
         """The next `times` calls to `method` ("*" = any) are answered `seconds` late."""
         self._add_fault(method, Fault("delay", times, seconds=seconds))

@@ -369,7 +369,7 @@ class RecordedCall:
 
 @dataclass
 class Fault:
-    kind: Literal["ratelimit", "error", "delay"]
+    kind: Literal["ratelimit", "error", "delay", "stored_error", "stored_drop"]
     remaining: int
     error: str = "internal_error"
     status: int = 200

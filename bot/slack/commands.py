@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.render.text import escape_truncated
+
 SUBCOMMANDS = ("help", "upload", "datasets", "dataset", "start", "status", "list", "try", "delete")
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64
 DISPLAY_NAME_MAX = 40
+ECHO_LIMIT = 80  # characters of a user's input quoted back in an error
 
 
 class UsageError(ValueError):
@@ -71,6 +74,12 @@ def _tokens(text: str) -> list[str]:
         raise UsageError(f"I could not read that: {exc} (check your quotes).") from exc
 
 
+def echo(text: str) -> str:
+    """User input shown back to them: `&`, `<`, `>` escaped (so `<!channel>` or `<@U1>`
+    cannot ping anyone, inside code spans too) and long input shortened."""
+    return escape_truncated(text, ECHO_LIMIT)
+
+
 def _normalise_quotes(text: str) -> str:
     """Slack clients turn typed quotes into curly ones; shlex only knows straight ones."""
     return text.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
@@ -91,7 +100,7 @@ def parse_int(raw: str, key: str, *, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise UsageError(f"`{key}` must be a whole number, not `{raw}`.") from exc
+        raise UsageError(f"`{key}` must be a whole number, not `{echo(raw)}`.") from exc
     if not low <= value <= high:
         raise UsageError(f"`{key}` must be between {low} and {high}, not {value}.")
     return value
@@ -101,9 +110,9 @@ def parse_learning_rate(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError as exc:
-        raise UsageError(f"`learning_rate` must be a number such as 0.001, not `{raw}`.") from exc
+        raise UsageError(f"`learning_rate` must be a number such as 0.001, not `{echo(raw)}`.") from exc
     if not math.isfinite(value) or not 0 < value <= 1:
-        raise UsageError(f"`learning_rate` must be greater than 0 and at most 1, not {raw}.")
+        raise UsageError(f"`learning_rate` must be greater than 0 and at most 1, not `{echo(raw)}`.")
     return value
 
 
@@ -135,7 +144,7 @@ def parse_start(
         if not sep or canonical is None:
             guess = did_you_mean(key.lower().replace("-", "_"), START_KEYS) if sep else None
             hint = f" Did you mean `{START_KEYS[guess]}`?" if guess else ""
-            problems.append(f"I don't know the option `{token}`.{hint}")
+            problems.append(f"I don't know the option `{echo(token)}`.{hint}")
         elif canonical in values:
             problems.append(f"`{canonical}` is given twice.")
         else:

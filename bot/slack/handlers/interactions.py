@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.render.text import ZERO_WIDTH_SPACE
 from bot.render.text import escape_mrkdwn as esc
 from bot.service import UserError, check_try, delete_model, start_job
 from bot.slack import blocks
@@ -57,6 +58,13 @@ def private_metadata(view: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+def plain_text(mrkdwn: str) -> str:
+    """A mrkdwn message for a place Slack shows as plain text (a modal field's error):
+    no code marks, Slack's three entities shown as the characters they stand for."""
+    text = mrkdwn.replace("`", "").replace(ZERO_WIDTH_SPACE, "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict[str, str]]:
     """Validated form input, or Slack's per-field errors."""
     errors: dict[str, str] = {}
@@ -71,7 +79,7 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
         try:
             parsed[field] = check(values.get(field))
         except UsageError as exc:
-            errors[field] = str(exc).replace("`", "")
+            errors[field] = plain_text(str(exc))
     if not values.get("dataset"):
         errors["dataset"] = "Choose a dataset."
     if errors:
@@ -140,6 +148,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 user_id=user_id,
                 channel_id=channel_id,
                 args=args,
+                hold_seconds=ctx.settings.lease_seconds,
             )
         except UserError as exc:
             await tell(channel_id, user_id, str(exc))

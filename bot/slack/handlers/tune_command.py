@@ -75,7 +75,13 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`…")
                 await ensure_member(ctx, channel_id)
                 job = await start_job(
-                    ctx.store, ctx.backend, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
+                    ctx.store,
+                    ctx.backend,
+                    team_id=team_id,
+                    user_id=user_id,
+                    channel_id=channel_id,
+                    args=args,
+                    hold_seconds=ctx.settings.lease_seconds,
                 )
                 problem = await announce_new_job(ctx, job)
                 if problem:
