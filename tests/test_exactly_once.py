@@ -9,7 +9,7 @@ from bot.datasets.samples import tutorial_csv
 from bot.fakeslack import Message
 from bot.offline import OfflineStack
 from bot.slack.reporter import PROGRESS_EVENT_TYPE
-from tests.slack_helpers import CHANNEL, OWNER, eventually, upload_file
+from tests.slack_helpers import CHANNEL, OWNER, ephemerals_for, eventually, next_ephemeral, upload_file
 from tests.test_polling import fast_stack, make_due, notices, start_tutorial_job, store
 
 __all__ = ["fast_stack"]
@@ -84,7 +84,12 @@ async def test_a_job_message_refused_twice_is_posted_on_a_later_cycle(fast_stack
     assert stack.sender is not None
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     stack.workspace.fail("chat.postMessage", times=2)
+    seen = len(ephemerals_for(stack, OWNER))
     await stack.sender.slash_command(OWNER, "start tutorial")
+    # The start path polls the new job once and tells the owner its message is not there yet;
+    # only then are both refusals used up and the job free for the cycles below.
+    note = await next_ephemeral(stack, OWNER, seen)
+    assert "could not post its progress message" in note.text
     [job] = await eventually(lambda: [j for j in store(stack).active_jobs() if j.lease_owner is None])
     for _ in range(3):
         make_due(stack)
