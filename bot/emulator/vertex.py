@@ -79,6 +79,8 @@ class VertexJob:
     endpoint_deleted: bool = False
     model_deleted: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    validation_uri: str | None = None
+    validation_examples: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -200,6 +202,14 @@ class VertexService:
         if not 1 <= epochs <= 100 or not 0 < multiplier <= 100:
             raise invalid_argument("epoch_count must be 1..100 and learning_rate_multiplier in (0, 100].")
         examples = self._read_dataset(uri)
+        validation_uri = str(spec.get("validationDatasetUri") or "") or None
+        validation = self._read_dataset(validation_uri) if validation_uri else []
+        if len(validation) > 5000:
+            raise invalid_argument(
+                f"Validation dataset {validation_uri} has {len(validation)} examples; at most 5000 "
+                "are allowed.",
+                field="supervised_tuning_spec.validation_dataset_uri",
+            )
         display = str(body.get("tunedModelDisplayName") or "")
         labels = body.get("labels") or {}
         if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
@@ -223,6 +233,8 @@ class VertexService:
                 total_steps=steps,
                 fail=any(fnmatch.fnmatchcase(display, p) for p in self._fail_models()),
                 labels={str(k): str(v) for k, v in labels.items()},
+                validation_uri=validation_uri,
+                validation_examples=validation,
             )
             self.state.jobs[job.id] = job
             return self._job_json(job)
@@ -309,6 +321,7 @@ class VertexService:
             "baseModel": job.base_model,
             "supervisedTuningSpec": {
                 "trainingDatasetUri": job.dataset_uri,
+                **({"validationDatasetUri": job.validation_uri} if job.validation_uri else {}),
                 "hyperParameters": {
                     "epochCount": str(job.epochs),
                     "learningRateMultiplier": job.multiplier,

@@ -18,6 +18,8 @@ class TuningBackend(Protocol):
     """What the Slack surface and the poller need from a tuning service."""
 
     name: str
+    # Whether the service takes a validation set (and reports an eval loss on it).
+    supports_validation: bool
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]: ...

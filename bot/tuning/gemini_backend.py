@@ -104,6 +104,8 @@ class GeminiBackend:
     """Tuning through the Gemini API's `tunedModels` and long-running operations."""
 
     name = "gemini"
+    # tunedModels.create has no validation set: held-out examples stay in tunebot.
+    supports_validation = False
 
     def __init__(self, client: GeminiClient) -> None:
         self.client = client

@@ -177,6 +177,7 @@ class VertexBackend:
     """Tuning through Vertex AI supervised tuning; training data goes through a Cloud Storage bucket."""
 
     name = "vertex"
+    supports_validation = True
 
     def __init__(self, client: VertexClient, *, bucket: str, adapter_size: int | None = None) -> None:
         self.client = client
@@ -209,13 +210,22 @@ class VertexBackend:
     async def start(self, request: TuningRequest) -> StartedJob:
         object_id = request.model_id or self.new_model_id(request.display_name)
         data = vertex_jsonl(request.examples)
+        validation_uri: str | None = None
         async with self._errors(request.base_model):
             uri = await self.client.upload(
                 self.bucket, f"tunebot/{object_id}.jsonl", data, "application/jsonl"
             )
+            if request.validation_examples:
+                validation_uri = await self.client.upload(
+                    self.bucket,
+                    f"tunebot/{object_id}-validation.jsonl",
+                    vertex_jsonl(request.validation_examples),
+                    "application/jsonl",
+                )
             job = await self.client.create_tuning_job(
                 base_model=request.base_model,
                 training_uri=uri,
+                validation_uri=validation_uri,
                 display_name=request.display_name,
                 epoch_count=request.epoch_count,
                 learning_rate_multiplier=learning_rate_multiplier(request.learning_rate),
@@ -223,7 +233,12 @@ class VertexBackend:
                 description=request.description,
                 request_label=object_id,
             )
-        return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
+        return StartedJob(
+            model_name=job.name,
+            operation_name=job.name,
+            total_steps=job.total_steps,
+            validation_uri=validation_uri,
+        )
 
     async def poll(self, operation_name: str) -> JobProgress:
         return progress_from_job(await self._call(lambda: self.client.get_tuning_job(operation_name)))

@@ -187,6 +187,7 @@ class VertexClient:
         base_model: str,
         training_uri: str,
         display_name: str,
+        validation_uri: str | None = None,
         epoch_count: int | None = None,
         learning_rate_multiplier: float | None = None,
         adapter_size: str | None = None,
@@ -204,6 +205,8 @@ class VertexClient:
         if adapter_size:
             hyper["adapterSize"] = adapter_size
         spec: dict[str, Any] = {"trainingDatasetUri": training_uri}
+        if validation_uri:
+            spec["validationDatasetUri"] = validation_uri
         if hyper:
             spec["hyperParameters"] = hyper
         body: dict[str, Any] = {

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, check_start, describe_model_for_delete, start_job
+from bot.service import UserError, check_start, describe_model_for_delete, start_job, validation_note
 from bot.slack import blocks
 from bot.slack.commands import UsageError, parse_start, split_command, split_first
 from bot.slack.context import AppContext
@@ -56,8 +56,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     ctx.store, ctx.backend, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
                 )
                 problem = await announce_new_job(ctx, job)
-                if problem:
-                    await respond(text=problem, response_type="ephemeral")
+                for note in (validation_note(ctx.store, job), problem):
+                    if note:
+                        await respond(text=note, response_type="ephemeral")
             elif parsed.name == "datasets":
                 # A quick database read: answered in the ack itself, one round trip.
                 text, body = blocks.datasets_blocks(ctx.store.list_datasets(team_id, user_id))
