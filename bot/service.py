@@ -115,7 +115,9 @@ def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: Sta
     dataset = store.find_dataset(team_id, args.dataset)
     if dataset is None or dataset.id is None:
         raise UserError(unknown_dataset_message(args.dataset, store.dataset_names(team_id)))
-    resolve_base_model(args.base_model, backend)
+    refusal = backend.start_refusal(resolve_base_model(args.base_model, backend))
+    if refusal:
+        raise UserError(f":x: {refusal}")  # tunebot's own words and the configured names
     validation_dataset(store, team_id, args.validation, dataset)
     if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
         raise UserError(

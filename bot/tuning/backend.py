@@ -27,6 +27,11 @@ class TuningBackend(Protocol):
     @property
     def default_base_model(self) -> str: ...
 
+    def start_refusal(self, base_model: str) -> str | None:
+        """Why a job on `base_model` cannot start with this configuration (checked before
+        anything is uploaded), or None."""
+        ...
+
     def model_name(self, text: str) -> str:
         """What a user typed (an id, a full name, a pasted link) -> the service's model name.
 

@@ -122,6 +122,9 @@ class GeminiBackend:
     def default_base_model(self) -> str:
         return GEMINI_BASE_MODELS[0].name
 
+    def start_refusal(self, base_model: str) -> str | None:
+        return None
+
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
         if "tunedModels/" in candidate:
