@@ -33,6 +33,7 @@ async def guarded(
     handle: Callable[[str, Request], Awaitable[Response]],
     *,
     unrouted: str,
+    render_error: Callable[[ApiError], Response] = error_response,
 ) -> Response:
     """Serve one request: `kind_of` routes it (or raises 404), then auth, fault, `handle`; counted."""
     await added_latency(runtime)
@@ -45,6 +46,6 @@ async def guarded(
             raise fault
         response = await handle(kind, request)
     except ApiError as error:
-        response = error_response(error)
+        response = render_error(error)
     runtime.record_request(kind, response.status_code)
     return response

@@ -4,7 +4,9 @@
 * Unknown fields are rejected: `Invalid JSON payload received. Unknown name "foo" at
   'tuned_model': Cannot find field.`
 * Values are type-checked per field (`Invalid value at 'tuned_model.top_k' (TYPE_INT32), "x"`);
-  int fields accept numeric strings, as proto3 JSON allows.
+  int fields (int32 and int64) accept numbers and numeric strings, as proto3 JSON allows.
+* Enums are accepted by name or by number (clients that send `$alt=json;enum-encoding=int`
+  send numbers) and come out as names.
 * The body may carry trailing commas (the tutorial's own curl body does), which Google's
   parser tolerates and `json.loads` does not.
 """
@@ -24,6 +26,7 @@ TYPE_NAMES = {
     "int32": "TYPE_INT32",
     "int64": "TYPE_INT64",
     "float": "TYPE_FLOAT",
+    "double": "TYPE_DOUBLE",
     "bool": "TYPE_BOOL",
     "enum": "TYPE_ENUM",
 }
@@ -31,12 +34,36 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
 @dataclass(frozen=True)
+class Enum:
+    """A proto enum: value names and their numbers."""
+
+    type_name: str
+    values: Mapping[str, int]
+    package: str
+
+    @property
+    def type_url(self) -> str:
+        return f"type.googleapis.com/{self.package}.{self.type_name}"
+
+    def name_of(self, value: Any) -> str | None:
+        if isinstance(value, str) and value in self.values:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            for name, number in self.values.items():
+                if number == value:
+                    return name
+        return None
+
+
+@dataclass(frozen=True)
 class F:
-    """One proto field: a scalar kind, or a nested message; `any` skips checks (output-only/opaque)."""
+    """One proto field: a scalar kind (`string`, `int64`, `enum` with `enum`, `map` of strings), a
+    nested message, or `any`, which skips checks (output-only or opaque fields)."""
 
     kind: str
     message: Msg | None = None
     repeated: bool = False
+    enum: Enum | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +181,15 @@ def _parse_field(value: Any, spec: F, path: str) -> Any:
         return [_parse_field(item, single, f"{path}[{i}]") for i, item in enumerate(value)]
     if spec.message is not None:
         return parse_message(value, spec.message, path)
+    if spec.enum is not None:
+        name = spec.enum.name_of(value)
+        if name is None:
+            raise _invalid_value(path, spec.enum.type_url, value)
+        return name
+    if spec.kind == "map":
+        if not isinstance(value, dict):
+            raise _invalid_value(path, "map<string, string>", value)
+        return {str(k): parse_scalar(v, "string", f"{path}[{k}]") for k, v in value.items()}
     return parse_scalar(value, spec.kind, path)
 
 
@@ -171,7 +207,7 @@ def parse_scalar(value: Any, kind: str, path: str) -> Any:
             return int(value)
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             return int(value)
-    elif kind == "float":
+    elif kind in ("float", "double"):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         if isinstance(value, str):

@@ -1,16 +1,19 @@
 """The Vertex AI surface over HTTP: `/{v1|v1beta1}/projects/{p}/locations/{l}/...`.
 
-Served (any non-empty `Authorization: Bearer` token is accepted):
+Served on both API versions (any non-empty `Authorization: Bearer` token is accepted; `@type`
+URLs in answers name the version asked for):
 
     POST   tuningJobs                 tuningJobs.create
     GET    tuningJobs                 tuningJobs.list
     GET    tuningJobs/{id}            tuningJobs.get
     POST   tuningJobs/{id}:cancel     tuningJobs.cancel
     GET    endpoints/{id}             endpoints.get
-    DELETE endpoints/{id}             endpoints.delete
-    POST   endpoints/{id}:undeployModel
+    DELETE endpoints/{id}             endpoints.delete (operation)
+    POST   endpoints/{id}:undeployModel                (operation)
     POST   endpoints/{id}:generateContent
-    DELETE models/{id}                models.delete
+    GET    models                     models.list (?filter=labels.K="V" AND display_name="N", paging)
+    GET    models/{id}[@{version}]    models.get
+    DELETE models/{id}                models.delete (operation)
     GET    operations/{id}            operations.get
 
 Request kinds in the stats and in scripted faults are `vertex.<kind>`, e.g. `vertex.tuningJobs.get`.
@@ -18,7 +21,6 @@ Request kinds in the stats and in scripted faults are `vertex.<kind>`, e.g. `ver
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -27,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.emulator.core import protojson
 from bot.emulator.core.errors import ApiError, invalid_argument
 from bot.emulator.core.http import guarded
 from bot.emulator.core.runtime import Runtime
@@ -72,15 +75,9 @@ def authenticate(request: Request) -> None:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise invalid_argument(f"Invalid JSON payload received. {exc}") from exc
+    body = protojson.load_json(await request.body())
     if not isinstance(body, dict):
-        raise invalid_argument("Invalid JSON payload received: expected an object.")
+        raise invalid_argument("Invalid JSON payload received. Expected an object.")
     return body
 
 

@@ -1,8 +1,11 @@
 """tuningJobs: supervised tuning of a Gemini base model on a JSONL file in Cloud Storage.
 
 A job is JOB_STATE_PENDING for one step, JOB_STATE_RUNNING for `tuningStepCount` steps, then
-JOB_STATE_SUCCEEDED with a tuned model deployed to an endpoint (or JOB_STATE_FAILED when its
-display name is in the fault config's `fail_models`). Nothing is trained.
+JOB_STATE_SUCCEEDED with a tuned model deployed to an endpoint (or JOB_STATE_FAILED half-way
+when its display name is in the fault config's `fail_models`). A cancelled job is
+JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}. Nothing is
+trained. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
+snake_case names, enums by name or number, int64 as string or number, unknown names refused.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ import math
 import re
 from typing import Any
 
+from bot.emulator.core import protojson
 from bot.emulator.core.clock import rfc3339
 from bot.emulator.core.errors import ApiError, invalid_argument, not_found
+from bot.emulator.core.lro import without_defaults
+from bot.emulator.vertex import schema
 from bot.emulator.vertex.routing import Routes, VertexCall
 from bot.emulator.vertex.service import VertexService
 from bot.emulator.vertex.state import EXAMPLES_PER_STEP, FIRST_JOB_ID, VertexJob
@@ -33,12 +39,33 @@ ADAPTER_ENUM = {
     "ADAPTER_SIZE_SIXTEEN": 16,
     "ADAPTER_SIZE_THIRTY_TWO": 32,
 }
+OTHER_METHODS = (
+    "preference_optimization_spec",
+    "distillation_spec",
+    "reinforcement_tuning_spec",
+    "partner_model_tuning_spec",
+    "veo_tuning_spec",
+    "veo_lora_tuning_spec",
+)
+CANCELLED_ERROR = {"code": 1, "message": "CANCELLED"}
+FAILED_ERROR = {"code": 3, "message": "Tuning failed: the training data could not be processed."}
+MAX_VALIDATION_EXAMPLES = 5000
+LIST_QUERY = {"filter": "string", "page_size": "int32", "page_token": "string"}
 
 
 def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
-    body = call.body
-    parent = call.parent
-    base = str(body.get("baseModel") or "")
+    protojson.parse_query(call.query, {})
+    body = protojson.parse_message(call.body, schema.tuning_job(call.version), "tuning_job")
+    for method in OTHER_METHODS:
+        if method in body:
+            raise invalid_argument(
+                f"{method} is not emulated: the emulator runs supervised tuning only.", field=method
+            )
+    if "pre_tuned_model" in body:
+        raise invalid_argument(
+            "Continued tuning (pre_tuned_model) is not emulated; set base_model.", field="pre_tuned_model"
+        )
+    base = body.get("base_model", "")
     if base.startswith("publishers/google/models/"):
         base = base.rsplit("/", 1)[1]
     if base not in ADAPTER_SIZES:
@@ -47,59 +74,63 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             + ", ".join(ADAPTER_SIZES),
             field="base_model",
         )
-    spec = body.get("supervisedTuningSpec")
-    if not isinstance(spec, dict) or not spec.get("trainingDatasetUri"):
-        raise invalid_argument("supervised_tuning_spec.training_dataset_uri is required.")
-    uri = str(spec["trainingDatasetUri"])
-    hyper = spec.get("hyperParameters") or {}
-    adapter = hyper.get("adapterSize")
-    if adapter is not None:
-        size = ADAPTER_ENUM.get(str(adapter))
-        if size is None or size not in ADAPTER_SIZES[base]:
-            raise invalid_argument(
-                f"Adapter size {adapter} is not supported for base model {base}.",
-                field="supervised_tuning_spec.hyper_parameters.adapter_size",
-            )
-    try:
-        epochs = int(hyper.get("epochCount") or 3)
-        multiplier = float(hyper.get("learningRateMultiplier") or 1.0)
-    except (TypeError, ValueError) as exc:
-        raise invalid_argument(f"Invalid hyper_parameters: {exc}") from exc
-    if not 1 <= epochs <= 100 or not 0 < multiplier <= 100:
-        raise invalid_argument("epoch_count must be 1..100 and learning_rate_multiplier in (0, 100].")
-    examples = read_dataset(svc, uri)
-    validation_uri = str(spec.get("validationDatasetUri") or "") or None
-    validation = read_dataset(svc, validation_uri) if validation_uri else []
-    if len(validation) > 5000:
+    spec = body.get("supervised_tuning_spec") or {}
+    uri = spec.get("training_dataset_uri", "")
+    if not uri:
         raise invalid_argument(
-            f"Validation dataset {validation_uri} has {len(validation)} examples; at most 5000 are allowed.",
+            "supervised_tuning_spec.training_dataset_uri is required.",
+            field="supervised_tuning_spec.training_dataset_uri",
+        )
+    hyper = spec.get("hyper_parameters") or {}
+    adapter = hyper.get("adapter_size")
+    if adapter == "ADAPTER_SIZE_UNSPECIFIED":
+        adapter = None
+    if adapter is not None and ADAPTER_ENUM[adapter] not in ADAPTER_SIZES[base]:
+        raise invalid_argument(
+            f"Adapter size {adapter} is not supported for base model {base}.",
+            field="supervised_tuning_spec.hyper_parameters.adapter_size",
+        )
+    epochs = hyper.get("epoch_count") or 3
+    multiplier = hyper.get("learning_rate_multiplier") or 1.0
+    if not 1 <= epochs <= 100 or not 0 < multiplier <= 100:
+        raise invalid_argument(
+            "epoch_count must be 1..100 and learning_rate_multiplier in (0, 100].",
+            field="supervised_tuning_spec.hyper_parameters",
+        )
+    examples = read_dataset(svc, uri)
+    validation_uri = spec.get("validation_dataset_uri") or None
+    validation = read_dataset(svc, validation_uri) if validation_uri else []
+    if len(validation) > MAX_VALIDATION_EXAMPLES:
+        raise invalid_argument(
+            f"Validation dataset {validation_uri} has {len(validation)} examples; at most "
+            f"{MAX_VALIDATION_EXAMPLES} are allowed.",
             field="supervised_tuning_spec.validation_dataset_uri",
         )
-    display = str(body.get("tunedModelDisplayName") or "")
-    labels = body.get("labels") or {}
-    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-        raise invalid_argument("labels must map strings to strings.")
+    display = body.get("tuned_model_display_name", "")
     with svc.lock:
         svc.state.seq += 1
         steps = max(1, math.ceil(len(examples) / EXAMPLES_PER_STEP)) * epochs
         job = VertexJob(
             id=FIRST_JOB_ID + svc.state.seq * 10,
-            parent=parent,
+            parent=call.parent,
             base_model=base,
             display_name=display,
-            description=str(body.get("description") or ""),
+            description=body.get("description", ""),
             dataset_uri=uri,
             epochs=epochs,
             multiplier=multiplier,
-            adapter_size=str(adapter) if adapter else None,
+            adapter_size=adapter,
             examples=examples,
             create_time=svc.now(),
             step_seconds=svc.step_seconds,
             total_steps=steps,
             fail=svc.should_fail(display),
-            labels={str(k): str(v) for k, v in labels.items()},
+            labels=dict(body.get("labels") or {}),
+            learning_rate=hyper.get("learning_rate"),
+            batch_size=hyper.get("batch_size"),
             validation_uri=validation_uri,
             validation_examples=validation,
+            export_last_checkpoint_only=bool(spec.get("export_last_checkpoint_only")),
         )
         svc.state.jobs[job.id] = job
         return job_json(svc, job)
@@ -139,22 +170,19 @@ def find_job(svc: VertexService, parent: str, job_id: str) -> VertexJob:
 
 
 def get(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
     with svc.lock:
         return job_json(svc, find_job(svc, call.parent, call.resource_id))
 
 
 def list_jobs(svc: VertexService, call: VertexCall) -> dict[str, Any]:
-    size_text = call.query.get("pageSize")
+    query = protojson.parse_query(call.query, LIST_QUERY)
+    size = min(max(query.get("page_size") or 100, 1), 1000)
+    wanted = label_filter(query.get("filter"))
     try:
-        page_size = int(size_text) if size_text else None
+        start = int(query.get("page_token") or 0)
     except ValueError as exc:
-        raise invalid_argument("pageSize must be an integer.") from exc
-    size = min(max(page_size or 100, 1), 1000)
-    wanted = label_filter(call.query.get("filter"))
-    try:
-        start = int(call.query.get("pageToken") or 0)
-    except ValueError as exc:
-        raise invalid_argument("Invalid page token.") from exc
+        raise invalid_argument("Invalid page token.", field="page_token") from exc
     with svc.lock:
         jobs = sorted(
             (
@@ -172,6 +200,8 @@ def list_jobs(svc: VertexService, call: VertexCall) -> dict[str, Any]:
 
 
 def cancel(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
+    protojson.parse_message(call.body, schema.cancel_request(call.version), "")
     with svc.lock:
         job = find_job(svc, call.parent, call.resource_id)
         state = job.state(svc.now())
@@ -189,41 +219,47 @@ def cancel(svc: VertexService, call: VertexCall) -> dict[str, Any]:
 def job_json(svc: VertexService, job: VertexJob) -> dict[str, Any]:
     now = svc.now()
     state = job.state(now)
+    hyper: dict[str, Any] = {"epochCount": str(job.epochs), "learningRateMultiplier": job.multiplier}
+    if job.learning_rate is not None:
+        hyper["learningRate"] = job.learning_rate
+    if job.adapter_size:
+        hyper["adapterSize"] = job.adapter_size
+    if job.batch_size is not None:
+        hyper["batchSize"] = str(job.batch_size)
+    spec: dict[str, Any] = {"trainingDatasetUri": job.dataset_uri, "hyperParameters": hyper}
+    if job.validation_uri:
+        spec["validationDatasetUri"] = job.validation_uri
+    if job.export_last_checkpoint_only:
+        spec["exportLastCheckpointOnly"] = True
     data: dict[str, Any] = {
         "name": job.name,
         "tunedModelDisplayName": job.display_name,
+        "description": job.description,
         "baseModel": job.base_model,
-        "supervisedTuningSpec": {
-            "trainingDatasetUri": job.dataset_uri,
-            **({"validationDatasetUri": job.validation_uri} if job.validation_uri else {}),
-            "hyperParameters": {
-                "epochCount": str(job.epochs),
-                "learningRateMultiplier": job.multiplier,
-                **({"adapterSize": job.adapter_size} if job.adapter_size else {}),
-            },
-        },
+        "supervisedTuningSpec": spec,
         "state": state,
         "createTime": rfc3339(job.create_time),
-        "updateTime": rfc3339(now),
+        "updateTime": rfc3339(job.update_time(now)),
         "tuningDataStats": {
             "supervisedTuningDataStats": {
                 "tuningDatasetExampleCount": str(len(job.examples)),
                 "tuningStepCount": str(job.total_steps),
             }
         },
+        "labels": dict(job.labels),
     }
-    if job.description:
-        data["description"] = job.description
-    if job.labels:
-        data["labels"] = dict(job.labels)
-    if state != "JOB_STATE_PENDING":
-        data["startTime"] = rfc3339(job.create_time + job.step_seconds)
-    if state == "JOB_STATE_SUCCEEDED":
+    started = job.cancelled_at if job.cancelled_at is not None else now
+    if started >= job.running_at:
+        data["startTime"] = rfc3339(job.running_at)
+    if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
         data["endTime"] = rfc3339(job.end_time())
+    if state == "JOB_STATE_SUCCEEDED":
         data["tunedModel"] = {"model": f"{job.model}@1", "endpoint": job.endpoint}
-    if state == "JOB_STATE_FAILED":
-        data["error"] = {"code": 3, "message": "Tuning failed: the training data could not be processed."}
-    return data
+    elif state == "JOB_STATE_FAILED":
+        data["error"] = dict(FAILED_ERROR)
+    elif state == "JOB_STATE_CANCELLED":
+        data["error"] = dict(CANCELLED_ERROR)
+    return without_defaults(data)
 
 
 _LABEL_TERM = re.compile(r'^labels\.([a-z][a-z0-9_-]*)\s*=\s*"?([^"]*)"?$')
