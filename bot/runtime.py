@@ -66,6 +66,8 @@ def make_vertex_backend(settings: Settings) -> TuningBackend:
         bucket=settings.vertex_bucket,
         adapter_size=settings.vertex_adapter_size,
         catalog=load_catalog(settings.vertex_base_models, settings.vertex_default_base_model),
+        export_last_checkpoint_only=settings.vertex_export_last_checkpoint_only,
+        keep_files=settings.vertex_keep_files,
     )
 
 
@@ -123,6 +125,8 @@ def build_runtime(
             max_seconds=max(settings.max_poll_interval_seconds, settings.poll_interval_seconds),
         ),
         lease_seconds=settings.lease_seconds,
+        prices=settings.training_prices,
+        currency=settings.price_currency,
     )
     ctx.poll_now = poller.run_job
     return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller)

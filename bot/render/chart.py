@@ -25,9 +25,12 @@ TITLE_LIMIT = 80
 
 _LINE_COLOR = "#1264a3"  # Slack's link blue
 _BOUNDARY_COLOR = "#9e9e9e"
+_EVAL_COLOR = "#e01e5a"  # Slack's red, apart from the training line
 
 
-def loss_chart_png(points: Sequence[LossPoint], title: str) -> bytes:
+def loss_chart_png(
+    points: Sequence[LossPoint], title: str, *, eval_points: Sequence[LossPoint] = ()
+) -> bytes:
     """The mean loss per step as a 900x500 PNG, with light vertical lines between epochs.
 
     Points may come in any order; they are drawn by step. Points whose loss is not a
@@ -56,7 +59,26 @@ def loss_chart_png(points: Sequence[LossPoint], title: str) -> bytes:
 
     steps = [p.step for p in drawable]
     losses = [p.mean_loss for p in drawable]
-    axes.plot(steps, losses, color=_LINE_COLOR, linewidth=2, marker="o" if len(drawable) == 1 else None)
+    axes.plot(
+        steps,
+        losses,
+        color=_LINE_COLOR,
+        linewidth=2,
+        marker="o" if len(drawable) == 1 else None,
+        label="training loss",
+    )
+    evaluated = sorted((p for p in eval_points if math.isfinite(p.mean_loss)), key=lambda p: p.step)
+    if evaluated:  # with a validation set: the eval loss beside the training loss
+        axes.plot(
+            [p.step for p in evaluated],
+            [p.mean_loss for p in evaluated],
+            color=_EVAL_COLOR,
+            linewidth=2,
+            marker="o",
+            markersize=4,
+            label="eval loss",
+        )
+        axes.legend(loc="upper right", frameon=False)
 
     for boundary in _epoch_boundaries(drawable):
         axes.axvline(boundary, color=_BOUNDARY_COLOR, linewidth=1, linestyle="--", alpha=0.6, zorder=0)

@@ -7,6 +7,7 @@ from typing import Protocol
 from bot.tuning.types import (
     BaseModelChoice,
     JobProgress,
+    LossCurves,
     ModelPage,
     ModelSummary,
     StartedJob,
@@ -47,7 +48,13 @@ class TuningBackend(Protocol):
 
     async def poll(self, operation_name: str) -> JobProgress: ...
 
-    async def generate(self, model_name: str, prompt: str) -> str: ...
+    async def loss_curves(self, operation_name: str) -> LossCurves:
+        """The loss points for a chart (training, and eval with a validation set)."""
+        ...
+
+    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
+        """Ask the tuned model (or one of its checkpoints)."""
+        ...
 
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage: ...
 

@@ -21,6 +21,7 @@ from bot.tuning.types import (
     BaseModelChoice,
     JobProgress,
     JobState,
+    LossCurves,
     LossPoint,
     ModelPage,
     ModelState,
@@ -165,7 +166,12 @@ class GeminiBackend:
         operation = await self._call(lambda: self.client.get_operation(operation_name))
         return progress_from_operation(operation)
 
-    async def generate(self, model_name: str, prompt: str) -> str:
+    async def loss_curves(self, operation_name: str) -> LossCurves:
+        return LossCurves(train=(await self.poll(operation_name)).loss_points)
+
+    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
+        if checkpoint is not None:
+            raise BackendError("the Gemini API keeps no checkpoints of a tuned model", code=400)
         result = await self._call(lambda: self.client.generate_content(model_name, prompt))
         return result.text
 
