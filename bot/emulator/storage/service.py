@@ -57,7 +57,7 @@ class StoredObject:
 
     @property
     def md5(self) -> str:
-        return base64.b64encode(hashlib.md5(self.data).digest()).decode()
+        return md5_hash(self.data)
 
     @property
     def crc32c(self) -> str:
@@ -118,6 +118,10 @@ class ObjectBytes(Mapping[tuple[str, str], bytes]):
 
     def __len__(self) -> int:
         return len(self._objects)
+
+
+def md5_hash(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
 def crc32c_hash(data: bytes) -> str:
@@ -206,12 +210,13 @@ class StorageService:
         if not name:
             raise invalid_argument("Required parameter: name", field="name")
         self._check_writable(bucket)
-        for key, computed in (("md5Hash", lambda: _md5(data)), ("crc32c", lambda: crc32c_hash(data))):
+        computed = {"md5Hash": md5_hash(data), "crc32c": crc32c_hash(data)}
+        for key, value in computed.items():
             sent = meta.get(key)
-            if sent is not None and sent != computed():
+            if sent is not None and sent != value:
                 label = "MD5" if key == "md5Hash" else "CRC32C"
                 raise invalid_argument(
-                    f'Provided {label} hash "{sent}" doesn\'t match calculated {label} hash "{computed()}".'
+                    f'Provided {label} hash "{sent}" doesn\'t match calculated {label} hash "{value}".'
                 )
         custom = meta.get("metadata") or {}
         with self._lock:
@@ -293,7 +298,3 @@ class StorageService:
         if session.metadata:
             meta["metadata"] = session.metadata
         return self.insert(session.bucket, session.name, bytes(session.received), metadata=meta)
-
-
-def _md5(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
