@@ -209,8 +209,12 @@ async def test_the_whole_vertex_flow_against_the_emulator(
         await backend.delete_model(started.model_name)
     assert again.value.not_found
     stats = vertex_emulator.emulator.stats()["by_method"]
-    assert stats["vertex.endpoints.undeployModel"] == 1
+    # two epochs: the main endpoint and the first epoch's checkpoint endpoint, both gone
+    assert stats["vertex.endpoints.undeployModel"] == 2
     assert stats["vertex.models.delete"] == 2  # the second delete found nothing (404)
+    job_id = int(started.model_name.rsplit("/", 1)[1])
+    assert vertex_emulator.emulator.vertex.live_endpoints(job_id) == []
+    assert vertex_emulator.emulator.vertex.object(BUCKET, "tunebot/numbers-abcd1234.jsonl") is None
 
 
 async def test_deleting_a_running_job_cancels_it(backend: VertexBackend) -> None:
