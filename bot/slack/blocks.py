@@ -67,7 +67,10 @@ HELP_LINES = (
     ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
     ("`/tune list`", "tuned models, with their owners"),
-    ("`/tune try <model> <prompt>`", "ask a tuned model; reply in the thread to keep talking"),
+    (
+        "`/tune try <model> [checkpoint=N] <prompt>`",
+        "ask a tuned model (or one of its checkpoints); reply in the thread to keep talking",
+    ),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
 )
 

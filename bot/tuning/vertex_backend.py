@@ -109,7 +109,14 @@ def plain_error(
     message = exc.message
     lowered = message.lower()
     storage = "storage" in lowered or "bucket" in lowered or "gs://" in lowered
-    if exc.code == 429 or exc.status == "RESOURCE_EXHAUSTED":
+    if (exc.code == 429 or exc.status == "RESOURCE_EXHAUSTED") and "tuning job" in lowered:
+        message = (
+            "Vertex AI quota exceeded: this project already runs as many tuning jobs as its "
+            "“global concurrent tuning jobs” quota allows (1 by default; the quota is per project, "
+            "shared by every region and model). The job was refused, not queued: start it again when "
+            f"a running job ends, or ask for a higher quota. Google said: {exc.message}"
+        )
+    elif exc.code == 429 or exc.status == "RESOURCE_EXHAUSTED":
         message = (
             "Vertex AI quota exceeded (too many requests or concurrent tuning jobs in this project and "
             f"region); try again later or ask for a higher quota. Google said: {exc.message}"

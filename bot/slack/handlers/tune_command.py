@@ -18,14 +18,14 @@ from bot.service import UserError, check_start, describe_model_for_delete, start
 from bot.slack import blocks
 from bot.slack.commands import UsageError, parse_start, split_command, split_first
 from bot.slack.context import AppContext
-from bot.slack.conversation import open_try_thread
+from bot.slack.conversation import open_try_thread, with_checkpoint
 from bot.slack.jobs import announce_new_job
 from bot.tuning.types import BackendError, ModelPage
 
 log = logging.getLogger(__name__)
 
 LIST_PAGE_SIZE = 10
-TRY_USAGE = "`/tune try <model> <prompt>`"
+TRY_USAGE = "`/tune try <model> [checkpoint=N] <prompt>`"
 DELETE_USAGE = "`/tune delete <model>`"
 
 
@@ -84,9 +84,10 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await respond(text=text, blocks=body, response_type="ephemeral")
             elif parsed.name == "try":
                 model_text, prompt = split_first(parsed.rest, "model", TRY_USAGE)
+                checkpoint, prompt = parse_checkpoint(prompt)
                 if not prompt:
                     raise UsageError(f"What should I ask `{esc(model_text)}`? Usage: {TRY_USAGE}")
-                model_name = to_model_name(ctx, model_text)
+                model_name = with_checkpoint(to_model_name(ctx, model_text), checkpoint)
                 await ack()
                 try:
                     await open_try_thread(
@@ -133,6 +134,17 @@ class OnceAck:
         if not self.done:
             self.done = True
             await self._ack(**kwargs)
+
+
+def parse_checkpoint(prompt: str) -> tuple[str | None, str]:
+    """`checkpoint=2 what is 5` -> ("2", "what is 5"); no `checkpoint=` -> (None, prompt)."""
+    head, _, rest = prompt.partition(" ")
+    key, sep, value = head.partition("=")
+    if not sep or key.lower() not in ("checkpoint", "ckpt"):
+        return None, prompt
+    if not value.isdigit():
+        raise UsageError(f"`checkpoint` is a checkpoint number such as `checkpoint=2`, not `{esc(value)}`.")
+    return value, rest.strip()
 
 
 def to_model_name(ctx: AppContext, text: str) -> str:
