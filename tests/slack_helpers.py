@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.emulator.testing import FrozenClock
-from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest
+from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest, View
 from bot.offline import OfflineConfig, OfflineStack
 from bot.storage.store import Store
 
@@ -135,6 +135,16 @@ async def command(stack: OfflineStack, user: str, text: str) -> Ephemeral | str:
     if ack:
         return str(ack)
     return await next_ephemeral(stack, user, seen)
+
+
+async def open_start_form(stack: OfflineStack, user: str) -> View:
+    """`/tune start` alone: the start form the bot opens for `user`."""
+    assert stack.sender is not None
+    views_before = len(stack.workspace.views(user))
+    await stack.sender.slash_command(user, "start")
+    return await wait_for(
+        stack, lambda: (lambda vs: vs[-1] if len(vs) > views_before else None)(stack.workspace.views(user))
+    )
 
 
 async def upload_file(

@@ -26,6 +26,7 @@ from tests.slack_helpers import (
     ephemerals_for,
     eventually,
     next_ephemeral,
+    open_start_form,
     running_stack,
     store_of,
     upload_file,
@@ -194,11 +195,7 @@ async def test_the_start_form_takes_a_validation_set(vertex_stack: OfflineStack)
     stack = vertex_stack
     assert stack.sender is not None
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
-    views_before = len(stack.workspace.views(OWNER))
-    await stack.sender.slash_command(OWNER, "start")
-    view = await wait_for(
-        stack, lambda: (lambda vs: vs[-1] if len(vs) > views_before else None)(stack.workspace.views(OWNER))
-    )
+    view = await open_start_form(stack, OWNER)
     assert "validation" in [b.get("block_id") for b in view.payload["blocks"]]
     fields: dict[str, Any] = {
         "dataset": {"dataset": {"type": "static_select", "selected_option": {"value": "tutorial"}}},

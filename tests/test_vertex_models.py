@@ -14,7 +14,15 @@ from bot.datasets.samples import tutorial_csv
 from bot.offline import OfflineStack
 from bot.tuning.vertex_models import ModelCatalogError, load_catalog
 from bot.vertex import StaticToken, VertexClient
-from tests.slack_helpers import OWNER, all_text, command, running_stack, store_of, upload_file, wait_for
+from tests.slack_helpers import (
+    OWNER,
+    all_text,
+    command,
+    open_start_form,
+    running_stack,
+    store_of,
+    upload_file,
+)
 
 
 def test_the_default_list_is_googles_current_one() -> None:
@@ -96,11 +104,7 @@ async def test_the_start_form_offers_the_configured_models(tokyo_stack: OfflineS
     stack = tokyo_stack
     assert stack.sender is not None
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
-    views_before = len(stack.workspace.views(OWNER))
-    await stack.sender.slash_command(OWNER, "start")
-    view = await wait_for(
-        stack, lambda: (lambda vs: vs[-1] if len(vs) > views_before else None)(stack.workspace.views(OWNER))
-    )
+    view = await open_start_form(stack, OWNER)
     [select] = [b for b in view.payload["blocks"] if b.get("block_id") == "base_model"]
     offered = [o["value"] for o in select["element"]["options"]]
     assert offered[0] == "gemini-2.5-flash" and "gemini-3.5-flash" in offered

@@ -59,6 +59,22 @@ async def start(stack: OfflineStack, text: str) -> TuningJob:
     )
 
 
+async def try_answers(stack: OfflineStack, text: str) -> list[str]:
+    """`/tune try …` by OTHER; the model's answers in the thread it opens, once it answered."""
+    assert stack.sender is not None
+    before = len(bot_posts(stack))
+    await stack.sender.slash_command(OTHER, f"try {text}")
+    prompt = await wait_for(
+        stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
+    )
+
+    def answers() -> list[str]:
+        return [m.text for m in stack.workspace.thread(CHANNEL, prompt.ts) if m.is_bot and m.is_reply]
+
+    await wait_for(stack, lambda: answers() and "thinking" not in answers()[-1])
+    return answers()
+
+
 def job_message(stack: OfflineStack, job: TuningJob) -> Message:
     [message] = [m for m in bot_posts(stack) if m.ts == job.message_ts]
     return message
@@ -142,17 +158,7 @@ async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: Offlin
 
     # /tune try on a checkpoint answers from that checkpoint's own endpoint
     job_number = (job.model_name or "").rsplit("/", 1)[1]
-    before = len(bot_posts(stack))
-    await stack.sender.slash_command(OTHER, f"try {job_number} checkpoint=1 5")  # type: ignore[union-attr]
-    prompt = await wait_for(
-        stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
-    )
-
-    def answers() -> list[str]:
-        return [m.text for m in stack.workspace.thread(CHANNEL, prompt.ts) if m.is_bot and m.is_reply]
-
-    await wait_for(stack, lambda: answers() and "thinking" not in answers()[-1])
-    assert answers() == ["6"]
+    assert await try_answers(stack, f"{job_number} checkpoint=1 5") == ["6"]
     by_method = stack.emulator.emulator.stats()["by_method"]
     assert by_method["vertex.endpoints.generateContent"] == 1
 
@@ -164,23 +170,8 @@ async def test_checkpoint_that_does_not_exist_is_named(stack: OfflineStack) -> N
     stack.emulator.emulator.finish_all()
     await stack.poll(all_due=True)
     job_number = (job.model_name or "").rsplit("/", 1)[1]
-    before = len(bot_posts(stack))
-    await stack.sender.slash_command(OWNER, f"try {job_number} checkpoint=7 hello")
-    prompt = await wait_for(
-        stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
-    )
-    reply = await wait_for(
-        stack,
-        lambda: next(
-            (
-                m
-                for m in stack.workspace.thread(CHANNEL, prompt.ts)
-                if m.is_reply and "thinking" not in m.text
-            ),
-            None,
-        ),
-    )
-    assert "no checkpoint 7" in reply.text and "1 (epoch 1)" in reply.text
+    [reply] = await try_answers(stack, f"{job_number} checkpoint=7 hello")
+    assert "no checkpoint 7" in reply and "1 (epoch 1)" in reply
 
 
 async def test_the_code_13_endpoint_failure_says_where_the_model_is_and_delete_removes_it(
@@ -318,17 +309,7 @@ async def test_a_tuned_gemini_3_model_is_tried_on_the_multi_region_host(stack: O
     await stack.poll(all_due=True)
     job_number = (job.model_name or "").rsplit("/", 1)[1]
     stack.emulator.emulator.reset_stats()
-    before = len(bot_posts(stack))
-    await stack.sender.slash_command(OTHER, f"try {job_number} 7")
-    prompt = await wait_for(
-        stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
-    )
-
-    def answers() -> list[str]:
-        return [m.text for m in stack.workspace.thread(CHANNEL, prompt.ts) if m.is_bot and m.is_reply]
-
-    await wait_for(stack, lambda: answers() and "thinking" not in answers()[-1])
-    assert answers() == ["8"]
+    assert await try_answers(stack, f"{job_number} 7") == ["8"]
     assert stack.emulator.emulator.stats()["by_method"]["vertex.endpoints.generateContent"] == 1
     # the endpoint lives in the `us` multi-region, which the regional host refuses
     import httpx
@@ -345,3 +326,19 @@ async def test_a_tuned_gemini_3_model_is_tried_on_the_multi_region_host(stack: O
 
 def _prompt(text: str) -> dict[str, Any]:
     return {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+
+
+async def test_a_job_cancelled_outside_tunebot_gets_its_notice_and_chart_once(stack: OfflineStack) -> None:
+    assert stack.emulator is not None and stack.runtime is not None
+    await upload_file(stack, OWNER, "numbers.csv", NUMBERS)
+    job = await start(stack, "numbers epochs=3 validation=20%")
+    stack.emulator.advance(6)
+    await stack.poll(all_due=True)
+    backend = stack.runtime.ctx.backend
+    await stack.arun(backend.client.cancel_tuning_job(job.operation_name or ""))  # type: ignore[attr-defined]
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    [notice] = notices(stack, job)
+    assert "cancelled" in all_text(notice)
+    [chart] = stack.workspace.uploads(CHANNEL)
+    assert chart.content.startswith(b"\x89PNG") and chart.thread_ts == job.message_ts
