@@ -56,6 +56,7 @@ def default_chart(points: Sequence[LossPoint], title: str, eval_points: Sequence
     return loss_chart_png(points, title, eval_points=eval_points)
 
 
+CHARTS_AT_ONCE = 2
 CHARTED_STATES = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.CANCELLED.value)
 
 
@@ -95,6 +96,7 @@ class Poller:
         self.clock = clock
         self.chart = chart
         self.prices = dict(prices or {})
+        self._drawing = asyncio.Semaphore(CHARTS_AT_ONCE)
         self.currency = currency
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
@@ -302,9 +304,14 @@ class Poller:
                     and curves.train
                     and not await self.reporter.chart_posted(job)
                 ):
-                    png = await asyncio.to_thread(
-                        self.chart, curves.train, f"{job.display_name} — loss", curves.eval
-                    )
+                    # Drawing is CPU work: a few at a time, each with a fresh lease, so a cycle that
+                    # finishes many jobs does not let their leases run out while charts queue.
+                    async with self._drawing:
+                        if not await run.write(renew=True):
+                            return posted_now
+                        png = await asyncio.to_thread(
+                            self.chart, curves.train, f"{job.display_name} — loss", curves.eval
+                        )
                     if not await run.write(renew=True):  # drawing took long; is the job still ours?
                         return posted_now
                     await self.reporter.post_chart(job, png)
