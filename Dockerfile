@@ -12,12 +12,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install '.[postgres]' \
+RUN pip install '.[postgres,fonts]' \
     && useradd --create-home --uid 10001 tunebot \
     && mkdir -p /data && chown tunebot:tunebot /data
 
 USER tunebot
 VOLUME ["/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"3000\")}/healthz')" || exit 1
+# `tunebot health` asks /healthz on PORT: HTTP mode serves it beside /slack/events, Socket Mode
+# (the manifest's default) on a small listener of its own, healthy while its connection is up.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["tunebot", "health"]
 CMD ["tunebot", "run"]

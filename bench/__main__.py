@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import ack_latency, dataset_validation, idle_rss, poll_cycle, vertex_poll
+from bench import ack_latency, dataset_validation, idle_rss, poll_cycle, under_load, vertex_poll
 from bench.common import Row, Section, machine_facts, render_table
 
 MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
@@ -23,6 +23,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
     "vertex_poll": vertex_poll.run,
     "dataset_validation": dataset_validation.run,
     "idle_rss": idle_rss.run,
+    "under_load": under_load.run,
 }
 
 

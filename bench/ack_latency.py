@@ -108,7 +108,9 @@ async def _bursts(port: int, response_url: str, bursts: int) -> tuple[list[float
     return acks, floor, statuses
 
 
-def _start_bot(stand_ins: StandIns, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _start_bot(
+    stand_ins: StandIns, workdir: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {
         **{
@@ -125,6 +127,7 @@ def _start_bot(stand_ins: StandIns, workdir: Path) -> tuple[subprocess.Popen[byt
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],

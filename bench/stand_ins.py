@@ -55,6 +55,20 @@ def serve() -> None:
                     [meta["tunedModel"], operation["name"], message.ts, int(meta.get("totalSteps", 0))]
                 )
             answer = {"jobs": jobs}
+        elif kind == "add_file":
+            rows = int(command["bytes"]) // 60 + 1
+            content = "text_input,output\n" + "".join(
+                f"question {n:09d} {'x' * 20},answer {n:09d} {'y' * 10}\n" for n in range(rows)
+            )
+            user = workspace.ensure_user(command.get("user", "U0UPLOADER")).id
+            answer = {
+                "file": workspace.add_file(command["name"], content.encode(), "csv", "text/csv", user=user)
+            }
+        elif kind == "ephemerals":
+            answer = {
+                "count": len(workspace.ephemerals()),
+                "texts": [e.text[:200] for e in workspace.ephemerals()],
+            }
         elif kind == "advance":
             service.advance(float(command["seconds"]))
         elif kind == "faults":

@@ -13,39 +13,129 @@ from bot.config import Settings
 
 log = logging.getLogger("bot.cli")
 
+RUN_DESCRIPTION = """\
+Run the Slack app. With SLACK_APP_TOKEN it connects through Socket Mode (no public URL);
+otherwise it serves Slack's requests over HTTP on /slack/events (SLACK_SIGNING_SECRET), with
+/healthz for health checks. Settings come from the environment or a .env file (see README);
+TUNEBOT_BACKEND=vertex tunes on Vertex AI, gemini (the default) on the Gemini API."""
+
+DEMO_DESCRIPTION = """\
+Try tunebot offline: the real bot, a stand-in Slack workspace and the tuning-API emulator,
+all on 127.0.0.1, driven from this terminal (type `help`). No credentials needed."""
+
+EMULATOR_DESCRIPTION = """\
+Serve the offline tuning-API emulator: the Gemini API tuning surface (v1beta/tunedModels,
+operations, generateContent), the Vertex AI one (v1/projects/P/locations/L/tuningJobs
+create/get/list/cancel, endpoints generateContent/undeploy/delete, models delete) and the
+Cloud Storage media upload the Vertex backend uses. Any non-empty API key or bearer token is
+accepted. Point the bot at it with GEMINI_API_BASE, or VERTEX_API_BASE and GCS_API_BASE."""
+
+_TYPE_WORDS = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "true or false",
+}
+
+
+def settings_problems(error: Exception) -> list[str]:
+    """One line per bad setting: its name, what was given and what is allowed."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return [f"tunebot: a setting is not valid: {error}"]
+    lines = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem.get("loc", ())) or "a setting"
+        given = problem.get("input")
+        context = problem.get("ctx") or {}
+        kind = problem.get("type", "")
+        if kind == "literal_error":
+            allowed = str(context.get("expected", "")).replace("'", "").replace(" or ", ", ")
+            wanted = f"allowed values: {allowed}"
+        elif kind in _TYPE_WORDS:
+            wanted = f"it must be {_TYPE_WORDS[kind]}"
+        elif "error" in context:
+            wanted = str(context["error"])
+        else:
+            wanted = str(problem.get("msg", "not valid"))
+        lines.append(f"tunebot: {name}={given} is not valid; {wanted}.")
+    return lines
+
+
+def load_settings() -> Settings | None:
+    """The settings, or None after printing what is wrong with them."""
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        for line in settings_problems(exc):
+            print(line, file=sys.stderr)
+        return None
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tunebot", description="Fine-tune Gemini models from Slack.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser(
-        "run", help="run the Slack app (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)"
+        "run",
+        help="run the Slack app (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)",
+        description=RUN_DESCRIPTION,
     )
     run.add_argument("--port", type=int, default=None, help="HTTP port (default: PORT or 3000)")
     run.add_argument("--host", default=None, help="HTTP host (default: HOST or 0.0.0.0)")
     run.add_argument(
         "--offline",
         action="store_true",
-        help="without Slack credentials, run the offline demo instead of exiting (the default on a terminal)",
+        help="run the offline demo instead, whatever the settings say (`tunebot demo` does the same)",
     )
 
-    emulator = commands.add_parser("emulator", help="run the offline Gemini tuning-API emulator")
+    emulator = commands.add_parser(
+        "emulator",
+        help="run the offline tuning-API emulator (Gemini API, Vertex AI, Cloud Storage)",
+        description=EMULATOR_DESCRIPTION,
+    )
     from bot.emulator import server as emulator_server
 
     emulator_server.add_arguments(emulator)
 
-    demo = commands.add_parser("demo", help="try tunebot offline: a Slack stand-in in this terminal")
-    demo.add_argument("--script", default=None, help="run the lines of FILE instead of reading the terminal")
-    demo.add_argument("--out", default=None, help="folder for charts and the demo database (default: temp)")
-    demo.add_argument("--step-seconds", type=float, default=0.05, help="emulated seconds per tuning step")
+    demo = commands.add_parser(
+        "demo", help="try tunebot offline: a Slack stand-in in this terminal", description=DEMO_DESCRIPTION
+    )
+    demo.add_argument(
+        "--script", default=None, metavar="FILE", help="run the lines of FILE instead of reading the terminal"
+    )
+    demo.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="folder for charts and the demo database (default: a temporary folder, removed on exit)",
+    )
+    demo.add_argument(
+        "--step-seconds",
+        type=float,
+        default=0.05,
+        metavar="S",
+        help="emulated seconds per tuning step (default: %(default)s)",
+    )
     demo.add_argument(
         "--backend",
         choices=("gemini", "vertex"),
         default="gemini",
-        help="which emulated tuning service to use",
+        help="which emulated tuning service to use (default: %(default)s)",
     )
 
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if the bot on this machine answers its health check (Docker HEALTHCHECK)",
+        description="Ask http://127.0.0.1:PORT/healthz (PORT from the environment, default 3000); "
+        "both HTTP mode and Socket Mode answer it.",
+    )
+    health.add_argument("--port", type=int, default=None, help="the bot's port (default: PORT or 3000)")
+
     args = parser.parse_args(argv)
+    if args.command == "health":
+        return run_health(args)
     if args.command == "emulator":
         return int(emulator_server.run(args) or 0)
     if args.command == "demo":
@@ -57,10 +147,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_bot(args)
 
 
+def run_health(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.health import probe
+
+    raw = str(args.port) if args.port is not None else os.environ.get("PORT", "3000")
+    if not raw.isdigit():
+        print(f"tunebot: PORT={raw} is not valid; it must be a whole number.", file=sys.stderr)
+        return 2
+    healthy, said = probe(int(raw))
+    print(said)
+    return 0 if healthy else 1
+
+
 def run_bot(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
 
-    settings = Settings()
+    if args.offline:
+        from bot.demo.terminal import run_demo
+
+        return run_demo(script=None, out=None, step_seconds=0.05)
+    settings = load_settings()
+    if settings is None:
+        return 2
     configure_logging(settings.log_level, settings.secrets())
     missing = settings.missing_for_run()
     if missing:
@@ -103,19 +213,34 @@ def _http_mode(settings: Settings) -> int:
 
 
 async def _socket_mode(settings: Settings) -> int:
+    import uvicorn
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    from bot.health import socket_mode_health_app
     from bot.runtime import build_runtime
 
     runtime = build_runtime(settings)
     assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+    # Socket Mode needs no listener for Slack, but containers probe /healthz on PORT.
+    health = uvicorn.Server(
+        uvicorn.Config(
+            socket_mode_health_app(handler.client.is_connected, runtime.ctx.backend.name),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
+    )
+    health_task = asyncio.create_task(health.serve())
     await runtime.start()
     _freeze_startup_objects()
     log.info("tunebot connected through Socket Mode (backend %s)", runtime.ctx.backend.name)
     try:
         await handler.start_async()
     finally:
+        health.should_exit = True
+        await health_task
         await runtime.aclose()
     return 0
 

@@ -7,7 +7,6 @@ show up in a repr, a log line or a Slack message.
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -118,15 +117,6 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
-
-    @property
-    def file_hosts(self) -> frozenset[str]:
-        """Hosts the bot token may be sent to when downloading an uploaded file."""
-        hosts = set(SLACK_FILE_HOSTS)
-        api_host = urlsplit(self.slack_api_url).hostname
-        if api_host:
-            hosts.add(api_host)
-        return frozenset(hosts)
 
     def missing_for_run(self) -> list[str]:
         """Names of the settings `tunebot run` cannot start without."""

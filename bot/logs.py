@@ -1,8 +1,8 @@
 """Logging set-up that keeps secrets out of every log line.
 
 Known secret values (from the settings) and anything shaped like a Slack token, a
-Google API key or a `key=` query parameter are replaced before a line is written,
-including in tracebacks.
+Google API key, a `key=` query parameter or a response_url are replaced before a line
+is written, including in tracebacks; request bodies Bolt would log are withheld.
 """
 
 from __future__ import annotations
@@ -22,7 +22,17 @@ SECRET_SHAPES = (
     re.compile(r"(?<=[?&]key=)[^&\s\"']+"),
     re.compile(r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)(?<=x-goog-api-key': ')[^']+"),
+    # response_url: whoever holds one may post into the channel for 30 minutes
+    re.compile(r"https?://hooks\.slack\.com/[^\s\"'<>,)]+"),
+    re.compile(r"https?://[^\s\"'<>/]+/(?:commands|actions|response)/[^\s\"'<>,)]+"),
+    re.compile(r"https?%3A%2F%2F[^\s&\"']+", re.IGNORECASE),  # the same, form-encoded
 )
+
+# Bolt logs whole request bodies (on a failed signature check, on unhandled requests,
+# in its arguments' debug output); they hold response_url, user ids and text.
+BOLT_LOGGERS = ("slack_bolt", "bot.slack.bolt")
+BODY_MARKERS = ("body", "{", "payload", "response_url", "trigger_id", "token=", "team_id")
+WITHHELD = "[request details withheld]"
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -36,6 +46,13 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def withhold_body(message: str) -> str:
+    """What Bolt said, without the request it quoted: the words before the first
+    bracket, colon or brace (e.g. "Invalid request signature detected")."""
+    head = re.split(r"[({:\[]", message, maxsplit=1)[0].strip()
+    return f"{head} {WITHHELD}" if head else WITHHELD
+
+
 class RedactSecrets(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -44,6 +61,8 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message, self.secrets)
+        if record.name.startswith(BOLT_LOGGERS) and any(marker in clean for marker in BODY_MARKERS):
+            clean = withhold_body(clean)
         if clean != message:
             record.msg, record.args = clean, ()
         if record.exc_info and not record.exc_text:

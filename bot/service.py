@@ -8,18 +8,40 @@ to the database (`Store`) and to whichever tuning service is configured
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO, Literal
 
 from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.commands import StartArgs, ValidationChoice
-from bot.storage.models import Dataset, JobHoldout, ModelOwnership, TuningJob
-from bot.storage.store import DuplicateDataset, Store, dataset_name_from, encode_examples
+from bot.storage.models import Dataset, JobHoldout, ModelOwnership, TuningJob, utcnow
+from bot.storage.store import (
+    DuplicateDataset,
+    DuplicateDatasetName,
+    StorageUnavailable,
+    Store,
+    dataset_name_from,
+    encode_examples,
+    writes_or_unavailable,
+)
 from bot.tuning.backend import TuningBackend
-from bot.tuning.types import BackendError, JobState, ModelSummary, TrainingPair, TuningRequest
+from bot.tuning.types import (
+    BackendError,
+    JobState,
+    ModelState,
+    ModelSummary,
+    TrainingPair,
+    TuningRequest,
+)
+
+log = logging.getLogger(__name__)
+
+STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being sent
 
 
 class UserError(Exception):
@@ -49,42 +71,59 @@ async def ingest_upload(
     input_column: str | None = None,
     output_column: str | None = None,
     limits: Limits | None = None,
+    slots: asyncio.Semaphore | None = None,
 ) -> UploadOutcome:
     """Validate an uploaded file and store it, or explain exactly what is wrong.
+
+    Parsing runs in a worker thread, at most as many at once as `slots` allows.
 
     A rejected file stores nothing; the examples and the dataset row are written in one
     transaction, so a crash cannot leave half a dataset behind.
     """
-    parsed = await asyncio.to_thread(
-        parse_dataset,
-        content,
-        file_name,
-        input_column=input_column or None,
-        output_column=output_column or None,
-        limits=limits or Limits(),
-    )
+    async with slots or contextlib.nullcontext():
+        parsed = await asyncio.to_thread(
+            parse_dataset,
+            content,
+            file_name,
+            input_column=input_column or None,
+            output_column=output_column or None,
+            limits=limits or Limits(),
+        )
     if not parsed.ok:
         return UploadOutcome("rejected", format_problems(parsed), parsed=parsed)
-    existing = store.find_dataset_by_hash(team_id, parsed.sha256)
+    existing = await asyncio.to_thread(store.find_dataset_by_hash, team_id, parsed.sha256)
     if existing is not None:
         return UploadOutcome("duplicate", duplicate_message(file_name, existing), existing, parsed)
     name = dataset_name_from(dataset_name or file_name)
     pairs = [TrainingPair(e.text_input, e.output) for e in parsed.examples]
     try:
-        dataset = await asyncio.to_thread(
-            store.add_dataset,
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            name=name,
-            file_name=file_name,
-            format=parsed.format,
-            sha256=parsed.sha256,
-            examples=pairs,
-        )
+        with writes_or_unavailable():
+            dataset = await asyncio.to_thread(
+                store.add_dataset,
+                team_id=team_id,
+                owner_user_id=user_id,
+                channel_id=channel_id,
+                name=name,
+                file_name=file_name,
+                format=parsed.format,
+                sha256=parsed.sha256,
+                examples=pairs,
+            )
     except DuplicateDataset as dup:
         return UploadOutcome("duplicate", duplicate_message(file_name, dup.existing), dup.existing, parsed)
-    return UploadOutcome("stored", stored_message(dataset, parsed), dataset, parsed)
+    except StorageUnavailable as exc:
+        log.error("could not store an upload: %s (nothing was written)", exc)
+        return UploadOutcome("rejected", not_saved_message(f"`{esc(file_name)}`", exc), parsed=parsed)
+    return UploadOutcome(
+        "stored", stored_message(dataset, parsed, wanted=dataset_name or None, cleaned=name), dataset, parsed
+    )
+
+
+def not_saved_message(what: str, exc: StorageUnavailable) -> str:
+    return (
+        f":x: tunebot could not save {what}: {exc}. Nothing was stored; try again later "
+        "(tell whoever runs tunebot if it keeps happening)."
+    )
 
 
 def duplicate_message(file_name: str, existing: Dataset) -> str:
@@ -95,13 +134,25 @@ def duplicate_message(file_name: str, existing: Dataset) -> str:
     )
 
 
-def stored_message(dataset: Dataset, parsed: ParsedDataset) -> str:
+def name_note(stored: str, wanted: str | None, cleaned: str) -> str:
+    """Why a dataset is not stored under the name asked for (empty when it is)."""
+    if stored != cleaned:
+        return f" (stored as `{esc(stored)}`: `{esc(cleaned)}` exists)"
+    if wanted is not None and wanted != cleaned:
+        return f" (stored as `{esc(stored)}`: names use lowercase letters, digits, `-`, `_` and `.`)"
+    return ""
+
+
+def stored_message(
+    dataset: Dataset, parsed: ParsedDataset, *, wanted: str | None = None, cleaned: str | None = None
+) -> str:
+    note = name_note(dataset.name, wanted, cleaned or dataset.name)
     columns = ""
     if parsed.input_column and parsed.output_column:
         columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
     warnings = "".join(f"\n:warning: {esc(w)}" for w in parsed.warnings[:5])
     return (
-        f":white_check_mark: Stored dataset *{esc(dataset.name)}*: {dataset.example_count:,} examples "
+        f":white_check_mark: Stored dataset *{esc(dataset.name)}*{note}: {dataset.example_count:,} examples "
         f"from `{esc(dataset.file_name)}`{columns}.\n"
         f"Start tuning with `/tune start {esc(dataset.name)}`.{warnings}"
     )
@@ -217,12 +268,15 @@ async def start_job(
     user_id: str,
     channel_id: str,
     args: StartArgs,
+    hold_seconds: float = 120.0,
 ) -> TuningJob:
     """Create the tuned model and record the job.
 
-    The job row (with the model id tunebot chose) is written before the service is asked,
-    so a crash right after the create cannot lose track of a model; if the service
-    refuses, the row is removed again and the user sees the service's reason.
+    The job row (with the model id tunebot chose, which is also the request label
+    Vertex jobs carry) is written, held for `hold_seconds`, before the service is asked:
+    if the process dies after the create, a poller finds the model by that id once the
+    hold expires, records it and its owner and announces it (`Poller._recover_unstarted`).
+    If the service refuses, the row is removed again and the user sees the reason.
     """
     dataset = check_start(store, backend, team_id=team_id, args=args)
     assert dataset.id is not None
@@ -236,24 +290,36 @@ async def start_job(
         if args.validation is not None
         else None
     )
-    job = store.create_job(
-        TuningJob(
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            dataset_id=dataset.id,
-            backend=backend.name,
-            display_name=display_name,
-            base_model=base_model,
-            model_name=backend.model_name(model_id),
-            epoch_count=args.epoch_count,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            state=JobState.QUEUED.value,
-            notice_state="starting",
-        ),
-        held_row,
-    )
+    try:
+        with writes_or_unavailable():
+            job = store.create_job(
+                TuningJob(
+                    team_id=team_id,
+                    owner_user_id=user_id,
+                    channel_id=channel_id,
+                    dataset_id=dataset.id,
+                    backend=backend.name,
+                    display_name=display_name,
+                    base_model=base_model,
+                    model_name=backend.model_name(model_id),
+                    epoch_count=args.epoch_count,
+                    batch_size=args.batch_size,
+                    learning_rate=args.learning_rate,
+                    state=JobState.QUEUED.value,
+                    notice_state="starting",
+                    lease_owner=STARTING_HOLDER,
+                    lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
+                ),
+                held_row,
+            )
+    except StorageUnavailable as exc:
+        # Nothing was sent to the tuning service: the job row is written before the create.
+        log.error("could not record a new job: %s (nothing was started)", exc)
+        raise UserError(
+            not_saved_message(f"the job *{esc(display_name)}*", exc).replace(
+                "Nothing was stored", "Nothing was stored and no tuning was started"
+            )
+        ) from exc
     assert job.id is not None
     request = TuningRequest(
         display_name=display_name,
@@ -273,22 +339,28 @@ async def start_job(
         raise UserError(
             f":x: The tuning service refused to start *{esc(display_name)}*: {esc(str(exc))}"
         ) from exc
-    except BaseException:
-        store.delete_job(job.id)
-        raise
-    store.record_model_owner(
-        model_name=started.model_name, team_id=team_id, owner_user_id=user_id, job_id=job.id
-    )
+    # Anything else (cancelled, killed) keeps the row: the create may have gone out.
+    try:
+        with writes_or_unavailable():
+            recorded = await asyncio.to_thread(
+                store.record_started,
+                job.id,
+                model_name=started.model_name,
+                operation_name=started.operation_name,
+                total_steps=started.total_steps,
+            )
+    except StorageUnavailable as exc:
+        # The job row says "starting": a poller records it once the database can write again.
+        log.error("could not record the job %s the service started: %s", job.id, exc)
+        raise UserError(
+            f":warning: The tuning service started *{esc(display_name)}*, but tunebot could not save "
+            f"that yet ({exc}). It will be picked up and announced here once it can."
+        ) from exc
     if started.validation_uri:
         store.update_holdout(job.id, uri=started.validation_uri)
-    return store.update_job(
-        job.id,
-        model_name=started.model_name,
-        operation_name=started.operation_name,
-        total_steps=started.total_steps,
-        completed_steps=0,
-        notice_state="none",
-    )
+    current = recorded or store.get_job(job.id)
+    assert current is not None
+    return current
 
 
 def unknown_dataset_message(wanted: str, names: list[str]) -> str:
@@ -310,6 +382,130 @@ def resolve_base_model(wanted: str | None, backend: TuningBackend) -> str:
     raise UserError(f"`{esc(wanted)}` cannot be tuned here. Base models that can: {shown}.")
 
 
+# ---- naming models ---------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return dataset_name_from(text.replace(".", "-") + ".x")
+
+
+def resolve_model(store: Store, backend: TuningBackend, *, team_id: str, text: str) -> str:
+    """What a user typed -> a model name: the display name of one of the team's models
+    (`next number v2` or `next-number-v2`), its short id or its full name.
+
+    Raises UserError listing the candidates when the display name is not unique."""
+    wanted = " ".join(text.split()).strip("`<>")
+    jobs = store.team_model_jobs(team_id)
+    for job in jobs:
+        if job.model_name and wanted in (job.model_name, job.model_name.rsplit("/", 1)[-1]):
+            return job.model_name
+    by_name = [
+        job
+        for job in jobs
+        if job.model_name
+        and (job.display_name.lower() == wanted.lower() or _slug(job.display_name) == _slug(wanted))
+    ]
+    names = list(dict.fromkeys(job.model_name for job in by_name if job.model_name))
+    if len(names) == 1:
+        return names[0]
+    if len(names) > 1:
+        shown = "\n".join(
+            f"• *{esc(job.display_name)}* by <@{job.owner_user_id}>: `{esc(short_id(job.model_name or ''))}`"
+            for job in by_name[:10]
+        )
+        raise UserError(
+            f"Several models are called *{esc(wanted)}*; use the id of the one you mean:\n{shown}"
+        )
+    try:
+        return backend.model_name(wanted)
+    except ValueError as exc:
+        raise UserError(
+            f"There is no model called *{esc(wanted)}* in this team. `/tune list` shows the models."
+        ) from exc
+
+
+def short_id(model_name: str) -> str:
+    """`tunedModels/numbers-x8k2p` -> `numbers-x8k2p`; a Vertex job -> its number."""
+    return model_name.rsplit("/", 1)[-1]
+
+
+def model_display_name(store: Store, model_name: str) -> str | None:
+    job = store.job_for_model(model_name)
+    return job.display_name if job is not None else None
+
+
+def model_label(store: Store, model_name: str) -> str:
+    """`*display name*` for a model tunebot made, else its id in code."""
+    name = model_display_name(store, model_name)
+    return f"*{esc(name)}*" if name else f"`{esc(short_id(model_name))}`"
+
+
+async def check_try(store: Store, backend: TuningBackend, *, model_name: str) -> None:
+    """Before a try thread is opened: the model exists and can answer (else UserError)."""
+    job = store.job_for_model(model_name)
+    if job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value):
+        raise UserError(
+            f":hourglass_flowing_sand: *{esc(job.display_name)}* is still tuning: {job.percent:.0f}%. "
+            "`/tune status` shows how far it is."
+        )
+    try:
+        model = await backend.get_model(model_name)
+    except BackendError as exc:
+        if exc.not_found:
+            raise UserError(
+                f"There is no tuned model {model_label(store, model_name)} (any more). "
+                "`/tune list` shows the models."
+            ) from exc
+        raise UserError(
+            f":x: Could not look up {model_label(store, model_name)} right now; try again in a minute."
+        ) from exc
+    if model.state == ModelState.TUNING:
+        raise UserError(f":hourglass_flowing_sand: *{esc(model.display_name)}* is still tuning.")
+    if model.state != ModelState.READY:
+        raise UserError(f":x: *{esc(model.display_name)}* cannot answer: its tuning {model.state.value}.")
+
+
+# ---- datasets -----------------------------------------------------------------------------------
+
+
+def _owned_dataset(
+    store: Store, *, team_id: str, user_id: str, name: str, admins: Collection[str]
+) -> Dataset:
+    dataset = store.find_dataset(team_id, name)
+    if dataset is None or dataset.id is None:
+        raise UserError(unknown_dataset_message(name, store.dataset_names(team_id)))
+    if dataset.owner_user_id != user_id and user_id not in admins:
+        raise UserError(
+            f":no_entry: Only <@{dataset.owner_user_id}> (who uploaded *{esc(dataset.name)}*) or a "
+            "tunebot admin may change it."
+        )
+    return dataset
+
+
+def delete_dataset(store: Store, *, team_id: str, user_id: str, name: str, admins: Collection[str]) -> str:
+    dataset = _owned_dataset(store, team_id=team_id, user_id=user_id, name=name, admins=admins)
+    assert dataset.id is not None
+    store.delete_dataset(dataset.id)
+    return (
+        f":wastebasket: Deleted dataset *{esc(dataset.name)}* ({dataset.example_count:,} examples). "
+        "Models tuned on it are kept."
+    )
+
+
+def rename_dataset(
+    store: Store, *, team_id: str, user_id: str, name: str, new_name: str, admins: Collection[str]
+) -> str:
+    dataset = _owned_dataset(store, team_id=team_id, user_id=user_id, name=name, admins=admins)
+    assert dataset.id is not None
+    cleaned = dataset_name_from(new_name + ".x")
+    try:
+        renamed = store.rename_dataset(dataset.id, cleaned)
+    except DuplicateDatasetName as exc:
+        raise UserError(f"There is already a dataset `{esc(cleaned)}`; choose another name.") from exc
+    note = name_note(renamed.name, new_name, cleaned)
+    return f":pencil2: Renamed dataset `{esc(dataset.name)}` to *{esc(renamed.name)}*{note}."
+
+
 # ---- deleting a model ------------------------------------------------------------------------
 
 
@@ -320,61 +516,76 @@ def may_delete(owner: ModelOwnership | None, user_id: str, admins: Collection[st
     return owner is not None and owner.owner_user_id == user_id
 
 
-def delete_refusal(owner: ModelOwnership | None, model_name: str) -> str:
+def delete_refusal(owner: ModelOwnership | None, label: str) -> str:
     if owner is None:
-        return (
-            f":no_entry: `{esc(model_name)}` was not created through tunebot, so only a tunebot admin "
-            "may delete it."
-        )
-    return (
-        f":no_entry: Only <@{owner.owner_user_id}> (who owns `{esc(model_name)}`) or a tunebot admin "
-        "may delete it."
-    )
+        return f":no_entry: {label} was not created through tunebot, so only a tunebot admin may delete it."
+    return f":no_entry: Only <@{owner.owner_user_id}> (who owns {label}) or a tunebot admin may delete it."
+
+
+@dataclass(frozen=True)
+class DeletePrompt:
+    model: ModelSummary
+    tuning_percent: float | None  # set while the model is still tuning: a delete cancels it
 
 
 async def describe_model_for_delete(
-    store: Store, backend: TuningBackend, *, user_id: str, model_text: str, admins: Collection[str]
-) -> ModelSummary:
+    store: Store,
+    backend: TuningBackend,
+    *,
+    team_id: str,
+    user_id: str,
+    model_text: str,
+    admins: Collection[str],
+) -> DeletePrompt:
     """Check a `/tune delete` request before asking for confirmation."""
-    try:
-        model_name = backend.model_name(model_text)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
+    model_name = resolve_model(store, backend, team_id=team_id, text=model_text)
+    label = model_label(store, model_name)
     owner = store.model_owner(model_name)
     if not may_delete(owner, user_id, admins):
-        raise UserError(delete_refusal(owner, model_name))
+        raise UserError(delete_refusal(owner, label))
+    job = store.job_for_model(model_name)
     try:
-        return await backend.get_model(model_name)
+        model = await backend.get_model(model_name)
     except BackendError as exc:
         if exc.not_found:
-            raise UserError(
-                f"There is no tuned model `{esc(model_name)}` (it may be deleted already)."
-            ) from exc
-        raise UserError(f":x: Could not look up `{esc(model_name)}`: {esc(str(exc))}") from exc
+            raise UserError(f"There is no tuned model {label} (it may be deleted already).") from exc
+        raise UserError(f":x: Could not look up {label}: {esc(str(exc))}") from exc
+    running = job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value)
+    if running or model.state == ModelState.TUNING:
+        return DeletePrompt(model, job.percent if job is not None else 0.0)
+    return DeletePrompt(model, None)
+
+
+@dataclass(frozen=True)
+class Deleted:
+    message: str
+    cancelled: list[TuningJob]  # jobs that were still tuning: their messages need an edit
 
 
 async def delete_model(
     store: Store, backend: TuningBackend, *, user_id: str, model_name: str, admins: Collection[str]
-) -> str:
+) -> Deleted:
     """Delete after the confirmation click; permission is checked again here because the
     confirm dialog only exists in the Slack client. Repeated clicks are harmless."""
     try:
         model_name = backend.model_name(model_name)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    label = model_label(store, model_name)
     owner = store.model_owner(model_name)
     if not may_delete(owner, user_id, admins):
-        raise UserError(delete_refusal(owner, model_name))
+        raise UserError(delete_refusal(owner, label))
     if owner is not None and owner.deleted_at is not None:
-        return f"`{esc(model_name)}` was already deleted by <@{owner.deleted_by}>."
+        return Deleted(f"{label} was already deleted by <@{owner.deleted_by}>.", [])
     try:
         await backend.delete_model(model_name)
     except BackendError as exc:
         if not exc.not_found:
-            raise UserError(
-                f":x: The tuning service did not delete `{esc(model_name)}`: {esc(str(exc))}"
-            ) from exc
-        store.mark_model_deleted(model_name, user_id)
-        return f"`{esc(model_name)}` no longer exists; nothing to delete."
-    store.mark_model_deleted(model_name, user_id)
-    return f":wastebasket: Deleted `{esc(model_name)}`."
+            raise UserError(f":x: The tuning service did not delete {label}: {esc(str(exc))}") from exc
+        cancelled = store.mark_model_deleted(model_name, user_id)
+        return Deleted(f"{label} no longer exists; nothing to delete.", cancelled)
+    cancelled = store.mark_model_deleted(model_name, user_id)
+    if cancelled:
+        return Deleted(f":wastebasket: Cancelled the tuning of {label} and deleted it.", cancelled)
+    short = esc(short_id(model_name))
+    return Deleted(f":wastebasket: Deleted {label} (`{short}`).", cancelled)

@@ -167,3 +167,15 @@ async def upload_file(
     submitted = await stack.sender.view_submission(user, view, values)
     assert submitted.status_code == 200
     return await next_ephemeral(stack, user, seen)
+
+
+async def shown_answer(stack: OfflineStack, user: str, text: str, channel: str = CHANNEL) -> str:
+    """Everything `user` sees in answer to `/tune text` in `channel`: the ack's text and blocks,
+    or (when the ack only says it is working on it) the ephemeral answer that follows."""
+    assert stack.sender is not None
+    seen = len(ephemerals_for(stack, user))
+    sent = await stack.sender.slash_command(user, text, channel_id=channel)
+    body = ack_body(sent)
+    if body.get("text") and not str(body["text"]).startswith(":hourglass:"):
+        return all_text(body)
+    return all_text(await next_ephemeral(stack, user, seen))

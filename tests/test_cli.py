@@ -7,8 +7,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from bot.loopback import free_port
 
@@ -54,7 +56,6 @@ def test_run_offline_without_credentials_runs_the_demo(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "SLACK_BOT_TOKEN" in result.stderr
     assert "/tune upload" in result.stdout and "only visible to you" in result.stdout
 
 
@@ -91,3 +92,54 @@ def test_the_emulator_command_serves_the_api(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def run_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**clean_env(tmp_path), **(env or {})},
+        cwd=tmp_path,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (
+            "TUNEBOT_BACKEND=openai",
+            "tunebot: TUNEBOT_BACKEND=openai is not valid; allowed values: gemini, vertex.",
+        ),
+        ("PORT=abc", "tunebot: PORT=abc is not valid; it must be a whole number."),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path: Path, setting: str, expected: str) -> None:
+    name, _, value = setting.partition("=")
+    result = run_cli(tmp_path, "run", env={name: value})
+    assert result.returncode == 2
+    assert result.stderr.strip() == expected
+
+
+def test_run_offline_forces_the_demo_even_with_credentials(tmp_path: Path) -> None:
+    credentials = {
+        "SLACK_BOT_TOKEN": "xoxb-real-looking",
+        "SLACK_SIGNING_SECRET": "secret",
+        "GOOGLE_API_KEY": "key",
+    }
+    result = run_cli(tmp_path, "run", "--offline", env=credentials, stdin="/tune help\nquit\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "/tune upload" in result.stdout and "only visible to you" in result.stdout
+    assert not (tmp_path / "tunebot.db").exists()
+
+
+def test_help_texts_describe_each_command(tmp_path: Path) -> None:
+    run_help = run_cli(tmp_path, "run", "--help").stdout
+    assert "Socket Mode" in run_help and "--offline" in run_help
+    demo_help = run_cli(tmp_path, "demo", "--help").stdout
+    assert "--script FILE" in demo_help and "(default: 0.05)" in demo_help
+    emulator_help = run_cli(tmp_path, "emulator", "--help").stdout
+    assert "Vertex AI" in emulator_help and "tuningJobs" in emulator_help and "Cloud Storage" in emulator_help

@@ -75,11 +75,11 @@ def test_the_demo_script_walks_through_the_tutorial(tmp_path: Path) -> None:
 
     # /tune list shows the model with its owner.
     listed = section_after(transcript, "you> /tune list")
-    assert model_name in listed and "owner: @you" in listed and ":large_green_circle: ready" in listed
+    assert model_name in listed and "owner: @you" in listed and ":white_check_mark: ready" in listed
 
     # /tune try opens a thread: the prompt in the channel, the answer indented under it.
     tried = section_after(transcript, f"you> /tune try {model_name} 55")
-    assert f"@you asked `{model_name}`:\n  > 55" in tried
+    assert f"@you asked number generator:\n  > 55\n  `{model_name}`" in tried
     assert "  │   56" in tried.split("\n")
     replied = section_after(transcript, "you> reply 100")
     assert re.search(r"  │ you  \d\d:\d\d\n  │   100\n", replied)
@@ -92,7 +92,10 @@ def test_the_demo_script_walks_through_the_tutorial(tmp_path: Path) -> None:
     assert "┌ Delete this model?" in dialog and "type `confirm` or `cancel`" in dialog
     confirmed = section_after(transcript, "you> confirm")
     assert "(you click [ Delete ])" in confirmed
-    assert f"(only visible to you, edited)\n  :wastebasket: Deleted `{model_name}`." in confirmed
+    short = model_name.removeprefix("tunedModels/")
+    assert (
+        f"(only visible to you, edited)\n  :wastebasket: Deleted number generator (`{short}`)." in confirmed
+    )
     final = section_after(transcript, "you> /tune list", last=True)
     assert "There are no tuned models yet" in final and model_name not in final
 
@@ -113,7 +116,7 @@ def test_mistakes_are_explained_and_make_the_exit_status_1(tmp_path: Path) -> No
     )
     assert status == 1
     assert "! I don't know `frobnicate`. Type `help`" in transcript
-    assert "! There is no thread to reply in yet" in transcript
+    assert "! No /tune try thread is open" in transcript
     assert "! There is no [ Delete ] button on the recent messages." in transcript
     assert "! There is no confirmation dialog open." in transcript
     assert "you> /tune try {model} 1\n! `{model}` stands for the latest model you started" in transcript

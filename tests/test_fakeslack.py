@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+import aiohttp
 import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -395,15 +396,15 @@ async def test_download_with_project_downloader(fake_slack: FakeSlack) -> None:
 
     workspace = fake_slack.workspace
     file = workspace.add_file("data.csv", b"a,b\n1,2\n", "csv", "text/csv")
-    hosts = {"127.0.0.1"}
+    hosts = {fake_slack.url}
     workspace.redirect_download(file["id"], file["url_private"], times=1)
     spool = await download_slack_file(
-        file["url_private_download"], token=workspace.bot_token, allowed_hosts=hosts, max_bytes=1024
+        file["url_private_download"], token=workspace.bot_token, allowed_origins=hosts, max_bytes=1024
     )
     assert spool.read() == b"a,b\n1,2\n"
     with pytest.raises(DownloadError, match="sign-in page"):
         await download_slack_file(
-            file["url_private_download"], token="xoxb-bad", allowed_hosts=hosts, max_bytes=1024
+            file["url_private_download"], token="xoxb-bad", allowed_origins=hosts, max_bytes=1024
         )
 
 
@@ -451,6 +452,19 @@ async def test_fail_injection(fake_slack: FakeSlack) -> None:
     assert (await client.chat_update(channel=GENERAL, ts=posted["ts"], text="y"))["ok"]
     error = await error_of(client.views_open(trigger_id=workspace.new_trigger("U1"), view=VIEW))
     assert error.response["error"] == "fatal_error"
+
+
+async def test_a_post_can_be_stored_and_then_fail_or_lose_its_answer(fake_slack: FakeSlack) -> None:
+    workspace = fake_slack.workspace
+    client = client_for(fake_slack, retry_handlers=[])  # slack_sdk's default one resends on a drop
+    workspace.fail_after_storing("chat.postMessage")
+    error = await error_of(client.chat_postMessage(channel=GENERAL, text="stored, then 500"))
+    assert error.response.status_code == 500 and error.response["error"] == "internal_error"
+    workspace.drop_after_storing("chat.postMessage")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await client.chat_postMessage(channel=GENERAL, text="stored, then dropped")
+    assert [m.text for m in workspace.messages(GENERAL)] == ["stored, then 500", "stored, then dropped"]
+    assert (await client.chat_postMessage(channel=GENERAL, text="fine"))["ok"]
 
 
 # --------------------------------------------------------------------------- sender

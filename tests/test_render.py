@@ -164,7 +164,7 @@ def test_progress_context_shows_owner_model_dataset_and_hyperparameters() -> Non
 def test_eta_is_extrapolated_from_percent_and_elapsed_time() -> None:
     text = all_text(progress_blocks(make_view(percent=25.0, now=STARTED + timedelta(minutes=10))))
     assert "10m 00s elapsed" in text
-    assert "ETA in about 30m 00s" in text
+    assert "about 30m 00s left" in text
 
 
 @pytest.mark.parametrize(
@@ -397,3 +397,50 @@ def test_success_notice_without_model_name_has_no_try_button() -> None:
     _, blocks = completion_notice(make_view(state="succeeded", model_name=""))
     assert try_buttons(blocks) == []
     assert all(text for text in texts(blocks))  # Slack rejects empty text elements
+
+
+# ---- wording a new user stumbled on (#15) -----------------------------------------------------
+
+
+def all_of(view: JobView) -> str:
+    return "\n".join(texts(progress_blocks(view)[1]))
+
+
+def test_job_message_wording_reads_naturally() -> None:
+    just_queued = all_of(make_view(state="queued", percent=0.0, now=STARTED, epoch_count=1))
+    assert "queued just now" in just_queued and "waiting for 0s" not in just_queued
+    assert "1 epoch," in just_queued and "1 epochs" not in just_queued
+    nearly = all_of(make_view(percent=99.99, now=STARTED + timedelta(seconds=50)))
+    assert "almost done" in nearly and "0s" not in nearly.split("elapsed")[1]
+    _, notice = completion_notice(make_view(state="succeeded", percent=100.0))
+    ready = "\n".join(texts(notice))
+    assert "ACTIVE" not in ready and "is ready to use" in ready
+
+
+def test_status_and_job_message_share_one_state_vocabulary() -> None:
+    from bot.slack.blocks import state_badge, status_blocks
+    from bot.storage.models import TuningJob
+
+    for state in ("queued", "running", "succeeded", "failed", "cancelled", "lost"):
+        title = texts(progress_blocks(make_view(state=state))[1])[0]
+        badge = state_badge(state)
+        emoji, label = badge.split(" ", 1)
+        assert title.startswith(emoji) and title.endswith(label)
+        job = TuningJob(
+            id=1, team_id="T", owner_user_id=OWNER, channel_id="C", display_name="x", base_model="m",
+            epoch_count=1, batch_size=1, learning_rate=0.1, state=state,
+        )  # fmt: skip
+        assert badge in "\n".join(texts(status_blocks([job])[1]))
+
+
+def test_vertex_jobs_do_not_show_a_batch_size() -> None:
+    from bot.render.jobs import job_view
+    from bot.storage.models import TuningJob
+
+    job = TuningJob(
+        id=1, team_id="T", owner_user_id=OWNER, channel_id="C", display_name="x", base_model="m",
+        epoch_count=3, batch_size=4, learning_rate=0.001, backend="vertex",
+    )  # fmt: skip
+    assert "batch size" not in all_of(job_view(job, STARTED))
+    job.backend = "gemini"
+    assert "batch size 4" in all_of(job_view(job, STARTED))

@@ -133,7 +133,7 @@ async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: Offlin
     assert row.eval_loss is not None
     text = all_text(job_message(stack, job))
     assert "step 7 / 12" in text and "58%" in text and "epoch 2 of 3" in text
-    assert "loss " in text and "eval loss " in text and "ETA in about" in text
+    assert "loss " in text and "eval loss " in text and " left" in text
     # points are never read for the message
     by_method = stack.emulator.emulator.stats()["by_method"]
     assert "vertex.tensorboards.batchRead" not in by_method
@@ -205,7 +205,7 @@ async def confirm_delete(stack: OfflineStack, job_number: str) -> Ephemeral:
     await stack.sender.block_action(
         OWNER, delete["action_id"], delete["value"], CHANNEL, message_ts=prompt.message_ts, is_ephemeral=True
     )
-    await wait_for(stack, lambda: "Deleted" in prompt.text or "no longer" in prompt.text)
+    await wait_for(stack, lambda: any(w in prompt.text for w in ("Deleted", "deleted it", "no longer")))
     return prompt
 
 

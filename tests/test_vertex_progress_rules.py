@@ -140,5 +140,5 @@ def test_training_tokens_and_a_cost_only_with_a_price() -> None:
 def test_eta_counts_from_when_tuning_started_not_from_the_queue() -> None:
     now = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
     queued_long = progress_view("running", "tuning", tuning_started_at=now - timedelta(minutes=10))
-    assert "ETA in about 10m" in _message_text(queued_long)  # 50% in 10 minutes
-    assert "ETA in about 30m" in _message_text(progress_view("running", "tuning"))
+    assert "about 10m 00s left" in _message_text(queued_long)  # 50% in 10 minutes
+    assert "about 30m 00s left" in _message_text(progress_view("running", "tuning"))

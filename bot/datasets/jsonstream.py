@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
@@ -15,6 +16,9 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None, "NaN": float("nan"), "Infinity": float("inf")}
 _REFILL_BELOW = 64 * 1024
 CUT_OFF = "the file ends in the middle of the JSON; it looks cut off"
+TOO_DEEP = "lists or objects are nested hundreds of levels deep here; an example is one object with two texts"
+BIG_NUMBER = "a number here has more than {digits:,} digits; write it in quotes if it is meant as text"
+MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
 
 
 class JsonSyntaxError(Exception):
@@ -94,17 +98,23 @@ class JsonStream:
     def value(self) -> Any:
         """Decode the next value; fast path through the C decoder when it is all buffered."""
         c = self.peek()
-        if c in "{[" and c:
-            if len(self.buf) - self.pos < _REFILL_BELOW:
-                self._more()
-            try:
-                result, end = self._decoder.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError:
-                return self.slow_value()
-            if end < len(self.buf) or self.eof:
-                self.pos = end
-                return result
-        return self.slow_value()
+        start = self.pos
+        try:
+            if c in "{[" and c:
+                if len(self.buf) - self.pos < _REFILL_BELOW:
+                    self._more()
+                    start = self.pos
+                try:
+                    result, end = self._decoder.raw_decode(self.buf, self.pos)
+                except ValueError:  # JSONDecodeError, or an integer too long for int()
+                    return self.slow_value()
+                if end < len(self.buf) or self.eof:
+                    self.pos = end
+                    return result
+            return self.slow_value()
+        except RecursionError:
+            # Both decoders recurse once per level; hostile nesting must not crash the parse.
+            raise self.error(TOO_DEEP, start) from None
 
     def slow_value(self) -> Any:
         c = self.peek()
@@ -159,9 +169,14 @@ class JsonStream:
                 continue
             if not match:
                 raise self.error("malformed number")
-            self.pos = match.end()
             text = match.group(0)
-            return float(text) if any(ch in text for ch in ".eE") else int(text)
+            if any(ch in text for ch in ".eE"):
+                self.pos = match.end()
+                return float(text)
+            if len(text.lstrip("-")) > MAX_INT_DIGITS:
+                raise self.error(BIG_NUMBER.format(digits=MAX_INT_DIGITS))
+            self.pos = match.end()
+            return int(text)
 
     def _object(self) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -126,7 +126,7 @@ def first_line_value(text_head: str) -> tuple[bool, object]:
         if line.strip():
             try:
                 return True, json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or hostile (too deep, huge integer)
                 return False, None
     return False, None
 

@@ -313,6 +313,14 @@ def render_view(view: Mapping[str, Any], users: Mapping[str, str], *, emoji: boo
     return lines
 
 
+def render_home(view: Mapping[str, Any], users: Mapping[str, str], *, emoji: bool = True) -> list[str]:
+    """The Home tab as the person sees it when they open it."""
+    lines = ["┌ tunebot · Home"]
+    lines.extend("│ " + line for line in block_lines(list(view.get("blocks") or []), users, emoji=emoji))
+    lines.append("└ (`click LABEL` presses a button here)")
+    return lines
+
+
 def render_confirm(confirm: Mapping[str, Any], users: Mapping[str, str], *, emoji: bool = True) -> list[str]:
     """A button's confirmation dialog and how to answer it."""
     title = plain_text(confirm.get("title"), users, emoji=emoji) or "Are you sure?"

@@ -4,802 +4,32 @@ One process runs the tuning-API emulator, the fake Slack Web API and workspace t
 tests use, and the production bot (`OfflineStack`): what you type becomes the signed
 request Slack would send (a slash command, a button click, a form submission, a
 message event), and what the bot does through the Web API shows up here the way Slack
-would show it. Nothing leaves 127.0.0.1.
-
-Printing happens on the main thread only: the workspace's subscriber just queues a
-snapshot of each change, and the loop here drains the queue and prints.
+would show it. Nothing leaves 127.0.0.1. The session itself is in bot/demo/session.py,
+the terminal's printing and reading in bot/demo/printer.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import queue
-import shlex
-import shutil
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TextIO
 
-import httpx
-from sqlmodel import col, select
-
-from bot.demo import render
-from bot.fakeslack import (
-    DEFAULT_CHANNEL,
-    Ephemeral,
-    Message,
-    MessageVersion,
-    SentRequest,
-    SlackError,
-    View,
-    WorkspaceEvent,
+from bot.demo.printer import Printer, PrinterLogHandler, _isatty, _utf8
+from bot.demo.session import (
+    DATABASE_FILE,
+    HELP,
+    POLL_INTERVAL_SECONDS,
+    USER_ID,
+    USER_NAME,
+    DemoError,
+    DemoSession,
 )
 from bot.offline import OfflineConfig, OfflineStack
-from bot.slack.blocks import UPLOAD_CALLBACK
-from bot.storage.models import TryThread, TuningJob
-from bot.storage.store import ACTIVE_STATES, PENDING_NOTICE_STATES, Store
 
-T = TypeVar("T")
-
-USER_ID = "U0YOU"
-USER_NAME = "you"
-CHANNEL = DEFAULT_CHANNEL
-PROMPT = "you> "
-MODEL_PLACEHOLDER = "{model}"
-POLL_INTERVAL_SECONDS = 0.5  # the real scheduler, polling often so a demo job moves visibly
-QUIET_SECONDS = 0.3  # a command is done when the workspace has not changed for this long
-SETTLE_CAP_SECONDS = 10.0
-WAIT_DONE_TIMEOUT_SECONDS = 300.0
-DATABASE_FILE = "tunebot-demo.db"
-
-UPLOAD_FIELDS = {
-    "name": "name",
-    "input": "input_column",
-    "input_column": "input_column",
-    "output": "output_column",
-    "output_column": "output_column",
-}
-FILE_TYPES = {
-    "csv": ("csv", "text/csv"),
-    "tsv": ("tsv", "text/tab-separated-values"),
-    "json": ("json", "application/json"),
-    "jsonl": ("jsonl", "application/jsonl"),
-    "txt": ("text", "text/plain"),
-}
-
-HELP = """\
-Type what you would type in Slack (you are @you in #general):
-  /tune help                         the bot's own help
-  /tune upload PATH [name=…] [input=…] [output=…]
-                                     upload a local file through the bot's upload form
-  /tune start DATASET [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001]
-  /tune datasets | status | list     your datasets, your jobs, the tuned models
-  /tune try MODEL PROMPT             ask a model; the answer comes in a thread
-  /tune delete MODEL                 asks first: then `click Delete` and `confirm`
-  reply TEXT   (or > TEXT)           reply in the current thread (e.g. a /tune try thread)
-  say TEXT                           post TEXT in #general (@tunebot mentions the bot)
-  click LABEL                        click the button LABEL on the latest message that has one
-  confirm | cancel                   answer a button's confirmation dialog
-  wait [SECONDS | done]              let time pass; `done` (the default): until every tuning
-                                     job has finished and been announced
-  help | quit
-{model} in a line stands for the latest model you started. Lines starting with # are comments."""
-
-
-class DemoError(Exception):
-    """A line the demo could not carry out (shown, and the exit status becomes 1)."""
-
-
-# --------------------------------------------------------------------------- printing
-
-
-class Printer:
-    """Writes blocks of lines; on a terminal, redraws an edited message in place when it
-    was the last thing printed, and keeps the `you> ` prompt below the output."""
-
-    def __init__(self, stream: TextIO, *, tty: bool, ansi: bool, emoji: bool) -> None:
-        self.stream = stream
-        self.tty = tty
-        self.ansi = ansi
-        self.emoji = emoji
-        self._lock = threading.RLock()
-        self._last_key: object | None = None
-        self._last_rows = 0
-        self._prompt_shown = False
-        self._line_buffer: Callable[[], str] | None = None  # readline's, when reading interactively
-
-    def show(self, lines: Sequence[str], *, key: object | None = None, replace: bool = False) -> None:
-        with self._lock:
-            self._hide_prompt()
-            if replace and self.tty and key is not None and key == self._last_key and self._last_rows:
-                self.stream.write(f"\x1b[{self._last_rows}F\x1b[J")
-            for line in lines:
-                self.stream.write(line + "\n")
-            self._last_key = key
-            self._last_rows = render.rows(lines, self._columns()) if key is not None else 0
-            self._show_prompt()
-            self.stream.flush()
-
-    def note(self, text: str) -> None:
-        """A line from the demo itself (not something Slack would show)."""
-        self.show([f"{render.DIM}{text}{render.RESET}" if self.ansi else text])
-
-    def echo(self, line: str) -> None:
-        """What the user typed, as a prompt line (script mode)."""
-        prompt = f"{render.BOLD}{PROMPT}{render.RESET}" if self.ansi else PROMPT
-        self.show([prompt + line])
-
-    def typed(self) -> None:
-        """The user pressed Enter at the prompt: their line now sits below the last block."""
-        with self._lock:
-            self._last_key = None
-            self._last_rows = 0
-
-    def prompt_shown(self, shown: bool, line_buffer: Callable[[], str] | None = None) -> None:
-        with self._lock:
-            self._prompt_shown = shown
-            if line_buffer is not None:
-                self._line_buffer = line_buffer
-
-    def _columns(self) -> int:
-        if not self.tty:
-            return 10_000
-        return shutil.get_terminal_size((100, 24)).columns
-
-    def _hide_prompt(self) -> None:
-        if self._prompt_shown and self.tty:
-            self.stream.write("\r\x1b[K")
-
-    def _show_prompt(self) -> None:
-        if self._prompt_shown and self.tty:
-            typed = ""
-            if self._line_buffer is not None:
-                with contextlib.suppress(Exception):
-                    typed = str(self._line_buffer())
-            self.stream.write(PROMPT + typed)
-
-
-def _utf8(stream: TextIO) -> bool:
-    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-    return encoding == "utf8"
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-# --------------------------------------------------------------------------- workspace changes
-
-
-@dataclass(frozen=True)
-class Change:
-    """What a workspace event showed, copied when it happened (the objects keep changing)."""
-
-    kind: str
-    key: tuple[str, str, str]  # ("m" | "e" | "v", channel, ts or view id)
-    user: str
-    ts: str
-    thread_ts: str | None
-    in_thread: bool
-    broadcast: bool
-    version: MessageVersion | None
-    previous: MessageVersion | None = None
-    view: dict[str, Any] | None = None
-
-
-UPDATE_KINDS = ("message_updated", "ephemeral_updated", "view_updated")
-
-
-def snapshot(event: WorkspaceEvent) -> Change | None:
-    """The part of `event` the terminal shows, or None when it shows nothing (runs under the
-    workspace lock: quick, no I/O)."""
-    payload = event.payload
-    if isinstance(payload, Message) and event.kind.startswith("message_"):
-        return Change(
-            kind=event.kind,
-            key=("m", payload.channel, payload.ts),
-            user=payload.user,
-            ts=payload.ts,
-            thread_ts=payload.thread_ts,
-            in_thread=payload.is_reply,
-            broadcast=payload.reply_broadcast,
-            version=payload.versions[-1] if payload.versions else None,
-        )
-    if isinstance(payload, Ephemeral) and event.kind.startswith("ephemeral_") and payload.user == USER_ID:
-        return Change(
-            kind=event.kind,
-            key=("e", payload.channel, payload.message_ts),
-            user=payload.user,
-            ts=payload.message_ts,
-            thread_ts=payload.thread_ts,
-            in_thread=payload.thread_ts is not None,
-            broadcast=False,
-            version=payload.versions[-1] if payload.versions else None,
-            previous=payload.versions[-2] if len(payload.versions) > 1 else None,
-        )
-    if isinstance(payload, View) and event.kind in ("view_opened", "view_pushed", "view_updated"):
-        if payload.user_id != USER_ID or payload.type != "modal":
-            return None
-        return Change(
-            kind=event.kind,
-            key=("v", "", payload.id),
-            user=payload.user_id,
-            ts="",
-            thread_ts=None,
-            in_thread=False,
-            broadcast=False,
-            version=None,
-            view=payload.to_api(),
-        )
-    return None
-
-
-# --------------------------------------------------------------------------- the session
-
-
-class DemoSession:
-    """Runs demo lines against a started `OfflineStack` and prints what Slack would show."""
-
-    def __init__(
-        self, stack: OfflineStack, printer: Printer, out_dir: Path, *, base_dir: Path | None
-    ) -> None:
-        assert stack.sender is not None and stack.runtime is not None
-        self.stack = stack
-        self.sender = stack.sender
-        self.workspace = stack.workspace
-        self.store: Store = stack.runtime.ctx.store
-        self.printer = printer
-        self.out_dir = out_dir
-        self.base_dir = base_dir
-        self.failures = 0
-        self._changes: queue.Queue[Change] = queue.Queue()
-        self._loop = asyncio.new_event_loop()
-        self._clickable: dict[tuple[str, str, str], list[dict[str, Any]]] = {}  # blocks as shown
-        self._pending: tuple[tuple[str, str, str], dict[str, Any]] | None = None
-        self._thread_shown: str | None = None  # the thread printed last (its root ts)
-        self._last_thread: str | None = None  # the latest thread with a reply
-        self._saved: dict[str, str] = {}  # file id -> path it was saved to
-        self._awaiting_bot = False  # a request went to the bot and nothing from it was shown yet
-        self._unsubscribe = self.workspace.subscribe(self._on_event)
-
-    def close(self) -> None:
-        self._unsubscribe()
-        with contextlib.suppress(Exception):
-            self._loop.run_until_complete(self.sender.aclose())
-        self._loop.close()
-
-    def _on_event(self, event: WorkspaceEvent) -> None:
-        change = snapshot(event)
-        if change is not None:
-            self._changes.put(change)
-
-    # ---- running lines -------------------------------------------------------------------
-
-    def run_lines(self, lines: Iterable[str]) -> None:
-        """Script mode: echo each line like a prompt, run it, wait until the bot is quiet."""
-        for raw in lines:
-            line = raw.strip()
-            if not line:
-                continue
-            if line.startswith("#"):
-                self.printer.note(line)
-                continue
-            try:
-                shown = self.substitute(line)
-            except DemoError as exc:
-                self.printer.echo(line)
-                self._fail(exc)
-                continue
-            self.printer.echo(shown)
-            if not self.execute(shown):
-                break
-            self.settle()
-        self.settle()
-
-    def interactive(self) -> None:
-        """Read lines at a `you> ` prompt (in a thread) while printing what happens meanwhile."""
-        reader = LineReader(self.printer)
-        reader.start()
-        try:
-            while True:
-                reader.want_line()
-                line = reader.EMPTY
-                while line is reader.EMPTY:
-                    self.drain()
-                    line = reader.take(0.05)
-                self.printer.typed()
-                if line is None:  # Ctrl-D
-                    self.printer.show([""])
-                    break
-                try:
-                    text = self.substitute(line.strip())
-                except DemoError as exc:
-                    self._fail(exc)
-                    continue
-                if text.startswith("#"):
-                    continue
-                if not self.execute(text):
-                    break
-                self.settle(cap=3.0)
-        except KeyboardInterrupt:
-            self.printer.show(["", "(interrupted)"])
-
-    def execute(self, line: str) -> bool:
-        """Run one line (placeholders already substituted). False: the user wants to quit."""
-        line = line.strip()
-        if not line or line.startswith("#"):
-            return True
-        word, _, rest = line.partition(" ")
-        word = word.lower()
-        rest = rest.strip()
-        if self._pending is not None and word not in ("confirm", "cancel"):
-            self._pending = None
-            self.printer.note("(the confirmation dialog was dismissed)")
-        try:
-            if word in ("quit", "exit"):
-                return False
-            if word in ("help", "?"):
-                self.printer.show(HELP.split("\n"))
-            elif word == "/tune":
-                if rest.split(" ", 1)[0].lower() == "upload":
-                    self.upload(rest.partition(" ")[2].strip())
-                else:
-                    self.slash(rest)
-            elif word.startswith("/"):
-                raise DemoError(f"This workspace only has `/tune`, not `{word}`.")
-            elif word == "click":
-                self.click(rest)
-            elif word in ("confirm", "cancel"):
-                self.answer_dialog(word == "confirm")
-            elif word == "reply":
-                self.reply(rest)
-            elif line.startswith(">"):
-                self.reply(line[1:].strip())
-            elif word == "say":
-                self.say(rest)
-            elif word == "wait":
-                self.wait(rest)
-            else:
-                raise DemoError(f"I don't know `{word}`. Type `help` for what you can type.")
-        except DemoError as exc:
-            self._fail(exc)
-        return True
-
-    def _fail(self, exc: DemoError) -> None:
-        self.failures += 1
-        self._awaiting_bot = False
-        self.drain()
-        self.printer.note(f"! {exc}")
-
-    def substitute(self, line: str) -> str:
-        if MODEL_PLACEHOLDER not in line:
-            return line
-        model = self.latest_model()
-        if model is None:
-            raise DemoError(
-                f"`{MODEL_PLACEHOLDER}` stands for the latest model you started; there is none yet."
-            )
-        return line.replace(MODEL_PLACEHOLDER, model)
-
-    def latest_model(self) -> str | None:
-        for job in self.store.jobs_for_owner(self.workspace.team_id, USER_ID, limit=20):
-            if job.model_name:
-                return job.model_name
-        return None
-
-    # ---- commands ------------------------------------------------------------------------
-
-    def slash(self, text: str) -> None:
-        sent = self._send(self.sender.slash_command(USER_ID, text))
-        self._show_ack(sent)
-
-    def upload(self, args: str) -> None:
-        try:
-            tokens = shlex.split(args)
-        except ValueError as exc:
-            raise DemoError(f"I could not read that: {exc}") from exc
-        if not tokens:
-            raise DemoError("Which file? `/tune upload PATH [name=…] [input=…] [output=…]`")
-        path = self._resolve(tokens[0])
-        fields: dict[str, str] = {}
-        for token in tokens[1:]:
-            key, sep, value = token.partition("=")
-            block_id = UPLOAD_FIELDS.get(key.lower())
-            if not sep or block_id is None:
-                raise DemoError(f"`{token}`: the upload form has name=, input= and output=.")
-            fields[block_id] = value
-        content = path.read_bytes()
-        seen = len(self.workspace.views(USER_ID))
-        sent = self._send(self.sender.slash_command(USER_ID, "upload"))
-        self._show_ack(sent)
-        try:
-            view = self.workspace.wait_for(
-                lambda: (lambda views: views[-1] if len(views) > seen else None)(
-                    self.workspace.views(USER_ID)
-                ),
-                timeout=10.0,
-            )
-        except TimeoutError:
-            raise DemoError("The bot did not open the upload form.") from None
-        if view.callback_id != UPLOAD_CALLBACK:
-            raise DemoError(f"The bot opened an unexpected form ({view.callback_id}).")
-        self.drain()
-        filled = [f"Example file = {path.name}"]
-        labels = {"name": "Dataset name", "input_column": "Input column", "output_column": "Output column"}
-        filled.extend(f"{labels[block_id]} = {value}" for block_id, value in fields.items())
-        self.printer.note(f"(you fill in the form: {'; '.join(filled)}; and press [ Upload ])")
-        extension = path.suffix.lower().lstrip(".")
-        filetype, mimetype = FILE_TYPES.get(extension, ("text", "text/plain"))
-        file = self.workspace.add_file(path.name, content, filetype, mimetype, user=USER_ID)
-        values: dict[str, Any] = {"file": {"file": {"type": "file_input", "files": [file]}}}
-        for block_id, value in fields.items():
-            values[block_id] = {block_id: value}
-        submitted = self._send(self.sender.view_submission(USER_ID, view, values))
-        body = _ack_body(submitted)
-        errors = body.get("errors")
-        if body.get("response_action") == "errors" and isinstance(errors, dict):
-            problems = "; ".join(f"{key}: {value}" for key, value in errors.items())
-            raise DemoError(f"The form was not accepted: {problems}")
-
-    def click(self, label: str) -> None:
-        if not label:
-            raise DemoError("Click what? e.g. `click Delete`")
-        for key in reversed(self._clickable):
-            button = render.find_button(self._clickable[key], label)
-            if button is not None:
-                break
-        else:
-            raise DemoError(f"There is no [ {label} ] button on the recent messages.")
-        if isinstance(button.get("confirm"), dict):
-            self._pending = (key, button)
-            self.printer.show(
-                render.render_confirm(button["confirm"], self._users(), emoji=self.printer.emoji)
-            )
-            return
-        self._press(key, button)
-
-    def answer_dialog(self, confirmed: bool) -> None:
-        pending, self._pending = self._pending, None
-        if pending is None:
-            raise DemoError("There is no confirmation dialog open.")
-        if not confirmed:
-            self.printer.note("(cancelled)")
-            return
-        self._press(*pending)
-
-    def _press(self, key: tuple[str, str, str], button: dict[str, Any]) -> None:
-        kind, channel, ts = key
-        self.printer.note(f"(you click [ {render.button_label(button)} ])")
-        if button.get("url"):
-            self.printer.note(f"(that button opens {button['url']})")
-        sent = self._send(
-            self.sender.block_action(
-                USER_ID,
-                str(button.get("action_id", "")),
-                button.get("value"),
-                channel_id=channel,
-                message_ts=ts,
-                is_ephemeral=kind == "e",
-            )
-        )
-        self._show_ack(sent)
-
-    def reply(self, text: str) -> None:
-        if not text:
-            raise DemoError("Reply what? e.g. `reply 100`")
-        thread = self.current_thread()
-        if thread is None:
-            raise DemoError("There is no thread to reply in yet: `/tune try MODEL PROMPT` opens one.")
-        self._send(self.sender.message(USER_ID, CHANNEL, self._mentions(text), thread_ts=thread))
-        # the bot answers only in /tune try threads
-        self._awaiting_bot = self.store.try_thread_model(CHANNEL, thread) is not None
-
-    def say(self, text: str) -> None:
-        if not text:
-            raise DemoError("Say what?")
-        text = self._mentions(text)
-        self._send(self.sender.message(USER_ID, CHANNEL, text))
-        self._awaiting_bot = f"<@{self.workspace.bot_user_id}>" in text  # it answers mentions only
-
-    def wait(self, arg: str) -> None:
-        word = arg.strip().lower()
-        if word in ("", "done"):
-            self.wait_done()
-            return
-        try:
-            seconds = float(word.removesuffix("s"))
-        except ValueError:
-            raise DemoError("`wait` takes a number of seconds or `done`.") from None
-        self.pump(max(0.0, min(seconds, 3600.0)))
-
-    def wait_done(self, timeout: float = WAIT_DONE_TIMEOUT_SECONDS) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.jobs_settled():
-            self.drain()
-            if time.monotonic() > deadline:
-                raise DemoError(f"Tuning jobs were still running after {timeout:.0f} s.")
-            time.sleep(0.05)
-        self.settle()
-
-    def jobs_settled(self) -> bool:
-        """No job is tuning, and every finished job's notice (and chart) is posted."""
-        unsettled = (*PENDING_NOTICE_STATES, "starting")
-        with self.store.session() as session:
-            jobs = session.exec(select(TuningJob)).all()
-            return all(j.state not in ACTIVE_STATES and j.notice_state not in unsettled for j in jobs)
-
-    # ---- threads, buttons, users ----------------------------------------------------------
-
-    def current_thread(self) -> str | None:
-        """The most recent thread: the latest `/tune try` thread or the latest one with a reply."""
-        candidates = [ts for ts in (self._latest_try_thread(), self._last_thread) if ts]
-        return max(candidates, key=_ts_value) if candidates else None
-
-    def _latest_try_thread(self) -> str | None:
-        with self.store.session() as session:
-            row = session.exec(
-                select(TryThread)
-                .where(TryThread.channel_id == CHANNEL)
-                .order_by(col(TryThread.created_at).desc())
-                .limit(1)
-            ).first()
-            return row.thread_ts if row is not None else None
-
-    def _users(self) -> dict[str, str]:
-        return {user.id: user.name for user in self.workspace.users}
-
-    def _mentions(self, text: str) -> str:
-        return text.replace(f"@{self.workspace.bot_name}", f"<@{self.workspace.bot_user_id}>")
-
-    def _resolve(self, name: str) -> Path:
-        path = Path(name).expanduser()
-        candidates = [path]
-        if not path.is_absolute() and self.base_dir is not None:
-            candidates.append(self.base_dir / path)
-        for candidate in candidates:
-            if candidate.is_file():
-                return candidate
-        raise DemoError(f"There is no file `{name}`.")
-
-    # ---- talking to the bot -------------------------------------------------------------
-
-    def _send(self, coro: Coroutine[Any, Any, SentRequest]) -> SentRequest:
-        self._awaiting_bot = True
-        try:
-            sent = self._loop.run_until_complete(coro)
-        except httpx.HTTPError as exc:
-            raise DemoError(f"The bot did not answer: {type(exc).__name__}: {exc}") from exc
-        if sent.status_code != 200:
-            raise DemoError(f"The bot answered HTTP {sent.status_code}: {sent.text[:200]}")
-        return sent
-
-    def _show_ack(self, sent: SentRequest) -> None:
-        """What the bot put in its acknowledgement: Slack shows it to the user alone."""
-        body = _ack_body(sent)
-        text = body.get("text")
-        blocks = body.get("blocks")
-        if not text and not blocks:
-            return
-        try:
-            if body.get("response_type") == "in_channel":
-                self.workspace.post_message(CHANNEL, text, blocks=blocks)
-            else:
-                self.workspace.post_ephemeral(CHANNEL, USER_ID, text, blocks=blocks, source="response_url")
-        except SlackError as exc:
-            raise DemoError(f"Slack would not show the bot's answer ({exc.code}).") from exc
-
-    # ---- showing changes ------------------------------------------------------------------
-
-    def drain(self) -> int:
-        """Print every queued change (an edit directly followed by another edit of the same
-        message is skipped: only the newer one is shown)."""
-        changes: list[Change] = []
-        while True:
-            try:
-                changes.append(self._changes.get_nowait())
-            except queue.Empty:
-                break
-        for index, change in enumerate(changes):
-            following = changes[index + 1] if index + 1 < len(changes) else None
-            if (
-                change.kind in UPDATE_KINDS
-                and following is not None
-                and following.kind == change.kind
-                and following.key == change.key
-            ):
-                continue
-            self._show(change)
-        return len(changes)
-
-    def pump(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while True:
-            self.drain()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(0.05, left))
-
-    def settle(self, quiet: float = QUIET_SECONDS, cap: float = SETTLE_CAP_SECONDS) -> None:
-        """Print changes until the bot has shown something (when it was sent a request) and the
-        workspace has then been still for `quiet` seconds; at most `cap` seconds."""
-        started = time.monotonic()
-        version = self.workspace.version
-        changed_at = started
-        while True:
-            self.drain()
-            now = time.monotonic()
-            current = self.workspace.version
-            if current != version:
-                version, changed_at = current, now
-            elif (now - changed_at >= quiet and not self._awaiting_bot) or now - started >= cap:
-                break
-            time.sleep(0.02)
-        self.drain()
-        self._awaiting_bot = False
-
-    def _show(self, change: Change) -> None:
-        if change.key[0] != "m" or change.user == self.workspace.bot_user_id:
-            self._awaiting_bot = False  # the bot answered (ephemerals and forms are the bot's)
-        users = self._users()
-        emoji, ansi = self.printer.emoji, self.printer.ansi
-        if change.kind in ("message_deleted", "ephemeral_deleted"):
-            self._clickable.pop(change.key, None)
-            whose = "a message only visible to you" if change.key[0] == "e" else "a message"
-            self.printer.show([f"({whose} was deleted)"])
-            return
-        if change.view is not None:
-            lines = render.render_view(change.view, users, emoji=emoji)
-            if change.view.get("callback_id") != UPLOAD_CALLBACK:
-                lines.append(
-                    "(the demo does not fill in this form: type the command with its options instead, "
-                    'e.g. `/tune start DATASET name="…" epochs=5`)'
-                )
-            self.printer.show(lines)
-            return
-        version = change.version
-        if version is None:
-            return
-        edited = change.kind in UPDATE_KINDS
-        blocks = version.blocks
-        if change.key[0] == "e":
-            author = self.workspace.bot_name  # an ephemeral's user is who sees it; the bot wrote it
-            previous = change.previous
-            if (
-                edited
-                and previous is not None
-                and previous.blocks == blocks
-                and previous.text != version.text
-            ):
-                # response_url + replace_original replaces the whole message in Slack; the
-                # stand-in keeps the old blocks when only text is sent, so show the new text
-                blocks = None
-        elif change.user == self.workspace.bot_user_id:
-            author = self.workspace.bot_name
-        else:
-            author = users.get(change.user, change.user)
-        entry = render.Entry(
-            author=author,
-            ts=change.ts,
-            text=version.text,
-            blocks=blocks,
-            kind="ephemeral" if change.key[0] == "e" else "message",
-            in_thread=change.in_thread,
-            edited=edited,
-            broadcast=change.broadcast,
-            files=tuple(self._save_file(file_id) for file_id in version.files),
-        )
-        lines: list[str] = []
-        thread = change.thread_ts if change.in_thread else change.ts
-        if change.in_thread and change.thread_ts and self._thread_shown != change.thread_ts:
-            parent = self.workspace.message(change.key[1], change.thread_ts)
-            if parent is not None:
-                parent_author = (
-                    self.workspace.bot_name if parent.is_bot else users.get(parent.user, parent.user)
-                )
-                lines.append(render.thread_intro(parent_author, parent.text, users, emoji=emoji))
-        lines.extend(render.render_entry(entry, users, emoji=emoji, ansi=ansi))
-        self.printer.show(lines, key=change.key, replace=edited and self._thread_shown == thread)
-        self._thread_shown = thread
-        if change.in_thread and change.thread_ts:
-            self._last_thread = change.thread_ts
-        self._clickable.pop(change.key, None)  # re-inserted last: the most recent message wins
-        if render.buttons(blocks):
-            self._clickable[change.key] = list(blocks or [])
-
-    def _save_file(self, file_id: str) -> render.SavedFile:
-        stored = self.workspace.file(file_id)
-        if stored is None:
-            return render.SavedFile(name=file_id, title="", path=None)
-        path = self._saved.get(file_id)
-        if path is None and stored.content and stored.user == self.workspace.bot_user_id:
-            target = self.out_dir / Path(stored.name).name
-            target.write_bytes(stored.content)
-            path = self._saved[file_id] = str(target)
-        return render.SavedFile(name=stored.name, title=stored.title, path=path)
-
-
-def _ts_value(ts: str) -> float:
-    try:
-        return float(ts)
-    except ValueError:
-        return 0.0
-
-
-def _ack_body(sent: SentRequest) -> dict[str, Any]:
-    """The bot's acknowledgement: nothing, plain text, or a JSON message."""
-    if not sent.text.strip():
-        return {}
-    if "json" in sent.response.headers.get("content-type", ""):
-        try:
-            body = sent.json()
-        except ValueError:
-            return {}
-        return body if isinstance(body, dict) else {}
-    return {"text": sent.text}
-
-
-# --------------------------------------------------------------------------- interactive input
-
-
-class LineReader:
-    """Reads lines with `input()` in a daemon thread, one at a time when asked, so the main
-    thread can keep printing while the prompt waits."""
-
-    EMPTY = ""  # `take` found nothing yet (a blank line comes back as a single space)
-
-    def __init__(self, printer: Printer) -> None:
-        self.printer = printer
-        self._wanted = threading.Event()
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="demo-input", daemon=True)
-        self._line_buffer: Callable[[], str] | None = None
-        try:
-            import readline
-
-            self._line_buffer = readline.get_line_buffer
-        except ImportError:  # pragma: no cover - readline is missing on some platforms
-            pass
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def want_line(self) -> None:
-        self._wanted.set()
-
-    def take(self, timeout: float) -> str | None:
-        try:
-            return self._lines.get(timeout=timeout)
-        except queue.Empty:
-            return self.EMPTY
-
-    def _run(self) -> None:
-        while True:
-            self._wanted.wait()
-            self._wanted.clear()
-            self.printer.prompt_shown(True, self._line_buffer)
-            try:
-                line: str | None = input(PROMPT) or " "
-            except EOFError:
-                line = None
-            finally:
-                self.printer.prompt_shown(False)
-            self._lines.put(line)
-            if line is None:
-                return
-
-
-# --------------------------------------------------------------------------- entry points
+__all__ = ["HELP", "DemoError", "DemoSession", "run_demo", "run_session"]
 
 
 def run_session(
@@ -822,7 +52,8 @@ def run_session(
         ansi=tty if ansi is None else ansi,
         emoji=_utf8(stream) if emoji is None else emoji,
     )
-    out_dir = Path(out) if out else Path(tempfile.mkdtemp(prefix="tunebot-demo-"))
+    temporary = None if out else tempfile.TemporaryDirectory(prefix="tunebot-demo-")
+    out_dir = Path(out) if out else Path(temporary.name)  # type: ignore[union-attr]
     out_dir.mkdir(parents=True, exist_ok=True)
     database = out_dir / DATABASE_FILE
     for leftover in (
@@ -842,12 +73,18 @@ def run_session(
     scheduler_log = logging.getLogger("apscheduler")
     scheduler_level = scheduler_log.level
     scheduler_log.setLevel(logging.ERROR)
+    log_handler = PrinterLogHandler(printer)
+    root = logging.getLogger()
+    root.addHandler(log_handler)
     stack = OfflineStack(config)
     try:
         stack.start()
     except Exception as exc:
         stack.stop()
         scheduler_log.setLevel(scheduler_level)
+        root.removeHandler(log_handler)
+        if temporary is not None:
+            temporary.cleanup()
         print(f"tunebot demo could not start: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     stack.workspace.add_user(USER_ID, USER_NAME)
@@ -856,20 +93,27 @@ def run_session(
     try:
         printer.note("tunebot offline demo: the real bot, a stand-in Slack workspace and the tuning-API")
         printer.note("emulator, all on 127.0.0.1. You are @you in #general.")
-        printer.note(f"Charts and the demo database go to {out_dir}")
+        if temporary is not None:
+            printer.note(f"Charts and the demo database go to {out_dir} (removed when the demo ends;")
+            printer.note("--out DIR keeps them)")
+        else:
+            printer.note(f"Charts and the demo database go to {out_dir}")
         if lines is None:
             printer.note("Type `help` for what you can type, `quit` (or Ctrl-D) to leave.")
             session.interactive()
         else:
             session.run_lines(lines)
     except KeyboardInterrupt:
-        printer.show(["", "(interrupted)"])
+        printer.interrupted()
         return 130
     finally:
         _restore_terminal(saved_terminal)
         session.close()
         stack.stop()
         scheduler_log.setLevel(scheduler_level)
+        root.removeHandler(log_handler)
+        if temporary is not None:
+            temporary.cleanup()
     return 1 if session.failures else 0
 
 

@@ -1,4 +1,5 @@
-"""`tunebot emulator`: serve the offline Gemini tuning API emulator until interrupted."""
+"""`tunebot emulator`: serve the offline tuning-API emulator (Gemini API, Vertex AI, Cloud
+Storage) until interrupted."""
 
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(config)
     url = f"http://{args.host}:{args.port}"
     print(
-        f"Gemini tuning API emulator on {url} (an emulation: no model is trained or run).\n"
+        f"Tuning API emulator on {url}: Gemini API, Vertex AI (v1, v1beta1) and Cloud Storage\n"
+        "(an emulation: no model is trained or run).\n"
         f"Point tunebot at it with GEMINI_API_BASE={url} and any GOOGLE_API_KEY, or for the Vertex AI\n"
         f"backend with TUNEBOT_BACKEND=vertex VERTEX_API_BASE={url} GCS_API_BASE={url} and any\n"
         "VERTEX_ACCESS_TOKEN, VERTEX_PROJECT and VERTEX_BUCKET."

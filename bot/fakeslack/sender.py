@@ -440,9 +440,10 @@ class SlackRequestSender:
         *,
         event_id: str | None = None,
         forge: Forge | None = None,
-    ) -> SentRequest:
+    ) -> SentRequest | None:
         """The user posts `text` (and `files`, dicts from `add_file` or ids): it is recorded in
-        the workspace, then sent as a `message` event, or `app_mention` when it mentions the bot."""
+        the workspace, then sent as a `message` event, or `app_mention` when it mentions the bot.
+        None when nothing is sent: Slack sends no events from conversations the bot is not in."""
         ws = self.workspace
         ws.ensure_user(user_id)
         file_ids = [f if isinstance(f, str) else str(f["id"]) for f in files or []]
@@ -472,9 +473,30 @@ class SlackRequestSender:
             event["files"] = [stored.to_api() for fid in file_ids if (stored := ws.file(fid)) is not None]
             event["upload"] = False
             event["display_as_bot"] = False
+        if chan is not None and not chan.bot_is_member:
+            # Slack sends message events (and mentions) only from conversations the bot is in.
+            return None
         sent = await self.event(event, event_id, forge=forge)
         sent.message = posted
         return sent
+
+    async def app_home_opened(
+        self, user_id: str, *, event_id: str | None = None, forge: Forge | None = None
+    ) -> SentRequest:
+        """The user opens the app's Home tab (with the view last published for them, if any)."""
+        ws = self.workspace
+        ws.ensure_user(user_id)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": "D" + user_id[1:],
+            "tab": "home",
+            "event_ts": ws.new_ts(),
+        }
+        published = ws.home_view(user_id)
+        if published is not None:
+            event["view"] = published.to_api()
+        return await self.event(event, event_id, forge=forge)
 
     async def url_verification(
         self, challenge: str = "fake-challenge", *, forge: Forge | None = None

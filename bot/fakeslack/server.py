@@ -273,7 +273,8 @@ def _files_upload(ws: Workspace, p: Params) -> dict[str, Any]:
 
 def _conversations_info(ws: Workspace, p: Params) -> dict[str, Any]:
     channel = ws.channel(p.text("channel") or "")
-    if channel is None:
+    # Private channels and DMs the bot is not part of do not exist as far as it can tell.
+    if channel is None or (not channel.bot_is_member and (channel.is_private or channel.is_im)):
         raise SlackError("channel_not_found")
     return _ok(channel=channel.to_api(ws.bot_user_id))
 
@@ -331,10 +332,12 @@ def _in_window(ts: str, p: Params) -> bool:
 
 
 def _readable_channel(ws: Workspace, channel_id: str | None) -> Channel:
+    """Slack answers history and replies only in conversations the bot is a member of
+    (chat:write.public lets it post in a public channel, not read it)."""
     channel = ws.channel(channel_id or "")
-    if channel is None:
+    if channel is None or (not channel.bot_is_member and (channel.is_private or channel.is_im)):
         raise SlackError("channel_not_found")
-    if not channel.bot_is_member and (channel.is_private or channel.is_im):
+    if not channel.bot_is_member:
         raise SlackError("not_in_channel")
     return channel
 
@@ -482,6 +485,18 @@ def _json(data: dict[str, Any], status: int = 200, headers: dict[str, str] | Non
     return JSONResponse(data, status_code=status, headers=headers, media_type=JSON_TYPE)
 
 
+def _drop_connection(request: Request) -> None:
+    """Cut the client's connection now, before any byte of the answer is written.
+
+    uvicorn's ASGI `receive` is a method of the request cycle that owns the transport;
+    with the transport aborted, uvicorn discards whatever the app answers."""
+    cycle = getattr(request.receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot reach the connection to drop it")
+    transport.abort()
+
+
 def _error_body(error: SlackError) -> dict[str, Any]:
     body: dict[str, Any] = {"ok": False, "error": error.code}
     if error.messages:
@@ -524,9 +539,13 @@ def create_app(workspace: Workspace) -> Starlette:
                 status = 429
                 headers["Retry-After"] = str(fault.retry_after)
                 raise SlackError("ratelimited", status=429)
-            if fault is not None:
+            if fault is not None and fault.kind not in ("stored_error", "stored_drop"):
                 raise SlackError(fault.error, status=fault.status)
             body = handler(workspace, params)
+            if fault is not None and fault.kind == "stored_drop":
+                _drop_connection(request)
+            if fault is not None and fault.kind == "stored_error":
+                raise SlackError(fault.error, status=fault.status)
         except SlackError as error:
             status = error.status
             body = _error_body(error)

@@ -355,6 +355,15 @@ class GeminiClient:
         model = await self.get_tuned_model(model_name)
         if (model.display_name not in (None, display_name)) or (model.base_model not in (None, base_model)):
             raise conflict
+        return await self._operation_of(model_name, model)
+
+    async def find_creation(self, model_name: str) -> Operation:
+        """The tuning operation of an existing tuned model (as `create_tuned_model` returned
+        it), e.g. after the process died before it could record the create's answer.
+        Raises the 404 GeminiAPIError when there is no such model."""
+        return await self._operation_of(model_name, await self.get_tuned_model(model_name))
+
+    async def _operation_of(self, model_name: str, model: TunedModel) -> Operation:
         try:
             page = await self.list_operations(model_name)
         except GeminiAPIError as exc:

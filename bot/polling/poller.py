@@ -21,7 +21,7 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.polling.ports import JobReporter, ReporterError
@@ -117,7 +117,7 @@ class Poller:
         """
         async with self._cycle_lock:
             report = CycleReport()
-            self._give_up_on_unstarted(self.clock())
+            await self._recover_unstarted(self.clock())
             seen: set[int] = set()
             batches: list[asyncio.Task[None]] = []
             try:
@@ -346,15 +346,46 @@ class Poller:
             )
         return self._dataset_names[job.dataset_id]
 
-    def _give_up_on_unstarted(self, now: datetime) -> None:
-        for job in self.store.starting_jobs_older_than(now - STARTING_GRACE):
+    async def _recover_unstarted(self, now: datetime) -> None:
+        """Jobs whose `/tune start` died between sending the create and recording its
+        answer: find what the create made by the id tunebot chose (the Gemini model id,
+        the Vertex request label), record it and its owner; the cycle then posts its
+        message and announces it like any job. Given up on (lost) after STARTING_GRACE."""
+        for job in await asyncio.to_thread(self.store.unstarted_jobs, now):
             assert job.id is not None
+            request_id = (job.model_name or "").rsplit("/", 1)[-1]
+            try:
+                started = await self.backend.find_started(request_id) if request_id else None
+            except BackendError as exc:
+                log.warning("job %s: could not look for the model its start created (%s)", job.id, exc)
+                continue
+            if started is not None:
+                recorded = await asyncio.to_thread(
+                    self.store.record_started,
+                    job.id,
+                    model_name=started.model_name,
+                    operation_name=started.operation_name,
+                    total_steps=started.total_steps,
+                )
+                if recorded is not None:
+                    log.warning(
+                        "job %s: its start was interrupted; found %s and recorded it",
+                        job.id,
+                        started.model_name,
+                    )
+                continue
+            created = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
+            if created > now - STARTING_GRACE:
+                continue  # the create may still be on its way; look again next cycle
             log.warning("job %s: its start never completed; marking it lost", job.id)
-            self.store.update_job(
+            await asyncio.to_thread(
+                self.store.update_job,
                 job.id,
                 state=JobState.LOST.value,
                 finished_at=now,
                 notice_state="none",
+                lease_owner=None,
+                lease_expires_at=None,
                 error_message="tunebot stopped while starting this job; check `/tune list` for the model.",
             )
 

@@ -10,7 +10,14 @@ from bot.storage.models import TuningJob
 
 
 class ReporterError(Exception):
-    """The chat service did not take a message; the poller retries on a later cycle."""
+    """The chat service did not take a message; the poller retries on a later cycle.
+
+    `ambiguous`: the service may have done it anyway (a 5xx answer, `internal_error`, a
+    connection cut after the request left), so look before posting again."""
+
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
 
 
 class JobReporter(Protocol):

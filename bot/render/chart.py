@@ -9,14 +9,23 @@ from worker threads.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import itertools
+import logging
 import math
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.render.model import LossPoint
+from bot.render.text import format_loss
 
-__all__ = ["CHART_DPI", "CHART_HEIGHT_PX", "CHART_WIDTH_PX", "loss_chart_png"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["CHART_DPI", "CHART_HEIGHT_PX", "CHART_WIDTH_PX", "loss_chart_figure", "loss_chart_png"]
 
 CHART_WIDTH_PX = 900
 CHART_HEIGHT_PX = 500
@@ -25,7 +34,19 @@ TITLE_LIMIT = 80
 
 _LINE_COLOR = "#1264a3"  # Slack's link blue
 _BOUNDARY_COLOR = "#9e9e9e"
-_EVAL_COLOR = "#e01e5a"  # Slack's red, apart from the training line
+_FINAL_COLOR = "#e01e5a"
+_EVAL_COLOR = "#2eb67d"  # Slack's green, apart from the training line and the final-loss mark
+
+# Fonts for names with emoji, CJK or symbols, from pip packages when they are installed
+# (`pip install 'tunebot[fonts]'`; the Docker image has them): (package, file) pairs.
+# Without them a character no font can draw is left out of the title, never a box.
+EXTRA_FONTS = (
+    ("manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc"),
+    ("manimgx_fonts", "NotoEmoji[wght].ttf"),
+    ("manimgx_fonts", "NotoSansSymbols[wght].ttf"),
+    ("manimgx_fonts", "NotoSans[wght].ttf"),
+)
+_BASE_FAMILY = "DejaVu Sans"  # matplotlib's own font
 
 
 def loss_chart_png(
@@ -39,11 +60,22 @@ def loss_chart_png(
 
     Raises ValueError when there is no point with a finite loss to draw.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = loss_chart_figure(points, title, eval_points=eval_points)
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
+
+
+def loss_chart_figure(
+    points: Sequence[LossPoint], title: str, *, eval_points: Sequence[LossPoint] = ()
+) -> Figure:
+    """The chart `loss_chart_png` draws, as a matplotlib Figure (its texts can be read)."""
     drawable = sorted((p for p in points if math.isfinite(p.mean_loss)), key=lambda p: p.step)
     if not drawable:
         raise ValueError("loss_chart_png needs at least one loss point with a finite loss")
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -54,7 +86,6 @@ def loss_chart_png(
     # Fixed margins: a layout engine would double the drawing time, and tunebot may draw
     # many charts in one poll cycle when jobs finish together.
     figure.subplots_adjust(left=0.09, right=0.98, top=0.91, bottom=0.11)
-    canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()
 
     steps = [p.step for p in drawable]
@@ -78,12 +109,29 @@ def loss_chart_png(
             markersize=4,
             label="eval loss",
         )
-        axes.legend(loc="upper right", frameon=False)
+        axes.legend(loc="center right", frameon=False)  # clear of the epoch labels on top
 
-    for boundary in _epoch_boundaries(drawable):
+    label_at = axes.get_xaxis_transform()  # x in data, y in axes fractions
+    boundaries = _epoch_boundaries(drawable)
+    for boundary in boundaries:
         axes.axvline(boundary, color=_BOUNDARY_COLOR, linewidth=1, linestyle="--", alpha=0.6, zorder=0)
+    if boundaries:
+        starts = [steps[0], *boundaries]
+        for start, point in zip(starts, _epoch_firsts(drawable), strict=False):
+            axes.text(
+                start, 0.98, f" epoch {point.epoch + 1}", transform=label_at, fontsize=9,
+                color="#616061", ha="left", va="top", parse_math=False,
+            )  # fmt: skip
 
-    axes.set_title(_short_title(title), parse_math=False)
+    last = drawable[-1]
+    axes.plot([last.step], [last.mean_loss], marker="o", color=_FINAL_COLOR, markersize=7, zorder=3)
+    axes.annotate(
+        f"final loss {format_loss(last.mean_loss)}", (last.step, last.mean_loss), textcoords="offset points",
+        xytext=(-8, 10), ha="right", color=_FINAL_COLOR, fontsize=10, parse_math=False,
+    )  # fmt: skip
+
+    families = _title_families()
+    axes.set_title(_drawable_text(_short_title(title), families), parse_math=False, family=families)
     axes.set_xlabel("step")
     axes.set_ylabel("mean loss")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -91,9 +139,7 @@ def loss_chart_png(
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 
-    buffer = io.BytesIO()
-    canvas.print_png(buffer)
-    return buffer.getvalue()
+    return figure
 
 
 def _epoch_boundaries(points: Sequence[LossPoint]) -> list[float]:
@@ -110,3 +156,67 @@ def _short_title(title: str) -> str:
     if len(one_line) <= TITLE_LIMIT:
         return one_line
     return one_line[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+def _epoch_firsts(points: Sequence[LossPoint]) -> list[LossPoint]:
+    """The first point of each epoch, in order."""
+    return [
+        points[0],
+        *(after for before, after in itertools.pairwise(points) if after.epoch != before.epoch),
+    ]
+
+
+@lru_cache(maxsize=1)
+def _extra_font_files() -> tuple[Path, ...]:
+    found = []
+    for package, name in EXTRA_FONTS:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            continue
+        path = Path(spec.origin).parent / name
+        if path.is_file():
+            found.append(path)
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _title_families() -> tuple[str, ...]:
+    """matplotlib's own font first, then every extra font found (glyph by glyph fallback)."""
+    from matplotlib import font_manager
+
+    # A variable font's default instance is registered under its lightest weight; matplotlib
+    # says so on every lookup ("Failed to find font weight"), which is expected here.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    families = [_BASE_FAMILY]
+    for path in _extra_font_files():
+        before = {entry.name for entry in font_manager.fontManager.ttflist}
+        try:
+            font_manager.fontManager.addfont(str(path))
+        except (OSError, RuntimeError, ValueError):
+            continue
+        added = {entry.name for entry in font_manager.fontManager.ttflist} - before
+        families.extend(sorted(added, key=lambda name: (not name.endswith(" JP"), name)))
+    return tuple(dict.fromkeys(families))
+
+
+@lru_cache(maxsize=1)
+def _covered() -> frozenset[int]:
+    """Every code point one of the title fonts can draw."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    files = [font_manager.findfont(_BASE_FAMILY, fallback_to_default=True), *map(str, _extra_font_files())]
+    points: set[int] = set()
+    for file in files:
+        try:
+            points.update(FT2Font(file).get_charmap())
+        except (OSError, RuntimeError, ValueError):
+            continue
+    return frozenset(points)
+
+
+def _drawable_text(text: str, _families: tuple[str, ...]) -> str:
+    """`text` without the characters no title font has (they would be boxes and warnings)."""
+    covered = _covered()
+    kept = "".join(ch for ch in text if ch.isspace() or ord(ch) in covered)
+    return " ".join(kept.split()) or "tuned model"

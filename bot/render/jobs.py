@@ -16,6 +16,8 @@ def job_view(
     dataset_name: str | None = None,
     prices: Mapping[str, float] | None = None,
     currency: str = "USD",
+    *,
+    cancelled_by: str | None = None,
 ) -> JobView:
     return JobView(
         job_id=job.id or 0,
@@ -34,8 +36,10 @@ def job_view(
         now=now,
         error_message=job.error_message,
         dataset_name=dataset_name,
-        batch_size=job.batch_size,
+        # Vertex AI chooses its own batch size: showing ours would mislead.
+        batch_size=None if job.backend == "vertex" else job.batch_size,
         learning_rate=job.learning_rate,
+        cancelled_by=cancelled_by,
         detail_state=job.detail_state,
         eval_loss=job.eval_loss,
         tuning_started_at=job.tuning_started_at,

@@ -45,6 +45,7 @@ class JobView:
     dataset_name: str | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
+    cancelled_by: str | None = None  # who deleted the model while it was tuning
     # Reported by Vertex AI only (see bot/tuning/types.py JobProgress); None/empty otherwise.
     detail_state: str | None = None
     eval_loss: float | None = None

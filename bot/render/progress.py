@@ -87,6 +87,7 @@ def progress_signature(view: JobView) -> str:
         "epoch": _epoch_text(view.epoch, view.epoch_count),
         "loss": format_loss(view.mean_loss),
         "error": view.error_message if view.state == "failed" else None,
+        "cancelled_by": view.cancelled_by,
         # Fixed for the life of a job; listed so a correction still reaches the message.
         "job": [
             view.job_id,
@@ -141,9 +142,13 @@ def _progress_message(view: JobView) -> tuple[str, list[Block]]:
 
 
 def _title_line(view: JobView) -> str:
+    label = _state_label(view.state)
+    if view.state == "cancelled" and view.cancelled_by:
+        label += f" by {_mention(view.cancelled_by)}"
     short = details.short_detail(view)
-    detail = f" ({short})" if short else ""
-    return f"{_state_emoji(view.state)} *{_name(view)}*{_SEPARATOR}{_state_label(view.state)}{detail}"
+    if short:
+        label += f" ({short})"
+    return f"{_state_emoji(view.state)} *{_name(view)}*{_SEPARATOR}{label}"
 
 
 def _bar_line(view: JobView) -> str:
@@ -173,13 +178,17 @@ def _timing_line(view: JobView) -> str | None:
     if view.state == "lost":
         return None
     if view.state == "queued":
+        if elapsed_seconds(view.started_at, view.now) < 1:
+            return ":stopwatch: queued just now"
         return f":stopwatch: waiting for {elapsed}"
     # The ETA only shows once there is progress to extrapolate from (see `eta_seconds`).
     # Vertex reports when tuning itself began (after any wait for quota): extrapolate from then.
     eta = eta_seconds(view.percent, view.tuning_started_at or view.started_at, view.now)
     if eta is None:
         return f":stopwatch: {elapsed} elapsed"
-    return f":stopwatch: {elapsed} elapsed{_SEPARATOR}ETA in about {format_duration(eta)}"
+    if eta < 1:
+        return f":stopwatch: {elapsed} elapsed{_SEPARATOR}almost done"
+    return f":stopwatch: {elapsed} elapsed{_SEPARATOR}about {format_duration(eta)} left"
 
 
 def _outcome_text(view: JobView) -> str | None:
@@ -188,6 +197,8 @@ def _outcome_text(view: JobView) -> str | None:
     if view.state == "lost":
         return f"*Job lost.* {LOST_TEXT}"
     if view.state == "cancelled":
+        if view.cancelled_by:
+            return f"*Cancelled by {_mention(view.cancelled_by)}*, who deleted the model while it was tuning."
         return "*Tuning was cancelled.*"
     return None
 
@@ -205,8 +216,8 @@ def _success_notice(view: JobView) -> tuple[str, list[Block]]:
     took = format_duration(elapsed_seconds(view.started_at, view.now))
     loss = format_loss(view.mean_loss)
     headline = (
-        f":tada: {_mention(view.owner_user_id)}, your tuned model *{_name(view)}* is ready: "
-        "it's ACTIVE and can be used now."
+        f":tada: {_mention(view.owner_user_id)}, your tuned model *{_name(view)}* is ready to use: "
+        "press *Try it* or ask it with `/tune try`."
     )
     facts = [f"final loss *{loss}*" if loss else None, f"took *{took}*", _steps_text(view)]
     blocks = [
@@ -295,7 +306,7 @@ def _job_details(view: JobView) -> list[str]:
     if view.dataset_name:
         details.append(f"dataset {escape_truncated(view.dataset_name, DETAIL_LIMIT)}")
     hyper = [
-        f"{view.epoch_count} epochs" if view.epoch_count is not None else None,
+        _plural(view.epoch_count, "epoch") if view.epoch_count is not None else None,
         f"batch size {view.batch_size}" if view.batch_size is not None else None,
         f"learning rate {view.learning_rate:g}" if view.learning_rate is not None else None,
     ]
@@ -303,6 +314,10 @@ def _job_details(view: JobView) -> list[str]:
     if shown_hyper:
         details.append(", ".join(shown_hyper))
     return [detail for detail in details if detail]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _started_by(view: JobView) -> str:

@@ -3,37 +3,31 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack.context import AppContext
+from bot.slack.dedupe import first_time, replay_matters, trigger_key
 from bot.slack.handlers import events, interactions, tune_command
+from bot.slack.home import HomeTab
+from bot.slack.retries import retry_handlers
 
 log = logging.getLogger(__name__)
 
 
 def make_web_client(settings: Settings) -> AsyncWebClient:
     """Slack's Web API client; retries after `ratelimited` (honouring Retry-After) and on
-    connection and 5xx errors, so messages are delayed rather than lost."""
+    connection and 5xx errors, except that a post is never resent once it may have been
+    stored (see `bot.slack.retries`)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=30)
-    client.retry_handlers.extend(
-        [
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ]
+    return AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=30, retry_handlers=retry_handlers()
     )
-    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
-    return client
 
 
 class _SkipClientTokenNotice(logging.Filter):
@@ -61,6 +55,30 @@ def build_app(ctx: AppContext) -> AsyncApp:
         # Bolt only logs listener errors briefly; keep the traceback (never the payload: it may hold text).
         kind = body.get("type") or body.get("command") or "request"
         log.error("listener failed on %s", kind, exc_info=error)
+
+    if ctx.home is None:
+        ctx.home = HomeTab(ctx.client, ctx.store)
+    ctx.reporter.on_change = ctx.home.job_changed
+
+    @app.middleware
+    async def once_per_trigger(
+        body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """A signed request replayed within Slack's five minutes carries a trigger_id seen
+        before (each command, click and submission gets a fresh one): answer it, do nothing.
+        Remembered in the database like event ids, so replicas share what they saw; read-only
+        commands (help, status, datasets, list) are not remembered: repeating them is harmless."""
+        trigger_id = body.get("trigger_id")
+        if (
+            isinstance(trigger_id, str)
+            and trigger_id
+            and replay_matters(body)
+            and not await first_time(ctx, trigger_key(trigger_id))
+        ):
+            log.warning("ignoring a repeated request (its trigger_id was seen before)")
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
 
     tune_command.register(app, ctx)
     interactions.register(app, ctx)

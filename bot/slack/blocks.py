@@ -11,33 +11,34 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.render.progress import STATE_EMOJI, STATE_LABEL
 from bot.render.text import escape_mrkdwn as esc
 from bot.storage.models import TuningJob
 from bot.storage.store import DatasetSummary
-from bot.tuning.types import BaseModelChoice, ModelPage, ModelState
+from bot.tuning.types import BaseModelChoice, ModelState, ModelSummary
 
 Block = dict[str, Any]
 
 UPLOAD_CALLBACK = "tune_upload"
 START_CALLBACK = "tune_start"
 ACTION_LIST_PAGE = "tune_list_page"
+ACTION_DATASETS_PAGE = "tune_datasets_page"
+DATASETS_PAGE_SIZE = 10
 ACTION_DELETE = "tune_delete_model"
 ACTION_TRY = "tune_try_model"
 
-MODEL_STATE_LABEL = {
-    ModelState.TUNING: ":hourglass_flowing_sand: tuning",
-    ModelState.READY: ":large_green_circle: ready",
-    ModelState.FAILED: ":red_circle: failed",
-    ModelState.UNKNOWN: ":grey_question: unknown",
-}
 
-JOB_STATE_LABEL = {
-    "queued": ":hourglass: queued",
-    "running": ":hourglass_flowing_sand: tuning",
-    "succeeded": ":large_green_circle: done",
-    "failed": ":red_circle: failed",
-    "cancelled": ":no_entry_sign: cancelled",
-    "lost": ":grey_question: lost",
+def state_badge(state: str) -> str:
+    """One vocabulary for a job's state everywhere: the job message, `/tune status`, the Home tab."""
+    return f"{STATE_EMOJI.get(state, ':grey_question:')} {STATE_LABEL.get(state, esc(state))}"
+
+
+# A model's state in the words of the job that made it.
+MODEL_STATE_LABEL = {
+    ModelState.TUNING: state_badge("running"),
+    ModelState.READY: state_badge("succeeded"),
+    ModelState.FAILED: state_badge("failed"),
+    ModelState.UNKNOWN: ":grey_question: unknown",
 }
 
 
@@ -60,13 +61,14 @@ def when(moment: datetime) -> str:
 HELP_LINES = (
     ("`/tune upload`", "upload a CSV, TSV, JSON, JSONL or API-body file of input/output examples"),
     ("`/tune datasets`", "your datasets"),
+    ("`/tune dataset delete|rename <name> [new name]`", "delete or rename one of your datasets"),
     (
         '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…] '
         "[validation=10%]`",
         "start tuning (or `/tune start` alone for a form)",
     ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
-    ("`/tune list`", "tuned models, with their owners"),
+    ("`/tune list [mine|all]`", "tuned models, with their owners"),
     (
         "`/tune try <model> [checkpoint=N] <prompt>`",
         "ask a tuned model (or one of its checkpoints); reply in the thread to keep talking",
@@ -189,12 +191,24 @@ def no_datasets_text() -> str:
     return "You have no datasets yet. Upload one with `/tune upload` first."
 
 
-def datasets_blocks(summaries: Sequence[DatasetSummary]) -> tuple[str, list[Block]]:
+def page_count(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def datasets_blocks(
+    summaries: Sequence[DatasetSummary], *, page_number: int = 1, page_size: int = DATASETS_PAGE_SIZE
+) -> tuple[str, list[Block]]:
     if not summaries:
         text = no_datasets_text()
         return text, [section(text)]
-    blocks: list[Block] = [section(f"*Your datasets* ({len(summaries)})")]
-    for item in summaries[:45]:
+    pages = page_count(len(summaries), page_size)
+    page_number = min(max(1, page_number), pages)
+    examples = sum(item.dataset.example_count for item in summaries)
+    blocks: list[Block] = [
+        section(f"*Your datasets* — {len(summaries)} ({examples:,} examples) · page {page_number} of {pages}")
+    ]
+    start = (page_number - 1) * page_size
+    for item in summaries[start : start + page_size]:
         d = item.dataset
         used = ", ".join(esc(n) for n in item.job_names[:5]) if item.job_names else "no jobs yet"
         if len(item.job_names) > 5:
@@ -205,7 +219,8 @@ def datasets_blocks(summaries: Sequence[DatasetSummary]) -> tuple[str, list[Bloc
                 f"uploaded {when(d.created_at)} · used by: {used}"
             )
         )
-    return f"You have {len(summaries)} datasets.", blocks
+    blocks.extend(_page_buttons(ACTION_DATASETS_PAGE, page_number, pages, {}))
+    return f"You have {len(summaries)} datasets (page {page_number} of {pages}).", blocks
 
 
 def status_blocks(jobs: Sequence[TuningJob]) -> tuple[str, list[Block]]:
@@ -218,7 +233,7 @@ def status_blocks(jobs: Sequence[TuningJob]) -> tuple[str, list[Block]]:
         error = f"\n> {esc(job.error_message)}" if job.error_message else ""
         blocks.append(
             section(
-                f"*#{job.id} {esc(job.display_name)}* — {JOB_STATE_LABEL.get(job.state, job.state)} "
+                f"*#{job.id} {esc(job.display_name)}* — {state_badge(job.state)} "
                 f"{job.percent:.0f}%{steps}\n`{esc(job.model_name or '')}` · started {when(job.created_at)}"
                 f"{error}"
             )
@@ -227,57 +242,67 @@ def status_blocks(jobs: Sequence[TuningJob]) -> tuple[str, list[Block]]:
 
 
 def models_page_blocks(
-    page: ModelPage,
+    models: Sequence[ModelSummary],
     owners: dict[str, str],
     *,
+    scope: str,
     page_number: int,
-    previous_tokens: Sequence[str],
-    current_token: str | None,
+    page_size: int,
+    total: int,
+    yours: int,
 ) -> tuple[str, list[Block]]:
-    if not page.models and page_number == 1:
-        text = "There are no tuned models yet. Start one with `/tune start <dataset>`."
+    if not models:
+        text = (
+            "You have no tuned models yet. Start one with `/tune start <dataset>`."
+            if scope == "mine"
+            else "There are no tuned models yet. Start one with `/tune start <dataset>`."
+        )
         return text, [section(text)]
-    blocks: list[Block] = [section(f"*Tuned models* — page {page_number}")]
-    for model in page.models:
+    pages = page_count(len(models), page_size)
+    page_number = min(max(1, page_number), pages)
+    title = "Your tuned models" if scope == "mine" else "Tuned models"
+    counts = f"{total} in all, {yours} yours" if scope == "all" else f"{yours} of {total}"
+    blocks: list[Block] = [section(f"*{title}* — {counts} · page {page_number} of {pages}")]
+    start = (page_number - 1) * page_size
+    for model in models[start : start + page_size]:
         owner = f"<@{owners[model.name]}>" if model.name in owners else "outside tunebot"
         blocks.append(
-            section(
-                f"*{esc(model.display_name)}* — {MODEL_STATE_LABEL[model.state]}\n"
-                f"`{esc(model.name)}` · base `{esc(model.base_model)}` · owner: {owner}"
-            )
+            section(f"*{esc(model.display_name)}* — {MODEL_STATE_LABEL[model.state]} · owner: {owner}")
         )
+        blocks.append(context(f"`{esc(model.name)}` · base `{esc(model.base_model)}`"))
+    blocks.extend(_page_buttons(ACTION_LIST_PAGE, page_number, pages, {"s": scope}))
+    return f"{title}, page {page_number} of {pages}", blocks
+
+
+def _page_buttons(action: str, page_number: int, pages: int, extra: dict[str, str]) -> list[Block]:
     buttons: list[Block] = []
-    if page_number > 1:
-        back = list(previous_tokens)
-        target = back.pop() if back else ""
-        buttons.append(_page_button("Previous", page_number - 1, target, back))
-    if page.next_page_token:
-        forward = [*previous_tokens, current_token or ""]
-        buttons.append(_page_button("Next", page_number + 1, page.next_page_token, forward))
-    if buttons:
-        blocks.append({"type": "actions", "block_id": "list_pages", "elements": buttons})
-    return f"Tuned models, page {page_number}", blocks
+    for label, target in (("Previous", page_number - 1), ("Next", page_number + 1)):
+        if 1 <= target <= pages:
+            buttons.append(
+                {
+                    "type": "button",
+                    "action_id": f"{action}_{label.lower()}",
+                    "text": plain(label),
+                    "value": json.dumps({"p": target, **extra}, separators=(",", ":")),
+                }
+            )
+    return [{"type": "actions", "block_id": f"{action}_pages", "elements": buttons}] if buttons else []
 
 
-def _page_button(label: str, page_number: int, token: str, history: Sequence[str]) -> Block:
-    value = json.dumps({"p": page_number, "t": token, "h": list(history)}, separators=(",", ":"))
-    if len(value) > 2000:  # Slack's limit on a button value: keep the way forward, drop old history
-        value = json.dumps({"p": page_number, "t": token, "h": []}, separators=(",", ":"))
-    return {
-        "type": "button",
-        "action_id": f"{ACTION_LIST_PAGE}_{label.lower()}",
-        "text": plain(label),
-        "value": value,
-    }
-
-
-def parse_page_value(value: str) -> tuple[int, str | None, list[str]]:
+def parse_page_value(value: str) -> tuple[int, dict[str, str]]:
     data = json.loads(value)
-    return int(data["p"]), (data.get("t") or None), [str(t) for t in data.get("h", [])]
+    return int(data["p"]), {str(k): str(v) for k, v in data.items() if k != "p"}
 
 
-def delete_prompt_blocks(model_name: str, display_name: str) -> tuple[str, list[Block]]:
-    text = f"Delete tuned model *{esc(display_name)}* (`{esc(model_name)}`)? This cannot be undone."
+def delete_prompt_blocks(
+    model_name: str, display_name: str, tuning_percent: float | None = None
+) -> tuple[str, list[Block]]:
+    name = esc(display_name) or f"`{esc(model_name)}`"
+    text = f"Delete tuned model *{name}*? This cannot be undone."
+    will = f"*{name}* will be deleted for everyone."
+    if tuning_percent is not None:
+        text += f"\n:warning: It is still tuning ({tuning_percent:.0f}%): deleting it cancels the tuning."
+        will = f"*{name}* is still tuning; its tuning will be cancelled and the model deleted for everyone."
     button = {
         "type": "button",
         "action_id": ACTION_DELETE,
@@ -285,26 +310,34 @@ def delete_prompt_blocks(model_name: str, display_name: str) -> tuple[str, list[
         "text": plain("Delete"),
         "value": model_name,
         "confirm": {
-            "title": plain("Delete this model?"),
-            "text": {"type": "mrkdwn", "text": f"`{esc(model_name)}` will be deleted for everyone."},
+            "title": plain("Cancel and delete?" if tuning_percent is not None else "Delete this model?"),
+            "text": {"type": "mrkdwn", "text": will},
             "confirm": plain("Delete"),
             "deny": plain("Cancel"),
             "style": "danger",
         },
     }
-    return f"Delete {model_name}?", [section(text), {"type": "actions", "elements": [button]}]
+    return f"Delete {display_name or model_name}?", [
+        section(text),
+        context(f"`{esc(model_name)}`"),
+        {"type": "actions", "elements": [button]},
+    ]
 
 
-def try_prompt_text(user_id: str, model_name: str, prompt: str) -> str:
-    return f"<@{user_id}> asked `{esc(model_name)}`:\n>{esc(prompt)}"
+def model_context(model_name: str) -> Block:
+    return context(f"`{esc(model_name)}`")
 
 
-def try_started_text(user_id: str, model_name: str) -> str:
+def try_prompt_text(user_id: str, display_name: str, prompt: str) -> str:
+    return f"<@{user_id}> asked *{esc(display_name)}*:\n>{esc(prompt)}"
+
+
+def try_started_text(user_id: str, display_name: str) -> str:
     return (
-        f"<@{user_id}> is trying `{esc(model_name)}`. Reply in this thread and the model will answer "
+        f"<@{user_id}> is trying *{esc(display_name)}*. Reply in this thread and the model will answer "
         "each message."
     )
 
 
-def thinking_text(model_name: str) -> str:
-    return f"_`{esc(model_name)}` is thinking…_"
+def thinking_text(display_name: str) -> str:
+    return f"_{esc(display_name)} is thinking…_"

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import math
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-SUBCOMMANDS = ("help", "upload", "datasets", "start", "status", "list", "try", "delete")
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.render.text import escape_truncated
+
+SUBCOMMANDS = ("help", "upload", "datasets", "dataset", "start", "status", "list", "try", "delete")
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64
 DISPLAY_NAME_MAX = 40
+ECHO_LIMIT = 80  # characters of a user's input quoted back in an error
 
 
 class UsageError(ValueError):
@@ -88,16 +95,33 @@ def _tokens(text: str) -> list[str]:
         raise UsageError(f"I could not read that: {exc} (check your quotes).") from exc
 
 
+def echo(text: str) -> str:
+    """User input shown back to them: `&`, `<`, `>` escaped (so `<!channel>` or `<@U1>`
+    cannot ping anyone, inside code spans too) and long input shortened."""
+    return escape_truncated(text, ECHO_LIMIT)
+
+
 def _normalise_quotes(text: str) -> str:
     """Slack clients turn typed quotes into curly ones; shlex only knows straight ones."""
     return text.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
+
+
+def did_you_mean(typed: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a mistyped word (at most two edits away, or a prefix), if any."""
+    options = list(choices)
+    typed = typed.lower()
+    prefixed = [c for c in options if c.startswith(typed)] if len(typed) >= 2 else []
+    if len(prefixed) == 1:
+        return prefixed[0]
+    found = process.extractOne(typed, options, scorer=Levenshtein.distance, score_cutoff=2)
+    return str(found[0]) if found else None
 
 
 def parse_int(raw: str, key: str, *, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise UsageError(f"`{key}` must be a whole number, not `{raw}`.") from exc
+        raise UsageError(f"`{key}` must be a whole number, not `{echo(raw)}`.") from exc
     if not low <= value <= high:
         raise UsageError(f"`{key}` must be between {low} and {high}, not {value}.")
     return value
@@ -107,9 +131,9 @@ def parse_learning_rate(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError as exc:
-        raise UsageError(f"`learning_rate` must be a number such as 0.001, not `{raw}`.") from exc
+        raise UsageError(f"`learning_rate` must be a number such as 0.001, not `{echo(raw)}`.") from exc
     if not math.isfinite(value) or not 0 < value <= 1:
-        raise UsageError(f"`learning_rate` must be greater than 0 and at most 1, not {raw}.")
+        raise UsageError(f"`learning_rate` must be greater than 0 and at most 1, not `{echo(raw)}`.")
     return value
 
 
@@ -146,46 +170,71 @@ def check_display_name(name: str) -> str:
     return cleaned
 
 
+START_OPTIONS = ("name", "epochs", "batch_size", "learning_rate", "base_model", "validation")
+
+
 def parse_start(
     text: str, *, default_epochs: int = 5, default_batch: int = 2, default_lr: float = 0.001
 ) -> StartArgs:
+    """The dataset and options of `/tune start`; every problem is reported at once."""
     tokens = _tokens(text)
     if not tokens or "=" in tokens[0]:
         raise UsageError(f"Which dataset? Usage: {START_USAGE}")
     dataset, options = tokens[0], tokens[1:]
     values: dict[str, str] = {}
+    problems: list[str] = []
     for token in options:
         key, sep, value = token.partition("=")
         canonical = START_KEYS.get(key.lower().replace("-", "_"))
         if not sep or canonical is None:
-            known = ", ".join(
-                sorted({"name", "epochs", "batch_size", "learning_rate", "base_model", "validation"})
-            )
-            raise UsageError(f"I don't know the option `{token}`. Options: {known}. Usage: {START_USAGE}")
-        if canonical in values:
-            raise UsageError(f"`{canonical}` is given twice.")
-        values[canonical] = value
-    name = check_display_name(values["name"]) if "name" in values else None
-    epochs = (
-        parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS)
-        if "epochs" in values
-        else default_epochs
-    )
-    batch = (
-        parse_int(values["batch_size"], "batch_size", low=1, high=MAX_BATCH_SIZE)
-        if "batch_size" in values
-        else default_batch
-    )
-    rate = parse_learning_rate(values["learning_rate"]) if "learning_rate" in values else default_lr
-    base_model = values.get("base_model") or None
-    validation = parse_validation(values["validation"]) if "validation" in values else None
-    return StartArgs(dataset, name, epochs, batch, rate, base_model, validation)
+            guess = did_you_mean(key.lower().replace("-", "_"), START_KEYS) if sep else None
+            hint = f" Did you mean `{START_KEYS[guess]}`?" if guess else ""
+            problems.append(f"I don't know the option `{echo(token)}`.{hint}")
+        elif canonical in values:
+            problems.append(f"`{canonical}` is given twice.")
+        else:
+            values[canonical] = value
+    name, epochs, batch, rate = None, default_epochs, default_batch, default_lr
+    try:
+        name = check_display_name(values["name"]) if "name" in values else None
+    except UsageError as exc:
+        problems.append(str(exc))
+    try:
+        if "epochs" in values:
+            epochs = parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS)
+    except UsageError as exc:
+        problems.append(str(exc))
+    try:
+        if "batch_size" in values:
+            batch = parse_int(values["batch_size"], "batch_size", low=1, high=MAX_BATCH_SIZE)
+    except UsageError as exc:
+        problems.append(str(exc))
+    try:
+        if "learning_rate" in values:
+            rate = parse_learning_rate(values["learning_rate"])
+    except UsageError as exc:
+        problems.append(str(exc))
+    validation = None
+    try:
+        if "validation" in values:
+            validation = parse_validation(values["validation"])
+    except UsageError as exc:
+        problems.append(str(exc))
+    if problems:
+        listed = "\n".join(f"• {problem}" for problem in problems)
+        raise UsageError(f"{listed}\nOptions: {', '.join(START_OPTIONS)}. Usage: {START_USAGE}")
+    return StartArgs(dataset, name, epochs, batch, rate, values.get("base_model") or None, validation)
 
 
 def split_first(text: str, what: str, usage: str) -> tuple[str, str]:
-    """`"my-model what is 2+2"` -> ("my-model", "what is 2+2")."""
+    """`"my-model what is 2+2"` -> ("my-model", "what is 2+2"); a quoted first word may hold
+    spaces: `'"next number v2" 12'` -> ("next number v2", "12")."""
     stripped = _normalise_quotes(text).strip()
     if not stripped:
         raise UsageError(f"Which {what}? Usage: {usage}")
+    if stripped[0] in "\"'":
+        closing = stripped.find(stripped[0], 1)
+        if closing > 0:
+            return stripped[1:closing].strip(), stripped[closing + 1 :].strip()
     head, _, rest = stripped.partition(" ")
     return head.strip("`<>"), rest.strip()

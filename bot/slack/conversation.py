@@ -8,7 +8,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.text import escape_mrkdwn as esc
 from bot.render.text import escape_truncated
-from bot.slack.blocks import thinking_text, try_prompt_text, try_started_text
+from bot.service import model_display_name, short_id
+from bot.slack.blocks import model_context, section, thinking_text, try_prompt_text, try_started_text
 from bot.slack.context import AppContext
 from bot.tuning.types import BackendError
 
@@ -35,20 +36,26 @@ def answer_message(answer: str) -> str:
     return shown if len(shown) >= len(esc(answer)) else shown + "\n_(answer shortened)_"
 
 
-def failure_message(model_name: str, error: BackendError) -> str:
+def failure_message(name: str, error: BackendError) -> str:
     if error.not_found:
-        return f":x: `{esc(model_name)}` does not exist (any more). `/tune list` shows the models."
-    return f":x: `{esc(model_name)}` could not answer: {esc(str(error))}"
+        return f":x: *{esc(name)}* does not exist (any more). `/tune list` shows the models."
+    return f":x: *{esc(name)}* could not answer: {esc(str(error))}"
+
+
+def display_name(ctx: AppContext, model_name: str) -> str:
+    return model_display_name(ctx.store, model_name) or short_id(model_name)
 
 
 async def open_try_thread(
     ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
 ) -> str:
     """Post the prompt in the channel, remember the thread, answer in it. Returns the thread ts."""
+    text = try_prompt_text(user_id, display_name(ctx, model_name), prompt)
     posted = await ctx.client.chat_postMessage(
-        channel=channel_id, text=try_prompt_text(user_id, model_name, prompt)
+        channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
     )
     thread_ts = str(posted["ts"])
+    channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
     ctx.store.add_try_thread(
         channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
     )
@@ -60,8 +67,12 @@ async def open_try_thread(
 
 async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, model_name: str) -> str:
     """The "Try it" button: a thread waiting for the user's first prompt."""
-    posted = await ctx.client.chat_postMessage(channel=channel_id, text=try_started_text(user_id, model_name))
+    text = try_started_text(user_id, display_name(ctx, model_name))
+    posted = await ctx.client.chat_postMessage(
+        channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
+    )
     thread_ts = str(posted["ts"])
+    channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
     ctx.store.add_try_thread(
         channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
     )
@@ -73,7 +84,7 @@ async def answer_in_thread(
 ) -> None:
     """A visible "is thinking…" placeholder, edited in place into the answer (or the error)."""
     placeholder = await ctx.client.chat_postMessage(
-        channel=channel_id, thread_ts=thread_ts, text=thinking_text(model_name)
+        channel=channel_id, thread_ts=thread_ts, text=thinking_text(display_name(ctx, model_name))
     )
     try:
         name, checkpoint = split_checkpoint(model_name)
@@ -81,7 +92,7 @@ async def answer_in_thread(
         text = answer_message(answer)
     except BackendError as exc:
         log.info("generateContent on %s failed: %s", model_name, exc)
-        text = failure_message(model_name, exc)
+        text = failure_message(display_name(ctx, model_name), exc)
     try:
         await ctx.client.chat_update(channel=channel_id, ts=placeholder["ts"], text=text)
     except SlackApiError:

@@ -1,7 +1,8 @@
 """Downloading a file someone shared with the bot, without leaking the bot token.
 
-The token goes only to Slack's own file hosts, redirects are followed by hand (a few
-hops, each checked before any request is made), the size is bounded while streaming,
+The token goes only to the exact origins (scheme, host, port) of Slack's own file
+hosts, redirects are followed by hand (a few hops, each checked before any request is
+made), the size is bounded while streaming,
 and Slack's habit of answering 200 with a sign-in page when a scope is missing is
 recognised and explained.
 """
@@ -15,6 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from bot.config import SLACK_FILE_HOSTS
+
 MAX_REDIRECTS = 3
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 
@@ -23,15 +26,39 @@ class DownloadError(Exception):
     """The file could not be fetched; the message is meant for the uploader."""
 
 
-def allowed_url(url: str, hosts: Collection[str]) -> bool:
-    """True when `url` is on one of Slack's file hosts (https; http only on loopback)."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def origin_of(url: str) -> str | None:
+    """ "scheme://host:port" of an http(s) URL (default ports spelled out), else None."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host not in hosts:
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        return None
+    return f"{scheme}://{parts.hostname.lower()}:{port}"
+
+
+def file_origins(api_url: str) -> frozenset[str]:
+    """Where the bot token may go: Slack's file hosts over https on port 443, and the
+    exact origin of the Web API (`SLACK_API_URL`; the fake Slack's port in tests)."""
+    origins = {f"https://{host}:443" for host in SLACK_FILE_HOSTS}
+    api_origin = origin_of(api_url)
+    if api_origin:
+        origins.add(api_origin)
+    return frozenset(origins)
+
+
+def allowed_url(url: str, origins: Collection[str]) -> bool:
+    """True when `url` is on exactly one of `origins` (scheme, host and port), over https,
+    or over http on loopback (the fake Slack in tests)."""
+    origin = origin_of(url)
+    if origin is None or origin not in origins:
         return False
-    if parts.scheme == "https":
-        return True
-    return parts.scheme == "http" and host in ("127.0.0.1", "localhost", "::1")
+    return origin.startswith("https://") or (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
 
 
 def looks_like_login_page(content_type: str, head: bytes) -> bool:
@@ -53,7 +80,7 @@ async def download_slack_file(
     url: str,
     *,
     token: str,
-    allowed_hosts: Collection[str],
+    allowed_origins: Collection[str],
     max_bytes: int,
     client: httpx.AsyncClient | None = None,
     expected_html: bool = False,
@@ -66,11 +93,11 @@ async def download_slack_file(
     http = client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=False)
     try:
         for _hop in range(MAX_REDIRECTS + 1):
-            if not allowed_url(url, allowed_hosts):
-                host = urlsplit(url).hostname or url
+            if not allowed_url(url, allowed_origins):
+                where = origin_of(url) or url
                 raise DownloadError(
-                    f"The file link points at `{host}`, which is not one of Slack's file hosts, "
-                    "so I did not download it."
+                    f"The file link points at `{where}`, which is not one of Slack's file hosts, "
+                    "so I did not download it (the bot token goes nowhere else)."
                 )
             async with http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
                 if response.is_redirect:

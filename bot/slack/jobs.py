@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from bot.polling.ports import ReporterError
+from bot.render.jobs import job_view
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.context import AppContext
-from bot.storage.models import TuningJob
+from bot.storage.models import TuningJob, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,3 +29,15 @@ async def announce_new_job(ctx: AppContext, job: TuningJob) -> str | None:
         "its progress message here. Invite me to this channel with `/invite @tunebot`; "
         "`/tune status` shows progress meanwhile."
     )
+
+
+async def show_cancelled(ctx: AppContext, job: TuningJob, user_id: str) -> None:
+    """A job whose model was deleted while tuning: its message says who cancelled it (the
+    poller no longer follows the job, so nothing else would edit it)."""
+    if not job.message_ts:
+        return
+    view = job_view(job, utcnow(), ctx.store.dataset_name(job.dataset_id), cancelled_by=user_id)
+    try:
+        await ctx.reporter.update_progress(job, view)
+    except ReporterError:
+        log.warning("job %s: could not show that it was cancelled", job.id)

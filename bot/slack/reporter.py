@@ -8,7 +8,7 @@ poller can look in the thread and see whether the notice was already posted.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC
 from typing import Any
 
@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.polling.ports import ReporterError
 from bot.render.model import JobView
 from bot.render.progress import completion_notice, progress_blocks
+from bot.slack.retries import never_sent
 from bot.storage.models import TuningJob
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 NOTICE_EVENT_TYPE = "tunebot_job_notice"
 PROGRESS_EVENT_TYPE = "tunebot_job_message"
 HISTORY_PAGE = 200
+# Slack's errors that say the call may have partly happened ("It's possible some aspect
+# of the operation succeeded before the error was raised").
+AMBIGUOUS_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
 
 
 def chart_file_name(job: TuningJob) -> str:
@@ -49,17 +53,24 @@ def is_message_for(message: dict[str, Any], job_id: int | None, event_type: str 
 class SlackReporter:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        # Told after a job's message or notice was posted or edited (the App Home redraws).
+        self.on_change: Callable[[TuningJob], None] | None = None
+
+    def _changed(self, job: TuningJob) -> None:
+        if self.on_change is not None:
+            self.on_change(job)
 
     async def post_progress(self, job: TuningJob, view: JobView) -> str:
         text, blocks = progress_blocks(view)
-        response = await self._call(
-            "chat_postMessage",
+        ts = await self._post_once(
+            lambda: self.find_progress(job),
             channel=job.channel_id,
             text=text,
             blocks=blocks,
             metadata=progress_metadata(job),
         )
-        return str(response["ts"])
+        self._changed(job)
+        return ts
 
     async def find_progress(self, job: TuningJob) -> str | None:
         async for message in self._channel_messages(job):
@@ -70,6 +81,7 @@ class SlackReporter:
     async def update_progress(self, job: TuningJob, view: JobView) -> None:
         text, blocks = progress_blocks(view)
         await self._call("chat_update", channel=job.channel_id, ts=job.message_ts, text=text, blocks=blocks)
+        self._changed(job)
 
     async def post_notice(self, job: TuningJob, view: JobView) -> str:
         text, blocks = completion_notice(view)
@@ -77,15 +89,16 @@ class SlackReporter:
         if job.message_ts:
             # One message, shown both in the job's thread and in the channel.
             thread = {"thread_ts": job.message_ts, "reply_broadcast": True}
-        response = await self._call(
-            "chat_postMessage",
+        ts = await self._post_once(
+            lambda: self.find_notice(job),
             channel=job.channel_id,
             text=text,
             blocks=blocks,
             metadata=notice_metadata(job),
             **thread,
         )
-        return str(response["ts"])
+        self._changed(job)
+        return ts
 
     async def find_notice(self, job: TuningJob) -> str | None:
         async for message in self._job_messages(job):
@@ -102,14 +115,35 @@ class SlackReporter:
 
     async def post_chart(self, job: TuningJob, png: bytes) -> None:
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
-        await self._call(
-            "files_upload_v2",
-            channel=job.channel_id,
-            content=png,
-            filename=chart_file_name(job),
-            title=f"Loss curve — {job.display_name}",
-            **thread,
-        )
+        try:
+            await self._call(
+                "files_upload_v2",
+                channel=job.channel_id,
+                content=png,
+                filename=chart_file_name(job),
+                title=f"Loss curve — {job.display_name}",
+                **thread,
+            )
+        except ReporterError as exc:
+            if not exc.ambiguous or not await self.chart_posted(job):
+                raise
+            log.info("job %s: the loss chart was stored although Slack's answer was lost", job.id)
+
+    async def _post_once(self, find: Callable[[], Awaitable[str | None]], **arguments: Any) -> str:
+        """chat.postMessage, never resent blindly: after an ambiguous failure the message
+        is looked for (by its metadata, through `find`) and its ts returned if Slack stored
+        it; otherwise the error goes up and the poller tries again (looking first) later."""
+        try:
+            response = await self._call("chat_postMessage", **arguments)
+        except ReporterError as exc:
+            if not exc.ambiguous:
+                raise
+            found = await find()
+            if found is None:
+                raise
+            log.info("Slack stored a message although its answer was lost (ts %s)", found)
+            return found
+        return str(response["ts"])
 
     async def _job_messages(self, job: TuningJob) -> AsyncIterator[dict[str, Any]]:
         """The job's thread (or, without a job message, the channel since the job began)."""
@@ -131,10 +165,20 @@ class SlackReporter:
     async def _paged(self, method: str, **arguments: Any) -> AsyncIterator[dict[str, Any]]:
         """Every message of a conversations.* listing, with metadata, page by page."""
         cursor: str | None = None
+        joined = False
         while True:
-            response = await self._call(
-                method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
-            )
+            try:
+                response = await self._call(
+                    method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
+                )
+            except ReporterError as exc:
+                if joined or "not_in_channel" not in str(exc):
+                    raise
+                # Slack shows history only to members: a job posted in a public channel through
+                # chat:write.public (before tunebot joined channels) is read after joining it.
+                await self._call("conversations_join", channel=arguments["channel"])
+                joined = True
+                continue
             for message in response.get("messages") or []:
                 yield message
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
@@ -147,8 +191,11 @@ class SlackReporter:
             return await getattr(self.client, method)(**arguments)
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else "unknown"
+            status = exc.response.status_code if exc.response is not None else 0
             log.warning("Slack %s failed: %s", method, error)
-            raise ReporterError(f"Slack {method} failed: {error}") from exc
+            ambiguous = status >= 500 or error in AMBIGUOUS_ERRORS
+            raise ReporterError(f"Slack {method} failed: {error}", ambiguous=ambiguous) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             log.warning("Slack %s failed: %s", method, type(exc).__name__)
-            raise ReporterError(f"Slack {method} failed: {type(exc).__name__}") from exc
+            ambiguous = not never_sent(exc)
+            raise ReporterError(f"Slack {method} failed: {type(exc).__name__}", ambiguous=ambiguous) from exc

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot.render.text import escape_mrkdwn as esc
 from bot.service import UploadOutcome, ingest_upload
 from bot.slack.context import AppContext
-from bot.slack.files import DownloadError, describe_size, download_slack_file
+from bot.slack.files import DownloadError, describe_size, download_slack_file, file_origins
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ async def ingest_slack_file(
         spool = await download_slack_file(
             url,
             token=ctx.bot_token,
-            allowed_hosts=ctx.settings.file_hosts,
+            allowed_origins=file_origins(ctx.settings.slack_api_url),
             max_bytes=max_bytes,
             client=ctx.http,
             expected_html=str(details.get("filetype", "")).lower() == "html",
@@ -73,7 +73,7 @@ async def ingest_slack_file(
     except DownloadError as exc:
         return f":x: Could not fetch `{esc(name)}`: {exc} Nothing was stored."
     with spool:
-        return await ingest_upload(
+        outcome = await ingest_upload(
             ctx.store,
             team_id=team_id,
             user_id=user_id,
@@ -84,7 +84,11 @@ async def ingest_slack_file(
             input_column=input_column,
             output_column=output_column,
             limits=ctx.limits,
+            slots=ctx.validation_slots,
         )
+    if outcome.kind == "stored":
+        ctx.home_changed(team_id)
+    return outcome
 
 
 def outcome_text(result: UploadOutcome | str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Update, bindparam, delete, event, func, or_, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, create_engine, select
 
 from bot.storage import schema
@@ -100,12 +100,56 @@ class DatasetSummary:
     job_names: list[str]
 
 
+class StorageUnavailable(Exception):
+    """The database refused a write it cannot take now (disk full, read-only, I/O error);
+    the transaction was rolled back, so nothing of it is stored. `str()` says why, briefly."""
+
+
+_UNAVAILABLE = {
+    "disk is full": "the disk is full",
+    "no space left": "the disk is full",
+    "readonly": "the database is read-only",
+    "read-only": "the database is read-only",
+    "disk i/o error": "the disk reported an I/O error",
+    "unable to open database": "the database file cannot be opened",
+}
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database refused, if `exc` is the database being unable to write at all
+    (as opposed to a bug or a constraint); None otherwise."""
+    if not isinstance(exc, OperationalError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return next((reason for marker, reason in _UNAVAILABLE.items() if marker in text), None)
+
+
+@contextmanager
+def writes_or_unavailable() -> Iterator[None]:
+    """Turn a database that cannot write into StorageUnavailable (with a reason)."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise
+        raise StorageUnavailable(reason) from exc
+
+
+# Concurrent uploads of one file name race for the same free name; the loser looks again.
+NAME_ATTEMPTS = 50
+
+
 class DuplicateDataset(Exception):
     """The same file (by content hash) is already stored for this team."""
 
     def __init__(self, existing: Dataset) -> None:
         super().__init__(f"already stored as {existing.name}")
         self.existing = existing
+
+
+class DuplicateDatasetName(Exception):
+    """The team already has a dataset with this name."""
 
 
 class Store:
@@ -146,41 +190,47 @@ class Store:
         Raises DuplicateDataset when the team already has a file with these bytes.
         """
         blob = encode_examples(examples)
-        with self.session() as session:
-            existing = session.exec(
-                select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
-            ).first()
-            if existing is not None:
-                raise DuplicateDataset(existing)
-            taken = set(
-                session.exec(
-                    select(Dataset.name).where(Dataset.team_id == team_id, col(Dataset.name).startswith(name))
-                ).all()
-            )
-            unique_name = _first_free_name(name, taken)
-            dataset = Dataset(
-                team_id=team_id,
-                owner_user_id=owner_user_id,
-                channel_id=channel_id,
-                name=unique_name,
-                file_name=file_name[:255],
-                format=format,
-                example_count=len(examples),
-                sha256=sha256,
-            )
-            session.add(dataset)
-            try:
-                session.flush()
-                assert dataset.id is not None
-                session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
-                session.commit()
-            except IntegrityError as exc:
-                session.rollback()
-                clash = self.find_dataset_by_hash(team_id, sha256)
-                if clash is not None:
-                    raise DuplicateDataset(clash) from exc
-                raise
-            return dataset
+        for attempt in range(NAME_ATTEMPTS):
+            with self.session() as session:
+                existing = session.exec(
+                    select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
+                ).first()
+                if existing is not None:
+                    raise DuplicateDataset(existing)
+                taken = set(
+                    session.exec(
+                        select(Dataset.name).where(
+                            Dataset.team_id == team_id, col(Dataset.name).startswith(name)
+                        )
+                    ).all()
+                )
+                dataset = Dataset(
+                    team_id=team_id,
+                    owner_user_id=owner_user_id,
+                    channel_id=channel_id,
+                    name=_first_free_name(name, taken),
+                    file_name=file_name[:255],
+                    format=format,
+                    example_count=len(examples),
+                    sha256=sha256,
+                )
+                session.add(dataset)
+                try:
+                    session.flush()
+                    assert dataset.id is not None
+                    session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
+                    session.commit()
+                except IntegrityError as exc:
+                    session.rollback()
+                    clash = self.find_dataset_by_hash(team_id, sha256)
+                    if clash is not None:
+                        raise DuplicateDataset(clash) from exc
+                    if attempt + 1 == NAME_ATTEMPTS:
+                        raise
+                    # Someone took the same free name in the meantime: look again.
+                    continue
+                return dataset
+        raise AssertionError("unreachable")
 
     def find_dataset_by_hash(self, team_id: str, sha256: str) -> Dataset | None:
         with self.session() as session:
@@ -221,6 +271,31 @@ class Store:
         with self.session() as session:
             dataset = session.get(Dataset, dataset_id)
             return dataset.name if dataset else None
+
+    def delete_dataset(self, dataset_id: int) -> None:
+        """Remove a dataset and its examples; jobs tuned on it keep their names and models."""
+        with self.session() as session:
+            session.execute(
+                update(TuningJob).where(col(TuningJob.dataset_id) == dataset_id).values(dataset_id=None)
+            )
+            session.execute(delete(DatasetContent).where(col(DatasetContent.dataset_id) == dataset_id))
+            session.execute(delete(Dataset).where(col(Dataset.id) == dataset_id))
+            session.commit()
+
+    def rename_dataset(self, dataset_id: int, new_name: str) -> Dataset:
+        """Raises DuplicateDatasetName when the team already has a dataset with that name."""
+        with self.session() as session:
+            dataset = session.get(Dataset, dataset_id)
+            if dataset is None:
+                raise LookupError(f"dataset {dataset_id} does not exist")
+            dataset.name = new_name
+            session.add(dataset)
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                raise DuplicateDatasetName(new_name) from exc
+            return dataset
 
     def load_examples(self, dataset_id: int) -> list[TrainingPair]:
         with self.session() as session:
@@ -388,16 +463,57 @@ class Store:
             session.execute(update(TuningJob).values(next_poll_at=datetime(2000, 1, 1, tzinfo=UTC)))
             session.commit()
 
-    def starting_jobs_older_than(self, cutoff: datetime) -> list[TuningJob]:
-        """Jobs whose create call never finished (the process died during `/tune start`)."""
+    def unstarted_jobs(self, now: datetime) -> list[TuningJob]:
+        """Jobs whose create call was sent (or about to be) by a process that no longer
+        holds them (its lease expired: it died during `/tune start`)."""
         with self.session() as session:
             return list(
                 session.exec(
                     select(TuningJob).where(
-                        TuningJob.notice_state == "starting", TuningJob.created_at < cutoff
+                        TuningJob.notice_state == "starting",
+                        or_(col(TuningJob.lease_expires_at).is_(None), col(TuningJob.lease_expires_at) < now),
                     )
                 ).all()
             )
+
+    def record_started(
+        self, job_id: int, *, model_name: str, operation_name: str, total_steps: int | None
+    ) -> TuningJob | None:
+        """Record what the service created for a starting job, and who owns the model, in
+        one transaction. None when the job is not starting any more (whoever got there
+        first, the `/tune start` that sent the create or a poller recovering it, wins)."""
+        with self.session() as session:
+            result = session.execute(
+                update(TuningJob)
+                .where(col(TuningJob.id) == job_id, col(TuningJob.notice_state) == "starting")
+                .values(
+                    model_name=model_name,
+                    operation_name=operation_name,
+                    total_steps=total_steps,
+                    completed_steps=0,
+                    notice_state="none",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=utcnow(),
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            job = session.get(TuningJob, job_id)
+            assert job is not None
+            if session.get(ModelOwnership, model_name) is None:
+                session.add(
+                    ModelOwnership(
+                        model_name=model_name,
+                        team_id=job.team_id,
+                        owner_user_id=job.owner_user_id,
+                        job_id=job_id,
+                    )
+                )
+            session.commit()
+            session.refresh(job)
+            return job
 
     # ---- model ownership ------------------------------------------------------------------
 
@@ -438,8 +554,30 @@ class Store:
             ).all()
         return set(rows)
 
-    def mark_model_deleted(self, model_name: str, deleted_by: str) -> None:
-        """Record the deletion and stop polling any job still tuning that model."""
+    def team_model_jobs(self, team_id: str) -> list[TuningJob]:
+        """The team's jobs that made (or are making) a model not deleted through tunebot, newest first."""
+        with self.session() as session:
+            query = (
+                select(TuningJob)
+                .outerjoin(ModelOwnership, col(ModelOwnership.model_name) == TuningJob.model_name)
+                .where(
+                    TuningJob.team_id == team_id,
+                    col(TuningJob.model_name).is_not(None),
+                    col(ModelOwnership.deleted_at).is_(None),
+                )
+                .order_by(col(TuningJob.created_at).desc(), col(TuningJob.id).desc())
+            )
+            return list(session.exec(query).all())
+
+    def job_for_model(self, model_name: str) -> TuningJob | None:
+        with self.session() as session:
+            return session.exec(
+                select(TuningJob).where(TuningJob.model_name == model_name).order_by(col(TuningJob.id).desc())
+            ).first()
+
+    def mark_model_deleted(self, model_name: str, deleted_by: str) -> list[TuningJob]:
+        """Record the deletion and stop polling any job still tuning that model; returns
+        the jobs it cancelled."""
         now = utcnow()
         with self.session() as session:
             row = session.get(ModelOwnership, model_name)
@@ -459,6 +597,7 @@ class Store:
                 job.notice_state = "skipped"
                 session.add(job)
             session.commit()
+            return list(jobs)
 
     # ---- try threads ----------------------------------------------------------------------
 

@@ -46,6 +46,12 @@ class TuningBackend(Protocol):
 
     async def start(self, request: TuningRequest) -> StartedJob: ...
 
+    async def find_started(self, request_id: str) -> StartedJob | None:
+        """What a create sent with `request_id` (the `model_id` of its TuningRequest) made,
+        or None if the service has nothing for it: how a job whose process died between
+        the create and recording its answer is found again."""
+        ...
+
     async def poll(self, operation_name: str) -> JobProgress: ...
 
     async def loss_curves(self, operation_name: str) -> LossCurves:

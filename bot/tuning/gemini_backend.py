@@ -16,6 +16,7 @@ from bot.gemini import (
     new_tuned_model_id,
 )
 from bot.gemini.types import TunedModel, TuningSnapshot
+from bot.render.text import escape_truncated
 from bot.tuning.types import (
     BackendError,
     BaseModelChoice,
@@ -133,7 +134,8 @@ class GeminiBackend:
         candidate = candidate.split("/", 1)[0].split(":", 1)[0]
         if not _MODEL_ID.match(candidate):
             raise ValueError(
-                f"`{candidate}` is not a tuned model id (lowercase letters, digits and dashes, such as "
+                f"`{escape_truncated(candidate, 80)}` "
+                "is not a tuned model id (lowercase letters, digits and dashes, such as "
                 "`number-generator-model-x8k2p`). `/tune list` shows the models."
             )
         return f"tunedModels/{candidate}"
@@ -156,6 +158,22 @@ class GeminiBackend:
         )
         meta = operation.metadata
         model_name = meta.tuned_model if meta and meta.tuned_model else f"tunedModels/{request.model_id}"
+        return StartedJob(
+            model_name=model_name,
+            operation_name=operation.name,
+            total_steps=meta.total_steps if meta else None,
+        )
+
+    async def find_started(self, request_id: str) -> StartedJob | None:
+        """The model a create with tuned model id `request_id` made, if the service has it."""
+        model_name = f"tunedModels/{request_id}"
+        try:
+            operation = await self._call(lambda: self.client.find_creation(model_name))
+        except BackendError as exc:
+            if exc.not_found:
+                return None
+            raise
+        meta = operation.metadata
         return StartedJob(
             model_name=model_name,
             operation_name=operation.name,

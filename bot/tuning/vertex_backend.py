@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from bot.gemini import new_tuned_model_id
+from bot.render.text import escape_truncated
 from bot.tuning.types import (
     BackendError,
     BaseModelChoice,
@@ -198,7 +199,8 @@ class VertexBackend:
         candidate = candidate.split("/", 1)[0].split(":", 1)[0].split("?", 1)[0]
         if not _JOB_ID.match(candidate) and not _is_tunebot_id(candidate):
             raise ValueError(
-                f"`{candidate}` is not a Vertex AI tuning job (its number, such as `1234567890123456789`, "
+                f"`{escape_truncated(candidate, 80)}` "
+                "is not a Vertex AI tuning job (its number, such as `1234567890123456789`, "
                 "or its full `projects/…/tuningJobs/…` name). `/tune list` shows the models."
             )
         return f"{self.client.parent}/tuningJobs/{candidate}"
@@ -242,6 +244,13 @@ class VertexBackend:
             total_steps=job.total_steps,
             validation_uri=validation_uri,
         )
+
+    async def find_started(self, request_id: str) -> StartedJob | None:
+        """The tuning job a create labelled `request_id` made, if Vertex has it."""
+        job = await self._call(lambda: self.client.find_tuning_job(request_id))
+        if job is None:
+            return None
+        return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
 
     async def poll(self, operation_name: str) -> JobProgress:
         """The job (one call) and, once it has an experiment, one TensorBoard call (see

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import blocks
 from bot.slack.context import AppContext
 from bot.slack.conversation import answer_in_thread
+from bot.slack.dedupe import first_time
 from bot.slack.uploads import ingest_slack_file, outcome_text
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,12 @@ def is_human_thread_reply(event: dict[str, Any]) -> bool:
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
-    def first_delivery(body: dict[str, Any]) -> bool:
+    async def first_delivery(body: dict[str, Any]) -> bool:
         """Slack retries deliveries it thinks failed; handle each event once."""
         event_id = body.get("event_id")
         if not event_id:
             return True
-        if ctx.store.first_delivery(str(event_id)):
+        if await first_time(ctx, str(event_id)):
             return True
         log.info("ignoring a repeated delivery of %s", event_id)
         return False
@@ -48,7 +49,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if not is_human_thread_reply(event):
             return
         model_name = ctx.store.try_thread_model(event["channel"], event["thread_ts"])
-        if model_name is None or not first_delivery(body):
+        if model_name is None or not await first_delivery(body):
             return
         prompt = prompt_text(event.get("text") or "")
         if not prompt:
@@ -61,13 +62,18 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             prompt=prompt,
         )
 
+    @app.event("app_home_opened")
+    async def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home" and ctx.home is not None:
+            ctx.home.opened(body.get("team_id") or event.get("team", ""), event.get("user", ""))
+
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         channel_id = event["channel"]
         thread_ts = event.get("thread_ts")
         if thread_ts and ctx.store.try_thread_model(channel_id, thread_ts):
             return  # the `message` event for the same post answers it
-        if not first_delivery(body):
+        if not await first_delivery(body):
             return
         user_id = event.get("user", "")
         files = event.get("files") or []

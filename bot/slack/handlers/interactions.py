@@ -10,9 +10,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.render.text import ZERO_WIDTH_SPACE
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, delete_model, start_job, validation_note
+from bot.service import UserError, check_try, delete_model, start_job, validation_note
 from bot.slack import blocks
+from bot.slack.channels import ensure_member
 from bot.slack.commands import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
@@ -25,8 +27,8 @@ from bot.slack.commands import (
 )
 from bot.slack.context import AppContext
 from bot.slack.conversation import start_try_thread
-from bot.slack.handlers.tune_command import channel_refusal, models_page
-from bot.slack.jobs import announce_new_job
+from bot.slack.handlers.tune_command import channel_refusal, datasets_page, models_page
+from bot.slack.jobs import announce_new_job, show_cancelled
 from bot.slack.uploads import ingest_slack_file, outcome_text
 from bot.tuning.types import BackendError
 
@@ -57,6 +59,13 @@ def private_metadata(view: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
+def plain_text(mrkdwn: str) -> str:
+    """A mrkdwn message for a place Slack shows as plain text (a modal field's error):
+    no code marks, Slack's three entities shown as the characters they stand for."""
+    text = mrkdwn.replace("`", "").replace(ZERO_WIDTH_SPACE, "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict[str, str]]:
     """Validated form input, or Slack's per-field errors."""
     errors: dict[str, str] = {}
@@ -72,7 +81,7 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
         try:
             parsed[field] = check(values.get(field))
         except UsageError as exc:
-            errors[field] = str(exc).replace("`", "")
+            errors[field] = plain_text(str(exc))
     if not values.get("dataset"):
         errors["dataset"] = "Choose a dataset."
     if errors:
@@ -140,6 +149,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         user_id = body["user"]["id"]
         channel_id = meta.get("channel_id") or user_id
         try:
+            await ensure_member(ctx, channel_id)
             job = await start_job(
                 ctx.store,
                 ctx.backend,
@@ -147,6 +157,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 user_id=user_id,
                 channel_id=channel_id,
                 args=args,
+                hold_seconds=ctx.settings.lease_seconds,
             )
         except UserError as exc:
             await tell(channel_id, user_id, str(exc))
@@ -157,19 +168,37 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await tell(channel_id, user_id, note)
 
     @app.action(re.compile(f"^{blocks.ACTION_LIST_PAGE}_"))
-    async def list_page(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def list_page(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
         try:
-            page_number, token, history = blocks.parse_page_value(action.get("value") or "")
+            page_number, extra = blocks.parse_page_value(action.get("value") or "")
         except (ValueError, KeyError, TypeError):
             await respond(text="That button is out of date; run `/tune list` again.", replace_original=True)
             return
+        team_id = (body.get("team") or {}).get("id", "")
         try:
-            text, body = await models_page(ctx, page_number=page_number, token=token, history=history)
+            text, page = await models_page(
+                ctx, team_id, body["user"]["id"], scope=extra.get("s", "all"), page_number=page_number
+            )
         except BackendError as exc:
             await respond(text=f":x: Could not list tuned models: {esc(str(exc))}", replace_original=False)
             return
-        await respond(text=text, blocks=body, replace_original=True)
+        await respond(text=text, blocks=page, replace_original=True)
+
+    @app.action(re.compile(f"^{blocks.ACTION_DATASETS_PAGE}_"))
+    async def datasets_page_clicked(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        try:
+            page_number, _ = blocks.parse_page_value(action.get("value") or "")
+        except (ValueError, KeyError, TypeError):
+            page_number = 1
+        team_id = (body.get("team") or {}).get("id", "")
+        text, page = datasets_page(ctx, team_id, body["user"]["id"], page_number=page_number)
+        await respond(text=text, blocks=page, replace_original=True)
 
     @app.action(blocks.ACTION_DELETE)
     async def delete_clicked(
@@ -178,28 +207,49 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await ack()
         user_id = body["user"]["id"]
         model_name = action.get("value") or ""
+        cancelled = []
         try:
-            text = await delete_model(
+            deleted = await delete_model(
                 ctx.store, ctx.backend, user_id=user_id, model_name=model_name, admins=ctx.admins
             )
+            text, cancelled = deleted.message, deleted.cancelled
         except UserError as exc:
             text = str(exc)
-        log.info("delete of %s requested by %s: %s", model_name, user_id, text)
-        await respond(text=text, replace_original=True)
+        log.info("delete of %s requested by %s", model_name, user_id)
+        if body.get("response_url"):
+            await respond(text=text, replace_original=True)
+        else:  # clicked in the Home tab: no message to replace, so the answer comes as a DM
+            await ctx.client.chat_postMessage(channel=user_id, text=text)
+        for job in cancelled:
+            await show_cancelled(ctx, job, user_id)
+        ctx.home_changed((body.get("team") or {}).get("id", ""))
 
     @app.action(blocks.ACTION_TRY)
     async def try_clicked(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
+        """ "Try it" under a job's notice, or "Try" in the Home tab (the thread opens in the DM)."""
         await ack()
         user_id = body["user"]["id"]
         channel_id = (body.get("channel") or {}).get("id") or user_id
+
+        async def answer(text: str) -> None:
+            if body.get("response_url"):
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            else:
+                await ctx.client.chat_postMessage(channel=user_id, text=text)
+
         try:
             model_name = ctx.backend.model_name(action.get("value") or "")
-        except ValueError as exc:
-            await respond(text=str(exc), response_type="ephemeral", replace_original=False)
+            await check_try(ctx.store, ctx.backend, model_name=model_name)
+            await ensure_member(ctx, channel_id)
+        except ValueError as exc:  # UserError is not one
+            await answer(str(exc))
+            return
+        except UserError as exc:
+            await answer(str(exc))
             return
         try:
             await start_try_thread(ctx, channel_id=channel_id, user_id=user_id, model_name=model_name)
         except SlackApiError as exc:
-            await respond(text=channel_refusal(exc), response_type="ephemeral", replace_original=False)
+            await answer(channel_refusal(exc, channel_id))

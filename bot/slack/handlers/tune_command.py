@@ -14,19 +14,43 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, check_start, describe_model_for_delete, start_job, validation_note
+from bot.service import (
+    UserError,
+    check_start,
+    check_try,
+    delete_dataset,
+    describe_model_for_delete,
+    rename_dataset,
+    resolve_model,
+    start_job,
+    validation_note,
+)
 from bot.slack import blocks
-from bot.slack.commands import UsageError, parse_start, split_command, split_first
+from bot.slack.channels import ensure_member, refusal_for
+from bot.slack.commands import (
+    SUBCOMMANDS,
+    UsageError,
+    did_you_mean,
+    parse_start,
+    split_command,
+    split_first,
+)
 from bot.slack.context import AppContext
-from bot.slack.conversation import open_try_thread, with_checkpoint
+from bot.slack.conversation import open_try_thread, split_checkpoint, with_checkpoint
 from bot.slack.jobs import announce_new_job
-from bot.tuning.types import BackendError, ModelPage
+from bot.tuning.types import BackendError, ModelSummary
 
 log = logging.getLogger(__name__)
 
 LIST_PAGE_SIZE = 10
-TRY_USAGE = "`/tune try <model> [checkpoint=N] <prompt>`"
+LIST_FETCH_SIZE = 100
+LIST_MAX_FETCHES = 20  # at most 2,000 models are counted and paged
+TRY_USAGE = (
+    '`/tune try <model> [checkpoint=N] <prompt>` (a model name with spaces goes in quotes: `"my model"`)'
+)
 DELETE_USAGE = "`/tune delete <model>`"
+DATASET_USAGE = "`/tune dataset delete <name>` or `/tune dataset rename <name> <new name>`"
+LIST_SCOPES = ("all", "mine")
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -52,8 +76,15 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 args = parse_start(parsed.rest)
                 check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
                 await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`…")
+                await ensure_member(ctx, channel_id)
                 job = await start_job(
-                    ctx.store, ctx.backend, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
+                    ctx.store,
+                    ctx.backend,
+                    team_id=team_id,
+                    user_id=user_id,
+                    channel_id=channel_id,
+                    args=args,
+                    hold_seconds=ctx.settings.lease_seconds,
                 )
                 problem = await announce_new_job(ctx, job)
                 for note in (validation_note(ctx.store, job), problem):
@@ -61,8 +92,11 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                         await respond(text=note, response_type="ephemeral")
             elif parsed.name == "datasets":
                 # A quick database read: answered in the ack itself, one round trip.
-                text, body = blocks.datasets_blocks(ctx.store.list_datasets(team_id, user_id))
+                text, body = datasets_page(ctx, team_id, user_id, page_number=1)
                 await ack(text=text, blocks=body)
+            elif parsed.name == "dataset":
+                await ack(text=dataset_command(ctx, team_id, user_id, parsed.rest))
+                ctx.home_changed(team_id)
             elif parsed.name == "status":
                 jobs = ctx.store.jobs_for_owner(team_id, user_id)
                 if parsed.rest:
@@ -79,32 +113,48 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 text, body = blocks.status_blocks(jobs)
                 await ack(text=text, blocks=body)
             elif parsed.name == "list":
+                scope = parsed.rest.strip().lower() or "all"
+                if scope not in LIST_SCOPES:
+                    raise UsageError(f"`/tune list` takes `mine` or `all`, not `{esc(parsed.rest)}`.")
                 await ack()
-                text, body = await models_page(ctx, page_number=1, token=None, history=[])
+                text, body = await models_page(ctx, team_id, user_id, scope=scope, page_number=1)
                 await respond(text=text, blocks=body, response_type="ephemeral")
             elif parsed.name == "try":
                 model_text, prompt = split_first(parsed.rest, "model", TRY_USAGE)
                 checkpoint, prompt = parse_checkpoint(prompt)
                 if not prompt:
-                    raise UsageError(f"What should I ask `{esc(model_text)}`? Usage: {TRY_USAGE}")
-                model_name = with_checkpoint(to_model_name(ctx, model_text), checkpoint)
+                    raise UsageError(f"What should I ask *{esc(model_text)}*? Usage: {TRY_USAGE}")
+                model_name = with_checkpoint(
+                    resolve_model(ctx.store, ctx.backend, team_id=team_id, text=model_text), checkpoint
+                )
                 await ack()
+                await check_try(ctx.store, ctx.backend, model_name=split_checkpoint(model_name)[0])
+                await ensure_member(ctx, channel_id)
                 try:
                     await open_try_thread(
                         ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, prompt=prompt
                     )
                 except SlackApiError as exc:
-                    await respond(text=channel_refusal(exc), response_type="ephemeral")
+                    await respond(text=channel_refusal(exc, channel_id), response_type="ephemeral")
             elif parsed.name == "delete":
                 model_text, _ = split_first(parsed.rest, "model", DELETE_USAGE)
                 await ack()
-                model = await describe_model_for_delete(
-                    ctx.store, ctx.backend, user_id=user_id, model_text=model_text, admins=ctx.admins
+                found = await describe_model_for_delete(
+                    ctx.store,
+                    ctx.backend,
+                    team_id=team_id,
+                    user_id=user_id,
+                    model_text=model_text,
+                    admins=ctx.admins,
                 )
-                text, body = blocks.delete_prompt_blocks(model.name, model.display_name)
+                text, body = blocks.delete_prompt_blocks(
+                    found.model.name, found.model.display_name, found.tuning_percent
+                )
                 await respond(text=text, blocks=body, response_type="ephemeral")
             else:
-                text, help_ = blocks.help_blocks(f"I don't know `/tune {esc(parsed.name)}`.")
+                guess = did_you_mean(parsed.name, SUBCOMMANDS)
+                hint = f" Did you mean `/tune {guess}`?" if guess else ""
+                text, help_ = blocks.help_blocks(f"I don't know `/tune {esc(parsed.name)}`.{hint}")
                 await ack(text=text, blocks=help_)
         except (UsageError, UserError, BackendError) as exc:
             message = f":x: {esc(str(exc))}" if isinstance(exc, BackendError) else str(exc)
@@ -154,22 +204,62 @@ def to_model_name(ctx: AppContext, text: str) -> str:
         raise UsageError(str(exc)) from exc
 
 
-def channel_refusal(exc: SlackApiError) -> str:
+def channel_refusal(exc: SlackApiError, channel_id: str) -> str:
     error = exc.response.get("error") if exc.response is not None else "unknown"
-    if error in ("not_in_channel", "channel_not_found"):
-        return ":x: I can't post in this channel. Invite me with `/invite @tunebot` and try again."
-    return f":x: Slack refused the message ({esc(str(error))})."
+    return refusal_for(channel_id, esc(str(error)))
+
+
+def dataset_command(ctx: AppContext, team_id: str, user_id: str, rest: str) -> str:
+    """`/tune dataset delete <name>` and `/tune dataset rename <name> <new name>`."""
+    action, _, args = rest.strip().partition(" ")
+    action = action.lower()
+    if action in ("delete", "remove", "rm"):
+        name, _ = split_first(args, "dataset", DATASET_USAGE)
+        return delete_dataset(ctx.store, team_id=team_id, user_id=user_id, name=name, admins=ctx.admins)
+    if action in ("rename", "mv"):
+        name, new_name = split_first(args, "dataset", DATASET_USAGE)
+        if not new_name:
+            raise UsageError(f"Rename `{esc(name)}` to what? Usage: {DATASET_USAGE}")
+        return rename_dataset(
+            ctx.store, team_id=team_id, user_id=user_id, name=name, new_name=new_name, admins=ctx.admins
+        )
+    guess = did_you_mean(action, ("delete", "rename")) if action else None
+    hint = f" Did you mean `{guess}`?" if guess else ""
+    return f"I don't know `/tune dataset {esc(action)}`.{hint} Usage: {DATASET_USAGE}"
+
+
+def datasets_page(ctx: AppContext, team_id: str, user_id: str, *, page_number: int) -> tuple[str, list[Any]]:
+    return blocks.datasets_blocks(ctx.store.list_datasets(team_id, user_id), page_number=page_number)
+
+
+async def all_models(ctx: AppContext) -> list[ModelSummary]:
+    """Every model the service lists (up to LIST_MAX_FETCHES pages), less those deleted
+    through tunebot (Vertex AI keeps listing the tuning job of a deleted model)."""
+    models: list[ModelSummary] = []
+    token: str | None = None
+    for _ in range(LIST_MAX_FETCHES):
+        page = await ctx.backend.list_models(page_size=LIST_FETCH_SIZE, page_token=token)
+        models.extend(page.models)
+        token = page.next_page_token
+        if not token:
+            break
+    gone = ctx.store.deleted_models(m.name for m in models)
+    return [m for m in models if m.name not in gone]
 
 
 async def models_page(
-    ctx: AppContext, *, page_number: int, token: str | None, history: list[str]
+    ctx: AppContext, team_id: str, user_id: str, *, scope: str, page_number: int
 ) -> tuple[str, list[dict[str, Any]]]:
-    page = await ctx.backend.list_models(page_size=LIST_PAGE_SIZE, page_token=token)
-    # Vertex AI keeps listing the tuning job of a deleted model; tunebot knows better.
-    gone = ctx.store.deleted_models(m.name for m in page.models)
-    if gone:
-        page = ModelPage([m for m in page.models if m.name not in gone], page.next_page_token)
-    owners = ctx.store.model_owners(m.name for m in page.models)
+    models = await all_models(ctx)
+    owners = ctx.store.model_owners(m.name for m in models)
+    mine = [m for m in models if owners.get(m.name) == user_id]
+    shown = mine if scope == "mine" else models
     return blocks.models_page_blocks(
-        page, owners, page_number=page_number, previous_tokens=history, current_token=token
+        shown,
+        owners,
+        scope=scope,
+        page_number=page_number,
+        page_size=LIST_PAGE_SIZE,
+        total=len(models),
+        yours=len(mine),
     )

@@ -1,0 +1,68 @@
+"""Being where a job or a try thread starts: Slack sends message events, and answers
+`conversations.history`/`replies`, only for conversations the bot is a member of.
+
+A public channel is joined (`channels:join`); a private channel, or a direct message
+between people, gets a clear refusal before anything is started there.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.service import UserError
+from bot.slack.context import AppContext
+
+log = logging.getLogger(__name__)
+
+PEOPLE_DM_REFUSAL = (
+    ":x: I can't take part in a direct message between people. Use `/tune` in a channel, "
+    "or in a direct message with me (tunebot in the sidebar, *Messages* tab)."
+)
+PRIVATE_REFUSAL = ":x: I'm not in this private channel. Invite me with `/invite @tunebot` and try again."
+
+
+def is_direct_message(channel_id: str) -> bool:
+    return channel_id.startswith("D")
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error")) if exc.response is not None else "unknown"
+
+
+def refusal_for(channel_id: str, error: str) -> str:
+    """What to tell the user when Slack refused to let the bot post or read here."""
+    if is_direct_message(channel_id):
+        return PEOPLE_DM_REFUSAL
+    if error in ("not_in_channel", "channel_not_found"):
+        return PRIVATE_REFUSAL
+    return f":x: Slack refused the message ({error})."
+
+
+async def ensure_member(ctx: AppContext, channel_id: str) -> None:
+    """Make sure the bot is in `channel_id` (joining a public channel), or raise UserError."""
+    if channel_id[:1] in ("U", "W"):
+        return  # a user id: posting there opens the bot's DM with them
+    try:
+        info = await ctx.client.conversations_info(channel=channel_id)
+    except SlackApiError as exc:
+        error = _error(exc)
+        if error == "channel_not_found":
+            raise UserError(refusal_for(channel_id, error)) from exc
+        log.warning("conversations.info on %s failed (%s); trying anyway", channel_id, error)
+        return
+    channel = info.get("channel") or {}
+    if channel.get("is_im") or channel.get("is_member"):
+        return
+    if channel.get("is_private") or channel.get("is_mpim") or channel.get("is_group"):
+        raise UserError(PRIVATE_REFUSAL)
+    try:
+        await ctx.client.conversations_join(channel=channel_id)
+    except SlackApiError as exc:
+        error = _error(exc)
+        log.warning("could not join %s: %s", channel_id, error)
+        raise UserError(
+            f":x: I could not join this channel ({error}). Invite me with `/invite @tunebot` and try again."
+        ) from exc
+    log.info("joined %s to follow a job or a try thread there", channel_id)
