@@ -14,12 +14,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import ack_latency, dataset_validation, idle_rss, poll_cycle, under_load
+from bench import ack_latency, dataset_validation, idle_rss, poll_cycle, under_load, vertex_poll
 from bench.common import Row, Section, machine_facts, render_table
 
 MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
     "ack_latency": ack_latency.run,
     "poll_cycle": poll_cycle.run,
+    "vertex_poll": vertex_poll.run,
     "dataset_validation": dataset_validation.run,
     "idle_rss": idle_rss.run,
     "under_load": under_load.run,

@@ -73,23 +73,6 @@ def load_settings() -> Settings | None:
         return None
 
 
-SETUP_HELP = """\
-tunebot cannot connect to Slack yet. Set these (in the environment or a .env file):
-{missing}
-
-How to get them:
-  1. Create a Slack app from manifest.yml (https://api.slack.com/apps -> Create New App ->
-     From a manifest), install it to your workspace.
-  2. SLACK_BOT_TOKEN is the "Bot User OAuth Token" (xoxb-...) on the OAuth & Permissions page.
-     SLACK_SIGNING_SECRET is on the Basic Information page (HTTP mode, Slack sends requests to
-     https://<your host>/slack/events), or SLACK_APP_TOKEN (xapp-..., scope connections:write)
-     for Socket Mode, which needs no public URL.
-  3. GOOGLE_API_KEY is a Gemini API key. To tune offline, run `tunebot emulator` and set
-     GEMINI_API_BASE=http://127.0.0.1:8765 with any non-empty GOOGLE_API_KEY.
-
-No Slack app yet? `tunebot demo` runs the whole bot offline in this terminal."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tunebot", description="Fine-tune Gemini models from Slack.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -191,7 +174,9 @@ def run_bot(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.secrets())
     missing = settings.missing_for_run()
     if missing:
-        print(SETUP_HELP.format(missing="\n".join(f"  - {name}" for name in missing)), file=sys.stderr)
+        from bot.setup_help import setup_help
+
+        print(setup_help(settings, missing), file=sys.stderr)
         if args.offline or (sys.stdin.isatty() and sys.stdout.isatty()):
             # A person at a terminal: show them the bot working while they set it up.
             print("\nStarting the offline demo meanwhile (type `help`, Ctrl-D to leave)…\n", file=sys.stderr)

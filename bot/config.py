@@ -37,6 +37,25 @@ class Settings(BaseSettings):
     vertex_location: str = Field(default=DEFAULT_VERTEX_LOCATION, validation_alias="VERTEX_LOCATION")
     vertex_bucket: str | None = Field(default=None, validation_alias="VERTEX_BUCKET")
     vertex_adapter_size: int | None = Field(default=None, validation_alias="VERTEX_ADAPTER_SIZE")
+    # The tunable base models (JSON, inline or a file path; see bot/tuning/vertex_models.py).
+    vertex_base_models: str | None = Field(default=None, validation_alias="VERTEX_BASE_MODELS")
+    vertex_default_base_model: str | None = Field(default=None, validation_alias="VERTEX_DEFAULT_BASE_MODEL")
+    # exportLastCheckpointOnly: keep only the final checkpoint (fewer endpoints to try and delete).
+    vertex_export_last_checkpoint_only: bool = Field(
+        default=False, validation_alias="VERTEX_EXPORT_LAST_CHECKPOINT_ONLY"
+    )
+    # Keep the training/validation JSONL in the bucket when a model is deleted.
+    vertex_keep_files: bool = Field(default=False, validation_alias="VERTEX_KEEP_FILES")
+    # Price per 1M training tokens per base model, e.g. "gemini-2.5-flash=5,gemini-2.5-pro=25".
+    # None is built in: without one, no cost estimate is shown.
+    training_prices: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict, validation_alias="TUNEBOT_TRAINING_PRICES"
+    )
+    price_currency: str = Field(default="USD", validation_alias="TUNEBOT_PRICE_CURRENCY")
+    # Gemini 3.x tuned models are served from https://aiplatform.{us|eu}.rep.googleapis.com.
+    vertex_multi_region_api_base: str | None = Field(
+        default=None, validation_alias="VERTEX_MULTI_REGION_API_BASE"
+    )
     # Overrides for the offline emulator: its base URLs and the static token it accepts.
     vertex_api_base: str | None = Field(default=None, validation_alias="VERTEX_API_BASE")
     gcs_api_base: str = Field(default=DEFAULT_GCS_API_BASE, validation_alias="GCS_API_BASE")
@@ -61,6 +80,27 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("training_prices", mode="before")
+    @classmethod
+    def _split_prices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        prices: dict[str, float] = {}
+        for part in value.replace(";", ",").split(","):
+            if not part.strip():
+                continue
+            model, sep, price = part.partition("=")
+            if not sep or not model.strip():
+                raise ValueError("TUNEBOT_TRAINING_PRICES is `model=price,…`, e.g. gemini-2.5-flash=5")
+            try:
+                amount = float(price)
+            except ValueError as exc:
+                raise ValueError(f"TUNEBOT_TRAINING_PRICES: {price.strip()!r} is not a number") from exc
+            if amount < 0:
+                raise ValueError("TUNEBOT_TRAINING_PRICES: a price cannot be negative")
+            prices[model.strip()] = amount
+        return prices
 
     @field_validator("vertex_adapter_size")
     @classmethod

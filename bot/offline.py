@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from bot.config import Settings
@@ -44,6 +44,12 @@ class OfflineConfig:
     emulator_latency_seconds: float = 0.0
     emulator_url: str | None = None  # use an emulator that is already running
     backend: str = "gemini"  # or "vertex": the emulator's Vertex AI + Cloud Storage surface
+    vertex_location: str = OFFLINE_VERTEX_LOCATION
+    # The emulator's Vertex concurrent-job quota (None: no limit) and whether it refuses.
+    vertex_concurrent_jobs: int | None = None
+    vertex_quota_refuses: bool = False
+    # Extra bot settings by their environment names (e.g. TUNEBOT_TRAINING_PRICES).
+    settings: dict[str, str] | None = None
 
 
 class OfflineStack:
@@ -66,11 +72,13 @@ class OfflineStack:
             LOG_LEVEL=config.log_level,
             TUNEBOT_BACKEND=config.backend,
             VERTEX_PROJECT=OFFLINE_VERTEX_PROJECT,
-            VERTEX_LOCATION=OFFLINE_VERTEX_LOCATION,
+            VERTEX_LOCATION=config.vertex_location,
             VERTEX_BUCKET=OFFLINE_VERTEX_BUCKET,
             VERTEX_API_BASE=config.emulator_url or "http://127.0.0.1:1",
             GCS_API_BASE=config.emulator_url or "http://127.0.0.1:1",
+            VERTEX_MULTI_REGION_API_BASE=(config.emulator_url or "http://127.0.0.1:1") + "/rep/{region}",
             VERTEX_ACCESS_TOKEN=OFFLINE_VERTEX_TOKEN,
+            **(config.settings or {}),
         )
         self.runtime: Runtime | None = None
         self.server: BackgroundServer | None = None
@@ -82,11 +90,13 @@ class OfflineStack:
 
     def start(self) -> OfflineStack:
         if self.config.emulator_url is None:
-            emulator_config = EmulatorConfig(step_seconds=self.config.step_seconds)
+            emulator_config = EmulatorConfig(
+                step_seconds=self.config.step_seconds,
+                vertex_concurrent_jobs=self.config.vertex_concurrent_jobs,
+                vertex_quota_refuses=self.config.vertex_quota_refuses,
+            )
             if self.config.emulator_clock is not None:
-                emulator_config = EmulatorConfig(
-                    step_seconds=self.config.step_seconds, clock=self.config.emulator_clock
-                )
+                emulator_config = replace(emulator_config, clock=self.config.emulator_clock)
             self.emulator = start_emulator(emulator_config)
             if self.config.emulator_latency_seconds:
                 self.emulator.emulator.update_faults(
@@ -94,6 +104,7 @@ class OfflineStack:
                 )
             self.settings.gemini_api_base = self.emulator.url
             self.settings.vertex_api_base = self.emulator.url
+            self.settings.vertex_multi_region_api_base = self.emulator.url + "/rep/{region}"
             self.settings.gcs_api_base = self.emulator.url
         self.slack.start()
         self.start_bot()

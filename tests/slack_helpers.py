@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.emulator.testing import FrozenClock
-from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest
+from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest, View
 from bot.offline import OfflineConfig, OfflineStack
 from bot.storage.store import Store
 
@@ -25,14 +25,15 @@ CHANNEL = DEFAULT_CHANNEL
 
 
 @contextmanager
-def running_stack(tmp_path: Path, backend: str = "gemini") -> Iterator[OfflineStack]:
+def running_stack(tmp_path: Path, backend: str = "gemini", **overrides: Any) -> Iterator[OfflineStack]:
     """The production bot over HTTP, a fake Slack with the three test users, and an emulator
-    on a frozen clock (1 s per step) serving `backend`."""
+    on a frozen clock (1 s per step) serving `backend`; `overrides` are OfflineConfig fields."""
     config = OfflineConfig(
         database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
         emulator_clock=FrozenClock(),
         admins=(ADMIN,),
         backend=backend,
+        **overrides,
     )
     with OfflineStack(config) as running:
         for user, name in ((OWNER, "olivia"), (OTHER, "oscar"), (ADMIN, "ada")):
@@ -134,6 +135,16 @@ async def command(stack: OfflineStack, user: str, text: str) -> Ephemeral | str:
     if ack:
         return str(ack)
     return await next_ephemeral(stack, user, seen)
+
+
+async def open_start_form(stack: OfflineStack, user: str) -> View:
+    """`/tune start` alone: the start form the bot opens for `user`."""
+    assert stack.sender is not None
+    views_before = len(stack.workspace.views(user))
+    await stack.sender.slash_command(user, "start")
+    return await wait_for(
+        stack, lambda: (lambda vs: vs[-1] if len(vs) > views_before else None)(stack.workspace.views(user))
+    )
 
 
 async def upload_file(

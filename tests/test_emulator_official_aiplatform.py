@@ -85,14 +85,16 @@ def test_sft_train_then_refresh_until_the_job_is_done(vertex_emulator: RunningEm
         vertex_emulator.advance(2)
         job.refresh()
         refreshes += 1
-    assert refreshes == 4  # 1 pending step + 6 running steps (20 examples, 8 a step, 2 epochs), 2 s a refresh
+    # 1 pending step + 8 running steps (1 preparing the dataset, 6 tuning: 20 examples, 8 a step,
+    # 2 epochs, 1 post-processing), 2 s a refresh
+    assert refreshes == 5
     assert job.state.name == "JOB_STATE_SUCCEEDED" and job.has_succeeded
     assert job.tuned_model_name == f"{PARENT}/models/{int(job.resource_name.rsplit('/', 1)[1]) + 2}@1"
     assert (
         job.tuned_model_endpoint_name == f"{PARENT}/endpoints/{int(job.resource_name.rsplit('/', 1)[1]) + 1}"
     )
     assert job._gca_resource.end_time.timestamp() > job._gca_resource.start_time.timestamp()
-    assert vertex_emulator.emulator.stats()["by_method"]["vertex.tuningJobs.get"] == 4
+    assert vertex_emulator.emulator.stats()["by_method"]["vertex.tuningJobs.get"] == 5
 
 
 def test_a_cancelled_sft_job_ends_with_the_cancelled_error(vertex_emulator: RunningEmulator) -> None:
@@ -118,7 +120,8 @@ def test_a_failed_sft_job_has_an_end_time(vertex_emulator: RunningEmulator) -> N
 
 
 def test_cleanup_with_aiplatform_endpoint_and_model(vertex_emulator: RunningEmulator) -> None:
-    first, second = train("numbers", labels={"team": "ml"}), train("other")
+    # one epoch: one checkpoint, on the job's own endpoint (no checkpoint endpoint to remove first)
+    first, second = train("numbers", labels={"team": "ml"}, epochs=1), train("other")
     vertex_emulator.emulator.finish_all()
     first.refresh()
     second.refresh()

@@ -132,7 +132,11 @@ async def test_an_injected_failure_is_announced_with_googles_message(stack: Offl
     failed = store_of(stack).get_job(job.id or 0)
     assert failed is not None and failed.state == "failed" and failed.error_message
     assert failed.error_message[:30] in text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    assert stack.workspace.uploads(CHANNEL) == []
+    # The failed job had loss points: its chart is posted with the notice, once (#13 item 2).
+    [chart] = stack.workspace.uploads(CHANNEL)
+    assert chart.content.startswith(b"\x89PNG") and chart.thread_ts == job.message_ts
+    await stack.poll(all_due=True)
+    assert len(stack.workspace.uploads(CHANNEL)) == 1
 
 
 @pytest.mark.parametrize(

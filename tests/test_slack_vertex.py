@@ -82,7 +82,7 @@ async def test_upload_start_progress_notice_try_and_delete_on_vertex(vertex_stac
     await wait_for(stack, lambda: answers() and "thinking" not in answers()[-1])
     assert answers() == ["56"]
 
-    # /tune list shows it; /tune delete (owner, confirmed) removes the endpoint and the model.
+    # /tune list shows it; /tune delete (owner, confirmed) removes every endpoint and the model.
     listing = await command(stack, OWNER, "list")
     assert "Number generator" in (listing if isinstance(listing, str) else all_text(listing))
     prompt_msg = await command(stack, OWNER, f"delete {job_number}")
@@ -98,7 +98,9 @@ async def test_upload_start_progress_notice_try_and_delete_on_vertex(vertex_stac
     )
     await wait_for(stack, lambda: "Deleted" in prompt_msg.text)
     by_method = stack.emulator.emulator.stats()["by_method"]
-    assert by_method["vertex.endpoints.delete"] == 1 and by_method["vertex.models.delete"] == 1
+    # 5 epochs: the job's endpoint (the last checkpoint's) and 4 checkpoint endpoints, then the model
+    assert by_method["vertex.endpoints.delete"] == 5 and by_method["vertex.models.delete"] == 1
+    assert stack.emulator.emulator.vertex.live_endpoints(int(job_number)) == []
     owner = store.model_owner(job.model_name)
     assert owner is not None and owner.deleted_by == OWNER
 

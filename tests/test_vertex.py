@@ -209,8 +209,12 @@ async def test_the_whole_vertex_flow_against_the_emulator(
         await backend.delete_model(started.model_name)
     assert again.value.not_found
     stats = vertex_emulator.emulator.stats()["by_method"]
-    assert stats["vertex.endpoints.undeployModel"] == 1
+    # two epochs: the main endpoint and the first epoch's checkpoint endpoint, both gone
+    assert stats["vertex.endpoints.undeployModel"] == 2
     assert stats["vertex.models.delete"] == 2  # the second delete found nothing (404)
+    job_id = int(started.model_name.rsplit("/", 1)[1])
+    assert vertex_emulator.emulator.vertex.live_endpoints(job_id) == []
+    assert vertex_emulator.emulator.vertex.object(BUCKET, "tunebot/numbers-abcd1234.jsonl") is None
 
 
 async def test_deleting_a_running_job_cancels_it(backend: VertexBackend) -> None:
@@ -224,8 +228,9 @@ async def test_vertex_refusals_reach_slack_in_plain_words(
     backend: VertexBackend, vertex_emulator: RunningEmulator
 ) -> None:
     backend.adapter_size = 16
-    with pytest.raises(BackendError, match=r"gemini-2.5-pro supports adapter sizes 1, 2, 4, 8"):
+    with pytest.raises(BackendError, match=r"Gemini 2.5 Pro supports adapter sizes 1, 2, 4, 8, not 16"):
         await backend.start(request(base_model="gemini-2.5-pro"))
+    assert vertex_emulator.emulator.vertex.state.objects == {}  # refused before the upload
     backend.adapter_size = None
     backend.bucket = "locked"
     with pytest.raises(BackendError, match="may not write to gs://locked"):

@@ -55,6 +55,9 @@ class FaultConfig:
     retry_after_seconds: float = 1.0
     fail_models: tuple[str, ...] = ()
     scripted: tuple[ScriptedFault, ...] = ()
+    # Vertex tuning jobs (display names or fnmatch patterns) that fail with code 13 after
+    # tuning: "Failed to create endpoint", the model uploaded to the Model Registry.
+    vertex_endpoint_failures: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("rate_429", "rate_500", "rate_503"):
@@ -74,6 +77,7 @@ class FaultConfig:
             "rate_503": self.rate_503,
             "retry_after_seconds": self.retry_after_seconds,
             "fail_models": list(self.fail_models),
+            "vertex_endpoint_failures": list(self.vertex_endpoint_failures),
             "scripted": [s.to_json() for s in self.scripted],
         }
 
@@ -85,9 +89,9 @@ class FaultConfig:
             raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
         for key, value in changes.items():
-            if key == "fail_models":
+            if key in ("fail_models", "vertex_endpoint_failures"):
                 if isinstance(value, str) or not isinstance(value, list | tuple):
-                    raise ValueError("fail_models must be a list of strings")
+                    raise ValueError(f"{key} must be a list of strings")
                 values[key] = tuple(str(v) for v in value)
             elif key == "scripted":
                 if not isinstance(value, list | tuple):
@@ -118,3 +122,7 @@ class EmulatorConfig:
     fail_at_fraction: float = 0.5
     api_keys: frozenset[str] | None = None
     vertex_denied_buckets: frozenset[str] = frozenset()
+    # Vertex's "global concurrent tuning jobs" quota per project (None: no limit). A job over it
+    # waits (tuningJobState WAITING_FOR_QUOTA) or, with `vertex_quota_refuses`, is refused 429.
+    vertex_concurrent_jobs: int | None = None
+    vertex_quota_refuses: bool = False

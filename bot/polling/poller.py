@@ -19,19 +19,27 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.polling.ports import JobReporter, ReporterError
-from bot.polling.schedule import Backoff, moved, progress_changes
+from bot.polling.schedule import Backoff, moved, progress_changes, with_known_eval_loss
 from bot.render.jobs import job_view
+from bot.render.model import JobView
 from bot.render.progress import progress_signature
 from bot.storage.models import TuningJob, utcnow
 from bot.storage.store import Store
 from bot.tuning.backend import TuningBackend
-from bot.tuning.types import BackendError, JobState, LossPoint
+from bot.tuning.types import (
+    BackendError,
+    JobState,
+    LossCurves,
+    LossPoint,
+    checkpoints_from_json,
+    checkpoints_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +50,14 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def default_chart(points: Sequence[LossPoint], title: str) -> bytes:
+def default_chart(points: Sequence[LossPoint], title: str, eval_points: Sequence[LossPoint] = ()) -> bytes:
     from bot.render.chart import loss_chart_png
 
-    return loss_chart_png(points, title)
+    return loss_chart_png(points, title, eval_points=eval_points)
+
+
+CHARTS_AT_ONCE = 2
+CHARTED_STATES = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.CANCELLED.value)
 
 
 @dataclass
@@ -71,7 +83,9 @@ class Poller:
         batch_size: int | None = None,
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = utcnow,
-        chart: Callable[[Sequence[LossPoint], str], bytes] = default_chart,
+        chart: Callable[[Sequence[LossPoint], str, Sequence[LossPoint]], bytes] = default_chart,
+        prices: Mapping[str, float] | None = None,
+        currency: str = "USD",
     ) -> None:
         self.store = store
         self.backend = backend
@@ -81,6 +95,9 @@ class Poller:
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.chart = chart
+        self.prices = dict(prices or {})
+        self._drawing = asyncio.Semaphore(CHARTS_AT_ONCE)
+        self.currency = currency
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self.batch_size = batch_size or concurrency
@@ -231,7 +248,7 @@ class Poller:
         """Post the job message if it is missing (exactly once, like notices), else edit it
         if what it shows changed."""
         job = run.job
-        view = job_view(job, now, await self._dataset_name(job))
+        view = self._view(job, now, await self._dataset_name(job))
         signature = progress_signature(view)
         try:
             if not job.message_ts and job.message_state == "posting":
@@ -255,7 +272,13 @@ class Poller:
     async def _announce(self, run: _Leased, points: Sequence[LossPoint], now: datetime) -> bool:
         job = run.job
         posted_now = False
+        curves: LossCurves | None = None
         if job.notice_state in ("none", "posting"):
+            # Read before the notice: it lists the checkpoints with the eval loss at their steps.
+            curves = await self._curves(job, points)
+            if curves.checkpoints:
+                known = checkpoints_from_json(job.checkpoints)
+                run.stage(checkpoints=checkpoints_json(with_known_eval_loss(curves.checkpoints, known)))
             recovering = job.notice_state == "posting"
             # Recorded (with the final state) before the post: see the module docstring.
             if not await run.write(notice_state="posting", renew=True):
@@ -263,7 +286,7 @@ class Poller:
             try:
                 ts = await self.reporter.find_notice(job) if recovering else None
                 if ts is None:
-                    view = job_view(job, job.finished_at or now, await self._dataset_name(job))
+                    view = self._view(job, job.finished_at or now, await self._dataset_name(job))
                     ts = await self.reporter.post_notice(job, view)
                     posted_now = True
             except ReporterError as exc:
@@ -273,12 +296,22 @@ class Poller:
                 return posted_now
         if job.notice_state == "posted":
             try:
+                if curves is None and job.state in CHARTED_STATES:
+                    curves = await self._curves(job, points)
                 if (
-                    job.state == JobState.SUCCEEDED.value
-                    and points
+                    job.state in CHARTED_STATES
+                    and curves is not None
+                    and curves.train
                     and not await self.reporter.chart_posted(job)
                 ):
-                    png = await asyncio.to_thread(self.chart, points, f"{job.display_name} — loss")
+                    # Drawing is CPU work: a few at a time, each with a fresh lease, so a cycle that
+                    # finishes many jobs does not let their leases run out while charts queue.
+                    async with self._drawing:
+                        if not await run.write(renew=True):
+                            return posted_now
+                        png = await asyncio.to_thread(
+                            self.chart, curves.train, f"{job.display_name} — loss", curves.eval
+                        )
                     if not await run.write(renew=True):  # drawing took long; is the job still ours?
                         return posted_now
                     await self.reporter.post_chart(job, png)
@@ -287,6 +320,22 @@ class Poller:
                 return posted_now
             run.stage(notice_state="done")
         return posted_now
+
+    def _view(self, job: TuningJob, now: datetime, dataset_name: str | None) -> JobView:
+        return job_view(job, now, dataset_name, self.prices, self.currency)
+
+    async def _curves(self, job: TuningJob, points: Sequence[LossPoint]) -> LossCurves:
+        """The loss points for the chart: those the poll carried (Gemini API), else read from
+        the service once (Vertex AI: training and eval series from TensorBoard)."""
+        if points:
+            return LossCurves(train=tuple(points))
+        if job.state not in CHARTED_STATES:
+            return LossCurves()
+        try:
+            return await self.backend.loss_curves(job.operation_name or "")
+        except BackendError as exc:
+            log.warning("job %s: loss points not read (%s); no chart", job.id, exc)
+            return LossCurves()
 
     async def _dataset_name(self, job: TuningJob) -> str | None:
         if job.dataset_id is None:

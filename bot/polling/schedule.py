@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.storage.models import TuningJob
-from bot.tuning.types import JobProgress, JobState
+from bot.tuning.types import (
+    Checkpoint,
+    JobProgress,
+    JobState,
+    checkpoints_from_json,
+    checkpoints_json,
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,40 @@ def progress_changes(job: TuningJob, progress: JobProgress) -> dict[str, Any]:
     }
     if progress.state == JobState.SUCCEEDED and new["completed_steps"] is None:
         new["completed_steps"] = new["total_steps"]
+    new.update(reported_changes(job, progress))
     return {key: value for key, value in new.items() if getattr(job, key) != value}
 
 
+def reported_changes(job: TuningJob, progress: JobProgress) -> dict[str, Any]:
+    """The columns for what only some services report (Vertex AI): each is kept once known."""
+    new: dict[str, Any] = {"detail_state": progress.detail_state}
+    if progress.eval_loss is not None:
+        new["eval_loss"] = progress.eval_loss
+    if progress.started_at is not None:
+        new["tuning_started_at"] = progress.started_at
+    if progress.error_code is not None:
+        new["error_code"] = progress.error_code
+    if progress.tuned_model is not None:
+        new["tuned_model"] = progress.tuned_model
+    if progress.data_stats is not None:
+        new["data_stats"] = progress.data_stats.to_json()
+    if progress.checkpoints:
+        new["checkpoints"] = checkpoints_json(
+            with_known_eval_loss(progress.checkpoints, checkpoints_from_json(job.checkpoints))
+        )
+    return new
+
+
+def with_known_eval_loss(fresh: tuple[Checkpoint, ...], known: tuple[Checkpoint, ...]) -> list[Checkpoint]:
+    """`fresh` checkpoints, keeping an eval loss learnt earlier (from the chart's points)."""
+    losses = {c.checkpoint_id: c.eval_loss for c in known if c.eval_loss is not None}
+    return [
+        c
+        if c.eval_loss is not None or c.checkpoint_id not in losses
+        else Checkpoint(c.checkpoint_id, c.epoch, c.step, c.endpoint, losses[c.checkpoint_id])
+        for c in fresh
+    ]
+
+
 def moved(changes: dict[str, Any]) -> bool:
-    return bool({"state", "percent", "completed_steps"} & changes.keys())
+    return bool({"state", "percent", "completed_steps", "detail_state"} & changes.keys())

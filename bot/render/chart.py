@@ -35,6 +35,7 @@ TITLE_LIMIT = 80
 _LINE_COLOR = "#1264a3"  # Slack's link blue
 _BOUNDARY_COLOR = "#9e9e9e"
 _FINAL_COLOR = "#e01e5a"
+_EVAL_COLOR = "#2eb67d"  # Slack's green, apart from the training line and the final-loss mark
 
 # Fonts for names with emoji, CJK or symbols, from pip packages when they are installed
 # (`pip install 'tunebot[fonts]'`; the Docker image has them): (package, file) pairs.
@@ -48,7 +49,9 @@ EXTRA_FONTS = (
 _BASE_FAMILY = "DejaVu Sans"  # matplotlib's own font
 
 
-def loss_chart_png(points: Sequence[LossPoint], title: str) -> bytes:
+def loss_chart_png(
+    points: Sequence[LossPoint], title: str, *, eval_points: Sequence[LossPoint] = ()
+) -> bytes:
     """The mean loss per step as a 900x500 PNG, with light vertical lines between epochs.
 
     Points may come in any order; they are drawn by step. Points whose loss is not a
@@ -59,13 +62,15 @@ def loss_chart_png(points: Sequence[LossPoint], title: str) -> bytes:
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    figure = loss_chart_figure(points, title)
+    figure = loss_chart_figure(points, title, eval_points=eval_points)
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()
 
 
-def loss_chart_figure(points: Sequence[LossPoint], title: str) -> Figure:
+def loss_chart_figure(
+    points: Sequence[LossPoint], title: str, *, eval_points: Sequence[LossPoint] = ()
+) -> Figure:
     """The chart `loss_chart_png` draws, as a matplotlib Figure (its texts can be read)."""
     drawable = sorted((p for p in points if math.isfinite(p.mean_loss)), key=lambda p: p.step)
     if not drawable:
@@ -85,7 +90,26 @@ def loss_chart_figure(points: Sequence[LossPoint], title: str) -> Figure:
 
     steps = [p.step for p in drawable]
     losses = [p.mean_loss for p in drawable]
-    axes.plot(steps, losses, color=_LINE_COLOR, linewidth=2, marker="o" if len(drawable) == 1 else None)
+    axes.plot(
+        steps,
+        losses,
+        color=_LINE_COLOR,
+        linewidth=2,
+        marker="o" if len(drawable) == 1 else None,
+        label="training loss",
+    )
+    evaluated = sorted((p for p in eval_points if math.isfinite(p.mean_loss)), key=lambda p: p.step)
+    if evaluated:  # with a validation set: the eval loss beside the training loss
+        axes.plot(
+            [p.step for p in evaluated],
+            [p.mean_loss for p in evaluated],
+            color=_EVAL_COLOR,
+            linewidth=2,
+            marker="o",
+            markersize=4,
+            label="eval loss",
+        )
+        axes.legend(loc="center right", frameon=False)  # clear of the epoch labels on top
 
     label_at = axes.get_xaxis_transform()  # x in data, y in axes fractions
     boundaries = _epoch_boundaries(drawable)

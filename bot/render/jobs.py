@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.render.model import JobView
 from bot.storage.models import TuningJob
+from bot.tuning.types import DataStats, checkpoints_from_json
 
 
 def job_view(
-    job: TuningJob, now: datetime, dataset_name: str | None = None, *, cancelled_by: str | None = None
+    job: TuningJob,
+    now: datetime,
+    dataset_name: str | None = None,
+    prices: Mapping[str, float] | None = None,
+    currency: str = "USD",
+    *,
+    cancelled_by: str | None = None,
 ) -> JobView:
     return JobView(
         job_id=job.id or 0,
@@ -32,4 +40,12 @@ def job_view(
         batch_size=None if job.backend == "vertex" else job.batch_size,
         learning_rate=job.learning_rate,
         cancelled_by=cancelled_by,
+        detail_state=job.detail_state,
+        eval_loss=job.eval_loss,
+        tuning_started_at=job.tuning_started_at,
+        data_stats=DataStats.from_json(job.data_stats),
+        checkpoints=checkpoints_from_json(job.checkpoints),
+        tuned_model=job.tuned_model,
+        price_per_million_tokens=(prices or {}).get(job.base_model.removeprefix("models/")),
+        currency=currency,
     )

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.tuning.types import LossPoint
+from bot.tuning.types import Checkpoint, DataStats, LossPoint
 
-__all__ = ["JobView", "LossPoint"]
+__all__ = ["Checkpoint", "DataStats", "JobView", "LossPoint"]
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,13 @@ class JobView:
     batch_size: int | None = None
     learning_rate: float | None = None
     cancelled_by: str | None = None  # who deleted the model while it was tuning
+    # Reported by Vertex AI only (see bot/tuning/types.py JobProgress); None/empty otherwise.
+    detail_state: str | None = None
+    eval_loss: float | None = None
+    tuning_started_at: datetime | None = None
+    data_stats: DataStats | None = None
+    checkpoints: tuple[Checkpoint, ...] = ()
+    tuned_model: str | None = None
+    # The operator's price per 1M training tokens for this base model (no price is built in).
+    price_per_million_tokens: float | None = None
+    currency: str = "USD"

@@ -22,6 +22,7 @@ import json
 import re
 from typing import Any
 
+from bot.render import details
 from bot.render.model import JobView
 from bot.render.text import (
     elapsed_seconds,
@@ -99,6 +100,7 @@ def progress_signature(view: JobView) -> str:
             view.batch_size,
             view.learning_rate,
         ],
+        **details.signature_facts(view),
     }
     payload = json.dumps(shown, sort_keys=True, ensure_ascii=False)
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
@@ -121,7 +123,13 @@ def completion_notice(view: JobView) -> tuple[str, list[Block]]:
 
 
 def _progress_message(view: JobView) -> tuple[str, list[Block]]:
-    status_lines = [_bar_line(view), _stats_line(view), _timing_line(view)]
+    status_lines = [
+        details.detail_line(view),
+        _bar_line(view),
+        _stats_line(view),
+        _timing_line(view),
+        details.data_line(view),
+    ]
     blocks = [
         _section(_title_line(view)),
         _section("\n".join(line for line in status_lines if line)),
@@ -137,6 +145,9 @@ def _title_line(view: JobView) -> str:
     label = _state_label(view.state)
     if view.state == "cancelled" and view.cancelled_by:
         label += f" by {_mention(view.cancelled_by)}"
+    short = details.short_detail(view)
+    if short:
+        label += f" ({short})"
     return f"{_state_emoji(view.state)} *{_name(view)}*{_SEPARATOR}{label}"
 
 
@@ -148,10 +159,12 @@ def _bar_line(view: JobView) -> str:
 def _stats_line(view: JobView) -> str:
     loss = format_loss(view.mean_loss)
     loss_label = "final loss" if view.state == "succeeded" else "loss"
+    eval_loss = format_loss(view.eval_loss)
     parts = [
         _steps_text(view),
         _epoch_text(view.epoch, view.epoch_count),
         f"{loss_label} {loss}" if loss else None,
+        f"eval loss {eval_loss}" if eval_loss else None,
     ]
     return _SEPARATOR.join(part for part in parts if part)
 
@@ -169,7 +182,8 @@ def _timing_line(view: JobView) -> str | None:
             return ":stopwatch: queued just now"
         return f":stopwatch: waiting for {elapsed}"
     # The ETA only shows once there is progress to extrapolate from (see `eta_seconds`).
-    eta = eta_seconds(view.percent, view.started_at, view.now)
+    # Vertex reports when tuning itself began (after any wait for quota): extrapolate from then.
+    eta = eta_seconds(view.percent, view.tuning_started_at or view.started_at, view.now)
     if eta is None:
         return f":stopwatch: {elapsed} elapsed"
     if eta < 1:
@@ -209,8 +223,13 @@ def _success_notice(view: JobView) -> tuple[str, list[Block]]:
     blocks = [
         _section(headline),
         _section(_SEPARATOR.join(fact for fact in facts if fact)),
-        _context(_job_details(view)),
     ]
+    blocks.extend(
+        _section(extra)
+        for extra in (details.detail_line(view), details.data_line(view), details.checkpoint_lines(view))
+        if extra
+    )
+    blocks.append(_context(_job_details(view)))
     if view.model_name and len(view.model_name) <= BUTTON_VALUE_LIMIT:  # Slack rejects empty values
         blocks.append(_try_button(view.model_name))
     fallback = f"{_mention(view.owner_user_id)} your tuned model {_name(view)} is ready (took {took})"
@@ -222,8 +241,9 @@ def _failure_notice(view: JobView) -> tuple[str, list[Block]]:
     blocks = [
         _section(headline),
         _section(_quoted_error(view.error_message)),
-        _context(_job_details(view)),
     ]
+    blocks.extend(_section(extra) for extra in (details.data_line(view),) if extra)
+    blocks.append(_context(_job_details(view)))
     fallback = f"{_mention(view.owner_user_id)} tuning {_name(view)} failed"
     return fallback, blocks
 

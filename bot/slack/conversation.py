@@ -16,6 +16,17 @@ from bot.tuning.types import BackendError
 log = logging.getLogger(__name__)
 
 ANSWER_LIMIT = 3900
+CHECKPOINT_MARK = "#checkpoint="  # a try thread on one checkpoint remembers "<model>#checkpoint=N"
+
+
+def with_checkpoint(model_name: str, checkpoint: str | None) -> str:
+    return f"{model_name}{CHECKPOINT_MARK}{checkpoint}" if checkpoint else model_name
+
+
+def split_checkpoint(target: str) -> tuple[str, str | None]:
+    """ "<model>#checkpoint=N" -> (model, "N"); a plain model name -> (model, None)."""
+    name, mark, checkpoint = target.partition(CHECKPOINT_MARK)
+    return name, (checkpoint or None) if mark else None
 
 
 def answer_message(answer: str) -> str:
@@ -76,7 +87,8 @@ async def answer_in_thread(
         channel=channel_id, thread_ts=thread_ts, text=thinking_text(display_name(ctx, model_name))
     )
     try:
-        answer = await ctx.backend.generate(model_name, prompt)
+        name, checkpoint = split_checkpoint(model_name)
+        answer = await ctx.backend.generate(name, prompt, checkpoint=checkpoint)
         text = answer_message(answer)
     except BackendError as exc:
         log.info("generateContent on %s failed: %s", model_name, exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -71,6 +71,16 @@ class TuningJob(SQLModel, table=True):
     error_message: str | None = None
     shown_signature: str | None = Field(default=None, max_length=500)
 
+    # What Vertex AI reports beyond state and percent (see bot/tuning/types.py JobProgress).
+    detail_state: str | None = Field(default=None, max_length=32)  # e.g. waiting_for_quota
+    eval_loss: float | None = None
+    tuning_started_at: datetime | None = None
+    error_code: int | None = None
+    tuned_model: str | None = Field(default=None, max_length=300)  # the Model Registry resource
+    data_stats: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    checkpoints: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    training_uri: str | None = Field(default=None, max_length=500)  # the file tunebot uploaded
+
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
@@ -84,6 +94,27 @@ class TuningJob(SQLModel, table=True):
     # End-of-job notice, posted exactly once (see bot/polling/notices.py).
     notice_state: str = Field(default="none", max_length=16)
     notice_ts: str | None = Field(default=None, max_length=32)
+
+
+class JobHoldout(SQLModel, table=True):
+    """The examples a job held out of training for validation (gzip-compressed JSON, as
+    in `dataset_content`), kept so the tuned model can be evaluated on them later.
+
+    `source` is "split" (a share of the job's dataset, `percent`) or "dataset" (another
+    dataset, `source_dataset_id`); `sent` says whether the backend received them as its
+    validation set (Vertex AI does; the Gemini API has no validation set)."""
+
+    __tablename__ = "job_holdout"
+
+    job_id: int = Field(primary_key=True, foreign_key="tuning_job.id")
+    source: str = Field(max_length=16)
+    percent: float | None = None
+    source_dataset_id: int | None = Field(default=None, foreign_key="dataset.id")
+    example_count: int
+    sent: bool = False
+    uri: str | None = Field(default=None, max_length=500)
+    examples_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class ModelOwnership(SQLModel, table=True):

@@ -7,6 +7,7 @@ from typing import Protocol
 from bot.tuning.types import (
     BaseModelChoice,
     JobProgress,
+    LossCurves,
     ModelPage,
     ModelSummary,
     StartedJob,
@@ -18,12 +19,19 @@ class TuningBackend(Protocol):
     """What the Slack surface and the poller need from a tuning service."""
 
     name: str
+    # Whether the service takes a validation set (and reports an eval loss on it).
+    supports_validation: bool
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]: ...
 
     @property
     def default_base_model(self) -> str: ...
+
+    def start_refusal(self, base_model: str) -> str | None:
+        """Why a job on `base_model` cannot start with this configuration (checked before
+        anything is uploaded), or None."""
+        ...
 
     def model_name(self, text: str) -> str:
         """What a user typed (an id, a full name, a pasted link) -> the service's model name.
@@ -46,7 +54,13 @@ class TuningBackend(Protocol):
 
     async def poll(self, operation_name: str) -> JobProgress: ...
 
-    async def generate(self, model_name: str, prompt: str) -> str: ...
+    async def loss_curves(self, operation_name: str) -> LossCurves:
+        """The loss points for a chart (training, and eval with a validation set)."""
+        ...
+
+    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
+        """Ask the tuned model (or one of its checkpoints)."""
+        ...
 
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage: ...
 

@@ -22,6 +22,7 @@ from bot.tuning.types import (
     BaseModelChoice,
     JobProgress,
     JobState,
+    LossCurves,
     LossPoint,
     ModelPage,
     ModelState,
@@ -105,6 +106,8 @@ class GeminiBackend:
     """Tuning through the Gemini API's `tunedModels` and long-running operations."""
 
     name = "gemini"
+    # tunedModels.create has no validation set: held-out examples stay in tunebot.
+    supports_validation = False
 
     def __init__(self, client: GeminiClient) -> None:
         self.client = client
@@ -120,6 +123,9 @@ class GeminiBackend:
     @property
     def default_base_model(self) -> str:
         return GEMINI_BASE_MODELS[0].name
+
+    def start_refusal(self, base_model: str) -> str | None:
+        return None
 
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
@@ -178,7 +184,12 @@ class GeminiBackend:
         operation = await self._call(lambda: self.client.get_operation(operation_name))
         return progress_from_operation(operation)
 
-    async def generate(self, model_name: str, prompt: str) -> str:
+    async def loss_curves(self, operation_name: str) -> LossCurves:
+        return LossCurves(train=(await self.poll(operation_name)).loss_points)
+
+    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
+        if checkpoint is not None:
+            raise BackendError("the Gemini API keeps no checkpoints of a tuned model", code=400)
         result = await self._call(lambda: self.client.generate_content(model_name, prompt))
         return result.text
 

@@ -8,6 +8,7 @@ once the job succeeds, so `generate` and `delete_model` look them up through the
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from bot.tuning.types import (
     BaseModelChoice,
     JobProgress,
     JobState,
+    LossCurves,
     ModelPage,
     ModelState,
     ModelSummary,
@@ -27,25 +29,19 @@ from bot.tuning.types import (
     TrainingPair,
     TuningRequest,
 )
+from bot.tuning.vertex_metrics import MetricsTracker
+from bot.tuning.vertex_models import VertexModelCatalog
+from bot.tuning.vertex_progress import (
+    checkpoints,
+    job_state,
+    loss_points,
+    progress_from_job,
+)
 from bot.vertex import TuningJob, VertexAPIError, VertexClient, VertexConnectionError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-VERTEX_BASE_MODELS = (
-    BaseModelChoice("gemini-2.5-flash", "Gemini 2.5 Flash"),
-    BaseModelChoice("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite"),
-    BaseModelChoice("gemini-2.5-pro", "Gemini 2.5 Pro"),
-    BaseModelChoice("gemini-2.0-flash-001", "Gemini 2.0 Flash 001"),
-    BaseModelChoice("gemini-2.0-flash-lite-001", "Gemini 2.0 Flash-Lite 001"),
-)
-# Adapter sizes (LoRA ranks) Vertex accepts per base model, as documented for supervised tuning.
-ADAPTER_SIZES: dict[str, tuple[int, ...]] = {
-    "gemini-2.5-flash": (1, 2, 4, 8, 16),
-    "gemini-2.5-flash-lite": (1, 2, 4, 8, 16),
-    "gemini-2.5-pro": (1, 2, 4, 8),
-    "gemini-2.0-flash-001": (1, 2, 4, 8),
-    "gemini-2.0-flash-lite-001": (1, 2, 4, 8),
-}
 ADAPTER_SIZE_ENUM = {
     1: "ADAPTER_SIZE_ONE",
     2: "ADAPTER_SIZE_TWO",
@@ -58,19 +54,6 @@ ADAPTER_SIZE_ENUM = {
 # (what users type today) means Vertex's own recommended rate.
 REFERENCE_LEARNING_RATE = 0.001
 
-JOB_STATES = {
-    "JOB_STATE_QUEUED": JobState.QUEUED,
-    "JOB_STATE_PENDING": JobState.QUEUED,
-    "JOB_STATE_RUNNING": JobState.RUNNING,
-    "JOB_STATE_UPDATING": JobState.RUNNING,
-    "JOB_STATE_PAUSED": JobState.RUNNING,
-    "JOB_STATE_SUCCEEDED": JobState.SUCCEEDED,
-    "JOB_STATE_PARTIALLY_SUCCEEDED": JobState.SUCCEEDED,
-    "JOB_STATE_FAILED": JobState.FAILED,
-    "JOB_STATE_EXPIRED": JobState.FAILED,
-    "JOB_STATE_CANCELLING": JobState.CANCELLED,
-    "JOB_STATE_CANCELLED": JobState.CANCELLED,
-}
 MODEL_STATES = {
     JobState.QUEUED: ModelState.TUNING,
     JobState.RUNNING: ModelState.TUNING,
@@ -79,6 +62,7 @@ MODEL_STATES = {
     JobState.CANCELLED: ModelState.FAILED,
 }
 
+UPLOAD_PREFIX = "tunebot/"  # objects tunebot uploads, and the only ones it deletes
 _JOB_ID = re.compile(r"^[0-9]{1,30}$")
 
 
@@ -103,23 +87,6 @@ def learning_rate_multiplier(learning_rate: float) -> float:
     return round(learning_rate / REFERENCE_LEARNING_RATE, 6)
 
 
-def job_state(job: TuningJob) -> JobState:
-    return JOB_STATES.get(job.state, JobState.QUEUED)
-
-
-def progress_from_job(job: TuningJob) -> JobProgress:
-    state = job_state(job)
-    total = job.total_steps
-    if state is JobState.SUCCEEDED:
-        return JobProgress(state, 100.0, total, total)
-    if state in (JobState.FAILED, JobState.CANCELLED):
-        message = job.error_message or (
-            "the tuning job was cancelled" if state is JobState.CANCELLED else None
-        )
-        return JobProgress(state, 0.0, None, total, error_message=message or "the tuning job failed")
-    return JobProgress(state, 0.0, None, total)
-
-
 def summary_from_job(job: TuningJob) -> ModelSummary:
     return ModelSummary(
         name=job.name,
@@ -131,7 +98,11 @@ def summary_from_job(job: TuningJob) -> ModelSummary:
 
 
 def plain_error(
-    exc: VertexAPIError | VertexConnectionError, *, bucket: str, base_model: str | None
+    exc: VertexAPIError | VertexConnectionError,
+    *,
+    bucket: str,
+    base_model: str | None,
+    catalog: VertexModelCatalog | None = None,
 ) -> BackendError:
     """Vertex / Cloud Storage errors in plain words for Slack (Google's message kept at the end)."""
     if isinstance(exc, VertexConnectionError):
@@ -139,7 +110,14 @@ def plain_error(
     message = exc.message
     lowered = message.lower()
     storage = "storage" in lowered or "bucket" in lowered or "gs://" in lowered
-    if exc.code == 429 or exc.status == "RESOURCE_EXHAUSTED":
+    if (exc.code == 429 or exc.status == "RESOURCE_EXHAUSTED") and "tuning job" in lowered:
+        message = (
+            "Vertex AI quota exceeded: this project already runs as many tuning jobs as its "
+            "“global concurrent tuning jobs” quota allows (1 by default; the quota is per project, "
+            "shared by every region and model). The job was refused, not queued: start it again when "
+            f"a running job ends, or ask for a higher quota. Google said: {exc.message}"
+        )
+    elif exc.code == 429 or exc.status == "RESOURCE_EXHAUSTED":
         message = (
             "Vertex AI quota exceeded (too many requests or concurrent tuning jobs in this project and "
             f"region); try again later or ask for a higher quota. Google said: {exc.message}"
@@ -157,7 +135,8 @@ def plain_error(
     elif exc.code == 401:
         message = f"Google Cloud rejected tunebot's credentials. Google said: {exc.message}"
     elif exc.code == 400 and "adapter" in lowered:
-        sizes = ADAPTER_SIZES.get(base_model or "")
+        known = (catalog or VertexModelCatalog()).get(base_model or "")
+        sizes = known.adapter_sizes if known else None
         supported = (
             f" {base_model} supports adapter sizes {', '.join(str(s) for s in sizes)}." if sizes else ""
         )
@@ -178,19 +157,40 @@ class VertexBackend:
     """Tuning through Vertex AI supervised tuning; training data goes through a Cloud Storage bucket."""
 
     name = "vertex"
+    supports_validation = True
 
-    def __init__(self, client: VertexClient, *, bucket: str, adapter_size: int | None = None) -> None:
+    def __init__(
+        self,
+        client: VertexClient,
+        *,
+        bucket: str,
+        adapter_size: int | None = None,
+        catalog: VertexModelCatalog | None = None,
+        export_last_checkpoint_only: bool = False,
+        keep_files: bool = False,
+    ) -> None:
         self.client = client
         self.bucket = bucket.removeprefix("gs://").strip("/")
         self.adapter_size = adapter_size
+        self.catalog = catalog or VertexModelCatalog()
+        self.export_last_checkpoint_only = export_last_checkpoint_only
+        self.keep_files = keep_files
+        self.metrics = MetricsTracker(client)
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]:
-        return VERTEX_BASE_MODELS
+        return self.catalog.choices
 
     @property
     def default_base_model(self) -> str:
-        return VERTEX_BASE_MODELS[0].name
+        return self.catalog.default
+
+    def start_refusal(self, base_model: str) -> str | None:
+        """Why a job on `base_model` cannot start here (region, adapter size), before any upload."""
+        model = self.catalog.get(base_model)
+        if model is None:
+            return None
+        return model.region_refusal(self.client.location) or model.adapter_refusal(self.adapter_size)
 
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
@@ -209,15 +209,28 @@ class VertexBackend:
         return new_tuned_model_id(display_name, suffix_length=8)
 
     async def start(self, request: TuningRequest) -> StartedJob:
+        refusal = self.start_refusal(request.base_model)
+        if refusal:
+            raise BackendError(refusal, code=400, status="FAILED_PRECONDITION")
         object_id = request.model_id or self.new_model_id(request.display_name)
         data = vertex_jsonl(request.examples)
+        validation_uri: str | None = None
         async with self._errors(request.base_model):
             uri = await self.client.upload(
-                self.bucket, f"tunebot/{object_id}.jsonl", data, "application/jsonl"
+                self.bucket, f"{UPLOAD_PREFIX}{object_id}.jsonl", data, "application/jsonl"
             )
+            if request.validation_examples:
+                validation_uri = await self.client.upload(
+                    self.bucket,
+                    f"{UPLOAD_PREFIX}{object_id}-validation.jsonl",
+                    vertex_jsonl(request.validation_examples),
+                    "application/jsonl",
+                )
             job = await self.client.create_tuning_job(
                 base_model=request.base_model,
                 training_uri=uri,
+                validation_uri=validation_uri,
+                export_last_checkpoint_only=self.export_last_checkpoint_only,
                 display_name=request.display_name,
                 epoch_count=request.epoch_count,
                 learning_rate_multiplier=learning_rate_multiplier(request.learning_rate),
@@ -225,7 +238,12 @@ class VertexBackend:
                 description=request.description,
                 request_label=object_id,
             )
-        return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
+        return StartedJob(
+            model_name=job.name,
+            operation_name=job.name,
+            total_steps=job.total_steps,
+            validation_uri=validation_uri,
+        )
 
     async def find_started(self, request_id: str) -> StartedJob | None:
         """The tuning job a create labelled `request_id` made, if Vertex has it."""
@@ -235,11 +253,35 @@ class VertexBackend:
         return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
 
     async def poll(self, operation_name: str) -> JobProgress:
-        return progress_from_job(await self._call(lambda: self.client.get_tuning_job(operation_name)))
+        """The job (one call) and, once it has an experiment, one TensorBoard call (see
+        `MetricsTracker`); metrics that cannot be read leave the progress from the job alone."""
+        job = await self._call(lambda: self.client.get_tuning_job(operation_name))
+        snapshot = None
+        if job.experiment:
+            try:
+                snapshot = await self._call(lambda: self.metrics.poll(job.name, job.experiment or ""))
+            except BackendError as exc:
+                log.warning("vertex: metrics of %s not read (%s)", job.name, exc)
+        return progress_from_job(job, snapshot)
 
-    async def generate(self, model_name: str, prompt: str) -> str:
+    async def loss_curves(self, operation_name: str) -> LossCurves:
+        """Training and eval loss points for the chart (read only when a chart is drawn)."""
+        job = await self._call(lambda: self.client.get_tuning_job(operation_name))
+        if not job.experiment:
+            return LossCurves()
+        train, evaluation = await self._call(lambda: self.metrics.curves(job.name, job.experiment or ""))
+        total, epochs = job.total_steps, job.epoch_count
+        return LossCurves(
+            train=loss_points(train, total, epochs),
+            eval=loss_points(evaluation, total, epochs),
+            checkpoints=checkpoints(job, evaluation),
+        )
+
+    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
         job = await self._call(lambda: self.client.get_tuning_job(model_name))
         endpoint = job.tuned_model.endpoint if job.tuned_model else None
+        if checkpoint is not None:
+            endpoint = self._checkpoint_endpoint(job, checkpoint)
         if not endpoint:
             state = job_state(job)
             if state.finished:
@@ -248,6 +290,19 @@ class VertexBackend:
                 )
             raise BackendError("this model is still tuning; try again when it is ready", code=400)
         return await self._call(lambda: self.client.generate_content(endpoint, prompt))
+
+    @staticmethod
+    def _checkpoint_endpoint(job: TuningJob, checkpoint: str) -> str:
+        refs = job.tuned_model.checkpoints if job.tuned_model else ()
+        for ref in refs:
+            if ref.checkpoint_id == checkpoint and ref.endpoint:
+                return ref.endpoint
+        known = ", ".join(f"{r.checkpoint_id} (epoch {r.epoch})" for r in refs if r.endpoint)
+        raise BackendError(
+            f"this model has no checkpoint {checkpoint}"
+            + (f"; its checkpoints are {known}" if known else "; it has no checkpoints with an endpoint"),
+            code=400,
+        )
 
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage:
         page = await self._call(
@@ -259,24 +314,39 @@ class VertexBackend:
         return summary_from_job(await self._call(lambda: self.client.get_tuning_job(model_name)))
 
     async def delete_model(self, model_name: str) -> None:
-        """Cancel a running job; undeploy and delete the endpoint, then delete the tuned model.
-
-        Raises a not-found BackendError when there is nothing left to delete."""
+        """Leave nothing billable behind: cancel a running job, undeploy and delete the main
+        endpoint and every checkpoint endpoint, delete the tuned model (a failed job may have
+        one too), and delete the training and validation files tunebot uploaded (unless
+        `keep_files`). Raises a not-found BackendError when there was nothing left to delete."""
         job = await self._call(lambda: self.client.get_tuning_job(model_name))
+        deleted = False
         if not job_state(job).finished:
             await self._call(lambda: self.client.cancel_tuning_job(job.name))
-            return
+            deleted = True
+            job = await self._call(lambda: self.client.get_tuning_job(model_name))
         ref = job.tuned_model
-        deleted = False
-        if ref and ref.endpoint:
-            deleted = await self._delete_endpoint(ref.endpoint) or deleted
+        endpoints = [ref.endpoint] if ref and ref.endpoint else []
+        for checkpoint in ref.checkpoints if ref else ():
+            if checkpoint.endpoint and checkpoint.endpoint not in endpoints:
+                endpoints.append(checkpoint.endpoint)
+        for endpoint in endpoints:
+            deleted = await self._delete_endpoint(endpoint) or deleted
         if ref and ref.model:
             model = ref.model
             deleted = await self._ignoring_not_found(lambda: self.client.delete_model(model)) or deleted
+        if not self.keep_files:
+            for uri in self.uploaded_files(job):
+                await self._ignoring_not_found(lambda u=uri: self.client.delete_object(u))
+        self.metrics.forget(job.name)
         if not deleted:
             raise BackendError(
                 "the tuned model no longer exists", code=404, status="NOT_FOUND", not_found=True
             )
+
+    def uploaded_files(self, job: TuningJob) -> list[str]:
+        """The job's training and validation files, if tunebot uploaded them (its bucket and prefix)."""
+        prefix = f"gs://{self.bucket}/{UPLOAD_PREFIX}"
+        return [uri for uri in (job.training_uri, job.validation_uri) if uri and uri.startswith(prefix)]
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -312,7 +382,7 @@ class VertexBackend:
         try:
             yield
         except (VertexAPIError, VertexConnectionError) as exc:
-            raise plain_error(exc, bucket=self.bucket, base_model=base_model) from exc
+            raise plain_error(exc, bucket=self.bucket, base_model=base_model, catalog=self.catalog) from exc
 
 
 def _is_tunebot_id(text: str) -> bool:

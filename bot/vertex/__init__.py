@@ -2,6 +2,9 @@
 
 from bot.vertex.auth import AdcTokens, AuthError, StaticToken, TokenSource
 from bot.vertex.client import (
+    CheckpointRef,
+    SeriesPoint,
+    TimeSeries,
     TunedModelRef,
     TuningJob,
     TuningJobPage,
@@ -13,7 +16,10 @@ from bot.vertex.client import (
 __all__ = [
     "AdcTokens",
     "AuthError",
+    "CheckpointRef",
+    "SeriesPoint",
     "StaticToken",
+    "TimeSeries",
     "TokenSource",
     "TunedModelRef",
     "TuningJob",

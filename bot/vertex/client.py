@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +39,20 @@ def default_api_base(location: str) -> str:
     return f"https://{location}-aiplatform.googleapis.com"
 
 
+# Gemini 3.x tuned models live in the `us` / `eu` multi-region and are served only there.
+DEFAULT_MULTI_REGION_API_BASE = "https://aiplatform.{region}.rep.googleapis.com"
+MULTI_REGIONS = ("us", "eu")
+
+
+def resource_location(name: str) -> str | None:
+    """`projects/p/locations/us/endpoints/1` -> "us"."""
+    parts = name.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part == "locations":
+            return parts[index + 1]
+    return None
+
+
 REQUEST_LABEL = "tunebot-request"  # Vertex label keys: lowercase letters, digits, - and _
 
 
@@ -54,15 +69,35 @@ class VertexConnectionError(GeminiConnectionError):
 _VERTEX = Service("vertex", log, api_error=VertexAPIError, connection_error=VertexConnectionError)
 
 
+_API_PATH = re.compile(r"^.*?/v1(?:beta1)?/")
+
+
 def _never_left(error: httpx.TransportError) -> bool:
     """A refused connection: the request was not sent, so sending it again is safe."""
     return isinstance(error, httpx.ConnectError)
 
 
 @dataclass(frozen=True)
+class CheckpointRef:
+    checkpoint_id: str
+    epoch: int | None
+    step: int | None
+    endpoint: str | None
+
+
+@dataclass(frozen=True)
 class TunedModelRef:
     model: str | None
     endpoint: str | None
+    checkpoints: tuple[CheckpointRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class SupervisedDataStats:
+    example_count: int | None
+    billable_tokens: int | None
+    truncated_examples: int | None
+    dropped_reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -76,25 +111,86 @@ class TuningJob:
     error_message: str | None
     total_steps: int | None
     example_count: int | None
+    # v1beta1 extras and what a progress display needs (all optional on the wire).
+    sub_state: str | None = None  # tuningJobState, e.g. TUNING_JOB_STATE_WAITING_FOR_QUOTA
+    completed_epochs: int | None = None  # tuningJobMetadata.completedEpochCount
+    epoch_count: int | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    experiment: str | None = None
+    error_code: int | None = None
+    data_stats: SupervisedDataStats | None = None
+    training_uri: str | None = None
+    validation_uri: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TuningJob:
         tuned = data.get("tunedModel")
         error = data.get("error")
         stats = (data.get("tuningDataStats") or {}).get("supervisedTuningDataStats") or {}
+        spec = data.get("supervisedTuningSpec") or {}
+        hyper = spec.get("hyperParameters") or {}
+        meta = data.get("tuningJobMetadata") or {}
         return cls(
             name=str(data.get("name", "")),
             state=str(data.get("state", "JOB_STATE_UNSPECIFIED")),
             base_model=str(data.get("baseModel", "")),
             display_name=data.get("tunedModelDisplayName"),
             create_time=_time(data.get("createTime")),
-            tuned_model=(
-                TunedModelRef(tuned.get("model"), tuned.get("endpoint")) if isinstance(tuned, dict) else None
-            ),
+            tuned_model=_tuned_model(tuned) if isinstance(tuned, dict) else None,
             error_message=(str(error.get("message") or "") or None) if isinstance(error, dict) else None,
             total_steps=_int(stats.get("tuningStepCount")),
             example_count=_int(stats.get("tuningDatasetExampleCount")),
+            sub_state=data.get("tuningJobState") or None,
+            completed_epochs=_int(meta.get("completedEpochCount")),
+            epoch_count=_int(hyper.get("epochCount")),
+            start_time=_time(data.get("startTime")),
+            end_time=_time(data.get("endTime")),
+            experiment=data.get("experiment") or None,
+            error_code=_int(error.get("code")) if isinstance(error, dict) else None,
+            data_stats=_data_stats(stats) if stats else None,
+            training_uri=spec.get("trainingDatasetUri") or None,
+            validation_uri=spec.get("validationDatasetUri") or None,
         )
+
+
+def _tuned_model(tuned: Mapping[str, Any]) -> TunedModelRef:
+    checkpoints = tuple(
+        CheckpointRef(
+            checkpoint_id=str(c.get("checkpointId", "")),
+            epoch=_int(c.get("epoch")),
+            step=_int(c.get("step")),
+            endpoint=c.get("endpoint") or None,
+        )
+        for c in tuned.get("checkpoints") or []
+        if isinstance(c, dict)
+    )
+    return TunedModelRef(tuned.get("model"), tuned.get("endpoint"), checkpoints)
+
+
+def _data_stats(stats: Mapping[str, Any]) -> SupervisedDataStats:
+    reasons = tuple(str(r) for r in stats.get("droppedExampleReasons") or [] if r)
+    return SupervisedDataStats(
+        example_count=_int(stats.get("tuningDatasetExampleCount")),
+        billable_tokens=_int(stats.get("totalBillableTokenCount")),
+        truncated_examples=_int(stats.get("totalTruncatedExampleCount")),
+        dropped_reasons=reasons,
+    )
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """A TensorBoard scalar series: `display_name` such as "/train_total_loss"."""
+
+    name: str
+    display_name: str
+    max_step: int | None
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    step: int
+    value: float
 
 
 @dataclass(frozen=True)
@@ -112,9 +208,23 @@ def _time(value: Any) -> datetime | None:
         digits = "".join(c for c in rest if c.isdigit())
         text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _points(values: list[Any]) -> list[SeriesPoint]:
+    points = []
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        step = _int(value.get("step"))
+        scalar = (value.get("scalar") or {}).get("value")
+        if step is None or not isinstance(scalar, (int, float)):
+            continue
+        points.append(SeriesPoint(step, float(scalar)))
+    return sorted(points, key=lambda p: p.step)
 
 
 def _int(value: Any) -> int | None:
@@ -132,6 +242,7 @@ class VertexClient:
         location: str,
         tokens: TokenSource,
         api_base: str | None = None,
+        multi_region_api_base: str | None = None,
         storage_base: str = DEFAULT_STORAGE_BASE,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = 60.0,
@@ -144,6 +255,7 @@ class VertexClient:
         self.project = project
         self.location = location
         self.api_base = (api_base or default_api_base(location)).rstrip("/")
+        self.multi_region_api_base = (multi_region_api_base or DEFAULT_MULTI_REGION_API_BASE).rstrip("/")
         self.storage_base = storage_base.rstrip("/")
         self._tokens = tokens
         self.retry = retry or RetryPolicy()
@@ -160,6 +272,14 @@ class VertexClient:
     @property
     def parent(self) -> str:
         return f"projects/{self.project}/locations/{self.location}"
+
+    def base_for(self, name: str) -> str:
+        """The host that serves resource `name`: the `us`/`eu` multi-region host for resources
+        in those locations (Gemini 3.x tuned models), the regional one otherwise."""
+        location = resource_location(name)
+        if location in MULTI_REGIONS:
+            return self.multi_region_api_base.replace("{region}", location or "")
+        return self.api_base
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -179,6 +299,12 @@ class VertexClient:
         )
         return f"gs://{bucket}/{object_name}"
 
+    async def delete_object(self, uri: str) -> None:
+        """Delete a `gs://bucket/name` object."""
+        bucket, _, name = uri.removeprefix("gs://").partition("/")
+        url = f"{self.storage_base}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
+        await self._send("DELETE", url)
+
     # ---- tuning jobs ---------------------------------------------------------------------
 
     async def create_tuning_job(
@@ -187,6 +313,8 @@ class VertexClient:
         base_model: str,
         training_uri: str,
         display_name: str,
+        validation_uri: str | None = None,
+        export_last_checkpoint_only: bool = False,
         epoch_count: int | None = None,
         learning_rate_multiplier: float | None = None,
         adapter_size: str | None = None,
@@ -204,6 +332,10 @@ class VertexClient:
         if adapter_size:
             hyper["adapterSize"] = adapter_size
         spec: dict[str, Any] = {"trainingDatasetUri": training_uri}
+        if validation_uri:
+            spec["validationDatasetUri"] = validation_uri
+        if export_last_checkpoint_only:
+            spec["exportLastCheckpointOnly"] = True
         if hyper:
             spec["hyperParameters"] = hyper
         body: dict[str, Any] = {
@@ -251,7 +383,8 @@ class VertexClient:
         return jobs[0] if jobs else None
 
     async def get_tuning_job(self, name: str) -> TuningJob:
-        return TuningJob.from_json(await self._send("GET", f"{self.api_base}/v1/{name}"))
+        """On v1beta1, which adds the sub-state (`tuningJobState`) and `tuningJobMetadata`."""
+        return TuningJob.from_json(await self._send("GET", f"{self.base_for(name)}/v1beta1/{name}"))
 
     async def list_tuning_jobs(self, *, page_size: int, page_token: str | None = None) -> TuningJobPage:
         data = await self._send(
@@ -265,11 +398,67 @@ class VertexClient:
     async def cancel_tuning_job(self, name: str) -> None:
         await self._send("POST", f"{self.api_base}/v1/{name}:cancel", json={})
 
+    # ---- metrics: the experiment's backing TensorBoard ------------------------------------
+
+    async def get_context(self, name: str) -> dict[str, Any]:
+        """A Vertex ML Metadata Context (a tuning job's `experiment`)."""
+        data: dict[str, Any] = await self._send("GET", f"{self.base_for(name)}/v1/{name}")
+        return data
+
+    async def list_tensorboard_runs(self, experiment: str) -> list[str]:
+        """Run names of a TensorBoard experiment (`…/tensorboards/TB/experiments/EXP`)."""
+        data = await self._send(
+            "GET", f"{self.base_for(experiment)}/v1/{experiment}/runs", params={"pageSize": 1000}
+        )
+        return [str(r["name"]) for r in data.get("tensorboardRuns") or [] if isinstance(r, dict)]
+
+    async def list_time_series(self, run: str) -> list[TimeSeries]:
+        data = await self._send("GET", f"{self.base_for(run)}/v1/{run}/timeSeries", params={"pageSize": 1000})
+        return [
+            TimeSeries(
+                name=str(item.get("name", "")),
+                display_name=str(item.get("displayName", "")),
+                max_step=_int((item.get("metadata") or {}).get("maxStep")),
+            )
+            for item in data.get("tensorboardTimeSeries") or []
+            if isinstance(item, dict)
+        ]
+
+    async def batch_read(self, tensorboard: str, series: list[str]) -> dict[str, list[SeriesPoint]]:
+        """Scalar points of up to 20 series (at most 1,000 each, sampled: sorted here by step),
+        keyed by series id (the last part of its name)."""
+        data = await self._send(
+            "GET",
+            f"{self.base_for(tensorboard)}/v1/{tensorboard}:batchRead",
+            params=[("timeSeries", name) for name in series[:20]],
+        )
+        return {
+            str(item.get("tensorboardTimeSeriesId", "")): _points(item.get("values") or [])
+            for item in data.get("timeSeriesData") or []
+            if isinstance(item, dict)
+        }
+
+    async def read_time_series(self, series: str, *, max_points: int = 10_000) -> list[SeriesPoint]:
+        data = await self._send(
+            "GET", f"{self.base_for(series)}/v1/{series}:read", params={"maxDataPoints": max_points}
+        )
+        return _points((data.get("timeSeriesData") or {}).get("values") or [])
+
+    async def latest_point(self, series: str) -> SeriesPoint | None:
+        """The point with the highest step (one point downloaded, not the series)."""
+        data = await self._send(
+            "POST",
+            f"{self.base_for(series)}/v1/{series}:exportTensorboardTimeSeries",
+            json={"orderBy": "step desc", "pageSize": 1},
+        )
+        points = _points(data.get("timeSeriesDataPoints") or [])
+        return points[-1] if points else None
+
     # ---- endpoints, models, operations ---------------------------------------------------
 
     async def generate_content(self, endpoint: str, prompt: str) -> str:
         body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
-        data = await self._send("POST", f"{self.api_base}/v1/{endpoint}:generateContent", json=body)
+        data = await self._send("POST", f"{self.base_for(endpoint)}/v1/{endpoint}:generateContent", json=body)
         texts: list[str] = []
         for candidate in (data.get("candidates") or [])[:1]:
             for part in (candidate.get("content") or {}).get("parts") or []:
@@ -278,23 +467,23 @@ class VertexClient:
         return "".join(texts)
 
     async def get_endpoint(self, endpoint: str) -> dict[str, Any]:
-        data: dict[str, Any] = await self._send("GET", f"{self.api_base}/v1/{endpoint}")
+        data: dict[str, Any] = await self._send("GET", f"{self.base_for(endpoint)}/v1/{endpoint}")
         return data
 
     async def undeploy_model(self, endpoint: str, deployed_model_id: str) -> None:
         op = await self._send(
             "POST",
-            f"{self.api_base}/v1/{endpoint}:undeployModel",
+            f"{self.base_for(endpoint)}/v1/{endpoint}:undeployModel",
             json={"deployedModelId": deployed_model_id},
         )
         await self.wait_operation(op)
 
     async def delete_endpoint(self, endpoint: str) -> None:
-        await self.wait_operation(await self._send("DELETE", f"{self.api_base}/v1/{endpoint}"))
+        await self.wait_operation(await self._send("DELETE", f"{self.base_for(endpoint)}/v1/{endpoint}"))
 
     async def delete_model(self, model: str) -> None:
         name = model.split("@", 1)[0]  # a version-qualified name deletes the whole model
-        await self.wait_operation(await self._send("DELETE", f"{self.api_base}/v1/{name}"))
+        await self.wait_operation(await self._send("DELETE", f"{self.base_for(name)}/v1/{name}"))
 
     async def wait_operation(self, operation: Mapping[str, Any]) -> None:
         """Wait until a long-running operation is done; raise its error if it failed."""
@@ -308,7 +497,7 @@ class VertexClient:
                     )
                 return
             await self._sleep(self._operation_wait)
-            current = await self._send("GET", f"{self.api_base}/v1/{current['name']}")
+            current = await self._send("GET", f"{self.base_for(current['name'])}/v1/{current['name']}")
         raise VertexConnectionError(f"operation {operation.get('name')} did not finish in time")
 
     # ---- transport -----------------------------------------------------------------------
@@ -328,7 +517,7 @@ class VertexClient:
         method: str,
         url: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
         content: bytes | None = None,
         content_type: str | None = None,
@@ -336,7 +525,8 @@ class VertexClient:
         create: bool = False,
     ) -> Any:
         """`create`: the call makes something; it is sent again only if it never left."""
-        query = {k: v for k, v in (params or {}).items() if v is not None}
+        pairs = params.items() if isinstance(params, Mapping) else (params or [])
+        query = [(k, v) for k, v in pairs if v is not None]
 
         async def send() -> httpx.Response:
             headers = await self._headers(content_type)
@@ -348,7 +538,7 @@ class VertexClient:
             send,
             service=_VERTEX,
             method=method,
-            path=url.split("/v1/", 1)[-1] if "/v1/" in url else url,
+            path=_API_PATH.sub("", url),
             policy=retry or self.retry,
             sleep=self._sleep,
             rand=self._rand,

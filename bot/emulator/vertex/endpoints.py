@@ -4,6 +4,7 @@ example). The endpoint is created, and the model deployed, when the job succeeds
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.emulator.core import generation, protojson
@@ -13,36 +14,97 @@ from bot.emulator.core.lro import without_defaults
 from bot.emulator.vertex import operations, schema
 from bot.emulator.vertex.routing import Routes, VertexCall
 from bot.emulator.vertex.service import VertexService
-from bot.emulator.vertex.state import VertexJob
+from bot.emulator.vertex.state import CheckpointEndpoint, VertexJob
 
 
-def _endpoint(svc: VertexService, call: VertexCall) -> VertexJob:
+@dataclass
+class Served:
+    """One endpoint of a tuning job: its main endpoint, or an intermediate checkpoint's."""
+
+    job: VertexJob
+    checkpoint: CheckpointEndpoint | None = None
+
+    @property
+    def name(self) -> str:
+        if self.checkpoint is None:
+            return self.job.endpoint
+        return f"{self.job.serving_parent}/endpoints/{self.checkpoint.id}"
+
+    @property
+    def deployed_model_id(self) -> str:
+        return self.job.deployed_model_id if self.checkpoint is None else str(self.checkpoint.id + 3)
+
+    @property
+    def deployed(self) -> bool:
+        return self.job.endpoint_deployed if self.checkpoint is None else self.checkpoint.deployed
+
+    @property
+    def undeploy_time(self) -> float | None:
+        return self.job.undeploy_time if self.checkpoint is None else self.checkpoint.undeploy_time
+
+    def undeploy(self, now: float) -> None:
+        if self.checkpoint is None:
+            self.job.endpoint_deployed = False
+            self.job.undeploy_time = now
+        else:
+            self.checkpoint.deployed = False
+            self.checkpoint.undeploy_time = now
+
+    def delete(self) -> None:
+        if self.checkpoint is None:
+            self.job.endpoint_deleted = True
+        else:
+            self.checkpoint.deleted = True
+
+    @property
+    def operation_base(self) -> int:
+        return self.job.id if self.checkpoint is None else self.checkpoint.id
+
+
+def _endpoint(svc: VertexService, call: VertexCall) -> Served:
+    found = svc.state.checkpoint_endpoints.get(_int(call.resource_id))
+    if found is not None:
+        job_id, epoch = found
+        job = svc.ready_job(call.parent, str(job_id + 1), 1, "Endpoint")
+        checkpoint = job.checkpoint_endpoints[epoch]
+        if checkpoint.deleted or job.state(svc.now()) != "JOB_STATE_SUCCEEDED":
+            raise not_found(f"Endpoint {call.parent}/endpoints/{call.resource_id} is not found.")
+        return Served(job, checkpoint)
     job = svc.ready_job(call.parent, call.resource_id, 1, "Endpoint")
-    if job.endpoint_deleted:
+    if job.endpoint_deleted or job.endpoint_failure:
         raise not_found(f"Endpoint {job.endpoint} is not found.")
-    return job
+    return Served(job)
 
 
-def endpoint_json(job: VertexJob) -> dict[str, Any]:
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1
+
+
+def endpoint_json(served: Served) -> dict[str, Any]:
+    job = served.job
     created = rfc3339(job.succeeds_at())
+    undeployed = served.undeploy_time
     data: dict[str, Any] = {
-        "name": job.endpoint,
+        "name": served.name,
         "displayName": job.display_name,
         "createTime": created,
-        "updateTime": rfc3339(job.undeploy_time if job.undeploy_time is not None else job.succeeds_at()),
+        "updateTime": rfc3339(undeployed if undeployed is not None else job.succeeds_at()),
         "labels": dict(job.labels),
     }
-    if job.endpoint_deployed:
+    if served.deployed:
         data["deployedModels"] = [
             {
-                "id": job.deployed_model_id,
+                "id": served.deployed_model_id,
                 "model": job.model,
                 "modelVersionId": "1",
                 "displayName": job.display_name,
                 "createTime": created,
             }
         ]
-        data["trafficSplit"] = {job.deployed_model_id: 100}
+        data["trafficSplit"] = {served.deployed_model_id: 100}
     return without_defaults(data)
 
 
@@ -57,13 +119,16 @@ def undeploy(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     body = protojson.parse_message(call.body, schema.undeploy_model_request(call.version), "")
     wanted = body.get("deployed_model_id", "")
     with svc.lock:
-        job = _endpoint(svc, call)
-        if not job.endpoint_deployed or wanted != job.deployed_model_id:
-            raise not_found(f"DeployedModel {wanted} is not found on {job.endpoint}.")
-        job.endpoint_deployed = False
-        job.undeploy_time = svc.now()
+        served = _endpoint(svc, call)
+        if not served.deployed or wanted != served.deployed_model_id:
+            raise not_found(f"DeployedModel {wanted} is not found on {served.name}.")
+        served.undeploy(svc.now())
         done = operations.finish(
-            svc, call.parent, job.id + 5, "UndeployModelOperationMetadata", "UndeployModelResponse"
+            svc,
+            call.parent,
+            served.operation_base + 5,
+            "UndeployModelOperationMetadata",
+            "UndeployModelResponse",
         )
         return operations.operation_json(done, call.version)
 
@@ -71,23 +136,24 @@ def undeploy(svc: VertexService, call: VertexCall) -> dict[str, Any]:
 def delete(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     protojson.parse_query(call.query, {})
     with svc.lock:
-        job = _endpoint(svc, call)
-        if job.endpoint_deployed:
+        served = _endpoint(svc, call)
+        if served.deployed:
             raise ApiError(
                 400,
-                f"Endpoint {job.endpoint} has deployed models; undeploy them first.",
+                f"Endpoint {served.name} has deployed models; undeploy them first.",
                 status="FAILED_PRECONDITION",
             )
-        job.endpoint_deleted = True
-        done = operations.finish(svc, call.parent, job.id + 6, "DeleteOperationMetadata", None)
+        served.delete()
+        done = operations.finish(svc, call.parent, served.operation_base + 6, "DeleteOperationMetadata", None)
         return operations.operation_json(done, call.version)
 
 
 def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     with svc.lock:
-        job = _endpoint(svc, call)
-        if not job.endpoint_deployed:
-            raise not_found(f"Endpoint {job.endpoint} is not found.")
+        served = _endpoint(svc, call)
+        if not served.deployed:
+            raise not_found(f"Endpoint {served.name} is not found.")
+        job = served.job
         examples = list(job.examples)
     contents = call.body.get("contents")
     prompt = ""

@@ -33,11 +33,12 @@ from bot.emulator.core import protojson
 from bot.emulator.core.errors import ApiError, invalid_argument
 from bot.emulator.core.http import guarded
 from bot.emulator.core.runtime import Runtime
-from bot.emulator.vertex import endpoints, models, operations, tuning
+from bot.emulator.vertex import endpoints, models, operations, tensorboard, tuning
 from bot.emulator.vertex.routing import VERSIONS, Handler, Routes, VertexCall, split_path
 from bot.emulator.vertex.service import VertexService
 
-MODULES: tuple[ModuleType, ...] = (tuning, endpoints, models, operations)
+MODULES: tuple[ModuleType, ...] = (tuning, endpoints, models, operations, tensorboard)
+MULTI_REGIONS = ("us", "eu")
 
 
 def all_routes(modules: tuple[ModuleType, ...] = MODULES) -> Routes:
@@ -85,7 +86,8 @@ def make_handler(runtime: Runtime, svc: VertexService) -> Callable[[Request], An
     """The Starlette endpoint for `/{version}/projects/{path}`."""
 
     def path_of(request: Request) -> tuple[str, str]:
-        version = request.url.path.lstrip("/").split("/", 1)[0]
+        parts = request.url.path.lstrip("/").split("/")
+        version = parts[2] if parts[0] == "rep" else parts[0]
         return version, "projects/" + request.path_params["path"]
 
     def kind_of(request: Request) -> str:
@@ -95,6 +97,7 @@ def make_handler(runtime: Runtime, svc: VertexService) -> Callable[[Request], An
     async def handle(kind: str, request: Request) -> Response:
         version, path = path_of(request)
         _kind, handler, parent, ids, verb = route(version, request.method, path)
+        check_host(request.path_params.get("region"), parent)
         body = await _json_body(request) if request.method in ("POST", "PATCH", "PUT") else {}
         call = VertexCall(version, request.method, parent, ids, verb, request.query_params, body)
         return JSONResponse(handler(svc, call))
@@ -105,7 +108,33 @@ def make_handler(runtime: Runtime, svc: VertexService) -> Callable[[Request], An
     return api
 
 
+def check_host(region: str | None, parent: str) -> None:
+    """Resources in the `us`/`eu` multi-region (Gemini 3.x tuned models) are served only by
+    `aiplatform.{us|eu}.rep.googleapis.com`, emulated under `/rep/{us|eu}`; that host serves
+    nothing else."""
+    location = parent.split("/")[3]
+    if region is None and location in MULTI_REGIONS:
+        raise ApiError(
+            400,
+            f"Location {location} is served only by the multi-region endpoint "
+            f"aiplatform.{location}.rep.googleapis.com, not by a regional one.",
+            status="FAILED_PRECONDITION",
+        )
+    if region is not None and location != region:
+        raise ApiError(
+            400,
+            f"The multi-region endpoint aiplatform.{region}.rep.googleapis.com serves location "
+            f"{region} only, not {location}.",
+            status="FAILED_PRECONDITION",
+        )
+
+
 def routes(runtime: Runtime, svc: VertexService) -> list[BaseRoute]:
     api = make_handler(runtime, svc)
     methods = ["GET", "POST", "PATCH", "DELETE"]
-    return [Route(f"/{version}/projects/{{path:path}}", api, methods=methods) for version in VERSIONS]
+    regional = [Route(f"/{version}/projects/{{path:path}}", api, methods=methods) for version in VERSIONS]
+    multi = [
+        Route(f"/rep/{{region}}/{version}/projects/{{path:path}}", api, methods=methods)
+        for version in VERSIONS
+    ]
+    return regional + multi

@@ -42,7 +42,7 @@ def model_labels(job: VertexJob) -> dict[str, str]:
 def model_json(job: VertexJob) -> dict[str, Any]:
     created = rfc3339(job.succeeds_at())
     deployed = []
-    if job.endpoint_deployed and not job.endpoint_deleted:
+    if job.endpoint_deployed and not job.endpoint_deleted and not job.endpoint_failure:
         deployed = [{"endpoint": job.endpoint, "deployedModelId": job.deployed_model_id}]
     data = {
         "name": job.model,
@@ -126,9 +126,16 @@ def delete(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     protojson.parse_query(call.query, {})
     with svc.lock:
         job = _model(svc, call)
-        if job.endpoint_deployed and not job.endpoint_deleted:
+        if job.endpoint_deployed and not job.endpoint_deleted and not job.endpoint_failure:
             raise ApiError(
                 400, f"Model {job.model} is deployed to {job.endpoint}.", status="FAILED_PRECONDITION"
+            )
+        still = [c for c in job.checkpoint_endpoints.values() if c.deployed and not c.deleted]
+        if still:
+            raise ApiError(
+                400,
+                f"Model {job.model} is deployed to {job.serving_parent}/endpoints/{still[0].id}.",
+                status="FAILED_PRECONDITION",
             )
         job.model_deleted = True
         done = operations.finish(svc, call.parent, job.id + 7, "DeleteOperationMetadata", None)

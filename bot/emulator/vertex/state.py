@@ -33,6 +33,21 @@ class VertexJob:
     undeploy_time: float | None = None
     learning_rate: float | None = None
     batch_size: int | None = None
+    validation_uri: str | None = None
+    validation_examples: list[tuple[str, str]] = field(default_factory=list)
+    export_last_checkpoint_only: bool = False
+    # The tuned model and its endpoints live here (Gemini 3.x: the `us`/`eu` multi-region).
+    serving_parent: str = ""
+    # Seconds the job waits for the concurrent-job quota after it starts RUNNING.
+    quota_wait: float = 0.0
+    # Fails with code 13 after tuning: the model is uploaded, its endpoint never created.
+    endpoint_failure: bool = False
+    billable_tokens: int = 0
+    checkpoint_endpoints: dict[int, CheckpointEndpoint] = field(default_factory=dict)  # by epoch
+
+    def __post_init__(self) -> None:
+        if not self.serving_parent:
+            self.serving_parent = self.parent
 
     @property
     def name(self) -> str:
@@ -40,11 +55,11 @@ class VertexJob:
 
     @property
     def endpoint(self) -> str:
-        return f"{self.parent}/endpoints/{self.id + 1}"
+        return f"{self.serving_parent}/endpoints/{self.id + 1}"
 
     @property
     def model(self) -> str:
-        return f"{self.parent}/models/{self.id + 2}"
+        return f"{self.serving_parent}/models/{self.id + 2}"
 
     @property
     def deployed_model_id(self) -> str:
@@ -55,8 +70,19 @@ class VertexJob:
         return self.create_time + self.step_seconds
 
     @property
+    def tuning_at(self) -> float:
+        """When the first step starts: after any wait for quota and one step preparing the data."""
+        return self.running_at + self.quota_wait + self.step_seconds
+
+    @property
+    def tuned_at(self) -> float:
+        return self.tuning_at + self.total_steps * self.step_seconds
+
+    @property
     def fails_at(self) -> float:
-        return self.running_at + self.total_steps * self.step_seconds / 2
+        if self.endpoint_failure:
+            return self.succeeds_at()
+        return self.tuning_at + self.total_steps * self.step_seconds / 2
 
     def state(self, now: float) -> str:
         if self.cancelled_at is not None:
@@ -69,14 +95,43 @@ class VertexJob:
             return "JOB_STATE_RUNNING"
         return "JOB_STATE_SUCCEEDED"
 
+    def sub_state(self, now: float) -> str | None:
+        """`tuningJobState` (v1beta1) while the job runs."""
+        if self.state(now) != "JOB_STATE_RUNNING":
+            return None
+        if now < self.running_at + self.quota_wait:
+            return "TUNING_JOB_STATE_WAITING_FOR_QUOTA"
+        if now < self.tuning_at:
+            return "TUNING_JOB_STATE_PROCESSING_DATASET"
+        if now < self.tuned_at:
+            return "TUNING_JOB_STATE_TUNING"
+        return "TUNING_JOB_STATE_POST_PROCESSING"
+
+    def step_at(self, now: float) -> int:
+        """Steps done by `now` (they stop where the job was cancelled or failed)."""
+        end = min(now, self.end_time()) if self.cancelled_at is not None or self.fail else now
+        if self.step_seconds <= 0:
+            return self.total_steps if end >= self.tuning_at else 0
+        return max(0, min(self.total_steps, int((end - self.tuning_at) // self.step_seconds)))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, self.total_steps // max(1, self.epochs))
+
     def succeeds_at(self) -> float:
-        return self.create_time + (self.total_steps + 1) * self.step_seconds
+        """Tuning, then one step of post-processing (saving the model, deploying its endpoint)."""
+        return self.tuned_at + self.step_seconds
 
     def end_time(self) -> float:
         """When the job ended, or will end unless cancelled (cancel, failure or success)."""
         if self.cancelled_at is not None:
             return self.cancelled_at
         return self.fails_at if self.fail else self.succeeds_at()
+
+    def has_model(self, now: float) -> bool:
+        """Succeeded, or failed only in creating the endpoint (the model is in the registry)."""
+        state = self.state(now)
+        return state == "JOB_STATE_SUCCEEDED" or (state == "JOB_STATE_FAILED" and self.endpoint_failure)
 
     def update_time(self, now: float) -> float:
         """The time of the job's last change of state."""
@@ -86,6 +141,16 @@ class VertexJob:
         if state == "JOB_STATE_RUNNING":
             return self.running_at
         return self.end_time()
+
+
+@dataclass
+class CheckpointEndpoint:
+    """The endpoint of an intermediate checkpoint (the last one shares the job's endpoint)."""
+
+    id: int
+    deployed: bool = True
+    deleted: bool = False
+    undeploy_time: float | None = None
 
 
 @dataclass
@@ -109,3 +174,4 @@ class VertexState:
     operations: dict[int, VertexOperation] = field(default_factory=dict)
     seq: int = 0
     objects: Mapping[tuple[str, str], bytes] = field(default_factory=dict)  # Cloud Storage, read-only
+    checkpoint_endpoints: dict[int, tuple[int, int]] = field(default_factory=dict)  # id -> (job, epoch)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from typing import Any
 
-from bot.emulator.core import protojson
+from bot.emulator.core import generation, protojson
 from bot.emulator.core.clock import rfc3339
 from bot.emulator.core.errors import ApiError, invalid_argument, not_found
 from bot.emulator.core.lro import without_defaults
@@ -25,6 +26,8 @@ from bot.emulator.vertex.service import VertexService
 from bot.emulator.vertex.state import EXAMPLES_PER_STEP, FIRST_JOB_ID, VertexJob
 
 ADAPTER_SIZES = {
+    "gemini-3.5-flash": (1, 2, 4, 8, 16),
+    "gemini-3.1-flash-lite": (1, 2, 4, 8, 16),
     "gemini-2.5-flash": (1, 2, 4, 8, 16),
     "gemini-2.5-flash-lite": (1, 2, 4, 8, 16),
     "gemini-2.5-pro": (1, 2, 4, 8),
@@ -49,6 +52,24 @@ OTHER_METHODS = (
 )
 CANCELLED_ERROR = {"code": 1, "message": "CANCELLED"}
 FAILED_ERROR = {"code": 3, "message": "Tuning failed: the training data could not be processed."}
+MAX_VALIDATION_EXAMPLES = 5000
+GEMINI_3_TUNING_REGIONS = ("us-central1", "europe-west4")
+ENDPOINT_FAILED_ERROR = {
+    "code": 13,
+    "message": (
+        "Failed to create endpoint. Tuned model is uploaded and can be accessed through Model Registry."
+    ),
+}
+
+
+def serving_parent(parent: str, base_model: str) -> str:
+    """Gemini 3.x tuned models are served only from the `us`/`eu` multi-region."""
+    if not base_model.startswith("gemini-3"):
+        return parent
+    project, location = parent.split("/")[1], parent.split("/")[3]
+    return f"projects/{project}/locations/{'eu' if location.startswith('europe') else 'us'}"
+
+
 LIST_QUERY = {"filter": "string", "page_size": "int32", "page_token": "string"}
 
 
@@ -71,6 +92,12 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
         raise invalid_argument(
             f"Base model {base or '(none)'} is not supported for supervised tuning. Supported: "
             + ", ".join(ADAPTER_SIZES),
+            field="base_model",
+        )
+    location = call.parent.split("/")[3]
+    if base.startswith("gemini-3") and location not in GEMINI_3_TUNING_REGIONS:
+        raise invalid_argument(
+            f"Tuning {base} is supported only in {' and '.join(GEMINI_3_TUNING_REGIONS)}, not in {location}.",
             field="base_model",
         )
     spec = body.get("supervised_tuning_spec") or {}
@@ -97,8 +124,17 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             field="supervised_tuning_spec.hyper_parameters",
         )
     examples = read_dataset(svc, uri)
+    validation_uri = spec.get("validation_dataset_uri") or None
+    validation = read_dataset(svc, validation_uri) if validation_uri else []
+    if len(validation) > MAX_VALIDATION_EXAMPLES:
+        raise invalid_argument(
+            f"Validation dataset {validation_uri} has {len(validation)} examples; at most "
+            f"{MAX_VALIDATION_EXAMPLES} are allowed.",
+            field="supervised_tuning_spec.validation_dataset_uri",
+        )
     display = body.get("tuned_model_display_name", "")
     with svc.lock:
+        quota_wait = svc.quota_wait(call.parent)
         svc.state.seq += 1
         steps = max(1, math.ceil(len(examples) / EXAMPLES_PER_STEP)) * epochs
         job = VertexJob(
@@ -119,9 +155,19 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             labels=dict(body.get("labels") or {}),
             learning_rate=hyper.get("learning_rate"),
             batch_size=hyper.get("batch_size"),
+            validation_uri=validation_uri,
+            validation_examples=validation,
+            export_last_checkpoint_only=bool(spec.get("export_last_checkpoint_only")),
+            serving_parent=serving_parent(call.parent, base),
+            quota_wait=quota_wait,
+            endpoint_failure=svc.endpoint_fails(display),
+            billable_tokens=sum(generation.count_tokens(i) + generation.count_tokens(o) for i, o in examples),
         )
+        if job.endpoint_failure:
+            job.fail = True
         svc.state.jobs[job.id] = job
-        return job_json(svc, job)
+        svc.add_checkpoints(job)
+        return job_json(svc, job, call.version)
 
 
 def read_dataset(svc: VertexService, uri: str) -> list[tuple[str, str]]:
@@ -160,7 +206,7 @@ def find_job(svc: VertexService, parent: str, job_id: str) -> VertexJob:
 def get(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     protojson.parse_query(call.query, {})
     with svc.lock:
-        return job_json(svc, find_job(svc, call.parent, call.resource_id))
+        return job_json(svc, find_job(svc, call.parent, call.resource_id), call.version)
 
 
 def list_jobs(svc: VertexService, call: VertexCall) -> dict[str, Any]:
@@ -181,7 +227,7 @@ def list_jobs(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             key=lambda j: -j.id,
         )
         page = jobs[start : start + size]
-        result: dict[str, Any] = {"tuningJobs": [job_json(svc, j) for j in page]}
+        result: dict[str, Any] = {"tuningJobs": [job_json(svc, j, call.version) for j in page]}
         if start + size < len(jobs):
             result["nextPageToken"] = str(start + size)
         return result
@@ -204,7 +250,7 @@ def cancel(svc: VertexService, call: VertexCall) -> dict[str, Any]:
         return {}
 
 
-def job_json(svc: VertexService, job: VertexJob) -> dict[str, Any]:
+def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[str, Any]:
     now = svc.now()
     state = job.state(now)
     hyper: dict[str, Any] = {"epochCount": str(job.epochs), "learningRateMultiplier": job.multiplier}
@@ -214,12 +260,17 @@ def job_json(svc: VertexService, job: VertexJob) -> dict[str, Any]:
         hyper["adapterSize"] = job.adapter_size
     if job.batch_size is not None:
         hyper["batchSize"] = str(job.batch_size)
+    spec: dict[str, Any] = {"trainingDatasetUri": job.dataset_uri, "hyperParameters": hyper}
+    if job.validation_uri:
+        spec["validationDatasetUri"] = job.validation_uri
+    if job.export_last_checkpoint_only:
+        spec["exportLastCheckpointOnly"] = True
     data: dict[str, Any] = {
         "name": job.name,
         "tunedModelDisplayName": job.display_name,
         "description": job.description,
         "baseModel": job.base_model,
-        "supervisedTuningSpec": {"trainingDatasetUri": job.dataset_uri, "hyperParameters": hyper},
+        "supervisedTuningSpec": spec,
         "state": state,
         "createTime": rfc3339(job.create_time),
         "updateTime": rfc3339(job.update_time(now)),
@@ -227,6 +278,7 @@ def job_json(svc: VertexService, job: VertexJob) -> dict[str, Any]:
             "supervisedTuningDataStats": {
                 "tuningDatasetExampleCount": str(len(job.examples)),
                 "tuningStepCount": str(job.total_steps),
+                "totalBillableTokenCount": str(job.billable_tokens),
             }
         },
         "labels": dict(job.labels),
@@ -236,8 +288,22 @@ def job_json(svc: VertexService, job: VertexJob) -> dict[str, Any]:
         data["startTime"] = rfc3339(job.running_at)
     if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
         data["endTime"] = rfc3339(job.end_time())
+    if started >= job.running_at:
+        data["experiment"] = experiment_name(job)
+    if version == "v1beta1":  # the SDK-only progress fields
+        data["tuningJobState"] = job.sub_state(now)
+        done_epochs = min(job.epochs, job.step_at(now) // job.steps_per_epoch)
+        if started >= job.running_at:
+            data["tuningJobMetadata"] = {"completedEpochCount": str(done_epochs)}
     if state == "JOB_STATE_SUCCEEDED":
-        data["tunedModel"] = {"model": f"{job.model}@1", "endpoint": job.endpoint}
+        data["tunedModel"] = {
+            "model": f"{job.model}@1",
+            "endpoint": job.endpoint,
+            "checkpoints": checkpoints_json(job),
+        }
+    elif state == "JOB_STATE_FAILED" and job.endpoint_failure:
+        data["tunedModel"] = {"model": f"{job.model}@1"}
+        data["error"] = dict(ENDPOINT_FAILED_ERROR)
     elif state == "JOB_STATE_FAILED":
         data["error"] = dict(FAILED_ERROR)
     elif state == "JOB_STATE_CANCELLED":
@@ -267,3 +333,27 @@ ROUTES: Routes = {
     ("GET", "tuningJobs/*"): ("tuningJobs.get", get),
     ("POST", "tuningJobs/*:cancel"): ("tuningJobs.cancel", cancel),
 }
+
+
+def experiment_name(job: VertexJob) -> str:
+    """The job's Vertex Experiment (a Metadata Context), set once the job runs."""
+    return f"{job.parent}/metadataStores/default/contexts/{experiment_id(job)}"
+
+
+def experiment_id(job: VertexJob) -> str:
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(job.create_time))
+    return f"tuning-experiment-{stamp}{job.id % 1_000_000:06d}"
+
+
+def checkpoints_json(job: VertexJob) -> list[dict[str, Any]]:
+    """One checkpoint per epoch (only the last with exportLastCheckpointOnly); the last shares
+    the job's endpoint, the others have their own."""
+    out = []
+    for epoch in range(1, job.epochs + 1):
+        endpoint = job.checkpoint_endpoints.get(epoch)
+        if epoch < job.epochs and endpoint is None:
+            continue
+        step = job.total_steps if epoch == job.epochs else epoch * job.steps_per_epoch
+        name = job.endpoint if endpoint is None else f"{job.serving_parent}/endpoints/{endpoint.id}"
+        out.append({"checkpointId": str(epoch), "epoch": str(epoch), "step": str(step), "endpoint": name})
+    return out

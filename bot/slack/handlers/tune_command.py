@@ -23,6 +23,7 @@ from bot.service import (
     rename_dataset,
     resolve_model,
     start_job,
+    validation_note,
 )
 from bot.slack import blocks
 from bot.slack.channels import ensure_member, refusal_for
@@ -35,7 +36,7 @@ from bot.slack.commands import (
     split_first,
 )
 from bot.slack.context import AppContext
-from bot.slack.conversation import open_try_thread
+from bot.slack.conversation import open_try_thread, split_checkpoint, with_checkpoint
 from bot.slack.jobs import announce_new_job
 from bot.tuning.types import BackendError, ModelSummary
 
@@ -44,7 +45,9 @@ log = logging.getLogger(__name__)
 LIST_PAGE_SIZE = 10
 LIST_FETCH_SIZE = 100
 LIST_MAX_FETCHES = 20  # at most 2,000 models are counted and paged
-TRY_USAGE = '`/tune try <model> <prompt>` (a model name with spaces goes in quotes: `"my model"`)'
+TRY_USAGE = (
+    '`/tune try <model> [checkpoint=N] <prompt>` (a model name with spaces goes in quotes: `"my model"`)'
+)
 DELETE_USAGE = "`/tune delete <model>`"
 DATASET_USAGE = "`/tune dataset delete <name>` or `/tune dataset rename <name> <new name>`"
 LIST_SCOPES = ("all", "mine")
@@ -84,8 +87,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     hold_seconds=ctx.settings.lease_seconds,
                 )
                 problem = await announce_new_job(ctx, job)
-                if problem:
-                    await respond(text=problem, response_type="ephemeral")
+                for note in (validation_note(ctx.store, job), problem):
+                    if note:
+                        await respond(text=note, response_type="ephemeral")
             elif parsed.name == "datasets":
                 # A quick database read: answered in the ack itself, one round trip.
                 text, body = datasets_page(ctx, team_id, user_id, page_number=1)
@@ -117,11 +121,14 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await respond(text=text, blocks=body, response_type="ephemeral")
             elif parsed.name == "try":
                 model_text, prompt = split_first(parsed.rest, "model", TRY_USAGE)
+                checkpoint, prompt = parse_checkpoint(prompt)
                 if not prompt:
                     raise UsageError(f"What should I ask *{esc(model_text)}*? Usage: {TRY_USAGE}")
-                model_name = resolve_model(ctx.store, ctx.backend, team_id=team_id, text=model_text)
+                model_name = with_checkpoint(
+                    resolve_model(ctx.store, ctx.backend, team_id=team_id, text=model_text), checkpoint
+                )
                 await ack()
-                await check_try(ctx.store, ctx.backend, model_name=model_name)
+                await check_try(ctx.store, ctx.backend, model_name=split_checkpoint(model_name)[0])
                 await ensure_member(ctx, channel_id)
                 try:
                     await open_try_thread(
@@ -177,6 +184,17 @@ class OnceAck:
         if not self.done:
             self.done = True
             await self._ack(**kwargs)
+
+
+def parse_checkpoint(prompt: str) -> tuple[str | None, str]:
+    """`checkpoint=2 what is 5` -> ("2", "what is 5"); no `checkpoint=` -> (None, prompt)."""
+    head, _, rest = prompt.partition(" ")
+    key, sep, value = head.partition("=")
+    if not sep or key.lower() not in ("checkpoint", "ckpt"):
+        return None, prompt
+    if not value.isdigit():
+        raise UsageError(f"`checkpoint` is a checkpoint number such as `checkpoint=2`, not `{esc(value)}`.")
+    return value, rest.strip()
 
 
 def to_model_name(ctx: AppContext, text: str) -> str:
