@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=120.0, validation_alias="TUNEBOT_LEASE_SECONDS")
     max_upload_mb: int = Field(default=64, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    # Price per 1M training tokens by base model, as JSON: {"gemini-2.5-flash": 5.0}. No price
+    # is built in; without one tunebot shows estimated tokens and no cost.
+    price_per_m_tokens: dict[str, float] = Field(
+        default_factory=dict, validation_alias="TUNEBOT_PRICE_PER_M_TOKENS"
+    )
+    # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
+    eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
+    eval_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
 
     @field_validator("admins", mode="before")
     @classmethod

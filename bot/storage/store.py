@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from bot.storage.models import (
     Dataset,
     DatasetContent,
+    DatasetInsightRow,
     ModelOwnership,
     SeenEvent,
     TryThread,
@@ -142,6 +143,7 @@ class Store:
         format: str,
         sha256: str,
         examples: Sequence[TrainingPair],
+        insight_json: str | None = None,
     ) -> Dataset:
         """Store a dataset and its examples atomically; a clashing name gets a suffix.
 
@@ -175,6 +177,8 @@ class Store:
                 session.flush()
                 assert dataset.id is not None
                 session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
+                if insight_json is not None:
+                    session.add(DatasetInsightRow(dataset_id=dataset.id, insight_json=insight_json))
                 session.commit()
             except IntegrityError as exc:
                 session.rollback()
@@ -223,6 +227,17 @@ class Store:
         with self.session() as session:
             dataset = session.get(Dataset, dataset_id)
             return dataset.name if dataset else None
+
+    def dataset_insight(self, dataset_id: int) -> str | None:
+        """The insight JSON stored with a dataset (None for one uploaded before it was kept)."""
+        with self.session() as session:
+            row = session.get(DatasetInsightRow, dataset_id)
+            return row.insight_json if row else None
+
+    def save_dataset_insight(self, dataset_id: int, insight_json: str) -> None:
+        with self.session() as session:
+            session.merge(DatasetInsightRow(dataset_id=dataset_id, insight_json=insight_json))
+            session.commit()
 
     def load_examples(self, dataset_id: int) -> list[TrainingPair]:
         with self.session() as session:

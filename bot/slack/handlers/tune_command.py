@@ -7,19 +7,32 @@ database reads of examples) happens after the ack, in Bolt's listener task.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.datasets.insight import DatasetInsight
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, check_start, describe_model_for_delete, start_job
+from bot.service import (
+    UserError,
+    check_start,
+    dataset_detail_text,
+    dataset_insight,
+    describe_model_for_delete,
+    resolve_base_model,
+    start_estimate_text,
+    start_job,
+    unknown_dataset_message,
+)
 from bot.slack import blocks
 from bot.slack.commands import UsageError, parse_start, split_command, split_first
 from bot.slack.context import AppContext
 from bot.slack.conversation import open_try_thread
 from bot.slack.jobs import announce_new_job
+from bot.slack.uploads import share_lengths_chart
 from bot.tuning.types import BackendError, ModelPage
 
 log = logging.getLogger(__name__)
@@ -50,14 +63,23 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await open_start_modal(ack, command)
             elif parsed.name == "start":
                 args = parse_start(parsed.rest)
-                check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
-                await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`…")
+                dataset = check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
+                estimate = start_estimate_text(
+                    ctx.store,
+                    dataset,
+                    epochs=args.epoch_count,
+                    base_model=resolve_base_model(args.base_model, ctx.backend),
+                    prices=ctx.settings.price_per_m_tokens,
+                )
+                await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
                 job = await start_job(
                     ctx.store, ctx.backend, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
                 )
                 problem = await announce_new_job(ctx, job)
                 if problem:
                     await respond(text=problem, response_type="ephemeral")
+            elif parsed.name == "datasets" and parsed.rest:
+                await show_dataset(ack, respond, team_id=team_id, user_id=user_id, wanted=parsed.rest)
             elif parsed.name == "datasets":
                 # A quick database read: answered in the ack itself, one round trip.
                 text, body = blocks.datasets_blocks(ctx.store.list_datasets(team_id, user_id))
@@ -110,6 +132,23 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await respond(text=message, response_type="ephemeral")
             else:
                 await ack(text=message)
+
+    async def show_dataset(
+        ack: OnceAck, respond: AsyncRespond, *, team_id: str, user_id: str, wanted: str
+    ) -> None:
+        dataset = ctx.store.find_dataset(team_id, wanted.strip().strip("`"))
+        if dataset is None:
+            raise UserError(unknown_dataset_message(wanted.strip(), ctx.store.dataset_names(team_id)))
+        assert dataset.id is not None
+        note = "\n_The length chart follows in a DM._"
+        insight = DatasetInsight.from_json(ctx.store.dataset_insight(dataset.id))
+        if insight is not None:  # stored at upload: answered in the ack itself
+            await ack(text=dataset_detail_text(dataset, insight) + note)
+        else:  # uploaded before tunebot kept it: gathered once from the stored examples
+            await ack(text=f":mag: Looking at *{esc(dataset.name)}*…")
+            insight = await asyncio.to_thread(dataset_insight, ctx.store, dataset)
+            await respond(text=dataset_detail_text(dataset, insight) + note, response_type="ephemeral")
+        await share_lengths_chart(ctx, user_id=user_id, dataset=dataset, insight=insight)
 
     async def open_start_modal(ack: OnceAck, command: dict[str, Any]) -> None:
         names = ctx.store.dataset_names(command.get("team_id", ""))
