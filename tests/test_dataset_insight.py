@@ -55,7 +55,7 @@ def test_lengths_duplicates_and_conflicts_with_row_numbers() -> None:
     assert insight.input_chars.p95 == lengths[20]  # ceil(0.95 × 22) = 21st
     assert insight.total_tokens == sum(estimate_tokens(a) + estimate_tokens(b) for a, b in rows)
     assert sum(insight.input_histogram.counts) == 22
-    assert [p[0] for p in insight.preview] == ["what comes after 0", "what comes after 1", "what comes after 2"]
+    assert [p[0] for p in insight.preview] == [f"what comes after {i}" for i in range(3)]
     assert DatasetInsight.from_json(insight.to_json()) == insight
 
 
