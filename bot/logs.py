@@ -67,7 +67,7 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream: 
     handler._tunebot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore"):
+    for noisy in ("httpx", "httpcore", "alembic"):  # alembic: bot.storage.schema says what it upgrades
         logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
     # "skipped: maximum number of running instances reached" only says a cycle outlasted the interval.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)

@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, event, func, or_, text, update
+from sqlalchemy import Update, bindparam, delete, event, func, or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
+from bot.storage import schema
 from bot.storage.models import (
     Dataset,
     DatasetContent,
@@ -118,12 +119,8 @@ class Store:
         return store
 
     def create_schema(self) -> None:
-        """Create missing tables. On PostgreSQL an advisory lock keeps replicas that start
-        together from racing each other."""
-        with self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(7215012025)"))
-            SQLModel.metadata.create_all(connection)
+        """Create or upgrade the schema in place (Alembic; see bot/storage/schema.py)."""
+        schema.upgrade(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,0 +1,116 @@
+"""Schema migrations: an existing database upgrades in place, and the revisions build
+exactly the schema the models describe (SQLite file and PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+from bot.storage import schema
+from bot.storage.store import Store, encode_examples, make_engine
+from bot.tuning.types import TrainingPair
+from tests.databases import postgres_schema_url, sqlite_url
+
+DATA = Path(__file__).parent / "data"
+PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(12)]
+NOW = "2026-11-30 10:00:00.000000"
+
+
+def database_made_before_alembic(path: Path) -> None:
+    """A tunebot.db as the code before migrations left it: its tables, rows, no alembic_version."""
+    with sqlite3.connect(path) as db:
+        db.executescript((DATA / "schema_before_alembic.sql").read_text())
+        db.execute(
+            "INSERT INTO dataset VALUES (1, 'T1', 'U1', 'C1', 'numbers', 'numbers.csv', 'csv', 12, ?, ?)",
+            ("a" * 64, NOW),
+        )
+        db.execute("INSERT INTO dataset_content VALUES (1, ?)", (encode_examples(PAIRS),))
+        db.execute(
+            "INSERT INTO tuning_job (id, team_id, owner_user_id, channel_id, message_ts, message_state,"
+            " dataset_id, backend, display_name, base_model, model_name, operation_name, epoch_count,"
+            " batch_size, learning_rate, state, percent, completed_steps, total_steps, created_at,"
+            " updated_at, next_poll_at, poll_interval_seconds, notice_state)"
+            " VALUES (7, 'T1', 'U1', 'C1', '1700000000.000100', 'posted', 1, 'gemini', 'numbers',"
+            " 'models/gemini-1.5-flash-001-tuning', 'tunedModels/numbers-abc',"
+            " 'tunedModels/numbers-abc/operations/x', 5, 2, 0.001, 'running', 40.0, 15, 38, ?, ?, ?,"
+            " 5.0, 'none')",
+            (NOW, NOW, NOW),
+        )
+        db.execute(
+            "INSERT INTO model_ownership VALUES ('tunedModels/numbers-abc', 'T1', 'U1', 7, ?, NULL, NULL)",
+            (NOW,),
+        )
+        db.execute(
+            "INSERT INTO try_thread VALUES ('C1', '1700000001.000200', 'tunedModels/numbers-abc', 'U1', ?)",
+            (NOW,),
+        )
+
+
+def test_a_database_made_before_migrations_upgrades_in_place_with_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "tunebot.db"
+    database_made_before_alembic(path)
+
+    store = Store.from_url(f"sqlite:///{path}")
+
+    (dataset,) = store.list_datasets("T1", "U1")
+    assert (dataset.dataset.name, dataset.dataset.example_count) == ("numbers", 12)
+    assert store.load_examples(1) == PAIRS
+    job = store.get_job(7)
+    assert job is not None
+    assert (job.display_name, job.state, job.percent, job.message_ts) == (
+        "numbers",
+        "running",
+        40.0,
+        "1700000000.000100",
+    )
+    assert [j.id for j in store.active_jobs()] == [7]
+    owner = store.model_owner("tunedModels/numbers-abc")
+    assert owner is not None and (owner.owner_user_id, owner.job_id) == ("U1", 7)
+    assert store.try_thread_model("C1", "1700000001.000200") == "tunedModels/numbers-abc"
+    with store.engine.connect() as connection:
+        assert schema.current_revision(connection) == schema.head_revision()
+    store.engine.dispose()
+
+    again = Store.from_url(f"sqlite:///{path}")  # a second start finds it current and changes nothing
+    assert again.get_job(7) is not None
+    again.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+    else:
+        with postgres_schema_url() as url:
+            yield url
+
+
+def test_the_revisions_build_exactly_the_schema_of_the_models(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            schema.migrate(connection)  # every revision, from nothing
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+            assert schema.current_revision(connection) == schema.head_revision()
+        assert differences == []
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_is_created_from_the_models_and_marked_current(database_url: str) -> None:
+    store = Store.from_url(database_url)
+    try:
+        with store.engine.connect() as connection:
+            assert schema.current_revision(connection) == schema.head_revision()
+            assert {"dataset", "tuning_job", "model_ownership"} <= set(inspect(connection).get_table_names())
+            assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        store.engine.dispose()
