@@ -1,19 +1,8 @@
-"""The emulator's HTTP surface: Google's paths and JSON for tunedModels, operations and models.
+"""The emulator's HTTP app: every surface's routes plus the admin endpoints.
 
-Served paths (`{v}` is `v1` or `v1beta`):
-
-    GET    /v1beta/tunedModels                          tunedModels.list
-    POST   /v1beta/tunedModels[?tunedModelId=ID]        tunedModels.create
-    GET    /v1beta/tunedModels/{id}                     tunedModels.get
-    PATCH  /v1beta/tunedModels/{id}?updateMask=...      tunedModels.patch
-    DELETE /v1beta/tunedModels/{id}                     tunedModels.delete
-    POST   /v1beta/tunedModels/{id}:generateContent     tunedModels.generateContent
-    GET    /{v}/tunedModels/{id}/operations             operations.list
-    GET    /{v}/tunedModels/{id}/operations/{op}        operations.get
-    GET    /{v}/models, /{v}/models/{id}                models.list, models.get
-
-Vertex AI and Cloud Storage paths (`/v1/projects/...`, `/upload/storage/v1/...`): see
-`bot.emulator.vertex`.
+    /v1beta/..., /v1/...                Gemini API            bot.emulator.gemini.http
+    /v1/projects/..., /v1beta1/projects/...   Vertex AI       bot.emulator.vertex.http
+    /upload/storage/v1/..., /storage/v1/...   Cloud Storage   bot.emulator.storage.http
 
 Admin (not part of Google's API): `/_emulator/faults` (GET, POST), `/_emulator/advance`
 (POST `{"seconds": N}`), `/_emulator/finish` (POST), `/_emulator/reset` (POST),
@@ -22,215 +11,22 @@ Admin (not part of Google's API): `/_emulator/faults` (GET, POST), `/_emulator/a
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
-from bot.emulator import payload
 from bot.emulator.config import EmulatorConfig
-from bot.emulator.errors import ApiError
-from bot.emulator.service import Emulator, rfc3339
-from bot.emulator.vertex import make_handlers
-
-VERSIONS = ("v1", "v1beta")
-LIST_PARAMS = {"page_size": "int32", "page_token": "string", "filter": "string"}
-
-Handler = Callable[[Request], Any]
+from bot.emulator.core.clock import rfc3339
+from bot.emulator.gemini import http as gemini_http
+from bot.emulator.service import Emulator
+from bot.emulator.storage import http as storage_http
+from bot.emulator.vertex import http as vertex_http
 
 
-@dataclass(frozen=True)
-class Call:
-    """A routed API request: its method kind (`operations.get`) and the ids in its path."""
-
-    kind: str
-    model_id: str | None = None
-    operation_id: str | None = None
-
-    @property
-    def model_name(self) -> str | None:
-        return f"tunedModels/{self.model_id}" if self.model_id else None
-
-    @property
-    def operation_name(self) -> str | None:
-        if self.model_id and self.operation_id:
-            return f"tunedModels/{self.model_id}/operations/{self.operation_id}"
-        return None
-
-
-def route(version: str, method: str, path: str) -> Call:
-    """Map a request to the API method it calls; unknown -> 404 as Google answers."""
-    parts = path.strip("/").split("/") if path.strip("/") else []
-    not_found = ApiError(404, f"Method not found: {method} /{version}/{path}.", status="NOT_FOUND")
-    if version not in VERSIONS or not parts:
-        raise not_found
-    head, rest = parts[0], parts[1:]
-    if head == "models" and method == "GET":
-        if not rest:
-            return Call("models.list")
-        if len(rest) == 1:
-            return Call("models.get", model_id=rest[0])
-    if head != "tunedModels":
-        raise not_found
-    beta = version == "v1beta"
-    if not rest and beta:
-        if method == "GET":
-            return Call("tunedModels.list")
-        if method == "POST":
-            return Call("tunedModels.create")
-    if len(rest) == 1 and beta:
-        model_id, _, verb = rest[0].partition(":")
-        if verb:
-            if verb == "generateContent" and method == "POST":
-                return Call("tunedModels.generateContent", model_id=model_id)
-            raise not_found
-        kinds = {"GET": "tunedModels.get", "PATCH": "tunedModels.patch", "DELETE": "tunedModels.delete"}
-        if method in kinds:
-            return Call(kinds[method], model_id=model_id)
-    if len(rest) >= 2 and rest[1] == "operations" and method == "GET":
-        if len(rest) == 2:
-            return Call("operations.list", model_id=rest[0])
-        if len(rest) == 3:
-            return Call("operations.get", model_id=rest[0], operation_id=rest[2])
-    raise not_found
-
-
-def authenticate(request: Request, emulator: Emulator) -> None:
-    """An API key (header or `?key=`) or a Bearer token; any non-empty one unless keys are configured."""
-    key = request.headers.get("x-goog-api-key")
-    if key is None:
-        key = request.query_params.get("key")
-    if key is not None and key.strip():
-        allowed = emulator.config.api_keys
-        if allowed is not None and key not in allowed:
-            raise ApiError(
-                400,
-                "API key not valid. Please pass a valid API key.",
-                status="INVALID_ARGUMENT",
-                details=[
-                    {
-                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                        "reason": "API_KEY_INVALID",
-                        "domain": "googleapis.com",
-                        "metadata": {"service": "generativelanguage.googleapis.com"},
-                    }
-                ],
-            )
-        return
-    authorization = request.headers.get("authorization")
-    if authorization is None and request.query_params.get("access_token"):
-        authorization = "Bearer " + request.query_params["access_token"]
-    if authorization is not None:
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return
-        raise ApiError(
-            401,
-            status="UNAUTHENTICATED",
-            details=[
-                {
-                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                    "reason": "ACCESS_TOKEN_TYPE_UNSUPPORTED",
-                    "metadata": {"service": "generativelanguage.googleapis.com"},
-                }
-            ],
-        )
-    raise ApiError(
-        403,
-        "Method doesn't allow unregistered callers (callers without established identity). "
-        "Please use API Key or other form of API consumer identity to call this API.",
-        status="PERMISSION_DENIED",
-    )
-
-
-def error_response(error: ApiError) -> Response:
-    if error.raw_body is not None:
-        return PlainTextResponse(error.raw_body, status_code=error.code, headers=error.headers)
-    return JSONResponse(error.body(), status_code=error.code, headers=error.headers)
-
-
-async def _body(request: Request) -> Any:
-    return payload.load_json(await request.body())
-
-
-async def dispatch(call: Call, request: Request, emulator: Emulator) -> dict[str, Any]:
-    query = request.query_params
-    kind = call.kind
-    if kind == "tunedModels.list":
-        params = payload.parse_query(query, LIST_PARAMS)
-        return emulator.list_tuned_models(
-            params.get("page_size"), params.get("page_token"), params.get("filter")
-        )
-    if kind == "tunedModels.create":
-        params = payload.parse_query(query, {"tuned_model_id": "string"})
-        body = payload.parse_message(await _body(request), payload.TUNED_MODEL, "tuned_model")
-        return emulator.create_tuned_model(body, params.get("tuned_model_id"))
-    assert call.model_id is not None
-    if kind == "tunedModels.patch":
-        params = payload.parse_query(query, {"update_mask": "string"})
-        body = payload.parse_message(await _body(request), payload.TUNED_MODEL, "tuned_model")
-        return emulator.patch_tuned_model(call.model_id, body, params.get("update_mask"))
-    if kind == "tunedModels.generateContent":
-        payload.parse_query(query, {})
-        body = payload.parse_message(await _body(request), payload.GENERATE_CONTENT_REQUEST, "")
-        return emulator.generate_content(call.model_id, body)
-    if kind == "operations.list":
-        params = payload.parse_query(query, LIST_PARAMS)
-        return emulator.list_operations(call.model_id, params.get("page_size"), params.get("page_token"))
-    if kind == "models.get":
-        payload.parse_query(query, {})
-        return emulator.get_model(call.model_id)
-    payload.parse_query(query, {})
-    if kind == "tunedModels.get":
-        return emulator.get_tuned_model(call.model_id)
-    if kind == "tunedModels.delete":
-        return emulator.delete_tuned_model(call.model_id)
-    if kind == "operations.get":
-        assert call.operation_id is not None
-        return emulator.get_operation(call.model_id, call.operation_id)
-    raise ApiError(501, f"{kind} is not implemented by the emulator.", status="NOT_IMPLEMENTED")
-
-
-def create_app(config: EmulatorConfig | None = None, *, emulator: Emulator | None = None) -> Starlette:
-    """The emulator as an ASGI app; `app.state.emulator` is its `Emulator`."""
-    service = emulator or Emulator(config or EmulatorConfig())
-
-    async def api(request: Request) -> Response:
-        version = request.path_params["version"]
-        path = request.path_params["path"]
-        call = Call("unknown")
-        result: dict[str, Any] = {}
-        latency = service.faults.latency_seconds
-        if latency > 0:
-            await asyncio.sleep(latency)
-        try:
-            call = route(version, request.method, path)
-            authenticate(request, service)
-            fault = service.draw_fault(call.kind)
-            if fault is not None:
-                raise fault
-            if call.kind == "models.list":
-                params = payload.parse_query(
-                    request.query_params, {"page_size": "int32", "page_token": "string"}
-                )
-                result = service.list_models(params.get("page_size"), params.get("page_token"))
-            else:
-                result = await dispatch(call, request, service)
-            response: Response = JSONResponse(result)
-        except ApiError as error:
-            response = error_response(error)
-        model = call.model_name if call.kind != "models.get" else None
-        if call.kind == "tunedModels.create" and response.status_code == 200:
-            model = result.get("metadata", {}).get("tunedModel")
-        service.record_request(call.kind, response.status_code, model=model, operation=call.operation_name)
-        return response
-
+def admin_routes(service: Emulator) -> list[BaseRoute]:
     async def faults(request: Request) -> Response:
         if request.method == "POST":
             try:
@@ -267,22 +63,25 @@ def create_app(config: EmulatorConfig | None = None, *, emulator: Emulator | Non
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "emulator": "gemini-tuning", "models": len(service.model_ids())})
 
-    vertex_api, vertex_upload = make_handlers(
-        service.vertex, service.draw_fault, lambda kind, status: service.record_request(kind, status)
-    )
+    return [
+        Route("/_emulator/faults", faults, methods=["GET", "POST"]),
+        Route("/_emulator/advance", advance, methods=["POST"]),
+        Route("/_emulator/finish", finish, methods=["POST"]),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/stats", stats, methods=["GET", "DELETE"]),
+        Route("/_emulator/health", health, methods=["GET"]),
+    ]
 
-    app = Starlette(
-        routes=[
-            Route("/v1/projects/{path:path}", vertex_api, methods=["GET", "POST", "DELETE"]),
-            Route("/upload/storage/v1/b/{bucket}/o", vertex_upload, methods=["POST"]),
-            Route("/_emulator/faults", faults, methods=["GET", "POST"]),
-            Route("/_emulator/advance", advance, methods=["POST"]),
-            Route("/_emulator/finish", finish, methods=["POST"]),
-            Route("/_emulator/reset", reset, methods=["POST"]),
-            Route("/_emulator/stats", stats, methods=["GET", "DELETE"]),
-            Route("/_emulator/health", health, methods=["GET"]),
-            Route("/{version}/{path:path}", api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
-        ]
-    )
+
+def create_app(config: EmulatorConfig | None = None, *, emulator: Emulator | None = None) -> Starlette:
+    """The emulator as an ASGI app; `app.state.emulator` is its `Emulator`."""
+    service = emulator or Emulator(config or EmulatorConfig())
+    routes: list[BaseRoute] = [
+        *vertex_http.routes(service.runtime, service.vertex),
+        *storage_http.routes(service.runtime, service.storage),
+        *admin_routes(service),
+        *gemini_http.routes(service.runtime, service.gemini),
+    ]
+    app = Starlette(routes=routes)
     app.state.emulator = service
     return app

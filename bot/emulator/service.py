@@ -1,925 +1,104 @@
-"""The emulator's in-memory Gemini tuning service: models, operations, simulated time, faults.
+"""The emulator: one clock, fault config and request count shared by its three surfaces.
 
-Nothing here trains anything. A tuning job is a timetable: step k of a job finishes at
-`start_time + k * step_seconds` on the emulator's clock, and every read derives the job's
-progress, loss snapshots and final state from that clock. Tests drive the clock with
-`advance()`; the server may run in another thread, so every public method takes the lock.
+`Emulator.gemini` (Gemini API tuning), `Emulator.vertex` (Vertex AI tuning, endpoints, models)
+and `Emulator.storage` (Cloud Storage) hold each surface's state. The clock only moves for
+tests through `advance()`/`finish_all()` (on top of `config.clock`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import fnmatch
-import json
-import math
-import os
-import random
-import re
-import secrets
-import string
-import tempfile
-import threading
-from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from bot.emulator import generation
 from bot.emulator.config import EmulatorConfig, FaultConfig
-from bot.emulator.errors import RPC_CODES, ApiError, invalid_argument, not_found
-from bot.emulator.vertex import VertexService
-
-TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1beta."
-METADATA_TYPE = TYPE_PREFIX + "CreateTunedModelMetadata"
-TUNED_MODEL_TYPE = TYPE_PREFIX + "TunedModel"
-
-MODEL_ID = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
-MAX_DISPLAY_NAME = 40
-MAX_INPUT_CHARS = 40_000
-MAX_OUTPUT_CHARS = 5_000
-DEFAULT_EPOCHS = 5
-DEFAULT_BATCH_SIZE = 4
-DEFAULT_LEARNING_RATE = 0.001
-DEFAULT_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 1000
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-_SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
-_PATCHABLE = {
-    "display_name": "display_name",
-    "displayName": "display_name",
-    "description": "description",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "topP": "top_p",
-    "top_k": "top_k",
-    "topK": "top_k",
-}
-
-
-@dataclass(frozen=True)
-class BaseModel:
-    id: str
-    display_name: str
-    description: str
-    input_token_limit: int
-    output_token_limit: int
-    methods: tuple[str, ...]
-    temperature: float
-    top_p: float
-    top_k: int
-    version: str = "001"
-
-    @property
-    def name(self) -> str:
-        return f"models/{self.id}"
-
-    @property
-    def tunable(self) -> bool:
-        return "createTunedModel" in self.methods
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "baseModelId": self.id.removesuffix("-tuning").rsplit("-", 1)[0],
-            "version": self.version,
-            "displayName": self.display_name,
-            "description": self.description,
-            "inputTokenLimit": self.input_token_limit,
-            "outputTokenLimit": self.output_token_limit,
-            "supportedGenerationMethods": list(self.methods),
-            "temperature": self.temperature,
-            "topP": self.top_p,
-            "topK": self.top_k,
-            "maxTemperature": 2.0,
-        }
-
-
-BASE_MODELS: dict[str, BaseModel] = {
-    m.name: m
-    for m in (
-        BaseModel(
-            "gemini-1.0-pro-001",
-            "Gemini 1.0 Pro 001 (Tuning)",
-            "The best model for scaling across a wide range of tasks. This is a stable model that "
-            "supports tuning.",
-            30720,
-            2048,
-            ("generateContent", "countTokens", "createTunedModel"),
-            0.9,
-            1.0,
-            1,
-        ),
-        BaseModel(
-            "gemini-1.5-flash-001",
-            "Gemini 1.5 Flash 001",
-            "Fast and versatile multimodal model for scaling across diverse tasks.",
-            1048576,
-            8192,
-            ("generateContent", "countTokens", "createCachedContent"),
-            1.0,
-            0.95,
-            64,
-        ),
-        BaseModel(
-            "gemini-1.5-flash-001-tuning",
-            "Gemini 1.5 Flash 001 Tuning",
-            "Version of Gemini 1.5 Flash that supports tuning, our fast and versatile multimodal model "
-            "for scaling across diverse tasks, released in May of 2024.",
-            16384,
-            8192,
-            ("generateContent", "countTokens", "createTunedModel"),
-            1.0,
-            0.95,
-            64,
-        ),
-    )
-}
-
-
-def rfc3339(ts: float) -> str:
-    moment = datetime.fromtimestamp(ts, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}Z"
-
-
-@dataclass
-class ModelRecord:
-    """One tuned model and its (single) tuning operation, as stored."""
-
-    id: str
-    seq: int
-    operation_id: str
-    display_name: str
-    description: str
-    base_model: str
-    temperature: float
-    top_p: float
-    top_k: int
-    epoch_count: int
-    batch_size: int
-    learning_rate: float | None
-    learning_rate_multiplier: float | None
-    examples: list[tuple[str, str]]
-    create_time: float
-    update_time: float
-    start_time: float
-    step_seconds: float
-    total_steps: int
-    fail_at_step: int | None = None
-    state: str = "CREATING"
-    complete_time: float | None = None
-
-    @property
-    def name(self) -> str:
-        return f"tunedModels/{self.id}"
-
-    @property
-    def operation_name(self) -> str:
-        return f"{self.name}/operations/{self.operation_id}"
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ModelRecord:
-        values = dict(data)
-        values["examples"] = [(str(a), str(b)) for a, b in values.get("examples", [])]
-        return cls(**values)
-
-
-@dataclass
-class Stats:
-    total: int = 0
-    by_method: Counter[str] = field(default_factory=Counter)
-    by_status: Counter[str] = field(default_factory=Counter)
-    operations_get: Counter[str] = field(default_factory=Counter)
-    by_model: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    faults: Counter[str] = field(default_factory=Counter)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "by_method": dict(self.by_method),
-            "by_status": dict(self.by_status),
-            "operations_get": dict(self.operations_get),
-            "by_model": {k: dict(v) for k, v in self.by_model.items()},
-            "faults": dict(self.faults),
-        }
+from bot.emulator.core.errors import ApiError
+from bot.emulator.core.runtime import Runtime
+from bot.emulator.gemini.service import GeminiService
+from bot.emulator.storage.service import StorageService
+from bot.emulator.vertex.service import VertexService
 
 
 class Emulator:
-    """The service behind the HTTP app. Methods take and return JSON-ready dicts."""
-
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self._lock = threading.RLock()
-        self._faults = self.config.faults
-        self._rng = random.Random(self.config.seed)
-        self._offset = 0.0
-        self._seq = 0
-        self._models: dict[str, ModelRecord] = {}
-        self._stats = Stats()
-        self.vertex = VertexService(
-            self.now,
-            step_seconds=self.config.step_seconds,
-            fail_models=lambda: self.faults.fail_models,
-            denied_buckets=self.config.vertex_denied_buckets,
-        )
-        if self.config.state_file is not None and Path(self.config.state_file).exists():
-            self._load(Path(self.config.state_file))
+        self.runtime = Runtime(self.config)
+        self.storage = StorageService(self.runtime, denied_buckets=self.config.vertex_denied_buckets)
+        self.vertex = VertexService(self.runtime, self.storage, step_seconds=self.config.step_seconds)
+        self.gemini = GeminiService(self.runtime)
 
-    # -- clock, faults, stats, admin -----------------------------------------------------------
+    # -- clock ---------------------------------------------------------------------------------
 
     def now(self) -> float:
-        with self._lock:
-            return self.config.clock() + self._offset
+        return self.runtime.now()
 
     def advance(self, seconds: float) -> float:
         """Move the simulated clock forward; returns the new time."""
         if seconds < 0:
             raise ValueError("cannot move the clock backwards")
-        with self._lock:
-            self._offset += seconds
-            self._settle_all()
-            self._save()
+        with self.runtime.lock:
+            self.runtime.offset += seconds
+            self.gemini.clock_moved()
             return self.now()
 
     def finish_all(self) -> float:
         """Advance just far enough for every running job (Gemini API and Vertex AI) to end."""
-        vertex_ends = self.vertex.end_times()
-        with self._lock:
+        with self.runtime.lock:
             now = self.now()
-            ends = [
-                r.start_time + r.total_steps * r.step_seconds
-                for r in self._models.values()
-                if r.state == "CREATING"
-            ]
-            ends.extend(vertex_ends)
+            ends = [*self.gemini.end_times(), *self.vertex.end_times()]
             return self.advance(max([0.0, *(end - now for end in ends)]) + 1e-6)
+
+    # -- faults, stats, reset ------------------------------------------------------------------
 
     @property
     def faults(self) -> FaultConfig:
-        with self._lock:
-            return self._faults
+        with self.runtime.lock:
+            return self.runtime.faults
 
     def set_faults(self, faults: FaultConfig) -> FaultConfig:
-        with self._lock:
-            self._faults = faults
-            now = self.now()
-            for record in self._models.values():
-                if record.state == "CREATING" and record.fail_at_step is None and self._should_fail(record):
-                    done = self._completed_steps(record, now)
-                    record.fail_at_step = min(record.total_steps, done + 1)
-            self._save()
+        with self.runtime.lock:
+            self.runtime.faults = faults
+            self.gemini.faults_changed()
             return faults
 
     def update_faults(self, changes: Mapping[str, Any]) -> FaultConfig:
-        with self._lock:
-            return self.set_faults(self._faults.updated(changes))
+        with self.runtime.lock:
+            return self.set_faults(self.runtime.faults.updated(changes))
 
-    def stats(self) -> dict[str, Any]:
-        with self._lock:
-            return self._stats.to_json()
-
-    def reset_stats(self) -> None:
-        with self._lock:
-            self._stats = Stats()
-
-    def reset(self) -> None:
-        """Forget every model, operation, fault and count; the clock offset goes back to 0."""
-        self.vertex.reset()
-        with self._lock:
-            self._models.clear()
-            self._seq = 0
-            self._offset = 0.0
-            self._faults = self.config.faults
-            self._rng = random.Random(self.config.seed)
-            self._stats = Stats()
-            self._save()
+    def draw_fault(self, method: str) -> ApiError | None:
+        return self.runtime.draw_fault(method)
 
     def record_request(
         self, method: str, status: int, model: str | None = None, operation: str | None = None
     ) -> None:
-        with self._lock:
-            self._stats.total += 1
-            self._stats.by_method[method] += 1
-            self._stats.by_status[str(status)] += 1
-            if model:
-                self._stats.by_model[model][method] += 1
-            if operation and method == "operations.get":
-                self._stats.operations_get[operation] += 1
+        self.runtime.record_request(method, status, model=model, operation=operation)
 
-    def draw_fault(self, method: str) -> ApiError | None:
-        """The injected failure for this request, if any (scripted first, then the rates)."""
-        with self._lock:
-            faults = self._faults
-            for index, fault in enumerate(faults.scripted):
-                if fault.method is None or fault.method == method:
-                    remaining = list(faults.scripted)
-                    if fault.times > 1:
-                        remaining[index] = type(fault)(**{**asdict(fault), "times": fault.times - 1})
-                    else:
-                        del remaining[index]
-                    self._faults = faults.updated({"scripted": remaining})
-                    self._stats.faults["scripted"] += 1
-                    headers = {}
-                    if fault.retry_after_seconds is not None:
-                        headers["retry-after"] = _seconds_text(fault.retry_after_seconds)
-                    return ApiError(
-                        fault.code, fault.message, status=fault.status, headers=headers, raw_body=fault.body
-                    )
-            if not (faults.rate_429 or faults.rate_500 or faults.rate_503):
-                return None
-            draw = self._rng.random()
-            if draw < faults.rate_429:
-                self._stats.faults["429"] += 1
-                delay = _seconds_text(faults.retry_after_seconds)
-                return ApiError(
-                    429,
-                    "Resource has been exhausted (e.g. check quota).",
-                    status="RESOURCE_EXHAUSTED",
-                    details=[
-                        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{delay}s"}
-                    ],
-                    headers={"retry-after": delay},
-                )
-            if draw < faults.rate_429 + faults.rate_500:
-                self._stats.faults["500"] += 1
-                return ApiError(500, status="INTERNAL")
-            if draw < faults.rate_429 + faults.rate_500 + faults.rate_503:
-                self._stats.faults["503"] += 1
-                return ApiError(503, "The model is overloaded. Please try again later.", status="UNAVAILABLE")
-            return None
+    def stats(self) -> dict[str, Any]:
+        with self.runtime.lock:
+            return self.runtime.stats.to_json()
 
-    # -- base models ---------------------------------------------------------------------------
+    def reset_stats(self) -> None:
+        self.runtime.reset_stats()
 
-    def list_models(self, page_size: int | None = None, page_token: str | None = None) -> dict[str, Any]:
-        models = sorted(BASE_MODELS.values(), key=lambda m: m.name)
-        size = _page_size(page_size, default=50)
-        start = _decode_token(page_token, "models") if page_token else 0
-        page = models[start : start + size]
-        out: dict[str, Any] = {"models": [m.to_json() for m in page]}
-        if start + size < len(models):
-            out["nextPageToken"] = _encode_token(start + size, "models")
-        return out
+    def reset(self) -> None:
+        """Forget every model, job, object, fault and count; the clock offset goes back to 0."""
+        with self.runtime.lock:
+            self.vertex.reset()
+            self.storage.reset()
+            self.runtime.reset()
+            self.gemini.reset()
 
-    def get_model(self, model_id: str) -> dict[str, Any]:
-        model = BASE_MODELS.get(f"models/{model_id}")
-        if model is None:
-            raise not_found(f"models/{model_id} is not found for API version v1beta, or is not supported.")
-        return model.to_json()
+    # -- Gemini API shortcuts for tests and tools ----------------------------------------------
 
-    # -- tuned models --------------------------------------------------------------------------
+    def model_ids(self) -> list[str]:
+        return self.gemini.model_ids()
 
-    def list_tuned_models(
-        self, page_size: int | None = None, page_token: str | None = None, filter: str | None = None
-    ) -> dict[str, Any]:
-        size = _page_size(page_size, default=DEFAULT_PAGE_SIZE)
-        terms = _filter_terms(filter or "")
-        scope = "tunedModels:" + (filter or "")
-        with self._lock:
-            after = _decode_token(page_token, scope) if page_token else -1
-            self._settle_all()
-            matches = [
-                r
-                for r in sorted(self._models.values(), key=lambda r: r.seq)
-                if r.seq > after and _matches(r, terms)
-            ]
-            page = matches[:size]
-            out: dict[str, Any] = {}
-            if page:  # proto3 JSON leaves an empty repeated field out: no models -> {}
-                out["tunedModels"] = [self._model_json(r) for r in page]
-            if len(matches) > size:
-                out["nextPageToken"] = _encode_token(page[-1].seq, scope)
-            return out
-
-    def create_tuned_model(
-        self, body: Mapping[str, Any], tuned_model_id: str | None = None
-    ) -> dict[str, Any]:
-        """tunedModels.create from a parsed (snake_case) TunedModel; returns the Operation."""
-        display_name = body.get("display_name", "")
-        if len(display_name) > MAX_DISPLAY_NAME:
-            raise invalid_argument(
-                f"display_name is {len(display_name)} characters long; the limit is {MAX_DISPLAY_NAME}.",
-                field="tuned_model.display_name",
-            )
-        source = body.get("tuned_model_source") or {}
-        base_name = body.get("base_model") or ""
-        if source:
-            raise invalid_argument(
-                "Tuning from a tuned model (tuned_model_source) is not supported by the emulator; "
-                "set base_model.",
-                field="tuned_model.tuned_model_source",
-            )
-        if not base_name:
-            raise invalid_argument("base_model is required.", field="tuned_model.base_model")
-        base = BASE_MODELS.get(base_name)
-        if base is None:
-            raise invalid_argument(
-                f"Base model {base_name} is not found. Tunable base models: {', '.join(_tunable())}.",
-                field="tuned_model.base_model",
-            )
-        if not base.tunable:
-            raise invalid_argument(
-                f"Base model {base_name} does not support tuning. "
-                f"Tunable base models: {', '.join(_tunable())}.",
-                field="tuned_model.base_model",
-            )
-        task = body.get("tuning_task")
-        if not task:
-            raise invalid_argument("tuning_task is required.", field="tuned_model.tuning_task")
-        examples = _examples(task)
-        hyper = task.get("hyperparameters") or {}
-        epochs = hyper.get("epoch_count", DEFAULT_EPOCHS)
-        batch = hyper.get("batch_size", DEFAULT_BATCH_SIZE)
-        rate = hyper.get("learning_rate")
-        multiplier = hyper.get("learning_rate_multiplier")
-        where = "tuned_model.tuning_task.hyperparameters"
-        if epochs <= 0:
-            raise invalid_argument(
-                f"epoch_count must be positive, got {epochs}.", field=f"{where}.epoch_count"
-            )
-        if batch <= 0:
-            raise invalid_argument(f"batch_size must be positive, got {batch}.", field=f"{where}.batch_size")
-        if rate is not None and multiplier is not None:
-            raise invalid_argument(
-                "Only one of learning_rate and learning_rate_multiplier may be set.", field=where
-            )
-        if rate is not None and rate <= 0:
-            raise invalid_argument(
-                f"learning_rate must be positive, got {rate}.", field=f"{where}.learning_rate"
-            )
-        if multiplier is not None and multiplier <= 0:
-            raise invalid_argument(
-                f"learning_rate_multiplier must be positive, got {multiplier}.",
-                field=f"{where}.learning_rate_multiplier",
-            )
-        if rate is None and multiplier is None:
-            rate = DEFAULT_LEARNING_RATE
-        temperature = body.get("temperature", base.temperature)
-        top_p = body.get("top_p", base.top_p)
-        top_k = body.get("top_k", base.top_k)
-        _check_sampling(temperature, top_p, top_k)
-        if tuned_model_id is not None and not MODEL_ID.match(tuned_model_id):
-            raise invalid_argument(
-                f"tuned_model_id {tuned_model_id!r} is invalid: it must be 1-40 characters of lowercase "
-                "letters, digits and dashes, start with a letter and not end with a dash.",
-                field="tuned_model_id",
-            )
-        with self._lock:
-            if tuned_model_id is not None and tuned_model_id in self._models:
-                raise ApiError(
-                    409, f"Tuned model tunedModels/{tuned_model_id} already exists.", status="ALREADY_EXISTS"
-                )
-            model_id = tuned_model_id or self._new_id(display_name)
-            now = self.now()
-            self._seq += 1
-            record = ModelRecord(
-                id=model_id,
-                seq=self._seq,
-                operation_id=_random_id(12),
-                display_name=display_name,
-                description=body.get("description", ""),
-                base_model=base.name,
-                temperature=temperature,
-                top_p=top_p,
-                top_k=top_k,
-                epoch_count=epochs,
-                batch_size=batch,
-                learning_rate=rate,
-                learning_rate_multiplier=multiplier,
-                examples=examples,
-                create_time=now,
-                update_time=now,
-                start_time=now,
-                step_seconds=max(0.0, self.config.step_seconds),
-                total_steps=max(1, math.ceil(len(examples) * epochs / batch)),
-            )
-            if self._should_fail(record):
-                fraction = min(1.0, max(0.0, self.config.fail_at_fraction))
-                record.fail_at_step = max(1, math.ceil(record.total_steps * fraction))
-            self._models[model_id] = record
-            self._settle(record, now)
-            self._save()
-            return self._operation_json(record, now)
-
-    def get_tuned_model(self, model_id: str) -> dict[str, Any]:
-        with self._lock:
-            record = self._record(model_id)
-            self._settle(record, self.now())
-            return self._model_json(record)
-
-    def patch_tuned_model(
-        self, model_id: str, body: Mapping[str, Any], update_mask: str | None
-    ) -> dict[str, Any]:
-        paths = [p.strip() for p in (update_mask or "").split(",") if p.strip()]
-        if not paths:
-            paths = list(body)
-        if not paths:
-            raise invalid_argument("update_mask is required.", field="update_mask")
-        fields = []
-        for path in paths:
-            target = _PATCHABLE.get(path)
-            if target is None:
-                raise invalid_argument(
-                    f"Invalid update_mask path {path!r}: only display_name, description, temperature, "
-                    "top_p and top_k can be updated.",
-                    field="update_mask",
-                )
-            fields.append(target)
-        display_name = body.get("display_name")
-        if "display_name" in fields and display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
-            raise invalid_argument(
-                f"display_name is {len(display_name)} characters long; the limit is {MAX_DISPLAY_NAME}.",
-                field="tuned_model.display_name",
-            )
-        with self._lock:
-            record = self._record(model_id)
-            self._settle(record, self.now())
-            base = BASE_MODELS[record.base_model]
-            defaults = {
-                "display_name": "",
-                "description": "",
-                "temperature": base.temperature,
-                "top_p": base.top_p,
-                "top_k": base.top_k,
-            }
-            new = {name: body.get(name, defaults[name]) for name in fields}
-            _check_sampling(
-                new.get("temperature", record.temperature),
-                new.get("top_p", record.top_p),
-                new.get("top_k", record.top_k),
-            )
-            for name, value in new.items():
-                setattr(record, name, value)
-            record.update_time = max(self.now(), record.update_time)
-            self._save()
-            return self._model_json(record)
-
-    def delete_tuned_model(self, model_id: str) -> dict[str, Any]:
-        with self._lock:
-            self._record(model_id)
-            del self._models[model_id]
-            self._save()
-            return {}
-
-    def generate_content(self, model_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        contents = request.get("contents") or []
-        if not contents:
-            raise invalid_argument("* GenerateContentRequest.contents: contents is not specified\n")
-        for index, content in enumerate(contents):
-            if not content.get("parts"):
-                raise invalid_argument(
-                    f"* GenerateContentRequest.contents[{index}].parts: contents.parts must not be empty.\n"
-                )
-        user_turns = [c for c in contents if c.get("role", "user") == "user"] or contents
-        prompt = "".join(p.get("text", "") for p in user_turns[-1]["parts"])
-        total_chars = sum(len(p.get("text", "")) for c in contents for p in c["parts"])
-        if total_chars > MAX_INPUT_CHARS:
-            raise invalid_argument(
-                f"The input is {total_chars:,} characters long; a tuned model accepts at most "
-                f"{MAX_INPUT_CHARS:,}."
-            )
-        config = request.get("generation_config") or {}
-        with self._lock:
-            record = self._record(model_id)
-            self._settle(record, self.now())
-            if record.state != "ACTIVE":
-                detail = "is still being tuned" if record.state == "CREATING" else "failed to tune"
-                raise ApiError(
-                    400,
-                    f"Tuned model {record.name} is not ready for use: it {detail} (state {record.state}).",
-                    status="FAILED_PRECONDITION",
-                )
-            text = generation.answer(prompt, record.examples)
-            model_version = record.id
-        finish = "STOP"
-        max_tokens = config.get("max_output_tokens")
-        if max_tokens is not None and max_tokens > 0 and generation.count_tokens(text) > max_tokens:
-            text, finish = text[: max_tokens * 4], "MAX_TOKENS"
-        prompt_tokens = sum(generation.count_tokens(p.get("text", "")) for c in contents for p in c["parts"])
-        answer_tokens = generation.count_tokens(text)
-        return {
-            "candidates": [
-                {
-                    "content": {"parts": [{"text": text}], "role": "model"},
-                    "finishReason": finish,
-                    "index": 0,
-                    "safetyRatings": [
-                        {"category": f"HARM_CATEGORY_{c}", "probability": "NEGLIGIBLE"}
-                        for c in ("SEXUALLY_EXPLICIT", "HATE_SPEECH", "HARASSMENT", "DANGEROUS_CONTENT")
-                    ],
-                }
-            ],
-            "usageMetadata": {
-                "promptTokenCount": prompt_tokens,
-                "candidatesTokenCount": answer_tokens,
-                "totalTokenCount": prompt_tokens + answer_tokens,
-            },
-            "modelVersion": model_version,
-        }
-
-    # -- operations ----------------------------------------------------------------------------
-
-    def get_operation(self, model_id: str, operation_id: str) -> dict[str, Any]:
-        with self._lock:
-            record = self._models.get(model_id)
-            if record is None or record.operation_id != operation_id:
-                raise not_found(f"Operation tunedModels/{model_id}/operations/{operation_id} not found.")
-            now = self.now()
-            self._settle(record, now)
-            return self._operation_json(record, now)
+    def model_json(self, model_id: str) -> dict[str, Any]:
+        return self.gemini.get_tuned_model(model_id)
 
     def list_operations(
         self, model_id: str, page_size: int | None = None, page_token: str | None = None
     ) -> dict[str, Any]:
-        _page_size(page_size, default=DEFAULT_PAGE_SIZE)
-        with self._lock:
-            record = self._record(model_id)
-            if page_token:
-                _decode_token(page_token, f"operations:{model_id}")
-                return {}
-            now = self.now()
-            self._settle(record, now)
-            return {"operations": [self._operation_json(record, now)]}
+        return self.gemini.list_operations(model_id, page_size, page_token)
 
-    # -- helpers for tests and tools -----------------------------------------------------------
-
-    def model_ids(self) -> list[str]:
-        with self._lock:
-            return [r.id for r in sorted(self._models.values(), key=lambda r: r.seq)]
-
-    def model_json(self, model_id: str) -> dict[str, Any]:
-        return self.get_tuned_model(model_id)
-
-    # -- internals -----------------------------------------------------------------------------
-
-    def _record(self, model_id: str) -> ModelRecord:
-        record = self._models.get(model_id)
-        if record is None:
-            raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
-        return record
-
-    def _new_id(self, display_name: str) -> str:
-        slug = _SLUG_UNSAFE.sub("-", display_name.lower()).strip("-")
-        if not slug or not slug[0].isalpha():
-            slug = ("model-" + slug).rstrip("-")
-        slug = slug[:27].rstrip("-")
-        while True:
-            candidate = f"{slug}-{_random_id(12)}"
-            if candidate not in self._models:
-                return candidate
-
-    def _should_fail(self, record: ModelRecord) -> bool:
-        keys = (record.id, record.name, record.display_name)
-        return any(
-            fnmatch.fnmatchcase(key, pattern) for pattern in self._faults.fail_models for key in keys if key
-        )
-
-    @staticmethod
-    def _completed_steps(record: ModelRecord, now: float) -> int:
-        if record.step_seconds <= 0:
-            done = record.total_steps
-        else:
-            done = math.floor((now - record.start_time) / record.step_seconds + 1e-9)
-        done = max(0, min(record.total_steps, done))
-        if record.fail_at_step is not None:
-            done = min(done, record.fail_at_step)
-        return done
-
-    def _settle(self, record: ModelRecord, now: float) -> None:
-        """Record the job's end (state, completeTime) once the clock has passed it."""
-        if record.state != "CREATING":
-            return
-        done = self._completed_steps(record, now)
-        end_step = record.fail_at_step if record.fail_at_step is not None else record.total_steps
-        if done >= end_step:
-            record.state = "FAILED" if record.fail_at_step is not None else "ACTIVE"
-            record.complete_time = record.start_time + end_step * record.step_seconds
-            record.update_time = record.complete_time
-            self._save()
-
-    def _settle_all(self) -> None:
-        now = self.now()
-        for record in self._models.values():
-            self._settle(record, now)
-
-    def _snapshots(self, record: ModelRecord, steps: int) -> list[dict[str, Any]]:
-        n = len(record.examples)
-        out = []
-        for step in range(1, steps + 1):
-            epoch = min(record.epoch_count - 1, (step * record.batch_size - 1) // n)
-            snapshot: dict[str, Any] = {"step": step}
-            if epoch:
-                snapshot["epoch"] = epoch  # proto3 JSON leaves zero values out
-            snapshot["meanLoss"] = _loss(record, step)
-            snapshot["computeTime"] = rfc3339(record.start_time + step * record.step_seconds)
-            out.append(snapshot)
-        return out
-
-    def _model_json(self, record: ModelRecord) -> dict[str, Any]:
-        steps = self._completed_steps(record, self.now())
-        hyper: dict[str, Any] = {}
-        if record.learning_rate is not None:
-            hyper["learningRate"] = record.learning_rate
-        if record.learning_rate_multiplier is not None:
-            hyper["learningRateMultiplier"] = record.learning_rate_multiplier
-        hyper["epochCount"] = record.epoch_count
-        hyper["batchSize"] = record.batch_size
-        task: dict[str, Any] = {"startTime": rfc3339(record.start_time)}
-        if record.complete_time is not None:
-            task["completeTime"] = rfc3339(record.complete_time)
-        snapshots = self._snapshots(record, steps)
-        if snapshots:
-            task["snapshots"] = snapshots
-        task["hyperparameters"] = hyper
-        out: dict[str, Any] = {"name": record.name, "baseModel": record.base_model}
-        if record.display_name:
-            out["displayName"] = record.display_name
-        if record.description:
-            out["description"] = record.description
-        out.update(
-            {
-                "state": record.state,
-                "createTime": rfc3339(record.create_time),
-                "updateTime": rfc3339(record.update_time),
-                "tuningTask": task,
-                "temperature": record.temperature,
-                "topP": record.top_p,
-                "topK": record.top_k,
-            }
-        )
-        return out
-
-    def _operation_json(self, record: ModelRecord, now: float) -> dict[str, Any]:
-        steps = self._completed_steps(record, now)
-        metadata: dict[str, Any] = {"@type": METADATA_TYPE, "totalSteps": record.total_steps}
-        if steps:
-            metadata["completedSteps"] = steps
-            metadata["completedPercent"] = round(steps * 100.0 / record.total_steps, 6)
-            metadata["snapshots"] = self._snapshots(record, steps)
-        metadata["tunedModel"] = record.name
-        out: dict[str, Any] = {"name": record.operation_name, "metadata": metadata}
-        if record.state == "ACTIVE":
-            out["done"] = True
-            out["response"] = {"@type": TUNED_MODEL_TYPE, **self._model_json(record)}
-        elif record.state == "FAILED":
-            out["done"] = True
-            out["error"] = {
-                "code": RPC_CODES["INTERNAL"],
-                "message": (
-                    f"Tuning of {record.name} failed at step {record.fail_at_step} of {record.total_steps}: "
-                    "the training job stopped with an internal error (failure injected by the emulator)."
-                ),
-            }
-        return out
-
-    # -- persistence ---------------------------------------------------------------------------
-
-    def _save(self) -> None:
-        path = self.config.state_file
-        if path is None:
-            return
-        path = Path(path)
-        data = {
-            "version": 1,
-            "clock_offset": self._offset,
-            "seq": self._seq,
-            "models": [asdict(r) for r in sorted(self._models.values(), key=lambda r: r.seq)],
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def _load(self, path: Path) -> None:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        self._offset = float(data.get("clock_offset", 0.0))
-        self._seq = int(data.get("seq", 0))
-        for item in data.get("models", []):
-            record = ModelRecord.from_json(item)
-            self._models[record.id] = record
-
-
-def _random_id(length: int) -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
-
-
-def _seconds_text(seconds: float) -> str:
-    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
-
-
-def _tunable() -> list[str]:
-    return [m.name for m in BASE_MODELS.values() if m.tunable]
-
-
-def _loss(record: ModelRecord, step: int) -> float:
-    """Mean loss after `step`: an exponential decay towards a floor, with seeded noise."""
-    progress = step / record.total_steps
-    clean = 0.08 + 7.5 * math.exp(-5.0 * progress)
-    noise = random.Random(f"{record.id}:{step}").uniform(-0.03, 0.03)
-    return round(clean * (1.0 + noise), 6)
-
-
-def _check_sampling(temperature: float, top_p: float, top_k: int) -> None:
-    if not 0.0 <= temperature <= 2.0:
-        raise invalid_argument(
-            f"temperature must be between 0 and 2, got {temperature}.", field="tuned_model.temperature"
-        )
-    if not 0.0 <= top_p <= 1.0:
-        raise invalid_argument(f"top_p must be between 0 and 1, got {top_p}.", field="tuned_model.top_p")
-    if top_k < 0:
-        raise invalid_argument(f"top_k must not be negative, got {top_k}.", field="tuned_model.top_k")
-
-
-def _examples(task: Mapping[str, Any]) -> list[tuple[str, str]]:
-    items = (((task.get("training_data") or {}).get("examples") or {}).get("examples")) or []
-    where = "tuned_model.tuning_task.training_data.examples.examples"
-    if not items:
-        raise invalid_argument(
-            "The training data is empty: tuning_task.training_data.examples.examples needs at least one "
-            "example.",
-            field=where,
-        )
-    out = []
-    for index, item in enumerate(items):
-        text_input = item.get("text_input", "")
-        output = item.get("output", "")
-        if not text_input.strip():
-            raise invalid_argument(
-                f"Example {index} has an empty text_input.", field=f"{where}[{index}].text_input"
-            )
-        if not output.strip():
-            raise invalid_argument(f"Example {index} has an empty output.", field=f"{where}[{index}].output")
-        if len(text_input) > MAX_INPUT_CHARS:
-            raise invalid_argument(
-                f"Example {index} text_input is {len(text_input):,} characters long; the limit is "
-                f"{MAX_INPUT_CHARS:,}.",
-                field=f"{where}[{index}].text_input",
-            )
-        if len(output) > MAX_OUTPUT_CHARS:
-            raise invalid_argument(
-                f"Example {index} output is {len(output):,} characters long; "
-                f"the limit is {MAX_OUTPUT_CHARS:,}.",
-                field=f"{where}[{index}].output",
-            )
-        out.append((text_input, output))
-    return out
-
-
-def _page_size(value: int | None, *, default: int) -> int:
-    if value is None or value == 0:
-        return default
-    if value < 0:
-        raise invalid_argument(f"page_size must not be negative, got {value}.", field="page_size")
-    return min(value, MAX_PAGE_SIZE)
-
-
-def _encode_token(position: int, scope: str) -> str:
-    raw = json.dumps({"p": position, "s": scope}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str, scope: str) -> int:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        position, token_scope = data["p"], data["s"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise invalid_argument("Invalid page_token.", field="page_token") from exc
-    if token_scope != scope or not isinstance(position, int):
-        raise invalid_argument(
-            "Invalid page_token: it was issued for a different list request.", field="page_token"
-        )
-    return position
-
-
-def _filter_terms(text: str) -> list[str]:
-    terms = text.split()
-    for term in terms:
-        if ":" in term and term.lower() not in ("owner:me", "readers:everyone", "readers:me"):
-            raise invalid_argument(
-                f"Invalid filter term {term!r}: use words to match the display name or description, "
-                "owner:me or readers:everyone.",
-                field="filter",
-            )
-    return terms
-
-
-def _matches(record: ModelRecord, terms: list[str]) -> bool:
-    haystack = f"{record.display_name} {record.description}".lower()
-    for term in terms:
-        lowered = term.lower()
-        if lowered in ("owner:me", "readers:me"):
-            continue
-        if lowered == "readers:everyone":
-            return False  # emulated models are never public
-        if lowered not in haystack:
-            return False
-    return True
+    def delete_tuned_model(self, model_id: str) -> dict[str, Any]:
+        return self.gemini.delete_tuned_model(model_id)

@@ -1,4 +1,4 @@
-"""Request parsing the way Google's JSON front end does it.
+"""Proto-JSON request parsing the way Google's JSON front end does it (every surface uses it).
 
 * Field names may be snake_case or lowerCamelCase; both map to the proto field.
 * Unknown fields are rejected: `Invalid JSON payload received. Unknown name "foo" at
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.errors import ApiError, invalid_argument
+from bot.emulator.core.errors import ApiError, invalid_argument
 
 TYPE_NAMES = {
     "string": "TYPE_STRING",
@@ -41,97 +41,23 @@ class F:
 
 @dataclass(frozen=True)
 class Msg:
+    """A proto message: its name, package (for `type.googleapis.com/...` URLs) and fields."""
+
     type_name: str
     fields: dict[str, F] = field(default_factory=dict)
+    package: str = "google.ai.generativelanguage.v1beta"
 
     @property
     def type_url(self) -> str:
-        return f"type.googleapis.com/google.ai.generativelanguage.v1beta.{self.type_name}"
+        return f"type.googleapis.com/{self.package}.{self.type_name}"
+
+
+ANY = F("any")
 
 
 def camel(snake: str) -> str:
     head, *rest = snake.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _msg(type_name: str, **fields: F) -> Msg:
-    return Msg(type_name, fields)
-
-
-ANY = F("any")
-HYPERPARAMETERS = _msg(
-    "Hyperparameters",
-    learning_rate=F("float"),
-    learning_rate_multiplier=F("float"),
-    epoch_count=F("int32"),
-    batch_size=F("int32"),
-)
-TUNING_EXAMPLE = _msg("TuningExample", text_input=F("string"), output=F("string"))
-TUNING_EXAMPLES = _msg("TuningExamples", examples=F("message", TUNING_EXAMPLE, repeated=True))
-DATASET = _msg("Dataset", examples=F("message", TUNING_EXAMPLES))
-TUNING_TASK = _msg(
-    "TuningTask",
-    start_time=ANY,
-    complete_time=ANY,
-    snapshots=ANY,
-    training_data=F("message", DATASET),
-    hyperparameters=F("message", HYPERPARAMETERS),
-)
-TUNED_MODEL_SOURCE = _msg("TunedModelSource", tuned_model=F("string"), base_model=ANY)
-TUNED_MODEL = _msg(
-    "TunedModel",
-    name=ANY,
-    display_name=F("string"),
-    description=F("string"),
-    temperature=F("float"),
-    top_p=F("float"),
-    top_k=F("int32"),
-    state=ANY,
-    create_time=ANY,
-    update_time=ANY,
-    tuning_task=F("message", TUNING_TASK),
-    tuned_model_source=F("message", TUNED_MODEL_SOURCE),
-    base_model=F("string"),
-    reader_project_numbers=ANY,
-)
-PART = _msg(
-    "Part",
-    text=F("string"),
-    inline_data=ANY,
-    function_call=ANY,
-    function_response=ANY,
-    file_data=ANY,
-    executable_code=ANY,
-    code_execution_result=ANY,
-)
-CONTENT = _msg("Content", parts=F("message", PART, repeated=True), role=F("string"))
-GENERATION_CONFIG = _msg(
-    "GenerationConfig",
-    candidate_count=F("int32"),
-    stop_sequences=F("string", repeated=True),
-    max_output_tokens=F("int32"),
-    temperature=F("float"),
-    top_p=F("float"),
-    top_k=F("int32"),
-    response_mime_type=F("string"),
-    response_schema=ANY,
-    presence_penalty=F("float"),
-    frequency_penalty=F("float"),
-    response_logprobs=F("bool"),
-    logprobs=F("int32"),
-    seed=F("int32"),
-)
-GENERATE_CONTENT_REQUEST = _msg(
-    "GenerateContentRequest",
-    model=F("string"),
-    contents=F("message", CONTENT, repeated=True),
-    system_instruction=F("message", CONTENT),
-    tools=ANY,
-    tool_config=ANY,
-    safety_settings=ANY,
-    generation_config=F("message", GENERATION_CONFIG),
-    cached_content=F("string"),
-)
 
 
 def load_json(raw: bytes) -> Any:

@@ -1,0 +1,114 @@
+"""The Vertex AI surface over HTTP: `/{v1|v1beta1}/projects/{p}/locations/{l}/...`.
+
+Served (any non-empty `Authorization: Bearer` token is accepted):
+
+    POST   tuningJobs                 tuningJobs.create
+    GET    tuningJobs                 tuningJobs.list
+    GET    tuningJobs/{id}            tuningJobs.get
+    POST   tuningJobs/{id}:cancel     tuningJobs.cancel
+    GET    endpoints/{id}             endpoints.get
+    DELETE endpoints/{id}             endpoints.delete
+    POST   endpoints/{id}:undeployModel
+    POST   endpoints/{id}:generateContent
+    DELETE models/{id}                models.delete
+    GET    operations/{id}            operations.get
+
+Request kinds in the stats and in scripted faults are `vertex.<kind>`, e.g. `vertex.tuningJobs.get`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.emulator.core.errors import ApiError, invalid_argument
+from bot.emulator.core.http import guarded
+from bot.emulator.core.runtime import Runtime
+from bot.emulator.vertex import endpoints, models, operations, tuning
+from bot.emulator.vertex.routing import VERSIONS, Handler, Routes, VertexCall, split_path
+from bot.emulator.vertex.service import VertexService
+
+MODULES: tuple[ModuleType, ...] = (tuning, endpoints, models, operations)
+
+
+def all_routes(modules: tuple[ModuleType, ...] = MODULES) -> Routes:
+    routes: Routes = {}
+    for module in modules:
+        routes.update(module.ROUTES)
+    return routes
+
+
+ROUTES = all_routes()
+
+
+def route(version: str, method: str, path: str) -> tuple[str, Handler, str, tuple[str, ...], str | None]:
+    """-> (kind, handler, parent, ids, verb); unknown paths get Google's 404."""
+    missing = ApiError(404, f"Method not found: {method} /{version}/{path}.", status="NOT_FOUND")
+    split = split_path(path)
+    if split is None:
+        raise missing
+    parent, pattern, ids, verb = split
+    found = ROUTES.get((method, pattern))
+    if found is None:
+        raise missing
+    kind, handler = found
+    return "vertex." + kind, handler, parent, ids, verb
+
+
+def authenticate(request: Request) -> None:
+    scheme, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "Request is missing required authentication credential. Expected OAuth 2 access token.",
+            status="UNAUTHENTICATED",
+        )
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise invalid_argument(f"Invalid JSON payload received. {exc}") from exc
+    if not isinstance(body, dict):
+        raise invalid_argument("Invalid JSON payload received: expected an object.")
+    return body
+
+
+def make_handler(runtime: Runtime, svc: VertexService) -> Callable[[Request], Any]:
+    """The Starlette endpoint for `/{version}/projects/{path}`."""
+
+    def path_of(request: Request) -> tuple[str, str]:
+        version = request.url.path.lstrip("/").split("/", 1)[0]
+        return version, "projects/" + request.path_params["path"]
+
+    def kind_of(request: Request) -> str:
+        version, path = path_of(request)
+        return route(version, request.method, path)[0]
+
+    async def handle(kind: str, request: Request) -> Response:
+        version, path = path_of(request)
+        _kind, handler, parent, ids, verb = route(version, request.method, path)
+        body = await _json_body(request) if request.method in ("POST", "PATCH", "PUT") else {}
+        call = VertexCall(version, request.method, parent, ids, verb, request.query_params, body)
+        return JSONResponse(handler(svc, call))
+
+    async def api(request: Request) -> Response:
+        return await guarded(runtime, request, kind_of, authenticate, handle, unrouted="vertex.unknown")
+
+    return api
+
+
+def routes(runtime: Runtime, svc: VertexService) -> list[BaseRoute]:
+    api = make_handler(runtime, svc)
+    methods = ["GET", "POST", "PATCH", "DELETE"]
+    return [Route(f"/{version}/projects/{{path:path}}", api, methods=methods) for version in VERSIONS]
