@@ -11,6 +11,7 @@ Served (any non-empty `Authorization: Bearer` token is accepted):
     POST   endpoints/{id}:undeployModel
     POST   endpoints/{id}:generateContent
     DELETE models/{id}                models.delete
+    POST   publishers/google/models/{model}:generateContent   (a base model answers)
     GET    operations/{id}            operations.get
 
 Request kinds in the stats and in scripted faults are `vertex.<kind>`, e.g. `vertex.tuningJobs.get`.
@@ -30,11 +31,11 @@ from starlette.routing import BaseRoute, Route
 from bot.emulator.core.errors import ApiError, invalid_argument
 from bot.emulator.core.http import guarded
 from bot.emulator.core.runtime import Runtime
-from bot.emulator.vertex import endpoints, models, operations, tuning
+from bot.emulator.vertex import endpoints, models, operations, publishers, tuning
 from bot.emulator.vertex.routing import VERSIONS, Handler, Routes, VertexCall, split_path
 from bot.emulator.vertex.service import VertexService
 
-MODULES: tuple[ModuleType, ...] = (tuning, endpoints, models, operations)
+MODULES: tuple[ModuleType, ...] = (tuning, endpoints, models, operations, publishers)
 
 
 def all_routes(modules: tuple[ModuleType, ...] = MODULES) -> Routes:
