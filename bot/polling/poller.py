@@ -10,6 +10,11 @@ A crash between 1 and 3 leaves `posting`: the next poller to hold the job first 
 for a message with that metadata in the job's thread and only posts when there is
 none; so a crash can neither produce a second notice nor lose the first. The chart is
 checked for in the thread the same way before it is uploaded.
+
+Evaluation (a succeeded job with held-out examples, when an evaluator is configured) runs
+after the chart and before `done`, with its own `tuning_job.eval_state`: none -> evaluated
+(the report is stored, so it never runs twice) -> posting -> posted (the message, found by
+its metadata after a crash, as the notice is) -> done (the CSV, found by its file name).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.evaluation import EvalReport
+from bot.polling.evaluation import JobEvaluator
 from bot.polling.ports import JobReporter, ReporterError
 from bot.polling.schedule import Backoff, moved, progress_changes
 from bot.render.jobs import job_view
@@ -72,6 +79,7 @@ class Poller:
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = utcnow,
         chart: Callable[[Sequence[LossPoint], str], bytes] = default_chart,
+        evaluator: JobEvaluator | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -81,6 +89,7 @@ class Poller:
         self.lease_seconds = lease_seconds
         self.clock = clock
         self.chart = chart
+        self.evaluator = evaluator
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self.batch_size = batch_size or concurrency
@@ -285,8 +294,52 @@ class Poller:
             except ReporterError as exc:
                 log.warning("job %s: loss chart not uploaded yet (%s); retrying next cycle", job.id, exc)
                 return posted_now
+            if not await self._evaluation(run):
+                return posted_now
             run.stage(notice_state="done")
         return posted_now
+
+    async def _evaluation(self, run: _Leased) -> bool:
+        """Evaluate a succeeded job and post the result once; True when there is nothing
+        (more) to do, False to try again next cycle."""
+        job = run.job
+        if self.evaluator is None or job.state != JobState.SUCCEEDED.value:
+            return True
+        if job.eval_state in ("done", "skipped"):
+            return True
+        assert job.id is not None
+        report: EvalReport | None = None
+        if job.eval_state in ("none", "running"):
+            report = await self.evaluator.run(job)
+            if report is None:
+                return await run.write(eval_state="skipped")
+            await asyncio.to_thread(self.store.save_evaluation, job.id, report.to_json())
+            if not await run.write(eval_state="evaluated", renew=True):
+                return False
+        if report is None:
+            stored = await asyncio.to_thread(self.store.evaluation, job.id)
+            if stored is None:  # the report went missing: run it again next cycle
+                await run.write(eval_state="none")
+                return False
+            report = EvalReport.from_json(stored)
+        try:
+            if job.eval_state in ("evaluated", "posting"):
+                recovering = job.eval_state == "posting"
+                if not await run.write(eval_state="posting", renew=True):
+                    return False
+                ts = await self.reporter.find_evaluation(job) if recovering else None
+                if ts is None:
+                    ts = await self.reporter.post_evaluation(job, report)
+                if not await run.write(eval_state="posted", eval_ts=ts):
+                    return False
+            if job.eval_state == "posted":
+                if not await self.reporter.evaluation_csv_posted(job):
+                    await self.reporter.post_evaluation_csv(job, report)
+                run.stage(eval_state="done")
+        except ReporterError as exc:
+            log.warning("job %s: evaluation not posted yet (%s); retrying next cycle", job.id, exc)
+            return False
+        return True
 
     async def _dataset_name(self, job: TuningJob) -> str | None:
         if job.dataset_id is None:

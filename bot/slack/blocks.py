@@ -59,7 +59,7 @@ def when(moment: datetime) -> str:
 
 HELP_LINES = (
     ("`/tune upload`", "upload a CSV, TSV, JSON, JSONL or API-body file of input/output examples"),
-    ("`/tune datasets`", "your datasets"),
+    ("`/tune datasets [name]`", "your datasets, or what is in one (lengths, duplicates, a chart)"),
     (
         '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…]`',
         "start tuning (or `/tune start` alone for a form)",
@@ -67,6 +67,8 @@ HELP_LINES = (
     ("`/tune status [job]`", "how your tuning jobs are doing"),
     ("`/tune list`", "tuned models, with their owners"),
     ("`/tune try <model> <prompt>`", "ask a tuned model; reply in the thread to keep talking"),
+    ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
+    ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
 )
 

@@ -6,7 +6,18 @@ import math
 import shlex
 from dataclasses import dataclass
 
-SUBCOMMANDS = ("help", "upload", "datasets", "start", "status", "list", "try", "delete")
+SUBCOMMANDS = (
+    "help",
+    "upload",
+    "datasets",
+    "start",
+    "status",
+    "list",
+    "try",
+    "compare",
+    "eval",
+    "delete",
+)
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64

@@ -96,9 +96,20 @@ class TuningJob(SQLModel, table=True):
     notice_ts: str | None = Field(default=None, max_length=32)
 
     # Base-vs-tuned evaluation after success, posted exactly once (see bot/evaluation):
-    # none -> running -> posting -> posted, or skipped (no held-out examples).
+    # none -> evaluated (report stored) -> posting -> posted (message) -> done (CSV), or
+    # skipped (no held-out examples).
     eval_state: str = Field(default="none", max_length=16)
     eval_ts: str | None = Field(default=None, max_length=32)
+
+
+class JobEvaluation(SQLModel, table=True):
+    """The base-vs-tuned evaluation of a job (bot.evaluation.EvalReport as JSON), kept once it
+    has run so that posting it after a crash does not run it again."""
+
+    __tablename__ = "job_evaluation"
+
+    job_id: int = Field(primary_key=True, foreign_key="tuning_job.id")
+    report_json: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class ModelOwnership(SQLModel, table=True):

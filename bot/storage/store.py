@@ -22,6 +22,7 @@ from bot.storage.models import (
     Dataset,
     DatasetContent,
     DatasetInsightRow,
+    JobEvaluation,
     ModelOwnership,
     SeenEvent,
     TryThread,
@@ -272,6 +273,23 @@ class Store:
             session.commit()
             return job
 
+    def job_for_model(self, model_name: str) -> TuningJob | None:
+        """The newest job that made `model_name`."""
+        with self.session() as session:
+            return session.exec(
+                select(TuningJob).where(TuningJob.model_name == model_name).order_by(col(TuningJob.id).desc())
+            ).first()
+
+    def save_evaluation(self, job_id: int, report_json: str) -> None:
+        with self.session() as session:
+            session.merge(JobEvaluation(job_id=job_id, report_json=report_json))
+            session.commit()
+
+    def evaluation(self, job_id: int) -> str | None:
+        with self.session() as session:
+            row = session.get(JobEvaluation, job_id)
+            return row.report_json if row else None
+
     def delete_job(self, job_id: int) -> None:
         with self.session() as session:
             job = session.get(TuningJob, job_id)
@@ -446,12 +464,26 @@ class Store:
 
     # ---- try threads ----------------------------------------------------------------------
 
-    def add_try_thread(self, *, channel_id: str, thread_ts: str, model_name: str, user_id: str) -> None:
+    def add_try_thread(
+        self, *, channel_id: str, thread_ts: str, model_name: str, user_id: str, base_model: str | None = None
+    ) -> None:
         with self.session() as session:
             session.merge(
-                TryThread(channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id)
+                TryThread(
+                    channel_id=channel_id,
+                    thread_ts=thread_ts,
+                    model_name=model_name,
+                    user_id=user_id,
+                    base_model=base_model,
+                )
             )
             session.commit()
+
+    def compare_base_model(self, channel_id: str, thread_ts: str) -> str | None:
+        """The base model of a `/tune compare` thread (None for a `/tune try` thread)."""
+        with self.session() as session:
+            row = session.get(TryThread, (channel_id, thread_ts))
+            return row.base_model if row else None
 
     def try_thread_model(self, channel_id: str, thread_ts: str) -> str | None:
         with self.session() as session:

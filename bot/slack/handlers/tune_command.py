@@ -31,6 +31,7 @@ from bot.slack import blocks
 from bot.slack.commands import UsageError, parse_start, split_command, split_first
 from bot.slack.context import AppContext
 from bot.slack.conversation import open_try_thread
+from bot.slack.evaluation import COMPARE_USAGE, EVAL_USAGE, open_compare_thread, run_eval
 from bot.slack.jobs import announce_new_job
 from bot.slack.uploads import share_lengths_chart
 from bot.tuning.types import BackendError, ModelPage
@@ -112,6 +113,33 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 try:
                     await open_try_thread(
                         ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, prompt=prompt
+                    )
+                except SlackApiError as exc:
+                    await respond(text=channel_refusal(exc), response_type="ephemeral")
+            elif parsed.name == "compare":
+                model_text, prompt = split_first(parsed.rest, "model", COMPARE_USAGE)
+                if not prompt:
+                    raise UsageError(f"What should I ask `{esc(model_text)}`? Usage: {COMPARE_USAGE}")
+                model_name = to_model_name(ctx, model_text)
+                await ack()
+                try:
+                    await open_compare_thread(
+                        ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, prompt=prompt
+                    )
+                except SlackApiError as exc:
+                    await respond(text=channel_refusal(exc), response_type="ephemeral")
+            elif parsed.name == "eval":
+                model_text, dataset_text = split_first(parsed.rest, "model", EVAL_USAGE)
+                if not dataset_text:
+                    raise UsageError(f"On which dataset? Usage: {EVAL_USAGE}")
+                model_name = to_model_name(ctx, model_text)
+                dataset = ctx.store.find_dataset(team_id, dataset_text.strip().strip("`"))
+                if dataset is None:
+                    raise UserError(unknown_dataset_message(dataset_text, ctx.store.dataset_names(team_id)))
+                await ack(text=f":hourglass: Evaluating `{esc(model_name)}` on *{esc(dataset.name)}*…")
+                try:
+                    await run_eval(
+                        ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, dataset=dataset
                     )
                 except SlackApiError as exc:
                     await respond(text=channel_refusal(exc), response_type="ephemeral")
