@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     vertex_location: str = Field(default=DEFAULT_VERTEX_LOCATION, validation_alias="VERTEX_LOCATION")
     vertex_bucket: str | None = Field(default=None, validation_alias="VERTEX_BUCKET")
     vertex_adapter_size: int | None = Field(default=None, validation_alias="VERTEX_ADAPTER_SIZE")
+    # The tunable base models (JSON, inline or a file path; see bot/tuning/vertex_models.py).
+    vertex_base_models: str | None = Field(default=None, validation_alias="VERTEX_BASE_MODELS")
+    vertex_default_base_model: str | None = Field(default=None, validation_alias="VERTEX_DEFAULT_BASE_MODEL")
+    # Gemini 3.x tuned models are served from https://aiplatform.{us|eu}.rep.googleapis.com.
+    vertex_multi_region_api_base: str | None = Field(
+        default=None, validation_alias="VERTEX_MULTI_REGION_API_BASE"
+    )
     # Overrides for the offline emulator: its base URLs and the static token it accepts.
     vertex_api_base: str | None = Field(default=None, validation_alias="VERTEX_API_BASE")
     gcs_api_base: str = Field(default=DEFAULT_GCS_API_BASE, validation_alias="GCS_API_BASE")

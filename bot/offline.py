@@ -44,6 +44,7 @@ class OfflineConfig:
     emulator_latency_seconds: float = 0.0
     emulator_url: str | None = None  # use an emulator that is already running
     backend: str = "gemini"  # or "vertex": the emulator's Vertex AI + Cloud Storage surface
+    vertex_location: str = OFFLINE_VERTEX_LOCATION
 
 
 class OfflineStack:
@@ -66,7 +67,7 @@ class OfflineStack:
             LOG_LEVEL=config.log_level,
             TUNEBOT_BACKEND=config.backend,
             VERTEX_PROJECT=OFFLINE_VERTEX_PROJECT,
-            VERTEX_LOCATION=OFFLINE_VERTEX_LOCATION,
+            VERTEX_LOCATION=config.vertex_location,
             VERTEX_BUCKET=OFFLINE_VERTEX_BUCKET,
             VERTEX_API_BASE=config.emulator_url or "http://127.0.0.1:1",
             GCS_API_BASE=config.emulator_url or "http://127.0.0.1:1",

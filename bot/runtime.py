@@ -43,6 +43,7 @@ def make_vertex_backend(settings: Settings) -> TuningBackend:
     """Vertex AI with Application Default Credentials, or the static token (emulator only).
     Imported here so a Gemini deployment never loads google-auth."""
     from bot.tuning.vertex_backend import VertexBackend
+    from bot.tuning.vertex_models import load_catalog
     from bot.vertex import AdcTokens, StaticToken, TokenSource, VertexClient
 
     if not settings.vertex_project or not settings.vertex_bucket:
@@ -57,9 +58,15 @@ def make_vertex_backend(settings: Settings) -> TuningBackend:
         location=settings.vertex_location,
         tokens=tokens,
         api_base=settings.resolved_vertex_api_base,
+        multi_region_api_base=settings.vertex_multi_region_api_base,
         storage_base=settings.gcs_api_base,
     )
-    return VertexBackend(client, bucket=settings.vertex_bucket, adapter_size=settings.vertex_adapter_size)
+    return VertexBackend(
+        client,
+        bucket=settings.vertex_bucket,
+        adapter_size=settings.vertex_adapter_size,
+        catalog=load_catalog(settings.vertex_base_models, settings.vertex_default_base_model),
+    )
 
 
 @dataclass

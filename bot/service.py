@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import IO, Literal
 
 from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
+from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.datasets.insight import DatasetInsight, InsightBuilder
 from bot.render.insight import insight_lines, training_estimate
 from bot.render.text import escape_mrkdwn as esc
-from bot.slack.commands import StartArgs
-from bot.storage.models import Dataset, ModelOwnership, TuningJob
-from bot.storage.store import DuplicateDataset, Store, dataset_name_from
+from bot.slack.commands import StartArgs, ValidationChoice
+from bot.storage.models import Dataset, JobHoldout, ModelOwnership, TuningJob
+from bot.storage.store import DuplicateDataset, Store, dataset_name_from, encode_examples
 from bot.tuning.backend import TuningBackend
 from bot.tuning.types import BackendError, JobState, ModelSummary, TrainingPair, TuningRequest
 
@@ -138,11 +139,19 @@ def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
 
 
 def start_estimate_text(
-    store: Store, dataset: Dataset, *, epochs: int, base_model: str, prices: Mapping[str, float]
+    store: Store,
+    dataset: Dataset,
+    *,
+    epochs: int,
+    base_model: str,
+    prices: Mapping[str, float],
+    held_out_percent: float | None = None,
 ) -> str:
-    """For a start: estimated training tokens (tokens × epochs) and, when priced, the cost."""
+    """For a start: estimated training tokens (tokens × epochs) and, when priced, the cost.
+    A `validation=N%` split trains on the rest, so the tokens shrink by that share."""
     insight = dataset_insight(store, dataset)
-    return training_estimate(insight, epochs=epochs, base_model=base_model, prices=prices)
+    share = 1.0 - (held_out_percent or 0.0) / 100.0
+    return training_estimate(insight, epochs=epochs, base_model=base_model, prices=prices, share=share)
 
 
 # ---- starting a job --------------------------------------------------------------------------
@@ -153,8 +162,98 @@ def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: Sta
     dataset = store.find_dataset(team_id, args.dataset)
     if dataset is None or dataset.id is None:
         raise UserError(unknown_dataset_message(args.dataset, store.dataset_names(team_id)))
-    resolve_base_model(args.base_model, backend)
+    refusal = backend.start_refusal(resolve_base_model(args.base_model, backend))
+    if refusal:
+        raise UserError(f":x: {refusal}")  # tunebot's own words and the configured names
+    validation_dataset(store, team_id, args.validation, dataset)
+    if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
+        raise UserError(
+            f":x: Cannot hold out a validation set: dataset *{esc(dataset.name)}* has "
+            f"{dataset.example_count} example; holding some out needs at least 2."
+        )
     return dataset
+
+
+def validation_dataset(
+    store: Store, team_id: str, choice: ValidationChoice | None, training: Dataset
+) -> Dataset | None:
+    """The dataset named by `validation=<dataset>`, checked (None for a share or no validation)."""
+    if choice is None or choice.dataset is None:
+        return None
+    found = store.find_dataset(team_id, choice.dataset)
+    if found is None or found.id is None:
+        names = store.dataset_names(team_id)
+        raise UserError("Validation set: " + unknown_dataset_message(choice.dataset, names))
+    if found.id == training.id:
+        raise UserError(
+            f"`validation={esc(choice.dataset)}` is the dataset being tuned on; a validation set must "
+            "not be trained on. Hold a share out instead, e.g. `validation=10%`."
+        )
+    return found
+
+
+def plan_holdout(
+    store: Store,
+    team_id: str,
+    choice: ValidationChoice | None,
+    dataset: Dataset,
+    examples: list[TrainingPair],
+    *,
+    seed: str,
+) -> Holdout:
+    """Training examples and held-out ones for `choice` (none held out without a choice)."""
+    if choice is None:
+        return Holdout(training=examples, validation=[])
+    try:
+        if choice.percent is not None:
+            return split_share(examples, choice.percent, seed=seed)
+        other = validation_dataset(store, team_id, choice, dataset)
+        assert other is not None and other.id is not None
+        held = store.load_examples(other.id)
+        return separate_set(examples, held, validation_name=other.name)
+    except HoldoutError as exc:
+        raise UserError(f":x: Cannot hold out a validation set: {esc(str(exc))}") from exc
+
+
+def holdout_row(
+    choice: ValidationChoice, holdout: Holdout, *, sent: bool, store: Store, team_id: str
+) -> JobHoldout:
+    other = store.find_dataset(team_id, choice.dataset) if choice.dataset is not None else None
+    return JobHoldout(
+        job_id=0,  # set by Store.create_job
+        source="split" if choice.percent is not None else "dataset",
+        percent=choice.percent,
+        source_dataset_id=other.id if other is not None else None,
+        example_count=len(holdout.validation),
+        sent=sent,
+        examples_gz=encode_examples(holdout.validation),
+    )
+
+
+def validation_note(store: Store, job: TuningJob) -> str | None:
+    """What `/tune start` tells the user about the job's validation set, if it has one."""
+    if job.id is None:
+        return None
+    holdout = store.job_holdout(job.id)
+    if holdout is None:
+        return None
+    count = holdout.example_count
+    examples = f"{count:,} example{'s' if count != 1 else ''}"
+    if holdout.source == "split":
+        what = f"Held out *{examples}* ({holdout.percent:g}% of the dataset)"
+    else:
+        name = store.dataset_name(holdout.source_dataset_id) or "the validation dataset"
+        what = f"Using *{examples}* from dataset *{esc(name)}*"
+    if holdout.sent:
+        return (
+            f":test_tube: {what} as the validation set: they are never trained on, were uploaded as a "
+            "second file, and the tuning service reports the eval loss on them."
+        )
+    return (
+        f":test_tube: {what} for evaluation: they are never trained on. The Gemini API takes no "
+        "validation set, so they were not sent and *no eval loss will be reported*; tunebot keeps "
+        "them to evaluate the tuned model."
+    )
 
 
 async def start_job(
@@ -178,6 +277,12 @@ async def start_job(
     display_name = args.display_name or dataset.name[:40]
     examples = await asyncio.to_thread(store.load_examples, dataset.id)
     model_id = backend.new_model_id(display_name)
+    holdout = plan_holdout(store, team_id, args.validation, dataset, examples, seed=model_id)
+    held_row = (
+        holdout_row(args.validation, holdout, sent=backend.supports_validation, store=store, team_id=team_id)
+        if args.validation is not None
+        else None
+    )
     job = store.create_job(
         TuningJob(
             team_id=team_id,
@@ -193,13 +298,15 @@ async def start_job(
             learning_rate=args.learning_rate,
             state=JobState.QUEUED.value,
             notice_state="starting",
-        )
+        ),
+        held_row,
     )
     assert job.id is not None
     request = TuningRequest(
         display_name=display_name,
         base_model=base_model,
-        examples=examples,
+        examples=holdout.training,
+        validation_examples=holdout.validation if backend.supports_validation else (),
         epoch_count=args.epoch_count,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
@@ -219,6 +326,8 @@ async def start_job(
     store.record_model_owner(
         model_name=started.model_name, team_id=team_id, owner_user_id=user_id, job_id=job.id
     )
+    if started.validation_uri:
+        store.update_holdout(job.id, uri=started.validation_uri)
     return store.update_job(
         job.id,
         model_name=started.model_name,

@@ -25,14 +25,15 @@ CHANNEL = DEFAULT_CHANNEL
 
 
 @contextmanager
-def running_stack(tmp_path: Path, backend: str = "gemini") -> Iterator[OfflineStack]:
+def running_stack(tmp_path: Path, backend: str = "gemini", **overrides: Any) -> Iterator[OfflineStack]:
     """The production bot over HTTP, a fake Slack with the three test users, and an emulator
-    on a frozen clock (1 s per step) serving `backend`."""
+    on a frozen clock (1 s per step) serving `backend`; `overrides` are OfflineConfig fields."""
     config = OfflineConfig(
         database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
         emulator_clock=FrozenClock(),
         admins=(ADMIN,),
         backend=backend,
+        **overrides,
     )
     with OfflineStack(config) as running:
         for user, name in ((OWNER, "olivia"), (OTHER, "oscar"), (ADMIN, "ada")):

@@ -224,8 +224,9 @@ async def test_vertex_refusals_reach_slack_in_plain_words(
     backend: VertexBackend, vertex_emulator: RunningEmulator
 ) -> None:
     backend.adapter_size = 16
-    with pytest.raises(BackendError, match=r"gemini-2.5-pro supports adapter sizes 1, 2, 4, 8"):
+    with pytest.raises(BackendError, match=r"Gemini 2.5 Pro supports adapter sizes 1, 2, 4, 8, not 16"):
         await backend.start(request(base_model="gemini-2.5-pro"))
+    assert vertex_emulator.emulator.vertex.state.objects == {}  # refused before the upload
     backend.adapter_size = None
     backend.bucket = "locked"
     with pytest.raises(BackendError, match="may not write to gs://locked"):

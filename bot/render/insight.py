@@ -62,12 +62,20 @@ def price_for(prices: Mapping[str, float], base_model: str) -> float | None:
 
 
 def training_estimate(
-    insight: DatasetInsight, *, epochs: int, base_model: str, prices: Mapping[str, float]
+    insight: DatasetInsight,
+    *,
+    epochs: int,
+    base_model: str,
+    prices: Mapping[str, float],
+    share: float = 1.0,
 ) -> str:
-    """`≈ N training tokens (T tokens × E epochs, an estimate)` and, when priced, the cost."""
-    tokens = insight.training_tokens(epochs)
+    """`≈ N training tokens (T tokens × E epochs, an estimate)` and, when priced, the cost.
+    `share` is the part of the dataset trained on (less than 1 with a validation split)."""
+    dataset_tokens = round(insight.total_tokens * share)
+    tokens = dataset_tokens * max(epochs, 0)
+    part = f"{share:.0%} of the dataset, " if share < 1 else ""
     text = (
-        f"≈ {tokens:,} training tokens ({insight.total_tokens:,} tokens × {epochs} "
+        f"≈ {tokens:,} training tokens ({part}{dataset_tokens:,} tokens × {epochs} "
         f"{'epoch' if epochs == 1 else 'epochs'}; an estimate)"
     )
     price = price_for(prices, base_model)

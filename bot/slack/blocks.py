@@ -61,7 +61,8 @@ HELP_LINES = (
     ("`/tune upload`", "upload a CSV, TSV, JSON, JSONL or API-body file of input/output examples"),
     ("`/tune datasets [name]`", "your datasets, or what is in one (lengths, duplicates, a chart)"),
     (
-        '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…]`',
+        '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…] '
+        "[validation=10%]`",
         "start tuning (or `/tune start` alone for a form)",
     ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
@@ -164,6 +165,10 @@ def start_modal(
             _text_input("epochs", "Epochs", "5", optional=False, initial="5"),
             _text_input("batch_size", "Batch size", "2", optional=False, initial="2"),
             _text_input("learning_rate", "Learning rate", "0.001", optional=False, initial="0.001"),
+            {
+                **_text_input("validation", "Validation set", "10% or a dataset name", optional=True),
+                "hint": plain("Held out of training; the eval loss is charted when the backend reports it."),
+            },
             {
                 "type": "input",
                 "block_id": "base_model",

@@ -43,6 +43,22 @@ def split_command(text: str) -> Command:
     return Command(head.lower(), rest.strip())
 
 
+MIN_VALIDATION_PERCENT = 1
+MAX_VALIDATION_PERCENT = 50
+
+
+@dataclass(frozen=True)
+class ValidationChoice:
+    """`validation=10%` (hold out a share of the dataset) or `validation=<dataset>`."""
+
+    percent: float | None = None
+    dataset: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.percent:g}%" if self.percent is not None else f"dataset {self.dataset}"
+
+
 @dataclass(frozen=True)
 class StartArgs:
     dataset: str
@@ -51,6 +67,7 @@ class StartArgs:
     batch_size: int
     learning_rate: float
     base_model: str | None
+    validation: ValidationChoice | None = None
 
 
 START_KEYS = {
@@ -64,10 +81,14 @@ START_KEYS = {
     "lr": "learning_rate",
     "base_model": "base_model",
     "model": "base_model",
+    "validation": "validation",
+    "validation_set": "validation",
+    "holdout": "validation",
 }
 
 START_USAGE = (
-    '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…]`'
+    '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…] '
+    "[validation=10% | validation=<dataset>]`"
 )
 
 
@@ -103,6 +124,30 @@ def parse_learning_rate(raw: str) -> float:
     return value
 
 
+def parse_validation(raw: str) -> ValidationChoice | None:
+    """`10%` -> a tenth held out; `none`/`0%`/empty -> no validation set; else a dataset name."""
+    text = raw.strip()
+    if not text or text.lower() in ("none", "no", "off", "0", "0%"):
+        return None
+    if not text.endswith("%") and text.replace(".", "", 1).isdigit():
+        raise UsageError(f"`validation={raw}`: write a share with a percent sign, such as `validation=10%`.")
+    if text.endswith("%"):
+        number = text.removesuffix("%").strip()
+        try:
+            percent = float(number)
+        except ValueError as exc:
+            raise UsageError(
+                f"`validation` must be a share such as `10%` or the name of a dataset, not `{raw}`."
+            ) from exc
+        if not math.isfinite(percent) or not MIN_VALIDATION_PERCENT <= percent <= MAX_VALIDATION_PERCENT:
+            raise UsageError(
+                f"`validation` must hold out between {MIN_VALIDATION_PERCENT}% and "
+                f"{MAX_VALIDATION_PERCENT}% of the dataset, not {number}%."
+            )
+        return ValidationChoice(percent=percent)
+    return ValidationChoice(dataset=text)
+
+
 def check_display_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
@@ -124,7 +169,9 @@ def parse_start(
         key, sep, value = token.partition("=")
         canonical = START_KEYS.get(key.lower().replace("-", "_"))
         if not sep or canonical is None:
-            known = ", ".join(sorted({"name", "epochs", "batch_size", "learning_rate", "base_model"}))
+            known = ", ".join(
+                sorted({"name", "epochs", "batch_size", "learning_rate", "base_model", "validation"})
+            )
             raise UsageError(f"I don't know the option `{token}`. Options: {known}. Usage: {START_USAGE}")
         if canonical in values:
             raise UsageError(f"`{canonical}` is given twice.")
@@ -142,7 +189,8 @@ def parse_start(
     )
     rate = parse_learning_rate(values["learning_rate"]) if "learning_rate" in values else default_lr
     base_model = values.get("base_model") or None
-    return StartArgs(dataset, name, epochs, batch, rate, base_model)
+    validation = parse_validation(values["validation"]) if "validation" in values else None
+    return StartArgs(dataset, name, epochs, batch, rate, base_model, validation)
 
 
 def split_first(text: str, what: str, usage: str) -> tuple[str, str]:

@@ -112,6 +112,27 @@ class JobEvaluation(SQLModel, table=True):
     report_json: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class JobHoldout(SQLModel, table=True):
+    """The examples a job held out of training for validation (gzip-compressed JSON, as
+    in `dataset_content`), kept so the tuned model can be evaluated on them later.
+
+    `source` is "split" (a share of the job's dataset, `percent`) or "dataset" (another
+    dataset, `source_dataset_id`); `sent` says whether the backend received them as its
+    validation set (Vertex AI does; the Gemini API has no validation set)."""
+
+    __tablename__ = "job_holdout"
+
+    job_id: int = Field(primary_key=True, foreign_key="tuning_job.id")
+    source: str = Field(max_length=16)
+    percent: float | None = None
+    source_dataset_id: int | None = Field(default=None, foreign_key="dataset.id")
+    example_count: int
+    sent: bool = False
+    uri: str | None = Field(default=None, max_length=500)
+    examples_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class ModelOwnership(SQLModel, table=True):
     __tablename__ = "model_ownership"
 

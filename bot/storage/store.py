@@ -23,6 +23,7 @@ from bot.storage.models import (
     DatasetContent,
     DatasetInsightRow,
     JobEvaluation,
+    JobHoldout,
     ModelOwnership,
     SeenEvent,
     TryThread,
@@ -250,12 +251,38 @@ class Store:
 
     # ---- tuning jobs ----------------------------------------------------------------------
 
-    def create_job(self, job: TuningJob) -> TuningJob:
+    def create_job(self, job: TuningJob, holdout: JobHoldout | None = None) -> TuningJob:
+        """Insert a job, and with `holdout` its held-out examples, in one transaction."""
         with self.session() as session:
             session.add(job)
+            if holdout is not None:
+                session.flush()
+                assert job.id is not None
+                holdout.job_id = job.id
+                session.add(holdout)
             session.commit()
             session.refresh(job)
             return job
+
+    def held_out_examples(self, job_id: int) -> list[TrainingPair]:
+        """The examples job `job_id` held out of training (empty when it held none out)."""
+        holdout = self.job_holdout(job_id)
+        return decode_examples(holdout.examples_gz) if holdout is not None else []
+
+    def job_holdout(self, job_id: int) -> JobHoldout | None:
+        """How job `job_id` held examples out (share or dataset, count, sent or kept), if it did."""
+        with self.session() as session:
+            return session.get(JobHoldout, job_id)
+
+    def update_holdout(self, job_id: int, **changes: Any) -> None:
+        with self.session() as session:
+            holdout = session.get(JobHoldout, job_id)
+            if holdout is None:
+                return
+            for key, value in changes.items():
+                setattr(holdout, key, value)
+            session.add(holdout)
+            session.commit()
 
     def get_job(self, job_id: int) -> TuningJob | None:
         with self.session() as session:
@@ -292,6 +319,10 @@ class Store:
 
     def delete_job(self, job_id: int) -> None:
         with self.session() as session:
+            holdout = session.get(JobHoldout, job_id)
+            if holdout is not None:
+                session.delete(holdout)
+                session.flush()
             job = session.get(TuningJob, job_id)
             if job is not None:
                 session.delete(job)

@@ -18,12 +18,19 @@ class TuningBackend(Protocol):
     """What the Slack surface and the poller need from a tuning service."""
 
     name: str
+    # Whether the service takes a validation set (and reports an eval loss on it).
+    supports_validation: bool
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]: ...
 
     @property
     def default_base_model(self) -> str: ...
+
+    def start_refusal(self, base_model: str) -> str | None:
+        """Why a job on `base_model` cannot start with this configuration (checked before
+        anything is uploaded), or None."""
+        ...
 
     def model_name(self, text: str) -> str:
         """What a user typed (an id, a full name, a pasted link) -> the service's model name.

@@ -104,6 +104,8 @@ class GeminiBackend:
     """Tuning through the Gemini API's `tunedModels` and long-running operations."""
 
     name = "gemini"
+    # tunedModels.create has no validation set: held-out examples stay in tunebot.
+    supports_validation = False
 
     def __init__(self, client: GeminiClient) -> None:
         self.client = client
@@ -119,6 +121,9 @@ class GeminiBackend:
     @property
     def default_base_model(self) -> str:
         return GEMINI_BASE_MODELS[0].name
+
+    def start_refusal(self, base_model: str) -> str | None:
+        return None
 
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")

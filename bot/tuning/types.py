@@ -47,6 +47,8 @@ class TuningRequest:
     learning_rate: float
     description: str | None = None
     model_id: str | None = None
+    # Held out of `examples` for validation; a backend without validation sets ignores it.
+    validation_examples: Sequence[TrainingPair] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class StartedJob:
     model_name: str
     operation_name: str
     total_steps: int | None = None
+    # Where the backend received the validation set, when it takes one.
+    validation_uri: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,25 +26,11 @@ from bot.tuning.types import (
     TrainingPair,
     TuningRequest,
 )
+from bot.tuning.vertex_models import VertexModelCatalog
 from bot.vertex import TuningJob, VertexAPIError, VertexClient, VertexConnectionError
 
 T = TypeVar("T")
 
-VERTEX_BASE_MODELS = (
-    BaseModelChoice("gemini-2.5-flash", "Gemini 2.5 Flash"),
-    BaseModelChoice("gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite"),
-    BaseModelChoice("gemini-2.5-pro", "Gemini 2.5 Pro"),
-    BaseModelChoice("gemini-2.0-flash-001", "Gemini 2.0 Flash 001"),
-    BaseModelChoice("gemini-2.0-flash-lite-001", "Gemini 2.0 Flash-Lite 001"),
-)
-# Adapter sizes (LoRA ranks) Vertex accepts per base model, as documented for supervised tuning.
-ADAPTER_SIZES: dict[str, tuple[int, ...]] = {
-    "gemini-2.5-flash": (1, 2, 4, 8, 16),
-    "gemini-2.5-flash-lite": (1, 2, 4, 8, 16),
-    "gemini-2.5-pro": (1, 2, 4, 8),
-    "gemini-2.0-flash-001": (1, 2, 4, 8),
-    "gemini-2.0-flash-lite-001": (1, 2, 4, 8),
-}
 ADAPTER_SIZE_ENUM = {
     1: "ADAPTER_SIZE_ONE",
     2: "ADAPTER_SIZE_TWO",
@@ -130,7 +116,11 @@ def summary_from_job(job: TuningJob) -> ModelSummary:
 
 
 def plain_error(
-    exc: VertexAPIError | VertexConnectionError, *, bucket: str, base_model: str | None
+    exc: VertexAPIError | VertexConnectionError,
+    *,
+    bucket: str,
+    base_model: str | None,
+    catalog: VertexModelCatalog | None = None,
 ) -> BackendError:
     """Vertex / Cloud Storage errors in plain words for Slack (Google's message kept at the end)."""
     if isinstance(exc, VertexConnectionError):
@@ -156,7 +146,8 @@ def plain_error(
     elif exc.code == 401:
         message = f"Google Cloud rejected tunebot's credentials. Google said: {exc.message}"
     elif exc.code == 400 and "adapter" in lowered:
-        sizes = ADAPTER_SIZES.get(base_model or "")
+        known = (catalog or VertexModelCatalog()).get(base_model or "")
+        sizes = known.adapter_sizes if known else None
         supported = (
             f" {base_model} supports adapter sizes {', '.join(str(s) for s in sizes)}." if sizes else ""
         )
@@ -177,19 +168,35 @@ class VertexBackend:
     """Tuning through Vertex AI supervised tuning; training data goes through a Cloud Storage bucket."""
 
     name = "vertex"
+    supports_validation = True
 
-    def __init__(self, client: VertexClient, *, bucket: str, adapter_size: int | None = None) -> None:
+    def __init__(
+        self,
+        client: VertexClient,
+        *,
+        bucket: str,
+        adapter_size: int | None = None,
+        catalog: VertexModelCatalog | None = None,
+    ) -> None:
         self.client = client
         self.bucket = bucket.removeprefix("gs://").strip("/")
         self.adapter_size = adapter_size
+        self.catalog = catalog or VertexModelCatalog()
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]:
-        return VERTEX_BASE_MODELS
+        return self.catalog.choices
 
     @property
     def default_base_model(self) -> str:
-        return VERTEX_BASE_MODELS[0].name
+        return self.catalog.default
+
+    def start_refusal(self, base_model: str) -> str | None:
+        """Why a job on `base_model` cannot start here (region, adapter size), before any upload."""
+        model = self.catalog.get(base_model)
+        if model is None:
+            return None
+        return model.region_refusal(self.client.location) or model.adapter_refusal(self.adapter_size)
 
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
@@ -207,15 +214,27 @@ class VertexBackend:
         return new_tuned_model_id(display_name, suffix_length=8)
 
     async def start(self, request: TuningRequest) -> StartedJob:
+        refusal = self.start_refusal(request.base_model)
+        if refusal:
+            raise BackendError(refusal, code=400, status="FAILED_PRECONDITION")
         object_id = request.model_id or self.new_model_id(request.display_name)
         data = vertex_jsonl(request.examples)
+        validation_uri: str | None = None
         async with self._errors(request.base_model):
             uri = await self.client.upload(
                 self.bucket, f"tunebot/{object_id}.jsonl", data, "application/jsonl"
             )
+            if request.validation_examples:
+                validation_uri = await self.client.upload(
+                    self.bucket,
+                    f"tunebot/{object_id}-validation.jsonl",
+                    vertex_jsonl(request.validation_examples),
+                    "application/jsonl",
+                )
             job = await self.client.create_tuning_job(
                 base_model=request.base_model,
                 training_uri=uri,
+                validation_uri=validation_uri,
                 display_name=request.display_name,
                 epoch_count=request.epoch_count,
                 learning_rate_multiplier=learning_rate_multiplier(request.learning_rate),
@@ -223,7 +242,12 @@ class VertexBackend:
                 description=request.description,
                 request_label=object_id,
             )
-        return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
+        return StartedJob(
+            model_name=job.name,
+            operation_name=job.name,
+            total_steps=job.total_steps,
+            validation_uri=validation_uri,
+        )
 
     async def poll(self, operation_name: str) -> JobProgress:
         return progress_from_job(await self._call(lambda: self.client.get_tuning_job(operation_name)))
@@ -309,7 +333,7 @@ class VertexBackend:
         try:
             yield
         except (VertexAPIError, VertexConnectionError) as exc:
-            raise plain_error(exc, bucket=self.bucket, base_model=base_model) from exc
+            raise plain_error(exc, bucket=self.bucket, base_model=base_model, catalog=self.catalog) from exc
 
 
 def _is_tunebot_id(text: str) -> bool:

@@ -38,6 +38,20 @@ def default_api_base(location: str) -> str:
     return f"https://{location}-aiplatform.googleapis.com"
 
 
+# Gemini 3.x tuned models live in the `us` / `eu` multi-region and are served only there.
+DEFAULT_MULTI_REGION_API_BASE = "https://aiplatform.{region}.rep.googleapis.com"
+MULTI_REGIONS = ("us", "eu")
+
+
+def resource_location(name: str) -> str | None:
+    """`projects/p/locations/us/endpoints/1` -> "us"."""
+    parts = name.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part == "locations":
+            return parts[index + 1]
+    return None
+
+
 REQUEST_LABEL = "tunebot-request"  # Vertex label keys: lowercase letters, digits, - and _
 
 
@@ -132,6 +146,7 @@ class VertexClient:
         location: str,
         tokens: TokenSource,
         api_base: str | None = None,
+        multi_region_api_base: str | None = None,
         storage_base: str = DEFAULT_STORAGE_BASE,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = 60.0,
@@ -144,6 +159,7 @@ class VertexClient:
         self.project = project
         self.location = location
         self.api_base = (api_base or default_api_base(location)).rstrip("/")
+        self.multi_region_api_base = (multi_region_api_base or DEFAULT_MULTI_REGION_API_BASE).rstrip("/")
         self.storage_base = storage_base.rstrip("/")
         self._tokens = tokens
         self.retry = retry or RetryPolicy()
@@ -160,6 +176,14 @@ class VertexClient:
     @property
     def parent(self) -> str:
         return f"projects/{self.project}/locations/{self.location}"
+
+    def base_for(self, name: str) -> str:
+        """The host that serves resource `name`: the `us`/`eu` multi-region host for resources
+        in those locations (Gemini 3.x tuned models), the regional one otherwise."""
+        location = resource_location(name)
+        if location in MULTI_REGIONS:
+            return self.multi_region_api_base.replace("{region}", location or "")
+        return self.api_base
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -187,6 +211,7 @@ class VertexClient:
         base_model: str,
         training_uri: str,
         display_name: str,
+        validation_uri: str | None = None,
         epoch_count: int | None = None,
         learning_rate_multiplier: float | None = None,
         adapter_size: str | None = None,
@@ -204,6 +229,8 @@ class VertexClient:
         if adapter_size:
             hyper["adapterSize"] = adapter_size
         spec: dict[str, Any] = {"trainingDatasetUri": training_uri}
+        if validation_uri:
+            spec["validationDatasetUri"] = validation_uri
         if hyper:
             spec["hyperParameters"] = hyper
         body: dict[str, Any] = {
@@ -269,7 +296,7 @@ class VertexClient:
 
     async def generate_content(self, endpoint: str, prompt: str) -> str:
         body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
-        data = await self._send("POST", f"{self.api_base}/v1/{endpoint}:generateContent", json=body)
+        data = await self._send("POST", f"{self.base_for(endpoint)}/v1/{endpoint}:generateContent", json=body)
         texts: list[str] = []
         for candidate in (data.get("candidates") or [])[:1]:
             for part in (candidate.get("content") or {}).get("parts") or []:
@@ -278,23 +305,23 @@ class VertexClient:
         return "".join(texts)
 
     async def get_endpoint(self, endpoint: str) -> dict[str, Any]:
-        data: dict[str, Any] = await self._send("GET", f"{self.api_base}/v1/{endpoint}")
+        data: dict[str, Any] = await self._send("GET", f"{self.base_for(endpoint)}/v1/{endpoint}")
         return data
 
     async def undeploy_model(self, endpoint: str, deployed_model_id: str) -> None:
         op = await self._send(
             "POST",
-            f"{self.api_base}/v1/{endpoint}:undeployModel",
+            f"{self.base_for(endpoint)}/v1/{endpoint}:undeployModel",
             json={"deployedModelId": deployed_model_id},
         )
         await self.wait_operation(op)
 
     async def delete_endpoint(self, endpoint: str) -> None:
-        await self.wait_operation(await self._send("DELETE", f"{self.api_base}/v1/{endpoint}"))
+        await self.wait_operation(await self._send("DELETE", f"{self.base_for(endpoint)}/v1/{endpoint}"))
 
     async def delete_model(self, model: str) -> None:
         name = model.split("@", 1)[0]  # a version-qualified name deletes the whole model
-        await self.wait_operation(await self._send("DELETE", f"{self.api_base}/v1/{name}"))
+        await self.wait_operation(await self._send("DELETE", f"{self.base_for(name)}/v1/{name}"))
 
     async def wait_operation(self, operation: Mapping[str, Any]) -> None:
         """Wait until a long-running operation is done; raise its error if it failed."""
@@ -308,7 +335,7 @@ class VertexClient:
                     )
                 return
             await self._sleep(self._operation_wait)
-            current = await self._send("GET", f"{self.api_base}/v1/{current['name']}")
+            current = await self._send("GET", f"{self.base_for(current['name'])}/v1/{current['name']}")
         raise VertexConnectionError(f"operation {operation.get('name')} did not finish in time")
 
     # ---- transport -----------------------------------------------------------------------

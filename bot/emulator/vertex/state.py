@@ -30,6 +30,8 @@ class VertexJob:
     endpoint_deleted: bool = False
     model_deleted: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    validation_uri: str | None = None
+    validation_examples: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:

@@ -68,6 +68,13 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     if not 1 <= epochs <= 100 or not 0 < multiplier <= 100:
         raise invalid_argument("epoch_count must be 1..100 and learning_rate_multiplier in (0, 100].")
     examples = read_dataset(svc, uri)
+    validation_uri = str(spec.get("validationDatasetUri") or "") or None
+    validation = read_dataset(svc, validation_uri) if validation_uri else []
+    if len(validation) > 5000:
+        raise invalid_argument(
+            f"Validation dataset {validation_uri} has {len(validation)} examples; at most 5000 are allowed.",
+            field="supervised_tuning_spec.validation_dataset_uri",
+        )
     display = str(body.get("tunedModelDisplayName") or "")
     labels = body.get("labels") or {}
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
@@ -91,6 +98,8 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             total_steps=steps,
             fail=svc.should_fail(display),
             labels={str(k): str(v) for k, v in labels.items()},
+            validation_uri=validation_uri,
+            validation_examples=validation,
         )
         svc.state.jobs[job.id] = job
         return job_json(svc, job)
@@ -186,6 +195,7 @@ def job_json(svc: VertexService, job: VertexJob) -> dict[str, Any]:
         "baseModel": job.base_model,
         "supervisedTuningSpec": {
             "trainingDatasetUri": job.dataset_uri,
+            **({"validationDatasetUri": job.validation_uri} if job.validation_uri else {}),
             "hyperParameters": {
                 "epochCount": str(job.epochs),
                 "learningRateMultiplier": job.multiplier,

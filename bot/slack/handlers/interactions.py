@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, delete_model, start_job
+from bot.service import UserError, delete_model, start_job, validation_note
 from bot.slack import blocks
 from bot.slack.commands import (
     MAX_BATCH_SIZE,
@@ -21,6 +21,7 @@ from bot.slack.commands import (
     check_display_name,
     parse_int,
     parse_learning_rate,
+    parse_validation,
 )
 from bot.slack.context import AppContext
 from bot.slack.conversation import start_try_thread
@@ -65,6 +66,7 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
         "batch_size": lambda v: parse_int(v or "", "batch_size", low=1, high=MAX_BATCH_SIZE),
         "learning_rate": lambda v: parse_learning_rate(v or ""),
         "name": lambda v: check_display_name(v) if v else None,
+        "validation": lambda v: parse_validation(v or ""),
     }
     for field, check in checks.items():
         try:
@@ -83,6 +85,7 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
             batch_size=parsed["batch_size"],
             learning_rate=parsed["learning_rate"],
             base_model=values.get("base_model"),
+            validation=parsed["validation"],
         ),
         {},
     )
@@ -123,6 +126,12 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.view(blocks.START_CALLBACK)
     async def start_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         args, errors = start_args_from_view(view_values(view))
+        wanted = args.validation.dataset if args is not None and args.validation is not None else None
+        team_id = (body.get("team") or {}).get("id", "")
+        if wanted is not None and ctx.store.find_dataset(team_id, wanted) is None:
+            # Checked before the form closes, so a mistyped name is fixed in place.
+            errors = {"validation": f"There is no dataset {wanted}. Write a share such as 10%."}
+            args = None
         if args is None:
             await ack(response_action="errors", errors=errors)
             return
@@ -143,8 +152,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await tell(channel_id, user_id, str(exc))
             return
         problem = await announce_new_job(ctx, job)
-        if problem:
-            await tell(channel_id, user_id, problem)
+        for note in (validation_note(ctx.store, job), problem):
+            if note:
+                await tell(channel_id, user_id, note)
 
     @app.action(re.compile(f"^{blocks.ACTION_LIST_PAGE}_"))
     async def list_page(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:

@@ -26,6 +26,7 @@ from bot.service import (
     start_estimate_text,
     start_job,
     unknown_dataset_message,
+    validation_note,
 )
 from bot.slack import blocks
 from bot.slack.commands import UsageError, parse_start, split_command, split_first
@@ -71,14 +72,16 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     epochs=args.epoch_count,
                     base_model=resolve_base_model(args.base_model, ctx.backend),
                     prices=ctx.settings.price_per_m_tokens,
+                    held_out_percent=args.validation.percent if args.validation else None,
                 )
                 await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
                 job = await start_job(
                     ctx.store, ctx.backend, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
                 )
                 problem = await announce_new_job(ctx, job)
-                if problem:
-                    await respond(text=problem, response_type="ephemeral")
+                for note in (validation_note(ctx.store, job), problem):
+                    if note:
+                        await respond(text=note, response_type="ephemeral")
             elif parsed.name == "datasets" and parsed.rest:
                 await show_dataset(ack, respond, team_id=team_id, user_id=user_id, wanted=parsed.rest)
             elif parsed.name == "datasets":
