@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.config import Settings
+from bot.polling.evaluation import JobEvaluator
 from bot.polling.poller import Poller
 from bot.polling.schedule import Backoff
 from bot.polling.scheduler import PollScheduler
@@ -123,6 +124,12 @@ def build_runtime(
             max_seconds=max(settings.max_poll_interval_seconds, settings.poll_interval_seconds),
         ),
         lease_seconds=settings.lease_seconds,
+        evaluator=JobEvaluator(
+            backend,
+            held_out=lambda job: store.held_out_examples(job.id) if job.id is not None else [],
+            limit=settings.eval_max_examples,
+            concurrency=settings.eval_concurrency,
+        ),
     )
     ctx.poll_now = poller.run_job
     return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller)
