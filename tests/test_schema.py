@@ -76,6 +76,13 @@ def test_a_database_made_before_migrations_upgrades_in_place_with_its_rows(tmp_p
     assert store.try_thread_model("C1", "1700000001.000200") == "tunedModels/numbers-abc"
     with store.engine.connect() as connection:
         assert schema.current_revision(connection) == schema.head_revision()
+    # 0003_vertex: the old job has the new columns (empty) and can be given what Vertex reports;
+    # held-out examples can be stored for new jobs.
+    assert (job.detail_state, job.eval_loss, job.checkpoints, job.data_stats) == (None, None, None, None)
+    assert store.held_out_examples(7) == []
+    store.update_job(7, detail_state="waiting_for_quota", eval_loss=0.5, data_stats='{"examples": 12}')
+    moved = store.get_job(7)
+    assert moved is not None and (moved.detail_state, moved.eval_loss) == ("waiting_for_quota", 0.5)
     store.engine.dispose()
 
     again = Store.from_url(f"sqlite:///{path}")  # a second start finds it current and changes nothing

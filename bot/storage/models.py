@@ -81,6 +81,16 @@ class TuningJob(SQLModel, table=True):
     error_message: str | None = None
     shown_signature: str | None = Field(default=None, max_length=500)
 
+    # What Vertex AI reports beyond state and percent (see bot/tuning/types.py JobProgress).
+    detail_state: str | None = Field(default=None, max_length=32)  # e.g. waiting_for_quota
+    eval_loss: float | None = None
+    tuning_started_at: datetime | None = None
+    error_code: int | None = None
+    tuned_model: str | None = Field(default=None, max_length=300)  # the Model Registry resource
+    data_stats: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    checkpoints: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    training_uri: str | None = Field(default=None, max_length=500)  # the file tunebot uploaded
+
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None

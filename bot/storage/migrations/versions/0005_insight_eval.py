@@ -6,7 +6,7 @@
 - `try_thread.base_model`: a `/tune compare` thread, whose replies go to both models.
 
 Revision ID: 0005_insight_eval
-Revises: 0001_baseline
+Revises: 0003_vertex (on main: relink after whichever branch lands before)
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_insight_eval"
-down_revision = "0001_baseline"
+down_revision = "0003_vertex"
 branch_labels = None
 depends_on = None
 
