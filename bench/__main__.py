@@ -14,13 +14,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import ack_latency, dataset_validation, idle_rss, poll_cycle
+from bench import ack_latency, dataset_validation, evaluation, idle_rss, poll_cycle
 from bench.common import Row, Section, machine_facts, render_table
 
 MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
     "ack_latency": ack_latency.run,
     "poll_cycle": poll_cycle.run,
     "dataset_validation": dataset_validation.run,
+    "evaluation": evaluation.run,
     "idle_rss": idle_rss.run,
 }
 

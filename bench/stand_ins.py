@@ -39,7 +39,7 @@ def serve() -> None:
         if kind == "seed":
             jobs = []
             for i in range(int(command["jobs"])):
-                operation = service.create_tuned_model(
+                operation = service.gemini.create_tuned_model(
                     {
                         "display_name": f"bench {i}",
                         "base_model": BASE_MODEL,

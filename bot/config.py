@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     )
     # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
-    eval_concurrency: int = Field(default=16, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
+    eval_concurrency: int = Field(default=32, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
 
     @field_validator("admins", mode="before")
     @classmethod

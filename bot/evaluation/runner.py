@@ -50,7 +50,7 @@ async def evaluate(
     base_model: str,
     examples: Sequence[TrainingPair],
     limit: int = 50,
-    concurrency: int = 16,
+    concurrency: int = 32,
     retry: EvalRetry | None = None,
 ) -> EvalReport:
     """The first `limit` examples through both models; rows in the examples' order."""

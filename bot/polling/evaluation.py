@@ -21,7 +21,7 @@ class JobEvaluator:
     # The job's held-out examples (read from the database, so called in a worker thread).
     held_out: HeldOut
     limit: int = 50
-    concurrency: int = 16
+    concurrency: int = 32
     retry: EvalRetry = field(default_factory=EvalRetry)
 
     async def run(self, job: TuningJob) -> EvalReport | None:
