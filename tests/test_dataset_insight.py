@@ -153,3 +153,13 @@ def test_training_tokens_are_tokens_times_epochs(epochs: int) -> None:
     insight = parse_dataset(_csv(_numbers(15)), "n.csv").insight
     assert insight is not None
     assert insight.training_tokens(epochs) == insight.total_tokens * epochs
+
+
+def test_the_price_setting_is_json_by_base_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Settings
+
+    monkeypatch.setenv("TUNEBOT_PRICE_PER_M_TOKENS", '{"gemini-2.5-flash": 5, "gemini-2.5-pro": 25.5}')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.price_per_m_tokens == {"gemini-2.5-flash": 5.0, "gemini-2.5-pro": 25.5}
+    monkeypatch.delenv("TUNEBOT_PRICE_PER_M_TOKENS")
+    assert Settings(_env_file=None).price_per_m_tokens == {}  # type: ignore[call-arg]

@@ -33,6 +33,7 @@ from tests.slack_helpers import (
     all_text,
     bot_posts,
     eventually,
+    running_stack,
     store_of,
     upload_file,
     wait_for,
@@ -302,3 +303,16 @@ async def test_tune_compare_answers_side_by_side_and_replies_go_to_both(fast_sta
     await wait_for(stack, lambda: len(answers()) == 2 and "thinking" not in answers()[-1])
     second = answers()[-1]
     assert "\n8" in second and '"7"' in second
+
+
+async def test_on_vertex_the_evaluation_asks_the_publisher_base_model(tmp_path: Path) -> None:
+    with running_stack(tmp_path, backend="vertex") as stack:
+        assert stack.emulator is not None
+        job = await _finished_job(stack, "tutorial validation=20%")
+        for _ in range(3):
+            await stack.poll(all_due=True)
+        [message] = _evaluations(stack, job)
+        assert "on 3 held-out examples" in all_text(message) and "Exact match:* base 0%" in all_text(message)
+        stats = stack.emulator.emulator.runtime.stats
+        assert stats.by_method["vertex.publishers.models.generateContent"] == 3
+        assert stats.by_method["vertex.endpoints.generateContent"] == 3
