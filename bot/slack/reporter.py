@@ -105,11 +105,7 @@ class SlackReporter:
         return None
 
     async def chart_posted(self, job: TuningJob) -> bool:
-        name = chart_file_name(job)
-        async for message in self._job_messages(job):
-            if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
-                return True
-        return False
+        return await self._file_in_thread(job, chart_file_name(job))
 
     async def post_chart(self, job: TuningJob, png: bytes) -> None:
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
@@ -143,7 +139,9 @@ class SlackReporter:
         return None
 
     async def evaluation_csv_posted(self, job: TuningJob) -> bool:
-        name = evaluation_csv_name(job)
+        return await self._file_in_thread(job, evaluation_csv_name(job))
+
+    async def _file_in_thread(self, job: TuningJob, name: str) -> bool:
         async for message in self._job_messages(job):
             if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
                 return True

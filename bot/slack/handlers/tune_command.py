@@ -44,6 +44,10 @@ TRY_USAGE = "`/tune try <model> <prompt>`"
 DELETE_USAGE = "`/tune delete <model>`"
 
 
+# `/tune try` and `/tune compare`: a prompt that opens a thread.
+THREAD_COMMANDS = {"try": (TRY_USAGE, open_try_thread), "compare": (COMPARE_USAGE, open_compare_thread)}
+
+
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.command("/tune")
     async def tune(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
@@ -107,26 +111,15 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await ack()
                 text, body = await models_page(ctx, page_number=1, token=None, history=[])
                 await respond(text=text, blocks=body, response_type="ephemeral")
-            elif parsed.name == "try":
-                model_text, prompt = split_first(parsed.rest, "model", TRY_USAGE)
+            elif parsed.name in ("try", "compare"):
+                usage, opener = THREAD_COMMANDS[parsed.name]
+                model_text, prompt = split_first(parsed.rest, "model", usage)
                 if not prompt:
-                    raise UsageError(f"What should I ask `{esc(model_text)}`? Usage: {TRY_USAGE}")
+                    raise UsageError(f"What should I ask `{esc(model_text)}`? Usage: {usage}")
                 model_name = to_model_name(ctx, model_text)
                 await ack()
                 try:
-                    await open_try_thread(
-                        ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, prompt=prompt
-                    )
-                except SlackApiError as exc:
-                    await respond(text=channel_refusal(exc), response_type="ephemeral")
-            elif parsed.name == "compare":
-                model_text, prompt = split_first(parsed.rest, "model", COMPARE_USAGE)
-                if not prompt:
-                    raise UsageError(f"What should I ask `{esc(model_text)}`? Usage: {COMPARE_USAGE}")
-                model_name = to_model_name(ctx, model_text)
-                await ack()
-                try:
-                    await open_compare_thread(
+                    await opener(
                         ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, prompt=prompt
                     )
                 except SlackApiError as exc:
