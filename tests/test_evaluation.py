@@ -32,7 +32,9 @@ from tests.slack_helpers import (
     OWNER,
     all_text,
     bot_posts,
+    ephemerals_for,
     eventually,
+    next_ephemeral,
     running_stack,
     store_of,
     upload_file,
@@ -316,3 +318,22 @@ async def test_on_vertex_the_evaluation_asks_the_publisher_base_model(tmp_path: 
         stats = stack.emulator.emulator.runtime.stats
         assert stats.by_method["vertex.publishers.models.generateContent"] == 3
         assert stats.by_method["vertex.endpoints.generateContent"] == 3
+
+
+async def test_eval_and_compare_refuse_a_model_that_is_not_ready_or_unknown(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    assert stack.sender is not None
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    await stack.sender.slash_command(OWNER, "start tutorial")
+    store = store_of(stack)
+    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    assert job.model_name
+    posts = len(bot_posts(stack))
+    seen = len(ephemerals_for(stack, OWNER))
+    await stack.sender.slash_command(OWNER, f"eval {job.model_name} tutorial")
+    refusal = await next_ephemeral(stack, OWNER, seen)
+    assert "is not ready to answer" in refusal.text and "/tune status" in refusal.text
+    await stack.sender.slash_command(OWNER, "compare tunedModels/no-such-model-abc 55")
+    unknown = await next_ephemeral(stack, OWNER, seen + 1)
+    assert "There is no tuned model `tunedModels/no-such-model-abc`" in unknown.text
+    assert len(bot_posts(stack)) == posts  # nothing was posted in the channel

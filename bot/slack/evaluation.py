@@ -16,7 +16,7 @@ from bot.service import UserError
 from bot.slack.blocks import thinking_text
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset
-from bot.tuning.types import BackendError
+from bot.tuning.types import BackendError, JobState
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,14 @@ COMPARE_USAGE = "`/tune compare <model> <prompt>`"
 
 
 async def base_model_of(ctx: AppContext, model_name: str) -> str:
-    """The base model a tuned model was made from: tunebot's record, else the service's."""
+    """The base model a tuned model was made from: tunebot's record, else the service's.
+    Refuses (UserError) a model whose tunebot job has not succeeded."""
     job = await asyncio.to_thread(ctx.store.job_for_model, model_name)
+    if job is not None and job.state != JobState.SUCCEEDED.value:
+        raise UserError(
+            f"`{esc(model_name)}` is not ready to answer: its tuning job is {esc(job.state)}. "
+            "`/tune status` shows how it is doing."
+        )
     if job is not None and job.base_model:
         return job.base_model
     try:
