@@ -163,3 +163,24 @@ def test_the_price_setting_is_json_by_base_model(monkeypatch: pytest.MonkeyPatch
     assert settings.price_per_m_tokens == {"gemini-2.5-flash": 5.0, "gemini-2.5-pro": 25.5}
     monkeypatch.delenv("TUNEBOT_PRICE_PER_M_TOKENS")
     assert Settings(_env_file=None).price_per_m_tokens == {}  # type: ignore[call-arg]
+
+
+def test_an_old_database_upgrades_to_insight_and_evaluation_in_place(tmp_path: Path) -> None:
+    from bot.service import dataset_insight
+    from tests.test_schema import PAIRS, database_made_before_alembic
+
+    path = tmp_path / "tunebot.db"
+    database_made_before_alembic(path)
+    store = Store.from_url(f"sqlite:///{path}")  # upgrades through 0005_insight_eval
+    job = store.get_job(7)
+    assert job is not None and (job.eval_state, job.eval_ts) == ("none", None)
+    assert store.compare_base_model("C1", "1700000001.000200") is None  # an old /tune try thread
+    assert store.try_thread_model("C1", "1700000001.000200") == "tunedModels/numbers-abc"
+    (summary,) = store.list_datasets("T1", "U1")
+    assert store.dataset_insight(summary.dataset.id or 0) is None  # uploaded before insight was kept
+    insight = dataset_insight(store, summary.dataset)
+    assert insight.examples == len(PAIRS)
+    assert store.evaluation(7) is None
+    store.save_evaluation(7, '{"tuned_model": "m", "base_model": "b", "rows": []}')
+    assert store.evaluation(7) is not None
+    store.engine.dispose()
