@@ -311,8 +311,9 @@ class Poller:
         report: EvalReport | None = None
         if job.eval_state in ("none", "running"):
             report = await self.evaluator.run(job)
-            if report is None:
-                return await run.write(eval_state="skipped")
+            if report is None:  # no held-out examples: written with the job's release
+                run.stage(eval_state="skipped")
+                return True
             await asyncio.to_thread(self.store.save_evaluation, job.id, report.to_json())
             if not await run.write(eval_state="evaluated", renew=True):
                 return False
