@@ -62,11 +62,12 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=120.0, validation_alias="TUNEBOT_LEASE_SECONDS")
     max_upload_mb: int = Field(default=64, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
-    # Price per 1M training tokens by base model, as JSON: {"gemini-2.5-flash": 5.0}. No price
-    # is built in; without one tunebot shows estimated tokens and no cost.
-    price_per_m_tokens: dict[str, float] = Field(
-        default_factory=dict, validation_alias="TUNEBOT_PRICE_PER_M_TOKENS"
+    # Price per 1M training tokens per base model, e.g. "gemini-2.5-flash=5,gemini-2.5-pro=25".
+    # None is built in: without one, no cost estimate is shown.
+    training_prices: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict, validation_alias="TUNEBOT_TRAINING_PRICES"
     )
+    price_currency: str = Field(default="USD", validation_alias="TUNEBOT_PRICE_CURRENCY")
     # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
     eval_concurrency: int = Field(default=32, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
@@ -77,6 +78,27 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("training_prices", mode="before")
+    @classmethod
+    def _split_prices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        prices: dict[str, float] = {}
+        for part in value.replace(";", ",").split(","):
+            if not part.strip():
+                continue
+            model, sep, price = part.partition("=")
+            if not sep or not model.strip():
+                raise ValueError("TUNEBOT_TRAINING_PRICES is `model=price,…`, e.g. gemini-2.5-flash=5")
+            try:
+                amount = float(price)
+            except ValueError as exc:
+                raise ValueError(f"TUNEBOT_TRAINING_PRICES: {price.strip()!r} is not a number") from exc
+            if amount < 0:
+                raise ValueError("TUNEBOT_TRAINING_PRICES: a price cannot be negative")
+            prices[model.strip()] = amount
+        return prices
 
     @field_validator("vertex_adapter_size")
     @classmethod

@@ -145,13 +145,16 @@ def start_estimate_text(
     epochs: int,
     base_model: str,
     prices: Mapping[str, float],
+    currency: str = "USD",
     held_out_percent: float | None = None,
 ) -> str:
     """For a start: estimated training tokens (tokens × epochs) and, when priced, the cost.
     A `validation=N%` split trains on the rest, so the tokens shrink by that share."""
     insight = dataset_insight(store, dataset)
     share = 1.0 - (held_out_percent or 0.0) / 100.0
-    return training_estimate(insight, epochs=epochs, base_model=base_model, prices=prices, share=share)
+    return training_estimate(
+        insight, epochs=epochs, base_model=base_model, prices=prices, currency=currency, share=share
+    )
 
 
 # ---- starting a job --------------------------------------------------------------------------

@@ -15,7 +15,16 @@ from bot.offline import OfflineStack
 from bot.render.chart import lengths_chart_png
 from bot.render.insight import price_for, training_estimate
 from bot.storage.store import Store
-from tests.slack_helpers import OWNER, ack_body, running_stack, stack, store_of, upload_file, wait_for
+from tests.slack_helpers import (
+    CHANNEL,
+    OWNER,
+    ack_body,
+    running_stack,
+    stack,
+    store_of,
+    upload_file,
+    wait_for,
+)
 
 __all__ = ["stack"]
 
@@ -76,12 +85,16 @@ def test_estimate_and_cost_only_where_a_price_is_configured() -> None:
     assert insight is not None
     plain = training_estimate(insight, epochs=3, base_model="gemini-2.5-flash", prices={})
     assert f"≈ {insight.total_tokens * 3:,} training tokens" in plain and "estimate" in plain
-    assert "$" not in plain
+    assert "USD" not in plain and "cost" not in plain
     priced = training_estimate(
-        insight, epochs=3, base_model="gemini-2.5-flash", prices={"gemini-2.5-flash": 2_000_000.0}
+        insight,
+        epochs=3,
+        base_model="gemini-2.5-flash",
+        prices={"gemini-2.5-flash": 2_000_000.0},
+        currency="EUR",
     )
     cost = insight.total_tokens * 3 / 1_000_000 * 2_000_000.0
-    assert f"≈ ${cost:,.2f}" in priced
+    assert f"≈ EUR {cost:,.2f} at the configured EUR 2,000,000.00 per 1M training tokens" in priced
     assert price_for({"gemini-1.5-flash-001-tuning": 1.0}, "models/gemini-1.5-flash-001-tuning") == 1.0
     assert price_for({"other": 1.0}, "models/gemini-1.5-flash-001-tuning") is None
 
@@ -113,7 +126,10 @@ async def test_upload_reply_shows_the_insight_and_the_chart_arrives_in_a_dm(stac
     await wait_for(stack, lambda: len(stack.workspace.uploads("D" + OWNER[1:])) == 2)
 
 
-async def test_start_ack_gives_the_training_token_estimate(tmp_path: Path) -> None:
+async def test_start_ack_gives_the_training_token_estimate_and_the_configured_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUNEBOT_TRAINING_PRICES", "gemini-1.5-flash-001-tuning=4")
     with running_stack(tmp_path) as running:
         await upload_file(running, OWNER, "counting.csv", _csv(_numbers(30)))
         dataset = store_of(running).find_dataset(running.workspace.team_id, "counting")
@@ -123,6 +139,9 @@ async def test_start_ack_gives_the_training_token_estimate(tmp_path: Path) -> No
         assert running.sender is not None
         ack = ack_body(await running.sender.slash_command(OWNER, "start counting epochs=4"))["text"]
         assert f"≈ {insight.total_tokens * 4:,} training tokens" in ack and "an estimate" in ack
+        cost = insight.total_tokens * 4 / 1_000_000 * 4
+        assert f"≈ USD {cost:.4f} at the configured USD 4.00 per 1M training tokens" in ack
+        await wait_for(running, lambda: any(m.is_bot for m in running.workspace.messages(CHANNEL)))
 
 
 def test_a_dataset_stored_before_insight_was_kept_gets_it_from_its_examples(tmp_path: Path) -> None:
@@ -155,14 +174,15 @@ def test_training_tokens_are_tokens_times_epochs(epochs: int) -> None:
     assert insight.training_tokens(epochs) == insight.total_tokens * epochs
 
 
-def test_the_price_setting_is_json_by_base_model(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_price_setting_is_the_one_the_job_message_uses(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.config import Settings
 
-    monkeypatch.setenv("TUNEBOT_PRICE_PER_M_TOKENS", '{"gemini-2.5-flash": 5, "gemini-2.5-pro": 25.5}')
+    monkeypatch.setenv("TUNEBOT_TRAINING_PRICES", "gemini-2.5-flash=5, gemini-2.5-pro=25.5")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.price_per_m_tokens == {"gemini-2.5-flash": 5.0, "gemini-2.5-pro": 25.5}
-    monkeypatch.delenv("TUNEBOT_PRICE_PER_M_TOKENS")
-    assert Settings(_env_file=None).price_per_m_tokens == {}  # type: ignore[call-arg]
+    assert settings.training_prices == {"gemini-2.5-flash": 5.0, "gemini-2.5-pro": 25.5}
+    assert settings.price_currency == "USD"
+    monkeypatch.delenv("TUNEBOT_TRAINING_PRICES")
+    assert Settings(_env_file=None).training_prices == {}  # type: ignore[call-arg]
 
 
 def test_an_old_database_upgrades_to_insight_and_evaluation_in_place(tmp_path: Path) -> None:

@@ -52,6 +52,12 @@ def insight_lines(insight: DatasetInsight) -> list[str]:
     return lines
 
 
+def money(amount: float, currency: str) -> str:
+    """`USD 12.34` (four decimals below a cent, so a tiny estimate does not read as zero)."""
+    unit = esc(currency)
+    return f"{unit} {amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{unit} {amount:.4f}"
+
+
 def price_for(prices: Mapping[str, float], base_model: str) -> float | None:
     """The configured price per 1M training tokens for `base_model` (with or without `models/`)."""
     short = base_model.removeprefix("models/").rsplit("/", 1)[-1]
@@ -67,6 +73,7 @@ def training_estimate(
     epochs: int,
     base_model: str,
     prices: Mapping[str, float],
+    currency: str = "USD",
     share: float = 1.0,
 ) -> str:
     """`≈ N training tokens (T tokens × E epochs, an estimate)` and, when priced, the cost.
@@ -82,6 +89,7 @@ def training_estimate(
     if price is not None:
         cost = tokens / 1_000_000 * price
         text += (
-            f", ≈ ${cost:,.2f} at the configured ${price:,.2f} per 1M training tokens for `{esc(base_model)}`"
+            f", ≈ {money(cost, currency)} at the configured {money(price, currency)} per 1M training "
+            f"tokens for `{esc(base_model)}`"
         )
     return text

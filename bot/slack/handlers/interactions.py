@@ -160,7 +160,8 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 dataset,
                 epochs=job.epoch_count,
                 base_model=job.base_model,
-                prices=ctx.settings.price_per_m_tokens,
+                prices=ctx.settings.training_prices,
+                currency=ctx.settings.price_currency,
                 held_out_percent=args.validation.percent if args.validation else None,
             )
         for note in (validation_note(ctx.store, job), estimate, problem):

@@ -75,7 +75,8 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     dataset,
                     epochs=args.epoch_count,
                     base_model=resolve_base_model(args.base_model, ctx.backend),
-                    prices=ctx.settings.price_per_m_tokens,
+                    prices=ctx.settings.training_prices,
+                    currency=ctx.settings.price_currency,
                     held_out_percent=args.validation.percent if args.validation else None,
                 )
                 await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
