@@ -99,10 +99,7 @@ class SlackReporter:
         return str(response["ts"])
 
     async def find_notice(self, job: TuningJob) -> str | None:
-        async for message in self._job_messages(job):
-            if is_message_for(message, job.id):
-                return str(message["ts"])
-        return None
+        return await self._find_in_thread(job, NOTICE_EVENT_TYPE)
 
     async def chart_posted(self, job: TuningJob) -> bool:
         return await self._file_in_thread(job, chart_file_name(job))
@@ -133,8 +130,12 @@ class SlackReporter:
         return str(response["ts"])
 
     async def find_evaluation(self, job: TuningJob) -> str | None:
+        return await self._find_in_thread(job, EVALUATION_EVENT_TYPE)
+
+    async def _find_in_thread(self, job: TuningJob, event_type: str) -> str | None:
+        """The ts of the job's message of `event_type` in its thread, found by metadata."""
         async for message in self._job_messages(job):
-            if is_message_for(message, job.id, EVALUATION_EVENT_TYPE):
+            if is_message_for(message, job.id, event_type):
                 return str(message["ts"])
         return None
 
