@@ -162,9 +162,17 @@ def fast_stack(tmp_path: Path) -> Iterator[OfflineStack]:
         yield running
 
 
+# A validation set the emulated tuned model answers right (numbers: what follows), so the
+# scores do not depend on which examples a random split would hold out.
+HELD_NUMBERS = [TrainingPair(str(n), str(n + 1)) for n in range(40, 52)]
+
+
 async def _finished_job(stack: OfflineStack, start: str) -> TuningJob:
     assert stack.sender is not None and stack.emulator is not None
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    if "validation=held" in start:
+        rows = "input,output\n" + "".join(f"{p.text_input},{p.output}\n" for p in HELD_NUMBERS)
+        await upload_file(stack, OWNER, "held.csv", rows.encode())
     await stack.sender.slash_command(OWNER, f"start {start}")
     store = store_of(stack)
     job = await eventually(
@@ -191,31 +199,41 @@ async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_th
     fast_stack: OfflineStack,
 ) -> None:
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial validation=20%")
+    job = await _finished_job(stack, "tutorial validation=held")
     await stack.poll(all_due=True)
     await stack.poll(all_due=True)
     [message] = _evaluations(stack, job)
     text = all_text(message)
-    assert "on 3 held-out examples" in text
-    # Held out, so never trained on: the tuned model gets what follows a number right, and
-    # the base model gets nothing right.
+    assert "on 12 held-out examples" in text
+    assert "Exact match:* base 0% → tuned 100% (+100 points)" in text
     report = EvalReport.from_json(store_of(stack).evaluation(job.id or 0) or "")
-    assert report.base_exact_rate == 0.0 and report.tuned_exact_rate > 0.0
-    assert report.tuned_mean_similarity > report.base_mean_similarity
-    tuned_pct = round(report.tuned_exact_rate * 100)
-    assert f"Exact match:* base 0% → tuned {tuned_pct}% (+{tuned_pct} points)" in text
-    assert f"→ tuned {report.tuned_mean_similarity:.2f}" in text
+    assert report.tuned_mean_similarity == 1.0 and report.base_mean_similarity < 0.2
+    gain = 1 - report.base_mean_similarity
+    assert f"base {report.base_mean_similarity:.2f} → tuned 1.00 (+{gain:.2f})" in text
     assert text.count("*Input:*") == 3 and text.count("*Base*") == 3 and text.count("*Tuned*") == 3
     [csv_file] = _csvs(stack)
     assert csv_file.thread_ts == job.message_ts
     rows = list(csv.DictReader(io.StringIO(csv_file.content.decode())))
-    held = store_of(stack).held_out_examples(job.id or 0)
-    assert [(r["input"], r["expected"]) for r in rows] == [(p.text_input, p.output) for p in held]
+    assert [(r["input"], r["expected"]) for r in rows] == [(p.text_input, p.output) for p in HELD_NUMBERS]
+    assert {r["tuned_exact"] for r in rows} == {"1"} and {r["base_exact"] for r in rows} == {"0"}
     # More cycles change nothing.
     await stack.poll(all_due=True)
     assert len(_evaluations(stack, job)) == 1 and len(_csvs(stack)) == 1
     row = store_of(stack).get_job(job.id or 0)
     assert row is not None and row.eval_state == "done" and row.eval_ts == message.ts
+
+
+async def test_a_share_held_out_of_the_dataset_is_evaluated_too(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await _finished_job(stack, "tutorial validation=20%")
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    [message] = _evaluations(stack, job)
+    assert "on 3 held-out examples" in all_text(message)
+    report = EvalReport.from_json(store_of(stack).evaluation(job.id or 0) or "")
+    held = store_of(stack).held_out_examples(job.id or 0)
+    assert [(r.text_input, r.expected) for r in report.rows] == [(p.text_input, p.output) for p in held]
+    assert report.base_exact_rate == 0.0
 
 
 async def test_without_a_held_out_split_there_is_no_evaluation(fast_stack: OfflineStack) -> None:
