@@ -127,6 +127,7 @@ def build_runtime(
         evaluator=JobEvaluator(
             backend,
             held_out=lambda job: store.held_out_examples(job.id) if job.id is not None else [],
+            has_held_out=store.jobs_with_holdout,
             limit=settings.eval_max_examples,
             concurrency=settings.eval_concurrency,
         ),

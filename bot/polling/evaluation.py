@@ -13,13 +13,16 @@ from bot.tuning.backend import TuningBackend
 from bot.tuning.types import TrainingPair
 
 HeldOut = Callable[[TuningJob], Sequence[TrainingPair]]
+HasHeldOut = Callable[[Sequence[int]], set[int]]
 
 
 @dataclass
 class JobEvaluator:
     backend: TuningBackend
-    # The job's held-out examples (read from the database, so called in a worker thread).
+    # The job's held-out examples, and which of some jobs have any (both read from the
+    # database, so called in a worker thread; the second once per poll batch).
     held_out: HeldOut
+    has_held_out: HasHeldOut
     limit: int = 50
     concurrency: int = 32
     retry: EvalRetry = field(default_factory=EvalRetry)

@@ -90,6 +90,8 @@ class Poller:
         self.clock = clock
         self.chart = chart
         self.evaluator = evaluator
+        # Jobs of the batches in hand that held examples out (asked once per batch).
+        self._evaluable: set[int] = set()
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self.batch_size = batch_size or concurrency
@@ -140,11 +142,20 @@ class Poller:
 
     async def _run_batch(self, jobs: list[TuningJob], report: CycleReport) -> None:
         self._waiting += len(jobs)
+        await self._note_evaluable(jobs)
         releases: list[tuple[int, dict[str, Any]]] = []
         await asyncio.gather(*(self._guarded(job, report, releases) for job in jobs))
         held = await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         if held < len(releases):
             log.warning("%d jobs were taken over by another process mid-cycle", len(releases) - held)
+
+    async def _note_evaluable(self, jobs: Sequence[TuningJob]) -> None:
+        """Which of these jobs will want an evaluation when they succeed: one query."""
+        if self.evaluator is None:
+            return
+        ids = [j.id for j in jobs if j.id is not None and j.eval_state not in ("done", "skipped")]
+        if ids:
+            self._evaluable |= await asyncio.to_thread(self.evaluator.has_held_out, ids)
 
     async def _until_slots_run_low(self) -> None:
         while self._waiting >= self.concurrency / 2:
@@ -170,6 +181,7 @@ class Poller:
             return False
         releases: list[tuple[int, dict[str, Any]]] = []
         self._waiting += 1
+        await self._note_evaluable(jobs)
         await self._guarded(jobs[0], CycleReport(), releases)
         await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         return True
@@ -308,11 +320,15 @@ class Poller:
         if job.eval_state in ("done", "skipped"):
             return True
         assert job.id is not None
+        if job.id not in self._evaluable:  # no held-out examples: written with the job's release
+            run.stage(eval_state="skipped")
+            return True
         report: EvalReport | None = None
         if job.eval_state in ("none", "running"):
             report = await self.evaluator.run(job)
-            if report is None:  # no held-out examples: written with the job's release
+            if report is None:
                 run.stage(eval_state="skipped")
+                self._evaluable.discard(job.id)
                 return True
             await asyncio.to_thread(self.store.save_evaluation, job.id, report.to_json())
             if not await run.write(eval_state="evaluated", renew=True):
@@ -337,6 +353,7 @@ class Poller:
                 if not await self.reporter.evaluation_csv_posted(job):
                     await self.reporter.post_evaluation_csv(job, report)
                 run.stage(eval_state="done")
+                self._evaluable.discard(job.id)
         except ReporterError as exc:
             log.warning("job %s: evaluation not posted yet (%s); retrying next cycle", job.id, exc)
             return False

@@ -269,6 +269,15 @@ class Store:
         holdout = self.job_holdout(job_id)
         return decode_examples(holdout.examples_gz) if holdout is not None else []
 
+    def jobs_with_holdout(self, job_ids: Iterable[int]) -> set[int]:
+        """Which of `job_ids` held examples out (one query for a whole poll batch)."""
+        wanted = list(job_ids)
+        if not wanted:
+            return set()
+        with self.session() as session:
+            query = select(JobHoldout.job_id).where(col(JobHoldout.job_id).in_(wanted))
+            return set(session.exec(query).all())
+
     def job_holdout(self, job_id: int) -> JobHoldout | None:
         """How job `job_id` held examples out (share or dataset, count, sent or kept), if it did."""
         with self.session() as session:
