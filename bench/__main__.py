@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import ack_latency, dataset_validation, idle_rss, poll_cycle, under_load, vertex_poll
+from bench import ack_latency, dataset_validation, evaluation, idle_rss, poll_cycle, under_load, vertex_poll
 from bench.common import Row, Section, machine_facts, render_table
 
 MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
@@ -22,6 +22,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
     "poll_cycle": poll_cycle.run,
     "vertex_poll": vertex_poll.run,
     "dataset_validation": dataset_validation.run,
+    "evaluation": evaluation.run,
     "idle_rss": idle_rss.run,
     "under_load": under_load.run,
 }

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.config import Settings
+from bot.polling.evaluation import JobEvaluator
 from bot.polling.poller import Poller
 from bot.polling.schedule import Backoff
 from bot.polling.scheduler import PollScheduler
@@ -138,6 +139,13 @@ def build_runtime(
         lease_seconds=settings.lease_seconds,
         prices=settings.training_prices,
         currency=settings.price_currency,
+        evaluator=JobEvaluator(
+            backend,
+            held_out=lambda job: store.held_out_examples(job.id) if job.id is not None else [],
+            has_held_out=store.jobs_with_holdout,
+            limit=settings.eval_max_examples,
+            concurrency=settings.eval_concurrency,
+        ),
     )
     ctx.poll_now = poller.run_job
     return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller)

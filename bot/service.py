@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Literal
 
 from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
+from bot.datasets.insight import DatasetInsight, InsightBuilder
+from bot.render.insight import insight_lines, training_estimate
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.commands import StartArgs, ValidationChoice
 from bot.storage.models import Dataset, JobHoldout, ModelOwnership, TuningJob, utcnow
@@ -108,6 +110,7 @@ async def ingest_upload(
                 format=parsed.format,
                 sha256=parsed.sha256,
                 examples=pairs,
+                insight_json=parsed.insight.to_json() if parsed.insight else None,
             )
     except DuplicateDataset as dup:
         return UploadOutcome("duplicate", duplicate_message(file_name, dup.existing), dup.existing, parsed)
@@ -151,10 +154,57 @@ def stored_message(
     if parsed.input_column and parsed.output_column:
         columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
     warnings = "".join(f"\n:warning: {esc(w)}" for w in parsed.warnings[:5])
+    insight = ""
+    if parsed.insight is not None:
+        insight = "\n" + "\n".join(insight_lines(parsed.insight))
     return (
         f":white_check_mark: Stored dataset *{esc(dataset.name)}*{note}: {dataset.example_count:,} examples "
         f"from `{esc(dataset.file_name)}`{columns}.\n"
-        f"Start tuning with `/tune start {esc(dataset.name)}`.{warnings}"
+        f"Start tuning with `/tune start {esc(dataset.name)}`.{warnings}{insight}"
+    )
+
+
+def dataset_insight(store: Store, dataset: Dataset) -> DatasetInsight:
+    """What is in a stored dataset: as stored at upload, or (for a dataset uploaded before
+    tunebot kept it) gathered once from its stored examples and kept from then on."""
+    assert dataset.id is not None
+    insight = DatasetInsight.from_json(store.dataset_insight(dataset.id))
+    if insight is not None:
+        return insight
+    limits = Limits()
+    builder = InsightBuilder(limits.max_input_chars, limits.max_output_chars)
+    for index, pair in enumerate(store.load_examples(dataset.id), start=1):
+        builder.observe(f"example {index}", pair.text_input, pair.output)
+    insight = builder.finish()
+    store.save_dataset_insight(dataset.id, insight.to_json())
+    return insight
+
+
+def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
+    """`/tune datasets <name>`: the dataset and what is in it."""
+    head = (
+        f"*{esc(dataset.name)}* — {dataset.example_count:,} examples ({dataset.format.upper()}, "
+        f"`{esc(dataset.file_name)}`, uploaded by <@{dataset.owner_user_id}>)"
+    )
+    return "\n".join([head, *insight_lines(insight), f"Start tuning with `/tune start {esc(dataset.name)}`."])
+
+
+def start_estimate_text(
+    store: Store,
+    dataset: Dataset,
+    *,
+    epochs: int,
+    base_model: str,
+    prices: Mapping[str, float],
+    currency: str = "USD",
+    held_out_percent: float | None = None,
+) -> str:
+    """For a start: estimated training tokens (tokens × epochs) and, when priced, the cost.
+    A `validation=N%` split trains on the rest, so the tokens shrink by that share."""
+    insight = dataset_insight(store, dataset)
+    share = 1.0 - (held_out_percent or 0.0) / 100.0
+    return training_estimate(
+        insight, epochs=epochs, base_model=base_model, prices=prices, currency=currency, share=share
     )
 
 

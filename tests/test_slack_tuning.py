@@ -218,6 +218,10 @@ async def test_the_start_form_checks_fields_and_starts(stack: OfflineStack) -> N
     assert "From the form" in all_text(message)
     job = store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER)[0]
     assert (job.epoch_count, job.batch_size, job.learning_rate, job.total_steps) == (3, 4, 0.002, 12)
+    estimate = await wait_for(
+        stack, lambda: next((e for e in ephemerals_for(stack, OWNER) if "For this start" in e.text), None)
+    )
+    assert "training tokens" in estimate.text and "× 3 epochs; an estimate" in estimate.text
 
 
 async def test_start_with_no_datasets_says_to_upload_first(stack: OfflineStack) -> None:

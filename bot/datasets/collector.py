@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 from bot.datasets.core import Example, Limits, Problem
+from bot.datasets.insight import InsightBuilder
 from bot.datasets.wording import (
     CHAT_MESSAGE,
     CHAT_NORMS,
@@ -47,6 +48,7 @@ class Collector:
         self.used_input: str | None = None
         self.used_output: str | None = None
         self.top_small: dict[str, Any] = {}
+        self.insight = InsightBuilder(limits.max_input_chars, limits.max_output_chars)
         # Records usually share one set of keys: resolve the input/output key once per set.
         self._key_cache: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
 
@@ -81,6 +83,7 @@ class Collector:
             self.problem(location, field, f"is {type_name(value)}, not text{hint}")
             return None
         if not value.strip():
+            self.insight.observe_blank(location, field)
             self.problem(location, field, "is empty" if not value else "is empty (only whitespace)")
             return None
         surrogate = LONE_SURROGATE.search(value)
@@ -103,6 +106,7 @@ class Collector:
         good_out = self.check_text(location, out_field, output, self.limits.max_output_chars)
         if good_in is not None and good_out is not None:
             self.examples.append(Example(good_in, good_out))
+            self.insight.observe(location, good_in, good_out)
 
     # ---- JSON records ---------------------------------------------------------------------
 

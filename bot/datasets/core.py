@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.datasets.insight import DatasetInsight
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -59,6 +61,8 @@ class ParsedDataset:
     # Every problem found, including those past `Limits.max_problem_details` not kept in `problems`.
     problem_count: int = 0
     size_bytes: int = 0
+    # What is in the file (lengths, duplicates, rows near the limits), gathered while parsing.
+    insight: DatasetInsight | None = None
 
     @property
     def ok(self) -> bool:

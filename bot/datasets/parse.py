@@ -110,7 +110,8 @@ def _finish(parser: Collector, result: ParsedDataset, sha256: str | None) -> Par
             f"the file has only {plural(parser.records, 'example')}; at least {limits.min_examples} are "
             "needed (20 or more is better, 100–500 is ideal)",
         )
-    duplicates = len(parser.examples) - len(set(parser.examples))
+    insight = parser.insight.finish()
+    duplicates = insight.exact_duplicates.count
     if duplicates:
         parser.warnings.append(f"{plural(duplicates, 'example')} repeat an earlier one exactly")
     if parser.unknown_keys:
@@ -119,6 +120,7 @@ def _finish(parser: Collector, result: ParsedDataset, sha256: str | None) -> Par
         )
         parser.warnings.append(f"ignored unknown keys: {listed}")
     result.examples = parser.examples
+    result.insight = insight
     result.problems = parser.problems
     result.problem_count = parser.problem_count
     result.warnings = parser.warnings

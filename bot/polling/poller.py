@@ -10,6 +10,11 @@ A crash between 1 and 3 leaves `posting`: the next poller to hold the job first 
 for a message with that metadata in the job's thread and only posts when there is
 none; so a crash can neither produce a second notice nor lose the first. The chart is
 checked for in the thread the same way before it is uploaded.
+
+Evaluation (a succeeded job with held-out examples, when an evaluator is configured) runs
+after the chart and before `done`, with its own `tuning_job.eval_state`: none -> evaluated
+(the report is stored, so it never runs twice) -> posting -> posted (the message, found by
+its metadata after a crash, as the notice is) -> done (the CSV, found by its file name).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.evaluation import EvalReport
+from bot.polling.evaluation import JobEvaluator
 from bot.polling.ports import JobReporter, ReporterError
 from bot.polling.schedule import Backoff, moved, progress_changes, with_known_eval_loss
 from bot.render.jobs import job_view
@@ -86,6 +93,7 @@ class Poller:
         chart: Callable[[Sequence[LossPoint], str, Sequence[LossPoint]], bytes] = default_chart,
         prices: Mapping[str, float] | None = None,
         currency: str = "USD",
+        evaluator: JobEvaluator | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -98,6 +106,9 @@ class Poller:
         self.prices = dict(prices or {})
         self._drawing = asyncio.Semaphore(CHARTS_AT_ONCE)
         self.currency = currency
+        self.evaluator = evaluator
+        # Jobs of the batches in hand that held examples out (asked once per batch).
+        self._evaluable: set[int] = set()
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self.batch_size = batch_size or concurrency
@@ -148,11 +159,20 @@ class Poller:
 
     async def _run_batch(self, jobs: list[TuningJob], report: CycleReport) -> None:
         self._waiting += len(jobs)
+        await self._note_evaluable(jobs)
         releases: list[tuple[int, dict[str, Any]]] = []
         await asyncio.gather(*(self._guarded(job, report, releases) for job in jobs))
         held = await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         if held < len(releases):
             log.warning("%d jobs were taken over by another process mid-cycle", len(releases) - held)
+
+    async def _note_evaluable(self, jobs: Sequence[TuningJob]) -> None:
+        """Which of these jobs will want an evaluation when they succeed: one query."""
+        if self.evaluator is None:
+            return
+        ids = [j.id for j in jobs if j.id is not None and j.eval_state not in ("done", "skipped")]
+        if ids:
+            self._evaluable |= await asyncio.to_thread(self.evaluator.has_held_out, ids)
 
     async def _until_slots_run_low(self) -> None:
         while self._waiting >= self.concurrency / 2:
@@ -178,6 +198,7 @@ class Poller:
             return False
         releases: list[tuple[int, dict[str, Any]]] = []
         self._waiting += 1
+        await self._note_evaluable(jobs)
         await self._guarded(jobs[0], CycleReport(), releases)
         await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         return True
@@ -318,6 +339,8 @@ class Poller:
             except ReporterError as exc:
                 log.warning("job %s: loss chart not uploaded yet (%s); retrying next cycle", job.id, exc)
                 return posted_now
+            if not await self._evaluation(run):
+                return posted_now
             run.stage(notice_state="done")
         return posted_now
 
@@ -336,6 +359,54 @@ class Poller:
         except BackendError as exc:
             log.warning("job %s: loss points not read (%s); no chart", job.id, exc)
             return LossCurves()
+
+    async def _evaluation(self, run: _Leased) -> bool:
+        """Evaluate a succeeded job and post the result once; True when there is nothing
+        (more) to do, False to try again next cycle."""
+        job = run.job
+        if self.evaluator is None or job.state != JobState.SUCCEEDED.value:
+            return True
+        if job.eval_state in ("done", "skipped"):
+            return True
+        assert job.id is not None
+        if job.id not in self._evaluable:  # no held-out examples: written with the job's release
+            run.stage(eval_state="skipped")
+            return True
+        report: EvalReport | None = None
+        if job.eval_state in ("none", "running"):
+            report = await self.evaluator.run(job)
+            if report is None:
+                run.stage(eval_state="skipped")
+                self._evaluable.discard(job.id)
+                return True
+            await asyncio.to_thread(self.store.save_evaluation, job.id, report.to_json())
+            if not await run.write(eval_state="evaluated", renew=True):
+                return False
+        if report is None:
+            stored = await asyncio.to_thread(self.store.evaluation, job.id)
+            if stored is None:  # the report went missing: run it again next cycle
+                await run.write(eval_state="none")
+                return False
+            report = EvalReport.from_json(stored)
+        try:
+            if job.eval_state in ("evaluated", "posting"):
+                recovering = job.eval_state == "posting"
+                if not await run.write(eval_state="posting", renew=True):
+                    return False
+                ts = await self.reporter.find_evaluation(job) if recovering else None
+                if ts is None:
+                    ts = await self.reporter.post_evaluation(job, report)
+                if not await run.write(eval_state="posted", eval_ts=ts):
+                    return False
+            if job.eval_state == "posted":
+                if not await self.reporter.evaluation_csv_posted(job):
+                    await self.reporter.post_evaluation_csv(job, report)
+                run.stage(eval_state="done")
+                self._evaluable.discard(job.id)
+        except ReporterError as exc:
+            log.warning("job %s: evaluation not posted yet (%s); retrying next cycle", job.id, exc)
+            return False
+        return True
 
     async def _dataset_name(self, job: TuningJob) -> str | None:
         if job.dataset_id is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.evaluation.report import EvalReport
 from bot.render.model import JobView
 from bot.storage.models import TuningJob
 
@@ -40,3 +41,15 @@ class JobReporter(Protocol):
     async def chart_posted(self, job: TuningJob) -> bool: ...
 
     async def post_chart(self, job: TuningJob, png: bytes) -> None: ...
+
+    async def post_evaluation(self, job: TuningJob, report: EvalReport) -> str:
+        """Post the base-vs-tuned evaluation in the job's thread; returns its id."""
+        ...
+
+    async def find_evaluation(self, job: TuningJob) -> str | None:
+        """The id of an evaluation already posted for `job`, if any (crash recovery)."""
+        ...
+
+    async def evaluation_csv_posted(self, job: TuningJob) -> bool: ...
+
+    async def post_evaluation_csv(self, job: TuningJob, report: EvalReport) -> None: ...

@@ -19,13 +19,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.datasets.insight import DatasetInsight, Histogram, Spread
 from bot.render.model import LossPoint
 from bot.render.text import format_loss
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CHART_DPI", "CHART_HEIGHT_PX", "CHART_WIDTH_PX", "loss_chart_figure", "loss_chart_png"]
+__all__ = [
+    "CHART_DPI",
+    "CHART_HEIGHT_PX",
+    "CHART_WIDTH_PX",
+    "lengths_chart_png",
+    "loss_chart_figure",
+    "loss_chart_png",
+]
 
 CHART_WIDTH_PX = 900
 CHART_HEIGHT_PX = 500
@@ -220,3 +228,52 @@ def _drawable_text(text: str, _families: tuple[str, ...]) -> str:
     covered = _covered()
     kept = "".join(ch for ch in text if ch.isspace() or ord(ch) in covered)
     return " ".join(kept.split()) or "tuned model"
+
+
+LENGTHS_WIDTH_PX = 900
+LENGTHS_HEIGHT_PX = 360
+_MEDIAN_COLOR = "#2eb67d"  # Slack green
+_P95_COLOR = "#e01e5a"  # Slack red
+
+
+def lengths_chart_png(insight: DatasetInsight, title: str) -> bytes:
+    """Input and output lengths of a dataset as two small histograms (900x360 PNG), with
+    the median and p95 marked; the axis labels give the estimated tokens of those marks."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(LENGTHS_WIDTH_PX / CHART_DPI, LENGTHS_HEIGHT_PX / CHART_DPI), dpi=CHART_DPI)
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.84, bottom=0.16, wspace=0.25)
+    canvas = FigureCanvasAgg(figure)
+    panels = (
+        ("inputs", insight.input_histogram, insight.input_chars, insight.input_tokens),
+        ("outputs", insight.output_histogram, insight.output_chars, insight.output_tokens),
+    )
+    for index, (label, histogram, chars, tokens) in enumerate(panels, start=1):
+        axes = figure.add_subplot(1, 2, index)
+        _histogram(axes, histogram)
+        for value, color, name in ((chars.median, _MEDIAN_COLOR, "median"), (chars.p95, _P95_COLOR, "p95")):
+            axes.axvline(value, color=color, linewidth=1.5, linestyle="--", label=f"{name} {value:,}")
+        axes.set_title(f"{label} (characters)", parse_math=False, fontsize=10)
+        axes.set_xlabel(_token_note(chars, tokens), fontsize=8)
+        axes.set_ylabel("examples")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.legend(fontsize=8, frameon=False)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+    figure.suptitle(_short_title(title), fontsize=11)
+    buffer = io.BytesIO()
+    canvas.print_png(buffer)
+    return buffer.getvalue()
+
+
+def _histogram(axes: object, histogram: Histogram) -> None:
+    bins = len(histogram.counts) or 1
+    width = (histogram.upper or 1) / bins
+    lefts = [i * width for i in range(bins)]
+    axes.bar(lefts, histogram.counts or [0], width=width, align="edge", color=_LINE_COLOR)  # type: ignore[attr-defined]
+
+
+def _token_note(chars: Spread, tokens: Spread) -> str:
+    return f"≈ tokens (estimate): median {tokens.median:,}, p95 {tokens.p95:,}, max {tokens.max:,}"

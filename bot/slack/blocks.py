@@ -60,7 +60,7 @@ def when(moment: datetime) -> str:
 
 HELP_LINES = (
     ("`/tune upload`", "upload a CSV, TSV, JSON, JSONL or API-body file of input/output examples"),
-    ("`/tune datasets`", "your datasets"),
+    ("`/tune datasets [name]`", "your datasets, or what is in one (lengths, duplicates, a chart)"),
     ("`/tune dataset delete|rename <name> [new name]`", "delete or rename one of your datasets"),
     (
         '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…] '
@@ -73,6 +73,8 @@ HELP_LINES = (
         "`/tune try <model> [checkpoint=N] <prompt>`",
         "ask a tuned model (or one of its checkpoints); reply in the thread to keep talking",
     ),
+    ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
+    ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
 )
 

@@ -12,7 +12,19 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.render.text import escape_truncated
 
-SUBCOMMANDS = ("help", "upload", "datasets", "dataset", "start", "status", "list", "try", "delete")
+SUBCOMMANDS = (
+    "help",
+    "upload",
+    "datasets",
+    "dataset",
+    "start",
+    "status",
+    "list",
+    "try",
+    "compare",
+    "eval",
+    "delete",
+)
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64

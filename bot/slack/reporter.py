@@ -16,7 +16,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.evaluation.report import EvalReport
 from bot.polling.ports import ReporterError
+from bot.render.evaluation import evaluation_blocks, evaluation_file_name
 from bot.render.model import JobView
 from bot.render.progress import completion_notice, progress_blocks
 from bot.slack.retries import never_sent
@@ -25,6 +27,7 @@ from bot.storage.models import TuningJob
 log = logging.getLogger(__name__)
 
 NOTICE_EVENT_TYPE = "tunebot_job_notice"
+EVALUATION_EVENT_TYPE = "tunebot_job_evaluation"
 PROGRESS_EVENT_TYPE = "tunebot_job_message"
 HISTORY_PAGE = 200
 # Slack's errors that say the call may have partly happened ("It's possible some aspect
@@ -42,6 +45,14 @@ def notice_metadata(job: TuningJob) -> dict[str, Any]:
 
 def progress_metadata(job: TuningJob) -> dict[str, Any]:
     return {"event_type": PROGRESS_EVENT_TYPE, "event_payload": {"job_id": str(job.id)}}
+
+
+def evaluation_metadata(job: TuningJob) -> dict[str, Any]:
+    return {"event_type": EVALUATION_EVENT_TYPE, "event_payload": {"job_id": str(job.id)}}
+
+
+def evaluation_csv_name(job: TuningJob) -> str:
+    return evaluation_file_name(f"job-{job.id}")
 
 
 def is_message_for(message: dict[str, Any], job_id: int | None, event_type: str = NOTICE_EVENT_TYPE) -> bool:
@@ -101,17 +112,10 @@ class SlackReporter:
         return ts
 
     async def find_notice(self, job: TuningJob) -> str | None:
-        async for message in self._job_messages(job):
-            if is_message_for(message, job.id):
-                return str(message["ts"])
-        return None
+        return await self._find_in_thread(job, NOTICE_EVENT_TYPE)
 
     async def chart_posted(self, job: TuningJob) -> bool:
-        name = chart_file_name(job)
-        async for message in self._job_messages(job):
-            if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
-                return True
-        return False
+        return await self._file_in_thread(job, chart_file_name(job))
 
     async def post_chart(self, job: TuningJob, png: bytes) -> None:
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
@@ -144,6 +148,50 @@ class SlackReporter:
             log.info("Slack stored a message although its answer was lost (ts %s)", found)
             return found
         return str(response["ts"])
+
+    async def post_evaluation(self, job: TuningJob, report: EvalReport) -> str:
+        """The base-vs-tuned evaluation, in the job's thread, naming the job in its metadata."""
+        text, blocks = evaluation_blocks(report, title=f"Did tuning help? {job.display_name}")
+        thread = {"thread_ts": job.message_ts} if job.message_ts else {}
+        response = await self._call(
+            "chat_postMessage",
+            channel=job.channel_id,
+            text=text,
+            blocks=blocks,
+            metadata=evaluation_metadata(job),
+            **thread,
+        )
+        return str(response["ts"])
+
+    async def find_evaluation(self, job: TuningJob) -> str | None:
+        return await self._find_in_thread(job, EVALUATION_EVENT_TYPE)
+
+    async def _find_in_thread(self, job: TuningJob, event_type: str) -> str | None:
+        """The ts of the job's message of `event_type` in its thread, found by metadata."""
+        async for message in self._job_messages(job):
+            if is_message_for(message, job.id, event_type):
+                return str(message["ts"])
+        return None
+
+    async def evaluation_csv_posted(self, job: TuningJob) -> bool:
+        return await self._file_in_thread(job, evaluation_csv_name(job))
+
+    async def _file_in_thread(self, job: TuningJob, name: str) -> bool:
+        async for message in self._job_messages(job):
+            if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
+                return True
+        return False
+
+    async def post_evaluation_csv(self, job: TuningJob, report: EvalReport) -> None:
+        thread = {"thread_ts": job.message_ts} if job.message_ts else {}
+        await self._call(
+            "files_upload_v2",
+            channel=job.channel_id,
+            content=report.to_csv(),
+            filename=evaluation_csv_name(job),
+            title=f"Evaluation — {job.display_name}",
+            **thread,
+        )
 
     async def _job_messages(self, job: TuningJob) -> AsyncIterator[dict[str, Any]]:
         """The job's thread (or, without a job message, the channel since the job began)."""

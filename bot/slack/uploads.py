@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.datasets.insight import DatasetInsight
+from bot.render.chart import lengths_chart_png
 from bot.render.text import escape_mrkdwn as esc
 from bot.service import UploadOutcome, ingest_upload
 from bot.slack.context import AppContext
 from bot.slack.files import DownloadError, describe_size, download_slack_file, file_origins
+from bot.storage.models import Dataset
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +91,40 @@ async def ingest_slack_file(
             limits=ctx.limits,
             slots=ctx.validation_slots,
         )
+    if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:
+        insight = outcome.parsed.insight
+        if insight is not None and await share_lengths_chart(
+            ctx, user_id=user_id, dataset=outcome.dataset, insight=insight
+        ):
+            note = "\n_The length chart is in your DM with me._"
+            outcome = replace(outcome, message=outcome.message + note)
     if outcome.kind == "stored":
         ctx.home_changed(team_id)
     return outcome
+
+
+def lengths_chart_name(dataset: Dataset) -> str:
+    return f"tunebot-dataset-{dataset.id}-lengths.png"
+
+
+async def share_lengths_chart(
+    ctx: AppContext, *, user_id: str, dataset: Dataset, insight: DatasetInsight
+) -> bool:
+    """The dataset's input/output length chart, as an image in the user's DM with the bot
+    (an ephemeral reply cannot carry a file). False, logged, when Slack would not take it."""
+    try:
+        png = await asyncio.to_thread(lengths_chart_png, insight, f"Lengths in dataset {dataset.name}")
+        opened = await ctx.client.conversations_open(users=user_id)
+        await ctx.client.files_upload_v2(
+            channel=opened["channel"]["id"],
+            content=png,
+            filename=lengths_chart_name(dataset),
+            title=f"Input and output lengths — {dataset.name}",
+        )
+    except (SlackApiError, OSError, TimeoutError) as exc:
+        log.warning("could not share the length chart of dataset %s: %s", dataset.id, type(exc).__name__)
+        return False
+    return True
 
 
 def outcome_text(result: UploadOutcome | str) -> str:

@@ -43,6 +43,16 @@ class DatasetContent(SQLModel, table=True):
     examples_gz: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class DatasetInsightRow(SQLModel, table=True):
+    """What was found in a dataset while it was validated (bot.datasets.insight), as JSON;
+    a table of its own so that neither listing datasets nor loading examples reads it."""
+
+    __tablename__ = "dataset_insight"
+
+    dataset_id: int = Field(primary_key=True, foreign_key="dataset.id")
+    insight_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class TuningJob(SQLModel, table=True):
     __tablename__ = "tuning_job"
 
@@ -95,6 +105,22 @@ class TuningJob(SQLModel, table=True):
     notice_state: str = Field(default="none", max_length=16)
     notice_ts: str | None = Field(default=None, max_length=32)
 
+    # Base-vs-tuned evaluation after success, posted exactly once (see bot/evaluation):
+    # none -> evaluated (report stored) -> posting -> posted (message) -> done (CSV), or
+    # skipped (no held-out examples).
+    eval_state: str = Field(default="none", max_length=16)
+    eval_ts: str | None = Field(default=None, max_length=32)
+
+
+class JobEvaluation(SQLModel, table=True):
+    """The base-vs-tuned evaluation of a job (bot.evaluation.EvalReport as JSON), kept once it
+    has run so that posting it after a crash does not run it again."""
+
+    __tablename__ = "job_evaluation"
+
+    job_id: int = Field(primary_key=True, foreign_key="tuning_job.id")
+    report_json: str = Field(sa_column=Column(Text, nullable=False))
+
 
 class JobHoldout(SQLModel, table=True):
     """The examples a job held out of training for validation (gzip-compressed JSON, as
@@ -130,7 +156,8 @@ class ModelOwnership(SQLModel, table=True):
 
 
 class TryThread(SQLModel, table=True):
-    """A thread opened by `/tune try`: every reply in it goes to `model_name`."""
+    """A thread opened by `/tune try`: every reply in it goes to `model_name`; one opened by
+    `/tune compare` also names `base_model`, and every reply goes to both."""
 
     __tablename__ = "try_thread"
 
@@ -139,6 +166,7 @@ class TryThread(SQLModel, table=True):
     model_name: str = Field(max_length=200)
     user_id: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
+    base_model: str | None = Field(default=None, max_length=200)
 
 
 class SeenEvent(SQLModel, table=True):

@@ -21,6 +21,8 @@ from bot.storage import schema
 from bot.storage.models import (
     Dataset,
     DatasetContent,
+    DatasetInsightRow,
+    JobEvaluation,
     JobHoldout,
     ModelOwnership,
     SeenEvent,
@@ -184,6 +186,7 @@ class Store:
         format: str,
         sha256: str,
         examples: Sequence[TrainingPair],
+        insight_json: str | None = None,
     ) -> Dataset:
         """Store a dataset and its examples atomically; a clashing name gets a suffix.
 
@@ -219,6 +222,8 @@ class Store:
                     session.flush()
                     assert dataset.id is not None
                     session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
+                    if insight_json is not None:
+                        session.add(DatasetInsightRow(dataset_id=dataset.id, insight_json=insight_json))
                     session.commit()
                 except IntegrityError as exc:
                     session.rollback()
@@ -278,7 +283,13 @@ class Store:
             session.execute(
                 update(TuningJob).where(col(TuningJob.dataset_id) == dataset_id).values(dataset_id=None)
             )
+            session.execute(  # a job's held-out examples are its own copy; only the link goes
+                update(JobHoldout)
+                .where(col(JobHoldout.source_dataset_id) == dataset_id)
+                .values(source_dataset_id=None)
+            )
             session.execute(delete(DatasetContent).where(col(DatasetContent.dataset_id) == dataset_id))
+            session.execute(delete(DatasetInsightRow).where(col(DatasetInsightRow.dataset_id) == dataset_id))
             session.execute(delete(Dataset).where(col(Dataset.id) == dataset_id))
             session.commit()
 
@@ -296,6 +307,17 @@ class Store:
                 session.rollback()
                 raise DuplicateDatasetName(new_name) from exc
             return dataset
+
+    def dataset_insight(self, dataset_id: int) -> str | None:
+        """The insight JSON stored with a dataset (None for one uploaded before it was kept)."""
+        with self.session() as session:
+            row = session.get(DatasetInsightRow, dataset_id)
+            return row.insight_json if row else None
+
+    def save_dataset_insight(self, dataset_id: int, insight_json: str) -> None:
+        with self.session() as session:
+            session.merge(DatasetInsightRow(dataset_id=dataset_id, insight_json=insight_json))
+            session.commit()
 
     def load_examples(self, dataset_id: int) -> list[TrainingPair]:
         with self.session() as session:
@@ -328,6 +350,15 @@ class Store:
         holdout = self.job_holdout(job_id)
         return decode_examples(holdout.examples_gz) if holdout is not None else []
 
+    def jobs_with_holdout(self, job_ids: Iterable[int]) -> set[int]:
+        """Which of `job_ids` held examples out (one query for a whole poll batch)."""
+        wanted = list(job_ids)
+        if not wanted:
+            return set()
+        with self.session() as session:
+            query = select(JobHoldout.job_id).where(col(JobHoldout.job_id).in_(wanted))
+            return set(session.exec(query).all())
+
     def job_holdout(self, job_id: int) -> JobHoldout | None:
         """How job `job_id` held examples out (share or dataset, count, sent or kept), if it did."""
         with self.session() as session:
@@ -358,6 +389,23 @@ class Store:
             session.add(job)
             session.commit()
             return job
+
+    def job_for_model(self, model_name: str) -> TuningJob | None:
+        """The newest job that made `model_name`."""
+        with self.session() as session:
+            return session.exec(
+                select(TuningJob).where(TuningJob.model_name == model_name).order_by(col(TuningJob.id).desc())
+            ).first()
+
+    def save_evaluation(self, job_id: int, report_json: str) -> None:
+        with self.session() as session:
+            session.merge(JobEvaluation(job_id=job_id, report_json=report_json))
+            session.commit()
+
+    def evaluation(self, job_id: int) -> str | None:
+        with self.session() as session:
+            row = session.get(JobEvaluation, job_id)
+            return row.report_json if row else None
 
     def delete_job(self, job_id: int) -> None:
         with self.session() as session:
@@ -569,12 +617,6 @@ class Store:
             )
             return list(session.exec(query).all())
 
-    def job_for_model(self, model_name: str) -> TuningJob | None:
-        with self.session() as session:
-            return session.exec(
-                select(TuningJob).where(TuningJob.model_name == model_name).order_by(col(TuningJob.id).desc())
-            ).first()
-
     def mark_model_deleted(self, model_name: str, deleted_by: str) -> list[TuningJob]:
         """Record the deletion and stop polling any job still tuning that model; returns
         the jobs it cancelled."""
@@ -601,12 +643,26 @@ class Store:
 
     # ---- try threads ----------------------------------------------------------------------
 
-    def add_try_thread(self, *, channel_id: str, thread_ts: str, model_name: str, user_id: str) -> None:
+    def add_try_thread(
+        self, *, channel_id: str, thread_ts: str, model_name: str, user_id: str, base_model: str | None = None
+    ) -> None:
         with self.session() as session:
             session.merge(
-                TryThread(channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id)
+                TryThread(
+                    channel_id=channel_id,
+                    thread_ts=thread_ts,
+                    model_name=model_name,
+                    user_id=user_id,
+                    base_model=base_model,
+                )
             )
             session.commit()
+
+    def compare_base_model(self, channel_id: str, thread_ts: str) -> str | None:
+        """The base model of a `/tune compare` thread (None for a `/tune try` thread)."""
+        with self.session() as session:
+            row = session.get(TryThread, (channel_id, thread_ts))
+            return row.base_model if row else None
 
     def try_thread_model(self, channel_id: str, thread_ts: str) -> str | None:
         with self.session() as session:

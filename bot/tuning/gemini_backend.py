@@ -193,6 +193,11 @@ class GeminiBackend:
         result = await self._call(lambda: self.client.generate_content(model_name, prompt))
         return result.text
 
+    async def generate_base(self, base_model: str, prompt: str) -> str:
+        name = base_model if base_model.startswith("models/") else f"models/{base_model}"
+        result = await self._call(lambda: self.client.generate_content(name, prompt))
+        return result.text
+
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage:
         page = await self._call(
             lambda: self.client.list_tuned_models(page_size=page_size, page_token=page_token)

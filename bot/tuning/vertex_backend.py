@@ -304,6 +304,12 @@ class VertexBackend:
             code=400,
         )
 
+    async def generate_base(self, base_model: str, prompt: str) -> str:
+        """`publishers/google/models/{base}:generateContent` in the configured location."""
+        short = base_model.rsplit("/", 1)[-1]
+        publisher = f"{self.client.parent}/publishers/google/models/{short}"
+        return await self._call(lambda: self.client.generate_content(publisher, prompt))
+
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage:
         page = await self._call(
             lambda: self.client.list_tuning_jobs(page_size=page_size, page_token=page_token)

@@ -5,6 +5,10 @@ bigrams, word overlap and the "shape" of the text: digits vs letters vs signs). 
 prompt and that nearest example are both plain numbers, the example's numeric step is
 applied to the prompt instead (`-98 -> -97` turns `55` into `56`), so the tutorial's
 "next number" model gives sensible answers. Deterministic: ties go to the earlier example.
+
+A base (untuned) model has seen none of the examples: `base_answer` replies in the generic,
+chatty way an instruction model does to a terse prompt, so it never matches a tuned task's
+expected output and an evaluation can show that tuning helped.
 """
 
 from __future__ import annotations
@@ -102,6 +106,17 @@ def answer(prompt: str, examples: Sequence[tuple[str, str]]) -> str:
     if asked is not None and given is not None and taught is not None:
         return _format_number(asked[0] + (taught[0] - given[0]), asked[1] or taught[1])
     return output
+
+
+BASE_PROMPT_SHOWN = 120
+
+
+def base_answer(prompt: str) -> str:
+    """What an emulated base model answers: a polite, generic reply that restates the prompt."""
+    shown = " ".join(prompt.split())
+    if len(shown) > BASE_PROMPT_SHOWN:
+        shown = shown[: BASE_PROMPT_SHOWN - 1] + "…"
+    return f'Thanks for your message "{shown}". Could you tell me a little more about what you need?'
 
 
 def count_tokens(text: str) -> int:

@@ -11,6 +11,7 @@ Served paths (`{v}` is `v1` or `v1beta`):
     GET    /{v}/tunedModels/{id}/operations             operations.list
     GET    /{v}/tunedModels/{id}/operations/{op}        operations.get
     GET    /{v}/models, /{v}/models/{id}                models.list, models.get
+    POST   /{v}/models/{id}:generateContent             models.generateContent (a base model)
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ def route(version: str, method: str, path: str) -> Call:
             return Call("models.list")
         if len(rest) == 1:
             return Call("models.get", model_id=rest[0])
+    if head == "models" and method == "POST" and len(rest) == 1:
+        base_id, _, verb = rest[0].partition(":")
+        if verb == "generateContent" and base_id:
+            return Call("models.generateContent", model_id=base_id)
+        raise not_found
     if head != "tunedModels":
         raise not_found
     beta = version == "v1beta"
@@ -165,6 +171,10 @@ async def dispatch(call: Call, request: Request, emulator: GeminiService) -> dic
         payload.parse_query(query, {})
         body = payload.parse_message(await _body(request), schema.GENERATE_CONTENT_REQUEST, "")
         return emulator.generate_content(call.model_id, body)
+    if kind == "models.generateContent":
+        payload.parse_query(query, {})
+        body = payload.parse_message(await _body(request), schema.GENERATE_CONTENT_REQUEST, "")
+        return emulator.generate_base_content(call.model_id, body)
     if kind == "operations.list":
         params = payload.parse_query(query, LIST_PARAMS)
         return emulator.list_operations(call.model_id, params.get("page_size"), params.get("page_token"))
@@ -207,7 +217,9 @@ def make_handler(runtime: Runtime, service: GeminiService) -> Handler:
             response: Response = JSONResponse(result)
         except ApiError as error:
             response = error_response(error)
-        model = call.model_name if call.kind != "models.get" else None
+        model = call.model_name if not call.kind.startswith("models.") else None
+        if call.kind == "models.generateContent":
+            model = f"models/{call.model_id}"
         if call.kind == "tunedModels.create" and response.status_code == 200:
             model = result.get("metadata", {}).get("tunedModel")
         runtime.record_request(call.kind, response.status_code, model=model, operation=call.operation_name)

@@ -355,23 +355,7 @@ class GeminiService:
             return {}
 
     def generate_content(self, model_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        contents = request.get("contents") or []
-        if not contents:
-            raise invalid_argument("* GenerateContentRequest.contents: contents is not specified\n")
-        for index, content in enumerate(contents):
-            if not content.get("parts"):
-                raise invalid_argument(
-                    f"* GenerateContentRequest.contents[{index}].parts: contents.parts must not be empty.\n"
-                )
-        user_turns = [c for c in contents if c.get("role", "user") == "user"] or contents
-        prompt = "".join(p.get("text", "") for p in user_turns[-1]["parts"])
-        total_chars = sum(len(p.get("text", "")) for c in contents for p in c["parts"])
-        if total_chars > MAX_INPUT_CHARS:
-            raise invalid_argument(
-                f"The input is {total_chars:,} characters long; a tuned model accepts at most "
-                f"{MAX_INPUT_CHARS:,}."
-            )
-        config = request.get("generation_config") or {}
+        prompt = _prompt_of(request)
         with self._lock:
             record = self._record(model_id)
             self._settle(record, self.now())
@@ -384,31 +368,19 @@ class GeminiService:
                 )
             text = generation.answer(prompt, record.examples)
             model_version = record.id
-        finish = "STOP"
-        max_tokens = config.get("max_output_tokens")
-        if max_tokens is not None and max_tokens > 0 and generation.count_tokens(text) > max_tokens:
-            text, finish = text[: max_tokens * 4], "MAX_TOKENS"
-        prompt_tokens = sum(generation.count_tokens(p.get("text", "")) for c in contents for p in c["parts"])
-        answer_tokens = generation.count_tokens(text)
-        return {
-            "candidates": [
-                {
-                    "content": {"parts": [{"text": text}], "role": "model"},
-                    "finishReason": finish,
-                    "index": 0,
-                    "safetyRatings": [
-                        {"category": f"HARM_CATEGORY_{c}", "probability": "NEGLIGIBLE"}
-                        for c in ("SEXUALLY_EXPLICIT", "HATE_SPEECH", "HARASSMENT", "DANGEROUS_CONTENT")
-                    ],
-                }
-            ],
-            "usageMetadata": {
-                "promptTokenCount": prompt_tokens,
-                "candidatesTokenCount": answer_tokens,
-                "totalTokenCount": prompt_tokens + answer_tokens,
-            },
-            "modelVersion": model_version,
-        }
+        return _generation_response(text, request, model_version)
+
+    def generate_base_content(self, model_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """models.generateContent on a base model: it knows none of anyone's examples."""
+        model = BASE_MODELS.get(f"models/{model_id}")
+        if model is None or "generateContent" not in model.methods:
+            raise not_found(
+                f"models/{model_id} is not found for API version v1beta, or is not supported for "
+                "generateContent. Call ListModels to see the list of available models and their "
+                "supported methods."
+            )
+        prompt = _prompt_of(request)
+        return _generation_response(generation.base_answer(prompt), request, model.id)
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -676,3 +648,53 @@ def _matches(record: ModelRecord, terms: list[str]) -> bool:
         if lowered not in haystack:
             return False
     return True
+
+
+def _prompt_of(request: Mapping[str, Any]) -> str:
+    """The last user turn's text, after Google's checks on `contents`."""
+    contents = request.get("contents") or []
+    if not contents:
+        raise invalid_argument("* GenerateContentRequest.contents: contents is not specified\n")
+    for index, content in enumerate(contents):
+        if not content.get("parts"):
+            raise invalid_argument(
+                f"* GenerateContentRequest.contents[{index}].parts: contents.parts must not be empty.\n"
+            )
+    user_turns = [c for c in contents if c.get("role", "user") == "user"] or contents
+    total_chars = sum(len(p.get("text", "")) for c in contents for p in c["parts"])
+    if total_chars > MAX_INPUT_CHARS:
+        raise invalid_argument(
+            f"The input is {total_chars:,} characters long; a tuned model accepts at most "
+            f"{MAX_INPUT_CHARS:,}."
+        )
+    return "".join(p.get("text", "") for p in user_turns[-1]["parts"])
+
+
+def _generation_response(text: str, request: Mapping[str, Any], model_version: str) -> dict[str, Any]:
+    contents = request.get("contents") or []
+    config = request.get("generation_config") or {}
+    finish = "STOP"
+    max_tokens = config.get("max_output_tokens")
+    if max_tokens is not None and max_tokens > 0 and generation.count_tokens(text) > max_tokens:
+        text, finish = text[: max_tokens * 4], "MAX_TOKENS"
+    prompt_tokens = sum(generation.count_tokens(p.get("text", "")) for c in contents for p in c["parts"])
+    answer_tokens = generation.count_tokens(text)
+    return {
+        "candidates": [
+            {
+                "content": {"parts": [{"text": text}], "role": "model"},
+                "finishReason": finish,
+                "index": 0,
+                "safetyRatings": [
+                    {"category": f"HARM_CATEGORY_{c}", "probability": "NEGLIGIBLE"}
+                    for c in ("SEXUALLY_EXPLICIT", "HATE_SPEECH", "HARASSMENT", "DANGEROUS_CONTENT")
+                ],
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": answer_tokens,
+            "totalTokenCount": prompt_tokens + answer_tokens,
+        },
+        "modelVersion": model_version,
+    }

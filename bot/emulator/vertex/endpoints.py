@@ -155,13 +155,22 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             raise not_found(f"Endpoint {served.name} is not found.")
         job = served.job
         examples = list(job.examples)
+    prompt = prompt_of(call)
+    return generation_response(prompt, generation.answer(prompt, examples), job.model)
+
+
+def prompt_of(call: VertexCall) -> str:
+    """The text of the last turn of a generateContent body (Google refuses an empty one)."""
     contents = call.body.get("contents")
     prompt = ""
     if isinstance(contents, list) and contents and isinstance(contents[-1], dict):
         prompt = "".join(str(p.get("text", "")) for p in contents[-1].get("parts") or [])
     if not prompt.strip():
         raise invalid_argument("contents must hold a user turn with text.")
-    text = generation.answer(prompt, examples)
+    return prompt
+
+
+def generation_response(prompt: str, text: str, model_version: str) -> dict[str, Any]:
     return {
         "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
         "usageMetadata": {
@@ -169,7 +178,7 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             "candidatesTokenCount": generation.count_tokens(text),
             "totalTokenCount": generation.count_tokens(prompt) + generation.count_tokens(text),
         },
-        "modelVersion": job.model,
+        "modelVersion": model_version,
     }
 
 

@@ -14,6 +14,7 @@ URLs in answers name the version asked for):
     GET    models                     models.list (?filter=labels.K="V" AND display_name="N", paging)
     GET    models/{id}[@{version}]    models.get
     DELETE models/{id}                models.delete (operation)
+    POST   publishers/google/models/{model}:generateContent   (a base model answers)
     GET    operations/{id}            operations.get
 
 Request kinds in the stats and in scripted faults are `vertex.<kind>`, e.g. `vertex.tuningJobs.get`.
@@ -33,11 +34,11 @@ from bot.emulator.core import protojson
 from bot.emulator.core.errors import ApiError, invalid_argument
 from bot.emulator.core.http import guarded
 from bot.emulator.core.runtime import Runtime
-from bot.emulator.vertex import endpoints, models, operations, tensorboard, tuning
+from bot.emulator.vertex import endpoints, models, operations, publishers, tensorboard, tuning
 from bot.emulator.vertex.routing import VERSIONS, Handler, Routes, VertexCall, split_path
 from bot.emulator.vertex.service import VertexService
 
-MODULES: tuple[ModuleType, ...] = (tuning, endpoints, models, operations, tensorboard)
+MODULES: tuple[ModuleType, ...] = (tuning, endpoints, models, operations, tensorboard, publishers)
 MULTI_REGIONS = ("us", "eu")
 
 

@@ -13,6 +13,7 @@ from bot.slack import blocks
 from bot.slack.context import AppContext
 from bot.slack.conversation import answer_in_thread
 from bot.slack.dedupe import first_time
+from bot.slack.evaluation import answer_compare_in_thread
 from bot.slack.uploads import ingest_slack_file, outcome_text
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,17 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             return
         prompt = prompt_text(event.get("text") or "")
         if not prompt:
+            return
+        base_model = ctx.store.compare_base_model(event["channel"], event["thread_ts"])
+        if base_model is not None:  # a `/tune compare` thread: both models answer
+            await answer_compare_in_thread(
+                ctx,
+                channel_id=event["channel"],
+                thread_ts=event["thread_ts"],
+                model_name=model_name,
+                base_model=base_model,
+                prompt=prompt,
+            )
             return
         await answer_in_thread(
             ctx,

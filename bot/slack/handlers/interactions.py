@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.text import ZERO_WIDTH_SPACE
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, check_try, delete_model, start_job, validation_note
+from bot.service import UserError, check_try, delete_model, start_estimate_text, start_job, validation_note
 from bot.slack import blocks
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
@@ -163,7 +163,19 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await tell(channel_id, user_id, str(exc))
             return
         problem = await announce_new_job(ctx, job)
-        for note in (validation_note(ctx.store, job), problem):
+        dataset = ctx.store.find_dataset(team_id, str(job.dataset_id))
+        estimate = None
+        if dataset is not None:
+            estimate = "For this start: " + start_estimate_text(
+                ctx.store,
+                dataset,
+                epochs=job.epoch_count,
+                base_model=job.base_model,
+                prices=ctx.settings.training_prices,
+                currency=ctx.settings.price_currency,
+                held_out_percent=args.validation.percent if args.validation else None,
+            )
+        for note in (validation_note(ctx.store, job), estimate, problem):
             if note:
                 await tell(channel_id, user_id, note)
 

@@ -7,22 +7,29 @@ database reads of examples) happens after the ack, in Bolt's listener task.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.datasets.insight import DatasetInsight
 from bot.render.text import escape_mrkdwn as esc
 from bot.service import (
     UserError,
     check_start,
     check_try,
+    dataset_detail_text,
+    dataset_insight,
     delete_dataset,
     describe_model_for_delete,
     rename_dataset,
+    resolve_base_model,
     resolve_model,
+    start_estimate_text,
     start_job,
+    unknown_dataset_message,
     validation_note,
 )
 from bot.slack import blocks
@@ -37,7 +44,9 @@ from bot.slack.commands import (
 )
 from bot.slack.context import AppContext
 from bot.slack.conversation import open_try_thread, split_checkpoint, with_checkpoint
+from bot.slack.evaluation import COMPARE_USAGE, EVAL_USAGE, open_compare_thread, run_eval
 from bot.slack.jobs import announce_new_job
+from bot.slack.uploads import share_lengths_chart
 from bot.tuning.types import BackendError, ModelSummary
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,10 @@ TRY_USAGE = (
 DELETE_USAGE = "`/tune delete <model>`"
 DATASET_USAGE = "`/tune dataset delete <name>` or `/tune dataset rename <name> <new name>`"
 LIST_SCOPES = ("all", "mine")
+
+
+# `/tune try` and `/tune compare`: a prompt that opens a thread.
+THREAD_COMMANDS = {"try": (TRY_USAGE, open_try_thread), "compare": (COMPARE_USAGE, open_compare_thread)}
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -74,8 +87,17 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await open_start_modal(ack, command)
             elif parsed.name == "start":
                 args = parse_start(parsed.rest)
-                check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
-                await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`…")
+                dataset = check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
+                estimate = start_estimate_text(
+                    ctx.store,
+                    dataset,
+                    epochs=args.epoch_count,
+                    base_model=resolve_base_model(args.base_model, ctx.backend),
+                    prices=ctx.settings.training_prices,
+                    currency=ctx.settings.price_currency,
+                    held_out_percent=args.validation.percent if args.validation else None,
+                )
+                await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
                 await ensure_member(ctx, channel_id)
                 job = await start_job(
                     ctx.store,
@@ -90,6 +112,8 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 for note in (validation_note(ctx.store, job), problem):
                     if note:
                         await respond(text=note, response_type="ephemeral")
+            elif parsed.name == "datasets" and parsed.rest:
+                await show_dataset(ack, respond, team_id=team_id, user_id=user_id, wanted=parsed.rest)
             elif parsed.name == "datasets":
                 # A quick database read: answered in the ack itself, one round trip.
                 text, body = datasets_page(ctx, team_id, user_id, page_number=1)
@@ -119,11 +143,12 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await ack()
                 text, body = await models_page(ctx, team_id, user_id, scope=scope, page_number=1)
                 await respond(text=text, blocks=body, response_type="ephemeral")
-            elif parsed.name == "try":
-                model_text, prompt = split_first(parsed.rest, "model", TRY_USAGE)
-                checkpoint, prompt = parse_checkpoint(prompt)
+            elif parsed.name in ("try", "compare"):
+                usage, opener = THREAD_COMMANDS[parsed.name]
+                model_text, prompt = split_first(parsed.rest, "model", usage)
+                checkpoint, prompt = parse_checkpoint(prompt) if parsed.name == "try" else (None, prompt)
                 if not prompt:
-                    raise UsageError(f"What should I ask *{esc(model_text)}*? Usage: {TRY_USAGE}")
+                    raise UsageError(f"What should I ask *{esc(model_text)}*? Usage: {usage}")
                 model_name = with_checkpoint(
                     resolve_model(ctx.store, ctx.backend, team_id=team_id, text=model_text), checkpoint
                 )
@@ -131,8 +156,24 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await check_try(ctx.store, ctx.backend, model_name=split_checkpoint(model_name)[0])
                 await ensure_member(ctx, channel_id)
                 try:
-                    await open_try_thread(
+                    await opener(
                         ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, prompt=prompt
+                    )
+                except SlackApiError as exc:
+                    await respond(text=channel_refusal(exc, channel_id), response_type="ephemeral")
+            elif parsed.name == "eval":
+                model_text, dataset_text = split_first(parsed.rest, "model", EVAL_USAGE)
+                if not dataset_text:
+                    raise UsageError(f"On which dataset? Usage: {EVAL_USAGE}")
+                model_name = resolve_model(ctx.store, ctx.backend, team_id=team_id, text=model_text)
+                dataset = ctx.store.find_dataset(team_id, dataset_text.strip().strip("`"))
+                if dataset is None:
+                    raise UserError(unknown_dataset_message(dataset_text, ctx.store.dataset_names(team_id)))
+                await ack(text=f":hourglass: Evaluating `{esc(model_name)}` on *{esc(dataset.name)}*…")
+                await ensure_member(ctx, channel_id)
+                try:
+                    await run_eval(
+                        ctx, channel_id=channel_id, user_id=user_id, model_name=model_name, dataset=dataset
                     )
                 except SlackApiError as exc:
                     await respond(text=channel_refusal(exc, channel_id), response_type="ephemeral")
@@ -162,6 +203,23 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await respond(text=message, response_type="ephemeral")
             else:
                 await ack(text=message)
+
+    async def show_dataset(
+        ack: OnceAck, respond: AsyncRespond, *, team_id: str, user_id: str, wanted: str
+    ) -> None:
+        dataset = ctx.store.find_dataset(team_id, wanted.strip().strip("`"))
+        if dataset is None:
+            raise UserError(unknown_dataset_message(wanted.strip(), ctx.store.dataset_names(team_id)))
+        assert dataset.id is not None
+        note = "\n_The length chart follows in a DM._"
+        insight = DatasetInsight.from_json(ctx.store.dataset_insight(dataset.id))
+        if insight is not None:  # stored at upload: answered in the ack itself
+            await ack(text=dataset_detail_text(dataset, insight) + note)
+        else:  # uploaded before tunebot kept it: gathered once from the stored examples
+            await ack(text=f":mag: Looking at *{esc(dataset.name)}*…")
+            insight = await asyncio.to_thread(dataset_insight, ctx.store, dataset)
+            await respond(text=dataset_detail_text(dataset, insight) + note, response_type="ephemeral")
+        await share_lengths_chart(ctx, user_id=user_id, dataset=dataset, insight=insight)
 
     async def open_start_modal(ack: OnceAck, command: dict[str, Any]) -> None:
         names = ctx.store.dataset_names(command.get("team_id", ""))
@@ -195,13 +253,6 @@ def parse_checkpoint(prompt: str) -> tuple[str | None, str]:
     if not value.isdigit():
         raise UsageError(f"`checkpoint` is a checkpoint number such as `checkpoint=2`, not `{esc(value)}`.")
     return value, rest.strip()
-
-
-def to_model_name(ctx: AppContext, text: str) -> str:
-    try:
-        return ctx.backend.model_name(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
 
 
 def channel_refusal(exc: SlackApiError, channel_id: str) -> str:

@@ -1,0 +1,234 @@
+"""What is in a dataset, gathered while it is validated (no second pass over the file).
+
+`InsightBuilder.observe` is called by the Collector for every example it keeps (and
+`observe_blank` for every field that is empty after trimming); `finish` turns what it saw
+into a `DatasetInsight`, a plain value that is stored with the dataset as JSON.
+
+Token counts are *estimates*, by a fixed rule that needs no network and gives the same
+answer every time: `estimate_tokens(text) = ceil(UTF-8 bytes / 4)`, at least 1 for
+non-empty text. Four bytes is Google's "about four characters per token" for English
+(ASCII is one byte a character); text in scripts of two or three bytes a character
+(Cyrillic, CJK) gets proportionally more tokens, as real tokenizers give it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+BYTES_PER_TOKEN = 4
+NEAR_LIMIT_FRACTION = 0.9
+ROWS_SHOWN = 5
+PREVIEW_EXAMPLES = 3
+PREVIEW_CHARS = 200
+HISTOGRAM_BINS = 12
+FEW_EXAMPLES = 100  # Google: fewer than 100 examples gives weak results
+RECOMMENDED_LOW, RECOMMENDED_HIGH = 100, 500
+
+
+def estimate_tokens(text: str) -> int:
+    """Estimated tokens of `text`: ceil(UTF-8 bytes / 4), at least 1 for non-empty text."""
+    if not text:
+        return 0
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    return max(1, -(-size // BYTES_PER_TOKEN))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """min / median / p95 / max of a list of lengths."""
+
+    min: int = 0
+    median: int = 0
+    p95: int = 0
+    max: int = 0
+
+    @classmethod
+    def of(cls, values: list[int]) -> Spread:
+        if not values:
+            return cls()
+        ordered = sorted(values)
+        return cls(ordered[0], _rank(ordered, 0.5), _rank(ordered, 0.95), ordered[-1])
+
+
+def _rank(ordered: list[int], q: float) -> int:
+    """Nearest-rank percentile (deterministic, always one of the values)."""
+    index = max(0, math.ceil(q * len(ordered)) - 1)
+    return ordered[index]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Counts of lengths in equal-width bins from 0 to `upper`."""
+
+    upper: int = 0
+    counts: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, values: list[int], bins: int = HISTOGRAM_BINS) -> Histogram:
+        if not values:
+            return cls()
+        upper = max(values) or 1
+        counts = [0] * bins
+        for value in values:
+            counts[min(bins - 1, value * bins // upper)] += 1
+        return cls(upper, counts)
+
+
+@dataclass(frozen=True)
+class RowList:
+    """How many rows have some property, and where the first few are."""
+
+    count: int = 0
+    rows: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DatasetInsight:
+    examples: int = 0
+    input_chars: Spread = Spread()
+    output_chars: Spread = Spread()
+    input_tokens: Spread = Spread()
+    output_tokens: Spread = Spread()
+    total_tokens: int = 0
+    input_histogram: Histogram = Histogram()
+    output_histogram: Histogram = Histogram()
+    exact_duplicates: RowList = RowList()
+    conflicting_duplicates: RowList = RowList()
+    near_input_limit: RowList = RowList()
+    near_output_limit: RowList = RowList()
+    empty_fields: RowList = RowList()
+    preview: list[tuple[str, str]] = field(default_factory=list)
+    max_input_chars: int = 0
+    max_output_chars: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DatasetInsight | None:
+        if not text:
+            return None
+        try:
+            raw = json.loads(text)
+            return cls(
+                examples=int(raw["examples"]),
+                input_chars=Spread(**raw["input_chars"]),
+                output_chars=Spread(**raw["output_chars"]),
+                input_tokens=Spread(**raw["input_tokens"]),
+                output_tokens=Spread(**raw["output_tokens"]),
+                total_tokens=int(raw["total_tokens"]),
+                input_histogram=Histogram(**raw["input_histogram"]),
+                output_histogram=Histogram(**raw["output_histogram"]),
+                exact_duplicates=RowList(**raw["exact_duplicates"]),
+                conflicting_duplicates=RowList(**raw["conflicting_duplicates"]),
+                near_input_limit=RowList(**raw["near_input_limit"]),
+                near_output_limit=RowList(**raw["near_output_limit"]),
+                empty_fields=RowList(**raw["empty_fields"]),
+                preview=[(str(a), str(b)) for a, b in raw["preview"]],
+                max_input_chars=int(raw.get("max_input_chars", 0)),
+                max_output_chars=int(raw.get("max_output_chars", 0)),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def training_tokens(self, epochs: int) -> int:
+        """Estimated training tokens of a job: dataset tokens × epochs."""
+        return self.total_tokens * max(epochs, 0)
+
+    def guidance(self) -> list[str]:
+        """Warnings against Google's guidance on dataset size."""
+        if self.examples < FEW_EXAMPLES:
+            return [
+                f"only {self.examples:,} examples: with fewer than {FEW_EXAMPLES} expect weak results; "
+                f"Google recommends {RECOMMENDED_LOW}–{RECOMMENDED_HIGH} to start"
+            ]
+        return []
+
+
+class _Rows:
+    def __init__(self) -> None:
+        self.count = 0
+        self.rows: list[str] = []
+
+    def add(self, location: str) -> None:
+        self.count += 1
+        if len(self.rows) < ROWS_SHOWN:
+            self.rows.append(location)
+
+    def done(self) -> RowList:
+        return RowList(self.count, list(self.rows))
+
+
+class InsightBuilder:
+    """Accumulates lengths, duplicates and near-limit rows example by example."""
+
+    def __init__(self, max_input_chars: int, max_output_chars: int) -> None:
+        self._max_in = max_input_chars
+        self._max_out = max_output_chars
+        self._near_in = int(max_input_chars * NEAR_LIMIT_FRACTION)
+        self._near_out = int(max_output_chars * NEAR_LIMIT_FRACTION)
+        self.in_chars: list[int] = []
+        self.out_chars: list[int] = []
+        self.in_tokens: list[int] = []
+        self.out_tokens: list[int] = []
+        # Where each (input, output) pair and each input was first seen.
+        self._pairs: dict[tuple[str, str], str] = {}
+        self._inputs: dict[str, str] = {}
+        self._exact = _Rows()
+        self._conflicting = _Rows()
+        self._near_input = _Rows()
+        self._near_output = _Rows()
+        self._empty = _Rows()
+        self._preview: list[tuple[str, str]] = []
+
+    def observe(self, location: str, text_input: str, output: str) -> None:
+        n_in, n_out = len(text_input), len(output)
+        self.in_chars.append(n_in)
+        self.out_chars.append(n_out)
+        self.in_tokens.append(estimate_tokens(text_input))
+        self.out_tokens.append(estimate_tokens(output))
+        if n_in > self._near_in:
+            self._near_input.add(location)
+        if n_out > self._near_out:
+            self._near_output.add(location)
+        pair = (text_input, output)
+        first_pair = self._pairs.get(pair)
+        if first_pair is not None:
+            self._exact.add(f"{location} (same as {first_pair})")
+        else:
+            self._pairs[pair] = location
+            first_input = self._inputs.setdefault(text_input, location)
+            if first_input != location:
+                self._conflicting.add(f"{location} (same input as {first_input}, another output)")
+        if len(self._preview) < PREVIEW_EXAMPLES:
+            self._preview.append((_clip(text_input), _clip(output)))
+
+    def observe_blank(self, location: str, field_name: str) -> None:
+        self._empty.add(f"{location} `{field_name}`")
+
+    def finish(self) -> DatasetInsight:
+        return DatasetInsight(
+            examples=len(self.in_chars),
+            input_chars=Spread.of(self.in_chars),
+            output_chars=Spread.of(self.out_chars),
+            input_tokens=Spread.of(self.in_tokens),
+            output_tokens=Spread.of(self.out_tokens),
+            total_tokens=sum(self.in_tokens) + sum(self.out_tokens),
+            input_histogram=Histogram.of(self.in_chars),
+            output_histogram=Histogram.of(self.out_chars),
+            exact_duplicates=self._exact.done(),
+            conflicting_duplicates=self._conflicting.done(),
+            near_input_limit=self._near_input.done(),
+            near_output_limit=self._near_output.done(),
+            empty_fields=self._empty.done(),
+            preview=list(self._preview),
+            max_input_chars=self._max_in,
+            max_output_chars=self._max_out,
+        )
+
+
+def _clip(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= PREVIEW_CHARS else one_line[: PREVIEW_CHARS - 1] + "…"

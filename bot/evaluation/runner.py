@@ -1,0 +1,74 @@
+"""Running held-out examples through the tuned and the base model.
+
+Each example costs exactly one generateContent per model when nothing fails. At most
+`concurrency` calls are in flight at once. A call the service refuses with a retryable
+error (429, 5xx, a dropped connection) is retried under the poller's rules
+(bot.polling.schedule.Backoff: exponential, capped, and never sooner than the service's
+Retry-After), up to `EvalRetry.attempts` in all; a row whose call still fails keeps the
+error and scores nothing, so one bad answer never sinks the whole evaluation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.evaluation.report import EvalReport, EvalRow
+from bot.polling.schedule import Backoff
+from bot.tuning.backend import TuningBackend
+from bot.tuning.types import BackendError, TrainingPair
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class EvalRetry:
+    attempts: int = 4
+    backoff: Backoff = field(default_factory=lambda: Backoff(base_seconds=1.0, max_seconds=30.0))
+    sleep: Sleep = asyncio.sleep
+
+
+async def _with_retries(call: Callable[[], Awaitable[str]], retry: EvalRetry) -> tuple[str, str | None]:
+    """-> (answer, None) or ("", the error in words) once the attempts are spent."""
+    wait = 0.0
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            return await call(), None
+        except BackendError as exc:
+            if not exc.retryable or attempt == retry.attempts:
+                return "", str(exc)
+            wait = retry.backoff.after_error(wait, exc.retry_after)
+            await retry.sleep(wait)
+    return "", "no attempt was made"
+
+
+async def evaluate(
+    backend: TuningBackend,
+    *,
+    tuned_model: str,
+    base_model: str,
+    examples: Sequence[TrainingPair],
+    limit: int = 50,
+    concurrency: int = 32,
+    retry: EvalRetry | None = None,
+) -> EvalReport:
+    """The first `limit` examples through both models; rows in the examples' order."""
+    chosen = list(examples[: max(limit, 0)])
+    gate = asyncio.Semaphore(max(concurrency, 1))
+    policy = retry or EvalRetry()
+
+    async def one(call: Callable[[], Awaitable[str]]) -> tuple[str, str | None]:
+        async with gate:
+            return await _with_retries(call, policy)
+
+    async def row(example: TrainingPair) -> EvalRow:
+        prompt = example.text_input
+        (tuned, tuned_error), (base, base_error) = await asyncio.gather(
+            one(lambda: backend.generate(tuned_model, prompt)),
+            one(lambda: backend.generate_base(base_model, prompt)),
+        )
+        return EvalRow(prompt, example.output, base, tuned, base_error, tuned_error)
+
+    rows = await asyncio.gather(*(row(example) for example in chosen))
+    return EvalReport(tuned_model, base_model, list(rows), available=len(examples))

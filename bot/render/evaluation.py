@@ -1,0 +1,117 @@
+"""Block Kit for base-vs-tuned evaluations and `/tune compare`. Pure functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.evaluation.report import EvalReport, EvalRow
+from bot.render.text import escape_mrkdwn as esc
+from bot.render.text import escape_truncated
+
+Block = dict[str, Any]
+
+FIELD_LIMIT = 1900  # Block Kit: a section field holds at most 2,000 characters
+SHOWN_EXAMPLES = 3
+
+
+def _section(text: str, fields: list[str] | None = None) -> Block:
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    if fields:
+        block["fields"] = [{"type": "mrkdwn", "text": f[:2000]} for f in fields[:10]]
+    return block
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.0f}%"
+
+
+def _signed_points(delta: float) -> str:
+    return f"{delta * 100:+.0f} points"
+
+
+def evaluation_file_name(key: str) -> str:
+    return f"tunebot-eval-{key}.csv"
+
+
+def summary_lines(report: EvalReport) -> list[str]:
+    exact = report.tuned_exact_rate - report.base_exact_rate
+    similar = report.tuned_mean_similarity - report.base_mean_similarity
+    return [
+        f"*Exact match:* base {_percent(report.base_exact_rate)} → tuned {_percent(report.tuned_exact_rate)} "
+        f"({_signed_points(exact)})",
+        f"*Similarity* (normalised, 0–1): base {report.base_mean_similarity:.2f} → tuned "
+        f"{report.tuned_mean_similarity:.2f} ({similar:+.2f})",
+    ]
+
+
+def _answer(text: str, error: str | None) -> str:
+    if error is not None:
+        return f":x: _{escape_truncated(error, 300)}_"
+    return escape_truncated(text, FIELD_LIMIT) if text.strip() else "_(empty answer)_"
+
+
+def _marks(row: EvalRow, tuned: bool) -> str:
+    exact = row.tuned_exact if tuned else row.base_exact
+    score = row.tuned_similarity if tuned else row.base_similarity
+    return f"{':white_check_mark:' if exact else ':heavy_minus_sign:'} {score:.2f}"
+
+
+def example_blocks(row: EvalRow) -> list[Block]:
+    head = (
+        f"*Input:* {escape_truncated(row.text_input, 1200)}\n"
+        f"*Expected:* {escape_truncated(row.expected, 1200)}"
+    )
+    fields = [
+        f"*Base* {_marks(row, tuned=False)}\n{_answer(row.base, row.base_error)}",
+        f"*Tuned* {_marks(row, tuned=True)}\n{_answer(row.tuned, row.tuned_error)}",
+    ]
+    return [_section(head, fields)]
+
+
+def evaluation_blocks(report: EvalReport, *, title: str, note: str | None = None) -> tuple[str, list[Block]]:
+    """The evaluation message: both scores, the difference, three examples side by side."""
+    of = f" of {report.available:,}" if report.available > report.count else ""
+    heading = (
+        f":bar_chart: *{esc(title)}*: tuned `{esc(report.tuned_model)}` vs base `{esc(report.base_model)}` "
+        f"on {report.count:,}{of} held-out examples"
+    )
+    lines = summary_lines(report)
+    blocks: list[Block] = [_section(heading + "\n" + "\n".join(lines))]
+    if report.rows:
+        blocks.append({"type": "divider"})
+        for row in report.showcase(SHOWN_EXAMPLES):
+            blocks.extend(example_blocks(row))
+    notes = ["Every row is in the CSV file in this thread."]
+    if report.errors:
+        notes.append(f"{report.errors:,} calls failed after retries; those answers score 0.")
+    if note:
+        notes.append(note)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " ".join(notes)[:3000]}]})
+    text = f"{title}: exact match base {_percent(report.base_exact_rate)} → tuned " + _percent(
+        report.tuned_exact_rate
+    )
+    return text, blocks
+
+
+def compare_prompt_text(user_id: str, tuned_model: str, base_model: str, prompt: str) -> str:
+    return (
+        f"<@{user_id}> is comparing `{esc(tuned_model)}` with its base model `{esc(base_model)}`:\n"
+        f">{esc(prompt)}\nReply in this thread and both models answer each message."
+    )
+
+
+def compare_blocks(
+    *,
+    tuned_model: str,
+    base_model: str,
+    tuned: str,
+    base: str,
+    tuned_error: str | None = None,
+    base_error: str | None = None,
+) -> tuple[str, list[Block]]:
+    fields = [
+        f"*Base* `{esc(base_model)}`\n{_answer(base, base_error)}",
+        f"*Tuned* `{esc(tuned_model)}`\n{_answer(tuned, tuned_error)}",
+    ]
+    text = f"Base: {esc(base[:200])} | Tuned: {esc(tuned[:200])}"
+    return text, [_section("*Base and tuned, side by side*", fields)]

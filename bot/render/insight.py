@@ -1,0 +1,95 @@
+"""Slack mrkdwn for what is in a dataset (bot.datasets.insight) and what a start will cost.
+
+Pure functions: no Slack, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.datasets.insight import BYTES_PER_TOKEN, NEAR_LIMIT_FRACTION, DatasetInsight, RowList, Spread
+from bot.render.text import escape_mrkdwn as esc
+from bot.render.text import escape_truncated
+
+ESTIMATE_NOTE = f"token counts are estimates: about {BYTES_PER_TOKEN} bytes of UTF-8 text per token"
+
+
+def _spread(chars: Spread, tokens: Spread) -> str:
+    return (
+        f"min {chars.min:,} · median {chars.median:,} · p95 {chars.p95:,} · max {chars.max:,} characters "
+        f"(≈ {tokens.min:,} / {tokens.median:,} / {tokens.p95:,} / {tokens.max:,} tokens)"
+    )
+
+
+def _rows(rows: RowList) -> str:
+    if rows.count == 0:
+        return "none"
+    listed = ", ".join(esc(r) for r in rows.rows)
+    more = "…" if rows.count > len(rows.rows) else ""
+    return f"{rows.count:,} ({listed}{more})"
+
+
+def insight_lines(insight: DatasetInsight) -> list[str]:
+    """The bullets of the upload reply and of `/tune datasets <name>`."""
+    pct = round(NEAR_LIMIT_FRACTION * 100)
+    lines = [
+        f"• *{insight.examples:,} examples*, ≈ {insight.total_tokens:,} tokens in all ({ESTIMATE_NOTE})",
+        f"• Inputs: {_spread(insight.input_chars, insight.input_tokens)}",
+        f"• Outputs: {_spread(insight.output_chars, insight.output_tokens)}",
+        f"• Exact duplicates: {_rows(insight.exact_duplicates)}",
+        f"• Conflicting duplicates (same input, different output): {_rows(insight.conflicting_duplicates)}",
+        f"• Inputs over {pct}% of the {insight.max_input_chars:,}-character limit: "
+        f"{_rows(insight.near_input_limit)}",
+        f"• Outputs over {pct}% of the {insight.max_output_chars:,}-character limit: "
+        f"{_rows(insight.near_output_limit)}",
+        f"• Fields empty after trimming: {_rows(insight.empty_fields)}",
+    ]
+    lines.extend(f":warning: {esc(w)}" for w in insight.guidance())
+    if insight.preview:
+        lines.append("*Preview*")
+        for text_input, output in insight.preview:
+            lines.append(f"> {escape_truncated(text_input, 200)}  →  {escape_truncated(output, 200)}")
+    return lines
+
+
+def money(amount: float, currency: str) -> str:
+    """`USD 12.34` (four decimals below a cent, so a tiny estimate does not read as zero)."""
+    unit = esc(currency)
+    return f"{unit} {amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{unit} {amount:.4f}"
+
+
+def price_for(prices: Mapping[str, float], base_model: str) -> float | None:
+    """The configured price per 1M training tokens for `base_model` (with or without `models/`)."""
+    short = base_model.removeprefix("models/").rsplit("/", 1)[-1]
+    for key in (base_model, short, f"models/{short}"):
+        if key in prices:
+            return prices[key]
+    return None
+
+
+def training_estimate(
+    insight: DatasetInsight,
+    *,
+    epochs: int,
+    base_model: str,
+    prices: Mapping[str, float],
+    currency: str = "USD",
+    share: float = 1.0,
+) -> str:
+    """`≈ N training tokens (T tokens × E epochs, an estimate)` and, when priced, the cost.
+    `share` is the part of the dataset trained on (less than 1 with a validation split)."""
+    dataset_tokens = round(insight.total_tokens * share)
+    tokens = dataset_tokens * max(epochs, 0)
+    part = f"{share:.0%} of the dataset, " if share < 1 else ""
+    text = (
+        f"≈ {tokens:,} training tokens ({part}{dataset_tokens:,} tokens × {epochs} "
+        f"{'epoch' if epochs == 1 else 'epochs'}; an estimate)"
+    )
+    price = price_for(prices, base_model)
+    if price is not None:
+        cost = tokens / 1_000_000 * price
+        text += (
+            f", ≈ {money(cost, currency)} at the configured {money(price, currency)} per 1M training "
+            f"tokens for `{esc(base_model)}`"
+        )
+    return text

@@ -1,0 +1,150 @@
+"""`/tune eval <model> <dataset>` and `/tune compare <model> <prompt>`: a tuned model against
+its base model, in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+from slack_sdk.errors import SlackApiError
+
+from bot.evaluation import EvalRetry, evaluate
+from bot.render.evaluation import compare_blocks, compare_prompt_text, evaluation_blocks, evaluation_file_name
+from bot.render.text import escape_mrkdwn as esc
+from bot.service import UserError
+from bot.slack.blocks import thinking_text
+from bot.slack.context import AppContext
+from bot.storage.models import Dataset
+from bot.tuning.types import BackendError, JobState
+
+log = logging.getLogger(__name__)
+
+EVAL_USAGE = "`/tune eval <model> <dataset>`"
+COMPARE_USAGE = "`/tune compare <model> <prompt>`"
+
+
+async def base_model_of(ctx: AppContext, model_name: str) -> str:
+    """The base model a tuned model was made from: tunebot's record, else the service's.
+    Refuses (UserError) a model whose tunebot job has not succeeded."""
+    job = await asyncio.to_thread(ctx.store.job_for_model, model_name)
+    if job is not None and job.state != JobState.SUCCEEDED.value:
+        raise UserError(
+            f"`{esc(model_name)}` is not ready to answer: its tuning job is {esc(job.state)}. "
+            "`/tune status` shows how it is doing."
+        )
+    if job is not None and job.base_model:
+        return job.base_model
+    try:
+        summary = await ctx.backend.get_model(model_name)
+    except BackendError as exc:
+        if exc.not_found:
+            raise UserError(f"There is no tuned model `{esc(model_name)}`. `/tune list` shows them.") from exc
+        raise UserError(f":x: Could not look up `{esc(model_name)}`: {esc(str(exc))}") from exc
+    if not summary.base_model:
+        raise UserError(f"`{esc(model_name)}` does not say which base model it was tuned from.")
+    return summary.base_model
+
+
+async def run_eval(
+    ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, dataset: Dataset
+) -> str:
+    """Evaluate on the dataset's first N examples; the result and its CSV go in a thread.
+    Returns the thread ts."""
+    assert dataset.id is not None
+    base_model = await base_model_of(ctx, model_name)
+    examples = await asyncio.to_thread(ctx.store.load_examples, dataset.id)
+    limit = ctx.settings.eval_max_examples
+    shown = min(limit, len(examples))
+    posted = await ctx.client.chat_postMessage(
+        channel=channel_id,
+        text=(
+            f":hourglass: <@{user_id}> is evaluating `{esc(model_name)}` against its base model "
+            f"`{esc(base_model)}` on {shown:,} examples of dataset *{esc(dataset.name)}*…"
+        ),
+    )
+    thread_ts = str(posted["ts"])
+    report = await evaluate(
+        ctx.backend,
+        tuned_model=model_name,
+        base_model=base_model,
+        examples=examples,
+        limit=limit,
+        concurrency=ctx.settings.eval_concurrency,
+        retry=EvalRetry(),
+    )
+    job = await asyncio.to_thread(ctx.store.job_for_model, model_name)
+    note = None
+    if job is not None and job.dataset_id == dataset.id:
+        note = "This model was tuned on this dataset: scores on its own training examples flatter it."
+    text, blocks = evaluation_blocks(report, title=f"Evaluation on {dataset.name}", note=note)
+    await ctx.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks)
+    await ctx.client.files_upload_v2(
+        channel=channel_id,
+        thread_ts=thread_ts,
+        content=report.to_csv(),
+        filename=evaluation_file_name(f"{dataset.name}-{thread_ts}"),
+        title=f"Evaluation — {model_name} on {dataset.name}",
+    )
+    return thread_ts
+
+
+async def open_compare_thread(
+    ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
+) -> str:
+    """Post the prompt, remember the thread (both models), answer side by side in it."""
+    base_model = await base_model_of(ctx, model_name)
+    posted = await ctx.client.chat_postMessage(
+        channel=channel_id, text=compare_prompt_text(user_id, model_name, base_model, prompt)
+    )
+    thread_ts = str(posted["ts"])
+    await asyncio.to_thread(
+        ctx.store.add_try_thread,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        model_name=model_name,
+        user_id=user_id,
+        base_model=base_model,
+    )
+    await answer_compare_in_thread(
+        ctx,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        model_name=model_name,
+        base_model=base_model,
+        prompt=prompt,
+    )
+    return thread_ts
+
+
+async def _answer(call: Awaitable[str]) -> tuple[str, str | None]:
+    try:
+        return await call, None
+    except BackendError as exc:
+        return "", str(exc)
+
+
+async def answer_compare_in_thread(
+    ctx: AppContext, *, channel_id: str, thread_ts: str, model_name: str, base_model: str, prompt: str
+) -> None:
+    """Both models answer (at once); a placeholder is edited into the side-by-side answer."""
+    placeholder = await ctx.client.chat_postMessage(
+        channel=channel_id, thread_ts=thread_ts, text=thinking_text(model_name)
+    )
+    (tuned, tuned_error), (base, base_error) = await asyncio.gather(
+        _answer(ctx.backend.generate(model_name, prompt)),
+        _answer(ctx.backend.generate_base(base_model, prompt)),
+    )
+    text, blocks = compare_blocks(
+        tuned_model=model_name,
+        base_model=base_model,
+        tuned=tuned,
+        base=base,
+        tuned_error=tuned_error,
+        base_error=base_error,
+    )
+    try:
+        await ctx.client.chat_update(channel=channel_id, ts=placeholder["ts"], text=text, blocks=blocks)
+    except SlackApiError:
+        log.exception("could not edit the comparison into the thread; posting it instead")
+        await ctx.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks)

@@ -1,0 +1,206 @@
+"""What is in a dataset: gathered while validating, shown at upload and by `/tune datasets <name>`,
+and the training-token (and cost) estimate of a start."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.datasets import Limits, parse_dataset
+from bot.datasets.insight import DatasetInsight, estimate_tokens
+from bot.offline import OfflineStack
+from bot.render.chart import lengths_chart_png
+from bot.render.insight import price_for, training_estimate
+from bot.storage.store import Store
+from tests.slack_helpers import (
+    CHANNEL,
+    OWNER,
+    ack_body,
+    running_stack,
+    stack,
+    store_of,
+    upload_file,
+    wait_for,
+)
+
+__all__ = ["stack"]
+
+
+def _csv(rows: list[tuple[str, str]]) -> bytes:
+    lines = ["input,output"] + [f'"{a}","{b}"' for a, b in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _numbers(n: int) -> list[tuple[str, str]]:
+    return [(f"what comes after {i}", f"{i + 1}") for i in range(n)]
+
+
+def test_token_estimate_is_a_fixed_documented_rule() -> None:
+    assert estimate_tokens("") == 0
+    assert estimate_tokens("a") == 1
+    assert estimate_tokens("abcd") == 1 and estimate_tokens("abcde") == 2
+    assert estimate_tokens("x" * 400) == 100
+    # Three UTF-8 bytes a character: 4 CJK characters are 12 bytes, so 3 tokens.
+    assert estimate_tokens("日本語文") == 3
+
+
+def test_lengths_duplicates_and_conflicts_with_row_numbers() -> None:
+    rows = [*_numbers(20), ("what comes after 3", "4"), ("what comes after 5", "seven")]
+    parsed = parse_dataset(_csv(rows), "n.csv")
+    assert parsed.ok
+    insight = parsed.insight
+    assert insight is not None and insight.examples == 22
+    # Row 2 is the first example (row 1 is the header), so example 3 is row 5.
+    assert insight.exact_duplicates.count == 1
+    assert insight.exact_duplicates.rows == ["row 22 (same as row 5)"]
+    assert insight.conflicting_duplicates.count == 1
+    assert insight.conflicting_duplicates.rows == ["row 23 (same input as row 7, another output)"]
+    lengths = sorted(len(a) for a, _ in rows)
+    assert insight.input_chars.min == lengths[0] and insight.input_chars.max == lengths[-1]
+    assert insight.input_chars.median == lengths[10]  # nearest rank: ceil(0.5 × 22) = 11th
+    assert insight.input_chars.p95 == lengths[20]  # ceil(0.95 × 22) = 21st
+    assert insight.total_tokens == sum(estimate_tokens(a) + estimate_tokens(b) for a, b in rows)
+    assert sum(insight.input_histogram.counts) == 22
+    assert [p[0] for p in insight.preview] == [f"what comes after {i}" for i in range(3)]
+    assert DatasetInsight.from_json(insight.to_json()) == insight
+
+
+def test_rows_near_the_limits_and_fields_empty_after_trim() -> None:
+    limits = Limits(max_input_chars=100, max_output_chars=50)
+    rows = [*_numbers(12), ("x" * 95, "ok"), ("fine", "y" * 46), ("   ", "z")]
+    lines = [json.dumps({"text_input": a, "output": b}) for a, b in rows]
+    parsed = parse_dataset(("\n".join(lines) + "\n").encode(), "n.jsonl", limits=limits)
+    insight = parsed.insight
+    assert insight is not None
+    assert insight.near_input_limit.rows == ["line 13"]
+    assert insight.near_output_limit.rows == ["line 14"]
+    assert insight.empty_fields.count == 1 and insight.empty_fields.rows == ["line 15 `text_input`"]
+
+
+def test_estimate_and_cost_only_where_a_price_is_configured() -> None:
+    insight = parse_dataset(_csv(_numbers(30)), "n.csv").insight
+    assert insight is not None
+    plain = training_estimate(insight, epochs=3, base_model="gemini-2.5-flash", prices={})
+    assert f"≈ {insight.total_tokens * 3:,} training tokens" in plain and "estimate" in plain
+    assert "USD" not in plain and "cost" not in plain
+    priced = training_estimate(
+        insight,
+        epochs=3,
+        base_model="gemini-2.5-flash",
+        prices={"gemini-2.5-flash": 2_000_000.0},
+        currency="EUR",
+    )
+    cost = insight.total_tokens * 3 / 1_000_000 * 2_000_000.0
+    assert f"≈ EUR {cost:,.2f} at the configured EUR 2,000,000.00 per 1M training tokens" in priced
+    assert price_for({"gemini-1.5-flash-001-tuning": 1.0}, "models/gemini-1.5-flash-001-tuning") == 1.0
+    assert price_for({"other": 1.0}, "models/gemini-1.5-flash-001-tuning") is None
+
+
+def test_length_chart_is_a_png() -> None:
+    insight = parse_dataset(_csv(_numbers(30)), "n.csv").insight
+    assert insight is not None
+    png = lengths_chart_png(insight, "Lengths")
+    assert png.startswith(b"\x89PNG") and len(png) > 5_000
+
+
+async def test_upload_reply_shows_the_insight_and_the_chart_arrives_in_a_dm(stack: OfflineStack) -> None:
+    rows = [*_numbers(30), ("what comes after 3", "4")]
+    answer = await upload_file(stack, OWNER, "counting.csv", _csv(rows))
+    text = answer.text
+    assert "Stored dataset *counting*: 31 examples" in text
+    assert "Exact duplicates: 1 (row 32 (same as row 5))" in text
+    assert "Conflicting duplicates (same input, different output): none" in text
+    assert "median" in text and "p95" in text and "token counts are estimates" in text
+    assert "fewer than 100 expect weak results" in text and "100–500" in text
+    assert "> what comes after 0  →  1" in text
+    chart = await wait_for(stack, lambda: next(iter(stack.workspace.uploads("D" + OWNER[1:])), None))
+    assert chart.name.endswith("-lengths.png") and chart.content.startswith(b"\x89PNG")
+    # Kept with the dataset: `/tune datasets <name>` answers from the stored insight.
+    assert stack.sender is not None
+    shown = ack_body(await stack.sender.slash_command(OWNER, "datasets counting"))["text"]
+    assert "*counting* — 31 examples" in shown and "Exact duplicates: 1 (row 32 (same as row 5))" in shown
+    assert "/tune start counting" in shown
+    await wait_for(stack, lambda: len(stack.workspace.uploads("D" + OWNER[1:])) == 2)
+
+
+async def test_start_ack_gives_the_training_token_estimate_and_the_configured_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUNEBOT_TRAINING_PRICES", "gemini-1.5-flash-001-tuning=4")
+    with running_stack(tmp_path) as running:
+        await upload_file(running, OWNER, "counting.csv", _csv(_numbers(30)))
+        dataset = store_of(running).find_dataset(running.workspace.team_id, "counting")
+        assert dataset is not None and dataset.id is not None
+        insight = DatasetInsight.from_json(store_of(running).dataset_insight(dataset.id))
+        assert insight is not None
+        assert running.sender is not None
+        ack = ack_body(await running.sender.slash_command(OWNER, "start counting epochs=4"))["text"]
+        assert f"≈ {insight.total_tokens * 4:,} training tokens" in ack and "an estimate" in ack
+        cost = insight.total_tokens * 4 / 1_000_000 * 4
+        assert f"≈ USD {cost:.4f} at the configured USD 4.00 per 1M training tokens" in ack
+        await wait_for(running, lambda: any(m.is_bot for m in running.workspace.messages(CHANNEL)))
+
+
+def test_a_dataset_stored_before_insight_was_kept_gets_it_from_its_examples(tmp_path: Path) -> None:
+    from bot.service import dataset_insight
+    from bot.tuning.types import TrainingPair
+
+    store = Store.from_url(f"sqlite:///{tmp_path / 'old.db'}")
+    dataset = store.add_dataset(
+        team_id="T1",
+        owner_user_id="U1",
+        channel_id=None,
+        name="old",
+        file_name="old.csv",
+        format="csv",
+        sha256="0" * 64,
+        examples=[TrainingPair(a, b) for a, b in _numbers(12)],
+    )
+    assert dataset.id is not None and store.dataset_insight(dataset.id) is None
+    insight = dataset_insight(store, dataset)
+    assert insight.examples == 12 and insight.preview[0] == ("what comes after 0", "1")
+    assert store.dataset_insight(dataset.id) is not None
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        assert db.execute("SELECT count(*) FROM dataset_insight").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("epochs", [1, 5])
+def test_training_tokens_are_tokens_times_epochs(epochs: int) -> None:
+    insight = parse_dataset(_csv(_numbers(15)), "n.csv").insight
+    assert insight is not None
+    assert insight.training_tokens(epochs) == insight.total_tokens * epochs
+
+
+def test_the_price_setting_is_the_one_the_job_message_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Settings
+
+    monkeypatch.setenv("TUNEBOT_TRAINING_PRICES", "gemini-2.5-flash=5, gemini-2.5-pro=25.5")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.training_prices == {"gemini-2.5-flash": 5.0, "gemini-2.5-pro": 25.5}
+    assert settings.price_currency == "USD"
+    monkeypatch.delenv("TUNEBOT_TRAINING_PRICES")
+    assert Settings(_env_file=None).training_prices == {}  # type: ignore[call-arg]
+
+
+def test_an_old_database_upgrades_to_insight_and_evaluation_in_place(tmp_path: Path) -> None:
+    from bot.service import dataset_insight
+    from tests.test_schema import PAIRS, database_made_before_alembic
+
+    path = tmp_path / "tunebot.db"
+    database_made_before_alembic(path)
+    store = Store.from_url(f"sqlite:///{path}")  # upgrades through 0005_insight_eval
+    job = store.get_job(7)
+    assert job is not None and (job.eval_state, job.eval_ts) == ("none", None)
+    assert store.compare_base_model("C1", "1700000001.000200") is None  # an old /tune try thread
+    assert store.try_thread_model("C1", "1700000001.000200") == "tunedModels/numbers-abc"
+    (summary,) = store.list_datasets("T1", "U1")
+    assert store.dataset_insight(summary.dataset.id or 0) is None  # uploaded before insight was kept
+    insight = dataset_insight(store, summary.dataset)
+    assert insight.examples == len(PAIRS)
+    assert store.evaluation(7) is None
+    store.save_evaluation(7, '{"tuned_model": "m", "base_model": "b", "rows": []}')
+    assert store.evaluation(7) is not None
+    store.engine.dispose()

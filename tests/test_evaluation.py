@@ -1,0 +1,357 @@
+"""Base-vs-tuned evaluation: the scores, the engine over the emulator, the post-job evaluation
+in the job's thread (exactly once, across a crash), `/tune eval` and `/tune compare`."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
+from bot.emulator.testing import FrozenClock, RunningEmulator
+from bot.evaluation import EvalReport, EvalRetry, evaluate
+from bot.evaluation.score import exact_match, normalise, similarity
+from bot.fakeslack import Message
+from bot.gemini import GeminiClient, RetryPolicy, TuningExample
+from bot.offline import OfflineConfig, OfflineStack
+from bot.polling.schedule import Backoff
+from bot.slack.reporter import EVALUATION_EVENT_TYPE
+from bot.storage.models import TuningJob
+from bot.storage.store import Store
+from bot.tuning.gemini_backend import GeminiBackend
+from bot.tuning.types import TrainingPair
+from tests.emulator_fixtures import emulator, emulator_clock
+from tests.slack_helpers import (
+    CHANNEL,
+    OTHER,
+    OWNER,
+    all_text,
+    bot_posts,
+    ephemerals_for,
+    eventually,
+    next_ephemeral,
+    running_stack,
+    store_of,
+    upload_file,
+    wait_for,
+)
+
+__all__ = ["emulator", "emulator_clock"]
+
+BASE = "models/gemini-1.5-flash-001-tuning"
+PAIRS = [TrainingPair(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]
+
+
+class SimulatedCrash(BaseException):
+    """The process dying at a chosen line."""
+
+
+def test_scores_compare_normalised_text() -> None:
+    assert normalise("  Four\tHundred ") == "four hundred"
+    assert exact_match("Four hundred", "four   HUNDRED ")
+    assert not exact_match("400", "four hundred")
+    assert similarity("abc", "abc") == 1.0 and similarity("abc", "xyz") == 0.0
+    assert similarity("abcd", "abce") == pytest.approx(0.75)
+
+
+async def _tuned_model(client: GeminiClient, emulator: RunningEmulator) -> str:
+    operation = await client.create_tuned_model(
+        display_name="numbers",
+        base_model=BASE,
+        examples=[TuningExample(p.text_input, p.output) for p in PAIRS],
+        epoch_count=1,
+        batch_size=15,
+    )
+    emulator.advance(60)
+    assert operation.metadata is not None and operation.metadata.tuned_model
+    return operation.metadata.tuned_model
+
+
+class CountingBackend(GeminiBackend):
+    """The real backend, counting how many calls are in flight at once."""
+
+    def __init__(self, client: GeminiClient) -> None:
+        super().__init__(client)
+        self.in_flight = 0
+        self.most = 0
+
+    async def _counted(self, call: Any) -> str:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            return str(await call)
+        finally:
+            self.in_flight -= 1
+
+    async def generate(self, model_name: str, prompt: str) -> str:
+        return await self._counted(super().generate(model_name, prompt))
+
+    async def generate_base(self, base_model: str, prompt: str) -> str:
+        return await self._counted(super().generate_base(base_model, prompt))
+
+
+async def test_engine_scores_both_models_one_call_each_with_bounded_concurrency(
+    emulator: RunningEmulator,
+) -> None:
+    async with GeminiClient("k", base_url=emulator.url) as client:
+        model = await _tuned_model(client, emulator)
+        emulator.emulator.set_faults(emulator.emulator.runtime.faults.updated({"latency_seconds": 0.02}))
+        emulator.emulator.runtime.reset_stats()
+        backend = CountingBackend(client)
+        report = await evaluate(
+            backend, tuned_model=model, base_model=BASE, examples=PAIRS, limit=12, concurrency=4
+        )
+    assert report.count == 12 and report.available == 15
+    assert [r.text_input for r in report.rows] == [p.text_input for p in PAIRS[:12]]
+    assert report.tuned_exact_rate == 1.0 and report.base_exact_rate == 0.0
+    assert report.tuned_mean_similarity > report.base_mean_similarity + 0.5
+    assert 1 < backend.most <= 4
+    stats = emulator.emulator.runtime.stats
+    assert stats.by_model[model]["tunedModels.generateContent"] == 12
+    assert stats.by_model[BASE]["models.generateContent"] == 12
+    rows = list(csv.DictReader(io.StringIO(report.to_csv().decode())))
+    assert len(rows) == 12 and rows[0]["tuned_exact"] == "1" and rows[0]["base_exact"] == "0"
+
+
+async def test_engine_retries_as_the_poller_does_and_keeps_a_failed_row(emulator: RunningEmulator) -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    retry = EvalRetry(attempts=3, backoff=Backoff(base_seconds=1.0, max_seconds=30.0), sleep=sleep)
+    no_retry = RetryPolicy(max_attempts=1)
+    async with GeminiClient("k", base_url=emulator.url, retry=no_retry) as client:
+        model = await _tuned_model(client, emulator)
+        emulator.emulator.update_faults(
+            {
+                "scripted": [
+                    {"method": "models.generateContent", "code": 429, "retry_after_seconds": 7, "times": 1},
+                    {"method": "tunedModels.generateContent", "code": 400, "times": 1},
+                ]
+            }
+        )
+        report = await evaluate(
+            GeminiBackend(client),
+            tuned_model=model,
+            base_model=BASE,
+            examples=PAIRS[:1],
+            concurrency=1,
+            retry=retry,
+        )
+    [row] = report.rows
+    assert slept == [7.0]  # the service's Retry-After, not the 1 s base
+    assert row.base_error is None and row.base  # the 429 was retried
+    assert row.tuned_error is not None and row.tuned_similarity == 0.0  # a 400 is not retried
+    assert report.errors == 1
+
+
+@pytest.fixture
+def fast_stack(tmp_path: Path) -> Iterator[OfflineStack]:
+    config = OfflineConfig(
+        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}", emulator_clock=FrozenClock(), lease_seconds=1.0
+    )
+    with OfflineStack(config) as running:
+        for user, name in ((OWNER, "olivia"), (OTHER, "oscar")):
+            running.workspace.add_user(user, name)
+        yield running
+
+
+# A validation set the emulated tuned model answers right (numbers: what follows), so the
+# scores do not depend on which examples a random split would hold out.
+HELD_NUMBERS = [TrainingPair(str(n), str(n + 1)) for n in range(40, 52)]
+
+
+async def _finished_job(stack: OfflineStack, start: str) -> TuningJob:
+    assert stack.sender is not None and stack.emulator is not None
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    if "validation=held" in start:
+        rows = "input,output\n" + "".join(f"{p.text_input},{p.output}\n" for p in HELD_NUMBERS)
+        await upload_file(stack, OWNER, "held.csv", rows.encode())
+    await stack.sender.slash_command(OWNER, f"start {start}")
+    store = store_of(stack)
+    job = await eventually(
+        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+    )
+    stack.emulator.advance(600)
+    return job
+
+
+def _evaluations(stack: OfflineStack, job: TuningJob) -> list[Message]:
+    assert job.message_ts is not None
+    return [
+        m
+        for m in stack.workspace.thread(CHANNEL, job.message_ts)
+        if (m.metadata or {}).get("event_type") == EVALUATION_EVENT_TYPE
+    ]
+
+
+def _csvs(stack: OfflineStack) -> list[Any]:
+    return [f for f in stack.workspace.uploads(CHANNEL) if f.name.endswith(".csv")]
+
+
+async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_thread(
+    fast_stack: OfflineStack,
+) -> None:
+    stack = fast_stack
+    job = await _finished_job(stack, "tutorial validation=held")
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    [message] = _evaluations(stack, job)
+    text = all_text(message)
+    assert "on 12 held-out examples" in text
+    assert "Exact match:* base 0% → tuned 100% (+100 points)" in text
+    report = EvalReport.from_json(store_of(stack).evaluation(job.id or 0) or "")
+    assert report.tuned_mean_similarity == 1.0 and report.base_mean_similarity < 0.2
+    gain = 1 - report.base_mean_similarity
+    assert f"base {report.base_mean_similarity:.2f} → tuned 1.00 (+{gain:.2f})" in text
+    assert text.count("*Input:*") == 3 and text.count("*Base*") == 3 and text.count("*Tuned*") == 3
+    [csv_file] = _csvs(stack)
+    assert csv_file.thread_ts == job.message_ts
+    rows = list(csv.DictReader(io.StringIO(csv_file.content.decode())))
+    assert [(r["input"], r["expected"]) for r in rows] == [(p.text_input, p.output) for p in HELD_NUMBERS]
+    assert {r["tuned_exact"] for r in rows} == {"1"} and {r["base_exact"] for r in rows} == {"0"}
+    # More cycles change nothing.
+    await stack.poll(all_due=True)
+    assert len(_evaluations(stack, job)) == 1 and len(_csvs(stack)) == 1
+    row = store_of(stack).get_job(job.id or 0)
+    assert row is not None and row.eval_state == "done" and row.eval_ts == message.ts
+
+
+async def test_a_share_held_out_of_the_dataset_is_evaluated_too(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await _finished_job(stack, "tutorial validation=20%")
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    [message] = _evaluations(stack, job)
+    assert "on 3 held-out examples" in all_text(message)
+    report = EvalReport.from_json(store_of(stack).evaluation(job.id or 0) or "")
+    held = store_of(stack).held_out_examples(job.id or 0)
+    assert [(r.text_input, r.expected) for r in report.rows] == [(p.text_input, p.output) for p in held]
+    assert report.base_exact_rate == 0.0
+
+
+async def test_without_a_held_out_split_there_is_no_evaluation(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await _finished_job(stack, "tutorial")
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    assert _evaluations(stack, job) == [] and _csvs(stack) == []
+    row = store_of(stack).get_job(job.id or 0)
+    assert row is not None and row.eval_state == "skipped" and row.notice_state == "done"
+
+
+async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
+    fast_stack: OfflineStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = fast_stack
+    job = await _finished_job(stack, "tutorial validation=20%")
+    assert stack.emulator is not None
+    real_update = Store.update_leased_job
+
+    def crash_when_recording(self: Store, job_id: int, owner: str, **changes: Any) -> bool:
+        if changes.get("eval_state") == "posted":
+            raise SimulatedCrash
+        return real_update(self, job_id, owner, **changes)
+
+    monkeypatch.setattr(Store, "update_leased_job", crash_when_recording)
+    with pytest.raises(SimulatedCrash):
+        await stack.poll(all_due=True)
+    assert len(_evaluations(stack, job)) == 1  # posted, but the database says "posting"
+    row = store_of(stack).get_job(job.id or 0)
+    assert row is not None and row.eval_state == "posting"
+    calls = stack.emulator.emulator.runtime.stats.by_method["models.generateContent"]
+    monkeypatch.setattr(Store, "update_leased_job", real_update)
+
+    stack.restart_bot()
+    await asyncio.sleep(1.1)  # the dead process's lease expires
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    assert len(_evaluations(stack, job)) == 1 and len(_csvs(stack)) == 1
+    # The stored report was posted: the models were not asked again.
+    assert stack.emulator.emulator.runtime.stats.by_method["models.generateContent"] == calls
+    done = store_of(stack).get_job(job.id or 0)
+    assert done is not None and done.eval_state == "done" and done.notice_state == "done"
+
+
+async def test_tune_eval_on_demand_posts_scores_and_a_csv_in_a_thread(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await _finished_job(stack, "tutorial")
+    await stack.poll(all_due=True)
+    assert stack.sender is not None and job.model_name
+    before = len(bot_posts(stack))
+    model_id = job.model_name.removeprefix("tunedModels/")
+    await stack.sender.slash_command(OTHER, f"eval {model_id} tutorial")
+    parent = await wait_for(
+        stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
+    )
+    assert "evaluating" in parent.text and BASE in parent.text
+    result = await wait_for(
+        stack, lambda: next((m for m in stack.workspace.thread(CHANNEL, parent.ts) if m.blocks), None)
+    )
+    text = all_text(result)
+    assert "on 15 held-out examples" in text and "base 0% → tuned 100%" in text
+    assert "tuned on this dataset" in text
+    upload = await wait_for(stack, lambda: next(iter(_csvs(stack)), None))
+    assert upload.thread_ts == parent.ts and upload.content.count(b"\n") == 16
+
+
+async def test_tune_compare_answers_side_by_side_and_replies_go_to_both(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await _finished_job(stack, "tutorial")
+    await stack.poll(all_due=True)
+    assert stack.sender is not None and job.model_name
+    before = len(bot_posts(stack))
+    await stack.sender.slash_command(OTHER, f"compare {job.model_name} 55")
+    prompt = await wait_for(
+        stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
+    )
+    assert "comparing" in prompt.text and BASE in prompt.text
+
+    def answers() -> list[str]:
+        return [all_text(m) for m in stack.workspace.thread(CHANNEL, prompt.ts) if m.is_bot and m.is_reply]
+
+    await wait_for(stack, lambda: answers() and "thinking" not in answers()[-1])
+    first = answers()[-1]
+    assert "*Base*" in first and "*Tuned*" in first and "\n56" in first and '"55"' in first
+    await stack.sender.message(OTHER, CHANNEL, "7", thread_ts=prompt.ts)
+    await wait_for(stack, lambda: len(answers()) == 2 and "thinking" not in answers()[-1])
+    second = answers()[-1]
+    assert "\n8" in second and '"7"' in second
+
+
+async def test_on_vertex_the_evaluation_asks_the_publisher_base_model(tmp_path: Path) -> None:
+    with running_stack(tmp_path, backend="vertex") as stack:
+        assert stack.emulator is not None
+        job = await _finished_job(stack, "tutorial validation=20%")
+        for _ in range(3):
+            await stack.poll(all_due=True)
+        [message] = _evaluations(stack, job)
+        assert "on 3 held-out examples" in all_text(message) and "Exact match:* base 0%" in all_text(message)
+        stats = stack.emulator.emulator.runtime.stats
+        assert stats.by_method["vertex.publishers.models.generateContent"] == 3
+        assert stats.by_method["vertex.endpoints.generateContent"] == 3
+
+
+async def test_eval_and_compare_refuse_a_model_that_is_not_ready_or_unknown(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    assert stack.sender is not None
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    await stack.sender.slash_command(OWNER, "start tutorial")
+    store = store_of(stack)
+    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    assert job.model_name
+    posts = len(bot_posts(stack))
+    seen = len(ephemerals_for(stack, OWNER))
+    await stack.sender.slash_command(OWNER, f"eval {job.model_name} tutorial")
+    refusal = await next_ephemeral(stack, OWNER, seen)
+    assert "is not ready to answer" in refusal.text and "/tune status" in refusal.text
+    await stack.sender.slash_command(OWNER, "compare tunedModels/no-such-model-abc 55")
+    unknown = await next_ephemeral(stack, OWNER, seen + 1)
+    assert "There is no tuned model `tunedModels/no-such-model-abc`" in unknown.text
+    assert len(bot_posts(stack)) == posts  # nothing was posted in the channel
