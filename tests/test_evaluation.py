@@ -353,5 +353,5 @@ async def test_eval_and_compare_refuse_a_model_that_is_not_ready_or_unknown(fast
     assert "is not ready to answer" in refusal.text and "/tune status" in refusal.text
     await stack.sender.slash_command(OWNER, "compare tunedModels/no-such-model-abc 55")
     unknown = await next_ephemeral(stack, OWNER, seen + 1)
-    assert "There is no tuned model `tunedModels/no-such-model-abc`" in unknown.text
+    assert "There is no tuned model `no-such-model-abc`" in unknown.text
     assert len(bot_posts(stack)) == posts  # nothing was posted in the channel

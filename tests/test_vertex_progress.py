@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.fakeslack import Ephemeral, Message
+from bot.fakeslack import Ephemeral, Message, StoredFile
 from bot.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from bot.render.model import LossPoint
+from bot.slack.reporter import EVALUATION_EVENT_TYPE, NOTICE_EVENT_TYPE, chart_file_name
 from bot.storage.models import TuningJob
 from tests.slack_helpers import (
     CHANNEL,
@@ -80,9 +81,17 @@ def job_message(stack: OfflineStack, job: TuningJob) -> Message:
     return message
 
 
-def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:
+def thread_messages(stack: OfflineStack, job: TuningJob, event_type: str) -> list[Message]:
     thread = stack.workspace.thread(CHANNEL, job.message_ts or "")
-    return [m for m in thread if m.metadata and m.ts != job.message_ts]
+    return [m for m in thread if (m.metadata or {}).get("event_type") == event_type]
+
+
+def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:
+    return thread_messages(stack, job, NOTICE_EVENT_TYPE)
+
+
+def chart_uploads(stack: OfflineStack, job: TuningJob) -> list[StoredFile]:
+    return [f for f in stack.workspace.uploads(CHANNEL) if f.name == chart_file_name(job)]
 
 
 def vertex_calls(stack: OfflineStack) -> int:
@@ -152,15 +161,20 @@ async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: Offlin
     [(train, evaluation)] = charts
     assert [p.step for p in train] == list(range(1, 13)) and [p.epoch for p in train][::4] == [0, 1, 2]
     assert [p.step for p in evaluation] == [2, 4, 6, 8, 10, 12]
-    assert len(stack.workspace.uploads(CHANNEL)) == 1
+    assert len(chart_uploads(stack, job)) == 1
+    # the 8 held-out examples are evaluated against the base model once, in the same thread
+    [evaluation_message] = thread_messages(stack, job, EVALUATION_EVENT_TYPE)
+    assert "8 held-out examples" in all_text(evaluation_message)
     await stack.poll(all_due=True)
-    assert len(stack.workspace.uploads(CHANNEL)) == 1 and len(charts) == 1
+    assert len(chart_uploads(stack, job)) == 1 and len(charts) == 1
+    assert len(thread_messages(stack, job, EVALUATION_EVENT_TYPE)) == 1
 
     # /tune try on a checkpoint answers from that checkpoint's own endpoint
     job_number = (job.model_name or "").rsplit("/", 1)[1]
+    before = stack.emulator.emulator.stats()["by_method"].get("vertex.endpoints.generateContent", 0)
     assert await try_answers(stack, f"{job_number} checkpoint=1 5") == ["6"]
     by_method = stack.emulator.emulator.stats()["by_method"]
-    assert by_method["vertex.endpoints.generateContent"] == 1
+    assert by_method["vertex.endpoints.generateContent"] == before + 1
 
 
 async def test_checkpoint_that_does_not_exist_is_named(stack: OfflineStack) -> None:
