@@ -3,6 +3,7 @@ poller and scheduler, served over HTTP (ASGI) or Socket Mode."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -109,6 +110,7 @@ class Runtime:
             await session.close()
         await self.ctx.backend.aclose()
         await self.ctx.http.aclose()
+        await asyncio.to_thread(self.ctx.validation.shutdown)
 
 
 def build_runtime(

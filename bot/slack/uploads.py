@@ -84,7 +84,7 @@ async def ingest_slack_file(
             input_column=input_column,
             output_column=output_column,
             limits=ctx.limits,
-            slots=ctx.validation_slots,
+            validation=ctx.validation,
         )
     if outcome.kind == "stored":
         ctx.home_changed(team_id)
