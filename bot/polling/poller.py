@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.polling.pacing import Pacer
 from bot.polling.ports import JobReporter, ReporterError
 from bot.polling.schedule import Backoff, moved, progress_changes, with_known_eval_loss
 from bot.render.jobs import job_view
@@ -86,6 +87,7 @@ class Poller:
         chart: Callable[[Sequence[LossPoint], str, Sequence[LossPoint]], bytes] = default_chart,
         prices: Mapping[str, float] | None = None,
         currency: str = "USD",
+        pacer: Pacer | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -105,6 +107,8 @@ class Poller:
         self._slots_low = asyncio.Event()
         self._dataset_names: dict[int, str | None] = {}
         self._cycle_lock = asyncio.Lock()
+        # Shares the event loop with Slack's requests (`bot/polling/pacing.py`).
+        self.pacer = pacer
 
     async def run_cycle(self) -> CycleReport:
         """Poll every due job once. Cycles in one process never overlap.
@@ -198,6 +202,7 @@ class Poller:
     ) -> None:
         assert job.id is not None
         run = _Leased(self, job, releases)
+        await self._turn()
         if not await run.renew_if_old():
             log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
             return
@@ -237,12 +242,17 @@ class Poller:
             changes["finished_at"] = now
             report.finished.append(job.id)
         run.stage(**changes)
+        await self._turn()
         if await self._show_progress(run, now):
             report.edits += 1
         pending = job.notice_state in ("none", "posting", "posted")
         if JobState(job.state).finished and pending and await self._announce(run, points, now):
             report.notices += 1
         run.release(next_in=interval, interval=interval)
+
+    async def _turn(self) -> None:
+        if self.pacer is not None:
+            await self.pacer.turn()
 
     async def _show_progress(self, run: _Leased, now: datetime) -> bool:
         """Post the job message if it is missing (exactly once, like notices), else edit it
