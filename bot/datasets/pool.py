@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import IO
@@ -20,6 +22,20 @@ from typing import IO
 from bot.datasets.core import Example, Limits, ParsedDataset, Problem
 from bot.datasets.parse import parse_dataset
 from bot.datasets.reading import open_source
+
+
+def _exit_with_parent() -> None:
+    """Runs in each worker as it starts: a worker whose parent died (killed, so it could not
+    shut the pool down) exits instead of waiting for work forever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -72,7 +88,9 @@ class ValidationPool:
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
             # Not fork: the serving process has threads (database writes, Slack's), and a
             # forked child would inherit their locks mid-use.
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method))
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context(method), initializer=_exit_with_parent
+            )
         return self._executor
 
     async def parse(
