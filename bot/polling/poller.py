@@ -182,27 +182,36 @@ class Poller:
             return False
         releases: list[tuple[int, dict[str, Any]]] = []
         self._waiting += 1
-        await self._guarded(jobs[0], CycleReport(), releases)
+        # One job someone is waiting for (a start): not paced behind requests, its own included.
+        await self._guarded(jobs[0], CycleReport(), releases, paced=False)
         await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         return True
 
     async def _guarded(
-        self, job: TuningJob, report: CycleReport, releases: list[tuple[int, dict[str, Any]]]
+        self,
+        job: TuningJob,
+        report: CycleReport,
+        releases: list[tuple[int, dict[str, Any]]],
+        paced: bool = True,
     ) -> None:
         async with self._limit:
             self._started_one()
             try:
-                await self._handle(job, report, releases)
+                await self._handle(job, report, releases, paced)
             except Exception:
                 report.errors += 1
                 log.exception("job %s: poll failed; it stays leased until the lease expires", job.id)
 
     async def _handle(
-        self, job: TuningJob, report: CycleReport, releases: list[tuple[int, dict[str, Any]]]
+        self,
+        job: TuningJob,
+        report: CycleReport,
+        releases: list[tuple[int, dict[str, Any]]],
+        paced: bool = True,
     ) -> None:
         assert job.id is not None
         run = _Leased(self, job, releases)
-        await self._turn()
+        await self._turn(paced)
         if not await run.renew_if_old():
             log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
             return
@@ -242,7 +251,7 @@ class Poller:
             changes["finished_at"] = now
             report.finished.append(job.id)
         run.stage(**changes)
-        await self._turn()
+        await self._turn(paced)
         if await self._show_progress(run, now):
             report.edits += 1
         pending = job.notice_state in ("none", "posting", "posted")
@@ -250,8 +259,8 @@ class Poller:
             report.notices += 1
         run.release(next_in=interval, interval=interval)
 
-    async def _turn(self) -> None:
-        if self.pacer is not None:
+    async def _turn(self, paced: bool = True) -> None:
+        if paced and self.pacer is not None:
             await self.pacer.turn()
 
     async def _show_progress(self, run: _Leased, now: datetime) -> bool:
