@@ -3,11 +3,12 @@ poller and scheduler, served over HTTP (ASGI) or Socket Mode."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 import httpx
@@ -20,6 +21,7 @@ from starlette.routing import Route
 
 from bot.config import Settings
 from bot.polling.evaluation import JobEvaluator
+from bot.polling.pacing import Pacer
 from bot.polling.poller import Poller
 from bot.polling.schedule import Backoff
 from bot.polling.scheduler import PollScheduler
@@ -83,6 +85,8 @@ class Runtime:
     app: AsyncApp
     poller: Poller
     scheduler: PollScheduler | None = None
+    # Slack's requests go first: the poller paces itself around them.
+    pacer: Pacer = field(default_factory=Pacer)
 
     async def start(self) -> None:
         """Inside the serving event loop: share one HTTP session for Slack calls (slack_sdk
@@ -110,6 +114,7 @@ class Runtime:
             await session.close()
         await self.ctx.backend.aclose()
         await self.ctx.http.aclose()
+        await asyncio.to_thread(self.ctx.validation.shutdown)
 
 
 def build_runtime(
@@ -128,6 +133,7 @@ def build_runtime(
         http=httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=False),
     )
     ctx.limits = replace(ctx.limits, max_file_bytes=settings.max_upload_mb * 1024 * 1024)
+    pacer = Pacer()
     poller = Poller(
         store,
         backend,
@@ -146,9 +152,10 @@ def build_runtime(
             limit=settings.eval_max_examples,
             concurrency=settings.eval_concurrency,
         ),
+        pacer=pacer,
     )
     ctx.poll_now = poller.run_job
-    return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller)
+    return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller, pacer=pacer)
 
 
 def create_asgi_app(runtime: Runtime) -> Starlette:
@@ -159,14 +166,15 @@ def create_asgi_app(runtime: Runtime) -> Starlette:
     signing_secret = secret.get_secret_value() if secret else ""
 
     async def slack_events(request: Request) -> Response:
-        try:
-            body = await read_body(request)
-            check_signature(signing_secret, request.headers, body)
-        except Refused as refused:
-            log.warning("refused a request to /slack/events (%d): %s", refused.status, refused.reason)
-            return PlainTextResponse(refused.reason, status_code=refused.status)
-        bolt_response = await runtime.app.async_dispatch(to_async_bolt_request(request, body))
-        return to_starlette_response(bolt_response)
+        with runtime.pacer.serving():  # the ack first, polls after (`bot/polling/pacing.py`)
+            try:
+                body = await read_body(request)
+                check_signature(signing_secret, request.headers, body)
+            except Refused as refused:
+                log.warning("refused a request to /slack/events (%d): %s", refused.status, refused.reason)
+                return PlainTextResponse(refused.reason, status_code=refused.status)
+            bolt_response = await runtime.app.async_dispatch(to_async_bolt_request(request, body))
+            return to_starlette_response(bolt_response)
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True, "backend": runtime.ctx.backend.name})

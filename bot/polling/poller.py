@@ -31,6 +31,7 @@ from typing import Any
 
 from bot.evaluation import EvalReport
 from bot.polling.evaluation import JobEvaluator
+from bot.polling.pacing import Pacer
 from bot.polling.ports import JobReporter, ReporterError
 from bot.polling.schedule import Backoff, moved, progress_changes, with_known_eval_loss
 from bot.render.jobs import job_view
@@ -94,6 +95,7 @@ class Poller:
         prices: Mapping[str, float] | None = None,
         currency: str = "USD",
         evaluator: JobEvaluator | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -116,6 +118,8 @@ class Poller:
         self._slots_low = asyncio.Event()
         self._dataset_names: dict[int, str | None] = {}
         self._cycle_lock = asyncio.Lock()
+        # Shares the event loop with Slack's requests (`bot/polling/pacing.py`).
+        self.pacer = pacer
 
     async def run_cycle(self) -> CycleReport:
         """Poll every due job once. Cycles in one process never overlap.
@@ -199,26 +203,36 @@ class Poller:
         releases: list[tuple[int, dict[str, Any]]] = []
         self._waiting += 1
         await self._note_evaluable(jobs)
-        await self._guarded(jobs[0], CycleReport(), releases)
+        # One job someone is waiting for (a start): not paced behind requests, its own included.
+        await self._guarded(jobs[0], CycleReport(), releases, paced=False)
         await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
         return True
 
     async def _guarded(
-        self, job: TuningJob, report: CycleReport, releases: list[tuple[int, dict[str, Any]]]
+        self,
+        job: TuningJob,
+        report: CycleReport,
+        releases: list[tuple[int, dict[str, Any]]],
+        paced: bool = True,
     ) -> None:
         async with self._limit:
             self._started_one()
             try:
-                await self._handle(job, report, releases)
+                await self._handle(job, report, releases, paced)
             except Exception:
                 report.errors += 1
                 log.exception("job %s: poll failed; it stays leased until the lease expires", job.id)
 
     async def _handle(
-        self, job: TuningJob, report: CycleReport, releases: list[tuple[int, dict[str, Any]]]
+        self,
+        job: TuningJob,
+        report: CycleReport,
+        releases: list[tuple[int, dict[str, Any]]],
+        paced: bool = True,
     ) -> None:
         assert job.id is not None
         run = _Leased(self, job, releases)
+        await self._turn(paced)
         if not await run.renew_if_old():
             log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
             return
@@ -258,12 +272,17 @@ class Poller:
             changes["finished_at"] = now
             report.finished.append(job.id)
         run.stage(**changes)
+        await self._turn(paced)
         if await self._show_progress(run, now):
             report.edits += 1
         pending = job.notice_state in ("none", "posting", "posted")
         if JobState(job.state).finished and pending and await self._announce(run, points, now):
             report.notices += 1
         run.release(next_in=interval, interval=interval)
+
+    async def _turn(self, paced: bool = True) -> None:
+        if paced and self.pacer is not None:
+            await self.pacer.turn()
 
     async def _show_progress(self, run: _Leased, now: datetime) -> bool:
         """Post the job message if it is missing (exactly once, like notices), else edit it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -11,14 +10,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.datasets import Limits
+from bot.datasets.pool import ValidationPool
 from bot.slack.home import HomeTab
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 from bot.tuning.backend import TuningBackend
-
-# Files validated at once (each in a worker thread, off the event loop); more wait their
-# turn, so uploads cannot starve the acks of the process's other requests.
-VALIDATION_SLOTS = 2
 
 
 @dataclass
@@ -30,7 +26,9 @@ class AppContext:
     reporter: SlackReporter
     http: httpx.AsyncClient
     limits: Limits = field(default_factory=Limits)
-    validation_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(VALIDATION_SLOTS))
+    # Uploads are parsed and validated in worker processes (started on the first upload),
+    # so they cannot starve the acks of the process's other requests.
+    validation: ValidationPool = field(default_factory=ValidationPool)
     # Polls one job at once (the poller's `run_job`); set once the poller exists.
     poll_now: Callable[[int], Awaitable[bool]] | None = None
     # The App Home tab publisher; set by `build_app`.

@@ -89,7 +89,7 @@ async def ingest_slack_file(
             input_column=input_column,
             output_column=output_column,
             limits=ctx.limits,
-            slots=ctx.validation_slots,
+            validation=ctx.validation,
         )
     if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:
         insight = outcome.parsed.insight
