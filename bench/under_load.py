@@ -177,16 +177,20 @@ def _poll_cycle(quick: bool) -> list[Row]:
 
             async def measure() -> list[tuple[float, float]]:
                 deadline = time.monotonic() + 40
-                state = {"checked": 0.0}
+                state = {"checked": 0.0, "ended": 0.0}
 
                 def done() -> bool:
+                    # Acks go on for 1.5 s after the cycle has polled every job: those, and any
+                    # before it began, are the baseline (the same idle process).
                     now = time.monotonic()
+                    if state["ended"]:
+                        return now > state["ended"] + 1.5
                     if now - state["checked"] > 0.1:
                         state["checked"] = now
                         polls = stand_ins.call("stats")["emulator"]["by_method"].get("operations.get", 0)
                         marks.append((now, int(polls)))
                         if polls >= jobs:
-                            return True
+                            state["ended"] = now
                     return now > deadline
 
                 return await _ack_series(port, response_url, done, text="")
@@ -200,13 +204,13 @@ def _poll_cycle(quick: bool) -> list[Row]:
     if began is None or ended is None:
         raise RuntimeError("the poll cycle did not run")
     during = [e for t, e in samples if began - 0.1 <= t <= ended]
-    before = [e for t, e in samples if t < began - 0.1]
-    p99, base = percentile(during, 99), percentile(before, 99)
+    idle = [e for t, e in samples if t < began - 0.1 or t > ended + 0.1]
+    p99, base = percentile(during, 99), percentile(idle, 99)
     return [
         Row(
             f"`/tune` ack p99 while a {jobs:,}-job poll cycle runs in the same process ({len(during)} acks)",
             ms(p99),
-            f"{ms(base)} (same process, before the cycle)",
+            f"{ms(base)} (same process, outside the cycle; {len(idle)} acks)",
             f"< {TARGET_P99 * 1000:.0f} ms",
             p99 < TARGET_P99,
             value=p99,
