@@ -5,7 +5,7 @@ cost estimate, and the per-epoch checkpoints. Pure: a `JobView` in, mrkdwn out."
 from __future__ import annotations
 
 from bot.render.model import JobView
-from bot.render.text import escape_truncated, format_loss
+from bot.render.text import escape_truncated, format_loss, format_money
 
 DETAIL_WORDS = {
     "waiting_for_quota": (
@@ -65,10 +65,6 @@ def cost_estimate(view: JobView) -> float | None:
     if tokens is None or view.price_per_million_tokens is None:
         return None
     return tokens / 1_000_000 * view.price_per_million_tokens
-
-
-def format_money(amount: float, currency: str) -> str:
-    return f"{currency} {amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{currency} {amount:.4f}"
 
 
 def data_line(view: JobView) -> str | None:

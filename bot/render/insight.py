@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from bot.datasets.insight import BYTES_PER_TOKEN, NEAR_LIMIT_FRACTION, DatasetInsight, RowList, Spread
 from bot.render.text import escape_mrkdwn as esc
-from bot.render.text import escape_truncated
+from bot.render.text import escape_truncated, format_money
 
 ESTIMATE_NOTE = f"token counts are estimates: about {BYTES_PER_TOKEN} bytes of UTF-8 text per token"
 
@@ -52,12 +52,6 @@ def insight_lines(insight: DatasetInsight) -> list[str]:
     return lines
 
 
-def money(amount: float, currency: str) -> str:
-    """`USD 12.34` (four decimals below a cent, so a tiny estimate does not read as zero)."""
-    unit = esc(currency)
-    return f"{unit} {amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{unit} {amount:.4f}"
-
-
 def price_for(prices: Mapping[str, float], base_model: str) -> float | None:
     """The configured price per 1M training tokens for `base_model` (with or without `models/`)."""
     short = base_model.removeprefix("models/").rsplit("/", 1)[-1]
@@ -89,7 +83,7 @@ def training_estimate(
     if price is not None:
         cost = tokens / 1_000_000 * price
         text += (
-            f", ≈ {money(cost, currency)} at the configured {money(price, currency)} per 1M training "
-            f"tokens for `{esc(base_model)}`"
+            f", ≈ {format_money(cost, currency)} at the configured {format_money(price, currency)} "
+            f"per 1M training tokens for `{esc(base_model)}`"
         )
     return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.render.insight import price_for
 from bot.render.model import JobView
 from bot.storage.models import TuningJob
 from bot.tuning.types import DataStats, checkpoints_from_json
@@ -46,6 +47,6 @@ def job_view(
         data_stats=DataStats.from_json(job.data_stats),
         checkpoints=checkpoints_from_json(job.checkpoints),
         tuned_model=job.tuned_model,
-        price_per_million_tokens=(prices or {}).get(job.base_model.removeprefix("models/")),
+        price_per_million_tokens=price_for(prices or {}, job.base_model),
         currency=currency,
     )

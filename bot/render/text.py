@@ -118,3 +118,9 @@ def format_loss(loss: float | None) -> str | None:
     if loss != 0 and abs(loss) < 0.001:
         return f"{loss:.2e}"
     return f"{loss:.3f}"
+
+
+def format_money(amount: float, currency: str) -> str:
+    """`USD 12.34` (four decimals below a cent, so a tiny estimate does not read as zero)."""
+    unit = escape_mrkdwn(currency)
+    return f"{unit} {amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{unit} {amount:.4f}"
