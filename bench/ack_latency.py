@@ -29,7 +29,7 @@ import httpx
 
 from bench.common import Row, Section, ms, percentile
 from bench.stand_ins import StandIns
-from bot.loopback import free_port
+from standins.loopback import free_port
 
 CONCURRENCY = 50
 TARGET_P99 = 0.050

@@ -16,10 +16,10 @@ from typing import Any
 from bench.common import Row, Section
 from bench.stand_ins import BASE_MODEL, StandIns
 from bot.config import Settings
+from bot.domain.types import TrainingPair
 from bot.evaluation import evaluate
 from bot.gemini import GeminiClient
 from bot.tuning.gemini_backend import GeminiBackend
-from bot.tuning.types import TrainingPair
 
 EXAMPLES = 50
 LATENCY_SECONDS = 0.05

@@ -26,9 +26,9 @@ from pathlib import Path
 import httpx
 
 from bench.common import Row, Section, read_status_kib
-from bot.emulator.testing import start_emulator
-from bot.fakeslack import FakeSlack
-from bot.loopback import free_port
+from standins.emulator.running import start_emulator
+from standins.fakeslack import FakeSlack
+from standins.loopback import free_port
 
 TARGET_KIB = 150 * 1024
 SIGNING_SECRET = "bench-signing-secret"

@@ -29,10 +29,10 @@ from typing import Any
 from bench.common import Row, Section
 from bench.stand_ins import BASE_MODEL, StandIns
 from bot.config import Settings
-from bot.fakeslack import DEFAULT_CHANNEL
 from bot.polling.poller import CycleReport
 from bot.runtime import Runtime, build_runtime
 from bot.storage.models import TuningJob, utcnow
+from standins.fakeslack import DEFAULT_CHANNEL
 
 LATENCY = 0.050
 TARGET_SECONDS = 2.0

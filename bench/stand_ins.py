@@ -17,9 +17,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from bot.emulator import EmulatorConfig
-from bot.emulator.testing import FrozenClock, start_emulator
-from bot.fakeslack import DEFAULT_CHANNEL, FakeSlack
+from standins.emulator import EmulatorConfig
+from standins.emulator.running import FrozenClock, start_emulator
+from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 EXAMPLES = [{"text_input": f"question {i}", "output": f"answer {i}"} for i in range(20)]

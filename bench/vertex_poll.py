@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, Section
-from bot.emulator.testing import FrozenClock
-from bot.fakeslack import DEFAULT_CHANNEL
-from bot.offline import OfflineConfig, OfflineStack
+from bot.domain.types import TrainingPair, TuningRequest
 from bot.polling.poller import CycleReport
 from bot.storage.models import TuningJob
-from bot.tuning.types import TrainingPair, TuningRequest
 from bot.tuning.vertex_backend import VertexBackend
 from bot.tuning.vertex_metrics import MetricsTracker
+from standins.emulator.running import FrozenClock
+from standins.fakeslack import DEFAULT_CHANNEL
+from standins.offline import OfflineConfig, OfflineStack
 
 TARGET_CALLS = 2.0
 CONCURRENCY = 100
@@ -42,7 +42,7 @@ VALIDATION = [TrainingPair(str(n), str(n + 1)) for n in range(100, 108)]
 
 def _cycle(stack: OfflineStack) -> CycleReport:
     assert stack.runtime is not None
-    stack.runtime.ctx.store.make_all_due()
+    stack.runtime.ctx.store.jobs.make_all_due()
     return stack.run(stack.runtime.poller.run_cycle(), timeout=300)
 
 
@@ -101,7 +101,7 @@ def run(quick: bool = False) -> Section:
             names = stack.run(_create(backend, jobs), timeout=300)
             store = stack.runtime.ctx.store
             for n, name in enumerate(names):
-                store.create_job(
+                store.jobs.create(
                     TuningJob(
                         team_id=stack.workspace.team_id,
                         owner_user_id="U0BENCH",

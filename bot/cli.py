@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bot.config import Settings
 
@@ -29,6 +31,16 @@ operations, generateContent), the Vertex AI one (v1/projects/P/locations/L/tunin
 create/get/list/cancel, endpoints generateContent/undeploy/delete, models delete) and the
 Cloud Storage media upload the Vertex backend uses. Any non-empty API key or bearer token is
 accepted. Point the bot at it with GEMINI_API_BASE, or VERTEX_API_BASE and GCS_API_BASE."""
+
+# `tunebot emulator` and `tunebot demo` run stand-ins that live beside the product.
+STAND_IN_MODULES = {"emulator": "standins.emulator.server", "demo": "standins.demo.command"}
+STAND_IN_COMMANDS = {
+    "emulator": (
+        "run the offline tuning-API emulator (Gemini API, Vertex AI, Cloud Storage)",
+        EMULATOR_DESCRIPTION,
+    ),
+    "demo": ("try tunebot offline: a Slack stand-in in this terminal", DEMO_DESCRIPTION),
+}
 
 _TYPE_WORDS = {
     "int_parsing": "a whole number",
@@ -90,40 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run the offline demo instead, whatever the settings say (`tunebot demo` does the same)",
     )
 
-    emulator = commands.add_parser(
-        "emulator",
-        help="run the offline tuning-API emulator (Gemini API, Vertex AI, Cloud Storage)",
-        description=EMULATOR_DESCRIPTION,
-    )
-    from bot.emulator import server as emulator_server
-
-    emulator_server.add_arguments(emulator)
-
-    demo = commands.add_parser(
-        "demo", help="try tunebot offline: a Slack stand-in in this terminal", description=DEMO_DESCRIPTION
-    )
-    demo.add_argument(
-        "--script", default=None, metavar="FILE", help="run the lines of FILE instead of reading the terminal"
-    )
-    demo.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="folder for charts and the demo database (default: a temporary folder, removed on exit)",
-    )
-    demo.add_argument(
-        "--step-seconds",
-        type=float,
-        default=0.05,
-        metavar="S",
-        help="emulated seconds per tuning step (default: %(default)s)",
-    )
-    demo.add_argument(
-        "--backend",
-        choices=("gemini", "vertex"),
-        default="gemini",
-        help="which emulated tuning service to use (default: %(default)s)",
-    )
+    # The stand-ins are not part of the product package: their arguments are loaded only
+    # when their command is the one asked for (`bot` never imports `standins`).
+    chosen = _chosen_command(argv if argv is not None else sys.argv[1:])
+    for name, (help_text, description) in STAND_IN_COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=description)
+        if name == chosen:
+            _stand_in(name).add_arguments(sub)
 
     health = commands.add_parser(
         "health",
@@ -136,15 +121,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "health":
         return run_health(args)
-    if args.command == "emulator":
-        return int(emulator_server.run(args) or 0)
-    if args.command == "demo":
-        from bot.demo.terminal import run_demo
-
-        return run_demo(
-            script=args.script, out=args.out, step_seconds=args.step_seconds, backend=args.backend
-        )
+    if args.command in STAND_IN_COMMANDS:
+        return int(_stand_in(args.command).run(args) or 0)
     return run_bot(args)
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _stand_in(command: str) -> Any:
+    """The stand-in module behind `tunebot emulator` or `tunebot demo`, imported on demand."""
+    return importlib.import_module(STAND_IN_MODULES[command])
+
+
+def _offline_demo() -> int:
+    return int(_stand_in("demo").run_demo(script=None, out=None, step_seconds=0.05))
 
 
 def run_health(args: argparse.Namespace) -> int:
@@ -165,9 +157,7 @@ def run_bot(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
 
     if args.offline:
-        from bot.demo.terminal import run_demo
-
-        return run_demo(script=None, out=None, step_seconds=0.05)
+        return _offline_demo()
     settings = load_settings()
     if settings is None:
         return 2
@@ -180,9 +170,7 @@ def run_bot(args: argparse.Namespace) -> int:
         if args.offline or (sys.stdin.isatty() and sys.stdout.isatty()):
             # A person at a terminal: show them the bot working while they set it up.
             print("\nStarting the offline demo meanwhile (type `help`, Ctrl-D to leave)…\n", file=sys.stderr)
-            from bot.demo.terminal import run_demo
-
-            return run_demo(script=None, out=None, step_seconds=0.05)
+            return _offline_demo()
         return 2
     if args.port is not None:
         settings.port = args.port

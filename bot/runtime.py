@@ -147,8 +147,8 @@ def build_runtime(
         currency=settings.price_currency,
         evaluator=JobEvaluator(
             backend,
-            held_out=lambda job: store.held_out_examples(job.id) if job.id is not None else [],
-            has_held_out=store.jobs_with_holdout,
+            held_out=lambda job: store.evaluations.held_out_examples(job.id) if job.id is not None else [],
+            has_held_out=store.evaluations.jobs_with_holdout,
             limit=settings.eval_max_examples,
             concurrency=settings.eval_concurrency,
         ),

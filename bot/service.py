@@ -18,36 +18,25 @@ from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.datasets.insight import DatasetInsight, InsightBuilder
 from bot.datasets.pool import ValidationPool
+from bot.domain.errors import BackendError, StorageUnavailable, UserError
+from bot.domain.types import JobState, ModelState, ModelSummary, TrainingPair, TuningRequest
 from bot.render.insight import insight_lines, training_estimate
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.commands import StartArgs, ValidationChoice
+from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset, JobHoldout, ModelOwnership, TuningJob, utcnow
-from bot.storage.store import (
+from bot.storage.repositories.datasets import (
     DuplicateDataset,
     DuplicateDatasetName,
-    StorageUnavailable,
-    Store,
     dataset_name_from,
     encode_examples,
-    writes_or_unavailable,
 )
+from bot.storage.store import Store
 from bot.tuning.backend import TuningBackend
-from bot.tuning.types import (
-    BackendError,
-    JobState,
-    ModelState,
-    ModelSummary,
-    TrainingPair,
-    TuningRequest,
-)
 
 log = logging.getLogger(__name__)
 
 STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being sent
-
-
-class UserError(Exception):
-    """Something the user can fix; `str(error)` is Slack mrkdwn for them."""
 
 
 # ---- uploads ---------------------------------------------------------------------------------
@@ -91,14 +80,14 @@ async def ingest_upload(
         parsed = await asyncio.to_thread(parse_dataset, content, file_name, limits=limits, **options)
     if not parsed.ok:
         return UploadOutcome("rejected", format_problems(parsed), parsed=parsed)
-    existing = await asyncio.to_thread(store.find_dataset_by_hash, team_id, parsed.sha256)
+    existing = await asyncio.to_thread(store.datasets.find_by_hash, team_id, parsed.sha256)
     if existing is not None:
         return UploadOutcome("duplicate", duplicate_message(file_name, existing), existing, parsed)
     name = dataset_name_from(dataset_name or file_name)
 
     def add() -> Dataset:
         # In the worker thread, pairs included: 100,000 of them take the loop 50 ms to build.
-        return store.add_dataset(
+        return store.datasets.add(
             team_id=team_id,
             owner_user_id=user_id,
             channel_id=channel_id,
@@ -169,15 +158,15 @@ def dataset_insight(store: Store, dataset: Dataset) -> DatasetInsight:
     """What is in a stored dataset: as stored at upload, or (for a dataset uploaded before
     tunebot kept it) gathered once from its stored examples and kept from then on."""
     assert dataset.id is not None
-    insight = DatasetInsight.from_json(store.dataset_insight(dataset.id))
+    insight = DatasetInsight.from_json(store.datasets.insight(dataset.id))
     if insight is not None:
         return insight
     limits = Limits()
     builder = InsightBuilder(limits.max_input_chars, limits.max_output_chars)
-    for index, pair in enumerate(store.load_examples(dataset.id), start=1):
+    for index, pair in enumerate(store.datasets.examples(dataset.id), start=1):
         builder.observe(f"example {index}", pair.text_input, pair.output)
     insight = builder.finish()
-    store.save_dataset_insight(dataset.id, insight.to_json())
+    store.datasets.save_insight(dataset.id, insight.to_json())
     return insight
 
 
@@ -214,9 +203,9 @@ def start_estimate_text(
 
 def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: StartArgs) -> Dataset:
     """The fast checks of `/tune start` (no API call), so mistakes are answered at once."""
-    dataset = store.find_dataset(team_id, args.dataset)
+    dataset = store.datasets.find(team_id, args.dataset)
     if dataset is None or dataset.id is None:
-        raise UserError(unknown_dataset_message(args.dataset, store.dataset_names(team_id)))
+        raise UserError(unknown_dataset_message(args.dataset, store.datasets.names(team_id)))
     refusal = backend.start_refusal(resolve_base_model(args.base_model, backend))
     if refusal:
         raise UserError(f":x: {refusal}")  # tunebot's own words and the configured names
@@ -235,9 +224,9 @@ def validation_dataset(
     """The dataset named by `validation=<dataset>`, checked (None for a share or no validation)."""
     if choice is None or choice.dataset is None:
         return None
-    found = store.find_dataset(team_id, choice.dataset)
+    found = store.datasets.find(team_id, choice.dataset)
     if found is None or found.id is None:
-        names = store.dataset_names(team_id)
+        names = store.datasets.names(team_id)
         raise UserError("Validation set: " + unknown_dataset_message(choice.dataset, names))
     if found.id == training.id:
         raise UserError(
@@ -264,7 +253,7 @@ def plan_holdout(
             return split_share(examples, choice.percent, seed=seed)
         other = validation_dataset(store, team_id, choice, dataset)
         assert other is not None and other.id is not None
-        held = store.load_examples(other.id)
+        held = store.datasets.examples(other.id)
         return separate_set(examples, held, validation_name=other.name)
     except HoldoutError as exc:
         raise UserError(f":x: Cannot hold out a validation set: {esc(str(exc))}") from exc
@@ -273,7 +262,7 @@ def plan_holdout(
 def holdout_row(
     choice: ValidationChoice, holdout: Holdout, *, sent: bool, store: Store, team_id: str
 ) -> JobHoldout:
-    other = store.find_dataset(team_id, choice.dataset) if choice.dataset is not None else None
+    other = store.datasets.find(team_id, choice.dataset) if choice.dataset is not None else None
     return JobHoldout(
         job_id=0,  # set by Store.create_job
         source="split" if choice.percent is not None else "dataset",
@@ -289,7 +278,7 @@ def validation_note(store: Store, job: TuningJob) -> str | None:
     """What `/tune start` tells the user about the job's validation set, if it has one."""
     if job.id is None:
         return None
-    holdout = store.job_holdout(job.id)
+    holdout = store.evaluations.holdout(job.id)
     if holdout is None:
         return None
     count = holdout.example_count
@@ -297,7 +286,7 @@ def validation_note(store: Store, job: TuningJob) -> str | None:
     if holdout.source == "split":
         what = f"Held out *{examples}* ({holdout.percent:g}% of the dataset)"
     else:
-        name = store.dataset_name(holdout.source_dataset_id) or "the validation dataset"
+        name = store.datasets.name_of(holdout.source_dataset_id) or "the validation dataset"
         what = f"Using *{examples}* from dataset *{esc(name)}*"
     if holdout.sent:
         return (
@@ -333,7 +322,7 @@ async def start_job(
     assert dataset.id is not None
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.name[:40]
-    examples = await asyncio.to_thread(store.load_examples, dataset.id)
+    examples = await asyncio.to_thread(store.datasets.examples, dataset.id)
     model_id = backend.new_model_id(display_name)
     holdout = plan_holdout(store, team_id, args.validation, dataset, examples, seed=model_id)
     held_row = (
@@ -343,7 +332,7 @@ async def start_job(
     )
     try:
         with writes_or_unavailable():
-            job = store.create_job(
+            job = store.jobs.create(
                 TuningJob(
                     team_id=team_id,
                     owner_user_id=user_id,
@@ -386,7 +375,7 @@ async def start_job(
     try:
         started = await backend.start(request)
     except BackendError as exc:
-        store.delete_job(job.id)
+        store.jobs.delete(job.id)
         raise UserError(
             f":x: The tuning service refused to start *{esc(display_name)}*: {esc(str(exc))}"
         ) from exc
@@ -394,7 +383,7 @@ async def start_job(
     try:
         with writes_or_unavailable():
             recorded = await asyncio.to_thread(
-                store.record_started,
+                store.jobs.record_started,
                 job.id,
                 model_name=started.model_name,
                 operation_name=started.operation_name,
@@ -408,8 +397,8 @@ async def start_job(
             f"that yet ({exc}). It will be picked up and announced here once it can."
         ) from exc
     if started.validation_uri:
-        store.update_holdout(job.id, uri=started.validation_uri)
-    current = recorded or store.get_job(job.id)
+        store.evaluations.update_holdout(job.id, uri=started.validation_uri)
+    current = recorded or store.jobs.get(job.id)
     assert current is not None
     return current
 
@@ -446,7 +435,7 @@ def resolve_model(store: Store, backend: TuningBackend, *, team_id: str, text: s
 
     Raises UserError listing the candidates when the display name is not unique."""
     wanted = " ".join(text.split()).strip("`<>")
-    jobs = store.team_model_jobs(team_id)
+    jobs = store.jobs.team_models(team_id)
     for job in jobs:
         if job.model_name and wanted in (job.model_name, job.model_name.rsplit("/", 1)[-1]):
             return job.model_name
@@ -481,7 +470,7 @@ def short_id(model_name: str) -> str:
 
 
 def model_display_name(store: Store, model_name: str) -> str | None:
-    job = store.job_for_model(model_name)
+    job = store.jobs.for_model(model_name)
     return job.display_name if job is not None else None
 
 
@@ -493,7 +482,7 @@ def model_label(store: Store, model_name: str) -> str:
 
 async def check_try(store: Store, backend: TuningBackend, *, model_name: str) -> None:
     """Before a try thread is opened: the model exists and can answer (else UserError)."""
-    job = store.job_for_model(model_name)
+    job = store.jobs.for_model(model_name)
     if job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value):
         raise UserError(
             f":hourglass_flowing_sand: *{esc(job.display_name)}* is still tuning: {job.percent:.0f}%. "
@@ -522,9 +511,9 @@ async def check_try(store: Store, backend: TuningBackend, *, model_name: str) ->
 def _owned_dataset(
     store: Store, *, team_id: str, user_id: str, name: str, admins: Collection[str]
 ) -> Dataset:
-    dataset = store.find_dataset(team_id, name)
+    dataset = store.datasets.find(team_id, name)
     if dataset is None or dataset.id is None:
-        raise UserError(unknown_dataset_message(name, store.dataset_names(team_id)))
+        raise UserError(unknown_dataset_message(name, store.datasets.names(team_id)))
     if dataset.owner_user_id != user_id and user_id not in admins:
         raise UserError(
             f":no_entry: Only <@{dataset.owner_user_id}> (who uploaded *{esc(dataset.name)}*) or a "
@@ -536,7 +525,7 @@ def _owned_dataset(
 def delete_dataset(store: Store, *, team_id: str, user_id: str, name: str, admins: Collection[str]) -> str:
     dataset = _owned_dataset(store, team_id=team_id, user_id=user_id, name=name, admins=admins)
     assert dataset.id is not None
-    store.delete_dataset(dataset.id)
+    store.datasets.delete(dataset.id)
     return (
         f":wastebasket: Deleted dataset *{esc(dataset.name)}* ({dataset.example_count:,} examples). "
         "Models tuned on it are kept."
@@ -550,7 +539,7 @@ def rename_dataset(
     assert dataset.id is not None
     cleaned = dataset_name_from(new_name + ".x")
     try:
-        renamed = store.rename_dataset(dataset.id, cleaned)
+        renamed = store.datasets.rename(dataset.id, cleaned)
     except DuplicateDatasetName as exc:
         raise UserError(f"There is already a dataset `{esc(cleaned)}`; choose another name.") from exc
     note = name_note(renamed.name, new_name, cleaned)
@@ -591,10 +580,10 @@ async def describe_model_for_delete(
     """Check a `/tune delete` request before asking for confirmation."""
     model_name = resolve_model(store, backend, team_id=team_id, text=model_text)
     label = model_label(store, model_name)
-    owner = store.model_owner(model_name)
+    owner = store.ownership.get(model_name)
     if not may_delete(owner, user_id, admins):
         raise UserError(delete_refusal(owner, label))
-    job = store.job_for_model(model_name)
+    job = store.jobs.for_model(model_name)
     try:
         model = await backend.get_model(model_name)
     except BackendError as exc:
@@ -623,7 +612,7 @@ async def delete_model(
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     label = model_label(store, model_name)
-    owner = store.model_owner(model_name)
+    owner = store.ownership.get(model_name)
     if not may_delete(owner, user_id, admins):
         raise UserError(delete_refusal(owner, label))
     if owner is not None and owner.deleted_at is not None:
@@ -633,9 +622,9 @@ async def delete_model(
     except BackendError as exc:
         if not exc.not_found:
             raise UserError(f":x: The tuning service did not delete {label}: {esc(str(exc))}") from exc
-        cancelled = store.mark_model_deleted(model_name, user_id)
+        cancelled = store.ownership.mark_deleted(model_name, user_id)
         return Deleted(f"{label} no longer exists; nothing to delete.", cancelled)
-    cancelled = store.mark_model_deleted(model_name, user_id)
+    cancelled = store.ownership.mark_deleted(model_name, user_id)
     if cancelled:
         return Deleted(f":wastebasket: Cancelled the tuning of {label} and deleted it.", cancelled)
     short = esc(short_id(model_name))

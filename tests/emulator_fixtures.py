@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.emulator import EmulatorConfig
-from bot.emulator.testing import FrozenClock, RunningEmulator, start_emulator
 from bot.gemini import GeminiClient, RetryPolicy
+from standins.emulator import EmulatorConfig
+from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 
 TEST_KEY = "test-key"
 

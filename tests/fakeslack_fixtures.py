@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.fakeslack import FakeSlack
+from standins.fakeslack import FakeSlack
 
 
 @pytest.fixture

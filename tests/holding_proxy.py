@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.loopback import BackgroundServer
+from standins.loopback import BackgroundServer
 
 Hold = Callable[[str, str], bool]  # (HTTP method, path) -> hold the answer?
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.loopback import free_port
+from standins.loopback import free_port
 
 
 class PortTaken(Exception):

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.emulator.testing import FrozenClock
-from bot.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest, View
-from bot.offline import OfflineConfig, OfflineStack
 from bot.storage.store import Store
+from standins.emulator.running import FrozenClock
+from standins.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest, View
+from standins.offline import OfflineConfig, OfflineStack
 
 T = TypeVar("T")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.fakeslack import Ephemeral
-from bot.offline import OfflineStack
 from bot.slack.reporter import NOTICE_EVENT_TYPE
+from standins.fakeslack import Ephemeral
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     CHANNEL,
     OTHER,
@@ -55,7 +55,7 @@ async def test_upload_tune_try_list_and_delete(any_stack: OfflineStack) -> None:
     assert "Starting tuning on dataset `tutorial`" in ack_body(sent)["text"]
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     assert job.backend == backend and job.model_name
     assert "Number generator" in all_text(stack.workspace.message(CHANNEL, job.message_ts or "") or {})

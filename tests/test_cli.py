@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.loopback import free_port
+from standins.loopback import free_port
 
 
 def clean_env(tmp_path: Path) -> dict[str, str]:

@@ -13,12 +13,12 @@ import pytest
 from sqlmodel import select
 
 from bot.datasets.samples import tutorial_csv
-from bot.emulator import EmulatorConfig
-from bot.emulator.testing import RunningEmulator, start_emulator
-from bot.fakeslack import DEFAULT_CHANNEL, FakeSlack
 from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
 from bot.storage.models import Dataset, DatasetContent, TuningJob
 from bot.storage.store import Store
+from standins.emulator import EmulatorConfig
+from standins.emulator.running import RunningEmulator, start_emulator
+from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
 from tests.processes import BotProcess
 
 OWNER = "U0OWNER"
@@ -63,7 +63,7 @@ def datasets_are_whole(store: Store) -> int:
     assert {d.id for d in datasets} == contents
     for dataset in datasets:
         assert dataset.id is not None
-        assert len(store.load_examples(dataset.id)) == dataset.example_count
+        assert len(store.datasets.examples(dataset.id)) == dataset.example_count
     return len(datasets)
 
 

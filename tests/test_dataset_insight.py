@@ -11,10 +11,10 @@ import pytest
 
 from bot.datasets import Limits, parse_dataset
 from bot.datasets.insight import DatasetInsight, estimate_tokens
-from bot.offline import OfflineStack
 from bot.render.chart import lengths_chart_png
 from bot.render.insight import price_for, training_estimate
 from bot.storage.store import Store
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     CHANNEL,
     OWNER,
@@ -132,9 +132,9 @@ async def test_start_ack_gives_the_training_token_estimate_and_the_configured_co
     monkeypatch.setenv("TUNEBOT_TRAINING_PRICES", "gemini-1.5-flash-001-tuning=4")
     with running_stack(tmp_path) as running:
         await upload_file(running, OWNER, "counting.csv", _csv(_numbers(30)))
-        dataset = store_of(running).find_dataset(running.workspace.team_id, "counting")
+        dataset = store_of(running).datasets.find(running.workspace.team_id, "counting")
         assert dataset is not None and dataset.id is not None
-        insight = DatasetInsight.from_json(store_of(running).dataset_insight(dataset.id))
+        insight = DatasetInsight.from_json(store_of(running).datasets.insight(dataset.id))
         assert insight is not None
         assert running.sender is not None
         ack = ack_body(await running.sender.slash_command(OWNER, "start counting epochs=4"))["text"]
@@ -145,11 +145,11 @@ async def test_start_ack_gives_the_training_token_estimate_and_the_configured_co
 
 
 def test_a_dataset_stored_before_insight_was_kept_gets_it_from_its_examples(tmp_path: Path) -> None:
+    from bot.domain.types import TrainingPair
     from bot.service import dataset_insight
-    from bot.tuning.types import TrainingPair
 
     store = Store.from_url(f"sqlite:///{tmp_path / 'old.db'}")
-    dataset = store.add_dataset(
+    dataset = store.datasets.add(
         team_id="T1",
         owner_user_id="U1",
         channel_id=None,
@@ -159,10 +159,10 @@ def test_a_dataset_stored_before_insight_was_kept_gets_it_from_its_examples(tmp_
         sha256="0" * 64,
         examples=[TrainingPair(a, b) for a, b in _numbers(12)],
     )
-    assert dataset.id is not None and store.dataset_insight(dataset.id) is None
+    assert dataset.id is not None and store.datasets.insight(dataset.id) is None
     insight = dataset_insight(store, dataset)
     assert insight.examples == 12 and insight.preview[0] == ("what comes after 0", "1")
-    assert store.dataset_insight(dataset.id) is not None
+    assert store.datasets.insight(dataset.id) is not None
     with sqlite3.connect(tmp_path / "old.db") as db:
         assert db.execute("SELECT count(*) FROM dataset_insight").fetchone() == (1,)
 
@@ -192,15 +192,15 @@ def test_an_old_database_upgrades_to_insight_and_evaluation_in_place(tmp_path: P
     path = tmp_path / "tunebot.db"
     database_made_before_alembic(path)
     store = Store.from_url(f"sqlite:///{path}")  # upgrades through 0005_insight_eval
-    job = store.get_job(7)
+    job = store.jobs.get(7)
     assert job is not None and (job.eval_state, job.eval_ts) == ("none", None)
-    assert store.compare_base_model("C1", "1700000001.000200") is None  # an old /tune try thread
-    assert store.try_thread_model("C1", "1700000001.000200") == "tunedModels/numbers-abc"
-    (summary,) = store.list_datasets("T1", "U1")
-    assert store.dataset_insight(summary.dataset.id or 0) is None  # uploaded before insight was kept
+    assert store.threads.compare_base_model("C1", "1700000001.000200") is None  # an old /tune try thread
+    assert store.threads.model_for("C1", "1700000001.000200") == "tunedModels/numbers-abc"
+    (summary,) = store.datasets.list_for_owner("T1", "U1")
+    assert store.datasets.insight(summary.dataset.id or 0) is None  # uploaded before insight was kept
     insight = dataset_insight(store, summary.dataset)
     assert insight.examples == len(PAIRS)
-    assert store.evaluation(7) is None
-    store.save_evaluation(7, '{"tuned_model": "m", "base_model": "b", "rows": []}')
-    assert store.evaluation(7) is not None
+    assert store.evaluations.report(7) is None
+    store.evaluations.save_report(7, '{"tuned_model": "m", "base_model": "b", "rows": []}')
+    assert store.evaluations.report(7) is not None
     store.engine.dispose()

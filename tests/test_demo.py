@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from bot.datasets.samples import tutorial_csv
-from bot.demo import render
-from bot.demo.terminal import HELP, run_session
+from standins.demo import render
+from standins.demo.terminal import HELP, run_session
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 USERS = {"U0YOU": "you", "U0BOT": "tunebot"}

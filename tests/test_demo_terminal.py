@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo.printer import PROMPT, Printer, PrinterLogHandler
-from bot.demo.terminal import run_session
+from standins.demo.printer import PROMPT, Printer, PrinterLogHandler
+from standins.demo.terminal import run_session
 from tests.test_demo import EXAMPLES, run_script, section_after
 
 

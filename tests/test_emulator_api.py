@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.emulator import EmulatorConfig, FaultConfig
-from bot.emulator.testing import FrozenClock, RunningEmulator, start_emulator
+from standins.emulator import EmulatorConfig, FaultConfig
+from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 
 KEY_HEADERS = {"x-goog-api-key": "k"}
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"

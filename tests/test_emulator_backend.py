@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from bot.emulator.server import add_arguments, config_from_args
-from bot.emulator.testing import RunningEmulator
+from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
 from bot.gemini import GeminiClient
 from bot.tuning.gemini_backend import GeminiBackend
-from bot.tuning.types import JobState, ModelState, TrainingPair, TuningRequest
+from standins.emulator.running import RunningEmulator
+from standins.emulator.server import add_arguments, config_from_args
 
 
 async def test_backend_round_trip(emulator: RunningEmulator, gemini_client: GeminiClient) -> None:

@@ -10,9 +10,9 @@ from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
 from bot.datasets.samples import TUTORIAL_EXAMPLES
-from bot.emulator.testing import RunningEmulator
 from bot.gemini import GeminiClient
 from bot.gemini.types import TuningExample
+from standins.emulator.running import RunningEmulator
 from tests.emulator_fixtures import emulator, emulator_clock, gemini_client, gemini_sleeps
 
 __all__ = ["emulator", "emulator_clock", "gemini_client", "gemini_sleeps"]

@@ -13,7 +13,7 @@ import subprocess
 import httpx
 import pytest
 
-from bot.emulator.testing import RunningEmulator
+from standins.emulator.running import RunningEmulator
 
 KEY = "tutorial-key"
 

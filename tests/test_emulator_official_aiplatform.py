@@ -16,8 +16,8 @@ from google.api_core import exceptions
 from google.cloud import aiplatform
 from vertexai.tuning import sft
 
-from bot.emulator import EmulatorConfig
-from bot.emulator.testing import FrozenClock, RunningEmulator, start_emulator
+from standins.emulator import EmulatorConfig
+from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 from tests.official_clients import LOCATION, PROJECT, TOKEN, offline_google, static_credentials
 
 __all__ = ["offline_google"]

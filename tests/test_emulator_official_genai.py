@@ -13,8 +13,8 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from bot.emulator import EmulatorConfig
-from bot.emulator.testing import FrozenClock, RunningEmulator, start_emulator
+from standins.emulator import EmulatorConfig
+from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 from tests.official_clients import LOCATION, PROJECT, TOKEN, offline_google, static_credentials
 
 __all__ = ["offline_google"]

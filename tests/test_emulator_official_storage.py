@@ -17,8 +17,8 @@ from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from bot.emulator import EmulatorConfig
-from bot.emulator.testing import FrozenClock, RunningEmulator, start_emulator
+from standins.emulator import EmulatorConfig
+from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 from tests.official_clients import PROJECT, TOKEN, offline_google, static_credentials
 
 __all__ = ["offline_google"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.emulator.testing import RunningEmulator
 from bot.gemini import GeminiAPIError, GeminiClient, Operation, TuningExample
+from standins.emulator.running import RunningEmulator
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 TUTORIAL_EXAMPLES = [

@@ -13,18 +13,18 @@ from typing import Any
 import pytest
 
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
-from bot.emulator.testing import FrozenClock, RunningEmulator
+from bot.domain.types import TrainingPair
 from bot.evaluation import EvalReport, EvalRetry, evaluate
 from bot.evaluation.score import exact_match, normalise, similarity
-from bot.fakeslack import Message
 from bot.gemini import GeminiClient, RetryPolicy, TuningExample
-from bot.offline import OfflineConfig, OfflineStack
 from bot.polling.schedule import Backoff
 from bot.slack.reporter import EVALUATION_EVENT_TYPE
 from bot.storage.models import TuningJob
 from bot.storage.store import Store
 from bot.tuning.gemini_backend import GeminiBackend
-from bot.tuning.types import TrainingPair
+from standins.emulator.running import FrozenClock, RunningEmulator
+from standins.fakeslack import Message
+from standins.offline import OfflineConfig, OfflineStack
 from tests.emulator_fixtures import emulator, emulator_clock
 from tests.slack_helpers import (
     CHANNEL,
@@ -176,7 +176,7 @@ async def _finished_job(stack: OfflineStack, start: str) -> TuningJob:
     await stack.sender.slash_command(OWNER, f"start {start}")
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     stack.emulator.advance(600)
     return job
@@ -206,7 +206,7 @@ async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_th
     text = all_text(message)
     assert "on 12 held-out examples" in text
     assert "Exact match:* base 0% → tuned 100% (+100 points)" in text
-    report = EvalReport.from_json(store_of(stack).evaluation(job.id or 0) or "")
+    report = EvalReport.from_json(store_of(stack).evaluations.report(job.id or 0) or "")
     assert report.tuned_mean_similarity == 1.0 and report.base_mean_similarity < 0.2
     gain = 1 - report.base_mean_similarity
     assert f"base {report.base_mean_similarity:.2f} → tuned 1.00 (+{gain:.2f})" in text
@@ -219,7 +219,7 @@ async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_th
     # More cycles change nothing.
     await stack.poll(all_due=True)
     assert len(_evaluations(stack, job)) == 1 and len(_csvs(stack)) == 1
-    row = store_of(stack).get_job(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.eval_state == "done" and row.eval_ts == message.ts
 
 
@@ -230,8 +230,8 @@ async def test_a_share_held_out_of_the_dataset_is_evaluated_too(fast_stack: Offl
     await stack.poll(all_due=True)
     [message] = _evaluations(stack, job)
     assert "on 3 held-out examples" in all_text(message)
-    report = EvalReport.from_json(store_of(stack).evaluation(job.id or 0) or "")
-    held = store_of(stack).held_out_examples(job.id or 0)
+    report = EvalReport.from_json(store_of(stack).evaluations.report(job.id or 0) or "")
+    held = store_of(stack).evaluations.held_out_examples(job.id or 0)
     assert [(r.text_input, r.expected) for r in report.rows] == [(p.text_input, p.output) for p in held]
     assert report.base_exact_rate == 0.0
 
@@ -242,7 +242,7 @@ async def test_without_a_held_out_split_there_is_no_evaluation(fast_stack: Offli
     await stack.poll(all_due=True)
     await stack.poll(all_due=True)
     assert _evaluations(stack, job) == [] and _csvs(stack) == []
-    row = store_of(stack).get_job(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.eval_state == "skipped" and row.notice_state == "done"
 
 
@@ -263,7 +263,7 @@ async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
     with pytest.raises(SimulatedCrash):
         await stack.poll(all_due=True)
     assert len(_evaluations(stack, job)) == 1  # posted, but the database says "posting"
-    row = store_of(stack).get_job(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.eval_state == "posting"
     calls = stack.emulator.emulator.runtime.stats.by_method["models.generateContent"]
     monkeypatch.setattr(Store, "update_leased_job", real_update)
@@ -275,7 +275,7 @@ async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
     assert len(_evaluations(stack, job)) == 1 and len(_csvs(stack)) == 1
     # The stored report was posted: the models were not asked again.
     assert stack.emulator.emulator.runtime.stats.by_method["models.generateContent"] == calls
-    done = store_of(stack).get_job(job.id or 0)
+    done = store_of(stack).jobs.get(job.id or 0)
     assert done is not None and done.eval_state == "done" and done.notice_state == "done"
 
 
@@ -344,7 +344,7 @@ async def test_eval_and_compare_refuse_a_model_that_is_not_ready_or_unknown(fast
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     await stack.sender.slash_command(OWNER, "start tutorial")
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(lambda: next((j for j in store.jobs.active() if j.message_ts), None))
     assert job.model_name
     posts = len(bot_posts(stack))
     seen = len(ephemerals_for(stack, OWNER))

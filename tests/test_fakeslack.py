@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.fakeslack import FakeSlack, Forge, SlackRequestSender, Workspace, WorkspaceEvent
-from bot.loopback import BackgroundServer
+from standins.fakeslack import FakeSlack, Forge, SlackRequestSender, Workspace, WorkspaceEvent
+from standins.loopback import BackgroundServer
 
 GENERAL = "C0GENERAL"
 SECRET = "test-signing-secret"

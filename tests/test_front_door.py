@@ -18,13 +18,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.datasets.samples import tutorial_csv
-from bot.fakeslack import Forge
 from bot.logs import configure_logging
-from bot.loopback import BackgroundServer
-from bot.offline import OfflineStack
 from bot.slack.door import MAX_BODY_BYTES
 from bot.slack.files import allowed_url, file_origins
 from bot.storage.models import TuningJob
+from standins.fakeslack import Forge
+from standins.loopback import BackgroundServer
+from standins.offline import OfflineStack
 from tests.slack_helpers import CHANNEL, OWNER, command, stack, store_of, upload_file, wait_for
 from tests.test_secrets import debug_log
 

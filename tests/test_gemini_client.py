@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.emulator.testing import RunningEmulator
 from bot.gemini import (
     GeminiAPIError,
     GeminiClient,
@@ -21,7 +20,8 @@ from bot.gemini import (
     new_tuned_model_id,
 )
 from bot.gemini.transport import pooled_transport
-from bot.loopback import free_port
+from standins.emulator.running import RunningEmulator
+from standins.loopback import free_port
 from tests.emulator_fixtures import TEST_KEY, RecordingSleep
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.fakeslack import FakeSlack
 from bot.health import socket_mode_health_app
-from bot.loopback import BackgroundServer, free_port
+from standins.fakeslack import FakeSlack
+from standins.loopback import BackgroundServer, free_port
 from tests.processes import BotProcess
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from bot.offline import OfflineStack
+from standins.offline import OfflineStack
 from tests.slack_helpers import CHANNEL, OWNER, ephemerals_for, next_ephemeral, stack, store_of, upload_file
 
 __all__ = ["stack"]
@@ -61,7 +61,7 @@ async def test_a_hostile_file_in_the_upload_form_gets_a_specific_answer(
     answer = await upload_file(stack, OWNER, name, content)
     assert "was not stored" in answer.text, answer.text
     assert where in answer.text and expected_words(name) in answer.text, answer.text
-    assert store_of(stack).dataset_names("T0TEAM") == []
+    assert store_of(stack).datasets.names("T0TEAM") == []
 
 
 @pytest.mark.parametrize(

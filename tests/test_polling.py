@@ -12,14 +12,14 @@ import pytest
 from sqlmodel import select
 
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
-from bot.emulator.testing import FrozenClock
-from bot.fakeslack import Message
 from bot.gemini import GeminiClient, TuningExample
-from bot.offline import OFFLINE_API_KEY, OfflineConfig, OfflineStack
 from bot.polling.poller import Poller
 from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
 from bot.storage.models import TuningJob
 from bot.storage.store import Store
+from standins.emulator.running import FrozenClock
+from standins.fakeslack import Message
+from standins.offline import OFFLINE_API_KEY, OfflineConfig, OfflineStack
 from tests.slack_helpers import CHANNEL, OWNER, all_text, eventually, upload_file
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -60,7 +60,7 @@ async def start_tutorial_job(stack: OfflineStack) -> TuningJob:
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     await stack.sender.slash_command(OWNER, "start tutorial")
     return await eventually(
-        lambda: next((j for j in store(stack).active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store(stack).jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
 
 
@@ -121,7 +121,7 @@ async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_
     with pytest.raises(SimulatedCrash):
         await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1  # posted, but the database still says "posting"
-    row = store(stack).get_job(job.id or 0)
+    row = store(stack).jobs.get(job.id or 0)
     assert row is not None and row.notice_state == "posting"
     monkeypatch.setattr(Store, "update_leased_job", real_update)
 
@@ -132,7 +132,7 @@ async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_
     make_due(stack)
     await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
-    done = store(stack).get_job(job.id or 0)
+    done = store(stack).jobs.get(job.id or 0)
     assert done is not None and done.notice_state == "done" and done.notice_ts == notices(stack, job)[0].ts
     assert len(stack.workspace.uploads(CHANNEL)) == 1
 
@@ -154,13 +154,13 @@ async def test_rate_limits_and_outages_from_the_api_do_not_lose_the_job(fast_sta
         stack.emulator.advance(10)
         make_due(stack)
         await stack.poll(all_due=True)
-        row = store(stack).get_job(job.id or 0)
+        row = store(stack).jobs.get(job.id or 0)
         assert row is not None and row.state in ("queued", "running", "succeeded")
     stack.emulator.advance(60)
     for _ in range(3):
         make_due(stack)
         await stack.poll(all_due=True)
-    final = store(stack).get_job(job.id or 0)
+    final = store(stack).jobs.get(job.id or 0)
     assert final is not None and final.state == "succeeded" and final.notice_state == "done"
     assert len(notices(stack, job)) == 1
     assert stack.emulator.emulator.stats()["by_status"].get("429", 0) >= 1
@@ -174,7 +174,7 @@ async def test_an_api_outage_backs_off_the_job(fast_stack: OfflineStack) -> None
     make_due(stack)
     report = await stack.poll(all_due=True)
     assert report.errors == 1
-    row = store(stack).get_job(job.id or 0)
+    row = store(stack).jobs.get(job.id or 0)
     assert row is not None and row.state == "queued" and row.poll_interval_seconds > 12
 
 
@@ -185,7 +185,7 @@ async def test_a_job_that_does_not_move_is_polled_less_often(fast_stack: Offline
     for _ in range(4):
         make_due(stack)
         await stack.poll(all_due=True)
-        row = store(stack).get_job(job.id or 0)
+        row = store(stack).jobs.get(job.id or 0)
         assert row is not None
         intervals.append(row.poll_interval_seconds)
     assert intervals == sorted(intervals) and intervals[-1] > intervals[0]
@@ -193,7 +193,7 @@ async def test_a_job_that_does_not_move_is_polled_less_often(fast_stack: Offline
     stack.emulator.advance(5)
     make_due(stack)
     await stack.poll(all_due=True)
-    moved = store(stack).get_job(job.id or 0)
+    moved = store(stack).jobs.get(job.id or 0)
     assert moved is not None and moved.poll_interval_seconds == 12.0
 
 
@@ -215,7 +215,7 @@ async def test_slack_rate_limits_delay_messages_but_lose_none(fast_stack: Offlin
     make_due(stack)
     await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
-    row = store(stack).get_job(job.id or 0)
+    row = store(stack).jobs.get(job.id or 0)
     assert row is not None and row.notice_state == "done"
 
 
@@ -223,7 +223,7 @@ async def test_a_model_deleted_while_tuning_is_no_longer_polled(fast_stack: Offl
     stack = fast_stack
     job = await start_tutorial_job(stack)
     assert stack.sender is not None and job.model_name
-    store(stack).mark_model_deleted(job.model_name, OWNER)
+    store(stack).ownership.mark_deleted(job.model_name, OWNER)
     before = operation_polls(stack)
     make_due(stack)
     report = await stack.poll(all_due=True)
@@ -239,7 +239,7 @@ async def test_an_operation_that_vanished_marks_the_job_lost_and_tells_the_owner
     stack.emulator.emulator.delete_tuned_model(job.model_name.removeprefix("tunedModels/"))
     make_due(stack)
     await stack.poll(all_due=True)
-    row = store(stack).get_job(job.id or 0)
+    row = store(stack).jobs.get(job.id or 0)
     assert row is not None and row.state == "lost"
     [notice] = notices(stack, job)
     assert f"<@{OWNER}>" in all_text(notice) and "lost" in all_text(notice)
@@ -262,7 +262,7 @@ async def test_a_cycle_over_many_overlapping_batches_polls_and_posts_each_job_on
         ]
     for n, operation in enumerate(operations):
         assert operation.metadata is not None
-        store(stack).create_job(
+        store(stack).jobs.create(
             TuningJob(
                 team_id="T0TEAM",
                 owner_user_id=OWNER,
@@ -294,5 +294,5 @@ async def test_a_cycle_over_many_overlapping_batches_polls_and_posts_each_job_on
     ]
     assert sorted(m.text.split(":")[0] for m in messages) == sorted(f"batch {n}" for n in range(23))
     assert all("step 3 /" in m.text for m in messages)
-    jobs = store(stack).active_jobs()
+    jobs = store(stack).jobs.active()
     assert len(jobs) == 23 and all(j.lease_owner is None and j.message_state == "posted" for j in jobs)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-import bot.tuning.types
+import bot.domain.types
+from bot.domain.types import JobState
 from bot.render import model
 from bot.render.model import JobView
 from bot.render.progress import (
@@ -29,7 +30,6 @@ from bot.render.text import (
     format_percent,
     progress_bar,
 )
-from bot.tuning.types import JobState
 
 STARTED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 OWNER = "U0123ABCD"
@@ -99,7 +99,7 @@ def try_buttons(blocks: list[Block]) -> list[dict[str, Any]]:
 
 
 def test_render_model_reuses_the_tuning_loss_point() -> None:
-    assert model.LossPoint is bot.tuning.types.LossPoint
+    assert model.LossPoint is bot.domain.types.LossPoint
 
 
 # --- progress message -----------------------------------------------------------------

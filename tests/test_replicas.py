@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import TUTORIAL_EXAMPLES
-from bot.emulator import EmulatorConfig, FaultConfig
-from bot.emulator.testing import RunningEmulator, start_emulator
-from bot.fakeslack import DEFAULT_CHANNEL, FakeSlack
 from bot.gemini import GeminiClient, TuningExample
 from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
 from bot.storage.models import TuningJob
 from bot.storage.store import Store
+from standins.emulator import EmulatorConfig, FaultConfig
+from standins.emulator.running import RunningEmulator, start_emulator
+from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
 from tests.databases import postgres_schema_url
 from tests.processes import BotProcess
 
@@ -73,7 +73,7 @@ def create_jobs(database_url: str, emulator: RunningEmulator, count: int) -> lis
     store = Store.from_url(database_url)
     ids = []
     for n, (model, operation) in enumerate(asyncio.run(create())):
-        job = store.create_job(
+        job = store.jobs.create(
             TuningJob(
                 team_id="T0TEAM",
                 owner_user_id=OWNER,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.domain.types import JobProgress, JobState, LossPoint
 from bot.polling.schedule import Backoff, moved, progress_changes
 from bot.storage.models import TuningJob
-from bot.tuning.types import JobProgress, JobState, LossPoint
 
 
 def make_job(**fields: object) -> TuningJob:

@@ -13,9 +13,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
+from bot.domain.types import TrainingPair
 from bot.storage import schema
-from bot.storage.store import Store, encode_examples, make_engine
-from bot.tuning.types import TrainingPair
+from bot.storage.engine import make_engine
+from bot.storage.repositories.datasets import encode_examples
+from bot.storage.store import Store
 from tests.databases import postgres_schema_url, sqlite_url
 
 DATA = Path(__file__).parent / "data"
@@ -59,10 +61,10 @@ def test_a_database_made_before_migrations_upgrades_in_place_with_its_rows(tmp_p
 
     store = Store.from_url(f"sqlite:///{path}")
 
-    (dataset,) = store.list_datasets("T1", "U1")
+    (dataset,) = store.datasets.list_for_owner("T1", "U1")
     assert (dataset.dataset.name, dataset.dataset.example_count) == ("numbers", 12)
-    assert store.load_examples(1) == PAIRS
-    job = store.get_job(7)
+    assert store.datasets.examples(1) == PAIRS
+    job = store.jobs.get(7)
     assert job is not None
     assert (job.display_name, job.state, job.percent, job.message_ts) == (
         "numbers",
@@ -70,23 +72,23 @@ def test_a_database_made_before_migrations_upgrades_in_place_with_its_rows(tmp_p
         40.0,
         "1700000000.000100",
     )
-    assert [j.id for j in store.active_jobs()] == [7]
-    owner = store.model_owner("tunedModels/numbers-abc")
+    assert [j.id for j in store.jobs.active()] == [7]
+    owner = store.ownership.get("tunedModels/numbers-abc")
     assert owner is not None and (owner.owner_user_id, owner.job_id) == ("U1", 7)
-    assert store.try_thread_model("C1", "1700000001.000200") == "tunedModels/numbers-abc"
+    assert store.threads.model_for("C1", "1700000001.000200") == "tunedModels/numbers-abc"
     with store.engine.connect() as connection:
         assert schema.current_revision(connection) == schema.head_revision()
     # 0003_vertex: the old job has the new columns (empty) and can be given what Vertex reports;
     # held-out examples can be stored for new jobs.
     assert (job.detail_state, job.eval_loss, job.checkpoints, job.data_stats) == (None, None, None, None)
-    assert store.held_out_examples(7) == []
-    store.update_job(7, detail_state="waiting_for_quota", eval_loss=0.5, data_stats='{"examples": 12}')
-    moved = store.get_job(7)
+    assert store.evaluations.held_out_examples(7) == []
+    store.jobs.update(7, detail_state="waiting_for_quota", eval_loss=0.5, data_stats='{"examples": 12}')
+    moved = store.jobs.get(7)
     assert moved is not None and (moved.detail_state, moved.eval_loss) == ("waiting_for_quota", 0.5)
     store.engine.dispose()
 
     again = Store.from_url(f"sqlite:///{path}")  # a second start finds it current and changes nothing
-    assert again.get_job(7) is not None
+    assert again.jobs.get(7) is not None
     again.engine.dispose()
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.emulator.testing import FrozenClock
 from bot.logs import configure_logging
-from bot.offline import OFFLINE_API_KEY, OFFLINE_SIGNING_SECRET, OfflineConfig, OfflineStack
+from standins.emulator.running import FrozenClock
+from standins.offline import OFFLINE_API_KEY, OFFLINE_SIGNING_SECRET, OfflineConfig, OfflineStack
 from tests.slack_helpers import (
     CHANNEL,
     OWNER,
@@ -49,7 +49,7 @@ async def test_a_full_flow_logs_and_posts_no_secret(tmp_path: Path, debug_log: i
         store = stack.runtime.ctx.store if stack.runtime else None
         assert store is not None
         job = await eventually(
-            lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+            lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
         )
         stack.emulator.advance(60)
         await stack.poll(all_due=True)

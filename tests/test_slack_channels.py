@@ -4,9 +4,9 @@ a member; public channels are joined, private channels and people's DMs are refu
 from __future__ import annotations
 
 from bot.datasets.samples import tutorial_csv
-from bot.fakeslack import FakeSlack
-from bot.offline import OfflineStack
 from bot.storage.models import TuningJob
+from standins.fakeslack import FakeSlack
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     OTHER,
     OWNER,
@@ -32,7 +32,7 @@ async def ready_model(stack: OfflineStack, channel: str = "C0GENERAL") -> Tuning
     await stack.sender.slash_command(OWNER, 'start tutorial name="numbers"', channel_id=channel)
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     stack.emulator.advance(60)
     await stack.poll(all_due=True)
@@ -135,12 +135,12 @@ async def test_notice_recovery_joins_a_public_channel_it_could_only_post_in(stac
     await stack.sender.slash_command(OWNER, "start tutorial", channel_id=RANDOM)
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     channel = stack.workspace.channel(RANDOM)
     assert channel is not None
     channel.bot_is_member = False  # as it was for jobs started before tunebot joined channels
-    store.update_job(job.id or 0, notice_state="posting")  # crashed while posting the notice
+    store.jobs.update(job.id or 0, notice_state="posting")  # crashed while posting the notice
     stack.emulator.advance(60)
     await stack.poll(all_due=True)
     notices = [t for t in bot_thread_replies(stack, RANDOM, job.message_ts or "") if "is ready" in t]

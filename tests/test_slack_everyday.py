@@ -4,10 +4,10 @@ running job, every bad option at once, "did you mean"."""
 from __future__ import annotations
 
 from bot.datasets.samples import tutorial_csv
-from bot.fakeslack import Ephemeral
-from bot.offline import OfflineStack
+from bot.domain.types import TrainingPair
 from bot.storage.models import TuningJob
-from bot.tuning.types import TrainingPair
+from standins.fakeslack import Ephemeral
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     ADMIN,
     CHANNEL,
@@ -33,7 +33,7 @@ async def tuned(stack: OfflineStack, user: str, name: str, *, finish: bool = Tru
     """Upload the tutorial (once per team) and tune a model called `name` through tunebot."""
     assert stack.sender is not None and stack.emulator is not None
     store = store_of(stack)
-    if store.find_dataset(stack.workspace.team_id, "tutorial") is None:
+    if store.datasets.find(stack.workspace.team_id, "tutorial") is None:
         await upload_file(stack, user, "tutorial.csv", tutorial_csv())
     answer = await command(stack, user, f'start tutorial name="{name}"')
     assert "Starting tuning" in str(answer)
@@ -41,7 +41,7 @@ async def tuned(stack: OfflineStack, user: str, name: str, *, finish: bool = Tru
         lambda: next(
             (
                 j
-                for j in store.active_jobs()
+                for j in store.jobs.active()
                 if j.display_name == name and j.message_ts and j.lease_owner is None
             ),
             None,
@@ -113,7 +113,7 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
     store = store_of(stack)
     team = stack.workspace.team_id
     for n in range(12):
-        store.add_dataset(
+        store.datasets.add(
             team_id=team,
             owner_user_id=OWNER,
             channel_id=CHANNEL,
@@ -132,7 +132,7 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
     assert "already a dataset `set-03`" in taken
     deleted = answer_text(await command(stack, ADMIN, "dataset delete set-03"))
     assert "Deleted dataset *set-03*" in deleted
-    assert store.find_dataset(team, "set-03") is None and store.find_dataset(team, "q-a-v2") is not None
+    assert store.datasets.find(team, "set-03") is None and store.datasets.find(team, "q-a-v2") is not None
     assert "Did you mean `delete`" in answer_text(await command(stack, OWNER, "dataset delet set-04"))
 
 

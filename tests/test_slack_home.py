@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from bot.datasets.samples import tutorial_csv
-from bot.fakeslack import View
-from bot.offline import OfflineStack
 from bot.slack.home import HomeTab
+from standins.fakeslack import View
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     OTHER,
     OWNER,
@@ -50,7 +50,7 @@ async def test_home_shows_datasets_jobs_and_models_and_follows_changes(stack: Of
     await stack.sender.slash_command(OWNER, 'start tutorial name="numbers"')
     await wait_for(stack, lambda: "*numbers* — :hourglass_flowing_sand: queued" in home_text(view))
     store = store_of(stack)
-    await eventually(lambda: next((j for j in store.active_jobs() if j.lease_owner is None), None))
+    await eventually(lambda: next((j for j in store.jobs.active() if j.lease_owner is None), None))
     stack.emulator.advance(60)
     await stack.poll(all_due=True)
     await wait_for(stack, lambda: "Your models* (1)" in home_text(view))

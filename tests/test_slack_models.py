@@ -7,9 +7,9 @@ import time
 import pytest
 
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
-from bot.fakeslack import Ephemeral, Forge
 from bot.gemini import GeminiClient, TuningExample
-from bot.offline import OFFLINE_API_KEY, OfflineStack
+from standins.fakeslack import Ephemeral, Forge
+from standins.offline import OFFLINE_API_KEY, OfflineStack
 from tests.slack_helpers import (
     ADMIN,
     CHANNEL,
@@ -58,7 +58,7 @@ async def owned_model(stack: OfflineStack, user: str = OWNER) -> str:
     await stack.sender.slash_command(user, 'start tutorial name="numbers"')
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     stack.emulator.advance(60)
     await stack.poll(all_due=True)
@@ -137,7 +137,7 @@ async def test_model_text_that_could_ping_is_escaped(stack: OfflineStack) -> Non
     await stack.sender.slash_command(OWNER, "start pings")
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     assert stack.emulator is not None and job.model_name
     stack.emulator.advance(60)
@@ -160,7 +160,7 @@ async def test_try_on_a_model_still_tuning_is_answered_privately(stack: OfflineS
     await stack.sender.slash_command(OWNER, 'start tutorial name="next number v2"')
     store = store_of(stack)
     await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     posts = len(bot_posts(stack))
     answer = await command(stack, OWNER, 'try "next number v2" 1')
@@ -197,7 +197,7 @@ async def test_only_the_owner_or_an_admin_may_delete(stack: OfflineStack) -> Non
     )
     await wait_for(stack, lambda: "Only <@U0OWNER>" in prompt.text)
     assert model_id in stack.emulator.emulator.model_ids()
-    assert store_of(stack).model_owner(model).deleted_at is None  # type: ignore[union-attr]
+    assert store_of(stack).ownership.get(model).deleted_at is None  # type: ignore[union-attr]
 
     await stack.sender.block_action(
         OWNER, delete["action_id"], delete["value"], CHANNEL, message_ts=prompt.message_ts, is_ephemeral=True
@@ -205,7 +205,7 @@ async def test_only_the_owner_or_an_admin_may_delete(stack: OfflineStack) -> Non
     await wait_for(stack, lambda: "Deleted" in prompt.text)
     assert buttons(prompt) == []  # the prompt was replaced: no Delete button left to click
     assert model_id not in stack.emulator.emulator.model_ids()
-    owner = store_of(stack).model_owner(model)
+    owner = store_of(stack).ownership.get(model)
     assert owner is not None and owner.deleted_by == OWNER
     # A second (stale) click is harmless.
     await stack.sender.block_action(
@@ -258,7 +258,7 @@ async def test_forged_or_stale_requests_are_rejected_without_side_effects(
     time.sleep(0.3)
     assert stack.workspace.views(OWNER) == []
     assert stack.workspace.downloads == []
-    assert store_of(stack).count_datasets() == 0
+    assert store_of(stack).datasets.count() == 0
 
 
 async def test_a_replayed_body_with_a_fresh_timestamp_does_not_verify(stack: OfflineStack) -> None:

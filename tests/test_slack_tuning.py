@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.fakeslack import Message
-from bot.offline import OfflineStack
 from bot.storage.models import TuningJob
+from standins.fakeslack import Message
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     CHANNEL,
     OTHER,
@@ -44,7 +44,7 @@ async def started_job(stack: OfflineStack, text: str = "tutorial") -> tuple[Tuni
     message = await wait_for(stack, lambda: next(iter(bot_posts(stack)), None))
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     return job, message
 
@@ -68,7 +68,7 @@ async def test_start_creates_the_model_and_posts_one_job_message(stack: OfflineS
     assert job.model_name and job.model_name.startswith("tunedModels/number-generator-")
     assert job.operation_name and job.total_steps == 38
     assert (job.epoch_count, job.batch_size, job.learning_rate) == (5, 2, 0.001)
-    owner = store_of(stack).model_owner(job.model_name)
+    owner = store_of(stack).ownership.get(job.model_name)
     assert owner is not None and owner.owner_user_id == OWNER
     text = all_text(message)
     assert "Number generator" in text and f"<@{OWNER}>" in text and "38" in text
@@ -86,14 +86,14 @@ async def test_progress_is_edited_in_place_and_the_notice_and_chart_come_once(st
     assert "10 / 38" in all_text(message) or "10/38" in all_text(message)
     # Nothing visible moved: no edit (chat.update is rate limited).
     versions = len(message.versions)
-    job_row = store_of(stack).get_job(job.id or 0)
+    job_row = store_of(stack).jobs.get(job.id or 0)
     assert job_row is not None
-    store_of(stack).update_job(job.id or 0, next_poll_at=job_row.created_at)
+    store_of(stack).jobs.update(job.id or 0, next_poll_at=job_row.created_at)
     report = await stack.poll(all_due=True)
     assert report.edits == 0 and len(job_message(stack, job).versions) == versions
     # Finish.
     stack.emulator.advance(60)
-    store_of(stack).update_job(job.id or 0, next_poll_at=job_row.created_at)
+    store_of(stack).jobs.update(job.id or 0, next_poll_at=job_row.created_at)
     report = await stack.poll(all_due=True)
     assert report.notices == 1
     final = job_message(stack, job)
@@ -110,12 +110,12 @@ async def test_progress_is_edited_in_place_and_the_notice_and_chart_come_once(st
     assert len(charts) == 1 and charts[0].content.startswith(b"\x89PNG")
     assert charts[0].thread_ts == job.message_ts
     # More cycles change nothing.
-    store_of(stack).update_job(job.id or 0, next_poll_at=job_row.created_at)
+    store_of(stack).jobs.update(job.id or 0, next_poll_at=job_row.created_at)
     report = await stack.poll(all_due=True)
     assert report.claimed == 0
     assert len([m for m in thread_replies(stack, job) if m.metadata]) == 1
     assert len(stack.workspace.uploads(CHANNEL)) == 1
-    done = store_of(stack).get_job(job.id or 0)
+    done = store_of(stack).jobs.get(job.id or 0)
     assert done is not None and done.state == "succeeded" and done.notice_state == "done"
 
 
@@ -129,7 +129,7 @@ async def test_an_injected_failure_is_announced_with_googles_message(stack: Offl
     assert len(notices) == 1
     text = all_text(notices[0])
     assert "failed" in text and f"<@{OWNER}>" in text
-    failed = store_of(stack).get_job(job.id or 0)
+    failed = store_of(stack).jobs.get(job.id or 0)
     assert failed is not None and failed.state == "failed" and failed.error_message
     assert failed.error_message[:30] in text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     # The failed job had loss points: its chart is posted with the notice, once (#13 item 2).
@@ -159,7 +159,7 @@ async def test_start_explains_bad_input_and_creates_nothing(
     ack = await start(stack, text)
     shown = ack.get("text") or (await next_ephemeral(stack, OWNER, seen)).text
     assert expected in shown
-    assert store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER) == []
+    assert store_of(stack).jobs.for_owner(stack.workspace.team_id, OWNER) == []
     assert stack.emulator is not None and stack.emulator.emulator.model_ids() == []
     assert bot_posts(stack) == []
 
@@ -174,7 +174,7 @@ async def test_a_refusal_from_the_api_is_shown_and_no_job_is_kept(stack: Offline
     await start(stack, "tutorial")
     shown = await next_ephemeral(stack, OWNER, seen)
     assert "The tuning service refused to start" in shown.text
-    assert store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER) == []
+    assert store_of(stack).jobs.for_owner(stack.workspace.team_id, OWNER) == []
 
 
 async def test_the_start_form_checks_fields_and_starts(stack: OfflineStack) -> None:
@@ -216,7 +216,7 @@ async def test_the_start_form_checks_fields_and_starts(stack: OfflineStack) -> N
     assert good.status_code == 200 and not good.text.strip()
     message = await wait_for(stack, lambda: next(iter(bot_posts(stack)), None))
     assert "From the form" in all_text(message)
-    job = store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER)[0]
+    job = store_of(stack).jobs.for_owner(stack.workspace.team_id, OWNER)[0]
     assert (job.epoch_count, job.batch_size, job.learning_rate, job.total_steps) == (3, 4, 0.002, 12)
     estimate = await wait_for(
         stack, lambda: next((e for e in ephemerals_for(stack, OWNER) if "For this start" in e.text), None)

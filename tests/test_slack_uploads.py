@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv, tutorial_jsonl
-from bot.offline import OfflineStack
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     CHANNEL,
     OTHER,
@@ -32,10 +32,10 @@ async def test_upload_through_the_modal_stores_the_dataset_with_its_owner(stack:
     assert "Stored dataset *next-number*: 15 examples" in answer.text
     assert "/tune start next-number" in answer.text
     store = store_of(stack)
-    dataset = store.find_dataset(stack.workspace.team_id, "next-number")
+    dataset = store.datasets.find(stack.workspace.team_id, "next-number")
     assert dataset is not None and dataset.owner_user_id == OWNER and dataset.channel_id == CHANNEL
     assert dataset.id is not None
-    pairs = store.load_examples(dataset.id)
+    pairs = store.datasets.examples(dataset.id)
     assert [(p.text_input, p.output) for p in pairs] == [(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]
     # The download used the bot token and only Slack's own host.
     downloads = stack.workspace.downloads
@@ -62,7 +62,7 @@ async def test_the_same_file_again_is_recognised(stack: OfflineStack) -> None:
     again = await upload_file(stack, OTHER, "copy.jsonl", tutorial_jsonl())
     assert "already stored as dataset *numbers*" in again.text
     assert f"<@{OWNER}>" in again.text
-    assert store_of(stack).count_datasets() == 1
+    assert store_of(stack).datasets.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ async def test_a_bad_file_is_refused_with_the_reason_and_nothing_is_stored(
     assert "was not stored" in answer.text
     escaped = expected.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert escaped.lower() in answer.text.lower()
-    assert store_of(stack).count_datasets() == 0
+    assert store_of(stack).datasets.count() == 0
 
 
 async def test_an_oversized_file_is_refused_before_downloading(stack: OfflineStack) -> None:
@@ -105,7 +105,7 @@ async def test_an_oversized_file_is_refused_before_downloading(stack: OfflineSta
     answer = await upload_file(stack, OWNER, "huge.csv", big)
     assert "the limit is 64.0 MB" in answer.text
     assert stack.workspace.downloads == []
-    assert store_of(stack).count_datasets() == 0
+    assert store_of(stack).datasets.count() == 0
 
 
 async def test_a_file_link_outside_slack_is_never_fetched(stack: OfflineStack) -> None:
@@ -164,7 +164,7 @@ async def test_a_missing_files_read_scope_is_explained(stack: OfflineStack) -> N
     answer = await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     assert "files:read" in answer.text and "Nothing was stored" in answer.text
     assert [d.outcome for d in stack.workspace.downloads] == ["login_page"]
-    assert store_of(stack).count_datasets() == 0
+    assert store_of(stack).datasets.count() == 0
 
 
 async def test_a_redirect_off_slack_is_not_followed(stack: OfflineStack) -> None:
@@ -176,4 +176,4 @@ async def test_a_redirect_off_slack_is_not_followed(stack: OfflineStack) -> None
     answer = await next_ephemeral(stack, OWNER, seen)
     assert "files.example.net" in answer.text and "not one of Slack's file hosts" in answer.text
     assert [d.outcome for d in stack.workspace.downloads] == ["redirect"]
-    assert store_of(stack).count_datasets() == 0
+    assert store_of(stack).datasets.count() == 0

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.fakeslack import Ephemeral
-from bot.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
+from standins.fakeslack import Ephemeral
+from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from tests.slack_helpers import (
     CHANNEL,
     OTHER,
@@ -45,7 +45,7 @@ async def test_upload_start_progress_notice_try_and_delete_on_vertex(vertex_stac
     assert "Starting tuning on dataset `tutorial`" in ack_body(sent)["text"]
     store = store_of(stack)
     job = await eventually(
-        lambda: next((j for j in store.active_jobs() if j.message_ts and j.lease_owner is None), None)
+        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
     assert job.backend == "vertex" and job.base_model == "gemini-2.5-flash"
     assert job.model_name and "/tuningJobs/" in job.model_name and job.operation_name == job.model_name
@@ -55,13 +55,13 @@ async def test_upload_start_progress_notice_try_and_delete_on_vertex(vertex_stac
 
     stack.emulator.advance(2)
     await stack.poll(all_due=True)
-    running = store.get_job(job.id or 0)
+    running = store.jobs.get(job.id or 0)
     assert running is not None and running.state == "running"
 
     stack.emulator.emulator.finish_all()
     report = await stack.poll(all_due=True)
     assert report.notices == 1
-    done = store.get_job(job.id or 0)
+    done = store.jobs.get(job.id or 0)
     assert done is not None and done.state == "succeeded"
     thread = stack.workspace.thread(CHANNEL, job.message_ts or "")
     notices = [m for m in thread if m.metadata and m.ts != job.message_ts]
@@ -101,7 +101,7 @@ async def test_upload_start_progress_notice_try_and_delete_on_vertex(vertex_stac
     # 5 epochs: the job's endpoint (the last checkpoint's) and 4 checkpoint endpoints, then the model
     assert by_method["vertex.endpoints.delete"] == 5 and by_method["vertex.models.delete"] == 1
     assert stack.emulator.emulator.vertex.live_endpoints(int(job_number)) == []
-    owner = store.model_owner(job.model_name)
+    owner = store.ownership.get(job.model_name)
     assert owner is not None and owner.deleted_by == OWNER
 
 
@@ -142,4 +142,4 @@ async def test_a_vertex_refusal_is_shown_in_plain_words(vertex_stack: OfflineSta
     await stack.sender.slash_command(OWNER, "start tutorial")
     shown = all_text(await next_ephemeral(stack, OWNER, seen))
     assert "refused to start" in shown and f"may not write to gs://{OFFLINE_VERTEX_BUCKET}" in shown
-    assert store_of(stack).active_jobs() == []
+    assert store_of(stack).jobs.active() == []

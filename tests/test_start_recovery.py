@@ -13,17 +13,17 @@ import pytest
 from sqlmodel import select
 
 from bot.datasets.samples import tutorial_csv
-from bot.emulator.testing import RunningEmulator
-from bot.fakeslack import DEFAULT_CHANNEL, FakeSlack
-from bot.offline import (
+from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
+from bot.storage.models import ModelOwnership, TuningJob
+from bot.storage.store import Store
+from standins.emulator.running import RunningEmulator
+from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
+from standins.offline import (
     OFFLINE_VERTEX_BUCKET,
     OFFLINE_VERTEX_LOCATION,
     OFFLINE_VERTEX_PROJECT,
     OFFLINE_VERTEX_TOKEN,
 )
-from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
-from bot.storage.models import ModelOwnership, TuningJob
-from bot.storage.store import Store
 from tests.holding_proxy import HoldingProxy
 from tests.processes import BotProcess
 from tests.test_crash_recovery import OWNER, SECRET, services
@@ -102,7 +102,7 @@ def test_killed_between_create_and_record_the_model_is_found_owned_and_announced
                 break
             time.sleep(0.2)
         assert job.state == "succeeded" and job.notice_state == "done", (job, second.log())
-        owner = store.model_owner(job.model_name or "")
+        owner = store.ownership.get(job.model_name or "")
         assert owner is not None and owner.owner_user_id == OWNER and owner.job_id == job.id
         messages = slack.workspace.messages(DEFAULT_CHANNEL, include_replies=True)
         for kind in (PROGRESS_EVENT_TYPE, NOTICE_EVENT_TYPE):

@@ -17,10 +17,10 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from bot.datasets.samples import tutorial_csv
-from bot.emulator.testing import FrozenClock
-from bot.offline import OfflineConfig, OfflineStack
 from bot.storage.models import Dataset, DatasetContent, ModelOwnership, TuningJob
 from bot.storage.store import Store
+from standins.emulator.running import FrozenClock
+from standins.offline import OfflineConfig, OfflineStack
 from tests.slack_helpers import (
     OWNER,
     command,

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.types import TrainingPair
 from bot.storage.models import TuningJob, utcnow
-from bot.storage.store import DuplicateDataset, Store, dataset_name_from
-from bot.tuning.types import TrainingPair
+from bot.storage.repositories.datasets import DuplicateDataset, dataset_name_from
+from bot.storage.store import Store
 from tests.databases import postgres_schema_url, sqlite_url
 
 PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(12)]
@@ -30,7 +31,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 def add(store: Store, name: str = "numbers", sha: str = "a" * 64, user: str = "U1") -> int:
-    dataset = store.add_dataset(
+    dataset = store.datasets.add(
         team_id="T1",
         owner_user_id=user,
         channel_id="C1",
@@ -64,8 +65,8 @@ def job(dataset_id: int | None = None, **fields: object) -> TuningJob:
 
 def test_dataset_round_trip_keeps_every_example(store: Store) -> None:
     dataset_id = add(store)
-    assert store.load_examples(dataset_id) == PAIRS
-    summaries = store.list_datasets("T1", "U1")
+    assert store.datasets.examples(dataset_id) == PAIRS
+    summaries = store.datasets.list_for_owner("T1", "U1")
     assert [s.dataset.name for s in summaries] == ["numbers"]
     assert summaries[0].dataset.example_count == 12
 
@@ -74,15 +75,15 @@ def test_datasets_are_listed_newest_first_with_the_jobs_run_on_them(store: Store
     first = add(store, name="numbers", sha="a" * 64)
     second = add(store, name="letters", sha="b" * 64)
     add(store, name="theirs", sha="c" * 64, user="U2")
-    store.create_job(job(first, display_name="numbers-v1", model_name="tunedModels/a", operation_name="o/a"))
-    store.create_job(job(first, display_name="numbers-v2", model_name="tunedModels/b", operation_name="o/b"))
-    summaries = store.list_datasets("T1", "U1")
+    store.jobs.create(job(first, display_name="numbers-v1", model_name="tunedModels/a", operation_name="o/a"))
+    store.jobs.create(job(first, display_name="numbers-v2", model_name="tunedModels/b", operation_name="o/b"))
+    summaries = store.datasets.list_for_owner("T1", "U1")
     assert [(s.dataset.name, s.job_names) for s in summaries] == [
         ("letters", []),
         ("numbers", ["numbers-v1", "numbers-v2"]),
     ]
     assert [s.dataset.id for s in summaries] == [second, first]
-    assert store.list_datasets("T1", "U3") == []
+    assert store.datasets.list_for_owner("T1", "U3") == []
 
 
 def test_same_bytes_are_recognised_and_names_get_a_suffix(store: Store) -> None:
@@ -91,15 +92,15 @@ def test_same_bytes_are_recognised_and_names_get_a_suffix(store: Store) -> None:
         add(store, name="other", sha="a" * 64)
     assert caught.value.existing.name == "numbers"
     add(store, sha="b" * 64)
-    assert store.dataset_names("T1") == ["numbers", "numbers-2"]
-    assert store.count_datasets() == 2
+    assert store.datasets.names("T1") == ["numbers", "numbers-2"]
+    assert store.datasets.count() == 2
 
 
 def test_dataset_lookup_by_name_or_id(store: Store) -> None:
     dataset_id = add(store)
-    assert store.find_dataset("T1", "numbers") is not None
-    assert store.find_dataset("T1", f"#{dataset_id}") is not None
-    assert store.find_dataset("T2", "numbers") is None
+    assert store.datasets.find("T1", "numbers") is not None
+    assert store.datasets.find("T1", f"#{dataset_id}") is not None
+    assert store.datasets.find("T2", "numbers") is None
 
 
 def test_dataset_names_from_file_names() -> None:
@@ -110,47 +111,47 @@ def test_dataset_names_from_file_names() -> None:
 
 def test_a_leased_job_is_not_claimed_twice(store: Store) -> None:
     for n in range(5):
-        store.create_job(job(model_name=f"tunedModels/m{n}"))
+        store.jobs.create(job(model_name=f"tunedModels/m{n}"))
     now = utcnow()
-    first = store.claim_due_jobs(owner="A", now=now, lease_seconds=60)
-    second = store.claim_due_jobs(owner="B", now=now, lease_seconds=60)
+    first = store.jobs.claim_due(owner="A", now=now, lease_seconds=60)
+    second = store.jobs.claim_due(owner="B", now=now, lease_seconds=60)
     assert len(first) == 5
     assert second == []
     # B cannot write to A's jobs (fenced), A can.
-    assert not store.update_leased_job(first[0].id or 0, "B", percent=50.0)
-    assert store.update_leased_job(first[0].id or 0, "A", percent=50.0)
+    assert not store.jobs.update_leased(first[0].id or 0, "B", percent=50.0)
+    assert store.jobs.update_leased(first[0].id or 0, "A", percent=50.0)
     # When A's leases expire (A died), B takes over.
     later = now + timedelta(seconds=61)
-    taken = store.claim_due_jobs(owner="B", now=later, lease_seconds=60)
+    taken = store.jobs.claim_due(owner="B", now=later, lease_seconds=60)
     assert len(taken) == 5
-    assert not store.update_leased_job(first[0].id or 0, "A", percent=60.0)
+    assert not store.jobs.update_leased(first[0].id or 0, "A", percent=60.0)
 
 
 def test_finished_jobs_with_notice_done_are_not_claimed(store: Store) -> None:
-    store.create_job(job(state="succeeded", notice_state="done"))
-    store.create_job(job(state="succeeded", notice_state="posting", model_name="tunedModels/b"))
-    store.create_job(job(state="running", notice_state="starting", model_name="tunedModels/c"))
-    claimed = store.claim_due_jobs(owner="A", now=utcnow(), lease_seconds=60)
+    store.jobs.create(job(state="succeeded", notice_state="done"))
+    store.jobs.create(job(state="succeeded", notice_state="posting", model_name="tunedModels/b"))
+    store.jobs.create(job(state="running", notice_state="starting", model_name="tunedModels/c"))
+    claimed = store.jobs.claim_due(owner="A", now=utcnow(), lease_seconds=60)
     assert [j.model_name for j in claimed] == ["tunedModels/b"]
 
 
 def test_deleting_a_model_stops_its_job(store: Store) -> None:
-    created = store.create_job(job())
-    store.record_model_owner(
+    created = store.jobs.create(job())
+    store.ownership.record(
         model_name="tunedModels/numbers-abc", team_id="T1", owner_user_id="U1", job_id=created.id
     )
-    store.mark_model_deleted("tunedModels/numbers-abc", "U1")
-    stopped = store.get_job(created.id or 0)
+    store.ownership.mark_deleted("tunedModels/numbers-abc", "U1")
+    stopped = store.jobs.get(created.id or 0)
     assert stopped is not None and stopped.state == "cancelled"
-    owner = store.model_owner("tunedModels/numbers-abc")
+    owner = store.ownership.get("tunedModels/numbers-abc")
     assert owner is not None and owner.deleted_by == "U1"
-    assert store.claim_due_jobs(owner="A", now=utcnow(), lease_seconds=60) == []
+    assert store.jobs.claim_due(owner="A", now=utcnow(), lease_seconds=60) == []
 
 
 def test_events_are_handled_once(store: Store) -> None:
-    assert store.first_delivery("Ev1")
-    assert not store.first_delivery("Ev1")
-    assert store.first_delivery("Ev2")
+    assert store.events.first_delivery("Ev1")
+    assert not store.events.first_delivery("Ev1")
+    assert store.events.first_delivery("Ev2")
 
 
 def test_racing_claims_never_get_the_same_job(store: Store) -> None:
@@ -158,14 +159,14 @@ def test_racing_claims_never_get_the_same_job(store: Store) -> None:
     import threading
 
     for n in range(20):
-        store.create_job(job(model_name=f"tunedModels/r{n}"))
+        store.jobs.create(job(model_name=f"tunedModels/r{n}"))
     now = utcnow()
     results: list[list[int]] = []
     barrier = threading.Barrier(6)
 
     def claim(owner: str) -> None:
         barrier.wait()
-        results.append([j.id or 0 for j in store.claim_due_jobs(owner=owner, now=now, lease_seconds=60)])
+        results.append([j.id or 0 for j in store.jobs.claim_due(owner=owner, now=now, lease_seconds=60)])
 
     threads = [threading.Thread(target=claim, args=(f"owner-{i % 2}",)) for i in range(6)]
     for thread in threads:
@@ -178,7 +179,7 @@ def test_racing_claims_never_get_the_same_job(store: Store) -> None:
 
 
 def test_old_event_records_are_forgotten_recent_ones_kept(store: Store) -> None:
-    assert store.first_delivery("EvOld") and store.first_delivery("EvNew")
+    assert store.events.first_delivery("EvOld") and store.events.first_delivery("EvNew")
     from bot.storage.models import SeenEvent
 
     with store.session() as session:
@@ -187,6 +188,6 @@ def test_old_event_records_are_forgotten_recent_ones_kept(store: Store) -> None:
         old.seen_at = utcnow() - timedelta(days=2)
         session.add(old)
         session.commit()
-    assert store.forget_events_older_than(timedelta(days=1)) == 1
-    assert not store.first_delivery("EvNew")  # a retry of a recent event is still recognised
-    assert store.first_delivery("EvOld")
+    assert store.events.forget_older_than(timedelta(days=1)) == 1
+    assert not store.events.first_delivery("EvNew")  # a retry of a recent event is still recognised
+    assert store.events.first_delivery("EvOld")

@@ -51,7 +51,7 @@ async def test_each_bad_file_is_refused_with_its_reason(store: Store, name: str)
     assert f"`{name}` was not stored" in message
     shown = EXPECTED_BAD[name].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert shown.lower() in message.lower()
-    assert store.count_datasets() == 0
+    assert store.datasets.count() == 0
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_GOOD))
@@ -59,7 +59,7 @@ async def test_each_good_file_is_stored(store: Store, name: str) -> None:
     kind, message = await upload(store, GOOD / name)
     assert kind == "stored", message
     assert f"{EXPECTED_GOOD[name]['examples']:,} examples" in message
-    assert store.count_datasets() == 1
+    assert store.datasets.count() == 1
 
 
 async def test_ten_megabytes_on_one_line_is_refused(store: Store, tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ async def test_ten_megabytes_on_one_line_is_refused(store: Store, tmp_path: Path
     path.write_bytes(b'{"text_input": "' + b"x" * (10 * 1024 * 1024) + b'", "output": "y"}\n')
     kind, message = await upload(store, path)
     assert kind == "rejected" and "line 1" in message
-    assert store.count_datasets() == 0
+    assert store.datasets.count() == 0
 
 
 async def test_a_file_over_the_size_cap_is_refused(store: Store, tmp_path: Path) -> None:
@@ -77,5 +77,5 @@ async def test_a_file_over_the_size_cap_is_refused(store: Store, tmp_path: Path)
         handle.truncate(2 * 1024 * 1024 + 1)
     kind, message = await upload(store, path, Limits(max_file_bytes=2 * 1024 * 1024))
     assert kind == "rejected" and "limit" in message.lower()
-    assert store.count_datasets() == 0
+    assert store.datasets.count() == 0
     assert os.path.getsize(path) > 2 * 1024 * 1024

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator.testing import FrozenClock
-from bot.offline import OfflineConfig, OfflineStack
+from standins.emulator.running import FrozenClock
+from standins.offline import OfflineConfig, OfflineStack
 from tests.databases import postgres_schema_url, sqlite_url
 from tests.slack_helpers import store_of, upload_file
 
@@ -45,7 +45,7 @@ async def test_concurrent_uploads_with_one_name_are_all_stored_under_free_names(
         *(upload_file(stack, user, "same.csv", csv_for(n)) for n, user in enumerate(users))
     )
     assert all("Stored dataset" in a.text for a in answers), [a.text for a in answers]
-    names = store_of(stack).dataset_names("T0TEAM")
+    names = store_of(stack).datasets.names("T0TEAM")
     assert len(names) == UPLOADERS and len(set(names)) == UPLOADERS and "same" in names
     renamed = [a for a in answers if "*same*:" not in a.text]
     assert len(renamed) == UPLOADERS - 1

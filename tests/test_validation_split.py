@@ -15,9 +15,10 @@ import pytest
 
 from bot.datasets.holdout import HoldoutError, separate_set, split_share
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
-from bot.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
-from bot.slack.commands import UsageError, ValidationChoice, parse_start, parse_validation
-from bot.tuning.types import TrainingPair
+from bot.domain.errors import UsageError
+from bot.domain.types import TrainingPair
+from bot.slack.commands import ValidationChoice, parse_start, parse_validation
+from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from tests.slack_helpers import (
     OWNER,
     all_text,
@@ -113,7 +114,7 @@ async def test_vertex_gets_the_held_out_share_as_a_second_jsonl(vertex_stack: Of
     assert "Held out *3 examples* (20% of the dataset) as the validation set" in note
     assert "eval loss" in note
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(lambda: next((j for j in store.jobs.active() if j.message_ts), None))
     assert job.id is not None
 
     vertex = stack.emulator.emulator.vertex
@@ -127,8 +128,8 @@ async def test_vertex_gets_the_held_out_share_as_a_second_jsonl(vertex_stack: Of
     assert set(trained) | set(validated) == set(TUTORIAL)
 
     # remembered per job, for evaluation later
-    assert store.held_out_examples(job.id) == validated
-    holdout = store.job_holdout(job.id)
+    assert store.evaluations.held_out_examples(job.id) == validated
+    holdout = store.evaluations.holdout(job.id)
     assert (
         holdout is not None
         and holdout.sent
@@ -153,11 +154,11 @@ async def test_gemini_keeps_the_share_and_says_no_eval_loss(gemini_stack: Offlin
     assert "Held out *2 examples* (10% of the dataset)" in note
     assert "no eval loss will be reported" in note and "not sent" in note
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(lambda: next((j for j in store.jobs.active() if j.message_ts), None))
     assert job.id is not None
-    held = store.held_out_examples(job.id)
+    held = store.evaluations.held_out_examples(job.id)
     assert len(held) == 2
-    holdout = store.job_holdout(job.id)
+    holdout = store.evaluations.holdout(job.id)
     assert holdout is not None and not holdout.sent and holdout.uri is None
     # only the other 13 were sent for training: the service counts ceil(13 × 5 epochs / batch 2) steps
     assert job.total_steps == 33
@@ -180,9 +181,9 @@ async def test_a_separate_dataset_as_the_validation_set(vertex_stack: OfflineSta
     note = await _start(stack, "tutorial validation=check")
     assert "Using *10 examples* from dataset *check* as the validation set" in note
     store = store_of(stack)
-    job = await eventually(lambda: next((j for j in store.active_jobs() if j.message_ts), None))
+    job = await eventually(lambda: next((j for j in store.jobs.active() if j.message_ts), None))
     assert job.id is not None
-    held = store.held_out_examples(job.id)
+    held = store.evaluations.held_out_examples(job.id)
     assert held == check
     vertex = stack.emulator.emulator.vertex
     [training] = [d for (b, n), d in vertex.state.objects.items() if not n.endswith("-validation.jsonl")]
@@ -215,5 +216,5 @@ async def test_the_start_form_takes_a_validation_set(vertex_stack: OfflineStack)
     note = await next_ephemeral(stack, OWNER, seen)
     assert "as the validation set" in all_text(note)
     await wait_for(stack, lambda: next(iter(bot_posts(stack)), None))
-    job = store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER)[0]
-    assert job.id is not None and len(store_of(stack).held_out_examples(job.id)) == 3
+    job = store_of(stack).jobs.for_owner(stack.workspace.team_id, OWNER)[0]
+    assert job.id is not None and len(store_of(stack).evaluations.held_out_examples(job.id)) == 3

@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.emulator import EmulatorConfig, ScriptedFault
-from bot.emulator.testing import FrozenClock, RunningEmulator, start_emulator
+from bot.domain.errors import BackendError
+from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
 from bot.gemini import RetryPolicy
-from bot.tuning.types import BackendError, JobState, ModelState, TrainingPair, TuningRequest
 from bot.tuning.vertex_backend import (
     VertexBackend,
     learning_rate_multiplier,
@@ -23,6 +22,8 @@ from bot.tuning.vertex_backend import (
     vertex_jsonl,
 )
 from bot.vertex import AdcTokens, StaticToken, VertexAPIError, VertexClient
+from standins.emulator import EmulatorConfig, ScriptedFault
+from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 
 PROJECT, LOCATION, BUCKET = "proj", "us-central1", "tunebot-data"
 PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(1, 21)] + [TrainingPair("seven", "eight")]

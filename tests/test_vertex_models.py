@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.offline import OfflineStack
 from bot.tuning.vertex_models import ModelCatalogError, load_catalog
 from bot.vertex import StaticToken, VertexClient
+from standins.offline import OfflineStack
 from tests.slack_helpers import (
     OWNER,
     all_text,
@@ -97,7 +97,7 @@ async def test_a_gemini_3_start_outside_its_regions_is_refused_before_any_upload
     assert stack.emulator.emulator.vertex.state.objects == {}
     by_method = stack.emulator.emulator.stats()["by_method"]
     assert "storage.objects.insert" not in by_method and "vertex.tuningJobs.create" not in by_method
-    assert store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER) == []
+    assert store_of(stack).jobs.for_owner(stack.workspace.team_id, OWNER) == []
 
 
 async def test_the_start_form_offers_the_configured_models(tokyo_stack: OfflineStack) -> None:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot.fakeslack import Ephemeral, Message, StoredFile
-from bot.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from bot.render.model import LossPoint
 from bot.slack.reporter import EVALUATION_EVENT_TYPE, NOTICE_EVENT_TYPE, chart_file_name
 from bot.storage.models import TuningJob
+from standins.fakeslack import Ephemeral, Message, StoredFile
+from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from tests.slack_helpers import (
     CHANNEL,
     OTHER,
@@ -46,13 +46,13 @@ def stack(tmp_path: Path) -> Iterator[OfflineStack]:
 
 async def start(stack: OfflineStack, text: str) -> TuningJob:
     assert stack.sender is not None
-    before = {j.id for j in store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER)}
+    before = {j.id for j in store_of(stack).jobs.for_owner(stack.workspace.team_id, OWNER)}
     await stack.sender.slash_command(OWNER, f"start {text}")
     return await eventually(
         lambda: next(
             (
                 j
-                for j in store_of(stack).jobs_for_owner(stack.workspace.team_id, OWNER)
+                for j in store_of(stack).jobs.for_owner(stack.workspace.team_id, OWNER)
                 if j.id not in before and j.message_ts and j.lease_owner is None
             ),
             None,
@@ -126,7 +126,7 @@ async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: Offlin
 
     stack.emulator.advance(5)  # 4 of 12 steps done
     await stack.poll(all_due=True)  # finds the series: job, context, runs, series list
-    row = store.get_job(job.id or 0)
+    row = store.jobs.get(job.id or 0)
     assert row is not None and (row.completed_steps, row.total_steps, row.percent) == (4, 12, 33.33)
     text = all_text(job_message(stack, job))
     assert "step 4 / 12" in text and "33%" in text and "epoch 1 of 3" in text
@@ -137,7 +137,7 @@ async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: Offlin
         before = vertex_calls(stack)
         report = await stack.poll(all_due=True)
         assert report.polled == 1 and vertex_calls(stack) - before <= 2
-    row = store.get_job(job.id or 0)
+    row = store.jobs.get(job.id or 0)
     assert row is not None and row.completed_steps == 7 and row.mean_loss is not None
     assert row.eval_loss is not None
     text = all_text(job_message(stack, job))
@@ -199,7 +199,7 @@ async def test_the_code_13_endpoint_failure_says_where_the_model_is_and_delete_r
     await stack.poll(all_due=True)
     [notice] = notices(stack, job)
     text = all_text(notice)
-    row = store_of(stack).get_job(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.state == "failed" and row.error_code == 13
     assert row.tuned_model and row.tuned_model.endswith("@1")
     assert "could not create the endpoint" in text and "Model Registry" in text
@@ -298,7 +298,7 @@ async def test_a_job_waiting_for_quota_says_so(tmp_path: Path) -> None:
         assert "waiting for quota" in text.lower() and "per project" in text
         stack.emulator.emulator.finish_all()
         await stack.poll(all_due=True)
-        row = store_of(stack).get_job(second.id or 0)
+        row = store_of(stack).jobs.get(second.id or 0)
         assert row is not None and row.state == "succeeded"
 
 

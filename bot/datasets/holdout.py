@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.tuning.types import TrainingPair
+from bot.domain.types import TrainingPair
 
 # Vertex AI accepts at most 5,000 validation examples (supervised tuning limits).
 MAX_VALIDATION_EXAMPLES = 5000

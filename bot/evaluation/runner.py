@@ -14,10 +14,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.domain.errors import BackendError
+from bot.domain.types import TrainingPair
 from bot.evaluation.report import EvalReport, EvalRow
 from bot.polling.schedule import Backoff
 from bot.tuning.backend import TuningBackend
-from bot.tuning.types import BackendError, TrainingPair
 
 Sleep = Callable[[float], Awaitable[None]]
 

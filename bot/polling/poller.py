@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.errors import BackendError
+from bot.domain.types import JobState, LossCurves, LossPoint, checkpoints_from_json, checkpoints_json
 from bot.evaluation import EvalReport
 from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
@@ -40,14 +42,6 @@ from bot.render.progress import progress_signature
 from bot.storage.models import TuningJob, utcnow
 from bot.storage.store import Store
 from bot.tuning.backend import TuningBackend
-from bot.tuning.types import (
-    BackendError,
-    JobState,
-    LossCurves,
-    LossPoint,
-    checkpoints_from_json,
-    checkpoints_json,
-)
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +133,7 @@ class Poller:
                 while True:
                     await self._until_slots_run_low()
                     jobs = await asyncio.to_thread(
-                        self.store.claim_due_jobs,
+                        self.store.jobs.claim_due,
                         owner=self.owner,
                         now=self.clock(),
                         lease_seconds=self.lease_seconds,
@@ -148,7 +142,7 @@ class Poller:
                     fresh = [job for job in jobs if job.id not in seen]
                     again = [job.id for job in jobs if job.id in seen and job.id is not None]
                     if again:  # polled earlier in this cycle and due again already: next cycle
-                        await asyncio.to_thread(self.store.release_jobs, self.owner, [(i, {}) for i in again])
+                        await asyncio.to_thread(self.store.jobs.release, self.owner, [(i, {}) for i in again])
                     if not fresh:
                         break
                     seen.update(job.id for job in fresh if job.id is not None)
@@ -166,7 +160,7 @@ class Poller:
         await self._note_evaluable(jobs)
         releases: list[tuple[int, dict[str, Any]]] = []
         await asyncio.gather(*(self._guarded(job, report, releases) for job in jobs))
-        held = await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
+        held = await asyncio.to_thread(self.store.jobs.release, self.owner, releases)
         if held < len(releases):
             log.warning("%d jobs were taken over by another process mid-cycle", len(releases) - held)
 
@@ -192,7 +186,7 @@ class Poller:
         """Poll one job now (right after `/tune start`, to post its message at once).
         False if it is not due or another process holds it."""
         jobs = await asyncio.to_thread(
-            self.store.claim_due_jobs,
+            self.store.jobs.claim_due,
             owner=self.owner,
             now=self.clock(),
             lease_seconds=self.lease_seconds,
@@ -205,7 +199,7 @@ class Poller:
         await self._note_evaluable(jobs)
         # One job someone is waiting for (a start): not paced behind requests, its own included.
         await self._guarded(jobs[0], CycleReport(), releases, paced=False)
-        await asyncio.to_thread(self.store.release_jobs, self.owner, releases)
+        await asyncio.to_thread(self.store.jobs.release, self.owner, releases)
         return True
 
     async def _guarded(
@@ -398,11 +392,11 @@ class Poller:
                 run.stage(eval_state="skipped")
                 self._evaluable.discard(job.id)
                 return True
-            await asyncio.to_thread(self.store.save_evaluation, job.id, report.to_json())
+            await asyncio.to_thread(self.store.evaluations.save_report, job.id, report.to_json())
             if not await run.write(eval_state="evaluated", renew=True):
                 return False
         if report is None:
-            stored = await asyncio.to_thread(self.store.evaluation, job.id)
+            stored = await asyncio.to_thread(self.store.evaluations.report, job.id)
             if stored is None:  # the report went missing: run it again next cycle
                 await run.write(eval_state="none")
                 return False
@@ -432,7 +426,7 @@ class Poller:
             return None
         if job.dataset_id not in self._dataset_names:
             self._dataset_names[job.dataset_id] = await asyncio.to_thread(
-                self.store.dataset_name, job.dataset_id
+                self.store.datasets.name_of, job.dataset_id
             )
         return self._dataset_names[job.dataset_id]
 
@@ -441,7 +435,7 @@ class Poller:
         answer: find what the create made by the id tunebot chose (the Gemini model id,
         the Vertex request label), record it and its owner; the cycle then posts its
         message and announces it like any job. Given up on (lost) after STARTING_GRACE."""
-        for job in await asyncio.to_thread(self.store.unstarted_jobs, now):
+        for job in await asyncio.to_thread(self.store.jobs.unstarted, now):
             assert job.id is not None
             request_id = (job.model_name or "").rsplit("/", 1)[-1]
             try:
@@ -451,7 +445,7 @@ class Poller:
                 continue
             if started is not None:
                 recorded = await asyncio.to_thread(
-                    self.store.record_started,
+                    self.store.jobs.record_started,
                     job.id,
                     model_name=started.model_name,
                     operation_name=started.operation_name,
@@ -469,7 +463,7 @@ class Poller:
                 continue  # the create may still be on its way; look again next cycle
             log.warning("job %s: its start never completed; marking it lost", job.id)
             await asyncio.to_thread(
-                self.store.update_job,
+                self.store.jobs.update,
                 job.id,
                 state=JobState.LOST.value,
                 finished_at=now,
@@ -505,7 +499,7 @@ class _Leased:
         if renew:
             values["lease_expires_at"] = self.poller.clock() + timedelta(seconds=self.poller.lease_seconds)
         ok = await asyncio.to_thread(
-            self.poller.store.update_leased_job, self.job_id, self.poller.owner, **values
+            self.poller.store.jobs.update_leased, self.job_id, self.poller.owner, **values
         )
         if ok:
             self.staged.clear()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.storage.models import TuningJob
-from bot.tuning.types import (
+from bot.domain.types import (
     Checkpoint,
     JobProgress,
     JobState,
     checkpoints_from_json,
     checkpoints_json,
 )
+from bot.storage.models import TuningJob
 
 
 @dataclass(frozen=True)

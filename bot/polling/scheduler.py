@@ -41,7 +41,7 @@ class PollScheduler:
     async def _forget_old_events(self) -> None:
         """Keep the Events API de-duplication table small: Slack retries within minutes."""
         store = self.poller.store
-        forgotten = await asyncio.to_thread(store.forget_events_older_than, EVENT_MEMORY)
+        forgotten = await asyncio.to_thread(store.events.forget_older_than, EVENT_MEMORY)
         if forgotten:
             log.info("forgot %d old event deliveries", forgotten)
 

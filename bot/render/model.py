@@ -3,7 +3,7 @@
 The Gemini API and Vertex AI report tuning progress differently; the job tracker
 translates either into these frozen records so rendering stays pure and testable.
 
-`LossPoint` is the tuning layer's own type (`bot.tuning.types.LossPoint`), re-exported
+`LossPoint` is the tuning layer's own type (`bot.domain.types.LossPoint`), re-exported
 here so renderers and their callers share one definition. Its `epoch` is 0-based, as
 the API reports it; renderers add one when showing it to people.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.tuning.types import Checkpoint, DataStats, LossPoint
+from bot.domain.types import Checkpoint, DataStats, LossPoint
 
 __all__ = ["Checkpoint", "DataStats", "JobView", "LossPoint"]
 
@@ -22,7 +22,7 @@ __all__ = ["Checkpoint", "DataStats", "JobView", "LossPoint"]
 class JobView:
     """Everything a progress message shows about one tuning job.
 
-    `state` is a `bot.tuning.types.JobState` value ("queued", "running", "succeeded",
+    `state` is a `bot.domain.types.JobState` value ("queued", "running", "succeeded",
     "failed", "lost", "cancelled"); a `JobState` member works as is, since it is a str.
     `epoch` is 0-based like `LossPoint.epoch`; `percent` runs from 0 to 100.
     """
@@ -46,7 +46,7 @@ class JobView:
     batch_size: int | None = None
     learning_rate: float | None = None
     cancelled_by: str | None = None  # who deleted the model while it was tuning
-    # Reported by Vertex AI only (see bot/tuning/types.py JobProgress); None/empty otherwise.
+    # Reported by Vertex AI only (see bot/domain/types.py JobProgress); None/empty otherwise.
     detail_state: str | None = None
     eval_loss: float | None = None
     tuning_started_at: datetime | None = None

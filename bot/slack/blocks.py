@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
 from bot.render.progress import STATE_EMOJI, STATE_LABEL
 from bot.render.text import escape_mrkdwn as esc
 from bot.storage.models import TuningJob
-from bot.storage.store import DatasetSummary
-from bot.tuning.types import BaseModelChoice, ModelState, ModelSummary
+from bot.storage.repositories.datasets import DatasetSummary
 
 Block = dict[str, Any]
 

@@ -11,7 +11,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.service import UserError
+from bot.domain.errors import UserError
 from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)

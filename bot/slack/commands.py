@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.domain.errors import UsageError
 from bot.render.text import escape_truncated
 
 SUBCOMMANDS = (
@@ -30,10 +31,6 @@ MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64
 DISPLAY_NAME_MAX = 40
 ECHO_LIMIT = 80  # characters of a user's input quoted back in an error
-
-
-class UsageError(ValueError):
-    """What the user typed cannot be understood; the message says why and what to type."""
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.errors import BackendError
 from bot.render.text import escape_mrkdwn as esc
 from bot.render.text import escape_truncated
 from bot.service import model_display_name, short_id
 from bot.slack.blocks import model_context, section, thinking_text, try_prompt_text, try_started_text
 from bot.slack.context import AppContext
-from bot.tuning.types import BackendError
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,7 @@ async def open_try_thread(
     )
     thread_ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
-    ctx.store.add_try_thread(
-        channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
-    )
+    ctx.store.threads.add(channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id)
     await answer_in_thread(
         ctx, channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, prompt=prompt
     )
@@ -73,9 +71,7 @@ async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, mo
     )
     thread_ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
-    ctx.store.add_try_thread(
-        channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id
-    )
+    ctx.store.threads.add(channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id)
     return thread_ts
 
 

@@ -8,9 +8,10 @@ import asyncio
 import hashlib
 from typing import Any
 
+from bot.domain.errors import StorageUnavailable
 from bot.slack.commands import split_command
 from bot.slack.context import AppContext
-from bot.storage.store import StorageUnavailable, writes_or_unavailable
+from bot.storage.engine import writes_or_unavailable
 
 
 async def first_time(ctx: AppContext, key: str) -> bool:
@@ -18,7 +19,7 @@ async def first_time(ctx: AppContext, key: str) -> bool:
     as a first delivery: the request is handled, and its own write reports the problem."""
     try:
         with writes_or_unavailable():
-            return await asyncio.to_thread(ctx.store.first_delivery, key)
+            return await asyncio.to_thread(ctx.store.events.first_delivery, key)
     except StorageUnavailable:
         return True
 

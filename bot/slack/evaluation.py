@@ -9,14 +9,14 @@ from collections.abc import Awaitable
 
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.errors import BackendError, UserError
+from bot.domain.types import JobState
 from bot.evaluation import EvalRetry, evaluate
 from bot.render.evaluation import compare_blocks, compare_prompt_text, evaluation_blocks, evaluation_file_name
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError
 from bot.slack.blocks import thinking_text
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset
-from bot.tuning.types import BackendError, JobState
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ COMPARE_USAGE = "`/tune compare <model> <prompt>`"
 async def base_model_of(ctx: AppContext, model_name: str) -> str:
     """The base model a tuned model was made from: tunebot's record, else the service's.
     Refuses (UserError) a model whose tunebot job has not succeeded."""
-    job = await asyncio.to_thread(ctx.store.job_for_model, model_name)
+    job = await asyncio.to_thread(ctx.store.jobs.for_model, model_name)
     if job is not None and job.state != JobState.SUCCEEDED.value:
         raise UserError(
             f"`{esc(model_name)}` is not ready to answer: its tuning job is {esc(job.state)}. "
@@ -53,7 +53,7 @@ async def run_eval(
     Returns the thread ts."""
     assert dataset.id is not None
     base_model = await base_model_of(ctx, model_name)
-    examples = await asyncio.to_thread(ctx.store.load_examples, dataset.id)
+    examples = await asyncio.to_thread(ctx.store.datasets.examples, dataset.id)
     limit = ctx.settings.eval_max_examples
     shown = min(limit, len(examples))
     posted = await ctx.client.chat_postMessage(
@@ -73,7 +73,7 @@ async def run_eval(
         concurrency=ctx.settings.eval_concurrency,
         retry=EvalRetry(),
     )
-    job = await asyncio.to_thread(ctx.store.job_for_model, model_name)
+    job = await asyncio.to_thread(ctx.store.jobs.for_model, model_name)
     note = None
     if job is not None and job.dataset_id == dataset.id:
         note = "This model was tuned on this dataset: scores on its own training examples flatter it."
@@ -99,7 +99,7 @@ async def open_compare_thread(
     )
     thread_ts = str(posted["ts"])
     await asyncio.to_thread(
-        ctx.store.add_try_thread,
+        ctx.store.threads.add,
         channel_id=channel_id,
         thread_ts=thread_ts,
         model_name=model_name,

@@ -19,6 +19,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.types import JobState, ModelState
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.blocks import (
     ACTION_DELETE,
@@ -32,8 +33,9 @@ from bot.slack.blocks import (
     when,
 )
 from bot.storage.models import TuningJob
-from bot.storage.store import ACTIVE_STATES, DatasetSummary, Store
-from bot.tuning.types import JobState, ModelState
+from bot.storage.repositories.datasets import DatasetSummary
+from bot.storage.repositories.jobs import ACTIVE_STATES
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +54,11 @@ class HomeData:
 
 
 def load_home(store: Store, team_id: str, user_id: str) -> HomeData:
-    jobs = store.team_model_jobs(team_id)
+    jobs = store.jobs.team_models(team_id)
     finished = [j for j in jobs if j.state == JobState.SUCCEEDED.value]
     return HomeData(
         user_id=user_id,
-        datasets=store.list_datasets(team_id, user_id),
+        datasets=store.datasets.list_for_owner(team_id, user_id),
         running=[j for j in jobs if j.owner_user_id == user_id and j.state in ACTIVE_STATES],
         mine=[j for j in finished if j.owner_user_id == user_id],
         others=[j for j in finished if j.owner_user_id != user_id],

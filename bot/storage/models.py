@@ -81,7 +81,7 @@ class TuningJob(SQLModel, table=True):
     error_message: str | None = None
     shown_signature: str | None = Field(default=None, max_length=500)
 
-    # What Vertex AI reports beyond state and percent (see bot/tuning/types.py JobProgress).
+    # What Vertex AI reports beyond state and percent (see bot/domain/types.py JobProgress).
     detail_state: str | None = Field(default=None, max_length=32)  # e.g. waiting_for_quota
     eval_loss: float | None = None
     tuning_started_at: datetime | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.tuning.types import (
+from bot.domain.types import (
     BaseModelChoice,
     JobProgress,
     LossCurves,

@@ -7,18 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from bot.gemini import (
-    GeminiAPIError,
-    GeminiClient,
-    GeminiConnectionError,
-    Operation,
-    TuningExample,
-    new_tuned_model_id,
-)
-from bot.gemini.types import TunedModel, TuningSnapshot
-from bot.render.text import escape_truncated
-from bot.tuning.types import (
-    BackendError,
+from bot.domain.errors import BackendError
+from bot.domain.types import (
     BaseModelChoice,
     JobProgress,
     JobState,
@@ -30,6 +20,16 @@ from bot.tuning.types import (
     StartedJob,
     TuningRequest,
 )
+from bot.gemini import (
+    GeminiAPIError,
+    GeminiClient,
+    GeminiConnectionError,
+    Operation,
+    TuningExample,
+    new_tuned_model_id,
+)
+from bot.gemini.types import TunedModel, TuningSnapshot
+from bot.render.text import escape_truncated
 
 T = TypeVar("T")
 

@@ -14,10 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from bot.gemini import new_tuned_model_id
-from bot.render.text import escape_truncated
-from bot.tuning.types import (
-    BackendError,
+from bot.domain.errors import BackendError
+from bot.domain.types import (
     BaseModelChoice,
     JobProgress,
     JobState,
@@ -29,6 +27,8 @@ from bot.tuning.types import (
     TrainingPair,
     TuningRequest,
 )
+from bot.gemini import new_tuned_model_id
+from bot.render.text import escape_truncated
 from bot.tuning.vertex_metrics import MetricsTracker
 from bot.tuning.vertex_models import VertexModelCatalog
 from bot.tuning.vertex_progress import (

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.tuning.types import BaseModelChoice
+from bot.domain.types import BaseModelChoice
 
 DEFAULT_ADAPTER_SIZES = (1, 2, 4, 8, 16)
 GEMINI_3_REGIONS = ("us-central1", "europe-west4")

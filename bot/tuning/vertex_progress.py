@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.tuning.types import Checkpoint, DataStats, JobProgress, JobState, LossPoint
+from bot.domain.types import Checkpoint, DataStats, JobProgress, JobState, LossPoint
 from bot.vertex import SeriesPoint, TuningJob
 
 TRAIN_LOSS = "/train_total_loss"

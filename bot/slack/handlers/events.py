@@ -49,13 +49,13 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         if not is_human_thread_reply(event):
             return
-        model_name = ctx.store.try_thread_model(event["channel"], event["thread_ts"])
+        model_name = ctx.store.threads.model_for(event["channel"], event["thread_ts"])
         if model_name is None or not await first_delivery(body):
             return
         prompt = prompt_text(event.get("text") or "")
         if not prompt:
             return
-        base_model = ctx.store.compare_base_model(event["channel"], event["thread_ts"])
+        base_model = ctx.store.threads.compare_base_model(event["channel"], event["thread_ts"])
         if base_model is not None:  # a `/tune compare` thread: both models answer
             await answer_compare_in_thread(
                 ctx,
@@ -83,7 +83,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         channel_id = event["channel"]
         thread_ts = event.get("thread_ts")
-        if thread_ts and ctx.store.try_thread_model(channel_id, thread_ts):
+        if thread_ts and ctx.store.threads.model_for(channel_id, thread_ts):
             return  # the `message` event for the same post answers it
         if not await first_delivery(body):
             return

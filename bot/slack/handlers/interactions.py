@@ -10,16 +10,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.errors import BackendError, UsageError, UserError
 from bot.render.text import ZERO_WIDTH_SPACE
 from bot.render.text import escape_mrkdwn as esc
-from bot.service import UserError, check_try, delete_model, start_estimate_text, start_job, validation_note
+from bot.service import check_try, delete_model, start_estimate_text, start_job, validation_note
 from bot.slack import blocks
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     StartArgs,
-    UsageError,
     check_display_name,
     parse_int,
     parse_learning_rate,
@@ -30,7 +30,6 @@ from bot.slack.conversation import start_try_thread
 from bot.slack.handlers.tune_command import channel_refusal, datasets_page, models_page
 from bot.slack.jobs import announce_new_job, show_cancelled
 from bot.slack.uploads import ingest_slack_file, outcome_text
-from bot.tuning.types import BackendError
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +136,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         args, errors = start_args_from_view(view_values(view))
         wanted = args.validation.dataset if args is not None and args.validation is not None else None
         team_id = (body.get("team") or {}).get("id", "")
-        if wanted is not None and ctx.store.find_dataset(team_id, wanted) is None:
+        if wanted is not None and ctx.store.datasets.find(team_id, wanted) is None:
             # Checked before the form closes, so a mistyped name is fixed in place.
             errors = {"validation": f"There is no dataset {wanted}. Write a share such as 10%."}
             args = None
@@ -163,7 +162,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await tell(channel_id, user_id, str(exc))
             return
         problem = await announce_new_job(ctx, job)
-        dataset = ctx.store.find_dataset(team_id, str(job.dataset_id))
+        dataset = ctx.store.datasets.find(team_id, str(job.dataset_id))
         estimate = None
         if dataset is not None:
             estimate = "For this start: " + start_estimate_text(

@@ -15,9 +15,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.datasets.insight import DatasetInsight
+from bot.domain.errors import BackendError, UsageError, UserError
+from bot.domain.types import ModelSummary
 from bot.render.text import escape_mrkdwn as esc
 from bot.service import (
-    UserError,
     check_start,
     check_try,
     dataset_detail_text,
@@ -34,20 +35,12 @@ from bot.service import (
 )
 from bot.slack import blocks
 from bot.slack.channels import ensure_member, refusal_for
-from bot.slack.commands import (
-    SUBCOMMANDS,
-    UsageError,
-    did_you_mean,
-    parse_start,
-    split_command,
-    split_first,
-)
+from bot.slack.commands import SUBCOMMANDS, did_you_mean, parse_start, split_command, split_first
 from bot.slack.context import AppContext
 from bot.slack.conversation import open_try_thread, split_checkpoint, with_checkpoint
 from bot.slack.evaluation import COMPARE_USAGE, EVAL_USAGE, open_compare_thread, run_eval
 from bot.slack.jobs import announce_new_job
 from bot.slack.uploads import share_lengths_chart
-from bot.tuning.types import BackendError, ModelSummary
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +115,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 await ack(text=dataset_command(ctx, team_id, user_id, parsed.rest))
                 ctx.home_changed(team_id)
             elif parsed.name == "status":
-                jobs = ctx.store.jobs_for_owner(team_id, user_id)
+                jobs = ctx.store.jobs.for_owner(team_id, user_id)
                 if parsed.rest:
                     wanted = parsed.rest.strip().lstrip("#").lower()
                     jobs = [
@@ -166,9 +159,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 if not dataset_text:
                     raise UsageError(f"On which dataset? Usage: {EVAL_USAGE}")
                 model_name = resolve_model(ctx.store, ctx.backend, team_id=team_id, text=model_text)
-                dataset = ctx.store.find_dataset(team_id, dataset_text.strip().strip("`"))
+                dataset = ctx.store.datasets.find(team_id, dataset_text.strip().strip("`"))
                 if dataset is None:
-                    raise UserError(unknown_dataset_message(dataset_text, ctx.store.dataset_names(team_id)))
+                    raise UserError(unknown_dataset_message(dataset_text, ctx.store.datasets.names(team_id)))
                 await ack(text=f":hourglass: Evaluating `{esc(model_name)}` on *{esc(dataset.name)}*…")
                 await ensure_member(ctx, channel_id)
                 try:
@@ -207,12 +200,12 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def show_dataset(
         ack: OnceAck, respond: AsyncRespond, *, team_id: str, user_id: str, wanted: str
     ) -> None:
-        dataset = ctx.store.find_dataset(team_id, wanted.strip().strip("`"))
+        dataset = ctx.store.datasets.find(team_id, wanted.strip().strip("`"))
         if dataset is None:
-            raise UserError(unknown_dataset_message(wanted.strip(), ctx.store.dataset_names(team_id)))
+            raise UserError(unknown_dataset_message(wanted.strip(), ctx.store.datasets.names(team_id)))
         assert dataset.id is not None
         note = "\n_The length chart follows in a DM._"
-        insight = DatasetInsight.from_json(ctx.store.dataset_insight(dataset.id))
+        insight = DatasetInsight.from_json(ctx.store.datasets.insight(dataset.id))
         if insight is not None:  # stored at upload: answered in the ack itself
             await ack(text=dataset_detail_text(dataset, insight) + note)
         else:  # uploaded before tunebot kept it: gathered once from the stored examples
@@ -222,7 +215,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await share_lengths_chart(ctx, user_id=user_id, dataset=dataset, insight=insight)
 
     async def open_start_modal(ack: OnceAck, command: dict[str, Any]) -> None:
-        names = ctx.store.dataset_names(command.get("team_id", ""))
+        names = ctx.store.datasets.names(command.get("team_id", ""))
         if not names:
             await ack(text=blocks.no_datasets_text())
             return
@@ -280,7 +273,9 @@ def dataset_command(ctx: AppContext, team_id: str, user_id: str, rest: str) -> s
 
 
 def datasets_page(ctx: AppContext, team_id: str, user_id: str, *, page_number: int) -> tuple[str, list[Any]]:
-    return blocks.datasets_blocks(ctx.store.list_datasets(team_id, user_id), page_number=page_number)
+    return blocks.datasets_blocks(
+        ctx.store.datasets.list_for_owner(team_id, user_id), page_number=page_number
+    )
 
 
 async def all_models(ctx: AppContext) -> list[ModelSummary]:
@@ -294,7 +289,7 @@ async def all_models(ctx: AppContext) -> list[ModelSummary]:
         token = page.next_page_token
         if not token:
             break
-    gone = ctx.store.deleted_models(m.name for m in models)
+    gone = ctx.store.ownership.deleted(m.name for m in models)
     return [m for m in models if m.name not in gone]
 
 
@@ -302,7 +297,7 @@ async def models_page(
     ctx: AppContext, team_id: str, user_id: str, *, scope: str, page_number: int
 ) -> tuple[str, list[dict[str, Any]]]:
     models = await all_models(ctx)
-    owners = ctx.store.model_owners(m.name for m in models)
+    owners = ctx.store.ownership.owners_of(m.name for m in models)
     mine = [m for m in models if owners.get(m.name) == user_id]
     shown = mine if scope == "mine" else models
     return blocks.models_page_blocks(

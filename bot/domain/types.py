@@ -1,0 +1,180 @@
+"""The tuning vocabulary every layer shares: examples, jobs, progress, models.
+
+Nothing here knows whether the Gemini API or Vertex AI does the tuning, nor how Slack
+shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    LOST = "lost"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobState.QUEUED, JobState.RUNNING)
+
+
+@dataclass(frozen=True)
+class LossPoint:
+    step: int
+    epoch: int
+    mean_loss: float
+
+
+@dataclass(frozen=True)
+class TrainingPair:
+    text_input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class TuningRequest:
+    display_name: str
+    base_model: str
+    examples: Sequence[TrainingPair]
+    epoch_count: int
+    batch_size: int
+    learning_rate: float
+    description: str | None = None
+    model_id: str | None = None
+    # Held out of `examples` for validation; a backend without validation sets ignores it.
+    validation_examples: Sequence[TrainingPair] = ()
+
+
+@dataclass(frozen=True)
+class StartedJob:
+    model_name: str
+    operation_name: str
+    total_steps: int | None = None
+    # Where the backend received the validation set, when it takes one.
+    validation_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class DataStats:
+    """What the service counted in the training data (Vertex `supervisedTuningDataStats`)."""
+
+    examples: int | None = None
+    billable_tokens: int | None = None
+    truncated_examples: int | None = None
+    dropped_reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "examples": self.examples,
+                "billable_tokens": self.billable_tokens,
+                "truncated_examples": self.truncated_examples,
+                "dropped_reasons": list(self.dropped_reasons),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DataStats | None:
+        if not text:
+            return None
+        data = json.loads(text)
+        return cls(
+            examples=data.get("examples"),
+            billable_tokens=data.get("billable_tokens"),
+            truncated_examples=data.get("truncated_examples"),
+            dropped_reasons=tuple(data.get("dropped_reasons") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A tuned model saved after an epoch; it can be tried on its own endpoint."""
+
+    checkpoint_id: str
+    epoch: int | None = None
+    step: int | None = None
+    endpoint: str | None = None
+    eval_loss: float | None = None
+
+
+def checkpoints_json(checkpoints: Sequence[Checkpoint]) -> str | None:
+    if not checkpoints:
+        return None
+    return json.dumps([asdict(c) for c in checkpoints], sort_keys=True)
+
+
+def checkpoints_from_json(text: str | None) -> tuple[Checkpoint, ...]:
+    if not text:
+        return ()
+    return tuple(Checkpoint(**item) for item in json.loads(text))
+
+
+@dataclass(frozen=True)
+class LossCurves:
+    """The loss series for a chart: training, and evaluation when there is a validation set."""
+
+    train: tuple[LossPoint, ...] = ()
+    eval: tuple[LossPoint, ...] = ()
+    # The checkpoints, each with the eval loss at its step when the eval series has one.
+    checkpoints: tuple[Checkpoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    state: JobState
+    percent: float = 0.0
+    completed_steps: int | None = None
+    total_steps: int | None = None
+    epoch: int | None = None
+    loss_points: tuple[LossPoint, ...] = ()
+    error_message: str | None = None
+    # Reported by Vertex AI (all optional; the Gemini API reports none of them).
+    detail_state: str | None = None  # waiting_for_quota, processing_dataset, paused, …
+    current_loss: float | None = None  # latest training loss when no points are carried
+    eval_loss: float | None = None
+    started_at: datetime | None = None
+    data_stats: DataStats | None = None
+    checkpoints: tuple[Checkpoint, ...] = ()
+    tuned_model: str | None = None
+    error_code: int | None = None
+
+    @property
+    def mean_loss(self) -> float | None:
+        return self.loss_points[-1].mean_loss if self.loss_points else self.current_loss
+
+
+class ModelState(StrEnum):
+    TUNING = "tuning"
+    READY = "ready"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    name: str
+    display_name: str
+    state: ModelState
+    base_model: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    models: list[ModelSummary]
+    next_page_token: str | None = None
+
+
+@dataclass(frozen=True)
+class BaseModelChoice:
+    name: str
+    label: str

@@ -1,0 +1,84 @@
+"""The database engine, the repositories' common base, and how a database that cannot
+write is told apart from a bug."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+from bot.domain.errors import StorageUnavailable
+
+
+def make_engine(database_url: str, *, echo: bool = False) -> Engine:
+    """An engine for SQLite (the default, one process) or PostgreSQL (replicas)."""
+    url = database_url
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+_UNAVAILABLE = {
+    "disk is full": "the disk is full",
+    "no space left": "the disk is full",
+    "readonly": "the database is read-only",
+    "read-only": "the database is read-only",
+    "disk i/o error": "the disk reported an I/O error",
+    "unable to open database": "the database file cannot be opened",
+}
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database refused, if `exc` is the database being unable to write at all
+    (as opposed to a bug or a constraint); None otherwise."""
+    if not isinstance(exc, OperationalError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return next((reason for marker, reason in _UNAVAILABLE.items() if marker in text), None)
+
+
+@contextmanager
+def writes_or_unavailable() -> Iterator[None]:
+    """Turn a database that cannot write into StorageUnavailable (with a reason)."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = unavailable_reason(exc)
+        if reason is None:
+            raise
+        raise StorageUnavailable(reason) from exc
+
+
+class Repository:
+    """One aggregate's reads and writes; each public method is one transaction.
+
+    The methods block: async code calls them through `Store.run` (bot/storage/store.py),
+    the one way tunebot reaches the database from the event loop."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session

@@ -1,0 +1,252 @@
+"""Datasets: the uploaded examples, their names and what is in them.
+
+Each public method is one transaction."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.domain.types import TrainingPair
+from bot.storage.engine import Repository
+from bot.storage.models import (
+    Dataset,
+    DatasetContent,
+    DatasetInsightRow,
+    JobHoldout,
+    TuningJob,
+)
+
+ENCODE_CHUNK = 2_000
+
+
+def encode_examples(pairs: Iterable[TrainingPair]) -> bytes:
+    """gzip'd JSON `[[input, output], ...]`, encoded a chunk at a time: one `json.dumps` of
+    100,000 pairs holds the GIL (the event loop, when called from a worker thread) for
+    tens of milliseconds in a single C call."""
+    rows = [[p.text_input, p.output] for p in pairs]
+    chunks = (
+        json.dumps(rows[i : i + ENCODE_CHUNK], ensure_ascii=False)[1:-1]
+        for i in range(0, len(rows), ENCODE_CHUNK)
+    )
+    payload = "[" + ", ".join(chunks) + "]"
+    return gzip.compress(payload.encode("utf-8"), compresslevel=5)
+
+
+def decode_examples(blob: bytes) -> list[TrainingPair]:
+    return [TrainingPair(text_input=i, output=o) for i, o in json.loads(gzip.decompress(blob))]
+
+
+_DATASETS_WITH_JOB_NAMES = (
+    select(Dataset, col(TuningJob.display_name))
+    .outerjoin(TuningJob, col(TuningJob.dataset_id) == Dataset.id)
+    .where(Dataset.team_id == bindparam("team_id"), Dataset.owner_user_id == bindparam("owner"))
+    .order_by(col(Dataset.created_at).desc(), col(Dataset.id).desc(), col(TuningJob.id))
+)
+
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def dataset_name_from(text: str) -> str:
+    """A short name people can type after `/tune start`: `Sales Q3.csv` -> `sales-q3`."""
+    stem = text.rsplit("/", 1)[-1]
+    if "." in stem:
+        stem = stem.rsplit(".", 1)[0]
+    name = _NAME_UNSAFE.sub("-", stem).strip("-._").lower()
+    return (name or "dataset")[:60]
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    dataset: Dataset
+    job_names: list[str]
+
+
+class DuplicateDataset(Exception):
+    """The same file (by content hash) is already stored for this team."""
+
+    def __init__(self, existing: Dataset) -> None:
+        super().__init__(f"already stored as {existing.name}")
+        self.existing = existing
+
+
+class DuplicateDatasetName(Exception):
+    """The team already has a dataset with this name."""
+
+
+# Concurrent uploads of one file name race for the same free name; the loser looks again.
+NAME_ATTEMPTS = 50
+
+
+def _first_free_name(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    suffix = 2
+    while f"{name}-{suffix}" in taken:
+        suffix += 1
+    return f"{name}-{suffix}"
+
+
+class DatasetRepository(Repository):
+    def add(
+        self,
+        *,
+        team_id: str,
+        owner_user_id: str,
+        channel_id: str | None,
+        name: str,
+        file_name: str,
+        format: str,
+        sha256: str,
+        examples: Sequence[TrainingPair],
+        insight_json: str | None = None,
+    ) -> Dataset:
+        """Store a dataset and its examples atomically; a clashing name gets a suffix.
+
+        Raises DuplicateDataset when the team already has a file with these bytes.
+        """
+        blob = encode_examples(examples)
+        for attempt in range(NAME_ATTEMPTS):
+            with self.session() as session:
+                existing = session.exec(
+                    select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
+                ).first()
+                if existing is not None:
+                    raise DuplicateDataset(existing)
+                taken = set(
+                    session.exec(
+                        select(Dataset.name).where(
+                            Dataset.team_id == team_id, col(Dataset.name).startswith(name)
+                        )
+                    ).all()
+                )
+                dataset = Dataset(
+                    team_id=team_id,
+                    owner_user_id=owner_user_id,
+                    channel_id=channel_id,
+                    name=_first_free_name(name, taken),
+                    file_name=file_name[:255],
+                    format=format,
+                    example_count=len(examples),
+                    sha256=sha256,
+                )
+                session.add(dataset)
+                try:
+                    session.flush()
+                    assert dataset.id is not None
+                    session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
+                    if insight_json is not None:
+                        session.add(DatasetInsightRow(dataset_id=dataset.id, insight_json=insight_json))
+                    session.commit()
+                except IntegrityError as exc:
+                    session.rollback()
+                    clash = self.find_by_hash(team_id, sha256)
+                    if clash is not None:
+                        raise DuplicateDataset(clash) from exc
+                    if attempt + 1 == NAME_ATTEMPTS:
+                        raise
+                    # Someone took the same free name in the meantime: look again.
+                    continue
+                return dataset
+        raise AssertionError("unreachable")
+
+    def find_by_hash(self, team_id: str, sha256: str) -> Dataset | None:
+        with self.session() as session:
+            return session.exec(
+                select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
+            ).first()
+
+    def find(self, team_id: str, name_or_id: str) -> Dataset | None:
+        with self.session() as session:
+            query = select(Dataset).where(Dataset.team_id == team_id)
+            by_name = session.exec(query.where(Dataset.name == name_or_id)).first()
+            if by_name is not None or not name_or_id.lstrip("#").isdigit():
+                return by_name
+            return session.exec(query.where(Dataset.id == int(name_or_id.lstrip("#")))).first()
+
+    def list_for_owner(self, team_id: str, owner_user_id: str) -> list[DatasetSummary]:
+        """The owner's datasets, newest first, each with the names of the jobs run on it."""
+        with self.session() as session:
+            rows = session.exec(_DATASETS_WITH_JOB_NAMES, params={"team_id": team_id, "owner": owner_user_id})
+            summaries: dict[int | None, DatasetSummary] = {}
+            for dataset, job_name in rows:
+                summary = summaries.setdefault(dataset.id, DatasetSummary(dataset, []))
+                if job_name is not None:
+                    summary.job_names.append(job_name)
+        return list(summaries.values())
+
+    def names(self, team_id: str) -> list[str]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Dataset.name).where(Dataset.team_id == team_id).order_by(Dataset.name)
+                ).all()
+            )
+
+    def name_of(self, dataset_id: int | None) -> str | None:
+        if dataset_id is None:
+            return None
+        with self.session() as session:
+            dataset = session.get(Dataset, dataset_id)
+            return dataset.name if dataset else None
+
+    def delete(self, dataset_id: int) -> None:
+        """Remove a dataset and its examples; jobs tuned on it keep their names and models."""
+        with self.session() as session:
+            session.execute(
+                update(TuningJob).where(col(TuningJob.dataset_id) == dataset_id).values(dataset_id=None)
+            )
+            session.execute(  # a job's held-out examples are its own copy; only the link goes
+                update(JobHoldout)
+                .where(col(JobHoldout.source_dataset_id) == dataset_id)
+                .values(source_dataset_id=None)
+            )
+            session.execute(delete(DatasetContent).where(col(DatasetContent.dataset_id) == dataset_id))
+            session.execute(delete(DatasetInsightRow).where(col(DatasetInsightRow.dataset_id) == dataset_id))
+            session.execute(delete(Dataset).where(col(Dataset.id) == dataset_id))
+            session.commit()
+
+    def rename(self, dataset_id: int, new_name: str) -> Dataset:
+        """Raises DuplicateDatasetName when the team already has a dataset with that name."""
+        with self.session() as session:
+            dataset = session.get(Dataset, dataset_id)
+            if dataset is None:
+                raise LookupError(f"dataset {dataset_id} does not exist")
+            dataset.name = new_name
+            session.add(dataset)
+            try:
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                raise DuplicateDatasetName(new_name) from exc
+            return dataset
+
+    def insight(self, dataset_id: int) -> str | None:
+        """The insight JSON stored with a dataset (None for one uploaded before it was kept)."""
+        with self.session() as session:
+            row = session.get(DatasetInsightRow, dataset_id)
+            return row.insight_json if row else None
+
+    def save_insight(self, dataset_id: int, insight_json: str) -> None:
+        with self.session() as session:
+            session.merge(DatasetInsightRow(dataset_id=dataset_id, insight_json=insight_json))
+            session.commit()
+
+    def examples(self, dataset_id: int) -> list[TrainingPair]:
+        with self.session() as session:
+            content = session.get(DatasetContent, dataset_id)
+            if content is None:
+                raise LookupError(f"dataset {dataset_id} has no stored examples")
+            return decode_examples(content.examples_gz)
+
+    def count(self) -> int:
+        with self.session() as session:
+            return int(session.exec(select(func.count()).select_from(Dataset)).one())

@@ -1,0 +1,190 @@
+"""endpoints: the endpoint a succeeded tuning job deploys its model to; get, undeployModel,
+delete and generateContent (the "model" answers with the output of its most similar training
+example). The endpoint is created, and the model deployed, when the job succeeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from standins.emulator.core import generation, protojson
+from standins.emulator.core.clock import rfc3339
+from standins.emulator.core.errors import ApiError, invalid_argument, not_found
+from standins.emulator.core.lro import without_defaults
+from standins.emulator.vertex import operations, schema
+from standins.emulator.vertex.routing import Routes, VertexCall
+from standins.emulator.vertex.service import VertexService
+from standins.emulator.vertex.state import CheckpointEndpoint, VertexJob
+
+
+@dataclass
+class Served:
+    """One endpoint of a tuning job: its main endpoint, or an intermediate checkpoint's."""
+
+    job: VertexJob
+    checkpoint: CheckpointEndpoint | None = None
+
+    @property
+    def name(self) -> str:
+        if self.checkpoint is None:
+            return self.job.endpoint
+        return f"{self.job.serving_parent}/endpoints/{self.checkpoint.id}"
+
+    @property
+    def deployed_model_id(self) -> str:
+        return self.job.deployed_model_id if self.checkpoint is None else str(self.checkpoint.id + 3)
+
+    @property
+    def deployed(self) -> bool:
+        return self.job.endpoint_deployed if self.checkpoint is None else self.checkpoint.deployed
+
+    @property
+    def undeploy_time(self) -> float | None:
+        return self.job.undeploy_time if self.checkpoint is None else self.checkpoint.undeploy_time
+
+    def undeploy(self, now: float) -> None:
+        if self.checkpoint is None:
+            self.job.endpoint_deployed = False
+            self.job.undeploy_time = now
+        else:
+            self.checkpoint.deployed = False
+            self.checkpoint.undeploy_time = now
+
+    def delete(self) -> None:
+        if self.checkpoint is None:
+            self.job.endpoint_deleted = True
+        else:
+            self.checkpoint.deleted = True
+
+    @property
+    def operation_base(self) -> int:
+        return self.job.id if self.checkpoint is None else self.checkpoint.id
+
+
+def _endpoint(svc: VertexService, call: VertexCall) -> Served:
+    found = svc.state.checkpoint_endpoints.get(_int(call.resource_id))
+    if found is not None:
+        job_id, epoch = found
+        job = svc.ready_job(call.parent, str(job_id + 1), 1, "Endpoint")
+        checkpoint = job.checkpoint_endpoints[epoch]
+        if checkpoint.deleted or job.state(svc.now()) != "JOB_STATE_SUCCEEDED":
+            raise not_found(f"Endpoint {call.parent}/endpoints/{call.resource_id} is not found.")
+        return Served(job, checkpoint)
+    job = svc.ready_job(call.parent, call.resource_id, 1, "Endpoint")
+    if job.endpoint_deleted or job.endpoint_failure:
+        raise not_found(f"Endpoint {job.endpoint} is not found.")
+    return Served(job)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1
+
+
+def endpoint_json(served: Served) -> dict[str, Any]:
+    job = served.job
+    created = rfc3339(job.succeeds_at())
+    undeployed = served.undeploy_time
+    data: dict[str, Any] = {
+        "name": served.name,
+        "displayName": job.display_name,
+        "createTime": created,
+        "updateTime": rfc3339(undeployed if undeployed is not None else job.succeeds_at()),
+        "labels": dict(job.labels),
+    }
+    if served.deployed:
+        data["deployedModels"] = [
+            {
+                "id": served.deployed_model_id,
+                "model": job.model,
+                "modelVersionId": "1",
+                "displayName": job.display_name,
+                "createTime": created,
+            }
+        ]
+        data["trafficSplit"] = {served.deployed_model_id: 100}
+    return without_defaults(data)
+
+
+def get(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
+    with svc.lock:
+        return endpoint_json(_endpoint(svc, call))
+
+
+def undeploy(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
+    body = protojson.parse_message(call.body, schema.undeploy_model_request(call.version), "")
+    wanted = body.get("deployed_model_id", "")
+    with svc.lock:
+        served = _endpoint(svc, call)
+        if not served.deployed or wanted != served.deployed_model_id:
+            raise not_found(f"DeployedModel {wanted} is not found on {served.name}.")
+        served.undeploy(svc.now())
+        done = operations.finish(
+            svc,
+            call.parent,
+            served.operation_base + 5,
+            "UndeployModelOperationMetadata",
+            "UndeployModelResponse",
+        )
+        return operations.operation_json(done, call.version)
+
+
+def delete(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
+    with svc.lock:
+        served = _endpoint(svc, call)
+        if served.deployed:
+            raise ApiError(
+                400,
+                f"Endpoint {served.name} has deployed models; undeploy them first.",
+                status="FAILED_PRECONDITION",
+            )
+        served.delete()
+        done = operations.finish(svc, call.parent, served.operation_base + 6, "DeleteOperationMetadata", None)
+        return operations.operation_json(done, call.version)
+
+
+def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    with svc.lock:
+        served = _endpoint(svc, call)
+        if not served.deployed:
+            raise not_found(f"Endpoint {served.name} is not found.")
+        job = served.job
+        examples = list(job.examples)
+    prompt = prompt_of(call)
+    return generation_response(prompt, generation.answer(prompt, examples), job.model)
+
+
+def prompt_of(call: VertexCall) -> str:
+    """The text of the last turn of a generateContent body (Google refuses an empty one)."""
+    contents = call.body.get("contents")
+    prompt = ""
+    if isinstance(contents, list) and contents and isinstance(contents[-1], dict):
+        prompt = "".join(str(p.get("text", "")) for p in contents[-1].get("parts") or [])
+    if not prompt.strip():
+        raise invalid_argument("contents must hold a user turn with text.")
+    return prompt
+
+
+def generation_response(prompt: str, text: str, model_version: str) -> dict[str, Any]:
+    return {
+        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
+        "usageMetadata": {
+            "promptTokenCount": generation.count_tokens(prompt),
+            "candidatesTokenCount": generation.count_tokens(text),
+            "totalTokenCount": generation.count_tokens(prompt) + generation.count_tokens(text),
+        },
+        "modelVersion": model_version,
+    }
+
+
+ROUTES: Routes = {
+    ("GET", "endpoints/*"): ("endpoints.get", get),
+    ("DELETE", "endpoints/*"): ("endpoints.delete", delete),
+    ("POST", "endpoints/*:undeployModel"): ("endpoints.undeployModel", undeploy),
+    ("POST", "endpoints/*:generateContent"): ("endpoints.generateContent", generate),
+}

@@ -1,0 +1,359 @@
+"""tuningJobs: supervised tuning of a Gemini base model on a JSONL file in Cloud Storage.
+
+A job is JOB_STATE_PENDING for one step, JOB_STATE_RUNNING for `tuningStepCount` steps, then
+JOB_STATE_SUCCEEDED with a tuned model deployed to an endpoint (or JOB_STATE_FAILED half-way
+when its display name is in the fault config's `fail_models`). A cancelled job is
+JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}. Nothing is
+trained. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
+snake_case names, enums by name or number, int64 as string or number, unknown names refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from typing import Any
+
+from standins.emulator.core import generation, protojson
+from standins.emulator.core.clock import rfc3339
+from standins.emulator.core.errors import ApiError, invalid_argument, not_found
+from standins.emulator.core.lro import without_defaults
+from standins.emulator.vertex import schema
+from standins.emulator.vertex.routing import Routes, VertexCall
+from standins.emulator.vertex.service import VertexService
+from standins.emulator.vertex.state import EXAMPLES_PER_STEP, FIRST_JOB_ID, VertexJob
+
+ADAPTER_SIZES = {
+    "gemini-3.5-flash": (1, 2, 4, 8, 16),
+    "gemini-3.1-flash-lite": (1, 2, 4, 8, 16),
+    "gemini-2.5-flash": (1, 2, 4, 8, 16),
+    "gemini-2.5-flash-lite": (1, 2, 4, 8, 16),
+    "gemini-2.5-pro": (1, 2, 4, 8),
+    "gemini-2.0-flash-001": (1, 2, 4, 8),
+    "gemini-2.0-flash-lite-001": (1, 2, 4, 8),
+}
+ADAPTER_ENUM = {
+    "ADAPTER_SIZE_ONE": 1,
+    "ADAPTER_SIZE_TWO": 2,
+    "ADAPTER_SIZE_FOUR": 4,
+    "ADAPTER_SIZE_EIGHT": 8,
+    "ADAPTER_SIZE_SIXTEEN": 16,
+    "ADAPTER_SIZE_THIRTY_TWO": 32,
+}
+OTHER_METHODS = (
+    "preference_optimization_spec",
+    "distillation_spec",
+    "reinforcement_tuning_spec",
+    "partner_model_tuning_spec",
+    "veo_tuning_spec",
+    "veo_lora_tuning_spec",
+)
+CANCELLED_ERROR = {"code": 1, "message": "CANCELLED"}
+FAILED_ERROR = {"code": 3, "message": "Tuning failed: the training data could not be processed."}
+MAX_VALIDATION_EXAMPLES = 5000
+GEMINI_3_TUNING_REGIONS = ("us-central1", "europe-west4")
+ENDPOINT_FAILED_ERROR = {
+    "code": 13,
+    "message": (
+        "Failed to create endpoint. Tuned model is uploaded and can be accessed through Model Registry."
+    ),
+}
+
+
+def serving_parent(parent: str, base_model: str) -> str:
+    """Gemini 3.x tuned models are served only from the `us`/`eu` multi-region."""
+    if not base_model.startswith("gemini-3"):
+        return parent
+    project, location = parent.split("/")[1], parent.split("/")[3]
+    return f"projects/{project}/locations/{'eu' if location.startswith('europe') else 'us'}"
+
+
+LIST_QUERY = {"filter": "string", "page_size": "int32", "page_token": "string"}
+
+
+def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
+    body = protojson.parse_message(call.body, schema.tuning_job(call.version), "tuning_job")
+    for method in OTHER_METHODS:
+        if method in body:
+            raise invalid_argument(
+                f"{method} is not emulated: the emulator runs supervised tuning only.", field=method
+            )
+    if "pre_tuned_model" in body:
+        raise invalid_argument(
+            "Continued tuning (pre_tuned_model) is not emulated; set base_model.", field="pre_tuned_model"
+        )
+    base = body.get("base_model", "")
+    if base.startswith("publishers/google/models/"):
+        base = base.rsplit("/", 1)[1]
+    if base not in ADAPTER_SIZES:
+        raise invalid_argument(
+            f"Base model {base or '(none)'} is not supported for supervised tuning. Supported: "
+            + ", ".join(ADAPTER_SIZES),
+            field="base_model",
+        )
+    location = call.parent.split("/")[3]
+    if base.startswith("gemini-3") and location not in GEMINI_3_TUNING_REGIONS:
+        raise invalid_argument(
+            f"Tuning {base} is supported only in {' and '.join(GEMINI_3_TUNING_REGIONS)}, not in {location}.",
+            field="base_model",
+        )
+    spec = body.get("supervised_tuning_spec") or {}
+    uri = spec.get("training_dataset_uri", "")
+    if not uri:
+        raise invalid_argument(
+            "supervised_tuning_spec.training_dataset_uri is required.",
+            field="supervised_tuning_spec.training_dataset_uri",
+        )
+    hyper = spec.get("hyper_parameters") or {}
+    adapter = hyper.get("adapter_size")
+    if adapter == "ADAPTER_SIZE_UNSPECIFIED":
+        adapter = None
+    if adapter is not None and ADAPTER_ENUM[adapter] not in ADAPTER_SIZES[base]:
+        raise invalid_argument(
+            f"Adapter size {adapter} is not supported for base model {base}.",
+            field="supervised_tuning_spec.hyper_parameters.adapter_size",
+        )
+    epochs = hyper.get("epoch_count") or 3
+    multiplier = hyper.get("learning_rate_multiplier") or 1.0
+    if not 1 <= epochs <= 100 or not 0 < multiplier <= 100:
+        raise invalid_argument(
+            "epoch_count must be 1..100 and learning_rate_multiplier in (0, 100].",
+            field="supervised_tuning_spec.hyper_parameters",
+        )
+    examples = read_dataset(svc, uri)
+    validation_uri = spec.get("validation_dataset_uri") or None
+    validation = read_dataset(svc, validation_uri) if validation_uri else []
+    if len(validation) > MAX_VALIDATION_EXAMPLES:
+        raise invalid_argument(
+            f"Validation dataset {validation_uri} has {len(validation)} examples; at most "
+            f"{MAX_VALIDATION_EXAMPLES} are allowed.",
+            field="supervised_tuning_spec.validation_dataset_uri",
+        )
+    display = body.get("tuned_model_display_name", "")
+    with svc.lock:
+        quota_wait = svc.quota_wait(call.parent)
+        svc.state.seq += 1
+        steps = max(1, math.ceil(len(examples) / EXAMPLES_PER_STEP)) * epochs
+        job = VertexJob(
+            id=FIRST_JOB_ID + svc.state.seq * 10,
+            parent=call.parent,
+            base_model=base,
+            display_name=display,
+            description=body.get("description", ""),
+            dataset_uri=uri,
+            epochs=epochs,
+            multiplier=multiplier,
+            adapter_size=adapter,
+            examples=examples,
+            create_time=svc.now(),
+            step_seconds=svc.step_seconds,
+            total_steps=steps,
+            fail=svc.should_fail(display),
+            labels=dict(body.get("labels") or {}),
+            learning_rate=hyper.get("learning_rate"),
+            batch_size=hyper.get("batch_size"),
+            validation_uri=validation_uri,
+            validation_examples=validation,
+            export_last_checkpoint_only=bool(spec.get("export_last_checkpoint_only")),
+            serving_parent=serving_parent(call.parent, base),
+            quota_wait=quota_wait,
+            endpoint_failure=svc.endpoint_fails(display),
+            billable_tokens=sum(generation.count_tokens(i) + generation.count_tokens(o) for i, o in examples),
+        )
+        if job.endpoint_failure:
+            job.fail = True
+        svc.state.jobs[job.id] = job
+        svc.add_checkpoints(job)
+        return job_json(svc, job, call.version)
+
+
+def read_dataset(svc: VertexService, uri: str) -> list[tuple[str, str]]:
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    data = svc.object(bucket, name) if uri.startswith("gs://") else None
+    if data is None:
+        raise invalid_argument(f"Training dataset {uri} does not exist or is not readable.")
+    examples: list[tuple[str, str]] = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            contents = json.loads(line)["contents"]
+            turns = {c["role"]: "".join(p.get("text", "") for p in c["parts"]) for c in contents}
+            examples.append((turns["user"], turns["model"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise invalid_argument(
+                f"Invalid training example on line {number} of {uri}: expected `contents` with a "
+                "`user` and a `model` turn."
+            ) from exc
+    if not examples:
+        raise invalid_argument(f"Training dataset {uri} has no examples.")
+    return examples
+
+
+def find_job(svc: VertexService, parent: str, job_id: str) -> VertexJob:
+    try:
+        job = svc.state.jobs.get(int(job_id))
+    except ValueError:
+        job = None
+    if job is None or job.parent != parent:
+        raise not_found(f"TuningJob {parent}/tuningJobs/{job_id} is not found.")
+    return job
+
+
+def get(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
+    with svc.lock:
+        return job_json(svc, find_job(svc, call.parent, call.resource_id), call.version)
+
+
+def list_jobs(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    query = protojson.parse_query(call.query, LIST_QUERY)
+    size = min(max(query.get("page_size") or 100, 1), 1000)
+    wanted = label_filter(query.get("filter"))
+    try:
+        start = int(query.get("page_token") or 0)
+    except ValueError as exc:
+        raise invalid_argument("Invalid page token.", field="page_token") from exc
+    with svc.lock:
+        jobs = sorted(
+            (
+                j
+                for j in svc.state.jobs.values()
+                if j.parent == call.parent and all(j.labels.get(k) == v for k, v in wanted.items())
+            ),
+            key=lambda j: -j.id,
+        )
+        page = jobs[start : start + size]
+        result: dict[str, Any] = {"tuningJobs": [job_json(svc, j, call.version) for j in page]}
+        if start + size < len(jobs):
+            result["nextPageToken"] = str(start + size)
+        return result
+
+
+def cancel(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    protojson.parse_query(call.query, {})
+    protojson.parse_message(call.body, schema.cancel_request(call.version), "")
+    with svc.lock:
+        job = find_job(svc, call.parent, call.resource_id)
+        state = job.state(svc.now())
+        if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED"):
+            raise ApiError(
+                400,
+                f"Cannot cancel tuning job {job.name} in state {state}.",
+                status="FAILED_PRECONDITION",
+            )
+        if job.cancelled_at is None:
+            job.cancelled_at = svc.now()
+        return {}
+
+
+def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[str, Any]:
+    now = svc.now()
+    state = job.state(now)
+    hyper: dict[str, Any] = {"epochCount": str(job.epochs), "learningRateMultiplier": job.multiplier}
+    if job.learning_rate is not None:
+        hyper["learningRate"] = job.learning_rate
+    if job.adapter_size:
+        hyper["adapterSize"] = job.adapter_size
+    if job.batch_size is not None:
+        hyper["batchSize"] = str(job.batch_size)
+    spec: dict[str, Any] = {"trainingDatasetUri": job.dataset_uri, "hyperParameters": hyper}
+    if job.validation_uri:
+        spec["validationDatasetUri"] = job.validation_uri
+    if job.export_last_checkpoint_only:
+        spec["exportLastCheckpointOnly"] = True
+    data: dict[str, Any] = {
+        "name": job.name,
+        "tunedModelDisplayName": job.display_name,
+        "description": job.description,
+        "baseModel": job.base_model,
+        "supervisedTuningSpec": spec,
+        "state": state,
+        "createTime": rfc3339(job.create_time),
+        "updateTime": rfc3339(job.update_time(now)),
+        "tuningDataStats": {
+            "supervisedTuningDataStats": {
+                "tuningDatasetExampleCount": str(len(job.examples)),
+                "tuningStepCount": str(job.total_steps),
+                "totalBillableTokenCount": str(job.billable_tokens),
+            }
+        },
+        "labels": dict(job.labels),
+    }
+    started = job.cancelled_at if job.cancelled_at is not None else now
+    if started >= job.running_at:
+        data["startTime"] = rfc3339(job.running_at)
+    if state in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"):
+        data["endTime"] = rfc3339(job.end_time())
+    if started >= job.running_at:
+        data["experiment"] = experiment_name(job)
+    if version == "v1beta1":  # the SDK-only progress fields
+        data["tuningJobState"] = job.sub_state(now)
+        done_epochs = min(job.epochs, job.step_at(now) // job.steps_per_epoch)
+        if started >= job.running_at:
+            data["tuningJobMetadata"] = {"completedEpochCount": str(done_epochs)}
+    if state == "JOB_STATE_SUCCEEDED":
+        data["tunedModel"] = {
+            "model": f"{job.model}@1",
+            "endpoint": job.endpoint,
+            "checkpoints": checkpoints_json(job),
+        }
+    elif state == "JOB_STATE_FAILED" and job.endpoint_failure:
+        data["tunedModel"] = {"model": f"{job.model}@1"}
+        data["error"] = dict(ENDPOINT_FAILED_ERROR)
+    elif state == "JOB_STATE_FAILED":
+        data["error"] = dict(FAILED_ERROR)
+    elif state == "JOB_STATE_CANCELLED":
+        data["error"] = dict(CANCELLED_ERROR)
+    return without_defaults(data)
+
+
+_LABEL_TERM = re.compile(r'^labels\.([a-z][a-z0-9_-]*)\s*=\s*"?([^"]*)"?$')
+
+
+def label_filter(text: str | None) -> dict[str, str]:
+    """The `labels.KEY="VALUE" AND …` filters Vertex's list accepts (the only kind emulated)."""
+    wanted: dict[str, str] = {}
+    for term in re.split(r"\s+AND\s+", (text or "").strip()):
+        if not term:
+            continue
+        match = _LABEL_TERM.match(term.strip())
+        if match is None:
+            raise invalid_argument(f"Unsupported filter: {term}")
+        wanted[match.group(1)] = match.group(2)
+    return wanted
+
+
+ROUTES: Routes = {
+    ("POST", "tuningJobs"): ("tuningJobs.create", create),
+    ("GET", "tuningJobs"): ("tuningJobs.list", list_jobs),
+    ("GET", "tuningJobs/*"): ("tuningJobs.get", get),
+    ("POST", "tuningJobs/*:cancel"): ("tuningJobs.cancel", cancel),
+}
+
+
+def experiment_name(job: VertexJob) -> str:
+    """The job's Vertex Experiment (a Metadata Context), set once the job runs."""
+    return f"{job.parent}/metadataStores/default/contexts/{experiment_id(job)}"
+
+
+def experiment_id(job: VertexJob) -> str:
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(job.create_time))
+    return f"tuning-experiment-{stamp}{job.id % 1_000_000:06d}"
+
+
+def checkpoints_json(job: VertexJob) -> list[dict[str, Any]]:
+    """One checkpoint per epoch (only the last with exportLastCheckpointOnly); the last shares
+    the job's endpoint, the others have their own."""
+    out = []
+    for epoch in range(1, job.epochs + 1):
+        endpoint = job.checkpoint_endpoints.get(epoch)
+        if epoch < job.epochs and endpoint is None:
+            continue
+        step = job.total_steps if epoch == job.epochs else epoch * job.steps_per_epoch
+        name = job.endpoint if endpoint is None else f"{job.serving_parent}/endpoints/{endpoint.id}"
+        out.append({"checkpointId": str(epoch), "epoch": str(epoch), "step": str(step), "endpoint": name})
+    return out
