@@ -15,11 +15,11 @@ from typing import Any
 
 from bench.common import Row, Section
 from bench.stand_ins import BASE_MODEL, StandIns
+from bot.backends.gemini_backend import GeminiBackend
 from bot.config import Settings
 from bot.domain.types import TrainingPair
 from bot.evaluation import evaluate
 from bot.gemini import GeminiClient
-from bot.tuning.gemini_backend import GeminiBackend
 
 EXAMPLES = 50
 LATENCY_SECONDS = 0.05

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Row, Section
+from bot.backends.vertex_backend import VertexBackend
+from bot.backends.vertex_metrics import MetricsTracker
 from bot.domain.types import TrainingPair, TuningRequest
 from bot.polling.poller import CycleReport
 from bot.storage.models import TuningJob
-from bot.tuning.vertex_backend import VertexBackend
-from bot.tuning.vertex_metrics import MetricsTracker
 from standins.emulator.running import FrozenClock
 from standins.fakeslack import DEFAULT_CHANNEL
 from standins.offline import OfflineConfig, OfflineStack

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     vertex_location: str = Field(default=DEFAULT_VERTEX_LOCATION, validation_alias="VERTEX_LOCATION")
     vertex_bucket: str | None = Field(default=None, validation_alias="VERTEX_BUCKET")
     vertex_adapter_size: int | None = Field(default=None, validation_alias="VERTEX_ADAPTER_SIZE")
-    # The tunable base models (JSON, inline or a file path; see bot/tuning/vertex_models.py).
+    # The tunable base models (JSON, inline or a file path; see bot/backends/vertex_models.py).
     vertex_base_models: str | None = Field(default=None, validation_alias="VERTEX_BASE_MODELS")
     vertex_default_base_model: str | None = Field(default=None, validation_alias="VERTEX_DEFAULT_BASE_MODEL")
     # exportLastCheckpointOnly: keep only the final checkpoint (fewer endpoints to try and delete).

@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.backends.backend import TuningBackend
+from bot.backends.gemini_backend import GeminiBackend
 from bot.config import Settings
 from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
@@ -30,8 +32,6 @@ from bot.slack.context import AppContext
 from bot.slack.door import Refused, check_signature, read_body
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
-from bot.tuning.backend import TuningBackend
-from bot.tuning.gemini_backend import GeminiBackend
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ def make_backend(settings: Settings) -> TuningBackend:
 def make_vertex_backend(settings: Settings) -> TuningBackend:
     """Vertex AI with Application Default Credentials, or the static token (emulator only).
     Imported here so a Gemini deployment never loads google-auth."""
-    from bot.tuning.vertex_backend import VertexBackend
-    from bot.tuning.vertex_models import load_catalog
+    from bot.backends.vertex_backend import VertexBackend
+    from bot.backends.vertex_models import load_catalog
     from bot.vertex import AdcTokens, StaticToken, TokenSource, VertexClient
 
     if not settings.vertex_project or not settings.vertex_bucket:

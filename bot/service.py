@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Literal
 
+from bot.backends.backend import TuningBackend
 from bot.datasets import Limits, ParsedDataset, format_problems, parse_dataset
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.datasets.insight import DatasetInsight, InsightBuilder
@@ -32,7 +33,6 @@ from bot.storage.repositories.datasets import (
     encode_examples,
 )
 from bot.storage.store import Store
-from bot.tuning.backend import TuningBackend
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
-"""GeminiBackend (bot.tuning) over GeminiClient against the emulator: the consumer's contract holds."""
+"""GeminiBackend (bot.backends) over GeminiClient against the emulator: the consumer's contract holds."""
 
 from __future__ import annotations
 
 import argparse
 
+from bot.backends.gemini_backend import GeminiBackend
 from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
 from bot.gemini import GeminiClient
-from bot.tuning.gemini_backend import GeminiBackend
 from standins.emulator.running import RunningEmulator
 from standins.emulator.server import add_arguments, config_from_args
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.backends.gemini_backend import GeminiBackend
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
 from bot.domain.types import TrainingPair
 from bot.evaluation import EvalReport, EvalRetry, evaluate
@@ -20,8 +21,8 @@ from bot.gemini import GeminiClient, RetryPolicy, TuningExample
 from bot.polling.schedule import Backoff
 from bot.slack.reporter import EVALUATION_EVENT_TYPE
 from bot.storage.models import TuningJob
+from bot.storage.repositories.jobs import JobRepository
 from bot.storage.store import Store
-from bot.tuning.gemini_backend import GeminiBackend
 from standins.emulator.running import FrozenClock, RunningEmulator
 from standins.fakeslack import Message
 from standins.offline import OfflineConfig, OfflineStack
@@ -252,21 +253,21 @@ async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
     stack = fast_stack
     job = await _finished_job(stack, "tutorial validation=20%")
     assert stack.emulator is not None
-    real_update = Store.update_leased_job
+    real_update = JobRepository.update_leased
 
     def crash_when_recording(self: Store, job_id: int, owner: str, **changes: Any) -> bool:
         if changes.get("eval_state") == "posted":
             raise SimulatedCrash
         return real_update(self, job_id, owner, **changes)
 
-    monkeypatch.setattr(Store, "update_leased_job", crash_when_recording)
+    monkeypatch.setattr(JobRepository, "update_leased", crash_when_recording)
     with pytest.raises(SimulatedCrash):
         await stack.poll(all_due=True)
     assert len(_evaluations(stack, job)) == 1  # posted, but the database says "posting"
     row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.eval_state == "posting"
     calls = stack.emulator.emulator.runtime.stats.by_method["models.generateContent"]
-    monkeypatch.setattr(Store, "update_leased_job", real_update)
+    monkeypatch.setattr(JobRepository, "update_leased", real_update)
 
     stack.restart_bot()
     await asyncio.sleep(1.1)  # the dead process's lease expires

@@ -16,6 +16,7 @@ from bot.gemini import GeminiClient, TuningExample
 from bot.polling.poller import Poller
 from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
 from bot.storage.models import TuningJob
+from bot.storage.repositories.jobs import JobRepository
 from bot.storage.store import Store
 from standins.emulator.running import FrozenClock
 from standins.fakeslack import Message
@@ -109,21 +110,21 @@ async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_
     job = await start_tutorial_job(stack)
     assert stack.emulator is not None and stack.runtime is not None
     stack.emulator.advance(60)
-    real_update = Store.update_leased_job
+    real_update = JobRepository.update_leased
 
     def crash_when_recording(self: Store, job_id: int, owner: str, **changes: Any) -> bool:
         if changes.get("notice_state") == "posted":
             raise SimulatedCrash  # not an Exception: nothing in the poller catches it
         return real_update(self, job_id, owner, **changes)
 
-    monkeypatch.setattr(Store, "update_leased_job", crash_when_recording)
+    monkeypatch.setattr(JobRepository, "update_leased", crash_when_recording)
     make_due(stack)
     with pytest.raises(SimulatedCrash):
         await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1  # posted, but the database still says "posting"
     row = store(stack).jobs.get(job.id or 0)
     assert row is not None and row.notice_state == "posting"
-    monkeypatch.setattr(Store, "update_leased_job", real_update)
+    monkeypatch.setattr(JobRepository, "update_leased", real_update)
 
     stack.restart_bot()
     await asyncio.sleep(1.1)  # the dead process's lease expires

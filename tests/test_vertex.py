@@ -11,16 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.config import Settings
-from bot.domain.errors import BackendError
-from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
-from bot.gemini import RetryPolicy
-from bot.tuning.vertex_backend import (
+from bot.backends.vertex_backend import (
     VertexBackend,
     learning_rate_multiplier,
     plain_error,
     vertex_jsonl,
 )
+from bot.config import Settings
+from bot.domain.errors import BackendError
+from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
+from bot.gemini import RetryPolicy
 from bot.vertex import AdcTokens, StaticToken, VertexAPIError, VertexClient
 from standins.emulator import EmulatorConfig, ScriptedFault
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.backends.vertex_models import ModelCatalogError, load_catalog
 from bot.datasets.samples import tutorial_csv
-from bot.tuning.vertex_models import ModelCatalogError, load_catalog
 from bot.vertex import StaticToken, VertexClient
 from standins.offline import OfflineStack
 from tests.slack_helpers import (

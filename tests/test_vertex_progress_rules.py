@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bot.backends.vertex_progress import MetricsSnapshot, progress_from_job
 from bot.domain.types import DataStats, JobState
 from bot.render.model import JobView
 from bot.render.progress import completion_notice, progress_blocks, progress_signature
-from bot.tuning.vertex_progress import MetricsSnapshot, progress_from_job
 from bot.vertex import SeriesPoint, TuningJob
 
 NAME = "projects/p/locations/us-central1/tuningJobs/1"

@@ -14,11 +14,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.backends.backend import TuningBackend
 from bot.domain.errors import BackendError
 from bot.domain.types import TrainingPair
 from bot.evaluation.report import EvalReport, EvalRow
 from bot.polling.schedule import Backoff
-from bot.tuning.backend import TuningBackend
 
 Sleep = Callable[[float], Awaitable[None]]
 

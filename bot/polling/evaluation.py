@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.backends.backend import TuningBackend
 from bot.domain.types import TrainingPair
 from bot.evaluation import EvalReport, EvalRetry, evaluate
 from bot.storage.models import TuningJob
-from bot.tuning.backend import TuningBackend
 
 HeldOut = Callable[[TuningJob], Sequence[TrainingPair]]
 HasHeldOut = Callable[[Sequence[int]], set[int]]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.backends.backend import TuningBackend
 from bot.domain.errors import BackendError
 from bot.domain.types import JobState, LossCurves, LossPoint, checkpoints_from_json, checkpoints_json
 from bot.evaluation import EvalReport
@@ -41,7 +42,6 @@ from bot.render.model import JobView
 from bot.render.progress import progress_signature
 from bot.storage.models import TuningJob, utcnow
 from bot.storage.store import Store
-from bot.tuning.backend import TuningBackend
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.backends.backend import TuningBackend
 from bot.config import Settings
 from bot.datasets import Limits
 from bot.datasets.pool import ValidationPool
 from bot.slack.home import HomeTab
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
-from bot.tuning.backend import TuningBackend
 
 
 @dataclass

@@ -14,6 +14,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+from bot.backends.vertex_metrics import MetricsTracker
+from bot.backends.vertex_models import VertexModelCatalog
+from bot.backends.vertex_progress import (
+    checkpoints,
+    job_state,
+    loss_points,
+    progress_from_job,
+)
 from bot.domain.errors import BackendError
 from bot.domain.types import (
     BaseModelChoice,
@@ -29,14 +37,6 @@ from bot.domain.types import (
 )
 from bot.gemini import new_tuned_model_id
 from bot.render.text import escape_truncated
-from bot.tuning.vertex_metrics import MetricsTracker
-from bot.tuning.vertex_models import VertexModelCatalog
-from bot.tuning.vertex_progress import (
-    checkpoints,
-    job_state,
-    loss_points,
-    progress_from_job,
-)
 from bot.vertex import TuningJob, VertexAPIError, VertexClient, VertexConnectionError
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
-from bot.tuning.vertex_progress import EVAL_LOSS, TRAIN_LOSS, MetricsSnapshot
+from bot.backends.vertex_progress import EVAL_LOSS, TRAIN_LOSS, MetricsSnapshot
 from bot.vertex import SeriesPoint, TimeSeries, VertexClient
 
 log = logging.getLogger(__name__)
