@@ -20,9 +20,9 @@ from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_shar
 from bot.datasets.insight import DatasetInsight, InsightBuilder
 from bot.datasets.pool import ValidationPool
 from bot.domain.errors import BackendError, StorageUnavailable, UserError
+from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import JobState, ModelState, ModelSummary, TrainingPair, TuningRequest
 from bot.render.insight import insight_lines, training_estimate
-from bot.render.text import escape_mrkdwn as esc
 from bot.slack.commands import StartArgs, ValidationChoice
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset, JobHoldout, ModelOwnership, TuningJob, utcnow

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.gemini import GeminiClient, RetryPolicy
+from bot.gemini import GeminiClient
+from bot.google import RetryPolicy
 from standins.emulator import EmulatorConfig
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 

@@ -11,15 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.gemini import (
-    GeminiAPIError,
-    GeminiClient,
-    GeminiConnectionError,
-    RetryPolicy,
-    TuningExample,
-    new_tuned_model_id,
-)
-from bot.gemini.transport import pooled_transport
+from bot.gemini import GeminiAPIError, GeminiClient, GeminiConnectionError, TuningExample, new_tuned_model_id
+from bot.google import RetryPolicy
+from bot.google.transport import pooled_transport
 from standins.emulator.running import RunningEmulator
 from standins.loopback import free_port
 from tests.emulator_fixtures import TEST_KEY, RecordingSleep

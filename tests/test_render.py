@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import bot.domain.types
+from bot.domain.text import escape_mrkdwn, escape_truncated
 from bot.domain.types import JobState
 from bot.render import model
 from bot.render.model import JobView
@@ -23,8 +24,6 @@ from bot.render.progress import (
 from bot.render.text import (
     EMPTY_CELL,
     FILLED_CELL,
-    escape_mrkdwn,
-    escape_truncated,
     format_duration,
     format_loss,
     format_percent,

@@ -20,7 +20,7 @@ from bot.backends.vertex_backend import (
 from bot.config import Settings
 from bot.domain.errors import BackendError
 from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
-from bot.gemini import RetryPolicy
+from bot.google import RetryPolicy
 from bot.vertex import AdcTokens, StaticToken, VertexAPIError, VertexClient
 from standins.emulator import EmulatorConfig, ScriptedFault
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator

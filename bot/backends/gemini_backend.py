@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from bot.backends.errors import translated_errors
 from bot.domain.errors import BackendError
+from bot.domain.text import escape_truncated
 from bot.domain.types import (
     BaseModelChoice,
     JobProgress,
@@ -20,16 +21,8 @@ from bot.domain.types import (
     StartedJob,
     TuningRequest,
 )
-from bot.gemini import (
-    GeminiAPIError,
-    GeminiClient,
-    GeminiConnectionError,
-    Operation,
-    TuningExample,
-    new_tuned_model_id,
-)
+from bot.gemini import GeminiClient, Operation, TuningExample, new_tuned_model_id
 from bot.gemini.types import TunedModel, TuningSnapshot
-from bot.render.text import escape_truncated
 
 T = TypeVar("T")
 
@@ -86,19 +79,6 @@ def summary_from_model(model: TunedModel) -> ModelSummary:
         state=MODEL_STATES.get(model.state or "", ModelState.UNKNOWN),
         base_model=model.base_model or "",
         created_at=model.create_time,
-    )
-
-
-def backend_error(exc: GeminiAPIError | GeminiConnectionError) -> BackendError:
-    if isinstance(exc, GeminiConnectionError):
-        return BackendError(f"could not reach the Gemini API: {exc}", retryable=True)
-    return BackendError(
-        exc.message,
-        code=exc.code,
-        status=exc.status,
-        retryable=exc.is_retryable,
-        not_found=exc.is_not_found,
-        retry_after=exc.retry_after,
     )
 
 
@@ -214,13 +194,5 @@ class GeminiBackend:
         await self.client.aclose()
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
-        async with _translated_errors():
+        async with translated_errors():
             return await request()
-
-
-@asynccontextmanager
-async def _translated_errors() -> AsyncIterator[None]:
-    try:
-        yield
-    except (GeminiAPIError, GeminiConnectionError) as exc:
-        raise backend_error(exc) from exc

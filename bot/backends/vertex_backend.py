@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from functools import partial
 from typing import TypeVar
 
+from bot.backends.errors import backend_error, translated_errors
 from bot.backends.vertex_metrics import MetricsTracker
 from bot.backends.vertex_models import VertexModelCatalog
 from bot.backends.vertex_progress import (
@@ -23,6 +25,7 @@ from bot.backends.vertex_progress import (
     progress_from_job,
 )
 from bot.domain.errors import BackendError
+from bot.domain.text import escape_truncated
 from bot.domain.types import (
     BaseModelChoice,
     JobProgress,
@@ -36,7 +39,7 @@ from bot.domain.types import (
     TuningRequest,
 )
 from bot.gemini import new_tuned_model_id
-from bot.render.text import escape_truncated
+from bot.google.errors import GoogleAPIError
 from bot.vertex import TuningJob, VertexAPIError, VertexClient, VertexConnectionError
 
 T = TypeVar("T")
@@ -105,8 +108,15 @@ def plain_error(
     catalog: VertexModelCatalog | None = None,
 ) -> BackendError:
     """Vertex / Cloud Storage errors in plain words for Slack (Google's message kept at the end)."""
-    if isinstance(exc, VertexConnectionError):
-        return BackendError(f"could not reach Vertex AI: {exc}", retryable=True)
+    return backend_error(
+        exc, explain=partial(plain_words, bucket=bucket, base_model=base_model, catalog=catalog)
+    )
+
+
+def plain_words(
+    exc: GoogleAPIError, *, bucket: str, base_model: str | None, catalog: VertexModelCatalog | None = None
+) -> str:
+    """A Vertex / Cloud Storage error answer in plain words (Google's message kept at the end)."""
     message = exc.message
     lowered = message.lower()
     storage = "storage" in lowered or "bucket" in lowered or "gs://" in lowered
@@ -143,14 +153,7 @@ def plain_error(
         message = (
             f"that adapter size is not supported for this base model.{supported} Google said: {exc.message}"
         )
-    return BackendError(
-        message,
-        code=exc.code,
-        status=exc.status,
-        retryable=exc.is_retryable,
-        not_found=exc.is_not_found,
-        retry_after=exc.retry_after,
-    )
+    return message
 
 
 class VertexBackend:
@@ -342,7 +345,7 @@ class VertexBackend:
             deleted = await self._ignoring_not_found(lambda: self.client.delete_model(model)) or deleted
         if not self.keep_files:
             for uri in self.uploaded_files(job):
-                await self._ignoring_not_found(lambda u=uri: self.client.delete_object(u))
+                await self._ignoring_not_found(partial(self.client.delete_object, uri))
         self.metrics.forget(job.name)
         if not deleted:
             raise BackendError(
@@ -367,7 +370,7 @@ class VertexBackend:
         for deployed in info.get("deployedModels") or []:
             deployed_id = str(deployed.get("id") or "")
             if deployed_id:
-                await self._ignoring_not_found(lambda i=deployed_id: self.client.undeploy_model(endpoint, i))
+                await self._ignoring_not_found(partial(self.client.undeploy_model, endpoint, deployed_id))
         return await self._ignoring_not_found(lambda: self.client.delete_endpoint(endpoint))
 
     async def _ignoring_not_found(self, request: Callable[[], Awaitable[None]]) -> bool:
@@ -383,12 +386,10 @@ class VertexBackend:
         async with self._errors(None):
             return await request()
 
-    @asynccontextmanager
-    async def _errors(self, base_model: str | None) -> AsyncIterator[None]:
-        try:
-            yield
-        except (VertexAPIError, VertexConnectionError) as exc:
-            raise plain_error(exc, bucket=self.bucket, base_model=base_model, catalog=self.catalog) from exc
+    def _errors(self, base_model: str | None) -> AbstractAsyncContextManager[None]:
+        return translated_errors(
+            partial(plain_words, bucket=self.bucket, base_model=base_model, catalog=self.catalog)
+        )
 
 
 def _is_tunebot_id(text: str) -> bool:

@@ -1,8 +1,7 @@
 """An async client for the Gemini API's model tuning service."""
 
 from bot.gemini.client import DEFAULT_BASE_URL, GeminiClient, new_tuned_model_id, tuned_model_name
-from bot.gemini.errors import GeminiAPIError, GeminiConnectionError, GeminiError
-from bot.gemini.retry import RetryPolicy
+from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
 from bot.gemini.types import (
     GenerateContentResponse,
     Hyperparameters,
@@ -22,14 +21,12 @@ __all__ = [
     "GeminiAPIError",
     "GeminiClient",
     "GeminiConnectionError",
-    "GeminiError",
     "GenerateContentResponse",
     "Hyperparameters",
     "Operation",
     "OperationError",
     "OperationMetadata",
     "OperationPage",
-    "RetryPolicy",
     "TunedModel",
     "TunedModelPage",
     "TuningExample",

@@ -25,10 +25,7 @@ from typing import Any
 
 import httpx
 
-from bot.gemini.errors import GeminiAPIError
-from bot.gemini.resend import Attempts, Service, Sleep, send_with_retries
-from bot.gemini.retry import RetryPolicy
-from bot.gemini.transport import DEFAULT_LIMITS, pooled_transport
+from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
 from bot.gemini.types import (
     JSON,
     GenerateContentResponse,
@@ -40,10 +37,13 @@ from bot.gemini.types import (
     TunedModelPage,
     TuningExample,
 )
+from bot.google.resend import Attempts, Service, Sleep, send_with_retries
+from bot.google.retry import RetryPolicy
+from bot.google.transport import DEFAULT_LIMITS, pooled_transport
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 log = logging.getLogger("bot.gemini")
-_GEMINI = Service("gemini", log)
+_GEMINI = Service("gemini", log, api_error=GeminiAPIError, connection_error=GeminiConnectionError)
 
 TUNED_MODEL_ID = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")

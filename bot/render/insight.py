@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.datasets.insight import BYTES_PER_TOKEN, NEAR_LIMIT_FRACTION, DatasetInsight, RowList, Spread
-from bot.render.text import escape_mrkdwn as esc
-from bot.render.text import escape_truncated, format_money
+from bot.domain.text import escape_mrkdwn as esc
+from bot.domain.text import escape_truncated
+from bot.render.text import format_money
 
 ESTIMATE_NOTE = f"token counts are estimates: about {BYTES_PER_TOKEN} bytes of UTF-8 text per token"
 

@@ -22,11 +22,11 @@ import json
 import re
 from typing import Any
 
+from bot.domain.text import escape_truncated
 from bot.render import details
 from bot.render.model import JobView
 from bot.render.text import (
     elapsed_seconds,
-    escape_truncated,
     eta_seconds,
     format_duration,
     format_loss,

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
 from bot.render.progress import STATE_EMOJI, STATE_LABEL
-from bot.render.text import escape_mrkdwn as esc
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 

@@ -11,7 +11,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.domain.errors import UsageError
-from bot.render.text import escape_truncated
+from bot.domain.text import escape_truncated
 
 SUBCOMMANDS = (
     "help",

@@ -7,8 +7,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import BackendError
-from bot.render.text import escape_mrkdwn as esc
-from bot.render.text import escape_truncated
+from bot.domain.text import escape_mrkdwn as esc
+from bot.domain.text import escape_truncated
 from bot.service import model_display_name, short_id
 from bot.slack.blocks import model_context, section, thinking_text, try_prompt_text, try_started_text
 from bot.slack.context import AppContext

@@ -10,10 +10,10 @@ from collections.abc import Awaitable
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import BackendError, UserError
+from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import JobState
 from bot.evaluation import EvalRetry, evaluate
 from bot.render.evaluation import compare_blocks, compare_prompt_text, evaluation_blocks, evaluation_file_name
-from bot.render.text import escape_mrkdwn as esc
 from bot.slack.blocks import thinking_text
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset

@@ -19,8 +19,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import JobState, ModelState
-from bot.render.text import escape_mrkdwn as esc
 from bot.slack.blocks import (
     ACTION_DELETE,
     ACTION_TRY,

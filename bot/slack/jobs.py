@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.domain.text import escape_mrkdwn as esc
 from bot.polling.ports import ReporterError
 from bot.render.jobs import job_view
-from bot.render.text import escape_mrkdwn as esc
 from bot.slack.context import AppContext
 from bot.storage.models import TuningJob, utcnow
 

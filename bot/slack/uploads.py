@@ -10,8 +10,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.datasets.insight import DatasetInsight
+from bot.domain.text import escape_mrkdwn as esc
 from bot.render.chart import lengths_chart_png
-from bot.render.text import escape_mrkdwn as esc
 from bot.service import UploadOutcome, ingest_upload
 from bot.slack.context import AppContext
 from bot.slack.files import DownloadError, describe_size, download_slack_file, file_origins

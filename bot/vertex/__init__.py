@@ -8,10 +8,9 @@ from bot.vertex.client import (
     TunedModelRef,
     TuningJob,
     TuningJobPage,
-    VertexAPIError,
     VertexClient,
-    VertexConnectionError,
 )
+from bot.vertex.errors import VertexAPIError, VertexConnectionError
 
 __all__ = [
     "AdcTokens",

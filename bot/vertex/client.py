@@ -7,7 +7,7 @@
     storage      POST {gcs}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=...
 
 Errors carry Google's own message (`VertexAPIError`, the same body format as the Gemini
-API). Retries follow `bot.gemini.RetryPolicy`, except tuningJobs.create, which Vertex
+API). Retries follow `bot.google.RetryPolicy`, except tuningJobs.create, which Vertex
 cannot de-duplicate: it is retried only on 429 and connect errors (never sent twice).
 """
 
@@ -25,11 +25,11 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
-from bot.gemini.resend import Service, Sleep, always, send_with_retries
-from bot.gemini.retry import RetryPolicy
-from bot.gemini.transport import pooled_transport
+from bot.google.resend import Service, Sleep, always, send_with_retries
+from bot.google.retry import RetryPolicy
+from bot.google.transport import pooled_transport
 from bot.vertex.auth import AuthError, TokenSource
+from bot.vertex.errors import VertexAPIError, VertexConnectionError
 
 log = logging.getLogger("bot.vertex")
 DEFAULT_STORAGE_BASE = "https://storage.googleapis.com"
@@ -54,16 +54,6 @@ def resource_location(name: str) -> str | None:
 
 
 REQUEST_LABEL = "tunebot-request"  # Vertex label keys: lowercase letters, digits, - and _
-
-
-class VertexAPIError(GeminiAPIError):
-    """Vertex AI or Cloud Storage answered with an error status."""
-
-    service: str = "Vertex AI"
-
-
-class VertexConnectionError(GeminiConnectionError):
-    """No HTTP answer from Vertex AI / Cloud Storage, or no credentials to ask with."""
 
 
 _VERTEX = Service("vertex", log, api_error=VertexAPIError, connection_error=VertexConnectionError)

@@ -11,8 +11,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import BackendError, UsageError, UserError
-from bot.render.text import ZERO_WIDTH_SPACE
-from bot.render.text import escape_mrkdwn as esc
+from bot.domain.text import ZERO_WIDTH_SPACE
+from bot.domain.text import escape_mrkdwn as esc
 from bot.service import check_try, delete_model, start_estimate_text, start_job, validation_note
 from bot.slack import blocks
 from bot.slack.channels import ensure_member

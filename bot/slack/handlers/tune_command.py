@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.datasets.insight import DatasetInsight
 from bot.domain.errors import BackendError, UsageError, UserError
+from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import ModelSummary
-from bot.render.text import escape_mrkdwn as esc
 from bot.service import (
     check_start,
     check_try,

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from bot.gemini.errors import GeminiAPIError, GeminiConnectionError
-from bot.gemini.retry import RetryPolicy
+from bot.google.errors import GoogleAPIError, GoogleConnectionError
+from bot.google.retry import RetryPolicy
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -34,8 +34,8 @@ class Service:
 
     name: str
     logger: logging.Logger
-    api_error: type[GeminiAPIError] = GeminiAPIError
-    connection_error: type[GeminiConnectionError] = GeminiConnectionError
+    api_error: type[GoogleAPIError]
+    connection_error: type[GoogleConnectionError]
 
 
 def always(_: httpx.TransportError) -> bool:
@@ -65,7 +65,7 @@ async def send_with_retries(
     while True:
         counter.count += 1
         attempt = counter.count
-        error: GeminiAPIError | httpx.TransportError
+        error: GoogleAPIError | httpx.TransportError
         log.debug("%s %s %s (attempt %d)", service.name, method, path, attempt)
         try:
             response = await send()
@@ -79,12 +79,12 @@ async def send_with_retries(
         if isinstance(error, httpx.TransportError) and not may_resend(error):
             retryable = False
         if not retryable:
-            if isinstance(error, GeminiAPIError):
+            if isinstance(error, GoogleAPIError):
                 raise error
             raise service.connection_error(
                 f"{method} {path}: {type(error).__name__}: {error}".rstrip(": "), method=method, path=path
             ) from error
-        if isinstance(error, GeminiAPIError):
+        if isinstance(error, GoogleAPIError):
             wait = policy.delay(attempt, error.retry_after, rand)
             reason = f"{error.code} {error.status}"
         else:

@@ -1,4 +1,4 @@
-"""When and how long to wait before retrying a Gemini API call. Pure: no I/O, no clock."""
+"""When and how long to wait before retrying a Google API call. Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bot.gemini.errors import RETRYABLE_STATUS_CODES, GeminiAPIError
+from bot.google.errors import RETRYABLE_STATUS_CODES, GoogleAPIError
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = RETRYABLE_STATUS_CODES
 
     def is_retryable(self, error: BaseException) -> bool:
-        if isinstance(error, GeminiAPIError):
+        if isinstance(error, GoogleAPIError):
             return error.code in self.retry_statuses
         return isinstance(error, httpx.TransportError)
 
