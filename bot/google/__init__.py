@@ -6,6 +6,6 @@ good; `transport`: the pooled httpx transport (the seam tests replace).
 """
 
 from bot.google.errors import GoogleAPIError, GoogleConnectionError, GoogleError
-from bot.google.retry import NO_RETRY, RetryPolicy
+from bot.google.retry import RetryPolicy
 
-__all__ = ["NO_RETRY", "GoogleAPIError", "GoogleConnectionError", "GoogleError", "RetryPolicy"]
+__all__ = ["GoogleAPIError", "GoogleConnectionError", "GoogleError", "RetryPolicy"]

@@ -237,6 +237,7 @@ class VertexClient:
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = 60.0,
         http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         operation_wait: float = 2.0,
@@ -254,7 +255,9 @@ class VertexClient:
         self._operation_wait = operation_wait
         self._operation_attempts = operation_attempts
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=pooled_transport())
+        self._http = http_client or httpx.AsyncClient(
+            timeout=timeout, transport=transport or pooled_transport()
+        )
 
     def __repr__(self) -> str:
         return f"VertexClient(project={self.project!r}, location={self.location!r}, api={self.api_base!r})"
