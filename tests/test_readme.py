@@ -1,14 +1,16 @@
 """The README's demo excerpt is what `tunebot demo --script examples/demo.txt --out demo-out` prints.
 
 The test runs the script in-process, as tests/test_demo.py does, and compares the fenced
-block under the README's `<!-- demo-excerpt -->` marker, exactly, with the transcript from
-the first `you> ` line on. Two things are made fixed, and three normalised; the excerpt is
-written in that normal form, and the README says so above it:
+block under the README's `<!-- demo-excerpt -->` marker, exactly, with what the script
+printed from the first `you> ` line to its last line's answer (what the demo may log while
+it shuts down afterwards is not part of it). Some things are made fixed, the rest is
+normalised; the excerpt is written in that normal form, and the README says so above it.
 
-- fixed: the tuned model's id. The Gemini backend names a model after its display name
-  plus a random suffix; here the suffix is always `SUFFIX`. The emulator seeds a job's loss
-  noise with the model id, so the losses shown are fixed with it.
-- fixed: where charts are saved: the demo runs in a temporary folder with `--out demo-out`.
+Fixed:
+- the tuned model's id. The Gemini backend names a model after its display name plus a
+  random suffix; here the suffix is always `SUFFIX`. The emulator seeds a job's loss noise
+  with the model id, so the losses shown are fixed with it.
+- where charts are saved: the demo runs in a temporary folder with `--out demo-out`.
 - patience: script mode runs the next line once the workspace has been still for 0.3 s
   (standins/demo/session.py: `settle`). On a busy machine (the suite runs on every core)
   an upload's answer (validated in a worker process that the first upload starts) or a
@@ -20,15 +22,16 @@ written in that normal form, and the README says so above it:
   taken and the bot tells the user it could not post the progress message (the cycle
   posts it a moment later). A run that hit it is not the README's; the test runs the demo
   once more.
-- normalised: the clock. Every message is stamped with the local time it was posted at;
-  the test reads each stamp as `CLOCK`.
-- normalised: wall-clock durations. A job of 38 steps at 0.05 s a step takes about two
-  seconds, more on a busy machine; the test reads every "took Ns" as `TOOK`.
-- normalised: the job message is shown in its last version only (ready). It is posted
-  when tuning starts and edited as tuning goes; when it is first shown (before or after
-  `wait done`), how many versions there are and the state, step and loss each shows
-  depend on when the poller happened to look, so every version that reads "queued" or
-  "tuning" is left out.
+
+Normalised:
+- the clock. Every message is stamped with the local time it was posted at; the test
+  reads each stamp as `CLOCK`.
+- wall-clock durations. A job of 38 steps at 0.05 s a step takes about two seconds, more
+  on a busy machine; the test reads every "took Ns" as `TOOK`.
+- the job message is shown in its last version only (ready). It is posted when tuning
+  starts and edited as tuning goes; when it is first shown (before or after `wait done`),
+  how many versions there are and the state, step and loss each shows depend on when the
+  poller happened to look, so every version that reads "queued" or "tuning" is left out.
 """
 
 from __future__ import annotations
@@ -104,19 +107,31 @@ def test_the_readme_shows_what_the_demo_prints(tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setattr(gemini_backend, "new_tuned_model_id", fixed_id)
     patient(monkeypatch)
+    run_lines = DemoSession.run_lines
+    stream = io.StringIO()
+    script_end: list[int] = []
+
+    def run_lines_then_mark(session: DemoSession, lines: list[str]) -> None:
+        run_lines(session, lines)
+        script_end.append(len(stream.getvalue()))  # then the demo shuts down
+
+    monkeypatch.setattr(DemoSession, "run_lines", run_lines_then_mark)
     lines = (EXAMPLES / "demo.txt").read_text(encoding="utf-8").splitlines()
     for attempt in range(2):
         folder = tmp_path / f"run-{attempt}"
         folder.mkdir()
         monkeypatch.chdir(folder)
-        stream = io.StringIO()
+        stream.seek(0)
+        stream.truncate()
+        script_end.clear()
         status = run_session(
             lines, out="demo-out", step_seconds=0.05, stream=stream, base_dir=EXAMPLES, emoji=True, ansi=False
         )
-        transcript = stream.getvalue()
+        assert script_end, stream.getvalue()
+        transcript = stream.getvalue()[: script_end[0]]
         if START_RACE not in transcript:
             break
-    assert status == 0, transcript
+    assert status == 0, stream.getvalue()
     assert (folder / "demo-out" / "tunebot-job-1-loss.png").is_file()
     assert normalised(transcript) == readme_block(MARKER)
 
