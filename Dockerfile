@@ -6,7 +6,7 @@
 #     pip install uv && uv pip compile pyproject.toml --extra postgres --universal \
 #         --python-version 3.11 --generate-hashes -o requirements.lock
 # Only the bot is copied in: the stand-ins (standins/), tests and benchmarks stay out.
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -17,6 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATABASE_URL=sqlite:////data/tunebot.db \
     PORT=3000
 
+# Debian 12 (bookworm): the font packages and paths below are its own.
 # Fonts for chart titles with Chinese, Japanese or Korean characters, emoji and symbols
 # (bot/render/fonts.py looks for them here). Emoji come from Symbola: Debian's
 # fonts-noto-color-emoji is a bitmap font, which matplotlib cannot draw with.
