@@ -9,7 +9,6 @@ from worker threads.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import itertools
 import logging
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.datasets.insight import DatasetInsight, Histogram, Spread
+from bot.render.fonts import EXTRA_FONTS, font_files
 from bot.render.model import LossPoint
 from bot.render.text import format_loss
 
@@ -45,15 +45,6 @@ _BOUNDARY_COLOR = "#9e9e9e"
 _FINAL_COLOR = "#e01e5a"
 _EVAL_COLOR = "#2eb67d"  # Slack's green, apart from the training line and the final-loss mark
 
-# Fonts for names with emoji, CJK or symbols, from pip packages when they are installed
-# (`pip install 'tunebot[fonts]'`; the Docker image has them): (package, file) pairs.
-# Without them a character no font can draw is left out of the title, never a box.
-EXTRA_FONTS = (
-    ("manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc"),
-    ("manimgx_fonts", "NotoEmoji[wght].ttf"),
-    ("manimgx_fonts", "NotoSansSymbols[wght].ttf"),
-    ("manimgx_fonts", "NotoSans[wght].ttf"),
-)
 _BASE_FAMILY = "DejaVu Sans"  # matplotlib's own font
 
 
@@ -176,15 +167,8 @@ def _epoch_firsts(points: Sequence[LossPoint]) -> list[LossPoint]:
 
 @lru_cache(maxsize=1)
 def _extra_font_files() -> tuple[Path, ...]:
-    found = []
-    for package, name in EXTRA_FONTS:
-        spec = importlib.util.find_spec(package)
-        if spec is None or spec.origin is None:
-            continue
-        path = Path(spec.origin).parent / name
-        if path.is_file():
-            found.append(path)
-    return tuple(found)
+    """The fallback fonts for titles (bot/render/fonts.py: Debian's packages or the `fonts` extra)."""
+    return font_files(EXTRA_FONTS)
 
 
 @lru_cache(maxsize=1)
