@@ -10,10 +10,10 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import listeners
 from bot.config import Settings
 from bot.slack.context import AppContext
 from bot.slack.dedupe import first_time, replay_matters, trigger_key
-from bot.slack.handlers import events, interactions, tune_command
 from bot.slack.home import HomeTab
 from bot.slack.retries import retry_handlers
 
@@ -80,7 +80,5 @@ def build_app(ctx: AppContext) -> AsyncApp:
         await next()
         return None
 
-    tune_command.register(app, ctx)
-    interactions.register(app, ctx)
-    events.register(app, ctx)
+    listeners.register(app, ctx)
     return app

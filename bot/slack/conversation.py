@@ -42,21 +42,27 @@ def failure_message(name: str, error: BackendError) -> str:
     return f":x: *{esc(name)}* could not answer: {esc(str(error))}"
 
 
-def display_name(ctx: AppContext, model_name: str) -> str:
-    return model_display_name(ctx.store, model_name) or short_id(model_name)
+async def display_name(ctx: AppContext, model_name: str) -> str:
+    return await ctx.store.run(model_display_name, ctx.store, model_name) or short_id(model_name)
 
 
 async def open_try_thread(
     ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
 ) -> str:
     """Post the prompt in the channel, remember the thread, answer in it. Returns the thread ts."""
-    text = try_prompt_text(user_id, display_name(ctx, model_name), prompt)
+    text = try_prompt_text(user_id, await display_name(ctx, model_name), prompt)
     posted = await ctx.client.chat_postMessage(
         channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
     )
     thread_ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
-    ctx.store.threads.add(channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id)
+    await ctx.store.run(
+        ctx.store.threads.add,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        model_name=model_name,
+        user_id=user_id,
+    )
     await answer_in_thread(
         ctx, channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, prompt=prompt
     )
@@ -65,13 +71,19 @@ async def open_try_thread(
 
 async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, model_name: str) -> str:
     """The "Try it" button: a thread waiting for the user's first prompt."""
-    text = try_started_text(user_id, display_name(ctx, model_name))
+    text = try_started_text(user_id, await display_name(ctx, model_name))
     posted = await ctx.client.chat_postMessage(
         channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
     )
     thread_ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
-    ctx.store.threads.add(channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, user_id=user_id)
+    await ctx.store.run(
+        ctx.store.threads.add,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        model_name=model_name,
+        user_id=user_id,
+    )
     return thread_ts
 
 
@@ -80,7 +92,7 @@ async def answer_in_thread(
 ) -> None:
     """A visible "is thinking…" placeholder, edited in place into the answer (or the error)."""
     placeholder = await ctx.client.chat_postMessage(
-        channel=channel_id, thread_ts=thread_ts, text=thinking_text(display_name(ctx, model_name))
+        channel=channel_id, thread_ts=thread_ts, text=thinking_text(await display_name(ctx, model_name))
     )
     try:
         name, checkpoint = split_checkpoint(model_name)
@@ -88,7 +100,7 @@ async def answer_in_thread(
         text = answer_message(answer)
     except BackendError as exc:
         log.info("generateContent on %s failed: %s", model_name, exc)
-        text = failure_message(display_name(ctx, model_name), exc)
+        text = failure_message(await display_name(ctx, model_name), exc)
     try:
         await ctx.client.chat_update(channel=channel_id, ts=placeholder["ts"], text=text)
     except SlackApiError:

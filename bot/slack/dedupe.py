@@ -4,7 +4,6 @@ replicas share what they saw."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from typing import Any
 
@@ -19,7 +18,7 @@ async def first_time(ctx: AppContext, key: str) -> bool:
     as a first delivery: the request is handled, and its own write reports the problem."""
     try:
         with writes_or_unavailable():
-            return await asyncio.to_thread(ctx.store.events.first_delivery, key)
+            return await ctx.store.run(ctx.store.events.first_delivery, key)
     except StorageUnavailable:
         return True
 

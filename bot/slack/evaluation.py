@@ -27,7 +27,7 @@ COMPARE_USAGE = "`/tune compare <model> <prompt>`"
 async def base_model_of(ctx: AppContext, model_name: str) -> str:
     """The base model a tuned model was made from: tunebot's record, else the service's.
     Refuses (UserError) a model whose tunebot job has not succeeded."""
-    job = await asyncio.to_thread(ctx.store.jobs.for_model, model_name)
+    job = await ctx.store.run(ctx.store.jobs.for_model, model_name)
     if job is not None and job.state != JobState.SUCCEEDED.value:
         raise UserError(
             f"`{esc(model_name)}` is not ready to answer: its tuning job is {esc(job.state)}. "
@@ -53,7 +53,7 @@ async def run_eval(
     Returns the thread ts."""
     assert dataset.id is not None
     base_model = await base_model_of(ctx, model_name)
-    examples = await asyncio.to_thread(ctx.store.datasets.examples, dataset.id)
+    examples = await ctx.store.run(ctx.store.datasets.examples, dataset.id)
     limit = ctx.settings.eval_max_examples
     shown = min(limit, len(examples))
     posted = await ctx.client.chat_postMessage(
@@ -73,7 +73,7 @@ async def run_eval(
         concurrency=ctx.settings.eval_concurrency,
         retry=EvalRetry(),
     )
-    job = await asyncio.to_thread(ctx.store.jobs.for_model, model_name)
+    job = await ctx.store.run(ctx.store.jobs.for_model, model_name)
     note = None
     if job is not None and job.dataset_id == dataset.id:
         note = "This model was tuned on this dataset: scores on its own training examples flatter it."
@@ -98,7 +98,7 @@ async def open_compare_thread(
         channel=channel_id, text=compare_prompt_text(user_id, model_name, base_model, prompt)
     )
     thread_ts = str(posted["ts"])
-    await asyncio.to_thread(
+    await ctx.store.run(
         ctx.store.threads.add,
         channel_id=channel_id,
         thread_ts=thread_ts,

@@ -181,7 +181,7 @@ class HomeTab:
         self._last[key] = time.monotonic()
         team_id, user_id = key
         try:
-            view = home_view(await asyncio.to_thread(load_home, self.store, team_id, user_id))
+            view = home_view(await self.store.run(load_home, self.store, team_id, user_id))
             await self.client.views_publish(user_id=user_id, view=view)
             self.published += 1
         except SlackApiError as exc:

@@ -20,7 +20,7 @@ async def announce_new_job(ctx: AppContext, job: TuningJob) -> str | None:
     assert job.id is not None
     if ctx.poll_now is not None:
         await ctx.poll_now(job.id)
-    current = ctx.store.jobs.get(job.id)
+    current = await ctx.store.run(ctx.store.jobs.get, job.id)
     if current is not None and current.message_ts:
         return None
     log.warning("job %s: its progress message is not posted yet", job.id)
@@ -36,7 +36,8 @@ async def show_cancelled(ctx: AppContext, job: TuningJob, user_id: str) -> None:
     poller no longer follows the job, so nothing else would edit it)."""
     if not job.message_ts:
         return
-    view = job_view(job, utcnow(), ctx.store.datasets.name_of(job.dataset_id), cancelled_by=user_id)
+    dataset_name = await ctx.store.run(ctx.store.datasets.name_of, job.dataset_id)
+    view = job_view(job, utcnow(), dataset_name, cancelled_by=user_id)
     try:
         await ctx.reporter.update_progress(job, view)
     except ReporterError:

@@ -1,0 +1,39 @@
+"""Button clicks, registered from `ACTIONS` (an action_id, or a pattern for a family of them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.listeners.actions.datasets_page import show_datasets_page
+from bot.listeners.actions.delete_model import delete_clicked
+from bot.listeners.actions.list_page import show_models_page
+from bot.listeners.actions.try_model import try_clicked
+from bot.listeners.requests import ActionHandler, ActionRequest
+from bot.slack import blocks
+from bot.slack.context import AppContext
+
+ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
+    (re.compile(f"^{blocks.ACTION_LIST_PAGE}_"), show_models_page),
+    (re.compile(f"^{blocks.ACTION_DATASETS_PAGE}_"), show_datasets_page),
+    (blocks.ACTION_DELETE, delete_clicked),
+    (blocks.ACTION_TRY, try_clicked),
+]
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    for action_id, handler in ACTIONS:
+        app.action(action_id)(_listener(ctx, handler))
+
+
+def _listener(ctx: AppContext, handler: ActionHandler) -> Callable[..., Awaitable[None]]:
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await handler(ctx, ActionRequest(ack=ack, respond=respond, body=body, action=action))
+
+    listener.__name__ = listener.__qualname__ = getattr(handler, "__name__", "listener")
+    return listener

@@ -1,0 +1,44 @@
+"""`/tune dataset delete <name>` and `/tune dataset rename <name> <new name>`."""
+
+from __future__ import annotations
+
+from bot.domain.errors import UsageError
+from bot.domain.text import escape_mrkdwn as esc
+from bot.listeners.requests import CommandRequest
+from bot.service import delete_dataset, rename_dataset
+from bot.slack.commands import did_you_mean, split_first
+from bot.slack.context import AppContext
+
+DATASET_USAGE = "`/tune dataset delete <name>` or `/tune dataset rename <name> <new name>`"
+
+
+async def change_dataset(ctx: AppContext, request: CommandRequest) -> None:
+    await request.ack(text=await dataset_answer(ctx, request))
+    ctx.home_changed(request.team_id)
+
+
+async def dataset_answer(ctx: AppContext, request: CommandRequest) -> str:
+    action, _, args = request.rest.strip().partition(" ")
+    action = action.lower()
+    team_id, user_id = request.team_id, request.user_id
+    if action in ("delete", "remove", "rm"):
+        name, _ = split_first(args, "dataset", DATASET_USAGE)
+        return await ctx.store.run(
+            delete_dataset, ctx.store, team_id=team_id, user_id=user_id, name=name, admins=ctx.admins
+        )
+    if action in ("rename", "mv"):
+        name, new_name = split_first(args, "dataset", DATASET_USAGE)
+        if not new_name:
+            raise UsageError(f"Rename `{esc(name)}` to what? Usage: {DATASET_USAGE}")
+        return await ctx.store.run(
+            rename_dataset,
+            ctx.store,
+            team_id=team_id,
+            user_id=user_id,
+            name=name,
+            new_name=new_name,
+            admins=ctx.admins,
+        )
+    guess = did_you_mean(action, ("delete", "rename")) if action else None
+    hint = f" Did you mean `{guess}`?" if guess else ""
+    return f"I don't know `/tune dataset {esc(action)}`.{hint} Usage: {DATASET_USAGE}"

@@ -1,0 +1,39 @@
+"""`/tune datasets`: a page of your datasets; `/tune datasets <name>`: what is in one."""
+
+from __future__ import annotations
+
+from bot.datasets.insight import DatasetInsight
+from bot.domain.errors import UserError
+from bot.domain.text import escape_mrkdwn as esc
+from bot.listeners.pages import datasets_page
+from bot.listeners.requests import CommandRequest
+from bot.service import dataset_detail_text, dataset_insight, unknown_dataset_message
+from bot.slack.context import AppContext
+from bot.slack.uploads import share_lengths_chart
+
+
+async def show_datasets(ctx: AppContext, request: CommandRequest) -> None:
+    if request.rest:
+        await show_dataset(ctx, request)
+        return
+    # A quick database read: answered in the ack itself, one round trip.
+    text, body = await datasets_page(ctx, request.team_id, request.user_id, page_number=1)
+    await request.ack(text=text, blocks=body)
+
+
+async def show_dataset(ctx: AppContext, request: CommandRequest) -> None:
+    wanted = request.rest
+    dataset = await ctx.store.run(ctx.store.datasets.find, request.team_id, wanted.strip().strip("`"))
+    if dataset is None:
+        names = await ctx.store.run(ctx.store.datasets.names, request.team_id)
+        raise UserError(unknown_dataset_message(wanted.strip(), names))
+    assert dataset.id is not None
+    note = "\n_The length chart follows in a DM._"
+    insight = DatasetInsight.from_json(await ctx.store.run(ctx.store.datasets.insight, dataset.id))
+    if insight is not None:  # stored at upload: answered in the ack itself
+        await request.ack(text=dataset_detail_text(dataset, insight) + note)
+    else:  # uploaded before tunebot kept it: gathered once from the stored examples
+        await request.ack(text=f":mag: Looking at *{esc(dataset.name)}*…")
+        insight = await ctx.store.run(dataset_insight, ctx.store, dataset)
+        await request.respond(text=dataset_detail_text(dataset, insight) + note, response_type="ephemeral")
+    await share_lengths_chart(ctx, user_id=request.user_id, dataset=dataset, insight=insight)

@@ -1,0 +1,55 @@
+"""`/tune start`: alone, the start modal; with a dataset and options, a tuning job."""
+
+from __future__ import annotations
+
+from bot.domain.text import escape_mrkdwn as esc
+from bot.listeners.requests import CommandRequest
+from bot.service import check_start, resolve_base_model, start_estimate_text, start_job, validation_note
+from bot.slack import blocks
+from bot.slack.channels import ensure_member
+from bot.slack.commands import parse_start
+from bot.slack.context import AppContext
+from bot.slack.jobs import announce_new_job
+
+
+async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
+    if not request.rest:
+        await open_start_modal(ctx, request)
+        return
+    args = parse_start(request.rest)
+    dataset = await ctx.store.run(check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args)
+    estimate = await ctx.store.run(
+        start_estimate_text,
+        ctx.store,
+        dataset,
+        epochs=args.epoch_count,
+        base_model=resolve_base_model(args.base_model, ctx.backend),
+        prices=ctx.settings.training_prices,
+        currency=ctx.settings.price_currency,
+        held_out_percent=args.validation.percent if args.validation else None,
+    )
+    await request.ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
+    await ensure_member(ctx, request.channel_id)
+    job = await start_job(
+        ctx.store,
+        ctx.backend,
+        team_id=request.team_id,
+        user_id=request.user_id,
+        channel_id=request.channel_id,
+        args=args,
+        hold_seconds=ctx.settings.lease_seconds,
+    )
+    problem = await announce_new_job(ctx, job)
+    for note in (await ctx.store.run(validation_note, ctx.store, job), problem):
+        if note:
+            await request.respond(text=note, response_type="ephemeral")
+
+
+async def open_start_modal(ctx: AppContext, request: CommandRequest) -> None:
+    names = await ctx.store.run(ctx.store.datasets.names, request.team_id)
+    if not names:
+        await request.ack(text=blocks.no_datasets_text())
+        return
+    await request.ack()
+    view = blocks.start_modal(request.channel_id, request.user_id, names, ctx.backend.base_models)
+    await ctx.client.views_open(trigger_id=request.trigger_id, view=view)

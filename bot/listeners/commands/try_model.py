@@ -1,0 +1,85 @@
+"""`/tune try <model> [checkpoint=N] <prompt>`: a thread where the model answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Protocol
+
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.errors import UsageError
+from bot.domain.text import escape_mrkdwn as esc
+from bot.listeners.replies import channel_refusal
+from bot.listeners.requests import CommandRequest
+from bot.service import check_try, resolve_model
+from bot.slack.channels import ensure_member
+from bot.slack.commands import split_first
+from bot.slack.context import AppContext
+from bot.slack.conversation import open_try_thread, split_checkpoint, with_checkpoint
+
+TRY_USAGE = (
+    '`/tune try <model> [checkpoint=N] <prompt>` (a model name with spaces goes in quotes: `"my model"`)'
+)
+
+
+class ThreadOpener(Protocol):
+    def __call__(
+        self, ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
+    ) -> Awaitable[str]: ...
+
+
+async def try_model(ctx: AppContext, request: CommandRequest) -> None:
+    model_text, prompt = split_first(request.rest, "model", TRY_USAGE)
+    checkpoint, prompt = parse_checkpoint(prompt)
+    await open_model_thread(
+        ctx,
+        request,
+        model_text=model_text,
+        prompt=prompt,
+        checkpoint=checkpoint,
+        usage=TRY_USAGE,
+        opener=open_try_thread,
+    )
+
+
+async def open_model_thread(
+    ctx: AppContext,
+    request: CommandRequest,
+    *,
+    model_text: str,
+    prompt: str,
+    checkpoint: str | None,
+    usage: str,
+    opener: ThreadOpener,
+) -> None:
+    """`/tune try` and `/tune compare`: a prompt that opens a thread."""
+    if not prompt:
+        raise UsageError(f"What should I ask *{esc(model_text)}*? Usage: {usage}")
+    resolved = await ctx.store.run(
+        resolve_model, ctx.store, ctx.backend, team_id=request.team_id, text=model_text
+    )
+    model_name = with_checkpoint(resolved, checkpoint)
+    await request.ack()
+    await check_try(ctx.store, ctx.backend, model_name=split_checkpoint(model_name)[0])
+    await ensure_member(ctx, request.channel_id)
+    try:
+        await opener(
+            ctx,
+            channel_id=request.channel_id,
+            user_id=request.user_id,
+            model_name=model_name,
+            prompt=prompt,
+        )
+    except SlackApiError as exc:
+        await request.respond(text=channel_refusal(exc, request.channel_id), response_type="ephemeral")
+
+
+def parse_checkpoint(prompt: str) -> tuple[str | None, str]:
+    """`checkpoint=2 what is 5` -> ("2", "what is 5"); no `checkpoint=` -> (None, prompt)."""
+    head, _, rest = prompt.partition(" ")
+    key, sep, value = head.partition("=")
+    if not sep or key.lower() not in ("checkpoint", "ckpt"):
+        return None, prompt
+    if not value.isdigit():
+        raise UsageError(f"`checkpoint` is a checkpoint number such as `checkpoint=2`, not `{esc(value)}`.")
+    return value, rest.strip()

@@ -1,0 +1,41 @@
+"""`app_mention`: files shared with a mention become datasets; a mention alone gets help."""
+
+from __future__ import annotations
+
+from bot.listeners.events.delivery import first_delivery
+from bot.listeners.replies import tell
+from bot.listeners.requests import EventRequest
+from bot.slack import blocks
+from bot.slack.context import AppContext
+from bot.slack.uploads import ingest_slack_file, outcome_text
+
+MAX_FILES_PER_MESSAGE = 5
+
+
+async def mentioned(ctx: AppContext, request: EventRequest) -> None:
+    event = request.event
+    channel_id = event["channel"]
+    thread_ts = event.get("thread_ts")
+    if thread_ts and await ctx.store.run(ctx.store.threads.model_for, channel_id, thread_ts):
+        return  # the `message` event for the same post answers it
+    if not await first_delivery(ctx, request):
+        return
+    user_id = event.get("user", "")
+    files = event.get("files") or []
+    if not files:
+        text, _ = blocks.help_blocks()
+        await tell(
+            ctx,
+            channel_id,
+            user_id,
+            "Attach an example file to a message that mentions me to "
+            "upload it, or use `/tune upload`. " + text,
+        )
+        return
+    for file in files[:MAX_FILES_PER_MESSAGE]:
+        result = await ingest_slack_file(
+            ctx, file, team_id=request.team_id, user_id=user_id, channel_id=channel_id
+        )
+        await tell(ctx, channel_id, user_id, outcome_text(result))
+    if len(files) > MAX_FILES_PER_MESSAGE:
+        await tell(ctx, channel_id, user_id, f"I only read the first {MAX_FILES_PER_MESSAGE} files.")

@@ -1,0 +1,32 @@
+"""Modal submissions, registered from `VIEWS` (callback_id -> listener)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.listeners.requests import ViewHandler, ViewRequest
+from bot.listeners.views.start import start_submitted
+from bot.listeners.views.upload import upload_submitted
+from bot.slack import blocks
+from bot.slack.context import AppContext
+
+VIEWS: dict[str, ViewHandler] = {
+    blocks.UPLOAD_CALLBACK: upload_submitted,
+    blocks.START_CALLBACK: start_submitted,
+}
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    for callback_id, handler in VIEWS.items():
+        app.view(callback_id)(_listener(ctx, handler))
+
+
+def _listener(ctx: AppContext, handler: ViewHandler) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await handler(ctx, ViewRequest(ack=ack, body=body, view=view))
+
+    listener.__name__ = listener.__qualname__ = getattr(handler, "__name__", "listener")
+    return listener

@@ -1,0 +1,39 @@
+"""Reading a submitted modal: its fields' values and the metadata it was opened with."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.domain.text import ZERO_WIDTH_SPACE
+
+
+def view_values(view: dict[str, Any]) -> dict[str, Any]:
+    """`{block_id: value}` from a submitted view's state (one element per block)."""
+    values: dict[str, Any] = {}
+    for block_id, elements in (view.get("state", {}).get("values") or {}).items():
+        for element in elements.values():
+            kind = element.get("type")
+            if kind == "file_input":
+                values[block_id] = element.get("files") or []
+            elif kind == "static_select":
+                selected = element.get("selected_option") or {}
+                values[block_id] = selected.get("value")
+            else:
+                values[block_id] = (element.get("value") or "").strip() or None
+    return values
+
+
+def private_metadata(view: dict[str, Any]) -> dict[str, str]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def plain_text(mrkdwn: str) -> str:
+    """A mrkdwn message for a place Slack shows as plain text (a modal field's error):
+    no code marks, Slack's three entities shown as the characters they stand for."""
+    text = mrkdwn.replace("`", "").replace(ZERO_WIDTH_SPACE, "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,105 @@
+"""The start modal's submission: a tuning job (a field's mistake is shown on the field)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.errors import UsageError, UserError
+from bot.listeners.replies import tell_or_dm
+from bot.listeners.requests import ViewRequest
+from bot.listeners.views.form import plain_text, private_metadata, view_values
+from bot.service import start_estimate_text, start_job, validation_note
+from bot.slack.channels import ensure_member
+from bot.slack.commands import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    StartArgs,
+    check_display_name,
+    parse_int,
+    parse_learning_rate,
+    parse_validation,
+)
+from bot.slack.context import AppContext
+from bot.slack.jobs import announce_new_job
+
+
+def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict[str, str]]:
+    """Validated form input, or Slack's per-field errors."""
+    errors: dict[str, str] = {}
+    parsed: dict[str, Any] = {}
+    checks = {
+        "epochs": lambda v: parse_int(v or "", "epochs", low=1, high=MAX_EPOCHS),
+        "batch_size": lambda v: parse_int(v or "", "batch_size", low=1, high=MAX_BATCH_SIZE),
+        "learning_rate": lambda v: parse_learning_rate(v or ""),
+        "name": lambda v: check_display_name(v) if v else None,
+        "validation": lambda v: parse_validation(v or ""),
+    }
+    for field, check in checks.items():
+        try:
+            parsed[field] = check(values.get(field))
+        except UsageError as exc:
+            errors[field] = plain_text(str(exc))
+    if not values.get("dataset"):
+        errors["dataset"] = "Choose a dataset."
+    if errors:
+        return None, errors
+    return (
+        StartArgs(
+            dataset=values["dataset"],
+            display_name=parsed["name"],
+            epoch_count=parsed["epochs"],
+            batch_size=parsed["batch_size"],
+            learning_rate=parsed["learning_rate"],
+            base_model=values.get("base_model"),
+            validation=parsed["validation"],
+        ),
+        {},
+    )
+
+
+async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
+    args, errors = start_args_from_view(view_values(request.view))
+    wanted = args.validation.dataset if args is not None and args.validation is not None else None
+    team_id = request.team_id
+    if wanted is not None and await ctx.store.run(ctx.store.datasets.find, team_id, wanted) is None:
+        # Checked before the form closes, so a mistyped name is fixed in place.
+        errors = {"validation": f"There is no dataset {wanted}. Write a share such as 10%."}
+        args = None
+    if args is None:
+        await request.ack(response_action="errors", errors=errors)
+        return
+    await request.ack()
+    meta = private_metadata(request.view)
+    user_id = request.user_id
+    channel_id = meta.get("channel_id") or user_id
+    try:
+        await ensure_member(ctx, channel_id)
+        job = await start_job(
+            ctx.store,
+            ctx.backend,
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            args=args,
+            hold_seconds=ctx.settings.lease_seconds,
+        )
+    except UserError as exc:
+        await tell_or_dm(ctx, channel_id, user_id, str(exc))
+        return
+    problem = await announce_new_job(ctx, job)
+    dataset = await ctx.store.run(ctx.store.datasets.find, team_id, str(job.dataset_id))
+    estimate = None
+    if dataset is not None:
+        estimate = "For this start: " + await ctx.store.run(
+            start_estimate_text,
+            ctx.store,
+            dataset,
+            epochs=job.epoch_count,
+            base_model=job.base_model,
+            prices=ctx.settings.training_prices,
+            currency=ctx.settings.price_currency,
+            held_out_percent=args.validation.percent if args.validation else None,
+        )
+    for note in (await ctx.store.run(validation_note, ctx.store, job), estimate, problem):
+        if note:
+            await tell_or_dm(ctx, channel_id, user_id, note)

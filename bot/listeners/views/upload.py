@@ -1,0 +1,32 @@
+"""The upload modal's submission: the chosen file becomes a dataset (or a precise refusal)."""
+
+from __future__ import annotations
+
+from bot.listeners.replies import tell_or_dm
+from bot.listeners.requests import ViewRequest
+from bot.listeners.views.form import private_metadata, view_values
+from bot.slack.context import AppContext
+from bot.slack.uploads import ingest_slack_file, outcome_text
+
+
+async def upload_submitted(ctx: AppContext, request: ViewRequest) -> None:
+    values = view_values(request.view)
+    files = values.get("file") or []
+    if not files:
+        await request.ack(response_action="errors", errors={"file": "Choose a file to upload."})
+        return
+    await request.ack()
+    meta = private_metadata(request.view)
+    user_id = request.user_id
+    channel_id = meta.get("channel_id") or user_id
+    result = await ingest_slack_file(
+        ctx,
+        files[0],
+        team_id=request.team_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        dataset_name=values.get("name"),
+        input_column=values.get("input_column"),
+        output_column=values.get("output_column"),
+    )
+    await tell_or_dm(ctx, channel_id, user_id, outcome_text(result))

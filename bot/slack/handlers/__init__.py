@@ -1,1 +1,0 @@
-"""Bolt listeners, one module per kind of Slack request."""
