@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import listeners
 from bot.backends.backend import TuningBackend
 from bot.backends.gemini_backend import GeminiBackend
 from bot.config import Settings
@@ -155,7 +156,9 @@ def build_runtime(
         pacer=pacer,
     )
     ctx.poll_now = poller.run_job
-    return Runtime(settings=settings, ctx=ctx, app=build_app(ctx), poller=poller, pacer=pacer)
+    return Runtime(
+        settings=settings, ctx=ctx, app=build_app(ctx, listeners.register), poller=poller, pacer=pacer
+    )
 
 
 def create_asgi_app(runtime: Runtime) -> Starlette:

@@ -10,7 +10,6 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import listeners
 from bot.config import Settings
 from bot.slack.context import AppContext
 from bot.slack.dedupe import first_time, replay_matters, trigger_key
@@ -37,7 +36,9 @@ class _SkipClientTokenNotice(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def build_app(ctx: AppContext) -> AsyncApp:
+def build_app(ctx: AppContext, register: Callable[[AsyncApp, AppContext], None]) -> AsyncApp:
+    """The Bolt app over `ctx`; `register` adds the listeners (bot.listeners.register, passed in by
+    the composition root so that this adapter layer does not import the layer above it)."""
     signing_secret = ctx.settings.slack_signing_secret
     bolt_logger = logging.getLogger("bot.slack.bolt")
     if not any(isinstance(f, _SkipClientTokenNotice) for f in bolt_logger.filters):
@@ -80,5 +81,5 @@ def build_app(ctx: AppContext) -> AsyncApp:
         await next()
         return None
 
-    listeners.register(app, ctx)
+    register(app, ctx)
     return app
