@@ -29,7 +29,7 @@ from bot.gemini import (
     new_tuned_model_id,
 )
 from bot.gemini.types import TunedModel, TuningSnapshot
-from bot.render.text import escape_truncated
+from bot.presentation.text import escape_truncated
 
 T = TypeVar("T")
 

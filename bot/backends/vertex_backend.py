@@ -36,7 +36,7 @@ from bot.domain.types import (
     TuningRequest,
 )
 from bot.gemini import new_tuned_model_id
-from bot.render.text import escape_truncated
+from bot.presentation.text import escape_truncated
 from bot.vertex import TuningJob, VertexAPIError, VertexClient, VertexConnectionError
 
 T = TypeVar("T")

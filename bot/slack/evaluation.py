@@ -12,9 +12,14 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import BackendError, UserError
 from bot.domain.types import JobState
 from bot.evaluation import EvalRetry, evaluate
-from bot.render.evaluation import compare_blocks, compare_prompt_text, evaluation_blocks, evaluation_file_name
-from bot.render.text import escape_mrkdwn as esc
-from bot.slack.blocks import thinking_text
+from bot.presentation.blocks import thinking_text
+from bot.presentation.evaluation import (
+    compare_blocks,
+    compare_prompt_text,
+    evaluation_blocks,
+    evaluation_file_name,
+)
+from bot.presentation.text import escape_mrkdwn as esc
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset
 

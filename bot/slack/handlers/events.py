@@ -9,12 +9,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 from bot.slack.conversation import answer_in_thread
 from bot.slack.dedupe import first_time
 from bot.slack.evaluation import answer_compare_in_thread
-from bot.slack.uploads import ingest_slack_file, outcome_text
+from bot.slack.uploads import ingest_slack_file
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             result = await ingest_slack_file(
                 ctx, file, team_id=team_id, user_id=user_id, channel_id=channel_id
             )
-            await _tell(ctx, channel_id, user_id, outcome_text(result))
+            await _tell(ctx, channel_id, user_id, result)
         if len(files) > MAX_FILES_PER_MESSAGE:
             await _tell(ctx, channel_id, user_id, f"I only read the first {MAX_FILES_PER_MESSAGE} files.")
 

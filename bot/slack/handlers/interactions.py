@@ -11,10 +11,16 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import BackendError, UsageError, UserError
-from bot.render.text import ZERO_WIDTH_SPACE
-from bot.render.text import escape_mrkdwn as esc
-from bot.service import check_try, delete_model, start_estimate_text, start_job, validation_note
-from bot.slack import blocks
+from bot.presentation import blocks
+from bot.presentation.datasets import start_estimate_text
+from bot.presentation.errors import error_text
+from bot.presentation.jobs import validation_note
+from bot.presentation.models import deleted_text
+from bot.presentation.text import ZERO_WIDTH_SPACE
+from bot.presentation.text import escape_mrkdwn as esc
+from bot.services.datasets import estimate_start
+from bot.services.jobs import start_job, validation_set
+from bot.services.models import check_try, delete_model
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
     MAX_BATCH_SIZE,
@@ -29,7 +35,7 @@ from bot.slack.context import AppContext
 from bot.slack.conversation import start_try_thread
 from bot.slack.handlers.tune_command import channel_refusal, datasets_page, models_page
 from bot.slack.jobs import announce_new_job, show_cancelled
-from bot.slack.uploads import ingest_slack_file, outcome_text
+from bot.slack.uploads import ingest_slack_file
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +135,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             input_column=values.get("input_column"),
             output_column=values.get("output_column"),
         )
-        await tell(channel_id, user_id, outcome_text(result))
+        await tell(channel_id, user_id, result)
 
     @app.view(blocks.START_CALLBACK)
     async def start_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -159,22 +165,24 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 hold_seconds=ctx.settings.lease_seconds,
             )
         except UserError as exc:
-            await tell(channel_id, user_id, str(exc))
+            await tell(channel_id, user_id, error_text(exc))
             return
         problem = await announce_new_job(ctx, job)
         dataset = ctx.store.datasets.find(team_id, str(job.dataset_id))
         estimate = None
         if dataset is not None:
             estimate = "For this start: " + start_estimate_text(
-                ctx.store,
-                dataset,
-                epochs=job.epoch_count,
-                base_model=job.base_model,
-                prices=ctx.settings.training_prices,
-                currency=ctx.settings.price_currency,
-                held_out_percent=args.validation.percent if args.validation else None,
+                estimate_start(
+                    ctx.store,
+                    dataset,
+                    epochs=job.epoch_count,
+                    base_model=job.base_model,
+                    prices=ctx.settings.training_prices,
+                    currency=ctx.settings.price_currency,
+                    held_out_percent=args.validation.percent if args.validation else None,
+                )
             )
-        for note in (validation_note(ctx.store, job), estimate, problem):
+        for note in (validation_note(validation_set(ctx.store, job)), estimate, problem):
             if note:
                 await tell(channel_id, user_id, note)
 
@@ -223,9 +231,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             deleted = await delete_model(
                 ctx.store, ctx.backend, user_id=user_id, model_name=model_name, admins=ctx.admins
             )
-            text, cancelled = deleted.message, deleted.cancelled
+            text, cancelled = deleted_text(deleted), deleted.cancelled
         except UserError as exc:
-            text = str(exc)
+            text = error_text(exc)
         log.info("delete of %s requested by %s", model_name, user_id)
         if body.get("response_url"):
             await respond(text=text, replace_original=True)
@@ -258,7 +266,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await answer(str(exc))
             return
         except UserError as exc:
-            await answer(str(exc))
+            await answer(error_text(exc))
             return
         try:
             await start_try_thread(ctx, channel_id=channel_id, user_id=user_id, model_name=model_name)

@@ -17,23 +17,20 @@ from slack_sdk.errors import SlackApiError
 from bot.datasets.insight import DatasetInsight
 from bot.domain.errors import BackendError, UsageError, UserError
 from bot.domain.types import ModelSummary
-from bot.render.text import escape_mrkdwn as esc
-from bot.service import (
-    check_start,
-    check_try,
+from bot.presentation import blocks
+from bot.presentation.datasets import (
+    dataset_deleted_text,
     dataset_detail_text,
-    dataset_insight,
-    delete_dataset,
-    describe_model_for_delete,
-    rename_dataset,
-    resolve_base_model,
-    resolve_model,
+    dataset_renamed_text,
     start_estimate_text,
-    start_job,
     unknown_dataset_message,
-    validation_note,
 )
-from bot.slack import blocks
+from bot.presentation.errors import error_text
+from bot.presentation.jobs import validation_note
+from bot.presentation.text import escape_mrkdwn as esc
+from bot.services.datasets import dataset_insight, delete_dataset, estimate_start, rename_dataset
+from bot.services.jobs import check_start, resolve_base_model, start_job, validation_set
+from bot.services.models import check_try, describe_model_for_delete, resolve_model
 from bot.slack.channels import ensure_member, refusal_for
 from bot.slack.commands import SUBCOMMANDS, did_you_mean, parse_start, split_command, split_first
 from bot.slack.context import AppContext
@@ -82,13 +79,15 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 args = parse_start(parsed.rest)
                 dataset = check_start(ctx.store, ctx.backend, team_id=team_id, args=args)
                 estimate = start_estimate_text(
-                    ctx.store,
-                    dataset,
-                    epochs=args.epoch_count,
-                    base_model=resolve_base_model(args.base_model, ctx.backend),
-                    prices=ctx.settings.training_prices,
-                    currency=ctx.settings.price_currency,
-                    held_out_percent=args.validation.percent if args.validation else None,
+                    estimate_start(
+                        ctx.store,
+                        dataset,
+                        epochs=args.epoch_count,
+                        base_model=resolve_base_model(args.base_model, ctx.backend),
+                        prices=ctx.settings.training_prices,
+                        currency=ctx.settings.price_currency,
+                        held_out_percent=args.validation.percent if args.validation else None,
+                    )
                 )
                 await ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
                 await ensure_member(ctx, channel_id)
@@ -102,7 +101,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     hold_seconds=ctx.settings.lease_seconds,
                 )
                 problem = await announce_new_job(ctx, job)
-                for note in (validation_note(ctx.store, job), problem):
+                for note in (validation_note(validation_set(ctx.store, job)), problem):
                     if note:
                         await respond(text=note, response_type="ephemeral")
             elif parsed.name == "datasets" and parsed.rest:
@@ -191,7 +190,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 text, help_ = blocks.help_blocks(f"I don't know `/tune {esc(parsed.name)}`.{hint}")
                 await ack(text=text, blocks=help_)
         except (UsageError, UserError, BackendError) as exc:
-            message = f":x: {esc(str(exc))}" if isinstance(exc, BackendError) else str(exc)
+            message = error_text(exc)
             if ack.done:
                 await respond(text=message, response_type="ephemeral")
             else:
@@ -259,13 +258,17 @@ def dataset_command(ctx: AppContext, team_id: str, user_id: str, rest: str) -> s
     action = action.lower()
     if action in ("delete", "remove", "rm"):
         name, _ = split_first(args, "dataset", DATASET_USAGE)
-        return delete_dataset(ctx.store, team_id=team_id, user_id=user_id, name=name, admins=ctx.admins)
+        return dataset_deleted_text(
+            delete_dataset(ctx.store, team_id=team_id, user_id=user_id, name=name, admins=ctx.admins)
+        )
     if action in ("rename", "mv"):
         name, new_name = split_first(args, "dataset", DATASET_USAGE)
         if not new_name:
             raise UsageError(f"Rename `{esc(name)}` to what? Usage: {DATASET_USAGE}")
-        return rename_dataset(
-            ctx.store, team_id=team_id, user_id=user_id, name=name, new_name=new_name, admins=ctx.admins
+        return dataset_renamed_text(
+            rename_dataset(
+                ctx.store, team_id=team_id, user_id=user_id, name=name, new_name=new_name, admins=ctx.admins
+            )
         )
     guess = did_you_mean(action, ("delete", "rename")) if action else None
     hint = f" Did you mean `{guess}`?" if guess else ""

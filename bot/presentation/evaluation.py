@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.evaluation.report import EvalReport, EvalRow
-from bot.render.text import escape_mrkdwn as esc
-from bot.render.text import escape_truncated
+from bot.presentation.text import escape_mrkdwn as esc
+from bot.presentation.text import escape_truncated
 
 Block = dict[str, Any]
 

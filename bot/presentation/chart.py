@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.datasets.insight import DatasetInsight, Histogram, Spread
-from bot.render.model import LossPoint
-from bot.render.text import format_loss
+from bot.domain.types import LossPoint
+from bot.presentation.text import format_loss
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
