@@ -89,4 +89,15 @@ def _service_error_text(exc: e.ServiceError) -> str:
             return delete_refusal(owner, model_label(model))
         case e.DeleteFailed(model=model, reason=reason):
             return f":x: The tuning service did not delete {model_label(model)}: {esc(reason)}"
+        case e.TuningNotDone(model_name=name, state=state):
+            return (
+                f"`{esc(name)}` is not ready to answer: its tuning job is {esc(state)}. "
+                "`/tune status` shows how it is doing."
+            )
+        case e.NoTunedModel(model_name=name):
+            return f"There is no tuned model `{esc(name)}`. `/tune list` shows them."
+        case e.TunedModelLookupFailed(model_name=name, reason=reason):
+            return f":x: Could not look up `{esc(name)}`: {esc(reason)}"
+        case e.NoBaseModel(model_name=name):
+            return f"`{esc(name)}` does not say which base model it was tuned from."
     return str(exc)

@@ -30,11 +30,6 @@ def validation_note(held: ValidationSet | None) -> str | None:
     )
 
 
-def starting_text(dataset: str, estimate: str) -> str:
-    """The immediate answer to `/tune start <dataset> …`."""
-    return f":hourglass: Starting tuning on dataset `{esc(dataset)}`… {estimate}"
-
-
 def progress_not_posted_text(job: TuningJob) -> str:
     """A job started but Slack would not take its progress message in the channel."""
     return (

@@ -7,7 +7,7 @@ that catches `UserError` catches these too; show them with `error_text(exc)`, no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.domain.errors import UserError
@@ -17,7 +17,7 @@ class ServiceError(UserError):
     """A refusal with the facts needed to explain it (`str()` is for logs only)."""
 
     def __str__(self) -> str:
-        facts = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))  # type: ignore[arg-type]
+        facts = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
         return f"{type(self).__name__}({facts})"
 
 
@@ -150,3 +150,31 @@ class DeleteRefused(ServiceError):
 class DeleteFailed(ServiceError):
     model: ModelRef
     reason: str
+
+
+@dataclass(eq=False)
+class TuningNotDone(ServiceError):
+    """Evaluating or comparing a model whose tunebot job has not succeeded."""
+
+    model_name: str
+    state: str
+
+
+@dataclass(eq=False)
+class NoTunedModel(ServiceError):
+    """The tuning service has no tuned model `model_name` (to evaluate or compare)."""
+
+    model_name: str
+
+
+@dataclass(eq=False)
+class TunedModelLookupFailed(ServiceError):
+    model_name: str
+    reason: str
+
+
+@dataclass(eq=False)
+class NoBaseModel(ServiceError):
+    """The tuning service does not say which base model `model_name` was tuned from."""
+
+    model_name: str

@@ -18,6 +18,7 @@ from bot.datasets.insight import DatasetInsight
 from bot.domain.errors import BackendError, UsageError, UserError
 from bot.domain.types import ModelSummary
 from bot.presentation import blocks
+from bot.presentation.channels import refusal_for
 from bot.presentation.datasets import (
     dataset_deleted_text,
     dataset_detail_text,
@@ -31,7 +32,7 @@ from bot.presentation.text import escape_mrkdwn as esc
 from bot.services.datasets import dataset_insight, delete_dataset, estimate_start, rename_dataset
 from bot.services.jobs import check_start, resolve_base_model, start_job, validation_set
 from bot.services.models import check_try, describe_model_for_delete, resolve_model
-from bot.slack.channels import ensure_member, refusal_for
+from bot.slack.channels import ensure_member
 from bot.slack.commands import SUBCOMMANDS, did_you_mean, parse_start, split_command, split_first
 from bot.slack.context import AppContext
 from bot.slack.conversation import open_try_thread, split_checkpoint, with_checkpoint
