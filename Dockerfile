@@ -19,7 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # Debian 12 (bookworm): the font packages and paths below are its own.
 # Fonts for chart titles with Chinese, Japanese or Korean characters, emoji and symbols
-# (bot/render/fonts.py looks for them here). Emoji come from Symbola: Debian's
+# (bot/presentation/fonts.py looks for them here). Emoji come from Symbola: Debian's
 # fonts-noto-color-emoji is a bitmap font, which matplotlib cannot draw with.
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends fonts-noto-core fonts-noto-cjk fonts-symbola \

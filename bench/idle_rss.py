@@ -8,7 +8,7 @@ first request is loaded; after a pause VmRSS is read from /proc/PID/status.
 
 Baseline: a bare `python -c "import time; time.sleep(30)"` of the same interpreter.
 Also measured: what drawing a loss chart would add (importing matplotlib's Agg
-canvas, as `bot.render.chart` does on first use) and whether matplotlib is mapped into
+canvas, as `bot.presentation.chart` does on first use) and whether matplotlib is mapped into
 the idle bot (it must not be: it is imported only when the first chart is drawn).
 """
 

@@ -11,8 +11,9 @@ import pytest
 
 from bot.datasets import Limits, parse_dataset
 from bot.datasets.insight import DatasetInsight, estimate_tokens
-from bot.render.chart import lengths_chart_png
-from bot.render.insight import price_for, training_estimate
+from bot.domain.pricing import price_for
+from bot.presentation.chart import lengths_chart_png
+from bot.presentation.insight import training_estimate
 from bot.storage.store import Store
 from standins.offline import OfflineStack
 from tests.slack_helpers import (
@@ -146,7 +147,7 @@ async def test_start_ack_gives_the_training_token_estimate_and_the_configured_co
 
 def test_a_dataset_stored_before_insight_was_kept_gets_it_from_its_examples(tmp_path: Path) -> None:
     from bot.domain.types import TrainingPair
-    from bot.service import dataset_insight
+    from bot.services.datasets import dataset_insight
 
     store = Store.from_url(f"sqlite:///{tmp_path / 'old.db'}")
     dataset = store.datasets.add(
@@ -186,7 +187,7 @@ def test_the_price_setting_is_the_one_the_job_message_uses(monkeypatch: pytest.M
 
 
 def test_an_old_database_upgrades_to_insight_and_evaluation_in_place(tmp_path: Path) -> None:
-    from bot.service import dataset_insight
+    from bot.services.datasets import dataset_insight
     from tests.test_schema import PAIRS, database_made_before_alembic
 
     path = tmp_path / "tunebot.db"

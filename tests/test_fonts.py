@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.render.fonts import EXTRA_FONTS, font_files
+from bot.presentation.fonts import EXTRA_FONTS, font_files
 
 
 def test_the_first_font_found_of_each_role_is_used(tmp_path: Path) -> None:

@@ -12,16 +12,13 @@ import pytest
 import bot.domain.types
 from bot.domain.text import escape_mrkdwn, escape_truncated
 from bot.domain.types import JobState
-from bot.render import model
-from bot.render.model import JobView
-from bot.render.progress import (
+from bot.presentation.progress import (
     TRY_MODEL_ACTION_ID,
     Block,
     completion_notice,
     progress_blocks,
-    progress_signature,
 )
-from bot.render.text import (
+from bot.presentation.text import (
     EMPTY_CELL,
     FILLED_CELL,
     format_duration,
@@ -29,6 +26,9 @@ from bot.render.text import (
     format_percent,
     progress_bar,
 )
+from bot.render import model
+from bot.render.model import JobView
+from bot.render.progress import progress_signature
 
 STARTED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 OWNER = "U0123ABCD"
@@ -417,7 +417,7 @@ def test_job_message_wording_reads_naturally() -> None:
 
 
 def test_status_and_job_message_share_one_state_vocabulary() -> None:
-    from bot.slack.blocks import state_badge, status_blocks
+    from bot.presentation.blocks import state_badge, status_blocks
     from bot.storage.models import TuningJob
 
     for state in ("queued", "running", "succeeded", "failed", "cancelled", "lost"):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bot.render.chart import CHART_HEIGHT_PX, CHART_WIDTH_PX, loss_chart_png
+from bot.presentation.chart import CHART_HEIGHT_PX, CHART_WIDTH_PX, loss_chart_png
 from bot.render.model import LossPoint
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -70,6 +70,6 @@ def test_chart_needs_a_finite_loss() -> None:
 
 
 def test_importing_the_chart_module_does_not_load_matplotlib() -> None:
-    code = "import sys, bot.render.chart; print('matplotlib' in sys.modules)"
+    code = "import sys, bot.presentation.chart; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

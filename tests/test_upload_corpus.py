@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.datasets import Limits
-from bot.service import ingest_upload
+from bot.presentation.uploads import upload_text
+from bot.services.uploads import ingest_upload
 from bot.storage.store import Store
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -36,7 +37,7 @@ async def upload(store: Store, path: Path, limits: Limits | None = None) -> tupl
             content=content,
             limits=limits,
         )
-    return outcome.kind, outcome.message
+    return outcome.kind, upload_text(outcome)
 
 
 def test_the_corpus_has_at_least_30_bad_files() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.types import ModelSummary
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 
 LIST_PAGE_SIZE = 10

@@ -7,7 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.text import escape_mrkdwn as esc
-from bot.slack.channels import refusal_for
+from bot.presentation.channels import refusal_for
 from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)

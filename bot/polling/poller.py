@@ -53,7 +53,7 @@ def instance_name() -> str:
 
 
 def default_chart(points: Sequence[LossPoint], title: str, eval_points: Sequence[LossPoint] = ()) -> bytes:
-    from bot.render.chart import loss_chart_png
+    from bot.presentation.chart import loss_chart_png
 
     return loss_chart_png(points, title, eval_points=eval_points)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.domain.pricing import price_for
 from bot.domain.types import DataStats, checkpoints_from_json
-from bot.render.insight import price_for
 from bot.render.model import JobView
 from bot.storage.models import TuningJob
 

@@ -12,32 +12,14 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import UserError
+from bot.presentation.channels import PRIVATE_REFUSAL, join_failed_text, refusal_for
 from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
 
-PEOPLE_DM_REFUSAL = (
-    ":x: I can't take part in a direct message between people. Use `/tune` in a channel, "
-    "or in a direct message with me (tunebot in the sidebar, *Messages* tab)."
-)
-PRIVATE_REFUSAL = ":x: I'm not in this private channel. Invite me with `/invite @tunebot` and try again."
-
-
-def is_direct_message(channel_id: str) -> bool:
-    return channel_id.startswith("D")
-
 
 def _error(exc: SlackApiError) -> str:
     return str(exc.response.get("error")) if exc.response is not None else "unknown"
-
-
-def refusal_for(channel_id: str, error: str) -> str:
-    """What to tell the user when Slack refused to let the bot post or read here."""
-    if is_direct_message(channel_id):
-        return PEOPLE_DM_REFUSAL
-    if error in ("not_in_channel", "channel_not_found"):
-        return PRIVATE_REFUSAL
-    return f":x: Slack refused the message ({error})."
 
 
 async def ensure_member(ctx: AppContext, channel_id: str) -> None:
@@ -62,7 +44,5 @@ async def ensure_member(ctx: AppContext, channel_id: str) -> None:
     except SlackApiError as exc:
         error = _error(exc)
         log.warning("could not join %s: %s", channel_id, error)
-        raise UserError(
-            f":x: I could not join this channel ({error}). Invite me with `/invite @tunebot` and try again."
-        ) from exc
+        raise UserError(join_failed_text(error)) from exc
     log.info("joined %s to follow a job or a try thread there", channel_id)

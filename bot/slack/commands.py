@@ -11,6 +11,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.domain.errors import UsageError
+from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.text import escape_truncated
 
 SUBCOMMANDS = (
@@ -50,29 +51,6 @@ def split_command(text: str) -> Command:
 
 MIN_VALIDATION_PERCENT = 1
 MAX_VALIDATION_PERCENT = 50
-
-
-@dataclass(frozen=True)
-class ValidationChoice:
-    """`validation=10%` (hold out a share of the dataset) or `validation=<dataset>`."""
-
-    percent: float | None = None
-    dataset: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.percent:g}%" if self.percent is not None else f"dataset {self.dataset}"
-
-
-@dataclass(frozen=True)
-class StartArgs:
-    dataset: str
-    display_name: str | None
-    epoch_count: int
-    batch_size: int
-    learning_rate: float
-    base_model: str | None
-    validation: ValidationChoice | None = None
 
 
 START_KEYS = {

@@ -7,15 +7,13 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import BackendError
-from bot.domain.text import escape_mrkdwn as esc
-from bot.domain.text import escape_truncated
-from bot.service import model_display_name, short_id
-from bot.slack.blocks import model_context, section, thinking_text, try_prompt_text, try_started_text
+from bot.presentation.blocks import model_context, section, thinking_text, try_prompt_text, try_started_text
+from bot.presentation.models import answer_message, failure_message
+from bot.services.models import model_display_name, short_id
 from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
 
-ANSWER_LIMIT = 3900
 CHECKPOINT_MARK = "#checkpoint="  # a try thread on one checkpoint remembers "<model>#checkpoint=N"
 
 
@@ -27,19 +25,6 @@ def split_checkpoint(target: str) -> tuple[str, str | None]:
     """ "<model>#checkpoint=N" -> (model, "N"); a plain model name -> (model, None)."""
     name, mark, checkpoint = target.partition(CHECKPOINT_MARK)
     return name, (checkpoint or None) if mark else None
-
-
-def answer_message(answer: str) -> str:
-    if not answer.strip():
-        return "_(the model returned an empty answer)_"
-    shown = escape_truncated(answer, ANSWER_LIMIT)
-    return shown if len(shown) >= len(esc(answer)) else shown + "\n_(answer shortened)_"
-
-
-def failure_message(name: str, error: BackendError) -> str:
-    if error.not_found:
-        return f":x: *{esc(name)}* does not exist (any more). `/tune list` shows the models."
-    return f":x: *{esc(name)}* could not answer: {esc(str(error))}"
 
 
 async def display_name(ctx: AppContext, model_name: str) -> str:

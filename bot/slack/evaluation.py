@@ -9,12 +9,18 @@ from collections.abc import Awaitable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import BackendError, UserError
-from bot.domain.text import escape_mrkdwn as esc
-from bot.domain.types import JobState
+from bot.domain.errors import BackendError
 from bot.evaluation import EvalRetry, evaluate
-from bot.render.evaluation import compare_blocks, compare_prompt_text, evaluation_blocks, evaluation_file_name
-from bot.slack.blocks import thinking_text
+from bot.presentation.blocks import thinking_text
+from bot.presentation.evaluation import (
+    TRAINED_ON_NOTE,
+    compare_blocks,
+    compare_prompt_text,
+    evaluating_text,
+    evaluation_blocks,
+    evaluation_file_name,
+)
+from bot.services.evaluations import base_model_of
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset
 
@@ -24,44 +30,19 @@ EVAL_USAGE = "`/tune eval <model> <dataset>`"
 COMPARE_USAGE = "`/tune compare <model> <prompt>`"
 
 
-async def base_model_of(ctx: AppContext, model_name: str) -> str:
-    """The base model a tuned model was made from: tunebot's record, else the service's.
-    Refuses (UserError) a model whose tunebot job has not succeeded."""
-    job = await ctx.store.run(ctx.store.jobs.for_model, model_name)
-    if job is not None and job.state != JobState.SUCCEEDED.value:
-        raise UserError(
-            f"`{esc(model_name)}` is not ready to answer: its tuning job is {esc(job.state)}. "
-            "`/tune status` shows how it is doing."
-        )
-    if job is not None and job.base_model:
-        return job.base_model
-    try:
-        summary = await ctx.backend.get_model(model_name)
-    except BackendError as exc:
-        if exc.not_found:
-            raise UserError(f"There is no tuned model `{esc(model_name)}`. `/tune list` shows them.") from exc
-        raise UserError(f":x: Could not look up `{esc(model_name)}`: {esc(str(exc))}") from exc
-    if not summary.base_model:
-        raise UserError(f"`{esc(model_name)}` does not say which base model it was tuned from.")
-    return summary.base_model
-
-
 async def run_eval(
     ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, dataset: Dataset
 ) -> str:
     """Evaluate on the dataset's first N examples; the result and its CSV go in a thread.
     Returns the thread ts."""
     assert dataset.id is not None
-    base_model = await base_model_of(ctx, model_name)
+    base_model = await base_model_of(ctx.store, ctx.backend, model_name)
     examples = await ctx.store.run(ctx.store.datasets.examples, dataset.id)
     limit = ctx.settings.eval_max_examples
     shown = min(limit, len(examples))
     posted = await ctx.client.chat_postMessage(
         channel=channel_id,
-        text=(
-            f":hourglass: <@{user_id}> is evaluating `{esc(model_name)}` against its base model "
-            f"`{esc(base_model)}` on {shown:,} examples of dataset *{esc(dataset.name)}*…"
-        ),
+        text=evaluating_text(user_id, model_name, base_model, shown, dataset.name),
     )
     thread_ts = str(posted["ts"])
     report = await evaluate(
@@ -76,7 +57,7 @@ async def run_eval(
     job = await ctx.store.run(ctx.store.jobs.for_model, model_name)
     note = None
     if job is not None and job.dataset_id == dataset.id:
-        note = "This model was tuned on this dataset: scores on its own training examples flatter it."
+        note = TRAINED_ON_NOTE
     text, blocks = evaluation_blocks(report, title=f"Evaluation on {dataset.name}", note=note)
     await ctx.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks)
     await ctx.client.files_upload_v2(
@@ -93,7 +74,7 @@ async def open_compare_thread(
     ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
 ) -> str:
     """Post the prompt, remember the thread (both models), answer side by side in it."""
-    base_model = await base_model_of(ctx, model_name)
+    base_model = await base_model_of(ctx.store, ctx.backend, model_name)
     posted = await ctx.client.chat_postMessage(
         channel=channel_id, text=compare_prompt_text(user_id, model_name, base_model, prompt)
     )

@@ -1,4 +1,4 @@
-"""The App Home tab: a person's datasets, running jobs and models, and the team's other models.
+"""Publishing the App Home tab (its view is `bot.presentation.home.home_view`).
 
 Drawn when they open it (`app_home_opened`) and redrawn when something it shows changes (a
 job moves or ends, a dataset or a model is added or deleted), at most once every
@@ -12,129 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.text import escape_mrkdwn as esc
-from bot.domain.types import JobState, ModelState
-from bot.slack.blocks import (
-    ACTION_DELETE,
-    ACTION_TRY,
-    MODEL_STATE_LABEL,
-    Block,
-    context,
-    plain,
-    section,
-    state_badge,
-    when,
-)
+from bot.presentation.home import home_view
+from bot.services.home import load_home
 from bot.storage.models import TuningJob
-from bot.storage.repositories.datasets import DatasetSummary
-from bot.storage.repositories.jobs import ACTIVE_STATES
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-HOME_BLOCK_LIMIT = 100  # Slack's limit for a Home tab
-SHOWN_PER_SECTION = 10
 DEFAULT_MIN_INTERVAL = 3.0
-
-
-@dataclass(frozen=True)
-class HomeData:
-    user_id: str
-    datasets: Sequence[DatasetSummary]
-    running: Sequence[TuningJob]
-    mine: Sequence[TuningJob]
-    others: Sequence[TuningJob]
-
-
-def load_home(store: Store, team_id: str, user_id: str) -> HomeData:
-    jobs = store.jobs.team_models(team_id)
-    finished = [j for j in jobs if j.state == JobState.SUCCEEDED.value]
-    return HomeData(
-        user_id=user_id,
-        datasets=store.datasets.list_for_owner(team_id, user_id),
-        running=[j for j in jobs if j.owner_user_id == user_id and j.state in ACTIVE_STATES],
-        mine=[j for j in finished if j.owner_user_id == user_id],
-        others=[j for j in finished if j.owner_user_id != user_id],
-    )
-
-
-def home_view(data: HomeData) -> dict[str, Any]:
-    """The Home tab's view (pure)."""
-    blocks: list[Block] = [
-        {"type": "header", "text": plain("tunebot")},
-        context("Fine-tune Gemini models from Slack. `/tune help` lists the commands."),
-        {"type": "divider"},
-        section(f"*Your datasets* ({len(data.datasets)})"),
-    ]
-    if not data.datasets:
-        blocks.append(context("None yet: `/tune upload` or mention @tunebot with a file attached."))
-    for item in data.datasets[:SHOWN_PER_SECTION]:
-        d = item.dataset
-        used = ", ".join(esc(n) for n in item.job_names[:3]) if item.job_names else "no jobs yet"
-        blocks.append(
-            section(
-                f"*{esc(d.name)}* — {d.example_count:,} examples · {when(d.created_at)} · used by: {used}"
-            )
-        )
-    blocks += [{"type": "divider"}, section(f"*Your running jobs* ({len(data.running)})")]
-    if not data.running:
-        blocks.append(context("Nothing tuning. `/tune start <dataset>` starts a job."))
-    for job in data.running[:SHOWN_PER_SECTION]:
-        steps = f" · step {job.completed_steps} / {job.total_steps}" if job.total_steps else ""
-        blocks.append(
-            section(f"*{esc(job.display_name)}* — {state_badge(job.state)} {job.percent:.0f}%{steps}")
-        )
-    blocks += [{"type": "divider"}, section(f"*Your models* ({len(data.mine)})")]
-    if not data.mine:
-        blocks.append(context("No tuned models yet."))
-    for job in data.mine[:SHOWN_PER_SECTION]:
-        blocks += _model_blocks(job, deletable=True)
-    blocks += [{"type": "divider"}, section(f"*The team's other models* ({len(data.others)})")]
-    if not data.others:
-        blocks.append(context("None yet."))
-    for job in data.others[:SHOWN_PER_SECTION]:
-        blocks += _model_blocks(job, deletable=False)
-    return {"type": "home", "blocks": blocks[:HOME_BLOCK_LIMIT]}
-
-
-def _model_blocks(job: TuningJob, *, deletable: bool) -> list[Block]:
-    name = job.model_name or ""
-    owner = "" if deletable else f" · by <@{job.owner_user_id}>"
-    buttons: list[Block] = [
-        {"type": "button", "action_id": ACTION_TRY, "text": plain("Try"), "value": name, "style": "primary"}
-    ]
-    if deletable:
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ACTION_DELETE,
-                "text": plain("Delete"),
-                "value": name,
-                "style": "danger",
-                "confirm": {
-                    "title": plain("Delete this model?"),
-                    "text": {
-                        "type": "mrkdwn",
-                        "text": f"*{esc(job.display_name)}* will be deleted for everyone.",
-                    },
-                    "confirm": plain("Delete"),
-                    "deny": plain("Cancel"),
-                    "style": "danger",
-                },
-            }
-        )
-    return [
-        section(f"*{esc(job.display_name)}* — {MODEL_STATE_LABEL[ModelState.READY]}{owner}"),
-        context(f"`{esc(name)}` · base `{esc(job.base_model)}`"),
-        {"type": "actions", "block_id": f"home_{job.id}", "elements": buttons},
-    ]
 
 
 class HomeTab:

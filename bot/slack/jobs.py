@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.domain.text import escape_mrkdwn as esc
 from bot.polling.ports import ReporterError
+from bot.presentation.jobs import progress_not_posted_text
 from bot.render.jobs import job_view
 from bot.slack.context import AppContext
 from bot.storage.models import TuningJob, utcnow
@@ -24,11 +24,7 @@ async def announce_new_job(ctx: AppContext, job: TuningJob) -> str | None:
     if current is not None and current.message_ts:
         return None
     log.warning("job %s: its progress message is not posted yet", job.id)
-    return (
-        f"Tuning *{esc(job.display_name)}* started (`{esc(job.model_name or '')}`), but I could not post "
-        "its progress message here. Invite me to this channel with `/invite @tunebot`; "
-        "`/tune status` shows progress meanwhile."
-    )
+    return progress_not_posted_text(job)
 
 
 async def show_cancelled(ctx: AppContext, job: TuningJob, user_id: str) -> None:

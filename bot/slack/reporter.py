@@ -18,9 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.evaluation.report import EvalReport
 from bot.polling.ports import ReporterError
-from bot.render.evaluation import evaluation_blocks, evaluation_file_name
+from bot.presentation.evaluation import evaluation_blocks, evaluation_file_name
+from bot.presentation.progress import completion_notice, progress_blocks
 from bot.render.model import JobView
-from bot.render.progress import completion_notice, progress_blocks
 from bot.slack.retries import never_sent
 from bot.storage.models import TuningJob
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from bot.datasets.insight import DatasetInsight
-from bot.domain.text import escape_mrkdwn as esc
-from bot.render.chart import lengths_chart_png
-from bot.service import UploadOutcome, ingest_upload
+from bot.presentation.chart import lengths_chart_png
+from bot.presentation.uploads import fetch_failed_text, file_too_big_text, no_download_link_text, upload_text
+from bot.services.uploads import ingest_upload
 from bot.slack.context import AppContext
 from bot.slack.files import DownloadError, describe_size, download_slack_file, file_origins
 from bot.storage.models import Dataset
@@ -48,10 +47,10 @@ async def ingest_slack_file(
     dataset_name: str | None = None,
     input_column: str | None = None,
     output_column: str | None = None,
-) -> UploadOutcome | str:
+) -> str:
     """Download (token only to Slack's hosts), validate and store one file.
 
-    Returns the outcome, or a message explaining why the file could not be fetched.
+    Returns the reply for the user: what became of the file, or why it could not be fetched.
     """
     name = str(file.get("name") or file.get("title") or "upload")
     try:
@@ -60,13 +59,10 @@ async def ingest_slack_file(
         size = details.get("size")
         max_bytes = ctx.limits.max_file_bytes
         if isinstance(size, int) and size > max_bytes:
-            return (
-                f":x: `{esc(name)}` is {describe_size(size)}; the limit is {describe_size(max_bytes)}. "
-                "Nothing was stored."
-            )
+            return file_too_big_text(name, describe_size(size), describe_size(max_bytes))
         url = str(details.get("url_private_download") or details.get("url_private") or "")
         if not url:
-            return f":x: Slack gave me no download link for `{esc(name)}`."
+            return no_download_link_text(name)
         spool = await download_slack_file(
             url,
             token=ctx.bot_token,
@@ -76,7 +72,7 @@ async def ingest_slack_file(
             expected_html=str(details.get("filetype", "")).lower() == "html",
         )
     except DownloadError as exc:
-        return f":x: Could not fetch `{esc(name)}`: {exc} Nothing was stored."
+        return fetch_failed_text(name, str(exc))
     with spool:
         outcome = await ingest_upload(
             ctx.store,
@@ -91,16 +87,16 @@ async def ingest_slack_file(
             limits=ctx.limits,
             validation=ctx.validation,
         )
+    chart_in_dm = False
     if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:
         insight = outcome.parsed.insight
-        if insight is not None and await share_lengths_chart(
-            ctx, user_id=user_id, dataset=outcome.dataset, insight=insight
-        ):
-            note = "\n_The length chart is in your DM with me._"
-            outcome = replace(outcome, message=outcome.message + note)
+        if insight is not None:
+            chart_in_dm = await share_lengths_chart(
+                ctx, user_id=user_id, dataset=outcome.dataset, insight=insight
+            )
     if outcome.kind == "stored":
         ctx.home_changed(team_id)
-    return outcome
+    return upload_text(outcome, chart_in_dm=chart_in_dm)
 
 
 def lengths_chart_name(dataset: Dataset) -> str:
@@ -125,7 +121,3 @@ async def share_lengths_chart(
         log.warning("could not share the length chart of dataset %s: %s", dataset.id, type(exc).__name__)
         return False
     return True
-
-
-def outcome_text(result: UploadOutcome | str) -> str:
-    return result if isinstance(result, str) else result.message

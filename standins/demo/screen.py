@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.slack.blocks import UPLOAD_CALLBACK
+from bot.presentation.blocks import UPLOAD_CALLBACK
 from standins.demo import render
 from standins.demo.changes import UPDATE_KINDS, Change
 from standins.demo.printer import Printer

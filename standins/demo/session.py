@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from sqlmodel import col, select
 
-from bot.slack.blocks import UPLOAD_CALLBACK
+from bot.presentation.blocks import UPLOAD_CALLBACK
 from bot.storage.models import TryThread, TuningJob
 from bot.storage.repositories.jobs import ACTIVE_STATES, PENDING_NOTICE_STATES
 from bot.storage.store import Store

@@ -13,7 +13,7 @@ from bot.listeners.actions.delete_model import delete_clicked
 from bot.listeners.actions.list_page import show_models_page
 from bot.listeners.actions.try_model import try_clicked
 from bot.listeners.requests import ActionHandler, ActionRequest
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 
 ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [

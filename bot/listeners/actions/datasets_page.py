@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.listeners.pages import datasets_page
 from bot.listeners.requests import ActionRequest
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 
 

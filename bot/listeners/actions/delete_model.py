@@ -6,7 +6,9 @@ import logging
 
 from bot.domain.errors import UserError
 from bot.listeners.requests import ActionRequest
-from bot.service import delete_model
+from bot.presentation.errors import error_text
+from bot.presentation.models import deleted_text
+from bot.services.models import delete_model
 from bot.slack.context import AppContext
 from bot.slack.jobs import show_cancelled
 from bot.storage.models import TuningJob
@@ -23,9 +25,9 @@ async def delete_clicked(ctx: AppContext, request: ActionRequest) -> None:
         deleted = await delete_model(
             ctx.store, ctx.backend, user_id=user_id, model_name=model_name, admins=ctx.admins
         )
-        text, cancelled = deleted.message, deleted.cancelled
+        text, cancelled = deleted_text(deleted), deleted.cancelled
     except UserError as exc:
-        text = str(exc)
+        text = error_text(exc)
     log.info("delete of %s requested by %s", model_name, user_id)
     if request.body.get("response_url"):
         await request.respond(text=text, replace_original=True)

@@ -6,7 +6,7 @@ from bot.domain.errors import BackendError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.pages import models_page
 from bot.listeners.requests import ActionRequest
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 
 

@@ -7,7 +7,8 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import UserError
 from bot.listeners.replies import channel_refusal
 from bot.listeners.requests import ActionRequest
-from bot.service import check_try
+from bot.presentation.errors import error_text
+from bot.services.models import check_try
 from bot.slack.channels import ensure_member
 from bot.slack.context import AppContext
 from bot.slack.conversation import start_try_thread
@@ -32,7 +33,7 @@ async def try_clicked(ctx: AppContext, request: ActionRequest) -> None:
         await answer(str(exc))
         return
     except UserError as exc:
-        await answer(str(exc))
+        await answer(error_text(exc))
         return
     try:
         await start_try_thread(ctx, channel_id=channel_id, user_id=user_id, model_name=model_name)

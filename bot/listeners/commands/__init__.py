@@ -27,7 +27,8 @@ from bot.listeners.commands.status import show_status
 from bot.listeners.commands.try_model import try_model
 from bot.listeners.commands.upload import open_upload_modal
 from bot.listeners.requests import CommandHandler, CommandRequest
-from bot.slack import blocks
+from bot.presentation import blocks
+from bot.presentation.errors import error_text
 from bot.slack.commands import did_you_mean
 from bot.slack.context import AppContext
 
@@ -64,7 +65,7 @@ async def tune(ctx: AppContext, request: CommandRequest) -> None:
     try:
         await handler_for(request.name)(ctx, request)
     except (UsageError, UserError, BackendError) as exc:
-        message = f":x: {esc(str(exc))}" if isinstance(exc, BackendError) else str(exc)
+        message = error_text(exc)
         if request.ack.done:
             await request.respond(text=message, response_type="ephemeral")
         else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.domain.errors import UsageError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.requests import CommandRequest
-from bot.service import delete_dataset, rename_dataset
+from bot.presentation.datasets import dataset_deleted_text, dataset_renamed_text
+from bot.services.datasets import delete_dataset, rename_dataset
 from bot.slack.commands import did_you_mean, split_first
 from bot.slack.context import AppContext
 
@@ -23,14 +24,15 @@ async def dataset_answer(ctx: AppContext, request: CommandRequest) -> str:
     team_id, user_id = request.team_id, request.user_id
     if action in ("delete", "remove", "rm"):
         name, _ = split_first(args, "dataset", DATASET_USAGE)
-        return await ctx.store.run(
+        deleted = await ctx.store.run(
             delete_dataset, ctx.store, team_id=team_id, user_id=user_id, name=name, admins=ctx.admins
         )
+        return dataset_deleted_text(deleted)
     if action in ("rename", "mv"):
         name, new_name = split_first(args, "dataset", DATASET_USAGE)
         if not new_name:
             raise UsageError(f"Rename `{esc(name)}` to what? Usage: {DATASET_USAGE}")
-        return await ctx.store.run(
+        renamed = await ctx.store.run(
             rename_dataset,
             ctx.store,
             team_id=team_id,
@@ -39,6 +41,7 @@ async def dataset_answer(ctx: AppContext, request: CommandRequest) -> str:
             new_name=new_name,
             admins=ctx.admins,
         )
+        return dataset_renamed_text(renamed)
     guess = did_you_mean(action, ("delete", "rename")) if action else None
     hint = f" Did you mean `{guess}`?" if guess else ""
     return f"I don't know `/tune dataset {esc(action)}`.{hint} Usage: {DATASET_USAGE}"

@@ -7,7 +7,8 @@ from bot.domain.errors import UserError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.pages import datasets_page
 from bot.listeners.requests import CommandRequest
-from bot.service import dataset_detail_text, dataset_insight, unknown_dataset_message
+from bot.presentation.datasets import dataset_detail_text, unknown_dataset_message
+from bot.services.datasets import dataset_insight
 from bot.slack.context import AppContext
 from bot.slack.uploads import share_lengths_chart
 

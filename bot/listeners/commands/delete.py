@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.listeners.requests import CommandRequest
-from bot.service import describe_model_for_delete
-from bot.slack import blocks
+from bot.presentation import blocks
+from bot.services.models import describe_model_for_delete
 from bot.slack.commands import split_first
 from bot.slack.context import AppContext
 

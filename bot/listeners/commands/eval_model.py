@@ -8,7 +8,8 @@ from bot.domain.errors import UsageError, UserError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.replies import channel_refusal
 from bot.listeners.requests import CommandRequest
-from bot.service import resolve_model, unknown_dataset_message
+from bot.presentation.datasets import unknown_dataset_message
+from bot.services.models import resolve_model
 from bot.slack.channels import ensure_member
 from bot.slack.commands import split_first
 from bot.slack.context import AppContext

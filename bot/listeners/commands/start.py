@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.requests import CommandRequest
-from bot.service import check_start, resolve_base_model, start_estimate_text, start_job, validation_note
-from bot.slack import blocks
+from bot.presentation import blocks
+from bot.presentation.datasets import start_estimate_text
+from bot.presentation.jobs import validation_note
+from bot.services.datasets import estimate_start
+from bot.services.jobs import check_start, resolve_base_model, start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import parse_start
 from bot.slack.context import AppContext
@@ -18,15 +21,17 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         return
     args = parse_start(request.rest)
     dataset = await ctx.store.run(check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args)
-    estimate = await ctx.store.run(
-        start_estimate_text,
-        ctx.store,
-        dataset,
-        epochs=args.epoch_count,
-        base_model=resolve_base_model(args.base_model, ctx.backend),
-        prices=ctx.settings.training_prices,
-        currency=ctx.settings.price_currency,
-        held_out_percent=args.validation.percent if args.validation else None,
+    estimate = start_estimate_text(
+        await ctx.store.run(
+            estimate_start,
+            ctx.store,
+            dataset,
+            epochs=args.epoch_count,
+            base_model=resolve_base_model(args.base_model, ctx.backend),
+            prices=ctx.settings.training_prices,
+            currency=ctx.settings.price_currency,
+            held_out_percent=args.validation.percent if args.validation else None,
+        )
     )
     await request.ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
     await ensure_member(ctx, request.channel_id)
@@ -40,7 +45,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         hold_seconds=ctx.settings.lease_seconds,
     )
     problem = await announce_new_job(ctx, job)
-    for note in (await ctx.store.run(validation_note, ctx.store, job), problem):
+    for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), problem):
         if note:
             await request.respond(text=note, response_type="ephemeral")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.errors import UserError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.requests import CommandRequest
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 
 

@@ -11,7 +11,7 @@ from bot.domain.errors import UsageError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.replies import channel_refusal
 from bot.listeners.requests import CommandRequest
-from bot.service import check_try, resolve_model
+from bot.services.models import check_try, resolve_model
 from bot.slack.channels import ensure_member
 from bot.slack.commands import split_first
 from bot.slack.context import AppContext

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.listeners.requests import CommandRequest
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.listeners.events.delivery import first_delivery
 from bot.listeners.replies import tell
 from bot.listeners.requests import EventRequest
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
-from bot.slack.uploads import ingest_slack_file, outcome_text
+from bot.slack.uploads import ingest_slack_file
 
 MAX_FILES_PER_MESSAGE = 5
 
@@ -36,6 +36,6 @@ async def mentioned(ctx: AppContext, request: EventRequest) -> None:
         result = await ingest_slack_file(
             ctx, file, team_id=request.team_id, user_id=user_id, channel_id=channel_id
         )
-        await tell(ctx, channel_id, user_id, outcome_text(result))
+        await tell(ctx, channel_id, user_id, result)
     if len(files) > MAX_FILES_PER_MESSAGE:
         await tell(ctx, channel_id, user_id, f"I only read the first {MAX_FILES_PER_MESSAGE} files.")

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.listeners.requests import ViewHandler, ViewRequest
 from bot.listeners.views.start import start_submitted
 from bot.listeners.views.upload import upload_submitted
-from bot.slack import blocks
+from bot.presentation import blocks
 from bot.slack.context import AppContext
 
 VIEWS: dict[str, ViewHandler] = {

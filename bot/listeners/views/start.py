@@ -8,7 +8,11 @@ from bot.domain.errors import UsageError, UserError
 from bot.listeners.replies import tell_or_dm
 from bot.listeners.requests import ViewRequest
 from bot.listeners.views.form import plain_text, private_metadata, view_values
-from bot.service import start_estimate_text, start_job, validation_note
+from bot.presentation.datasets import start_estimate_text
+from bot.presentation.errors import error_text
+from bot.presentation.jobs import validation_note
+from bot.services.datasets import estimate_start
+from bot.services.jobs import start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
     MAX_BATCH_SIZE,
@@ -84,22 +88,24 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
             hold_seconds=ctx.settings.lease_seconds,
         )
     except UserError as exc:
-        await tell_or_dm(ctx, channel_id, user_id, str(exc))
+        await tell_or_dm(ctx, channel_id, user_id, error_text(exc))
         return
     problem = await announce_new_job(ctx, job)
     dataset = await ctx.store.run(ctx.store.datasets.find, team_id, str(job.dataset_id))
     estimate = None
     if dataset is not None:
-        estimate = "For this start: " + await ctx.store.run(
-            start_estimate_text,
-            ctx.store,
-            dataset,
-            epochs=job.epoch_count,
-            base_model=job.base_model,
-            prices=ctx.settings.training_prices,
-            currency=ctx.settings.price_currency,
-            held_out_percent=args.validation.percent if args.validation else None,
+        estimate = "For this start: " + start_estimate_text(
+            await ctx.store.run(
+                estimate_start,
+                ctx.store,
+                dataset,
+                epochs=job.epoch_count,
+                base_model=job.base_model,
+                prices=ctx.settings.training_prices,
+                currency=ctx.settings.price_currency,
+                held_out_percent=args.validation.percent if args.validation else None,
+            )
         )
-    for note in (await ctx.store.run(validation_note, ctx.store, job), estimate, problem):
+    for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), estimate, problem):
         if note:
             await tell_or_dm(ctx, channel_id, user_id, note)

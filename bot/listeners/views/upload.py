@@ -6,7 +6,7 @@ from bot.listeners.replies import tell_or_dm
 from bot.listeners.requests import ViewRequest
 from bot.listeners.views.form import private_metadata, view_values
 from bot.slack.context import AppContext
-from bot.slack.uploads import ingest_slack_file, outcome_text
+from bot.slack.uploads import ingest_slack_file
 
 
 async def upload_submitted(ctx: AppContext, request: ViewRequest) -> None:
@@ -29,4 +29,4 @@ async def upload_submitted(ctx: AppContext, request: ViewRequest) -> None:
         input_column=values.get("input_column"),
         output_column=values.get("output_column"),
     )
-    await tell_or_dm(ctx, channel_id, user_id, outcome_text(result))
+    await tell_or_dm(ctx, channel_id, user_id, result)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.datasets.insight import DatasetInsight, Histogram, Spread
-from bot.render.fonts import EXTRA_FONTS, font_files
-from bot.render.model import LossPoint
-from bot.render.text import format_loss
+from bot.domain.types import LossPoint
+from bot.presentation.fonts import EXTRA_FONTS, font_files
+from bot.presentation.text import format_loss
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -167,7 +167,7 @@ def _epoch_firsts(points: Sequence[LossPoint]) -> list[LossPoint]:
 
 @lru_cache(maxsize=1)
 def _extra_font_files() -> tuple[Path, ...]:
-    """The fallback fonts for titles (bot/render/fonts.py: Debian's packages or the `fonts` extra)."""
+    """The fallback fonts for titles (bot/presentation/fonts.py: Debian's packages or the `fonts` extra)."""
     return font_files(EXTRA_FONTS)
 
 

@@ -93,6 +93,17 @@ def evaluation_blocks(report: EvalReport, *, title: str, note: str | None = None
     return text, blocks
 
 
+TRAINED_ON_NOTE = "This model was tuned on this dataset: scores on its own training examples flatter it."
+
+
+def evaluating_text(user_id: str, model_name: str, base_model: str, examples: int, dataset: str) -> str:
+    """The thread's first message while `/tune eval` runs."""
+    return (
+        f":hourglass: <@{user_id}> is evaluating `{esc(model_name)}` against its base model "
+        f"`{esc(base_model)}` on {examples:,} examples of dataset *{esc(dataset)}*…"
+    )
+
+
 def compare_prompt_text(user_id: str, tuned_model: str, base_model: str, prompt: str) -> str:
     return (
         f"<@{user_id}> is comparing `{esc(tuned_model)}` with its base model `{esc(base_model)}`:\n"

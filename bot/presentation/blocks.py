@@ -1,4 +1,4 @@
-"""Block Kit for everything tunebot shows, except job progress (see bot/render).
+"""Block Kit for everything tunebot shows, except job progress (see progress.py).
 
 Every piece of text that came from a user, a file or a model goes through `esc`
 so it cannot ping anyone or break the formatting.
@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
-from bot.render.progress import STATE_EMOJI, STATE_LABEL
+from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 

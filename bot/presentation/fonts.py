@@ -2,7 +2,7 @@
 
 matplotlib's own font (DejaVu Sans) has no emoji and no Chinese, Japanese or Korean
 characters, so a chart title with them falls back, glyph by glyph, on the fonts found
-here (bot/render/chart.py). Each role (CJK, emoji, symbols, text) names the places its
+here (bot/presentation/chart.py). Each role (CJK, emoji, symbols, text) names the places its
 font may be installed, and the first one found is used: the Docker image installs
 Debian's packages (`fonts-noto-cjk`, `fonts-noto-core`, `fonts-symbola`), a developer or
 the tests may have the pip packages (`pip install 'tunebot[fonts]'`). Without any of

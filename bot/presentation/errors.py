@@ -1,0 +1,103 @@
+"""The one way an error reaches a user: `error_text(exc)`."""
+
+from __future__ import annotations
+
+from bot.domain.errors import BackendError
+from bot.domain.text import escape_mrkdwn as esc
+from bot.presentation.datasets import unknown_dataset_message
+from bot.presentation.models import delete_refusal, model_label
+from bot.presentation.uploads import not_saved_message
+from bot.services import errors as e
+from bot.services.models import short_id
+
+
+def error_text(exc: Exception) -> str:
+    """Slack mrkdwn for a refusal: a service's typed error, a tuning service's error, or
+    any other `UserError`/`UsageError` (whose `str()` is already the message)."""
+    if isinstance(exc, e.ServiceError):
+        return _service_error_text(exc)
+    if isinstance(exc, BackendError):
+        return f":x: {esc(str(exc))}"
+    return str(exc)
+
+
+def _service_error_text(exc: e.ServiceError) -> str:
+    match exc:
+        case e.UnknownDataset(wanted=wanted, names=names, for_validation=validation):
+            text = unknown_dataset_message(wanted, names)
+            return "Validation set: " + text if validation else text
+        case e.NotDatasetOwner(owner_user_id=owner, dataset=name):
+            return (
+                f":no_entry: Only <@{owner}> (who uploaded *{esc(name)}*) or a tunebot admin may change it."
+            )
+        case e.DatasetNameTaken(name=name):
+            return f"There is already a dataset `{esc(name)}`; choose another name."
+        case e.StartRefused(reason=reason):
+            return f":x: {reason}"  # tunebot's own words and the configured names
+        case e.BaseModelNotTunable(wanted=wanted, tunable=tunable):
+            shown = ", ".join(f"`{esc(n)}`" for n in tunable)
+            return f"`{esc(wanted)}` cannot be tuned here. Base models that can: {shown}."
+        case e.ValidationIsTraining(dataset=name):
+            return (
+                f"`validation={esc(name)}` is the dataset being tuned on; a validation set must "
+                "not be trained on. Hold a share out instead, e.g. `validation=10%`."
+            )
+        case e.HoldoutTooSmall(dataset=name, example_count=count):
+            return (
+                f":x: Cannot hold out a validation set: dataset *{esc(name)}* has "
+                f"{count} example; holding some out needs at least 2."
+            )
+        case e.HoldoutFailed(reason=reason):
+            return f":x: Cannot hold out a validation set: {esc(reason)}"
+        case e.JobNotSaved(display_name=name, reason=reason):
+            return not_saved_message(f"the job *{esc(name)}*", reason).replace(
+                "Nothing was stored", "Nothing was stored and no tuning was started"
+            )
+        case e.StartRejected(display_name=name, reason=reason):
+            return f":x: The tuning service refused to start *{esc(name)}*: {esc(reason)}"
+        case e.StartNotRecorded(display_name=name, reason=reason):
+            return (
+                f":warning: The tuning service started *{esc(name)}*, but tunebot could not save "
+                f"that yet ({reason}). It will be picked up and announced here once it can."
+            )
+        case e.AmbiguousModel(wanted=wanted, candidates=candidates):
+            shown = "\n".join(
+                f"• *{esc(c.display_name)}* by <@{c.owner_user_id}>: `{esc(short_id(c.model_name))}`"
+                for c in candidates
+            )
+            return f"Several models are called *{esc(wanted)}*; use the id of the one you mean:\n{shown}"
+        case e.UnknownModel(wanted=wanted):
+            return f"There is no model called *{esc(wanted)}* in this team. `/tune list` shows the models."
+        case e.StillTuning(display_name=name, percent=None):
+            return f":hourglass_flowing_sand: *{esc(name)}* is still tuning."
+        case e.StillTuning(display_name=name, percent=percent):
+            return (
+                f":hourglass_flowing_sand: *{esc(name)}* is still tuning: {percent:.0f}%. "
+                "`/tune status` shows how far it is."
+            )
+        case e.ModelNotReady(display_name=name, state=state):
+            return f":x: *{esc(name)}* cannot answer: its tuning {state}."
+        case e.ModelGone(model=model, during="try"):
+            return f"There is no tuned model {model_label(model)} (any more). `/tune list` shows the models."
+        case e.ModelGone(model=model):
+            return f"There is no tuned model {model_label(model)} (it may be deleted already)."
+        case e.ModelLookupFailed(model=model, reason=None):
+            return f":x: Could not look up {model_label(model)} right now; try again in a minute."
+        case e.ModelLookupFailed(model=model, reason=reason):
+            return f":x: Could not look up {model_label(model)}: {esc(str(reason))}"
+        case e.DeleteRefused(model=model, owner_user_id=owner):
+            return delete_refusal(owner, model_label(model))
+        case e.DeleteFailed(model=model, reason=reason):
+            return f":x: The tuning service did not delete {model_label(model)}: {esc(reason)}"
+        case e.TuningNotDone(model_name=name, state=state):
+            return (
+                f"`{esc(name)}` is not ready to answer: its tuning job is {esc(state)}. "
+                "`/tune status` shows how it is doing."
+            )
+        case e.NoTunedModel(model_name=name):
+            return f"There is no tuned model `{esc(name)}`. `/tune list` shows them."
+        case e.TunedModelLookupFailed(model_name=name, reason=reason):
+            return f":x: Could not look up `{esc(name)}`: {esc(reason)}"
+        case e.NoBaseModel(model_name=name):
+            return f"`{esc(name)}` does not say which base model it was tuned from."
+    return str(exc)

@@ -1,0 +1,96 @@
+"""The App Home tab: a person's datasets, running jobs and models, and the team's other models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.text import escape_mrkdwn as esc
+from bot.domain.types import ModelState
+from bot.presentation.blocks import (
+    ACTION_DELETE,
+    ACTION_TRY,
+    MODEL_STATE_LABEL,
+    Block,
+    context,
+    plain,
+    section,
+    state_badge,
+    when,
+)
+from bot.services.home import HomeData
+from bot.storage.models import TuningJob
+
+HOME_BLOCK_LIMIT = 100  # Slack's limit for a Home tab
+SHOWN_PER_SECTION = 10
+
+
+def home_view(data: HomeData) -> dict[str, Any]:
+    """The Home tab's view (pure)."""
+    blocks: list[Block] = [
+        {"type": "header", "text": plain("tunebot")},
+        context("Fine-tune Gemini models from Slack. `/tune help` lists the commands."),
+        {"type": "divider"},
+        section(f"*Your datasets* ({len(data.datasets)})"),
+    ]
+    if not data.datasets:
+        blocks.append(context("None yet: `/tune upload` or mention @tunebot with a file attached."))
+    for item in data.datasets[:SHOWN_PER_SECTION]:
+        d = item.dataset
+        used = ", ".join(esc(n) for n in item.job_names[:3]) if item.job_names else "no jobs yet"
+        blocks.append(
+            section(
+                f"*{esc(d.name)}* — {d.example_count:,} examples · {when(d.created_at)} · used by: {used}"
+            )
+        )
+    blocks += [{"type": "divider"}, section(f"*Your running jobs* ({len(data.running)})")]
+    if not data.running:
+        blocks.append(context("Nothing tuning. `/tune start <dataset>` starts a job."))
+    for job in data.running[:SHOWN_PER_SECTION]:
+        steps = f" · step {job.completed_steps} / {job.total_steps}" if job.total_steps else ""
+        blocks.append(
+            section(f"*{esc(job.display_name)}* — {state_badge(job.state)} {job.percent:.0f}%{steps}")
+        )
+    blocks += [{"type": "divider"}, section(f"*Your models* ({len(data.mine)})")]
+    if not data.mine:
+        blocks.append(context("No tuned models yet."))
+    for job in data.mine[:SHOWN_PER_SECTION]:
+        blocks += _model_blocks(job, deletable=True)
+    blocks += [{"type": "divider"}, section(f"*The team's other models* ({len(data.others)})")]
+    if not data.others:
+        blocks.append(context("None yet."))
+    for job in data.others[:SHOWN_PER_SECTION]:
+        blocks += _model_blocks(job, deletable=False)
+    return {"type": "home", "blocks": blocks[:HOME_BLOCK_LIMIT]}
+
+
+def _model_blocks(job: TuningJob, *, deletable: bool) -> list[Block]:
+    name = job.model_name or ""
+    owner = "" if deletable else f" · by <@{job.owner_user_id}>"
+    buttons: list[Block] = [
+        {"type": "button", "action_id": ACTION_TRY, "text": plain("Try"), "value": name, "style": "primary"}
+    ]
+    if deletable:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ACTION_DELETE,
+                "text": plain("Delete"),
+                "value": name,
+                "style": "danger",
+                "confirm": {
+                    "title": plain("Delete this model?"),
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"*{esc(job.display_name)}* will be deleted for everyone.",
+                    },
+                    "confirm": plain("Delete"),
+                    "deny": plain("Cancel"),
+                    "style": "danger",
+                },
+            }
+        )
+    return [
+        section(f"*{esc(job.display_name)}* — {MODEL_STATE_LABEL[ModelState.READY]}{owner}"),
+        context(f"`{esc(name)}` · base `{esc(job.base_model)}`"),
+        {"type": "actions", "block_id": f"home_{job.id}", "elements": buttons},
+    ]

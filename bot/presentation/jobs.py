@@ -1,0 +1,39 @@
+"""Replies about starting a job (its progress message is in `progress`)."""
+
+from __future__ import annotations
+
+from bot.domain.text import escape_mrkdwn as esc
+from bot.services.jobs import ValidationSet
+from bot.storage.models import TuningJob
+
+
+def validation_note(held: ValidationSet | None) -> str | None:
+    """What `/tune start` tells the user about the job's validation set, if it has one."""
+    if held is None:
+        return None
+    count = held.example_count
+    examples = f"{count:,} example{'s' if count != 1 else ''}"
+    if held.source == "split":
+        what = f"Held out *{examples}* ({held.percent:g}% of the dataset)"
+    else:
+        name = held.dataset_name or "the validation dataset"
+        what = f"Using *{examples}* from dataset *{esc(name)}*"
+    if held.sent:
+        return (
+            f":test_tube: {what} as the validation set: they are never trained on, were uploaded as a "
+            "second file, and the tuning service reports the eval loss on them."
+        )
+    return (
+        f":test_tube: {what} for evaluation: they are never trained on. The Gemini API takes no "
+        "validation set, so they were not sent and *no eval loss will be reported*; tunebot keeps "
+        "them to evaluate the tuned model."
+    )
+
+
+def progress_not_posted_text(job: TuningJob) -> str:
+    """A job started but Slack would not take its progress message in the channel."""
+    return (
+        f"Tuning *{esc(job.display_name)}* started (`{esc(job.model_name or '')}`), but I could not post "
+        "its progress message here. Invite me to this channel with `/invite @tunebot`; "
+        "`/tune status` shows progress meanwhile."
+    )

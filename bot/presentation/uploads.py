@@ -1,0 +1,79 @@
+"""The replies to an upload: stored, already stored, or why not."""
+
+from __future__ import annotations
+
+from bot.datasets import ParsedDataset, format_problems
+from bot.domain.text import escape_mrkdwn as esc
+from bot.presentation.insight import insight_lines
+from bot.services.uploads import UploadOutcome
+from bot.storage.models import Dataset
+
+CHART_IN_DM_NOTE = "\n_The length chart is in your DM with me._"
+
+
+def upload_text(outcome: UploadOutcome, *, chart_in_dm: bool = False) -> str:
+    """The reply to an upload; `chart_in_dm` when its length chart went to the user's DM."""
+    if outcome.kind == "duplicate" and outcome.dataset is not None:
+        return duplicate_message(outcome.file_name, outcome.dataset)
+    if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:
+        text = stored_message(outcome.dataset, outcome.parsed, wanted=outcome.wanted, cleaned=outcome.cleaned)
+        return text + CHART_IN_DM_NOTE if chart_in_dm else text
+    if outcome.storage_error is not None:
+        return not_saved_message(f"`{esc(outcome.file_name)}`", outcome.storage_error)
+    assert outcome.parsed is not None
+    return format_problems(outcome.parsed)
+
+
+def not_saved_message(what: str, reason: str) -> str:
+    return (
+        f":x: tunebot could not save {what}: {reason}. Nothing was stored; try again later "
+        "(tell whoever runs tunebot if it keeps happening)."
+    )
+
+
+def duplicate_message(file_name: str, existing: Dataset) -> str:
+    return (
+        f":information_source: `{esc(file_name)}` is already stored as dataset *{esc(existing.name)}* "
+        f"({existing.example_count:,} examples, uploaded by <@{existing.owner_user_id}>). "
+        f"Start tuning with `/tune start {esc(existing.name)}`."
+    )
+
+
+def name_note(stored: str, wanted: str | None, cleaned: str) -> str:
+    """Why a dataset is not stored under the name asked for (empty when it is)."""
+    if stored != cleaned:
+        return f" (stored as `{esc(stored)}`: `{esc(cleaned)}` exists)"
+    if wanted is not None and wanted != cleaned:
+        return f" (stored as `{esc(stored)}`: names use lowercase letters, digits, `-`, `_` and `.`)"
+    return ""
+
+
+def stored_message(
+    dataset: Dataset, parsed: ParsedDataset, *, wanted: str | None = None, cleaned: str | None = None
+) -> str:
+    note = name_note(dataset.name, wanted, cleaned or dataset.name)
+    columns = ""
+    if parsed.input_column and parsed.output_column:
+        columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
+    warnings = "".join(f"\n:warning: {esc(w)}" for w in parsed.warnings[:5])
+    insight = ""
+    if parsed.insight is not None:
+        insight = "\n" + "\n".join(insight_lines(parsed.insight))
+    return (
+        f":white_check_mark: Stored dataset *{esc(dataset.name)}*{note}: {dataset.example_count:,} examples "
+        f"from `{esc(dataset.file_name)}`{columns}.\n"
+        f"Start tuning with `/tune start {esc(dataset.name)}`.{warnings}{insight}"
+    )
+
+
+def file_too_big_text(name: str, size: str, limit: str) -> str:
+    """`size` and `limit` as `bot.slack.files.describe_size` words them."""
+    return f":x: `{esc(name)}` is {size}; the limit is {limit}. Nothing was stored."
+
+
+def no_download_link_text(name: str) -> str:
+    return f":x: Slack gave me no download link for `{esc(name)}`."
+
+
+def fetch_failed_text(name: str, reason: str) -> str:
+    return f":x: Could not fetch `{esc(name)}`: {reason} Nothing was stored."

@@ -1,0 +1,113 @@
+"""A team's stored datasets: what is in one, renaming and deleting them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from bot.datasets import Limits
+from bot.datasets.insight import DatasetInsight, InsightBuilder
+from bot.services.errors import DatasetNameTaken, NotDatasetOwner, UnknownDataset
+from bot.storage.models import Dataset
+from bot.storage.repositories.datasets import DuplicateDatasetName, dataset_name_from
+from bot.storage.store import Store
+
+
+def find_dataset(store: Store, team_id: str, name: str) -> Dataset:
+    """The team's dataset called `name` (UnknownDataset, listing the names, when none is)."""
+    dataset = store.datasets.find(team_id, name)
+    if dataset is None or dataset.id is None:
+        raise UnknownDataset(name, store.datasets.names(team_id))
+    return dataset
+
+
+def dataset_insight(store: Store, dataset: Dataset) -> DatasetInsight:
+    """What is in a stored dataset: as stored at upload, or (for a dataset uploaded before
+    tunebot kept it) gathered once from its stored examples and kept from then on."""
+    assert dataset.id is not None
+    insight = DatasetInsight.from_json(store.datasets.insight(dataset.id))
+    if insight is not None:
+        return insight
+    limits = Limits()
+    builder = InsightBuilder(limits.max_input_chars, limits.max_output_chars)
+    for index, pair in enumerate(store.datasets.examples(dataset.id), start=1):
+        builder.observe(f"example {index}", pair.text_input, pair.output)
+    insight = builder.finish()
+    store.datasets.save_insight(dataset.id, insight.to_json())
+    return insight
+
+
+@dataclass(frozen=True)
+class StartEstimate:
+    """What a start on a dataset would train on: `share` of its tokens, `epochs` times,
+    priced from `prices` (per 1M training tokens, by base model) when one applies."""
+
+    insight: DatasetInsight
+    epochs: int
+    base_model: str
+    prices: Mapping[str, float]
+    currency: str
+    share: float
+
+
+def estimate_start(
+    store: Store,
+    dataset: Dataset,
+    *,
+    epochs: int,
+    base_model: str,
+    prices: Mapping[str, float],
+    currency: str = "USD",
+    held_out_percent: float | None = None,
+) -> StartEstimate:
+    """For a start: a `validation=N%` split trains on the rest, so the tokens shrink by that share."""
+    share = 1.0 - (held_out_percent or 0.0) / 100.0
+    return StartEstimate(dataset_insight(store, dataset), epochs, base_model, prices, currency, share)
+
+
+def _owned_dataset(
+    store: Store, *, team_id: str, user_id: str, name: str, admins: Collection[str]
+) -> Dataset:
+    dataset = find_dataset(store, team_id, name)
+    if dataset.owner_user_id != user_id and user_id not in admins:
+        raise NotDatasetOwner(dataset.owner_user_id, dataset.name)
+    return dataset
+
+
+@dataclass(frozen=True)
+class DatasetDeleted:
+    name: str
+    example_count: int
+
+
+def delete_dataset(
+    store: Store, *, team_id: str, user_id: str, name: str, admins: Collection[str]
+) -> DatasetDeleted:
+    dataset = _owned_dataset(store, team_id=team_id, user_id=user_id, name=name, admins=admins)
+    assert dataset.id is not None
+    store.datasets.delete(dataset.id)
+    return DatasetDeleted(dataset.name, dataset.example_count)
+
+
+@dataclass(frozen=True)
+class DatasetRenamed:
+    """`old` is now `new`; `wanted` is the name asked for, `cleaned` that name made valid
+    (`new` differs from `cleaned` when it was taken)."""
+
+    old: str
+    new: str
+    wanted: str
+    cleaned: str
+
+
+def rename_dataset(
+    store: Store, *, team_id: str, user_id: str, name: str, new_name: str, admins: Collection[str]
+) -> DatasetRenamed:
+    dataset = _owned_dataset(store, team_id=team_id, user_id=user_id, name=name, admins=admins)
+    assert dataset.id is not None
+    cleaned = dataset_name_from(new_name + ".x")
+    try:
+        renamed = store.datasets.rename(dataset.id, cleaned)
+    except DuplicateDatasetName as exc:
+        raise DatasetNameTaken(cleaned) from exc
+    return DatasetRenamed(dataset.name, renamed.name, new_name, cleaned)

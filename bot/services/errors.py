@@ -1,0 +1,180 @@
+"""Why a service refused a request, as data; `bot.presentation.errors.error_text` words it.
+
+Every error here is a `UserError` (something the user can fix or should know), so code
+that catches `UserError` catches these too; show them with `error_text(exc)`, not `str()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.domain.errors import UserError
+
+
+class ServiceError(UserError):
+    """A refusal with the facts needed to explain it (`str()` is for logs only)."""
+
+    def __str__(self) -> str:
+        facts = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"{type(self).__name__}({facts})"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model as people know it: tunebot's display name when tunebot made it, else its id."""
+
+    model_name: str
+    display_name: str | None = None
+
+
+@dataclass(eq=False)
+class UnknownDataset(ServiceError):
+    wanted: str
+    names: Sequence[str]
+    for_validation: bool = False  # named by `validation=<dataset>`
+
+
+@dataclass(eq=False)
+class NotDatasetOwner(ServiceError):
+    owner_user_id: str
+    dataset: str
+
+
+@dataclass(eq=False)
+class DatasetNameTaken(ServiceError):
+    name: str
+
+
+@dataclass(eq=False)
+class StartRefused(ServiceError):
+    """The backend's own words on why it cannot start this (e.g. a missing setting)."""
+
+    reason: str
+
+
+@dataclass(eq=False)
+class BaseModelNotTunable(ServiceError):
+    wanted: str
+    tunable: Sequence[str]
+
+
+@dataclass(eq=False)
+class ValidationIsTraining(ServiceError):
+    dataset: str
+
+
+@dataclass(eq=False)
+class HoldoutTooSmall(ServiceError):
+    dataset: str
+    example_count: int
+
+
+@dataclass(eq=False)
+class HoldoutFailed(ServiceError):
+    reason: str
+
+
+@dataclass(eq=False)
+class JobNotSaved(ServiceError):
+    """The job row could not be written; nothing was sent to the tuning service."""
+
+    display_name: str
+    reason: str
+
+
+@dataclass(eq=False)
+class StartRejected(ServiceError):
+    display_name: str
+    reason: str
+
+
+@dataclass(eq=False)
+class StartNotRecorded(ServiceError):
+    """The service started the job but tunebot could not save that yet."""
+
+    display_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    display_name: str
+    owner_user_id: str
+    model_name: str
+
+
+@dataclass(eq=False)
+class AmbiguousModel(ServiceError):
+    wanted: str
+    candidates: Sequence[Candidate]
+
+
+@dataclass(eq=False)
+class UnknownModel(ServiceError):
+    wanted: str
+
+
+@dataclass(eq=False)
+class StillTuning(ServiceError):
+    display_name: str
+    percent: float | None = None  # tunebot's job's progress, when tunebot knows it
+
+
+@dataclass(eq=False)
+class ModelNotReady(ServiceError):
+    display_name: str
+    state: str  # the `ModelState` value
+
+
+@dataclass(eq=False)
+class ModelGone(ServiceError):
+    model: ModelRef
+    during: Literal["try", "delete"]
+
+
+@dataclass(eq=False)
+class ModelLookupFailed(ServiceError):
+    model: ModelRef
+    reason: str | None = None  # shown when set; else "try again in a minute"
+
+
+@dataclass(eq=False)
+class DeleteRefused(ServiceError):
+    model: ModelRef
+    owner_user_id: str | None  # None: not created through tunebot
+
+
+@dataclass(eq=False)
+class DeleteFailed(ServiceError):
+    model: ModelRef
+    reason: str
+
+
+@dataclass(eq=False)
+class TuningNotDone(ServiceError):
+    """Evaluating or comparing a model whose tunebot job has not succeeded."""
+
+    model_name: str
+    state: str
+
+
+@dataclass(eq=False)
+class NoTunedModel(ServiceError):
+    """The tuning service has no tuned model `model_name` (to evaluate or compare)."""
+
+    model_name: str
+
+
+@dataclass(eq=False)
+class TunedModelLookupFailed(ServiceError):
+    model_name: str
+    reason: str
+
+
+@dataclass(eq=False)
+class NoBaseModel(ServiceError):
+    """The tuning service does not say which base model `model_name` was tuned from."""
+
+    model_name: str

@@ -1,0 +1,227 @@
+"""Starting a tuning job: the checks of `/tune start`, the validation hold-out, the start."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from bot.backends.backend import TuningBackend
+from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
+from bot.domain.errors import BackendError, StorageUnavailable
+from bot.domain.requests import StartArgs, ValidationChoice
+from bot.domain.types import JobState, TrainingPair, TuningRequest
+from bot.services.datasets import find_dataset
+from bot.services.errors import (
+    BaseModelNotTunable,
+    HoldoutFailed,
+    HoldoutTooSmall,
+    JobNotSaved,
+    StartNotRecorded,
+    StartRefused,
+    StartRejected,
+    UnknownDataset,
+    ValidationIsTraining,
+)
+from bot.storage.engine import writes_or_unavailable
+from bot.storage.models import Dataset, JobHoldout, TuningJob, utcnow
+from bot.storage.repositories.datasets import encode_examples
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being sent
+
+
+def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: StartArgs) -> Dataset:
+    """The fast checks of `/tune start` (no API call), so mistakes are answered at once."""
+    dataset = find_dataset(store, team_id, args.dataset)
+    refusal = backend.start_refusal(resolve_base_model(args.base_model, backend))
+    if refusal:
+        raise StartRefused(refusal)
+    validation_dataset(store, team_id, args.validation, dataset)
+    if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
+        raise HoldoutTooSmall(dataset.name, dataset.example_count)
+    return dataset
+
+
+def validation_dataset(
+    store: Store, team_id: str, choice: ValidationChoice | None, training: Dataset
+) -> Dataset | None:
+    """The dataset named by `validation=<dataset>`, checked (None for a share or no validation)."""
+    if choice is None or choice.dataset is None:
+        return None
+    found = store.datasets.find(team_id, choice.dataset)
+    if found is None or found.id is None:
+        raise UnknownDataset(choice.dataset, store.datasets.names(team_id), for_validation=True)
+    if found.id == training.id:
+        raise ValidationIsTraining(choice.dataset)
+    return found
+
+
+def plan_holdout(
+    store: Store,
+    team_id: str,
+    choice: ValidationChoice | None,
+    dataset: Dataset,
+    examples: list[TrainingPair],
+    *,
+    seed: str,
+) -> Holdout:
+    """Training examples and held-out ones for `choice` (none held out without a choice)."""
+    if choice is None:
+        return Holdout(training=examples, validation=[])
+    try:
+        if choice.percent is not None:
+            return split_share(examples, choice.percent, seed=seed)
+        other = validation_dataset(store, team_id, choice, dataset)
+        assert other is not None and other.id is not None
+        held = store.datasets.examples(other.id)
+        return separate_set(examples, held, validation_name=other.name)
+    except HoldoutError as exc:
+        raise HoldoutFailed(str(exc)) from exc
+
+
+def holdout_row(
+    choice: ValidationChoice, holdout: Holdout, *, sent: bool, store: Store, team_id: str
+) -> JobHoldout:
+    other = store.datasets.find(team_id, choice.dataset) if choice.dataset is not None else None
+    return JobHoldout(
+        job_id=0,  # set by Store.create_job
+        source="split" if choice.percent is not None else "dataset",
+        percent=choice.percent,
+        source_dataset_id=other.id if other is not None else None,
+        example_count=len(holdout.validation),
+        sent=sent,
+        examples_gz=encode_examples(holdout.validation),
+    )
+
+
+@dataclass(frozen=True)
+class ValidationSet:
+    """A job's validation set: `example_count` examples held out of a "split" (`percent`
+    of the dataset) or taken from another "dataset" (`dataset_name`); `sent` when the
+    tuning service received them (and so reports an eval loss)."""
+
+    source: Literal["split", "dataset"]
+    example_count: int
+    percent: float | None
+    dataset_name: str | None
+    sent: bool
+
+
+def validation_set(store: Store, job: TuningJob) -> ValidationSet | None:
+    """The job's validation set, if it has one."""
+    if job.id is None:
+        return None
+    holdout = store.evaluations.holdout(job.id)
+    if holdout is None:
+        return None
+    source: Literal["split", "dataset"] = "split" if holdout.source == "split" else "dataset"
+    name = store.datasets.name_of(holdout.source_dataset_id) if source == "dataset" else None
+    return ValidationSet(source, holdout.example_count, holdout.percent, name, holdout.sent)
+
+
+async def start_job(
+    store: Store,
+    backend: TuningBackend,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    args: StartArgs,
+    hold_seconds: float = 120.0,
+) -> TuningJob:
+    """Create the tuned model and record the job.
+
+    The job row (with the model id tunebot chose, which is also the request label
+    Vertex jobs carry) is written, held for `hold_seconds`, before the service is asked:
+    if the process dies after the create, a poller finds the model by that id once the
+    hold expires, records it and its owner and announces it (`Poller._recover_unstarted`).
+    If the service refuses, the row is removed again and the user sees the reason.
+    """
+    dataset = check_start(store, backend, team_id=team_id, args=args)
+    assert dataset.id is not None
+    base_model = resolve_base_model(args.base_model, backend)
+    display_name = args.display_name or dataset.name[:40]
+    examples = await store.run(store.datasets.examples, dataset.id)
+    model_id = backend.new_model_id(display_name)
+    holdout = plan_holdout(store, team_id, args.validation, dataset, examples, seed=model_id)
+    held_row = (
+        holdout_row(args.validation, holdout, sent=backend.supports_validation, store=store, team_id=team_id)
+        if args.validation is not None
+        else None
+    )
+    try:
+        with writes_or_unavailable():
+            job = store.jobs.create(
+                TuningJob(
+                    team_id=team_id,
+                    owner_user_id=user_id,
+                    channel_id=channel_id,
+                    dataset_id=dataset.id,
+                    backend=backend.name,
+                    display_name=display_name,
+                    base_model=base_model,
+                    model_name=backend.model_name(model_id),
+                    epoch_count=args.epoch_count,
+                    batch_size=args.batch_size,
+                    learning_rate=args.learning_rate,
+                    state=JobState.QUEUED.value,
+                    notice_state="starting",
+                    lease_owner=STARTING_HOLDER,
+                    lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
+                ),
+                held_row,
+            )
+    except StorageUnavailable as exc:
+        # Nothing was sent to the tuning service: the job row is written before the create.
+        log.error("could not record a new job: %s (nothing was started)", exc)
+        raise JobNotSaved(display_name, str(exc)) from exc
+    assert job.id is not None
+    request = TuningRequest(
+        display_name=display_name,
+        base_model=base_model,
+        examples=holdout.training,
+        validation_examples=holdout.validation if backend.supports_validation else (),
+        epoch_count=args.epoch_count,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        description=f"Tuned from dataset {dataset.name} by tunebot",
+        model_id=model_id,
+    )
+    try:
+        started = await backend.start(request)
+    except BackendError as exc:
+        store.jobs.delete(job.id)
+        raise StartRejected(display_name, str(exc)) from exc
+    # Anything else (cancelled, killed) keeps the row: the create may have gone out.
+    try:
+        with writes_or_unavailable():
+            recorded = await store.run(
+                store.jobs.record_started,
+                job.id,
+                model_name=started.model_name,
+                operation_name=started.operation_name,
+                total_steps=started.total_steps,
+            )
+    except StorageUnavailable as exc:
+        # The job row says "starting": a poller records it once the database can write again.
+        log.error("could not record the job %s the service started: %s", job.id, exc)
+        raise StartNotRecorded(display_name, str(exc)) from exc
+    if started.validation_uri:
+        store.evaluations.update_holdout(job.id, uri=started.validation_uri)
+    current = recorded or store.jobs.get(job.id)
+    assert current is not None
+    return current
+
+
+def resolve_base_model(wanted: str | None, backend: TuningBackend) -> str:
+    if not wanted:
+        return backend.default_base_model
+    names = {choice.name for choice in backend.base_models}
+    candidate = wanted if wanted in names or wanted.startswith("models/") else f"models/{wanted}"
+    if candidate in names:
+        return candidate
+    raise BaseModelNotTunable(wanted, sorted(names))

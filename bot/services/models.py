@@ -1,0 +1,172 @@
+"""Tuned models: finding one by what a user typed, checking it can answer, deleting it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.backends.backend import TuningBackend
+from bot.domain.errors import BackendError, UserError
+from bot.domain.types import JobState, ModelState, ModelSummary
+from bot.services.errors import (
+    AmbiguousModel,
+    Candidate,
+    DeleteFailed,
+    DeleteRefused,
+    ModelGone,
+    ModelLookupFailed,
+    ModelNotReady,
+    ModelRef,
+    StillTuning,
+    UnknownModel,
+)
+from bot.storage.models import ModelOwnership, TuningJob
+from bot.storage.repositories.datasets import dataset_name_from
+from bot.storage.store import Store
+
+
+def _slug(text: str) -> str:
+    return dataset_name_from(text.replace(".", "-") + ".x")
+
+
+def resolve_model(store: Store, backend: TuningBackend, *, team_id: str, text: str) -> str:
+    """What a user typed -> a model name: the display name of one of the team's models
+    (`next number v2` or `next-number-v2`), its short id or its full name.
+
+    Raises AmbiguousModel listing the candidates when the display name is not unique."""
+    wanted = " ".join(text.split()).strip("`<>")
+    jobs = store.jobs.team_models(team_id)
+    for job in jobs:
+        if job.model_name and wanted in (job.model_name, job.model_name.rsplit("/", 1)[-1]):
+            return job.model_name
+    by_name = [
+        job
+        for job in jobs
+        if job.model_name
+        and (job.display_name.lower() == wanted.lower() or _slug(job.display_name) == _slug(wanted))
+    ]
+    names = list(dict.fromkeys(job.model_name for job in by_name if job.model_name))
+    if len(names) == 1:
+        return names[0]
+    if len(names) > 1:
+        candidates = [
+            Candidate(job.display_name, job.owner_user_id, job.model_name or "") for job in by_name[:10]
+        ]
+        raise AmbiguousModel(wanted, candidates)
+    try:
+        return backend.model_name(wanted)
+    except ValueError as exc:
+        raise UnknownModel(wanted) from exc
+
+
+def short_id(model_name: str) -> str:
+    """`tunedModels/numbers-x8k2p` -> `numbers-x8k2p`; a Vertex job -> its number."""
+    return model_name.rsplit("/", 1)[-1]
+
+
+def model_display_name(store: Store, model_name: str) -> str | None:
+    job = store.jobs.for_model(model_name)
+    return job.display_name if job is not None else None
+
+
+def model_ref(store: Store, model_name: str) -> ModelRef:
+    return ModelRef(model_name, model_display_name(store, model_name))
+
+
+async def check_try(store: Store, backend: TuningBackend, *, model_name: str) -> None:
+    """Before a try thread is opened: the model exists and can answer (else a UserError)."""
+    job = store.jobs.for_model(model_name)
+    if job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value):
+        raise StillTuning(job.display_name, job.percent)
+    try:
+        model = await backend.get_model(model_name)
+    except BackendError as exc:
+        if exc.not_found:
+            raise ModelGone(model_ref(store, model_name), "try") from exc
+        raise ModelLookupFailed(model_ref(store, model_name)) from exc
+    if model.state == ModelState.TUNING:
+        raise StillTuning(model.display_name)
+    if model.state != ModelState.READY:
+        raise ModelNotReady(model.display_name, model.state.value)
+
+
+def may_delete(owner: ModelOwnership | None, user_id: str, admins: Collection[str]) -> bool:
+    """Only the model's owner or a configured admin may delete it."""
+    if user_id in admins:
+        return True
+    return owner is not None and owner.owner_user_id == user_id
+
+
+def _check_may_delete(
+    owner: ModelOwnership | None, user_id: str, admins: Collection[str], ref: ModelRef
+) -> None:
+    if not may_delete(owner, user_id, admins):
+        raise DeleteRefused(ref, owner.owner_user_id if owner is not None else None)
+
+
+@dataclass(frozen=True)
+class DeletePrompt:
+    model: ModelSummary
+    tuning_percent: float | None  # set while the model is still tuning: a delete cancels it
+
+
+async def describe_model_for_delete(
+    store: Store,
+    backend: TuningBackend,
+    *,
+    team_id: str,
+    user_id: str,
+    model_text: str,
+    admins: Collection[str],
+) -> DeletePrompt:
+    """Check a `/tune delete` request before asking for confirmation."""
+    model_name = resolve_model(store, backend, team_id=team_id, text=model_text)
+    ref = model_ref(store, model_name)
+    _check_may_delete(store.ownership.get(model_name), user_id, admins, ref)
+    job = store.jobs.for_model(model_name)
+    try:
+        model = await backend.get_model(model_name)
+    except BackendError as exc:
+        if exc.not_found:
+            raise ModelGone(ref, "delete") from exc
+        raise ModelLookupFailed(ref, str(exc)) from exc
+    running = job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value)
+    if running or model.state == ModelState.TUNING:
+        return DeletePrompt(model, job.percent if job is not None else 0.0)
+    return DeletePrompt(model, None)
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a delete did: "deleted" the model, "cancelled" its tuning and deleted it, found it
+    "already" deleted (by `deleted_by`), or found it "gone" from the tuning service."""
+
+    kind: Literal["deleted", "cancelled", "already", "gone"]
+    model: ModelRef
+    cancelled: list[TuningJob] = field(default_factory=list)  # jobs still tuning: their messages need an edit
+    deleted_by: str | None = None
+
+
+async def delete_model(
+    store: Store, backend: TuningBackend, *, user_id: str, model_name: str, admins: Collection[str]
+) -> Deleted:
+    """Delete after the confirmation click; permission is checked again here because the
+    confirm dialog only exists in the Slack client. Repeated clicks are harmless."""
+    try:
+        model_name = backend.model_name(model_name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    ref = model_ref(store, model_name)
+    owner = store.ownership.get(model_name)
+    _check_may_delete(owner, user_id, admins, ref)
+    if owner is not None and owner.deleted_at is not None:
+        return Deleted("already", ref, [], owner.deleted_by)
+    try:
+        await backend.delete_model(model_name)
+    except BackendError as exc:
+        if not exc.not_found:
+            raise DeleteFailed(ref, str(exc)) from exc
+        return Deleted("gone", ref, store.ownership.mark_deleted(model_name, user_id))
+    cancelled = store.ownership.mark_deleted(model_name, user_id)
+    return Deleted("cancelled" if cancelled else "deleted", ref, cancelled)

@@ -1,0 +1,153 @@
+"""Every refusal a service raises, worded by `error_text` exactly as tunebot always worded it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.errors import BackendError, UsageError, UserError
+from bot.presentation.errors import error_text
+from bot.presentation.models import deleted_text
+from bot.services import errors as e
+from bot.services.models import Deleted
+
+ZW = "\u200b"
+GONE = e.ModelRef("tunedModels/numbers-x8k2p")
+NAMED = e.ModelRef("tunedModels/numbers-x8k2p", "Next <number>")
+
+CASES: list[tuple[Exception, str]] = [
+    (
+        e.UnknownDataset("sales", ["a", "b_c"]),
+        "There is no dataset `sales`. Datasets: `a`, `b_c`. `/tune datasets` lists yours.",
+    ),
+    (
+        e.UnknownDataset("sales", [], for_validation=True),
+        "Validation set: There is no dataset `sales`, and no datasets yet. Upload one with `/tune upload`.",
+    ),
+    (
+        e.UnknownDataset("x", [f"d{i}" for i in range(17)]),
+        "There is no dataset `x`. Datasets: " + ", ".join(f"`d{i}`" for i in range(15)) + " and 2 more. "
+        "`/tune datasets` lists yours.",
+    ),
+    (
+        e.NotDatasetOwner("U1", "sales"),
+        ":no_entry: Only <@U1> (who uploaded *sales*) or a tunebot admin may change it.",
+    ),
+    (e.DatasetNameTaken("sales"), "There is already a dataset `sales`; choose another name."),
+    (e.StartRefused("Vertex AI needs a bucket."), ":x: Vertex AI needs a bucket."),
+    (
+        e.BaseModelNotTunable("gpt", ["models/a", "models/b"]),
+        "`gpt` cannot be tuned here. Base models that can: `models/a`, `models/b`.",
+    ),
+    (
+        e.ValidationIsTraining("sales"),
+        "`validation=sales` is the dataset being tuned on; a validation set must not be trained on. "
+        "Hold a share out instead, e.g. `validation=10%`.",
+    ),
+    (
+        e.HoldoutTooSmall("one", 1),
+        ":x: Cannot hold out a validation set: dataset *one* has 1 example; "
+        "holding some out needs at least 2.",
+    ),
+    (e.HoldoutFailed("no <examples> left"), ":x: Cannot hold out a validation set: no &lt;examples&gt; left"),
+    (
+        e.JobNotSaved("Numbers", "disk full"),
+        ":x: tunebot could not save the job *Numbers*: disk full. Nothing was stored and no tuning was "
+        "started; try again later (tell whoever runs tunebot if it keeps happening).",
+    ),
+    (
+        e.StartRejected("Numbers", "400 INVALID_ARGUMENT: bad"),
+        ":x: The tuning service refused to start *Numbers*: 400 INVALID_ARGUMENT: bad",
+    ),
+    (
+        e.StartNotRecorded("Numbers", "database is locked"),
+        ":warning: The tuning service started *Numbers*, but tunebot could not save that yet "
+        "(database is locked). It will be picked up and announced here once it can.",
+    ),
+    (
+        e.AmbiguousModel("numbers", [e.Candidate("numbers", "U1", "tunedModels/numbers-a")]),
+        "Several models are called *numbers*; use the id of the one you mean:\n"
+        "• *numbers* by <@U1>: `numbers-a`",
+    ),
+    (
+        e.UnknownModel("nope"),
+        "There is no model called *nope* in this team. `/tune list` shows the models.",
+    ),
+    (e.StillTuning("Numbers"), ":hourglass_flowing_sand: *Numbers* is still tuning."),
+    (
+        e.StillTuning("Numbers", 41.6),
+        ":hourglass_flowing_sand: *Numbers* is still tuning: 42%. `/tune status` shows how far it is.",
+    ),
+    (e.ModelNotReady("Numbers", "failed"), ":x: *Numbers* cannot answer: its tuning failed."),
+    (
+        e.ModelGone(GONE, "try"),
+        "There is no tuned model `numbers-x8k2p` (any more). `/tune list` shows the models.",
+    ),
+    (
+        e.ModelGone(NAMED, "delete"),
+        "There is no tuned model *Next &lt;number&gt;* (it may be deleted already).",
+    ),
+    (
+        e.ModelLookupFailed(GONE),
+        ":x: Could not look up `numbers-x8k2p` right now; try again in a minute.",
+    ),
+    (
+        e.ModelLookupFailed(NAMED, "503 UNAVAILABLE: busy"),
+        ":x: Could not look up *Next &lt;number&gt;*: 503 UNAVAILABLE: busy",
+    ),
+    (
+        e.DeleteRefused(GONE, None),
+        ":no_entry: `numbers-x8k2p` was not created through tunebot, so only a tunebot admin may delete it.",
+    ),
+    (
+        e.DeleteRefused(NAMED, "U1"),
+        ":no_entry: Only <@U1> (who owns *Next &lt;number&gt;*) or a tunebot admin may delete it.",
+    ),
+    (
+        e.DeleteFailed(GONE, "500 INTERNAL: oops"),
+        ":x: The tuning service did not delete `numbers-x8k2p`: 500 INTERNAL: oops",
+    ),
+    (
+        e.TuningNotDone("tunedModels/x", "running"),
+        "`tunedModels/x` is not ready to answer: its tuning job is running. "
+        "`/tune status` shows how it is doing.",
+    ),
+    (e.NoTunedModel("tunedModels/x"), "There is no tuned model `tunedModels/x`. `/tune list` shows them."),
+    (
+        e.TunedModelLookupFailed("tunedModels/x", "timed out"),
+        ":x: Could not look up `tunedModels/x`: timed out",
+    ),
+    (e.NoBaseModel("tunedModels/x"), "`tunedModels/x` does not say which base model it was tuned from."),
+    (
+        BackendError("quota *exceeded*", code=429, status="RESOURCE_EXHAUSTED"),
+        f":x: 429 RESOURCE_EXHAUSTED: quota {ZW}*exceeded*{ZW}",
+    ),
+    (UserError(":x: said as is"), ":x: said as is"),
+    (UsageError("Usage: `/tune start`"), "Usage: `/tune start`"),
+]
+
+
+@pytest.mark.parametrize(("error", "expected"), CASES, ids=[type(c[0]).__name__ for c in CASES])
+def test_error_text_words_each_refusal(error: Exception, expected: str) -> None:
+    assert error_text(error) == expected
+
+
+def test_every_service_error_is_a_user_error_and_has_a_wording() -> None:
+    covered = {type(error) for error, _ in CASES}
+    for name in dir(e):
+        kind = getattr(e, name)
+        if isinstance(kind, type) and issubclass(kind, e.ServiceError) and kind is not e.ServiceError:
+            assert issubclass(kind, UserError)
+            assert kind in covered, name
+
+
+@pytest.mark.parametrize(
+    ("deleted", "expected"),
+    [
+        (Deleted("deleted", NAMED), ":wastebasket: Deleted *Next &lt;number&gt;* (`numbers-x8k2p`)."),
+        (Deleted("cancelled", GONE), ":wastebasket: Cancelled the tuning of `numbers-x8k2p` and deleted it."),
+        (Deleted("already", GONE, deleted_by="U2"), "`numbers-x8k2p` was already deleted by <@U2>."),
+        (Deleted("gone", NAMED), "*Next &lt;number&gt;* no longer exists; nothing to delete."),
+    ],
+)
+def test_deleted_text(deleted: Deleted, expected: str) -> None:
+    assert deleted_text(deleted) == expected
