@@ -26,8 +26,7 @@ from bot.storage.store import Store
 from standins.emulator.running import FrozenClock, RunningEmulator
 from standins.fakeslack import Message
 from standins.offline import OfflineConfig, OfflineStack
-from tests.emulator_fixtures import emulator, emulator_clock
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,
@@ -41,8 +40,6 @@ from tests.slack_helpers import (
     upload_file,
     wait_for,
 )
-
-__all__ = ["emulator", "emulator_clock"]
 
 BASE = "models/gemini-1.5-flash-001-tuning"
 PAIRS = [TrainingPair(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]

@@ -8,19 +8,7 @@ from bot.datasets.samples import tutorial_csv
 from bot.slack.home import HomeTab
 from standins.fakeslack import View
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
-    OTHER,
-    OWNER,
-    all_text,
-    command,
-    eventually,
-    stack,
-    store_of,
-    upload_file,
-    wait_for,
-)
-
-__all__ = ["stack"]
+from tests.helpers.slack import OTHER, OWNER, all_text, command, eventually, store_of, upload_file, wait_for
 
 
 def home_of(stack: OfflineStack) -> HomeTab:
