@@ -3,7 +3,6 @@ in the job's thread (exactly once, across a crash), `/tune eval` and `/tune comp
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from bot.storage.store import Store
 from standins.emulator.running import FrozenClock, RunningEmulator
 from standins.fakeslack import Message
 from standins.offline import OfflineConfig, OfflineStack
+from tests.helpers.polling import poller_clock_ahead
 from tests.helpers.slack import (
     CHANNEL,
     OTHER,
@@ -267,7 +267,7 @@ async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
     monkeypatch.setattr(JobRepository, "update_leased", real_update)
 
     stack.restart_bot()
-    await asyncio.sleep(1.1)  # the dead process's lease expires
+    poller_clock_ahead(stack, 1.1)  # the dead process's lease (one second) has expired
     await stack.poll(all_due=True)
     await stack.poll(all_due=True)
     assert len(_evaluations(stack, job)) == 1 and len(_csvs(stack)) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from bot.storage.models import TuningJob
 from bot.storage.repositories.jobs import JobRepository
 from bot.storage.store import Store
 from standins.offline import OFFLINE_API_KEY, OfflineStack
-from tests.helpers.polling import make_due, notices, start_tutorial_job
+from tests.helpers.polling import make_due, notices, poller_clock_ahead, start_tutorial_job
 from tests.helpers.slack import CHANNEL, OWNER, all_text, store_of
 
 
@@ -76,7 +75,7 @@ async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_
     monkeypatch.setattr(JobRepository, "update_leased", real_update)
 
     stack.restart_bot()
-    await asyncio.sleep(1.1)  # the dead process's lease expires
+    poller_clock_ahead(stack, 1.1)  # the dead process's lease (one second) has expired
     make_due(stack)
     await stack.poll(all_due=True)
     make_due(stack)

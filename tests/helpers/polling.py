@@ -3,13 +3,13 @@ skipped, the notices in a job's thread."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
 from bot.datasets.samples import tutorial_csv
 from bot.slack.reporter import NOTICE_EVENT_TYPE
-from bot.storage.models import TuningJob
+from bot.storage.models import TuningJob, utcnow
 from standins.fakeslack import Message
 from standins.offline import OfflineStack
 from tests.helpers.slack import CHANNEL, OWNER, eventually, store_of, upload_file
@@ -45,3 +45,10 @@ def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:
         for m in stack.workspace.thread(CHANNEL, job.message_ts)
         if (m.metadata or {}).get("event_type") == NOTICE_EVENT_TYPE
     ]
+
+
+def poller_clock_ahead(stack: OfflineStack, seconds: float) -> None:
+    """The bot's poller reads a clock `seconds` ahead of the real one, as if that much time had
+    passed (e.g. for the leases of a process that died to expire) without waiting for it."""
+    assert stack.runtime is not None
+    stack.runtime.poller.clock = lambda: utcnow() + timedelta(seconds=seconds)
