@@ -73,12 +73,6 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=120.0, validation_alias="TUNEBOT_LEASE_SECONDS")
     max_upload_mb: int = Field(default=64, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
-    # Price per 1M training tokens per base model, e.g. "gemini-2.5-flash=5,gemini-2.5-pro=25".
-    # None is built in: without one, no cost estimate is shown.
-    training_prices: Annotated[dict[str, float], NoDecode] = Field(
-        default_factory=dict, validation_alias="TUNEBOT_TRAINING_PRICES"
-    )
-    price_currency: str = Field(default="USD", validation_alias="TUNEBOT_PRICE_CURRENCY")
     # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
     eval_concurrency: int = Field(default=32, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")

@@ -57,8 +57,10 @@ class OfflineStack:
         self.config = config
         self.emulator: RunningEmulator | None = None
         self.slack = FakeSlack()
+        # Values by environment name, converted by pydantic as the environment's strings are.
+        extra: dict[str, Any] = dict(config.settings or {})
         self.settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             SLACK_BOT_TOKEN=self.slack.bot_token,
             SLACK_SIGNING_SECRET=OFFLINE_SIGNING_SECRET,
             SLACK_API_URL=self.slack.api_url,
@@ -78,7 +80,7 @@ class OfflineStack:
             GCS_API_BASE=config.emulator_url or "http://127.0.0.1:1",
             VERTEX_MULTI_REGION_API_BASE=(config.emulator_url or "http://127.0.0.1:1") + "/rep/{region}",
             VERTEX_ACCESS_TOKEN=OFFLINE_VERTEX_TOKEN,
-            **(config.settings or {}),
+            **extra,
         )
         self.runtime: Runtime | None = None
         self.server: BackgroundServer | None = None

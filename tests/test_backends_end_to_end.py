@@ -12,7 +12,7 @@ from bot.datasets.samples import tutorial_csv
 from bot.slack.reporter import NOTICE_EVENT_TYPE
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,20 +15,10 @@ from bot.datasets.samples import tutorial_csv
 from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
 from bot.storage.models import Dataset, DatasetContent, TuningJob
 from bot.storage.store import Store
-from standins.emulator import EmulatorConfig
-from standins.emulator.running import RunningEmulator, start_emulator
+from standins.emulator.running import RunningEmulator
 from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
-from tests.processes import BotProcess
-
-OWNER = "U0OWNER"
-SECRET = "crash-test-signing-secret"
-
-
-@pytest.fixture
-def services() -> Iterator[tuple[RunningEmulator, FakeSlack]]:
-    with start_emulator(EmulatorConfig(step_seconds=0.1)) as emulator, FakeSlack().serve() as slack:
-        slack.workspace.add_user(OWNER, "olivia")
-        yield emulator, slack
+from tests.helpers.processes import SECRET, BotProcess
+from tests.helpers.slack import OWNER
 
 
 def bot(services: tuple[RunningEmulator, FakeSlack], workdir: Path, name: str) -> BotProcess:

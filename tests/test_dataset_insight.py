@@ -16,18 +16,7 @@ from bot.presentation.chart import lengths_chart_png
 from bot.presentation.insight import training_estimate
 from bot.storage.store import Store
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
-    CHANNEL,
-    OWNER,
-    ack_body,
-    running_stack,
-    stack,
-    store_of,
-    upload_file,
-    wait_for,
-)
-
-__all__ = ["stack"]
+from tests.helpers.slack import CHANNEL, OWNER, ack_body, running_stack, store_of, upload_file, wait_for
 
 
 def _csv(rows: list[tuple[str, str]]) -> bytes:
@@ -188,7 +177,7 @@ def test_the_price_setting_is_the_one_the_job_message_uses(monkeypatch: pytest.M
 
 def test_an_old_database_upgrades_to_insight_and_evaluation_in_place(tmp_path: Path) -> None:
     from bot.services.datasets import dataset_insight
-    from tests.test_schema import PAIRS, database_made_before_alembic
+    from tests.helpers.databases import PAIRS, database_made_before_alembic
 
     path = tmp_path / "tunebot.db"
     database_made_before_alembic(path)

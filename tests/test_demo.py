@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 from bot.datasets.samples import tutorial_csv
 from standins.demo import render
-from standins.demo.terminal import HELP, run_session
+from standins.demo.terminal import HELP
+from tests.helpers.demo import EXAMPLES, run_script, section_after
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 USERS = {"U0YOU": "you", "U0BOT": "tunebot"}
-
-
-def run_script(lines: list[str], out: Path) -> tuple[int, str]:
-    stream = io.StringIO()
-    status = run_session(
-        lines, out=out, step_seconds=0.05, stream=stream, base_dir=EXAMPLES, emoji=False, ansi=False
-    )
-    return status, stream.getvalue()
-
-
-def section_after(transcript: str, prompt: str, *, last: bool = False) -> str:
-    """What was printed after the prompt line `prompt`, up to the next prompt line."""
-    start = transcript.rindex(prompt) if last else transcript.index(prompt)
-    rest = transcript[start + len(prompt) :]
-    end = rest.find("\nyou> ")
-    return rest if end < 0 else rest[:end]
 
 
 # --------------------------------------------------------------------------- the README's script

@@ -12,7 +12,7 @@ import pytest
 
 from standins.demo.printer import PROMPT, Printer, PrinterLogHandler
 from standins.demo.terminal import run_session
-from tests.test_demo import EXAMPLES, run_script, section_after
+from tests.helpers.demo import EXAMPLES, run_script, section_after
 
 
 class TtyBuffer(io.StringIO):

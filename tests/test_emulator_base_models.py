@@ -13,9 +13,6 @@ from bot.datasets.samples import TUTORIAL_EXAMPLES
 from bot.gemini import GeminiClient
 from bot.gemini.types import TuningExample
 from standins.emulator.running import RunningEmulator
-from tests.emulator_fixtures import emulator, emulator_clock, gemini_client, gemini_sleeps
-
-__all__ = ["emulator", "emulator_clock", "gemini_client", "gemini_sleeps"]
 
 
 class _StaticToken(google.auth.credentials.Credentials):

@@ -18,9 +18,8 @@ from vertexai.tuning import sft
 
 from standins.emulator import EmulatorConfig
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
-from tests.official_clients import LOCATION, PROJECT, TOKEN, offline_google, static_credentials
+from tests.helpers.google import LOCATION, PROJECT, TOKEN, static_credentials
 
-__all__ = ["offline_google"]
 pytestmark = pytest.mark.usefixtures("offline_google")
 BUCKET = "tuning-data"
 DATASET = f"gs://{BUCKET}/numbers.jsonl"

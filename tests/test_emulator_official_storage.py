@@ -19,9 +19,8 @@ from google.cloud import storage
 
 from standins.emulator import EmulatorConfig
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
-from tests.official_clients import PROJECT, TOKEN, offline_google, static_credentials
+from tests.helpers.google import PROJECT, TOKEN, static_credentials
 
-__all__ = ["offline_google"]
 pytestmark = pytest.mark.usefixtures("offline_google")
 BUCKET = "tuning-data"
 MIB = 1024 * 1024

@@ -3,7 +3,6 @@ in the job's thread (exactly once, across a crash), `/tune eval` and `/tune comp
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Iterator
@@ -27,8 +26,8 @@ from bot.storage.store import Store
 from standins.emulator.running import FrozenClock, RunningEmulator
 from standins.fakeslack import Message
 from standins.offline import OfflineConfig, OfflineStack
-from tests.emulator_fixtures import emulator, emulator_clock
-from tests.slack_helpers import (
+from tests.helpers.polling import poller_clock_ahead
+from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,
@@ -42,8 +41,6 @@ from tests.slack_helpers import (
     upload_file,
     wait_for,
 )
-
-__all__ = ["emulator", "emulator_clock"]
 
 BASE = "models/gemini-1.5-flash-001-tuning"
 PAIRS = [TrainingPair(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]
@@ -271,7 +268,7 @@ async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
     monkeypatch.setattr(JobRepository, "update_leased", real_update)
 
     stack.restart_bot()
-    await asyncio.sleep(1.1)  # the dead process's lease expires
+    poller_clock_ahead(stack, 1.1)  # the dead process's lease (one second) has expired
     await stack.poll(all_due=True)
     await stack.poll(all_due=True)
     assert len(_evaluations(stack, job)) == 1 and len(_csvs(stack)) == 1

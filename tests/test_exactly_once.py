@@ -9,10 +9,16 @@ from bot.datasets.samples import tutorial_csv
 from bot.slack.reporter import PROGRESS_EVENT_TYPE
 from standins.fakeslack import Message
 from standins.offline import OfflineStack
-from tests.slack_helpers import CHANNEL, OWNER, ephemerals_for, eventually, next_ephemeral, upload_file
-from tests.test_polling import fast_stack, make_due, notices, start_tutorial_job, store
-
-__all__ = ["fast_stack"]
+from tests.helpers.polling import make_due, notices, start_tutorial_job
+from tests.helpers.slack import (
+    CHANNEL,
+    OWNER,
+    ephemerals_for,
+    eventually,
+    next_ephemeral,
+    store_of,
+    upload_file,
+)
 
 FAULTS = ["fail_after_storing", "drop_after_storing"]
 
@@ -42,7 +48,7 @@ async def test_a_notice_stored_before_an_error_is_not_posted_again(
     getattr(stack.workspace, fault)("chat.postMessage")
     await finish(stack)
     assert len(notices(stack, job)) == 1
-    row = store(stack).jobs.get(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.notice_state == "done" and row.notice_ts == notices(stack, job)[0].ts
     assert len(stack.workspace.uploads(CHANNEL)) == 1
 
@@ -57,11 +63,11 @@ async def test_a_job_message_stored_before_an_error_is_not_posted_again(
     getattr(stack.workspace, fault)("chat.postMessage")
     await stack.sender.slash_command(OWNER, "start tutorial")
     await eventually(lambda: job_messages(stack))
-    [job] = await eventually(lambda: [j for j in store(stack).jobs.active() if j.lease_owner is None])
+    [job] = await eventually(lambda: [j for j in store_of(stack).jobs.active() if j.lease_owner is None])
     make_due(stack)
     await stack.poll(all_due=True)
     [message] = job_messages(stack)
-    row = store(stack).jobs.get(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.message_ts == message.ts
     await finish(stack)
     assert len(job_messages(stack)) == 1 and len(notices(stack, row)) == 1
@@ -90,12 +96,12 @@ async def test_a_job_message_refused_twice_is_posted_on_a_later_cycle(fast_stack
     # only then are both refusals used up and the job free for the cycles below.
     note = await next_ephemeral(stack, OWNER, seen)
     assert "could not post its progress message" in note.text
-    [job] = await eventually(lambda: [j for j in store(stack).jobs.active() if j.lease_owner is None])
+    [job] = await eventually(lambda: [j for j in store_of(stack).jobs.active() if j.lease_owner is None])
     for _ in range(3):
         make_due(stack)
         await stack.poll(all_due=True)
     [message] = job_messages(stack)
-    row = store(stack).jobs.get(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.message_ts == message.ts
     await finish(stack)
     assert len(job_messages(stack)) == 1

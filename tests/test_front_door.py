@@ -25,10 +25,7 @@ from bot.storage.models import TuningJob
 from standins.fakeslack import Forge
 from standins.loopback import BackgroundServer
 from standins.offline import OfflineStack
-from tests.slack_helpers import CHANNEL, OWNER, command, stack, store_of, upload_file, wait_for
-from tests.test_secrets import debug_log
-
-__all__ = ["debug_log", "stack"]
+from tests.helpers.slack import CHANNEL, OWNER, command, store_of, upload_file, wait_for
 
 
 def raw_post(url: str, head: bytes, body: bytes, timeout: float = 5.0) -> bytes:

@@ -16,7 +16,7 @@ from bot.google import RetryPolicy
 from bot.google.transport import pooled_transport
 from standins.emulator.running import RunningEmulator
 from standins.loopback import free_port
-from tests.emulator_fixtures import TEST_KEY, RecordingSleep
+from tests.helpers.emulator import TEST_KEY, RecordingSleep
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 EXAMPLES = [TuningExample("1", "2"), TuningExample("seven", "eight"), TuningExample("일", "이")]

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.health import socket_mode_health_app
 from standins.fakeslack import FakeSlack
 from standins.loopback import BackgroundServer, free_port
-from tests.processes import BotProcess
+from tests.helpers.processes import BotProcess
 
 
 def health_check(port: int) -> subprocess.CompletedProcess[str]:

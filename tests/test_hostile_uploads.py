@@ -10,9 +10,7 @@ import json
 import pytest
 
 from standins.offline import OfflineStack
-from tests.slack_helpers import CHANNEL, OWNER, ephemerals_for, next_ephemeral, stack, store_of, upload_file
-
-__all__ = ["stack"]
+from tests.helpers.slack import CHANNEL, OWNER, ephemerals_for, next_ephemeral, store_of, upload_file
 
 DEEP = 100_000
 GOOD_LINES = "".join(json.dumps({"text_input": f"q{n}", "output": f"a{n}"}) + "\n" for n in range(12))

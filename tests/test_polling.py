@@ -2,76 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
 
-from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
+from bot.datasets.samples import TUTORIAL_EXAMPLES
 from bot.gemini import GeminiClient, TuningExample
 from bot.polling.poller import Poller
-from bot.slack.reporter import NOTICE_EVENT_TYPE, PROGRESS_EVENT_TYPE
+from bot.slack.reporter import PROGRESS_EVENT_TYPE
 from bot.storage.models import TuningJob
 from bot.storage.repositories.jobs import JobRepository
 from bot.storage.store import Store
-from standins.emulator.running import FrozenClock
-from standins.fakeslack import Message
-from standins.offline import OFFLINE_API_KEY, OfflineConfig, OfflineStack
-from tests.slack_helpers import CHANNEL, OWNER, all_text, eventually, upload_file
-
-LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+from standins.offline import OFFLINE_API_KEY, OfflineStack
+from tests.helpers.polling import make_due, notices, poller_clock_ahead, start_tutorial_job
+from tests.helpers.slack import CHANNEL, OWNER, all_text, store_of
 
 
 class SimulatedCrash(BaseException):
     """The process dying at a chosen line."""
-
-
-@pytest.fixture
-def fast_stack(tmp_path: Path) -> Iterator[OfflineStack]:
-    """Like `stack`, with one-second leases so a 'crashed' poller's jobs are taken over quickly."""
-    config = OfflineConfig(
-        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}", emulator_clock=FrozenClock(), lease_seconds=1.0
-    )
-    with OfflineStack(config) as running:
-        running.workspace.add_user(OWNER, "olivia")
-        yield running
-
-
-def store(stack: OfflineStack) -> Store:
-    assert stack.runtime is not None
-    return stack.runtime.ctx.store
-
-
-def make_due(stack: OfflineStack) -> None:
-    """Pretend the scheduler's wait is over for every job (the tests drive the clock)."""
-    s = store(stack)
-    with s.session() as session:
-        for job in session.exec(select(TuningJob)).all():
-            job.next_poll_at = LONG_AGO
-            session.add(job)
-        session.commit()
-
-
-async def start_tutorial_job(stack: OfflineStack) -> TuningJob:
-    assert stack.sender is not None
-    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
-    await stack.sender.slash_command(OWNER, "start tutorial")
-    return await eventually(
-        lambda: next((j for j in store(stack).jobs.active() if j.message_ts and j.lease_owner is None), None)
-    )
-
-
-def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:
-    assert job.message_ts is not None
-    return [
-        m
-        for m in stack.workspace.thread(CHANNEL, job.message_ts)
-        if (m.metadata or {}).get("event_type") == NOTICE_EVENT_TYPE
-    ]
 
 
 def operation_polls(stack: OfflineStack) -> int:
@@ -122,18 +70,18 @@ async def test_a_crash_between_posting_and_recording_the_notice_does_not_repeat_
     with pytest.raises(SimulatedCrash):
         await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1  # posted, but the database still says "posting"
-    row = store(stack).jobs.get(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.notice_state == "posting"
     monkeypatch.setattr(JobRepository, "update_leased", real_update)
 
     stack.restart_bot()
-    await asyncio.sleep(1.1)  # the dead process's lease expires
+    poller_clock_ahead(stack, 1.1)  # the dead process's lease (one second) has expired
     make_due(stack)
     await stack.poll(all_due=True)
     make_due(stack)
     await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
-    done = store(stack).jobs.get(job.id or 0)
+    done = store_of(stack).jobs.get(job.id or 0)
     assert done is not None and done.notice_state == "done" and done.notice_ts == notices(stack, job)[0].ts
     assert len(stack.workspace.uploads(CHANNEL)) == 1
 
@@ -155,13 +103,13 @@ async def test_rate_limits_and_outages_from_the_api_do_not_lose_the_job(fast_sta
         stack.emulator.advance(10)
         make_due(stack)
         await stack.poll(all_due=True)
-        row = store(stack).jobs.get(job.id or 0)
+        row = store_of(stack).jobs.get(job.id or 0)
         assert row is not None and row.state in ("queued", "running", "succeeded")
     stack.emulator.advance(60)
     for _ in range(3):
         make_due(stack)
         await stack.poll(all_due=True)
-    final = store(stack).jobs.get(job.id or 0)
+    final = store_of(stack).jobs.get(job.id or 0)
     assert final is not None and final.state == "succeeded" and final.notice_state == "done"
     assert len(notices(stack, job)) == 1
     assert stack.emulator.emulator.stats()["by_status"].get("429", 0) >= 1
@@ -175,7 +123,7 @@ async def test_an_api_outage_backs_off_the_job(fast_stack: OfflineStack) -> None
     make_due(stack)
     report = await stack.poll(all_due=True)
     assert report.errors == 1
-    row = store(stack).jobs.get(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.state == "queued" and row.poll_interval_seconds > 12
 
 
@@ -186,7 +134,7 @@ async def test_a_job_that_does_not_move_is_polled_less_often(fast_stack: Offline
     for _ in range(4):
         make_due(stack)
         await stack.poll(all_due=True)
-        row = store(stack).jobs.get(job.id or 0)
+        row = store_of(stack).jobs.get(job.id or 0)
         assert row is not None
         intervals.append(row.poll_interval_seconds)
     assert intervals == sorted(intervals) and intervals[-1] > intervals[0]
@@ -194,7 +142,7 @@ async def test_a_job_that_does_not_move_is_polled_less_often(fast_stack: Offline
     stack.emulator.advance(5)
     make_due(stack)
     await stack.poll(all_due=True)
-    moved = store(stack).jobs.get(job.id or 0)
+    moved = store_of(stack).jobs.get(job.id or 0)
     assert moved is not None and moved.poll_interval_seconds == 12.0
 
 
@@ -216,7 +164,7 @@ async def test_slack_rate_limits_delay_messages_but_lose_none(fast_stack: Offlin
     make_due(stack)
     await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
-    row = store(stack).jobs.get(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.notice_state == "done"
 
 
@@ -224,7 +172,7 @@ async def test_a_model_deleted_while_tuning_is_no_longer_polled(fast_stack: Offl
     stack = fast_stack
     job = await start_tutorial_job(stack)
     assert stack.sender is not None and job.model_name
-    store(stack).ownership.mark_deleted(job.model_name, OWNER)
+    store_of(stack).ownership.mark_deleted(job.model_name, OWNER)
     before = operation_polls(stack)
     make_due(stack)
     report = await stack.poll(all_due=True)
@@ -240,7 +188,7 @@ async def test_an_operation_that_vanished_marks_the_job_lost_and_tells_the_owner
     stack.emulator.emulator.delete_tuned_model(job.model_name.removeprefix("tunedModels/"))
     make_due(stack)
     await stack.poll(all_due=True)
-    row = store(stack).jobs.get(job.id or 0)
+    row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.state == "lost"
     [notice] = notices(stack, job)
     assert f"<@{OWNER}>" in all_text(notice) and "lost" in all_text(notice)
@@ -263,7 +211,7 @@ async def test_a_cycle_over_many_overlapping_batches_polls_and_posts_each_job_on
         ]
     for n, operation in enumerate(operations):
         assert operation.metadata is not None
-        store(stack).jobs.create(
+        store_of(stack).jobs.create(
             TuningJob(
                 team_id="T0TEAM",
                 owner_user_id=OWNER,
@@ -295,5 +243,5 @@ async def test_a_cycle_over_many_overlapping_batches_polls_and_posts_each_job_on
     ]
     assert sorted(m.text.split(":")[0] for m in messages) == sorted(f"batch {n}" for n in range(23))
     assert all("step 3 /" in m.text for m in messages)
-    jobs = store(stack).jobs.active()
+    jobs = store_of(stack).jobs.active()
     assert len(jobs) == 23 and all(j.lease_owner is None and j.message_state == "posted" for j in jobs)

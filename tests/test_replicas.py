@@ -20,8 +20,8 @@ from bot.storage.store import Store
 from standins.emulator import EmulatorConfig, FaultConfig
 from standins.emulator.running import RunningEmulator, start_emulator
 from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
-from tests.databases import postgres_schema_url
-from tests.processes import BotProcess
+from tests.helpers.databases import postgres_schema_url
+from tests.helpers.processes import BotProcess
 
 JOBS = 200
 OWNER = "U0OWNER"

@@ -3,7 +3,6 @@ exactly the schema the models describe (SQLite file and PostgreSQL)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,46 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from bot.domain.types import TrainingPair
 from bot.storage import schema
 from bot.storage.engine import make_engine
-from bot.storage.repositories.datasets import encode_examples
 from bot.storage.store import Store
-from tests.databases import postgres_schema_url, sqlite_url
-
-DATA = Path(__file__).parent / "data"
-PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(12)]
-NOW = "2026-11-30 10:00:00.000000"
-
-
-def database_made_before_alembic(path: Path) -> None:
-    """A tunebot.db as the code before migrations left it: its tables, rows, no alembic_version."""
-    with sqlite3.connect(path) as db:
-        db.executescript((DATA / "schema_before_alembic.sql").read_text())
-        db.execute(
-            "INSERT INTO dataset VALUES (1, 'T1', 'U1', 'C1', 'numbers', 'numbers.csv', 'csv', 12, ?, ?)",
-            ("a" * 64, NOW),
-        )
-        db.execute("INSERT INTO dataset_content VALUES (1, ?)", (encode_examples(PAIRS),))
-        db.execute(
-            "INSERT INTO tuning_job (id, team_id, owner_user_id, channel_id, message_ts, message_state,"
-            " dataset_id, backend, display_name, base_model, model_name, operation_name, epoch_count,"
-            " batch_size, learning_rate, state, percent, completed_steps, total_steps, created_at,"
-            " updated_at, next_poll_at, poll_interval_seconds, notice_state)"
-            " VALUES (7, 'T1', 'U1', 'C1', '1700000000.000100', 'posted', 1, 'gemini', 'numbers',"
-            " 'models/gemini-1.5-flash-001-tuning', 'tunedModels/numbers-abc',"
-            " 'tunedModels/numbers-abc/operations/x', 5, 2, 0.001, 'running', 40.0, 15, 38, ?, ?, ?,"
-            " 5.0, 'none')",
-            (NOW, NOW, NOW),
-        )
-        db.execute(
-            "INSERT INTO model_ownership VALUES ('tunedModels/numbers-abc', 'T1', 'U1', 7, ?, NULL, NULL)",
-            (NOW,),
-        )
-        db.execute(
-            "INSERT INTO try_thread VALUES ('C1', '1700000001.000200', 'tunedModels/numbers-abc', 'U1', ?)",
-            (NOW,),
-        )
+from tests.helpers.databases import PAIRS, database_made_before_alembic, postgres_schema_url, sqlite_url
 
 
 def test_a_database_made_before_migrations_upgrades_in_place_with_its_rows(tmp_path: Path) -> None:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.datasets.samples import tutorial_csv
 from bot.logs import configure_logging
 from standins.emulator.running import FrozenClock
 from standins.offline import OFFLINE_API_KEY, OFFLINE_SIGNING_SECRET, OfflineConfig, OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     CHANNEL,
     OWNER,
     all_text,
@@ -23,16 +19,6 @@ from tests.slack_helpers import (
     upload_file,
     wait_for,
 )
-
-
-@pytest.fixture
-def debug_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    stream = io.StringIO()
-    yield stream
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 async def test_a_full_flow_logs_and_posts_no_secret(tmp_path: Path, debug_log: io.StringIO) -> None:

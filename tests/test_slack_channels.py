@@ -7,18 +7,7 @@ from bot.datasets.samples import tutorial_csv
 from bot.storage.models import TuningJob
 from standins.fakeslack import FakeSlack
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
-    OTHER,
-    OWNER,
-    eventually,
-    shown_answer,
-    stack,
-    store_of,
-    upload_file,
-    wait_for,
-)
-
-__all__ = ["stack"]
+from tests.helpers.slack import OTHER, OWNER, eventually, shown_answer, store_of, upload_file, wait_for
 
 RANDOM = "C0RANDOM"
 SECRET = "C0SECRET"

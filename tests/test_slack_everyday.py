@@ -8,7 +8,8 @@ from bot.domain.types import TrainingPair
 from bot.storage.models import TuningJob
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.emulator import outside_models
+from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
     OTHER,
@@ -19,14 +20,10 @@ from tests.slack_helpers import (
     command,
     eventually,
     shown_answer,
-    stack,
     store_of,
     upload_file,
     wait_for,
 )
-from tests.test_slack_models import outside_models
-
-__all__ = ["stack"]
 
 
 async def tuned(stack: OfflineStack, user: str, name: str, *, finish: bool = True) -> TuningJob:

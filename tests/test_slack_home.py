@@ -8,19 +8,8 @@ from bot.datasets.samples import tutorial_csv
 from bot.slack.home import HomeTab
 from standins.fakeslack import View
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
-    OTHER,
-    OWNER,
-    all_text,
-    command,
-    eventually,
-    stack,
-    store_of,
-    upload_file,
-    wait_for,
-)
-
-__all__ = ["stack"]
+from tests.helpers.clock import ManualClock
+from tests.helpers.slack import OTHER, OWNER, all_text, command, eventually, store_of, upload_file, wait_for
 
 
 def home_of(stack: OfflineStack) -> HomeTab:
@@ -80,6 +69,8 @@ async def test_home_shows_datasets_jobs_and_models_and_follows_changes(stack: Of
 
 async def test_home_is_redrawn_at_most_once_per_interval(stack: OfflineStack) -> None:
     home = home_of(stack)
+    clock = ManualClock()
+    home.clock, home.sleep = clock, clock.sleep
     home.min_interval = 0.5
     await opened_home(stack, OWNER)
     first = await eventually(lambda: home.published)
@@ -88,11 +79,15 @@ async def test_home_is_redrawn_at_most_once_per_interval(stack: OfflineStack) ->
     async def burst() -> None:
         for _ in range(20):
             home.changed(team)
-            await asyncio.sleep(0.01)
+            clock.advance(0.01)
+            await asyncio.sleep(0)
 
     assert stack.runtime is not None
-    await stack.arun(burst())
-    await asyncio.sleep(0.8)
-    assert home.published - first == 1  # twenty changes, one publish at the end of the interval
+    await stack.arun(burst())  # twenty changes in the first 0.2 s of the interval
+    await eventually(lambda: clock.sleeping == 1)  # one publish, waiting for the interval's end
+    assert home.published == first
+    clock.advance(home.min_interval)
+    await eventually(lambda: home.published - first == 1)
+    assert clock.sleeping == 0  # twenty changes, one publish at the end of the interval
     publishes = stack.workspace.calls("views.publish")
     assert len(publishes) == home.published

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
-from bot.gemini import GeminiClient, TuningExample
+from bot.datasets.samples import tutorial_csv
 from standins.fakeslack import Ephemeral, Forge
-from standins.offline import OFFLINE_API_KEY, OfflineStack
-from tests.slack_helpers import (
+from standins.offline import OfflineStack
+from tests.helpers.emulator import outside_models
+from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
     OTHER,
@@ -20,35 +20,10 @@ from tests.slack_helpers import (
     buttons,
     command,
     eventually,
-    stack,
     store_of,
     upload_file,
     wait_for,
 )
-
-__all__ = ["stack"]
-
-EXAMPLES = [TuningExample(text_input=e.text_input, output=e.output) for e in TUTORIAL_EXAMPLES]
-
-
-async def outside_models(stack: OfflineStack, count: int) -> list[str]:
-    """Models created straight through the API, not through tunebot."""
-    assert stack.emulator is not None
-    names = []
-    async with GeminiClient(OFFLINE_API_KEY, base_url=stack.emulator.url) as client:
-        for n in range(count):
-            operation = await client.create_tuned_model(
-                display_name=f"outside {n:02d}",
-                base_model="models/gemini-1.5-flash-001-tuning",
-                examples=EXAMPLES,
-                epoch_count=1,
-                batch_size=15,
-                learning_rate=0.001,
-            )
-            assert operation.metadata is not None and operation.metadata.tuned_model
-            names.append(operation.metadata.tuned_model)
-    stack.emulator.advance(60)
-    return names
 
 
 async def owned_model(stack: OfflineStack, user: str = OWNER) -> str:

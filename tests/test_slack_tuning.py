@@ -10,7 +10,7 @@ from bot.datasets.samples import tutorial_csv
 from bot.storage.models import TuningJob
 from standins.fakeslack import Message
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,
@@ -21,13 +21,10 @@ from tests.slack_helpers import (
     ephemerals_for,
     eventually,
     next_ephemeral,
-    stack,
     store_of,
     upload_file,
     wait_for,
 )
-
-__all__ = ["stack"]
 
 
 async def start(stack: OfflineStack, text: str, user: str = OWNER) -> dict[str, Any]:

@@ -9,19 +9,16 @@ import pytest
 
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv, tutorial_jsonl
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,
     ephemerals_for,
     next_ephemeral,
-    stack,
     store_of,
     upload_file,
     wait_for,
 )
-
-__all__ = ["stack"]
 
 BAD = Path(__file__).parent / "data" / "bad"
 EXPECTED_BAD = json.loads((BAD / "EXPECTED.json").read_text(encoding="utf-8"))

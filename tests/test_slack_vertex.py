@@ -11,7 +11,7 @@ import pytest
 from bot.datasets.samples import tutorial_csv
 from standins.fakeslack import Ephemeral
 from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,

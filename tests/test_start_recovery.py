@@ -24,11 +24,9 @@ from standins.offline import (
     OFFLINE_VERTEX_PROJECT,
     OFFLINE_VERTEX_TOKEN,
 )
-from tests.holding_proxy import HoldingProxy
-from tests.processes import BotProcess
-from tests.test_crash_recovery import OWNER, SECRET, services
-
-__all__ = ["services"]
+from tests.helpers.holding_proxy import HoldingProxy
+from tests.helpers.processes import SECRET, BotProcess
+from tests.helpers.slack import OWNER
 
 
 def creates(method: str, path: str) -> bool:

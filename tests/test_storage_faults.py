@@ -21,18 +21,15 @@ from bot.storage.models import Dataset, DatasetContent, ModelOwnership, TuningJo
 from bot.storage.store import Store
 from standins.emulator.running import FrozenClock
 from standins.offline import OfflineConfig, OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     OWNER,
     command,
     ephemerals_for,
     eventually,
     next_ephemeral,
-    stack,
     store_of,
     upload_file,
 )
-
-__all__ = ["stack"]
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 

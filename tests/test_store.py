@@ -12,7 +12,7 @@ from bot.domain.types import TrainingPair
 from bot.storage.models import TuningJob, utcnow
 from bot.storage.repositories.datasets import DuplicateDataset, dataset_name_from
 from bot.storage.store import Store
-from tests.databases import postgres_schema_url, sqlite_url
+from tests.helpers.databases import postgres_schema_url, sqlite_url
 
 PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(12)]
 

@@ -12,8 +12,8 @@ import pytest
 
 from standins.emulator.running import FrozenClock
 from standins.offline import OfflineConfig, OfflineStack
-from tests.databases import postgres_schema_url, sqlite_url
-from tests.slack_helpers import store_of, upload_file
+from tests.helpers.databases import postgres_schema_url, sqlite_url
+from tests.helpers.slack import store_of, upload_file
 
 UPLOADERS = 20
 

@@ -19,7 +19,7 @@ from bot.domain.errors import UsageError
 from bot.domain.types import TrainingPair
 from bot.slack.commands import ValidationChoice, parse_start, parse_validation
 from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     OWNER,
     all_text,
     bot_posts,

@@ -14,7 +14,7 @@ from bot.backends.vertex_models import ModelCatalogError, load_catalog
 from bot.datasets.samples import tutorial_csv
 from bot.vertex import StaticToken, VertexClient
 from standins.offline import OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     OWNER,
     all_text,
     command,

@@ -17,7 +17,7 @@ from bot.slack.reporter import EVALUATION_EVENT_TYPE, NOTICE_EVENT_TYPE, chart_f
 from bot.storage.models import TuningJob
 from standins.fakeslack import Ephemeral, Message, StoredFile
 from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
-from tests.slack_helpers import (
+from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,

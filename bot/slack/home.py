@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,10 +30,21 @@ DEFAULT_MIN_INTERVAL = 3.0
 class HomeTab:
     """Publishes Home tabs, throttled per person."""
 
-    def __init__(self, client: AsyncWebClient, store: Store, *, min_interval: float = DEFAULT_MIN_INTERVAL):
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        *,
+        min_interval: float = DEFAULT_MIN_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.client = client
         self.store = store
         self.min_interval = min_interval
+        # The throttle's time: `clock` reads it (seconds, monotonic), `sleep` waits on it.
+        self.clock = clock
+        self.sleep = sleep
         self._viewers: dict[str, set[str]] = {}  # team -> people who opened their Home tab
         self._last: dict[tuple[str, str], float] = {}
         self._pending: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -54,7 +66,7 @@ class HomeTab:
         key = (team_id, user_id)
         if key in self._pending:
             return  # the publish already scheduled will show this change too
-        wait = self._last.get(key, float("-inf")) + self.min_interval - time.monotonic()
+        wait = self._last.get(key, float("-inf")) + self.min_interval - self.clock()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -64,10 +76,10 @@ class HomeTab:
     async def _publish_after(self, key: tuple[str, str], wait: float) -> None:
         try:
             if wait:
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
         finally:
             self._pending.pop(key, None)
-        self._last[key] = time.monotonic()
+        self._last[key] = self.clock()
         team_id, user_id = key
         try:
             view = home_view(await self.store.run(load_home, self.store, team_id, user_id))

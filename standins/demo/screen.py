@@ -34,13 +34,13 @@ class Screen:
             self.printer.show([f"({whose} was deleted)"])
             return from_bot
         if change.view is not None:
-            lines = render.render_view(change.view, users, emoji=emoji)
+            form = render.render_view(change.view, users, emoji=emoji)
             if change.view.get("callback_id") != UPLOAD_CALLBACK:
-                lines.append(
+                form.append(
                     "(the demo does not fill in this form: type the command with its options instead, "
                     'e.g. `/tune start DATASET name="…" epochs=5`)'
                 )
-            self.printer.show(lines)
+            self.printer.show(form)
             return from_bot
         version = change.version
         if version is None:

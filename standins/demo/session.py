@@ -31,6 +31,8 @@ from standins.fakeslack import DEFAULT_CHANNEL, SentRequest, SlackError, Workspa
 from standins.offline import OfflineStack
 
 T = TypeVar("T")
+# A request the stand-in sent, or None when it sent none (a message where the bot is not).
+Sent = TypeVar("Sent", SentRequest, SentRequest | None)
 
 USER_NAME = "you"
 CHANNEL = DEFAULT_CHANNEL
@@ -145,7 +147,7 @@ class DemoSession:
         try:
             while True:
                 reader.want_line()
-                line = reader.EMPTY
+                line: str | None = reader.EMPTY
                 while line is reader.EMPTY:
                     self.drain()
                     line = reader.take(0.05)
@@ -435,13 +437,13 @@ class DemoSession:
 
     # ---- talking to the bot -------------------------------------------------------------
 
-    def _send(self, coro: Coroutine[Any, Any, SentRequest]) -> SentRequest:
+    def _send(self, coro: Coroutine[Any, Any, Sent]) -> Sent:
         self._awaiting_bot = True
         try:
             sent = self._loop.run_until_complete(coro)
         except httpx.HTTPError as exc:
             raise DemoError(f"The bot did not answer: {type(exc).__name__}: {exc}") from exc
-        if sent.status_code != 200:
+        if sent is not None and sent.status_code != 200:
             raise DemoError(f"The bot answered HTTP {sent.status_code}: {sent.text[:200]}")
         return sent
 

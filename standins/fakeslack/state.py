@@ -139,7 +139,7 @@ class WorkspaceState:
 
         return unsubscribe
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Block until `predicate()` is truthy (re-checked after every change); return its value.
 
         Raises TimeoutError. Do not call this from the event loop that runs the bot;
@@ -156,7 +156,7 @@ class WorkspaceState:
                 # the timeout also catches time-based conditions (e.g. trigger expiry)
                 self._changed.wait(min(remaining, 0.1))
 
-    async def async_wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    async def async_wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """`wait_for` for coroutines: polls without blocking the event loop."""
         deadline = time.monotonic() + timeout
         seen = -1

@@ -160,13 +160,13 @@ def parse_message(data: Any, msg: Msg, path: str) -> dict[str, Any]:
         by_name[camel(name)] = name
     out: dict[str, Any] = {}
     for key, value in data.items():
-        name = by_name.get(key)
-        if name is None:
+        field_name = by_name.get(key)
+        if field_name is None:
             raise _unknown_name(key, path)
         if value is None:
             continue
-        child = f"{path}.{name}" if path else name
-        out[name] = _parse_field(value, msg.fields[name], child)
+        child = f"{path}.{field_name}" if path else field_name
+        out[field_name] = _parse_field(value, msg.fields[field_name], child)
     return out
 
 
@@ -248,15 +248,15 @@ def parse_query(params: Mapping[str, str], allowed: Mapping[str, str]) -> dict[s
     for key, value in params.items():
         if key in SYSTEM_QUERY_PARAMS:
             continue
-        name = by_name.get(key)
-        if name is None:
+        field_name = by_name.get(key)
+        if field_name is None:
             raise invalid_argument(
                 f'Invalid JSON payload received. Unknown name "{key}": Cannot bind query parameter. '
                 f"Field '{key}' could not be found in request message.",
                 field=key,
             )
-        kind = allowed[name]
-        out[name] = value if kind == "string" else parse_scalar(value, kind, name)
+        kind = allowed[field_name]
+        out[field_name] = value if kind == "string" else parse_scalar(value, kind, field_name)
     return out
 
 

@@ -266,7 +266,7 @@ class StorageService:
         if not name:
             raise invalid_argument("Required parameter: name", field="name")
         self._check_writable(bucket)
-        checksums = {k: str(meta.pop(k)) for k in ("md5Hash", "crc32c") if k in meta}
+        checksums: dict[str, str] = {k: str(meta.pop(k)) for k in ("md5Hash", "crc32c") if k in meta}
         session = UploadSession(
             secrets.token_urlsafe(24),
             bucket,

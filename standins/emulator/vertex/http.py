@@ -133,7 +133,9 @@ def check_host(region: str | None, parent: str) -> None:
 def routes(runtime: Runtime, svc: VertexService) -> list[BaseRoute]:
     api = make_handler(runtime, svc)
     methods = ["GET", "POST", "PATCH", "DELETE"]
-    regional = [Route(f"/{version}/projects/{{path:path}}", api, methods=methods) for version in VERSIONS]
+    regional: list[BaseRoute] = [
+        Route(f"/{version}/projects/{{path:path}}", api, methods=methods) for version in VERSIONS
+    ]
     multi = [
         Route(f"/rep/{{region}}/{version}/projects/{{path:path}}", api, methods=methods)
         for version in VERSIONS

@@ -13,6 +13,10 @@ import httpx
 
 from standins.loopback import free_port
 
+# The signing secret of the bot processes the crash and restart tests run (with the `services`
+# fixture's fake Slack).
+SECRET = "crash-test-signing-secret"
+
 
 class PortTaken(Exception):
     """Another process bound the chosen port first."""

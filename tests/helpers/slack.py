@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
-
 from bot.storage.store import Store
 from standins.emulator.running import FrozenClock
 from standins.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest, View
@@ -27,7 +25,8 @@ CHANNEL = DEFAULT_CHANNEL
 @contextmanager
 def running_stack(tmp_path: Path, backend: str = "gemini", **overrides: Any) -> Iterator[OfflineStack]:
     """The production bot over HTTP, a fake Slack with the three test users, and an emulator
-    on a frozen clock (1 s per step) serving `backend`; `overrides` are OfflineConfig fields."""
+    on a frozen clock (1 s per step) serving `backend`; `overrides` are OfflineConfig fields.
+    (The `stack` fixture in tests/conftest.py is this with the defaults.)"""
     config = OfflineConfig(
         database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
         emulator_clock=FrozenClock(),
@@ -38,12 +37,6 @@ def running_stack(tmp_path: Path, backend: str = "gemini", **overrides: Any) -> 
     with OfflineStack(config) as running:
         for user, name in ((OWNER, "olivia"), (OTHER, "oscar"), (ADMIN, "ada")):
             running.workspace.add_user(user, name)
-        yield running
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[OfflineStack]:
-    with running_stack(tmp_path) as running:
         yield running
 
 

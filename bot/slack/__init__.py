@@ -1,0 +1,1 @@
+"""Slack I/O adapters: the Bolt app, request context, front door, retries, dedupe, reporter, files."""

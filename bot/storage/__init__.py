@@ -1,0 +1,1 @@
+"""The database: engine, one repository per aggregate, the Store container (`await store.run`)."""
