@@ -150,19 +150,19 @@ class Collector:
                 if normalise_key(key) in CHAT_NORMS:
                     self.problem(location, None, CHAT_MESSAGE.format(key=key))
                     return
-            keys = ", ".join(f"`{k}`" for k in list(record)[:8]) or "none"
+            found = ", ".join(f"`{k}`" for k in list(record)[:8]) or "none"
             if in_key is None:
                 wanted = (
                     f"`{self.input_column}`" if self.input_column else f"one of {quoted_names(INPUT_NAMES)}"
                 )
-                self.problem(location, None, f"has no input field (keys found: {keys}); expected {wanted}")
+                self.problem(location, None, f"has no input field (keys found: {found}); expected {wanted}")
             if out_key is None:
                 wanted = (
                     f"`{self.output_column}`"
                     if self.output_column
                     else f"one of {quoted_names(OUTPUT_NAMES)}"
                 )
-                self.problem(location, None, f"has no output field (keys found: {keys}); expected {wanted}")
+                self.problem(location, None, f"has no output field (keys found: {found}); expected {wanted}")
             return
         if len(record) > 2:
             for key in record:

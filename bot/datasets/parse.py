@@ -13,7 +13,7 @@ bot.datasets.wording and the byte-level reading in bot.datasets.reading.
 from __future__ import annotations
 
 import io
-from typing import BinaryIO
+from typing import IO
 
 from bot.datasets import sniff
 from bot.datasets.collector import Collector, Fatal
@@ -49,7 +49,7 @@ _HEAD_BYTES = CHUNK
 
 
 def parse_dataset(
-    source: bytes | BinaryIO,
+    source: bytes | IO[bytes],
     filename: str,
     *,
     input_column: str | None = None,
@@ -74,7 +74,7 @@ def parse_dataset(
         parser.problem("file", None, f"the file is {size_text(size)}; the limit is {cap}")
         return _finish(parser, result, None)
     raw = HashingRaw(stream, limits.max_file_bytes)
-    reader = io.BufferedReader(raw, buffer_size=CHUNK)
+    reader: io.BufferedReader = io.BufferedReader(raw, buffer_size=CHUNK)
     try:
         try:
             result.format = _parse(parser, reader, filename)

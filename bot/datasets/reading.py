@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 CHUNK = 256 * 1024
 
@@ -28,7 +28,7 @@ class NotUtf8(Exception):
 class HashingRaw(io.RawIOBase):
     """Reads the source once, hashing and counting every byte and enforcing the size cap."""
 
-    def __init__(self, source: BinaryIO, max_bytes: int) -> None:
+    def __init__(self, source: IO[bytes], max_bytes: int) -> None:
         self._source = source
         self._max = max_bytes
         self.hasher = hashlib.sha256()
@@ -67,7 +67,7 @@ def text_chunks(reader: io.BufferedReader, offset: int) -> Iterator[str]:
             return
 
 
-def open_source(source: bytes | BinaryIO) -> tuple[BinaryIO, int | None]:
+def open_source(source: bytes | IO[bytes]) -> tuple[IO[bytes], int | None]:
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source) if not isinstance(source, bytes) else source
         return io.BytesIO(data), len(data)
