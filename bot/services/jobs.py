@@ -141,21 +141,29 @@ async def start_job(
     hold expires, records it and its owner and announces it (`Poller._recover_unstarted`).
     If the service refuses, the row is removed again and the user sees the reason.
     """
-    dataset = check_start(store, backend, team_id=team_id, args=args)
+    dataset = await store.run(check_start, store, backend, team_id=team_id, args=args)
     assert dataset.id is not None
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.name[:40]
     examples = await store.run(store.datasets.examples, dataset.id)
     model_id = backend.new_model_id(display_name)
-    holdout = plan_holdout(store, team_id, args.validation, dataset, examples, seed=model_id)
+    holdout = await store.run(plan_holdout, store, team_id, args.validation, dataset, examples, seed=model_id)
     held_row = (
-        holdout_row(args.validation, holdout, sent=backend.supports_validation, store=store, team_id=team_id)
+        await store.run(
+            holdout_row,
+            args.validation,
+            holdout,
+            sent=backend.supports_validation,
+            store=store,
+            team_id=team_id,
+        )
         if args.validation is not None
         else None
     )
     try:
         with writes_or_unavailable():
-            job = store.jobs.create(
+            job = await store.run(
+                store.jobs.create,
                 TuningJob(
                     team_id=team_id,
                     owner_user_id=user_id,
@@ -194,7 +202,7 @@ async def start_job(
     try:
         started = await backend.start(request)
     except BackendError as exc:
-        store.jobs.delete(job.id)
+        await store.run(store.jobs.delete, job.id)
         raise StartRejected(display_name, str(exc)) from exc
     # Anything else (cancelled, killed) keeps the row: the create may have gone out.
     try:
@@ -211,8 +219,8 @@ async def start_job(
         log.error("could not record the job %s the service started: %s", job.id, exc)
         raise StartNotRecorded(display_name, str(exc)) from exc
     if started.validation_uri:
-        store.evaluations.update_holdout(job.id, uri=started.validation_uri)
-    current = recorded or store.jobs.get(job.id)
+        await store.run(store.evaluations.update_holdout, job.id, uri=started.validation_uri)
+    current = recorded or await store.run(store.jobs.get, job.id)
     assert current is not None
     return current
 

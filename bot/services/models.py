@@ -76,15 +76,15 @@ def model_ref(store: Store, model_name: str) -> ModelRef:
 
 async def check_try(store: Store, backend: TuningBackend, *, model_name: str) -> None:
     """Before a try thread is opened: the model exists and can answer (else a UserError)."""
-    job = store.jobs.for_model(model_name)
+    job = await store.run(store.jobs.for_model, model_name)
     if job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value):
         raise StillTuning(job.display_name, job.percent)
     try:
         model = await backend.get_model(model_name)
     except BackendError as exc:
         if exc.not_found:
-            raise ModelGone(model_ref(store, model_name), "try") from exc
-        raise ModelLookupFailed(model_ref(store, model_name)) from exc
+            raise ModelGone(await store.run(model_ref, store, model_name), "try") from exc
+        raise ModelLookupFailed(await store.run(model_ref, store, model_name)) from exc
     if model.state == ModelState.TUNING:
         raise StillTuning(model.display_name)
     if model.state != ModelState.READY:
@@ -121,10 +121,10 @@ async def describe_model_for_delete(
     admins: Collection[str],
 ) -> DeletePrompt:
     """Check a `/tune delete` request before asking for confirmation."""
-    model_name = resolve_model(store, backend, team_id=team_id, text=model_text)
-    ref = model_ref(store, model_name)
-    _check_may_delete(store.ownership.get(model_name), user_id, admins, ref)
-    job = store.jobs.for_model(model_name)
+    model_name = await store.run(resolve_model, store, backend, team_id=team_id, text=model_text)
+    ref = await store.run(model_ref, store, model_name)
+    _check_may_delete(await store.run(store.ownership.get, model_name), user_id, admins, ref)
+    job = await store.run(store.jobs.for_model, model_name)
     try:
         model = await backend.get_model(model_name)
     except BackendError as exc:
@@ -157,8 +157,8 @@ async def delete_model(
         model_name = backend.model_name(model_name)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    ref = model_ref(store, model_name)
-    owner = store.ownership.get(model_name)
+    ref = await store.run(model_ref, store, model_name)
+    owner = await store.run(store.ownership.get, model_name)
     _check_may_delete(owner, user_id, admins, ref)
     if owner is not None and owner.deleted_at is not None:
         return Deleted("already", ref, [], owner.deleted_by)
@@ -167,6 +167,6 @@ async def delete_model(
     except BackendError as exc:
         if not exc.not_found:
             raise DeleteFailed(ref, str(exc)) from exc
-        return Deleted("gone", ref, store.ownership.mark_deleted(model_name, user_id))
-    cancelled = store.ownership.mark_deleted(model_name, user_id)
+        return Deleted("gone", ref, await store.run(store.ownership.mark_deleted, model_name, user_id))
+    cancelled = await store.run(store.ownership.mark_deleted, model_name, user_id)
     return Deleted("cancelled" if cancelled else "deleted", ref, cancelled)
