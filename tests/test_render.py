@@ -11,8 +11,8 @@ import pytest
 
 import bot.domain.types
 from bot.domain.types import JobState
-from bot.render import model
-from bot.render.model import JobView
+from bot.polling import view as model
+from bot.polling.view import JobView
 from bot.render.progress import (
     TRY_MODEL_ACTION_ID,
     Block,
@@ -434,7 +434,7 @@ def test_status_and_job_message_share_one_state_vocabulary() -> None:
 
 
 def test_vertex_jobs_do_not_show_a_batch_size() -> None:
-    from bot.render.jobs import job_view
+    from bot.polling.view import job_view
     from bot.storage.models import TuningJob
 
     job = TuningJob(

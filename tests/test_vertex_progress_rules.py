@@ -11,7 +11,7 @@ import pytest
 
 from bot.backends.vertex_progress import MetricsSnapshot, progress_from_job
 from bot.domain.types import DataStats, JobState
-from bot.render.model import JobView
+from bot.polling.view import JobView
 from bot.render.progress import completion_notice, progress_blocks, progress_signature
 from bot.vertex import SeriesPoint, TuningJob
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.datasets.insight import DatasetInsight, Histogram, Spread
-from bot.render.model import LossPoint
+from bot.domain.types import LossPoint
 from bot.render.text import format_loss
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ cost estimate, and the per-epoch checkpoints. Pure: a `JobView` in, mrkdwn out."
 
 from __future__ import annotations
 
-from bot.render.model import JobView
+from bot.polling.view import JobView
 from bot.render.text import escape_truncated, format_loss, format_money
 
 DETAIL_WORDS = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.datasets.insight import BYTES_PER_TOKEN, NEAR_LIMIT_FRACTION, DatasetInsight, RowList, Spread
+from bot.domain.pricing import price_for
 from bot.render.text import escape_mrkdwn as esc
 from bot.render.text import escape_truncated, format_money
 
@@ -50,15 +51,6 @@ def insight_lines(insight: DatasetInsight) -> list[str]:
         for text_input, output in insight.preview:
             lines.append(f"> {escape_truncated(text_input, 200)}  →  {escape_truncated(output, 200)}")
     return lines
-
-
-def price_for(prices: Mapping[str, float], base_model: str) -> float | None:
-    """The configured price per 1M training tokens for `base_model` (with or without `models/`)."""
-    short = base_model.removeprefix("models/").rsplit("/", 1)[-1]
-    for key in (base_model, short, f"models/{short}"):
-        if key in prices:
-            return prices[key]
-    return None
 
 
 def training_estimate(

@@ -22,8 +22,8 @@ import json
 import re
 from typing import Any
 
+from bot.polling.view import JobView
 from bot.render import details
-from bot.render.model import JobView
 from bot.render.text import (
     elapsed_seconds,
     escape_truncated,

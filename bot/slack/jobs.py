@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.polling.ports import ReporterError
-from bot.render.jobs import job_view
+from bot.polling.view import job_view
 from bot.render.text import escape_mrkdwn as esc
 from bot.slack.context import AppContext
 from bot.storage.models import TuningJob, utcnow
