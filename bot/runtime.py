@@ -23,10 +23,10 @@ from bot import listeners
 from bot.backends.backend import TuningBackend
 from bot.backends.gemini_backend import GeminiBackend
 from bot.config import Settings
+from bot.domain.backoff import Backoff
 from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
 from bot.polling.poller import Poller
-from bot.polling.schedule import Backoff
 from bot.polling.scheduler import PollScheduler
 from bot.slack.app import build_app, make_web_client
 from bot.slack.context import AppContext

@@ -13,12 +13,12 @@ import pytest
 
 from bot.backends.gemini_backend import GeminiBackend
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
+from bot.domain.backoff import Backoff
 from bot.domain.types import TrainingPair
 from bot.evaluation import EvalReport, EvalRetry, evaluate
 from bot.evaluation.score import exact_match, normalise, similarity
 from bot.gemini import GeminiClient, TuningExample
 from bot.google import RetryPolicy
-from bot.polling.schedule import Backoff
 from bot.slack.reporter import EVALUATION_EVENT_TYPE
 from bot.storage.models import TuningJob
 from bot.storage.repositories.jobs import JobRepository

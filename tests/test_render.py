@@ -12,12 +12,15 @@ import pytest
 import bot.domain.types
 from bot.domain.text import escape_mrkdwn, escape_truncated
 from bot.domain.types import JobState
+from bot.polling import view as model
+from bot.polling.view import JobView
 from bot.presentation.progress import (
     TRY_MODEL_ACTION_ID,
     Block,
     completion_notice,
     progress_blocks,
 )
+from bot.presentation.signature import progress_signature
 from bot.presentation.text import (
     EMPTY_CELL,
     FILLED_CELL,
@@ -26,9 +29,6 @@ from bot.presentation.text import (
     format_percent,
     progress_bar,
 )
-from bot.render import model
-from bot.render.model import JobView
-from bot.render.progress import progress_signature
 
 STARTED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 OWNER = "U0123ABCD"
@@ -433,7 +433,7 @@ def test_status_and_job_message_share_one_state_vocabulary() -> None:
 
 
 def test_vertex_jobs_do_not_show_a_batch_size() -> None:
-    from bot.render.jobs import job_view
+    from bot.polling.view import job_view
     from bot.storage.models import TuningJob
 
     job = TuningJob(

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from bot.domain.types import LossPoint
 from bot.presentation.chart import CHART_HEIGHT_PX, CHART_WIDTH_PX, loss_chart_png
-from bot.render.model import LossPoint
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

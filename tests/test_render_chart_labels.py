@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.domain.types import LossPoint
 from bot.presentation import chart
 from bot.presentation.chart import loss_chart_figure, loss_chart_png
-from bot.render.model import LossPoint
 
 NAME = "数字モデル 🚀 next number ✓"
 

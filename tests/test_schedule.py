@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.domain.backoff import Backoff
 from bot.domain.types import JobProgress, JobState, LossPoint
-from bot.polling.schedule import Backoff, moved, progress_changes
+from bot.polling.schedule import moved, progress_changes
 from bot.storage.models import TuningJob
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.render.model import LossPoint
+from bot.domain.types import LossPoint
 from bot.slack.reporter import EVALUATION_EVENT_TYPE, NOTICE_EVENT_TYPE, chart_file_name
 from bot.storage.models import TuningJob
 from standins.fakeslack import Ephemeral, Message, StoredFile
@@ -103,13 +103,13 @@ def vertex_calls(stack: OfflineStack) -> int:
 async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: OfflineStack) -> None:
     assert stack.emulator is not None and stack.runtime is not None
     charts: list[tuple[Sequence[LossPoint], Sequence[LossPoint]]] = []
-    drawn = stack.runtime.poller.chart
+    drawn = stack.runtime.ctx.reporter.chart
 
     def chart(train: Sequence[LossPoint], title: str, evaluation: Sequence[LossPoint]) -> bytes:
         charts.append((train, evaluation))
         return drawn(train, title, evaluation)
 
-    stack.runtime.poller.chart = chart
+    stack.runtime.ctx.reporter.chart = chart
     await upload_file(stack, OWNER, "numbers.csv", NUMBERS)
     # 40 examples, 8 held out: 32 to train on, 4 steps an epoch, 3 epochs = 12 steps
     job = await start(stack, "numbers epochs=3 validation=20%")

@@ -11,9 +11,9 @@ import pytest
 
 from bot.backends.vertex_progress import MetricsSnapshot, progress_from_job
 from bot.domain.types import DataStats, JobState
+from bot.polling.view import JobView
 from bot.presentation.progress import completion_notice, progress_blocks
-from bot.render.model import JobView
-from bot.render.progress import progress_signature
+from bot.presentation.signature import progress_signature
 from bot.vertex import SeriesPoint, TuningJob
 
 NAME = "projects/p/locations/us-central1/tuningJobs/1"

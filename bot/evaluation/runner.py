@@ -3,7 +3,7 @@
 Each example costs exactly one generateContent per model when nothing fails. At most
 `concurrency` calls are in flight at once. A call the service refuses with a retryable
 error (429, 5xx, a dropped connection) is retried under the poller's rules
-(bot.polling.schedule.Backoff: exponential, capped, and never sooner than the service's
+(bot.domain.backoff.Backoff: exponential, capped, and never sooner than the service's
 Retry-After), up to `EvalRetry.attempts` in all; a row whose call still fails keeps the
 error and scores nothing, so one bad answer never sinks the whole evaluation.
 """
@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.backends.backend import TuningBackend
+from bot.domain.backoff import Backoff
 from bot.domain.errors import BackendError
 from bot.domain.types import TrainingPair
 from bot.evaluation.report import EvalReport, EvalRow
-from bot.polling.schedule import Backoff
 
 Sleep = Callable[[float], Awaitable[None]]
 

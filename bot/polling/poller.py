@@ -1,11 +1,14 @@
 """One poll cycle: claim due jobs, ask the tuning service once per job, edit each job's
 message only when what it shows changed, and announce finished jobs exactly once.
 
+The states and every move between them are in one table, `bot/domain/states.py`; each
+write of a state goes through `advance`, which refuses a move the table does not list.
+
 Exactly-once notices. `tuning_job.notice_state` moves none -> posting -> posted -> done:
 1. `posting` is written (fenced by the job's lease) *before* the notice is posted;
 2. the notice carries Slack message metadata naming the job;
 3. once Slack answers, `posted` and the message ts are written;
-4. the loss chart is uploaded, then `done`.
+4. the loss chart is drawn (by the reporter, from the loss curves) and uploaded, then `done`.
 A crash between 1 and 3 leaves `posting`: the next poller to hold the job first looks
 for a message with that metadata in the job's thread and only posts when there is
 none; so a crash can neither produce a second notice nor lose the first. The chart is
@@ -30,16 +33,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.backends.backend import TuningBackend
+from bot.domain.backoff import Backoff
 from bot.domain.errors import BackendError
+from bot.domain.states import (
+    PENDING_NOTICE_STATES,
+    SETTLED_EVAL_STATES,
+    UNEVALUATED_STATES,
+    EvalState,
+    MessageState,
+    NoticeState,
+    advance,
+)
 from bot.domain.types import JobState, LossCurves, LossPoint, checkpoints_from_json, checkpoints_json
 from bot.evaluation import EvalReport
 from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
 from bot.polling.ports import JobReporter, ReporterError
-from bot.polling.schedule import Backoff, moved, progress_changes, with_known_eval_loss
-from bot.render.jobs import job_view
-from bot.render.model import JobView
-from bot.render.progress import progress_signature
+from bot.polling.schedule import moved, progress_changes, with_known_eval_loss
+from bot.polling.view import JobView, job_view
 from bot.storage.models import TuningJob, utcnow
 from bot.storage.store import Store
 
@@ -50,12 +61,6 @@ STARTING_GRACE = timedelta(minutes=10)
 
 def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def default_chart(points: Sequence[LossPoint], title: str, eval_points: Sequence[LossPoint] = ()) -> bytes:
-    from bot.presentation.chart import loss_chart_png
-
-    return loss_chart_png(points, title, eval_points=eval_points)
 
 
 CHARTS_AT_ONCE = 2
@@ -85,7 +90,6 @@ class Poller:
         batch_size: int | None = None,
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = utcnow,
-        chart: Callable[[Sequence[LossPoint], str, Sequence[LossPoint]], bytes] = default_chart,
         prices: Mapping[str, float] | None = None,
         currency: str = "USD",
         evaluator: JobEvaluator | None = None,
@@ -98,7 +102,6 @@ class Poller:
         self.backoff = backoff or Backoff()
         self.lease_seconds = lease_seconds
         self.clock = clock
-        self.chart = chart
         self.prices = dict(prices or {})
         self._drawing = asyncio.Semaphore(CHARTS_AT_ONCE)
         self.currency = currency
@@ -132,7 +135,7 @@ class Poller:
             try:
                 while True:
                     await self._until_slots_run_low()
-                    jobs = await asyncio.to_thread(
+                    jobs = await self.store.run(
                         self.store.jobs.claim_due,
                         owner=self.owner,
                         now=self.clock(),
@@ -142,7 +145,7 @@ class Poller:
                     fresh = [job for job in jobs if job.id not in seen]
                     again = [job.id for job in jobs if job.id in seen and job.id is not None]
                     if again:  # polled earlier in this cycle and due again already: next cycle
-                        await asyncio.to_thread(self.store.jobs.release, self.owner, [(i, {}) for i in again])
+                        await self.store.run(self.store.jobs.release, self.owner, [(i, {}) for i in again])
                     if not fresh:
                         break
                     seen.update(job.id for job in fresh if job.id is not None)
@@ -160,7 +163,7 @@ class Poller:
         await self._note_evaluable(jobs)
         releases: list[tuple[int, dict[str, Any]]] = []
         await asyncio.gather(*(self._guarded(job, report, releases) for job in jobs))
-        held = await asyncio.to_thread(self.store.jobs.release, self.owner, releases)
+        held = await self.store.run(self.store.jobs.release, self.owner, releases)
         if held < len(releases):
             log.warning("%d jobs were taken over by another process mid-cycle", len(releases) - held)
 
@@ -168,9 +171,9 @@ class Poller:
         """Which of these jobs will want an evaluation when they succeed: one query."""
         if self.evaluator is None:
             return
-        ids = [j.id for j in jobs if j.id is not None and j.eval_state not in ("done", "skipped")]
+        ids = [j.id for j in jobs if j.id is not None and j.eval_state not in SETTLED_EVAL_STATES]
         if ids:
-            self._evaluable |= await asyncio.to_thread(self.evaluator.has_held_out, ids)
+            self._evaluable |= await self.store.run(self.evaluator.has_held_out, ids)
 
     async def _until_slots_run_low(self) -> None:
         while self._waiting >= self.concurrency / 2:
@@ -185,7 +188,7 @@ class Poller:
     async def run_job(self, job_id: int) -> bool:
         """Poll one job now (right after `/tune start`, to post its message at once).
         False if it is not due or another process holds it."""
-        jobs = await asyncio.to_thread(
+        jobs = await self.store.run(
             self.store.jobs.claim_due,
             owner=self.owner,
             now=self.clock(),
@@ -199,7 +202,7 @@ class Poller:
         await self._note_evaluable(jobs)
         # One job someone is waiting for (a start): not paced behind requests, its own included.
         await self._guarded(jobs[0], CycleReport(), releases, paced=False)
-        await asyncio.to_thread(self.store.jobs.release, self.owner, releases)
+        await self.store.run(self.store.jobs.release, self.owner, releases)
         return True
 
     async def _guarded(
@@ -234,7 +237,7 @@ class Poller:
         changes: dict[str, Any] = {}
         interval = job.poll_interval_seconds or self.backoff.base_seconds
         active = not JobState(job.state).finished
-        if active or job.notice_state in ("none", "posting", "posted"):
+        if active or job.notice_state in PENDING_NOTICE_STATES:
             try:
                 progress = await self.backend.poll(job.operation_name or "")
                 report.polled += 1
@@ -269,7 +272,7 @@ class Poller:
         await self._turn(paced)
         if await self._show_progress(run, now):
             report.edits += 1
-        pending = job.notice_state in ("none", "posting", "posted")
+        pending = job.notice_state in PENDING_NOTICE_STATES
         if JobState(job.state).finished and pending and await self._announce(run, points, now):
             report.notices += 1
         run.release(next_in=interval, interval=interval)
@@ -283,17 +286,18 @@ class Poller:
         if what it shows changed."""
         job = run.job
         view = self._view(job, now, await self._dataset_name(job))
-        signature = progress_signature(view)
+        signature = self.reporter.progress_signature(view)
         try:
-            if not job.message_ts and job.message_state == "posting":
+            if not job.message_ts and job.message_state == MessageState.POSTING:
                 found = await self.reporter.find_progress(job)
                 if found:
-                    run.stage(message_ts=found, message_state="posted")
+                    run.stage(message_ts=found, message_state=advance(job.message_state, MessageState.POSTED))
             if not job.message_ts:
-                if not await run.write(message_state="posting"):
+                if not await run.write(message_state=advance(job.message_state, MessageState.POSTING)):
                     return False
                 ts = await self.reporter.post_progress(job, view)
-                return await run.write(message_ts=ts, message_state="posted", shown_signature=signature)
+                posted = advance(job.message_state, MessageState.POSTED)
+                return await run.write(message_ts=ts, message_state=posted, shown_signature=signature)
             if signature == job.shown_signature:
                 return False
             await self.reporter.update_progress(job, view)
@@ -307,15 +311,15 @@ class Poller:
         job = run.job
         posted_now = False
         curves: LossCurves | None = None
-        if job.notice_state in ("none", "posting"):
+        if job.notice_state in (NoticeState.NONE, NoticeState.POSTING):
             # Read before the notice: it lists the checkpoints with the eval loss at their steps.
             curves = await self._curves(job, points)
             if curves.checkpoints:
                 known = checkpoints_from_json(job.checkpoints)
                 run.stage(checkpoints=checkpoints_json(with_known_eval_loss(curves.checkpoints, known)))
-            recovering = job.notice_state == "posting"
+            recovering = job.notice_state == NoticeState.POSTING
             # Recorded (with the final state) before the post: see the module docstring.
-            if not await run.write(notice_state="posting", renew=True):
+            if not await run.write(notice_state=advance(job.notice_state, NoticeState.POSTING), renew=True):
                 return False
             try:
                 ts = await self.reporter.find_notice(job) if recovering else None
@@ -326,9 +330,9 @@ class Poller:
             except ReporterError as exc:
                 log.warning("job %s: notice not posted yet (%s); retrying next cycle", job.id, exc)
                 return False
-            if not await run.write(notice_state="posted", notice_ts=ts):
+            if not await run.write(notice_state=advance(job.notice_state, NoticeState.POSTED), notice_ts=ts):
                 return posted_now
-        if job.notice_state == "posted":
+        if job.notice_state == NoticeState.POSTED:
             try:
                 if curves is None and job.state in CHARTED_STATES:
                     curves = await self._curves(job, points)
@@ -343,18 +347,16 @@ class Poller:
                     async with self._drawing:
                         if not await run.write(renew=True):
                             return posted_now
-                        png = await asyncio.to_thread(
-                            self.chart, curves.train, f"{job.display_name} — loss", curves.eval
-                        )
+                        chart = await self.reporter.draw_chart(job, curves)
                     if not await run.write(renew=True):  # drawing took long; is the job still ours?
                         return posted_now
-                    await self.reporter.post_chart(job, png)
+                    await self.reporter.post_chart(job, chart)
             except ReporterError as exc:
                 log.warning("job %s: loss chart not uploaded yet (%s); retrying next cycle", job.id, exc)
                 return posted_now
             if not await self._evaluation(run):
                 return posted_now
-            run.stage(notice_state="done")
+            run.stage(notice_state=advance(job.notice_state, NoticeState.DONE))
         return posted_now
 
     def _view(self, job: TuningJob, now: datetime, dataset_name: str | None) -> JobView:
@@ -379,42 +381,42 @@ class Poller:
         job = run.job
         if self.evaluator is None or job.state != JobState.SUCCEEDED.value:
             return True
-        if job.eval_state in ("done", "skipped"):
+        if job.eval_state in SETTLED_EVAL_STATES:
             return True
         assert job.id is not None
         if job.id not in self._evaluable:  # no held-out examples: written with the job's release
-            run.stage(eval_state="skipped")
+            run.stage(eval_state=advance(job.eval_state, EvalState.SKIPPED))
             return True
         report: EvalReport | None = None
-        if job.eval_state in ("none", "running"):
+        if job.eval_state in UNEVALUATED_STATES:
             report = await self.evaluator.run(job)
             if report is None:
-                run.stage(eval_state="skipped")
+                run.stage(eval_state=advance(job.eval_state, EvalState.SKIPPED))
                 self._evaluable.discard(job.id)
                 return True
-            await asyncio.to_thread(self.store.evaluations.save_report, job.id, report.to_json())
-            if not await run.write(eval_state="evaluated", renew=True):
+            await self.store.run(self.store.evaluations.save_report, job.id, report.to_json())
+            if not await run.write(eval_state=advance(job.eval_state, EvalState.EVALUATED), renew=True):
                 return False
         if report is None:
-            stored = await asyncio.to_thread(self.store.evaluations.report, job.id)
+            stored = await self.store.run(self.store.evaluations.report, job.id)
             if stored is None:  # the report went missing: run it again next cycle
-                await run.write(eval_state="none")
+                await run.write(eval_state=advance(job.eval_state, EvalState.NONE))
                 return False
             report = EvalReport.from_json(stored)
         try:
-            if job.eval_state in ("evaluated", "posting"):
-                recovering = job.eval_state == "posting"
-                if not await run.write(eval_state="posting", renew=True):
+            if job.eval_state in (EvalState.EVALUATED, EvalState.POSTING):
+                recovering = job.eval_state == EvalState.POSTING
+                if not await run.write(eval_state=advance(job.eval_state, EvalState.POSTING), renew=True):
                     return False
                 ts = await self.reporter.find_evaluation(job) if recovering else None
                 if ts is None:
                     ts = await self.reporter.post_evaluation(job, report)
-                if not await run.write(eval_state="posted", eval_ts=ts):
+                if not await run.write(eval_state=advance(job.eval_state, EvalState.POSTED), eval_ts=ts):
                     return False
-            if job.eval_state == "posted":
+            if job.eval_state == EvalState.POSTED:
                 if not await self.reporter.evaluation_csv_posted(job):
                     await self.reporter.post_evaluation_csv(job, report)
-                run.stage(eval_state="done")
+                run.stage(eval_state=advance(job.eval_state, EvalState.DONE))
                 self._evaluable.discard(job.id)
         except ReporterError as exc:
             log.warning("job %s: evaluation not posted yet (%s); retrying next cycle", job.id, exc)
@@ -425,7 +427,7 @@ class Poller:
         if job.dataset_id is None:
             return None
         if job.dataset_id not in self._dataset_names:
-            self._dataset_names[job.dataset_id] = await asyncio.to_thread(
+            self._dataset_names[job.dataset_id] = await self.store.run(
                 self.store.datasets.name_of, job.dataset_id
             )
         return self._dataset_names[job.dataset_id]
@@ -435,7 +437,7 @@ class Poller:
         answer: find what the create made by the id tunebot chose (the Gemini model id,
         the Vertex request label), record it and its owner; the cycle then posts its
         message and announces it like any job. Given up on (lost) after STARTING_GRACE."""
-        for job in await asyncio.to_thread(self.store.jobs.unstarted, now):
+        for job in await self.store.run(self.store.jobs.unstarted, now):
             assert job.id is not None
             request_id = (job.model_name or "").rsplit("/", 1)[-1]
             try:
@@ -444,7 +446,7 @@ class Poller:
                 log.warning("job %s: could not look for the model its start created (%s)", job.id, exc)
                 continue
             if started is not None:
-                recorded = await asyncio.to_thread(
+                recorded = await self.store.run(
                     self.store.jobs.record_started,
                     job.id,
                     model_name=started.model_name,
@@ -462,12 +464,12 @@ class Poller:
             if created > now - STARTING_GRACE:
                 continue  # the create may still be on its way; look again next cycle
             log.warning("job %s: its start never completed; marking it lost", job.id)
-            await asyncio.to_thread(
+            await self.store.run(
                 self.store.jobs.update,
                 job.id,
                 state=JobState.LOST.value,
                 finished_at=now,
-                notice_state="none",
+                notice_state=advance(job.notice_state, NoticeState.NONE),
                 lease_owner=None,
                 lease_expires_at=None,
                 error_message="tunebot stopped while starting this job; check `/tune list` for the model.",
@@ -498,7 +500,7 @@ class _Leased:
         values = dict(self.staged)
         if renew:
             values["lease_expires_at"] = self.poller.clock() + timedelta(seconds=self.poller.lease_seconds)
-        ok = await asyncio.to_thread(
+        ok = await self.poller.store.run(
             self.poller.store.jobs.update_leased, self.job_id, self.poller.owner, **values
         )
         if ok:

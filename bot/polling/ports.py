@@ -1,12 +1,15 @@
 """What the poller needs from the chat side. The Slack implementation lives in
-`bot.slack.reporter`; the poller itself knows nothing about Slack."""
+`bot.slack.reporter`; the poller itself knows nothing about Slack, nor about how a
+message or a chart is drawn: it hands over data (a `JobView`, the loss curves, an
+evaluation report) and keeps the exactly-once bookkeeping."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from bot.domain.types import LossCurves
 from bot.evaluation.report import EvalReport
-from bot.render.model import JobView
+from bot.polling.view import JobView
 from bot.storage.models import TuningJob
 
 
@@ -22,6 +25,11 @@ class ReporterError(Exception):
 
 
 class JobReporter(Protocol):
+    def progress_signature(self, view: JobView) -> str:
+        """A short hash of what the progress message shows for `view`: the poller edits the
+        message only when it changes (so never for the passing of time alone)."""
+        ...
+
     async def post_progress(self, job: TuningJob, view: JobView) -> str:
         """Post the job's progress message; returns its id (Slack: ts)."""
         ...
@@ -40,7 +48,12 @@ class JobReporter(Protocol):
 
     async def chart_posted(self, job: TuningJob) -> bool: ...
 
-    async def post_chart(self, job: TuningJob, png: bytes) -> None: ...
+    async def draw_chart(self, job: TuningJob, curves: LossCurves) -> bytes:
+        """The loss chart of a finished job (`curves.train` is not empty): CPU work, done off
+        the event loop; the poller bounds how many are drawn at once."""
+        ...
+
+    async def post_chart(self, job: TuningJob, chart: bytes) -> None: ...
 
     async def post_evaluation(self, job: TuningJob, report: EvalReport) -> str:
         """Post the base-vs-tuned evaluation in the job's thread; returns its id."""

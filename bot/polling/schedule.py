@@ -1,8 +1,8 @@
-"""Pure scheduling rules: how soon to poll a job again, and what a poll changed."""
+"""Pure scheduling rules: what a poll changed, and whether the job moved (how soon to poll
+it again is `bot.domain.backoff.Backoff`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.types import (
@@ -13,26 +13,6 @@ from bot.domain.types import (
     checkpoints_json,
 )
 from bot.storage.models import TuningJob
-
-
-@dataclass(frozen=True)
-class Backoff:
-    base_seconds: float = 12.0
-    max_seconds: float = 300.0
-    factor: float = 2.0
-
-    def after_progress(self) -> float:
-        return self.base_seconds
-
-    def after_no_progress(self, previous: float) -> float:
-        """A job whose progress has not moved is polled less and less often."""
-        return min(self.max_seconds, max(self.base_seconds, previous * self.factor))
-
-    def after_error(self, previous: float, retry_after: float | None = None) -> float:
-        wait = self.after_no_progress(previous)
-        if retry_after is not None:
-            wait = max(wait, min(retry_after, self.max_seconds))
-        return wait
 
 
 def progress_changes(job: TuningJob, progress: JobProgress) -> dict[str, Any]:

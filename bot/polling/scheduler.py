@@ -4,8 +4,8 @@ in memory: nothing is pickled, no job store is shared between processes."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -17,10 +17,18 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=1)
 
 
+def local_now() -> datetime:
+    """Now, aware, in the machine's zone (APScheduler's own clock)."""
+    return datetime.now().astimezone()
+
+
 class PollScheduler:
-    def __init__(self, poller: Poller, interval_seconds: float) -> None:
+    def __init__(
+        self, poller: Poller, interval_seconds: float, *, clock: Callable[[], datetime] = local_now
+    ) -> None:
         self.poller = poller
         self.interval_seconds = interval_seconds
+        self.clock = clock
         self._scheduler = AsyncIOScheduler(timezone="UTC")
 
     def start(self) -> None:
@@ -32,7 +40,7 @@ class PollScheduler:
             id="tunebot-poll",
             max_instances=1,
             coalesce=True,
-            next_run_time=datetime.now().astimezone(),
+            next_run_time=self.clock(),
             misfire_grace_time=None,
         )
         self._scheduler.add_job(self._forget_old_events, "interval", hours=1, id="tunebot-forget-events")
@@ -41,7 +49,7 @@ class PollScheduler:
     async def _forget_old_events(self) -> None:
         """Keep the Events API de-duplication table small: Slack retries within minutes."""
         store = self.poller.store
-        forgotten = await asyncio.to_thread(store.events.forget_older_than, EVENT_MEMORY)
+        forgotten = await store.run(store.events.forget_older_than, EVENT_MEMORY)
         if forgotten:
             log.info("forgot %d old event deliveries", forgotten)
 

@@ -5,8 +5,8 @@ cost estimate, and the per-epoch checkpoints. Pure: a `JobView` in, mrkdwn out."
 from __future__ import annotations
 
 from bot.domain.text import escape_truncated
+from bot.polling.view import JobView
 from bot.presentation.text import format_loss, format_money
-from bot.render.model import JobView
 
 DETAIL_WORDS = {
     "waiting_for_quota": (

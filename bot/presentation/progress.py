@@ -5,7 +5,7 @@ came from users or from the backend goes through `escape_mrkdwn`; only our own
 markup (bold, emoji, the owner mention) is left live.
 
 The change signature that decides when the message is edited
-(`progress_signature`) is in bot/render/progress.py.
+(`progress_signature`) is in bot/presentation/signature.py.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from bot.domain.text import escape_truncated
+from bot.polling.view import JobView
 from bot.presentation import details
 from bot.presentation.text import (
     elapsed_seconds,
@@ -23,7 +24,6 @@ from bot.presentation.text import (
     format_percent,
     progress_bar,
 )
-from bot.render.model import JobView
 
 Block = dict[str, Any]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 
 from bot.polling.ports import ReporterError
+from bot.polling.view import job_view
 from bot.presentation.jobs import progress_not_posted_text
-from bot.render.jobs import job_view
 from bot.slack.context import AppContext
 from bot.storage.models import TuningJob, utcnow
 

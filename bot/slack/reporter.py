@@ -1,5 +1,6 @@
 """Job messages in Slack: the progress message edited in place, the end-of-job notice
-and the loss chart. Used by the `/tune start` listener and by the poller.
+and the loss chart, drawn here from the loss curves the poller hands over. The
+implementation of the poller's `JobReporter` port (bot/polling/ports.py).
 
 Every notice carries Slack message metadata naming its job, so after a crash the
 poller can look in the thread and see whether the notice was already posted.
@@ -7,8 +8,9 @@ poller can look in the thread and see whether the notice was already posted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -16,11 +18,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.types import LossCurves, LossPoint
 from bot.evaluation.report import EvalReport
 from bot.polling.ports import ReporterError
+from bot.polling.view import JobView
+from bot.presentation.chart import loss_chart_png
 from bot.presentation.evaluation import evaluation_blocks, evaluation_file_name
 from bot.presentation.progress import completion_notice, progress_blocks
-from bot.render.model import JobView
+from bot.presentation.signature import progress_signature as signature_of
 from bot.slack.retries import never_sent
 from bot.storage.models import TuningJob
 
@@ -33,6 +38,13 @@ HISTORY_PAGE = 200
 # Slack's errors that say the call may have partly happened ("It's possible some aspect
 # of the operation succeeded before the error was raised").
 AMBIGUOUS_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
+
+# Draws a loss chart: (training points, title, eval points) -> PNG.
+ChartDrawer = Callable[[Sequence[LossPoint], str, Sequence[LossPoint]], bytes]
+
+
+def draw_loss_chart(points: Sequence[LossPoint], title: str, eval_points: Sequence[LossPoint] = ()) -> bytes:
+    return loss_chart_png(points, title, eval_points=eval_points)
 
 
 def chart_file_name(job: TuningJob) -> str:
@@ -62,14 +74,18 @@ def is_message_for(message: dict[str, Any], job_id: int | None, event_type: str 
 
 
 class SlackReporter:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, chart: ChartDrawer = draw_loss_chart) -> None:
         self.client = client
+        self.chart = chart
         # Told after a job's message or notice was posted or edited (the App Home redraws).
         self.on_change: Callable[[TuningJob], None] | None = None
 
     def _changed(self, job: TuningJob) -> None:
         if self.on_change is not None:
             self.on_change(job)
+
+    def progress_signature(self, view: JobView) -> str:
+        return signature_of(view)
 
     async def post_progress(self, job: TuningJob, view: JobView) -> str:
         text, blocks = progress_blocks(view)
@@ -117,13 +133,17 @@ class SlackReporter:
     async def chart_posted(self, job: TuningJob) -> bool:
         return await self._file_in_thread(job, chart_file_name(job))
 
-    async def post_chart(self, job: TuningJob, png: bytes) -> None:
+    async def draw_chart(self, job: TuningJob, curves: LossCurves) -> bytes:
+        """The job's loss chart as a PNG, drawn in a worker thread (matplotlib is CPU work)."""
+        return await asyncio.to_thread(self.chart, curves.train, f"{job.display_name} — loss", curves.eval)
+
+    async def post_chart(self, job: TuningJob, chart: bytes) -> None:
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
         try:
             await self._call(
                 "files_upload_v2",
                 channel=job.channel_id,
-                content=png,
+                content=chart,
                 filename=chart_file_name(job),
                 title=f"Loss curve — {job.display_name}",
                 **thread,

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.domain.states import EvalState, MessageState, NoticeState
+
 
 def utcnow() -> datetime:
     """Aware UTC: SQLModel stores it as UTC and returns it with the UTC zone on every database."""
@@ -61,7 +63,7 @@ class TuningJob(SQLModel, table=True):
     owner_user_id: str = Field(index=True, max_length=32)
     channel_id: str = Field(max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
-    message_state: str = Field(default="none", max_length=16)  # none -> posting -> posted
+    message_state: str = Field(default=MessageState.NONE.value, max_length=16)  # bot/domain/states.py
     dataset_id: int | None = Field(default=None, foreign_key="dataset.id", index=True)
     backend: str = Field(default="gemini", max_length=16)
     display_name: str = Field(max_length=80)
@@ -101,14 +103,14 @@ class TuningJob(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_expires_at: datetime | None = None
 
-    # End-of-job notice, posted exactly once (see bot/polling/notices.py).
-    notice_state: str = Field(default="none", max_length=16)
+    # End-of-job notice, posted exactly once (see bot/polling/poller.py; states: bot/domain/states.py).
+    notice_state: str = Field(default=NoticeState.NONE.value, max_length=16)
     notice_ts: str | None = Field(default=None, max_length=32)
 
     # Base-vs-tuned evaluation after success, posted exactly once (see bot/evaluation):
     # none -> evaluated (report stored) -> posting -> posted (message) -> done (CSV), or
-    # skipped (no held-out examples).
-    eval_state: str = Field(default="none", max_length=16)
+    # skipped (no held-out examples); the moves are in bot/domain/states.py.
+    eval_state: str = Field(default=EvalState.NONE.value, max_length=16)
     eval_ts: str | None = Field(default=None, max_length=32)
 
 

@@ -13,6 +13,8 @@ from sqlalchemy import Update, bindparam, or_, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col, select
 
+from bot.domain.states import PENDING_NOTICE_STATES as PENDING_NOTICES
+from bot.domain.states import NoticeState
 from bot.domain.types import JobState
 from bot.storage.engine import Repository
 from bot.storage.models import (
@@ -25,7 +27,8 @@ from bot.storage.models import (
 ACTIVE_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 
-PENDING_NOTICE_STATES = ("none", "posting", "posted")
+# The claim query's IN list (bot/domain/states.py), in a fixed order.
+PENDING_NOTICE_STATES = tuple(sorted(PENDING_NOTICES))
 
 
 # The reads `/tune status` and `/tune datasets` answer in the ack, built once: building a
@@ -140,7 +143,7 @@ class JobRepository(Repository):
                         col(TuningJob.state).in_(ACTIVE_STATES),
                         col(TuningJob.notice_state).in_(PENDING_NOTICE_STATES),
                     ),
-                    col(TuningJob.notice_state) != "starting",
+                    col(TuningJob.notice_state) != NoticeState.STARTING,
                     TuningJob.next_poll_at <= now,
                     or_(col(TuningJob.lease_owner).is_(None), col(TuningJob.lease_expires_at) < now),
                 )
@@ -205,7 +208,7 @@ class JobRepository(Repository):
             return list(
                 session.exec(
                     select(TuningJob).where(
-                        TuningJob.notice_state == "starting",
+                        TuningJob.notice_state == NoticeState.STARTING,
                         or_(col(TuningJob.lease_expires_at).is_(None), col(TuningJob.lease_expires_at) < now),
                     )
                 ).all()
@@ -220,13 +223,13 @@ class JobRepository(Repository):
         with self.session() as session:
             result = session.execute(
                 update(TuningJob)
-                .where(col(TuningJob.id) == job_id, col(TuningJob.notice_state) == "starting")
+                .where(col(TuningJob.id) == job_id, col(TuningJob.notice_state) == NoticeState.STARTING)
                 .values(
                     model_name=model_name,
                     operation_name=operation_name,
                     total_steps=total_steps,
                     completed_steps=0,
-                    notice_state="none",
+                    notice_state=NoticeState.NONE,
                     lease_owner=None,
                     lease_expires_at=None,
                     updated_at=utcnow(),

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from sqlmodel import col, select
 
+from bot.domain.states import NoticeState
 from bot.domain.types import JobState
 from bot.storage.engine import Repository
 from bot.storage.models import (
@@ -73,7 +74,7 @@ class OwnershipRepository(Repository):
                 job.state = JobState.CANCELLED.value
                 job.finished_at = now
                 job.updated_at = now
-                job.notice_state = "skipped"
+                job.notice_state = NoticeState.SKIPPED
                 session.add(job)
             session.commit()
             return list(jobs)

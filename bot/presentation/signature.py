@@ -16,10 +16,10 @@ import hashlib
 import json
 from typing import Any
 
+from bot.polling.view import JobView
 from bot.presentation import details
 from bot.presentation.progress import epoch_text, shown_percent, steps_text
 from bot.presentation.text import format_loss, format_percent
-from bot.render.model import JobView
 
 
 def progress_signature(view: JobView) -> str:
