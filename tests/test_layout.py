@@ -66,7 +66,12 @@ def test_no_repository_is_called_directly_on_the_event_loop() -> None:
 def test_the_rule_catches_a_direct_call() -> None:
     blocking = "async def f(ctx):\n    return ctx.store.jobs.get(1)\n"
     awaited = "async def f(ctx):\n    return await ctx.store.run(ctx.store.jobs.get, 1)\n"
-    threaded = "async def f(store):\n    def work():\n        return store.jobs.get(1)\n    return await store.run(work)\n"
+    threaded = """
+async def f(store):
+    def work():
+        return store.jobs.get(1)
+    return await store.run(work)
+"""
     assert _repository_calls_on_the_loop(ast.parse(blocking)) == [(2, "ctx.store.jobs.get")]
     assert _repository_calls_on_the_loop(ast.parse(awaited)) == []
     assert _repository_calls_on_the_loop(ast.parse(threaded)) == []
