@@ -26,6 +26,7 @@ from bot.storage.store import Store
 from standins.emulator.running import FrozenClock, RunningEmulator
 from standins.fakeslack import Message
 from standins.offline import OfflineConfig, OfflineStack
+from tests.helpers.evaluation import HELD_NUMBERS, finished_job
 from tests.helpers.polling import poller_clock_ahead
 from tests.helpers.slack import (
     CHANNEL,
@@ -161,26 +162,6 @@ def fast_stack(tmp_path: Path) -> Iterator[OfflineStack]:
         yield running
 
 
-# A validation set the emulated tuned model answers right (numbers: what follows), so the
-# scores do not depend on which examples a random split would hold out.
-HELD_NUMBERS = [TrainingPair(str(n), str(n + 1)) for n in range(40, 52)]
-
-
-async def _finished_job(stack: OfflineStack, start: str) -> TuningJob:
-    assert stack.sender is not None and stack.emulator is not None
-    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
-    if "validation=held" in start:
-        rows = "input,output\n" + "".join(f"{p.text_input},{p.output}\n" for p in HELD_NUMBERS)
-        await upload_file(stack, OWNER, "held.csv", rows.encode())
-    await stack.sender.slash_command(OWNER, f"start {start}")
-    store = store_of(stack)
-    job = await eventually(
-        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
-    )
-    stack.emulator.advance(600)
-    return job
-
-
 def _evaluations(stack: OfflineStack, job: TuningJob) -> list[Message]:
     assert job.message_ts is not None
     return [
@@ -198,7 +179,7 @@ async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_th
     fast_stack: OfflineStack,
 ) -> None:
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial validation=held")
+    job = await finished_job(stack, "tutorial validation=held")
     await stack.poll(all_due=True)
     await stack.poll(all_due=True)
     [message] = _evaluations(stack, job)
@@ -224,7 +205,7 @@ async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_th
 
 async def test_a_share_held_out_of_the_dataset_is_evaluated_too(fast_stack: OfflineStack) -> None:
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial validation=20%")
+    job = await finished_job(stack, "tutorial validation=20%")
     await stack.poll(all_due=True)
     await stack.poll(all_due=True)
     [message] = _evaluations(stack, job)
@@ -237,7 +218,7 @@ async def test_a_share_held_out_of_the_dataset_is_evaluated_too(fast_stack: Offl
 
 async def test_without_a_held_out_split_there_is_no_evaluation(fast_stack: OfflineStack) -> None:
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial")
+    job = await finished_job(stack, "tutorial")
     await stack.poll(all_due=True)
     await stack.poll(all_due=True)
     assert _evaluations(stack, job) == [] and _csvs(stack) == []
@@ -249,7 +230,7 @@ async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
     fast_stack: OfflineStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial validation=20%")
+    job = await finished_job(stack, "tutorial validation=20%")
     assert stack.emulator is not None
     real_update = JobRepository.update_leased
 
@@ -280,7 +261,7 @@ async def test_a_crash_after_posting_the_evaluation_does_not_repeat_it(
 
 async def test_tune_eval_on_demand_posts_scores_and_a_csv_in_a_thread(fast_stack: OfflineStack) -> None:
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial")
+    job = await finished_job(stack, "tutorial")
     await stack.poll(all_due=True)
     assert stack.sender is not None and job.model_name
     before = len(bot_posts(stack))
@@ -302,7 +283,7 @@ async def test_tune_eval_on_demand_posts_scores_and_a_csv_in_a_thread(fast_stack
 
 async def test_tune_compare_answers_side_by_side_and_replies_go_to_both(fast_stack: OfflineStack) -> None:
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial")
+    job = await finished_job(stack, "tutorial")
     await stack.poll(all_due=True)
     assert stack.sender is not None and job.model_name
     before = len(bot_posts(stack))
@@ -327,7 +308,7 @@ async def test_tune_compare_answers_side_by_side_and_replies_go_to_both(fast_sta
 async def test_on_vertex_the_evaluation_asks_the_publisher_base_model(tmp_path: Path) -> None:
     with running_stack(tmp_path, backend="vertex") as stack:
         assert stack.emulator is not None
-        job = await _finished_job(stack, "tutorial validation=20%")
+        job = await finished_job(stack, "tutorial validation=20%")
         for _ in range(3):
             await stack.poll(all_due=True)
         [message] = _evaluations(stack, job)

@@ -22,10 +22,8 @@ from bot.domain.states import (
     allowed,
 )
 from standins.offline import OfflineStack
-from tests.slack_helpers import store_of
-from tests.test_evaluation import _finished_job, fast_stack
-
-__all__ = ["fast_stack"]
+from tests.helpers.evaluation import finished_job
+from tests.helpers.slack import store_of
 
 M, N, E = MessageState, NoticeState, EvalState
 
@@ -140,7 +138,7 @@ async def test_a_job_life_makes_only_moves_in_the_table(
 
     monkeypatch.setattr(bot.polling.poller, "advance", recording)
     stack = fast_stack
-    job = await _finished_job(stack, "tutorial validation=20%")
+    job = await finished_job(stack, "tutorial validation=20%")
     for _ in range(3):
         await stack.poll(all_due=True)
     row = store_of(stack).jobs.get(job.id or 0)
