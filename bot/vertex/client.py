@@ -18,8 +18,6 @@ import logging
 import random
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +28,7 @@ from bot.google.retry import RetryPolicy
 from bot.google.transport import pooled_transport
 from bot.vertex.auth import AuthError, TokenSource
 from bot.vertex.errors import VertexAPIError, VertexConnectionError
+from bot.vertex.types import SeriesPoint, TimeSeries, TuningJob, TuningJobPage, int_or_none, points_from
 
 log = logging.getLogger("bot.vertex")
 DEFAULT_STORAGE_BASE = "https://storage.googleapis.com"
@@ -65,163 +64,6 @@ _API_PATH = re.compile(r"^.*?/v1(?:beta1)?/")
 def _never_left(error: httpx.TransportError) -> bool:
     """A refused connection: the request was not sent, so sending it again is safe."""
     return isinstance(error, httpx.ConnectError)
-
-
-@dataclass(frozen=True)
-class CheckpointRef:
-    checkpoint_id: str
-    epoch: int | None
-    step: int | None
-    endpoint: str | None
-
-
-@dataclass(frozen=True)
-class TunedModelRef:
-    model: str | None
-    endpoint: str | None
-    checkpoints: tuple[CheckpointRef, ...] = ()
-
-
-@dataclass(frozen=True)
-class SupervisedDataStats:
-    example_count: int | None
-    billable_tokens: int | None
-    truncated_examples: int | None
-    dropped_reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TuningJob:
-    name: str
-    state: str
-    base_model: str
-    display_name: str | None
-    create_time: datetime | None
-    tuned_model: TunedModelRef | None
-    error_message: str | None
-    total_steps: int | None
-    example_count: int | None
-    # v1beta1 extras and what a progress display needs (all optional on the wire).
-    sub_state: str | None = None  # tuningJobState, e.g. TUNING_JOB_STATE_WAITING_FOR_QUOTA
-    completed_epochs: int | None = None  # tuningJobMetadata.completedEpochCount
-    epoch_count: int | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    experiment: str | None = None
-    error_code: int | None = None
-    data_stats: SupervisedDataStats | None = None
-    training_uri: str | None = None
-    validation_uri: str | None = None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TuningJob:
-        tuned = data.get("tunedModel")
-        error = data.get("error")
-        stats = (data.get("tuningDataStats") or {}).get("supervisedTuningDataStats") or {}
-        spec = data.get("supervisedTuningSpec") or {}
-        hyper = spec.get("hyperParameters") or {}
-        meta = data.get("tuningJobMetadata") or {}
-        return cls(
-            name=str(data.get("name", "")),
-            state=str(data.get("state", "JOB_STATE_UNSPECIFIED")),
-            base_model=str(data.get("baseModel", "")),
-            display_name=data.get("tunedModelDisplayName"),
-            create_time=_time(data.get("createTime")),
-            tuned_model=_tuned_model(tuned) if isinstance(tuned, dict) else None,
-            error_message=(str(error.get("message") or "") or None) if isinstance(error, dict) else None,
-            total_steps=_int(stats.get("tuningStepCount")),
-            example_count=_int(stats.get("tuningDatasetExampleCount")),
-            sub_state=data.get("tuningJobState") or None,
-            completed_epochs=_int(meta.get("completedEpochCount")),
-            epoch_count=_int(hyper.get("epochCount")),
-            start_time=_time(data.get("startTime")),
-            end_time=_time(data.get("endTime")),
-            experiment=data.get("experiment") or None,
-            error_code=_int(error.get("code")) if isinstance(error, dict) else None,
-            data_stats=_data_stats(stats) if stats else None,
-            training_uri=spec.get("trainingDatasetUri") or None,
-            validation_uri=spec.get("validationDatasetUri") or None,
-        )
-
-
-def _tuned_model(tuned: Mapping[str, Any]) -> TunedModelRef:
-    checkpoints = tuple(
-        CheckpointRef(
-            checkpoint_id=str(c.get("checkpointId", "")),
-            epoch=_int(c.get("epoch")),
-            step=_int(c.get("step")),
-            endpoint=c.get("endpoint") or None,
-        )
-        for c in tuned.get("checkpoints") or []
-        if isinstance(c, dict)
-    )
-    return TunedModelRef(tuned.get("model"), tuned.get("endpoint"), checkpoints)
-
-
-def _data_stats(stats: Mapping[str, Any]) -> SupervisedDataStats:
-    reasons = tuple(str(r) for r in stats.get("droppedExampleReasons") or [] if r)
-    return SupervisedDataStats(
-        example_count=_int(stats.get("tuningDatasetExampleCount")),
-        billable_tokens=_int(stats.get("totalBillableTokenCount")),
-        truncated_examples=_int(stats.get("totalTruncatedExampleCount")),
-        dropped_reasons=reasons,
-    )
-
-
-@dataclass(frozen=True)
-class TimeSeries:
-    """A TensorBoard scalar series: `display_name` such as "/train_total_loss"."""
-
-    name: str
-    display_name: str
-    max_step: int | None
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    step: int
-    value: float
-
-
-@dataclass(frozen=True)
-class TuningJobPage:
-    jobs: list[TuningJob]
-    next_page_token: str | None
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.replace("Z", "+00:00")
-    if "." in text:  # Python < 3.11.? rejects more than 6 fraction digits
-        head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _points(values: list[Any]) -> list[SeriesPoint]:
-    points = []
-    for value in values:
-        if not isinstance(value, dict):
-            continue
-        step = _int(value.get("step"))
-        scalar = (value.get("scalar") or {}).get("value")
-        if step is None or not isinstance(scalar, (int, float)):
-            continue
-        points.append(SeriesPoint(step, float(scalar)))
-    return sorted(points, key=lambda p: p.step)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 class VertexClient:
@@ -411,7 +253,7 @@ class VertexClient:
             TimeSeries(
                 name=str(item.get("name", "")),
                 display_name=str(item.get("displayName", "")),
-                max_step=_int((item.get("metadata") or {}).get("maxStep")),
+                max_step=int_or_none((item.get("metadata") or {}).get("maxStep")),
             )
             for item in data.get("tensorboardTimeSeries") or []
             if isinstance(item, dict)
@@ -426,7 +268,7 @@ class VertexClient:
             params=[("timeSeries", name) for name in series[:20]],
         )
         return {
-            str(item.get("tensorboardTimeSeriesId", "")): _points(item.get("values") or [])
+            str(item.get("tensorboardTimeSeriesId", "")): points_from(item.get("values") or [])
             for item in data.get("timeSeriesData") or []
             if isinstance(item, dict)
         }
@@ -435,7 +277,7 @@ class VertexClient:
         data = await self._send(
             "GET", f"{self.base_for(series)}/v1/{series}:read", params={"maxDataPoints": max_points}
         )
-        return _points((data.get("timeSeriesData") or {}).get("values") or [])
+        return points_from((data.get("timeSeriesData") or {}).get("values") or [])
 
     async def latest_point(self, series: str) -> SeriesPoint | None:
         """The point with the highest step (one point downloaded, not the series)."""
@@ -444,7 +286,7 @@ class VertexClient:
             f"{self.base_for(series)}/v1/{series}:exportTensorboardTimeSeries",
             json={"orderBy": "step desc", "pageSize": 1},
         )
-        points = _points(data.get("timeSeriesDataPoints") or [])
+        points = points_from(data.get("timeSeriesDataPoints") or [])
         return points[-1] if points else None
 
     # ---- endpoints, models, operations ---------------------------------------------------
