@@ -47,6 +47,7 @@ from bot.domain.states import (
 from bot.domain.types import JobState, LossCurves, LossPoint, checkpoints_from_json, checkpoints_json
 from bot.evaluation import EvalReport
 from bot.polling.evaluation import JobEvaluator
+from bot.polling.lease import LeasedJob
 from bot.polling.pacing import Pacer
 from bot.polling.ports import JobReporter, ReporterError
 from bot.polling.schedule import moved, progress_changes, with_known_eval_loss
@@ -228,7 +229,7 @@ class Poller:
         paced: bool = True,
     ) -> None:
         assert job.id is not None
-        run = _Leased(self, job, releases)
+        run = LeasedJob(self, job, releases)
         await self._turn(paced)
         if not await run.renew_if_old():
             log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
@@ -281,7 +282,7 @@ class Poller:
         if paced and self.pacer is not None:
             await self.pacer.turn()
 
-    async def _show_progress(self, run: _Leased, now: datetime) -> bool:
+    async def _show_progress(self, run: LeasedJob, now: datetime) -> bool:
         """Post the job message if it is missing (exactly once, like notices), else edit it
         if what it shows changed."""
         job = run.job
@@ -307,7 +308,7 @@ class Poller:
         run.stage(shown_signature=signature)
         return True
 
-    async def _announce(self, run: _Leased, points: Sequence[LossPoint], now: datetime) -> bool:
+    async def _announce(self, run: LeasedJob, points: Sequence[LossPoint], now: datetime) -> bool:
         job = run.job
         posted_now = False
         curves: LossCurves | None = None
@@ -375,7 +376,7 @@ class Poller:
             log.warning("job %s: loss points not read (%s); no chart", job.id, exc)
             return LossCurves()
 
-    async def _evaluation(self, run: _Leased) -> bool:
+    async def _evaluation(self, run: LeasedJob) -> bool:
         """Evaluate a succeeded job and post the result once; True when there is nothing
         (more) to do, False to try again next cycle."""
         job = run.job
@@ -474,54 +475,3 @@ class Poller:
                 lease_expires_at=None,
                 error_message="tunebot stopped while starting this job; check `/tune list` for the model.",
             )
-
-
-class _Leased:
-    """One leased job during a cycle: changes are staged and written together, fenced by
-    the lease (a write fails once another process holds the job), off the event loop."""
-
-    def __init__(self, poller: Poller, job: TuningJob, releases: list[tuple[int, dict[str, Any]]]) -> None:
-        assert job.id is not None
-        self.poller = poller
-        self.releases = releases
-        self.job = job
-        self.job_id = job.id
-        self.claimed_at = poller.clock()
-        self.staged: dict[str, Any] = {}
-
-    def stage(self, **changes: Any) -> None:
-        self.staged.update(changes)
-        for key, value in changes.items():
-            setattr(self.job, key, value)
-
-    async def write(self, *, renew: bool = False, **changes: Any) -> bool:
-        """Write what is staged plus `changes` now; False if the lease was lost."""
-        self.stage(**changes)
-        values = dict(self.staged)
-        if renew:
-            values["lease_expires_at"] = self.poller.clock() + timedelta(seconds=self.poller.lease_seconds)
-        ok = await self.poller.store.run(
-            self.poller.store.jobs.update_leased, self.job_id, self.poller.owner, **values
-        )
-        if ok:
-            self.staged.clear()
-        return ok
-
-    async def renew_if_old(self) -> bool:
-        """Renew the lease if a good part of it went by while the job waited its turn."""
-        now = self.poller.clock()
-        remaining = ((self.job.lease_expires_at or now) - now).total_seconds()
-        if remaining > self.poller.lease_seconds * 2 / 3:
-            return True
-        return await self.write(renew=True)
-
-    def release(self, *, next_in: float, interval: float) -> None:
-        """Queue the job's last write (what is staged, and when to poll it next); the poller
-        writes a whole batch's releases in one transaction."""
-        values = {
-            **self.staged,
-            "next_poll_at": self.poller.clock() + timedelta(seconds=next_in),
-            "poll_interval_seconds": interval,
-        }
-        self.releases.append((self.job_id, values))
-        self.staged.clear()
