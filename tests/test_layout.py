@@ -4,15 +4,21 @@
   A repository method called directly inside an `async def` blocks every Slack ack in the
   process while SQLite or PostgreSQL answers.
 - `bot` never imports the stand-ins (import-linter checks this too; this test names the line).
+- Listeners hold no Slack text: a message, its emoji codes and its mrkdwn are built in
+  `bot/presentation/` and the listener calls the function that says it.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 REPOSITORIES = {"datasets", "jobs", "evaluations", "ownership", "threads", "events"}
+LISTENERS = BOT / "listeners"
+EMOJI_CODE = re.compile(r":[a-z_]+:")
+MRKDWN_MARKS = ("*", "`")
 
 
 def _repository_calls_on_the_loop(tree: ast.AST) -> list[tuple[int, str]]:
@@ -92,3 +98,72 @@ def test_bot_never_imports_the_stand_ins() -> None:
                 f"{path.relative_to(BOT.parent)}:{node.lineno}" for n in names if n.startswith("standins")
             ]
     assert offenders == []
+
+
+def _slack_text_in(tree: ast.AST) -> list[tuple[int, str]]:
+    """String literals that can only be Slack text: one holding an emoji code (`:x:`), or an
+    f-string with a value inside a mrkdwn bold or code span (`*{name}*`, `` `/tune {name}` ``).
+    Docstrings are skipped."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    in_fstrings = {
+        id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values
+    }
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            texts = [str(p.value) if isinstance(p, ast.Constant) else None for p in node.values]
+            marked = any(
+                texts[i] is None  # a value, inside a span that its mark opened before it and closes after
+                and "".join(t or "" for t in texts[:i]).count(m) % 2 == 1
+                and m in "".join(t or "" for t in texts[i + 1 :])
+                for i in range(len(texts))
+                for m in MRKDWN_MARKS
+            )
+            if marked or any(t is not None and EMOJI_CODE.search(t) for t in texts):
+                found.append((node.lineno, ast.unparse(node)))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings | in_fstrings
+            and EMOJI_CODE.search(node.value)
+        ):
+            found.append((node.lineno, node.value))
+    return found
+
+
+def test_listeners_build_no_slack_text() -> None:
+    offenders = [
+        f"{path.relative_to(BOT.parent)}:{line}: {text}"
+        for path in sorted(LISTENERS.rglob("*.py"))
+        for line, text in _slack_text_in(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert offenders == [], "move the text into bot/presentation/:\n" + "\n".join(offenders)
+
+
+def test_the_text_rule_catches_a_message_and_spares_ids_and_logs() -> None:
+    message = """
+async def f(request, name):
+    await request.ack(text=f":hourglass: Starting `{esc(name)}`…")
+"""
+    bold = 'raise UsageError(f"What should I ask *{esc(model)}*?")\n'
+    code = 'hint = f" Did you mean `/tune {guess}`?"\n'
+    emoji_only = 'TEXT = ":x: no"\n'
+    spared = """
+\"\"\"A docstring may say :x: and `{x}`.\"\"\"
+PATTERN = re.compile(f"^{blocks.ACTION_LIST_PAGE}_")
+log.info("job %s: `%s` at 12:30:45", job_id, name)
+log.info(f"joined {channel_id} as {user}")
+NAME = f"{model}*{checkpoint}"
+"""
+    assert _slack_text_in(ast.parse(message)) == [(3, "f':hourglass: Starting `{esc(name)}`…'")]
+    assert _slack_text_in(ast.parse(bold)) == [(1, "f'What should I ask *{esc(model)}*?'")]
+    assert _slack_text_in(ast.parse(code)) == [(1, "f' Did you mean `/tune {guess}`?'")]
+    assert _slack_text_in(ast.parse(emoji_only)) == [(1, ":x: no")]
+    assert _slack_text_in(ast.parse(spared)) == []

@@ -89,6 +89,12 @@ def help_blocks(note: str | None = None) -> tuple[str, list[Block]]:
     return (note + "\n" if note else "") + "tunebot commands: " + ", ".join(c for c, _ in HELP_LINES), blocks
 
 
+def mention_help_text() -> str:
+    """A mention of the bot without a file: how to upload one, then the commands."""
+    text, _ = help_blocks()
+    return "Attach an example file to a message that mentions me to upload it, or use `/tune upload`. " + text
+
+
 def metadata(channel_id: str, user_id: str) -> str:
     return json.dumps({"channel_id": channel_id, "user_id": user_id})
 

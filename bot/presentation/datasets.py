@@ -51,3 +51,16 @@ def dataset_deleted_text(deleted: DatasetDeleted) -> str:
 def dataset_renamed_text(renamed: DatasetRenamed) -> str:
     note = name_note(renamed.new, renamed.wanted, renamed.cleaned)
     return f":pencil2: Renamed dataset `{esc(renamed.old)}` to *{esc(renamed.new)}*{note}."
+
+
+def start_form_estimate_text(estimate: StartEstimate) -> str:
+    """The estimate told after a start from the modal."""
+    return "For this start: " + start_estimate_text(estimate)
+
+
+def looking_at_text(name: str) -> str:
+    """`/tune datasets <name>` while a dataset stored without its insight is read."""
+    return f":mag: Looking at *{esc(name)}*…"
+
+
+CHART_FOLLOWS_NOTE = "\n_The length chart follows in a DM._"

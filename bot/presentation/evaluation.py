@@ -104,6 +104,31 @@ def evaluating_text(user_id: str, model_name: str, base_model: str, examples: in
     )
 
 
+def evaluation_ack_text(model_name: str, dataset: str) -> str:
+    """The answer to `/tune eval` while its thread is opened."""
+    return f":hourglass: Evaluating `{esc(model_name)}` on *{esc(dataset)}*…"
+
+
+def dataset_evaluation_title(dataset: str) -> str:
+    """The title of `/tune eval`'s result."""
+    return f"Evaluation on {dataset}"
+
+
+def dataset_evaluation_file_title(model_name: str, dataset: str) -> str:
+    """The title of `/tune eval`'s CSV file."""
+    return f"Evaluation — {model_name} on {dataset}"
+
+
+def job_evaluation_title(display_name: str) -> str:
+    """The title of the evaluation posted in a finished job's thread."""
+    return f"Did tuning help? {display_name}"
+
+
+def job_evaluation_file_title(display_name: str) -> str:
+    """The title of the CSV file of a finished job's evaluation."""
+    return f"Evaluation — {display_name}"
+
+
 def compare_prompt_text(user_id: str, tuned_model: str, base_model: str, prompt: str) -> str:
     return (
         f"<@{user_id}> is comparing `{esc(tuned_model)}` with its base model `{esc(base_model)}`:\n"

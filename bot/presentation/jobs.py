@@ -37,3 +37,36 @@ def progress_not_posted_text(job: TuningJob) -> str:
         "its progress message here. Invite me to this channel with `/invite @tunebot`; "
         "`/tune status` shows progress meanwhile."
     )
+
+
+def starting_text(dataset: str, estimate: str) -> str:
+    """The answer to `/tune start <dataset> …` while the job is started."""
+    return f":hourglass: Starting tuning on dataset `{esc(dataset)}`… {estimate}"
+
+
+def no_such_job_text(wanted: str) -> str:
+    """`/tune status <wanted>` when none of the user's jobs is that one."""
+    return f"You have no job `{esc(wanted)}`. `/tune status` lists yours."
+
+
+CHOOSE_DATASET_TEXT = "Choose a dataset."  # the start modal's dataset field, left empty
+
+
+def no_validation_dataset_text(wanted: str) -> str:
+    """The start modal's validation field naming a dataset there is none of (plain text)."""
+    return f"There is no dataset {wanted}. Write a share such as 10%."
+
+
+def loss_chart_title(display_name: str) -> str:
+    """The title drawn on a job's loss chart."""
+    return f"{display_name} — loss"
+
+
+def loss_chart_file_title(display_name: str) -> str:
+    """The title of a job's loss chart file."""
+    return f"Loss curve — {display_name}"
+
+
+def loss_chart_file_name(job_id: int | None) -> str:
+    """The file name of a job's loss chart (also how a posted chart is recognised)."""
+    return f"tunebot-job-{job_id}-loss.png"

@@ -47,3 +47,11 @@ def failure_message(name: str, error: BackendError) -> str:
     if error.not_found:
         return f":x: *{esc(name)}* does not exist (any more). `/tune list` shows the models."
     return f":x: *{esc(name)}* could not answer: {esc(str(error))}"
+
+
+STALE_PAGE_BUTTON_TEXT = "That button is out of date; run `/tune list` again."
+
+
+def list_failed_text(error: str) -> str:
+    """The tuning service would not list the models (`error` as it said it)."""
+    return f":x: Could not list tuned models: {esc(error)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from bot.domain.text import escape_mrkdwn
+from bot.domain.text import ZERO_WIDTH_SPACE, escape_mrkdwn
 
 FILLED_CELL = "▓"
 EMPTY_CELL = "░"
@@ -80,3 +80,10 @@ def format_money(amount: float, currency: str) -> str:
     """`USD 12.34` (four decimals below a cent, so a tiny estimate does not read as zero)."""
     unit = escape_mrkdwn(currency)
     return f"{unit} {amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{unit} {amount:.4f}"
+
+
+def plain_text(mrkdwn: str) -> str:
+    """A mrkdwn message for a place Slack shows as plain text (a modal field's error):
+    no code marks, Slack's three entities shown as the characters they stand for."""
+    text = mrkdwn.replace("`", "").replace(ZERO_WIDTH_SPACE, "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

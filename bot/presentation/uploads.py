@@ -67,7 +67,7 @@ def stored_message(
 
 
 def file_too_big_text(name: str, size: str, limit: str) -> str:
-    """`size` and `limit` as `bot.slack.files.describe_size` words them."""
+    """`size` and `limit` as `downloads.describe_size` words them."""
     return f":x: `{esc(name)}` is {size}; the limit is {limit}. Nothing was stored."
 
 
@@ -77,3 +77,25 @@ def no_download_link_text(name: str) -> str:
 
 def fetch_failed_text(name: str, reason: str) -> str:
     return f":x: Could not fetch `{esc(name)}`: {reason} Nothing was stored."
+
+
+def lengths_chart_title(dataset: str) -> str:
+    """The title drawn on a dataset's length chart."""
+    return f"Lengths in dataset {dataset}"
+
+
+def lengths_chart_file_name(dataset_id: int | None) -> str:
+    return f"tunebot-dataset-{dataset_id}-lengths.png"
+
+
+def lengths_chart_file_title(dataset: str) -> str:
+    """The title of a dataset's length chart file."""
+    return f"Input and output lengths — {dataset}"
+
+
+CHOOSE_FILE_TEXT = "Choose a file to upload."  # the upload modal's file field, left empty
+
+
+def too_many_files_text(limit: int) -> str:
+    """More files in one message than are read."""
+    return f"I only read the first {limit} files."

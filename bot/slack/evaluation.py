@@ -16,6 +16,8 @@ from bot.presentation.evaluation import (
     TRAINED_ON_NOTE,
     compare_blocks,
     compare_prompt_text,
+    dataset_evaluation_file_title,
+    dataset_evaluation_title,
     evaluating_text,
     evaluation_blocks,
     evaluation_file_name,
@@ -25,9 +27,6 @@ from bot.slack.context import AppContext
 from bot.storage.models import Dataset
 
 log = logging.getLogger(__name__)
-
-EVAL_USAGE = "`/tune eval <model> <dataset>`"
-COMPARE_USAGE = "`/tune compare <model> <prompt>`"
 
 
 async def run_eval(
@@ -58,14 +57,14 @@ async def run_eval(
     note = None
     if job is not None and job.dataset_id == dataset.id:
         note = TRAINED_ON_NOTE
-    text, blocks = evaluation_blocks(report, title=f"Evaluation on {dataset.name}", note=note)
+    text, blocks = evaluation_blocks(report, title=dataset_evaluation_title(dataset.name), note=note)
     await ctx.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks)
     await ctx.client.files_upload_v2(
         channel=channel_id,
         thread_ts=thread_ts,
         content=report.to_csv(),
         filename=evaluation_file_name(f"{dataset.name}-{thread_ts}"),
-        title=f"Evaluation — {model_name} on {dataset.name}",
+        title=dataset_evaluation_file_title(model_name, dataset.name),
     )
     return thread_ts
 

@@ -17,6 +17,18 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from bot.config import SLACK_FILE_HOSTS
+from bot.presentation.downloads import (
+    FILE_GONE_TEXT,
+    FILE_REFUSED_TEXT,
+    REDIRECT_WITHOUT_TARGET_TEXT,
+    SIGN_IN_PAGE_TEXT,
+    declared_too_big_text,
+    download_failed_text,
+    download_status_text,
+    foreign_host_text,
+    grew_too_big_text,
+    too_many_redirects_text,
+)
 
 MAX_REDIRECTS = 3
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
@@ -68,14 +80,6 @@ def looks_like_login_page(content_type: str, head: bytes) -> bool:
     return start.startswith(b"<!doctype html") or start.startswith(b"<html")
 
 
-def describe_size(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
-
-
 async def download_slack_file(
     url: str,
     *,
@@ -95,30 +99,24 @@ async def download_slack_file(
         for _hop in range(MAX_REDIRECTS + 1):
             if not allowed_url(url, allowed_origins):
                 where = origin_of(url) or url
-                raise DownloadError(
-                    f"The file link points at `{where}`, which is not one of Slack's file hosts, "
-                    "so I did not download it (the bot token goes nowhere else)."
-                )
+                raise DownloadError(foreign_host_text(where))
             async with http.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
                 if response.is_redirect:
                     location = response.headers.get("location")
                     if not location:
-                        raise DownloadError("Slack answered with a redirect without a target.")
+                        raise DownloadError(REDIRECT_WITHOUT_TARGET_TEXT)
                     url = urljoin(url, location)
                     continue
                 if response.status_code in (401, 403):
-                    raise DownloadError(
-                        "Slack refused to hand me the file. Make sure the app has the `files:read` scope "
-                        "(see manifest.yml) and is in this channel."
-                    )
+                    raise DownloadError(FILE_REFUSED_TEXT)
                 if response.status_code == 404:
-                    raise DownloadError("Slack says the file no longer exists.")
+                    raise DownloadError(FILE_GONE_TEXT)
                 if response.status_code >= 400:
-                    raise DownloadError(f"Slack answered {response.status_code} when I downloaded the file.")
+                    raise DownloadError(download_status_text(response.status_code))
                 return await _spool(response, max_bytes, expected_html=expected_html)
-        raise DownloadError(f"The file link redirected more than {MAX_REDIRECTS} times; I gave up.")
+        raise DownloadError(too_many_redirects_text(MAX_REDIRECTS))
     except httpx.HTTPError as exc:
-        raise DownloadError(f"The download from Slack failed ({type(exc).__name__}). Try again.") from exc
+        raise DownloadError(download_failed_text(type(exc).__name__)) from exc
     finally:
         if own_client:
             await http.aclose()
@@ -127,9 +125,7 @@ async def download_slack_file(
 async def _spool(response: httpx.Response, max_bytes: int, *, expected_html: bool) -> IO[bytes]:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise DownloadError(
-            f"The file is {describe_size(int(declared))}; the limit is {describe_size(max_bytes)}."
-        )
+        raise DownloadError(declared_too_big_text(int(declared), max_bytes))
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
     received = 0
     first = True
@@ -140,16 +136,11 @@ async def _spool(response: httpx.Response, max_bytes: int, *, expected_html: boo
                 and not expected_html
                 and looks_like_login_page(response.headers.get("content-type", ""), chunk)
             ):
-                raise DownloadError(
-                    "Slack sent a sign-in page instead of the file: the app is missing the `files:read` "
-                    "scope. Add it (it is in manifest.yml) and reinstall the app."
-                )
+                raise DownloadError(SIGN_IN_PAGE_TEXT)
             first = False
             received += len(chunk)
             if received > max_bytes:
-                raise DownloadError(
-                    f"The file is larger than the {describe_size(max_bytes)} limit; I stopped downloading it."
-                )
+                raise DownloadError(grew_too_big_text(max_bytes))
             spool.write(chunk)
     except BaseException:
         spool.close()

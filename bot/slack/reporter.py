@@ -23,7 +23,13 @@ from bot.evaluation.report import EvalReport
 from bot.polling.ports import ReporterError
 from bot.polling.view import JobView
 from bot.presentation.chart import loss_chart_png
-from bot.presentation.evaluation import evaluation_blocks, evaluation_file_name
+from bot.presentation.evaluation import (
+    evaluation_blocks,
+    evaluation_file_name,
+    job_evaluation_file_title,
+    job_evaluation_title,
+)
+from bot.presentation.jobs import loss_chart_file_name, loss_chart_file_title, loss_chart_title
 from bot.presentation.progress import completion_notice, progress_blocks
 from bot.presentation.signature import progress_signature as signature_of
 from bot.slack.retries import never_sent
@@ -48,7 +54,7 @@ def draw_loss_chart(points: Sequence[LossPoint], title: str, eval_points: Sequen
 
 
 def chart_file_name(job: TuningJob) -> str:
-    return f"tunebot-job-{job.id}-loss.png"
+    return loss_chart_file_name(job.id)
 
 
 def notice_metadata(job: TuningJob) -> dict[str, Any]:
@@ -135,7 +141,9 @@ class SlackReporter:
 
     async def draw_chart(self, job: TuningJob, curves: LossCurves) -> bytes:
         """The job's loss chart as a PNG, drawn in a worker thread (matplotlib is CPU work)."""
-        return await asyncio.to_thread(self.chart, curves.train, f"{job.display_name} — loss", curves.eval)
+        return await asyncio.to_thread(
+            self.chart, curves.train, loss_chart_title(job.display_name), curves.eval
+        )
 
     async def post_chart(self, job: TuningJob, chart: bytes) -> None:
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
@@ -145,7 +153,7 @@ class SlackReporter:
                 channel=job.channel_id,
                 content=chart,
                 filename=chart_file_name(job),
-                title=f"Loss curve — {job.display_name}",
+                title=loss_chart_file_title(job.display_name),
                 **thread,
             )
         except ReporterError as exc:
@@ -171,7 +179,7 @@ class SlackReporter:
 
     async def post_evaluation(self, job: TuningJob, report: EvalReport) -> str:
         """The base-vs-tuned evaluation, in the job's thread, naming the job in its metadata."""
-        text, blocks = evaluation_blocks(report, title=f"Did tuning help? {job.display_name}")
+        text, blocks = evaluation_blocks(report, title=job_evaluation_title(job.display_name))
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
         response = await self._call(
             "chat_postMessage",
@@ -209,7 +217,7 @@ class SlackReporter:
             channel=job.channel_id,
             content=report.to_csv(),
             filename=evaluation_csv_name(job),
-            title=f"Evaluation — {job.display_name}",
+            title=job_evaluation_file_title(job.display_name),
             **thread,
         )
 

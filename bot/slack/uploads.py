@@ -10,10 +10,19 @@ from slack_sdk.errors import SlackApiError
 
 from bot.datasets.insight import DatasetInsight
 from bot.presentation.chart import lengths_chart_png
-from bot.presentation.uploads import fetch_failed_text, file_too_big_text, no_download_link_text, upload_text
+from bot.presentation.downloads import MISSING_FILES_READ_TEXT, describe_size, file_not_described_text
+from bot.presentation.uploads import (
+    fetch_failed_text,
+    file_too_big_text,
+    lengths_chart_file_name,
+    lengths_chart_file_title,
+    lengths_chart_title,
+    no_download_link_text,
+    upload_text,
+)
 from bot.services.uploads import ingest_upload
 from bot.slack.context import AppContext
-from bot.slack.files import DownloadError, describe_size, download_slack_file, file_origins
+from bot.slack.files import DownloadError, download_slack_file, file_origins
 from bot.storage.models import Dataset
 
 log = logging.getLogger(__name__)
@@ -30,10 +39,8 @@ async def file_details(ctx: AppContext, file: dict[str, Any]) -> dict[str, Any]:
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else "unknown"
         if error == "missing_scope":
-            raise DownloadError(
-                "I may not read files: the app is missing the `files:read` scope (see manifest.yml)."
-            ) from exc
-        raise DownloadError(f"Slack would not describe the file ({error}).") from exc
+            raise DownloadError(MISSING_FILES_READ_TEXT) from exc
+        raise DownloadError(file_not_described_text(str(error))) from exc
     return dict(info["file"])
 
 
@@ -100,7 +107,7 @@ async def ingest_slack_file(
 
 
 def lengths_chart_name(dataset: Dataset) -> str:
-    return f"tunebot-dataset-{dataset.id}-lengths.png"
+    return lengths_chart_file_name(dataset.id)
 
 
 async def share_lengths_chart(
@@ -109,13 +116,13 @@ async def share_lengths_chart(
     """The dataset's input/output length chart, as an image in the user's DM with the bot
     (an ephemeral reply cannot carry a file). False, logged, when Slack would not take it."""
     try:
-        png = await asyncio.to_thread(lengths_chart_png, insight, f"Lengths in dataset {dataset.name}")
+        png = await asyncio.to_thread(lengths_chart_png, insight, lengths_chart_title(dataset.name))
         opened = await ctx.client.conversations_open(users=user_id)
         await ctx.client.files_upload_v2(
             channel=opened["channel"]["id"],
             content=png,
             filename=lengths_chart_name(dataset),
-            title=f"Input and output lengths — {dataset.name}",
+            title=lengths_chart_file_title(dataset.name),
         )
     except (SlackApiError, OSError, TimeoutError) as exc:
         log.warning("could not share the length chart of dataset %s: %s", dataset.id, type(exc).__name__)

@@ -14,7 +14,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.domain.errors import BackendError, UsageError, UserError
-from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.commands.compare import compare_models
 from bot.listeners.commands.dataset import change_dataset
 from bot.listeners.commands.datasets import show_datasets
@@ -28,6 +27,7 @@ from bot.listeners.commands.try_model import try_model
 from bot.listeners.commands.upload import open_upload_modal
 from bot.listeners.requests import CommandHandler, CommandRequest
 from bot.presentation import blocks
+from bot.presentation.commands import unknown_subcommand_text
 from bot.presentation.errors import error_text
 from bot.slack.commands import did_you_mean
 from bot.slack.context import AppContext
@@ -51,8 +51,7 @@ ALIASES = {"?": "help"}
 
 async def unknown_subcommand(ctx: AppContext, request: CommandRequest) -> None:
     guess = did_you_mean(request.name, SUBCOMMANDS)
-    hint = f" Did you mean `/tune {guess}`?" if guess else ""
-    text, help_ = blocks.help_blocks(f"I don't know `/tune {esc(request.name)}`.{hint}")
+    text, help_ = blocks.help_blocks(unknown_subcommand_text(request.name, guess))
     await request.ack(text=text, blocks=help_)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.listeners.commands.try_model import open_model_thread
 from bot.listeners.requests import CommandRequest
+from bot.presentation.commands import COMPARE_USAGE
 from bot.slack.commands import split_first
 from bot.slack.context import AppContext
-from bot.slack.evaluation import COMPARE_USAGE, open_compare_thread
+from bot.slack.evaluation import open_compare_thread
 
 
 async def compare_models(ctx: AppContext, request: CommandRequest) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from bot.domain.errors import UsageError
-from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.requests import CommandRequest
+from bot.presentation.commands import DATASET_USAGE, rename_to_what_text, unknown_dataset_action_text
 from bot.presentation.datasets import dataset_deleted_text, dataset_renamed_text
 from bot.services.datasets import delete_dataset, rename_dataset
 from bot.slack.commands import did_you_mean, split_first
 from bot.slack.context import AppContext
-
-DATASET_USAGE = "`/tune dataset delete <name>` or `/tune dataset rename <name> <new name>`"
 
 
 async def change_dataset(ctx: AppContext, request: CommandRequest) -> None:
@@ -31,7 +29,7 @@ async def dataset_answer(ctx: AppContext, request: CommandRequest) -> str:
     if action in ("rename", "mv"):
         name, new_name = split_first(args, "dataset", DATASET_USAGE)
         if not new_name:
-            raise UsageError(f"Rename `{esc(name)}` to what? Usage: {DATASET_USAGE}")
+            raise UsageError(rename_to_what_text(name))
         renamed = await ctx.store.run(
             rename_dataset,
             ctx.store,
@@ -43,5 +41,4 @@ async def dataset_answer(ctx: AppContext, request: CommandRequest) -> str:
         )
         return dataset_renamed_text(renamed)
     guess = did_you_mean(action, ("delete", "rename")) if action else None
-    hint = f" Did you mean `{guess}`?" if guess else ""
-    return f"I don't know `/tune dataset {esc(action)}`.{hint} Usage: {DATASET_USAGE}"
+    return unknown_dataset_action_text(action, guess)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from bot.datasets.insight import DatasetInsight
 from bot.domain.errors import UserError
-from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.pages import datasets_page
 from bot.listeners.requests import CommandRequest
-from bot.presentation.datasets import dataset_detail_text, unknown_dataset_message
+from bot.presentation.datasets import (
+    CHART_FOLLOWS_NOTE,
+    dataset_detail_text,
+    looking_at_text,
+    unknown_dataset_message,
+)
 from bot.services.datasets import dataset_insight
 from bot.slack.context import AppContext
 from bot.slack.uploads import share_lengths_chart
@@ -29,12 +33,13 @@ async def show_dataset(ctx: AppContext, request: CommandRequest) -> None:
         names = await ctx.store.run(ctx.store.datasets.names, request.team_id)
         raise UserError(unknown_dataset_message(wanted.strip(), names))
     assert dataset.id is not None
-    note = "\n_The length chart follows in a DM._"
     insight = DatasetInsight.from_json(await ctx.store.run(ctx.store.datasets.insight, dataset.id))
     if insight is not None:  # stored at upload: answered in the ack itself
-        await request.ack(text=dataset_detail_text(dataset, insight) + note)
+        await request.ack(text=dataset_detail_text(dataset, insight) + CHART_FOLLOWS_NOTE)
     else:  # uploaded before tunebot kept it: gathered once from the stored examples
-        await request.ack(text=f":mag: Looking at *{esc(dataset.name)}*…")
+        await request.ack(text=looking_at_text(dataset.name))
         insight = await ctx.store.run(dataset_insight, ctx.store, dataset)
-        await request.respond(text=dataset_detail_text(dataset, insight) + note, response_type="ephemeral")
+        await request.respond(
+            text=dataset_detail_text(dataset, insight) + CHART_FOLLOWS_NOTE, response_type="ephemeral"
+        )
     await share_lengths_chart(ctx, user_id=request.user_id, dataset=dataset, insight=insight)

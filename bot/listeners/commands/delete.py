@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from bot.listeners.requests import CommandRequest
 from bot.presentation import blocks
+from bot.presentation.commands import DELETE_USAGE
 from bot.services.models import describe_model_for_delete
 from bot.slack.commands import split_first
 from bot.slack.context import AppContext
-
-DELETE_USAGE = "`/tune delete <model>`"
 
 
 async def confirm_delete(ctx: AppContext, request: CommandRequest) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.requests import CommandRequest
 from bot.presentation import blocks
 from bot.presentation.datasets import start_estimate_text
-from bot.presentation.jobs import validation_note
+from bot.presentation.jobs import starting_text, validation_note
 from bot.services.datasets import estimate_start
 from bot.services.jobs import check_start, resolve_base_model, start_job, validation_set
 from bot.slack.channels import ensure_member
@@ -33,7 +32,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
             held_out_percent=args.validation.percent if args.validation else None,
         )
     )
-    await request.ack(text=f":hourglass: Starting tuning on dataset `{esc(args.dataset)}`… {estimate}")
+    await request.ack(text=starting_text(args.dataset, estimate))
     await ensure_member(ctx, request.channel_id)
     job = await start_job(
         ctx.store,

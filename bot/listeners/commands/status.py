@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.domain.errors import UserError
-from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.requests import CommandRequest
 from bot.presentation import blocks
+from bot.presentation.jobs import no_such_job_text
 from bot.slack.context import AppContext
 
 
@@ -21,6 +21,6 @@ async def show_status(ctx: AppContext, request: CommandRequest) -> None:
             or (j.model_name or "").lower().endswith(wanted)
         ]
         if not jobs:
-            raise UserError(f"You have no job `{esc(request.rest)}`. `/tune status` lists yours.")
+            raise UserError(no_such_job_text(request.rest))
     text, body = blocks.status_blocks(jobs)
     await request.ack(text=text, blocks=body)

@@ -8,18 +8,14 @@ from typing import Protocol
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import UsageError
-from bot.domain.text import escape_mrkdwn as esc
 from bot.listeners.replies import channel_refusal
 from bot.listeners.requests import CommandRequest
+from bot.presentation.commands import TRY_USAGE, bad_checkpoint_text, no_prompt_text
 from bot.services.models import check_try, resolve_model
 from bot.slack.channels import ensure_member
 from bot.slack.commands import split_first
 from bot.slack.context import AppContext
 from bot.slack.conversation import open_try_thread, split_checkpoint, with_checkpoint
-
-TRY_USAGE = (
-    '`/tune try <model> [checkpoint=N] <prompt>` (a model name with spaces goes in quotes: `"my model"`)'
-)
 
 
 class ThreadOpener(Protocol):
@@ -54,7 +50,7 @@ async def open_model_thread(
 ) -> None:
     """`/tune try` and `/tune compare`: a prompt that opens a thread."""
     if not prompt:
-        raise UsageError(f"What should I ask *{esc(model_text)}*? Usage: {usage}")
+        raise UsageError(no_prompt_text(model_text, usage))
     resolved = await ctx.store.run(
         resolve_model, ctx.store, ctx.backend, team_id=request.team_id, text=model_text
     )
@@ -81,5 +77,5 @@ def parse_checkpoint(prompt: str) -> tuple[str | None, str]:
     if not sep or key.lower() not in ("checkpoint", "ckpt"):
         return None, prompt
     if not value.isdigit():
-        raise UsageError(f"`checkpoint` is a checkpoint number such as `checkpoint=2`, not `{esc(value)}`.")
+        raise UsageError(bad_checkpoint_text(value))
     return value, rest.strip()

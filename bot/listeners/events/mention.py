@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.listeners.events.delivery import first_delivery
 from bot.listeners.replies import tell
 from bot.listeners.requests import EventRequest
-from bot.presentation import blocks
+from bot.presentation.blocks import mention_help_text
+from bot.presentation.uploads import too_many_files_text
 from bot.slack.context import AppContext
 from bot.slack.uploads import ingest_slack_file
 
@@ -23,14 +24,7 @@ async def mentioned(ctx: AppContext, request: EventRequest) -> None:
     user_id = event.get("user", "")
     files = event.get("files") or []
     if not files:
-        text, _ = blocks.help_blocks()
-        await tell(
-            ctx,
-            channel_id,
-            user_id,
-            "Attach an example file to a message that mentions me to "
-            "upload it, or use `/tune upload`. " + text,
-        )
+        await tell(ctx, channel_id, user_id, mention_help_text())
         return
     for file in files[:MAX_FILES_PER_MESSAGE]:
         result = await ingest_slack_file(
@@ -38,4 +32,4 @@ async def mentioned(ctx: AppContext, request: EventRequest) -> None:
         )
         await tell(ctx, channel_id, user_id, result)
     if len(files) > MAX_FILES_PER_MESSAGE:
-        await tell(ctx, channel_id, user_id, f"I only read the first {MAX_FILES_PER_MESSAGE} files.")
+        await tell(ctx, channel_id, user_id, too_many_files_text(MAX_FILES_PER_MESSAGE))

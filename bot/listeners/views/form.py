@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.domain.text import ZERO_WIDTH_SPACE
-
 
 def view_values(view: dict[str, Any]) -> dict[str, Any]:
     """`{block_id: value}` from a submitted view's state (one element per block)."""
@@ -30,10 +28,3 @@ def private_metadata(view: dict[str, Any]) -> dict[str, str]:
     except json.JSONDecodeError:
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def plain_text(mrkdwn: str) -> str:
-    """A mrkdwn message for a place Slack shows as plain text (a modal field's error):
-    no code marks, Slack's three entities shown as the characters they stand for."""
-    text = mrkdwn.replace("`", "").replace(ZERO_WIDTH_SPACE, "")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

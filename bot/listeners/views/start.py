@@ -7,10 +7,11 @@ from typing import Any
 from bot.domain.errors import UsageError, UserError
 from bot.listeners.replies import tell_or_dm
 from bot.listeners.requests import ViewRequest
-from bot.listeners.views.form import plain_text, private_metadata, view_values
-from bot.presentation.datasets import start_estimate_text
+from bot.listeners.views.form import private_metadata, view_values
+from bot.presentation.datasets import start_form_estimate_text
 from bot.presentation.errors import error_text
-from bot.presentation.jobs import validation_note
+from bot.presentation.jobs import CHOOSE_DATASET_TEXT, no_validation_dataset_text, validation_note
+from bot.presentation.text import plain_text
 from bot.services.datasets import estimate_start
 from bot.services.jobs import start_job, validation_set
 from bot.slack.channels import ensure_member
@@ -44,7 +45,7 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
         except UsageError as exc:
             errors[field] = plain_text(str(exc))
     if not values.get("dataset"):
-        errors["dataset"] = "Choose a dataset."
+        errors["dataset"] = CHOOSE_DATASET_TEXT
     if errors:
         return None, errors
     return (
@@ -67,7 +68,7 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
     team_id = request.team_id
     if wanted is not None and await ctx.store.run(ctx.store.datasets.find, team_id, wanted) is None:
         # Checked before the form closes, so a mistyped name is fixed in place.
-        errors = {"validation": f"There is no dataset {wanted}. Write a share such as 10%."}
+        errors = {"validation": no_validation_dataset_text(wanted)}
         args = None
     if args is None:
         await request.ack(response_action="errors", errors=errors)
@@ -94,7 +95,7 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
     dataset = await ctx.store.run(ctx.store.datasets.find, team_id, str(job.dataset_id))
     estimate = None
     if dataset is not None:
-        estimate = "For this start: " + start_estimate_text(
+        estimate = start_form_estimate_text(
             await ctx.store.run(
                 estimate_start,
                 ctx.store,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.listeners.replies import tell_or_dm
 from bot.listeners.requests import ViewRequest
 from bot.listeners.views.form import private_metadata, view_values
+from bot.presentation.uploads import CHOOSE_FILE_TEXT
 from bot.slack.context import AppContext
 from bot.slack.uploads import ingest_slack_file
 
@@ -13,7 +14,7 @@ async def upload_submitted(ctx: AppContext, request: ViewRequest) -> None:
     values = view_values(request.view)
     files = values.get("file") or []
     if not files:
-        await request.ack(response_action="errors", errors={"file": "Choose a file to upload."})
+        await request.ack(response_action="errors", errors={"file": CHOOSE_FILE_TEXT})
         return
     await request.ack()
     meta = private_metadata(request.view)
