@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from standins.fakeslack import FakeSlack, Forge, SlackRequestSender, Workspace, WorkspaceEvent
 from standins.loopback import BackgroundServer
+from tests.helpers.clock import ManualClock
 
 GENERAL = "C0GENERAL"
 SECRET = "test-signing-secret"
@@ -264,6 +265,24 @@ VIEW = {
 }
 
 
+async def test_trigger_ids_expire_on_the_workspace_clock() -> None:
+    clock = ManualClock()
+    with FakeSlack(Workspace(clock=clock, trigger_ttl=3.0)).serve() as fake:
+        client = client_for(fake)
+        stale = fake.workspace.new_trigger("U1", ttl=0.05)
+        fresh = fake.workspace.new_trigger("U1")
+        clock.advance(0.1)
+        assert (await error_of(client.views_open(trigger_id=stale, view=VIEW))).response[
+            "error"
+        ] == "expired_trigger_id"
+        assert (await client.views_open(trigger_id=fresh, view=VIEW))["ok"]
+        late = fake.workspace.new_trigger("U1")
+        clock.advance(3.01)
+        assert (await error_of(client.views_open(trigger_id=late, view=VIEW))).response[
+            "error"
+        ] == "expired_trigger_id"
+
+
 async def test_views_and_trigger_ids(fake_slack: FakeSlack) -> None:
     client = client_for(fake_slack)
     workspace = fake_slack.workspace
@@ -278,11 +297,6 @@ async def test_views_and_trigger_ids(fake_slack: FakeSlack) -> None:
     assert (await error_of(client.views_open(trigger_id="1.2.nope", view=VIEW))).response[
         "error"
     ] == "invalid_trigger_id"
-    stale = workspace.new_trigger("U1", ttl=0.05)
-    await asyncio.sleep(0.1)
-    assert (await error_of(client.views_open(trigger_id=stale, view=VIEW))).response[
-        "error"
-    ] == "expired_trigger_id"
 
     updated = await client.views_update(
         view_id=view["id"], view={**VIEW, "private_metadata": "x"}, hash=view["hash"]
