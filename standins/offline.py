@@ -36,6 +36,7 @@ class OfflineConfig:
     database_url: str
     step_seconds: float = 1.0
     emulator_clock: Callable[[], float] | None = None
+    slack_clock: Callable[[], float] | None = None  # what the fake Slack's trigger_ids expire by
     admins: tuple[str, ...] = ()
     poll_interval_seconds: float = 0.0  # 0: no scheduler, cycles are run by hand
     lease_seconds: float = 120.0
@@ -56,7 +57,9 @@ class OfflineStack:
     def __init__(self, config: OfflineConfig) -> None:
         self.config = config
         self.emulator: RunningEmulator | None = None
-        self.slack = FakeSlack()
+        self.slack = FakeSlack(
+            Workspace() if config.slack_clock is None else Workspace(clock=config.slack_clock)
+        )
         # Values by environment name, converted by pydantic as the environment's strings are.
         extra: dict[str, Any] = dict(config.settings or {})
         self.settings = Settings(

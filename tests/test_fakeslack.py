@@ -15,7 +15,6 @@ import aiohttp
 import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
@@ -23,8 +22,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.slack.retries import PacedRateLimitRetryHandler, retry_handlers
 from standins.fakeslack import FakeSlack, Forge, SlackRequestSender, Workspace, WorkspaceEvent
 from standins.loopback import BackgroundServer
+from tests.helpers.clock import ManualClock
+from tests.helpers.emulator import RecordingSleep
 
 GENERAL = "C0GENERAL"
 SECRET = "test-signing-secret"
@@ -264,6 +266,24 @@ VIEW = {
 }
 
 
+async def test_trigger_ids_expire_on_the_workspace_clock() -> None:
+    clock = ManualClock()
+    with FakeSlack(Workspace(clock=clock, trigger_ttl=3.0)).serve() as fake:
+        client = client_for(fake)
+        stale = fake.workspace.new_trigger("U1", ttl=0.05)
+        fresh = fake.workspace.new_trigger("U1")
+        clock.advance(0.1)
+        assert (await error_of(client.views_open(trigger_id=stale, view=VIEW))).response[
+            "error"
+        ] == "expired_trigger_id"
+        assert (await client.views_open(trigger_id=fresh, view=VIEW))["ok"]
+        late = fake.workspace.new_trigger("U1")
+        clock.advance(3.01)
+        assert (await error_of(client.views_open(trigger_id=late, view=VIEW))).response[
+            "error"
+        ] == "expired_trigger_id"
+
+
 async def test_views_and_trigger_ids(fake_slack: FakeSlack) -> None:
     client = client_for(fake_slack)
     workspace = fake_slack.workspace
@@ -278,11 +298,6 @@ async def test_views_and_trigger_ids(fake_slack: FakeSlack) -> None:
     assert (await error_of(client.views_open(trigger_id="1.2.nope", view=VIEW))).response[
         "error"
     ] == "invalid_trigger_id"
-    stale = workspace.new_trigger("U1", ttl=0.05)
-    await asyncio.sleep(0.1)
-    assert (await error_of(client.views_open(trigger_id=stale, view=VIEW))).response[
-        "error"
-    ] == "expired_trigger_id"
 
     updated = await client.views_update(
         view_id=view["id"], view={**VIEW, "private_metadata": "x"}, hash=view["hash"]
@@ -419,12 +434,13 @@ async def test_rate_limit_and_retry_handler(fake_slack: FakeSlack) -> None:
     assert error.response.status_code == 429 and error.response["error"] == "ratelimited"
     assert error.response.headers["Retry-After"] == "0"
 
-    workspace.rate_limit("chat.postMessage", times=1, retry_after=0)
-    retrying = client_for(fake_slack, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
-    started = time.monotonic()
+    workspace.rate_limit("chat.postMessage", times=2, retry_after=3)
+    waits = RecordingSleep()
+    handler = PacedRateLimitRetryHandler(max_retry_count=2, sleep=waits, jitter=lambda: 0.25)
+    retrying = client_for(fake_slack, retry_handlers=[handler])
     posted = await retrying.chat_postMessage(channel=GENERAL, text="eventually")
-    assert posted["ok"] and time.monotonic() - started < 2.5
-    assert [c.status for c in workspace.calls("chat.postMessage")] == [429, 429, 200]
+    assert posted["ok"] and waits.calls == [3.25, 3.25]  # Retry-After, plus the jitter
+    assert [c.status for c in workspace.calls("chat.postMessage")] == [429, 429, 429, 200]
     assert [m.text for m in workspace.messages(GENERAL)] == ["eventually"]
 
     raw = httpx.post(
@@ -437,6 +453,22 @@ async def test_rate_limit_and_retry_handler(fake_slack: FakeSlack) -> None:
     )
     assert limited.status_code == 429 and limited.headers["retry-after"] == "7"
     assert limited.json() == {"ok": False, "error": "ratelimited"}
+
+
+async def test_the_bots_retry_handlers_wait_on_their_sleep(fake_slack: FakeSlack) -> None:
+    workspace = fake_slack.workspace
+    waits = RecordingSleep()
+    client = client_for(fake_slack, retry_handlers=retry_handlers(sleep=waits))
+    posted = await client.chat_postMessage(channel=GENERAL, text="x")
+    workspace.fail("chat.update", times=2, status=500)
+    assert (await client.chat_update(channel=GENERAL, ts=posted["ts"], text="y"))["ok"]
+    assert len(waits.calls) == 2 and all(wait > 0 for wait in waits.calls)  # slack_sdk's backoff
+    workspace.fail("chat.postMessage", status=500)
+    assert (await error_of(client.chat_postMessage(channel=GENERAL, text="z"))).response.status_code == 500
+    assert len(waits.calls) == 2  # a post that may be stored is not sent again
+    workspace.rate_limit("chat.postMessage", retry_after=2)
+    assert (await client.chat_postMessage(channel=GENERAL, text="z"))["ok"]
+    assert len(waits.calls) == 3 and 2.0 <= waits.calls[-1] < 3.0
 
 
 async def test_fail_injection(fake_slack: FakeSlack) -> None:

@@ -151,6 +151,8 @@ def test_error_from_response_reads_retry_info_and_retry_after() -> None:
     assert error.retry_after == 32.0 and error.is_retryable and error.message == "Quota exceeded."
     with_header = httpx.Response(429, json=body, headers={"Retry-After": "3"}, request=request)
     assert GeminiAPIError.from_response(with_header).retry_after == 3.0
+    dated = httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, request=request)
+    assert GeminiAPIError.from_response(dated, now=1445412470.0).retry_after == 10.0
     plain = GeminiAPIError.from_response(httpx.Response(503, text="Service Unavailable", request=request))
     assert plain.status == "UNAVAILABLE" and "Service Unavailable" in plain.message
 

@@ -15,7 +15,7 @@ from bot.storage.repositories.jobs import JobRepository
 from bot.storage.store import Store
 from standins.offline import OFFLINE_API_KEY, OfflineStack
 from tests.helpers.polling import make_due, notices, poller_clock_ahead, start_tutorial_job
-from tests.helpers.slack import CHANNEL, OWNER, all_text, store_of
+from tests.helpers.slack import CHANNEL, OWNER, all_text, instant_slack_retries, store_of
 
 
 class SimulatedCrash(BaseException):
@@ -150,12 +150,14 @@ async def test_slack_rate_limits_delay_messages_but_lose_none(fast_stack: Offlin
     stack = fast_stack
     job = await start_tutorial_job(stack)
     assert stack.emulator is not None
+    waits = instant_slack_retries(stack)
     stack.workspace.rate_limit("chat.update", times=1, retry_after=1)
     stack.emulator.advance(10)
     make_due(stack)
     await stack.poll(all_due=True)
     message = stack.workspace.message(CHANNEL, job.message_ts or "")
     assert message is not None and "26%" in all_text(message)
+    assert len(waits.calls) == 1 and 1.0 <= waits.calls[0] < 2.0  # Retry-After, plus jitter
     # The notice meets more rate limits than the client retries: it comes on a later cycle.
     stack.workspace.rate_limit("chat.postMessage", times=7, retry_after=0)
     stack.emulator.advance(60)
@@ -164,6 +166,8 @@ async def test_slack_rate_limits_delay_messages_but_lose_none(fast_stack: Offlin
     make_due(stack)
     await stack.poll(all_due=True)
     assert len(notices(stack, job)) == 1
+    # five retries on the first cycle, the sixth retry on the next
+    assert len(waits.calls) == 1 + 6 and all(0.0 <= wait < 1.0 for wait in waits.calls[1:])
     row = store_of(stack).jobs.get(job.id or 0)
     assert row is not None and row.notice_state == "done"
 

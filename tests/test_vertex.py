@@ -117,12 +117,14 @@ class FakeCredentials:
 
 
 async def test_adc_tokens_refresh_when_missing_or_about_to_expire() -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    credentials = FakeCredentials(expiry=now + dt.timedelta(hours=1))
-    tokens = AdcTokens(credentials)
+    now = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    credentials = FakeCredentials(expiry=(now + dt.timedelta(hours=1)).replace(tzinfo=None))
+    tokens = AdcTokens(credentials, clock=lambda: now)
     assert await tokens.token() == "token-1"
     assert await tokens.token() == "token-1"  # still valid for an hour
-    credentials.expiry = now + dt.timedelta(minutes=4)
+    now += dt.timedelta(minutes=54)  # 6 minutes left: outside the 5-minute margin
+    assert await tokens.token() == "token-1"
+    now += dt.timedelta(minutes=2)  # 4 minutes left
     assert await tokens.token() == "token-2"
     assert "token" not in repr(tokens).replace("Tokens", "")
 

@@ -95,9 +95,11 @@ class GoogleAPIError(GoogleError):
         return None
 
     @classmethod
-    def from_response(cls, response: httpx.Response) -> Self:
+    def from_response(cls, response: httpx.Response, *, now: float | None = None) -> Self:
+        """The error an answer carries; a Retry-After date is measured from `now` (Unix
+        seconds; the wall clock when None)."""
         code = response.status_code
-        header_delay = parse_retry_after(response.headers.get("retry-after"))
+        header_delay = parse_retry_after(response.headers.get("retry-after"), now=now)
         try:
             body = json.loads(response.content) if response.content else None
         except ValueError:

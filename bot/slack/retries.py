@@ -6,10 +6,16 @@ have stored the message already. Posting methods are therefore resent only when 
 request certainly never left (the connection could not be opened); otherwise the
 caller decides (the job reporter looks for the message by its metadata first).
 Reads and edits (conversations.*, chat.update, …) are idempotent and resent as before.
+
+slack_sdk's handlers wait with `asyncio.sleep`; ours wait with their `sleep` (`PacedRetryHandler`),
+the same waits by default, so a test can take the wall clock out of a rate limit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -22,6 +28,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+
+Sleep = Callable[[float], Awaitable[None]]
 
 # Methods whose repetition shows the user something twice.
 NOT_IDEMPOTENT = frozenset(
@@ -46,8 +54,76 @@ def never_sent(error: Exception | None) -> bool:
     return isinstance(error, aiohttp.ClientConnectorError)
 
 
-class SafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+class PacedRetryHandler(AsyncRetryHandler):
+    """A retry handler that waits between attempts with `sleep` (default `asyncio.sleep`)."""
+
+    sleep: Sleep
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await self.sleep(self.wait_seconds(state, response))
+        state.increment_current_attempt()
+
+    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
+        """How long to wait before the next attempt: slack_sdk's backoff by default."""
+        return float(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+
+
+class PacedRateLimitRetryHandler(PacedRetryHandler, AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's `ratelimited` retry: waits Retry-After seconds (1 without the header) plus
+    up to a second of jitter."""
+
+    def __init__(
+        self,
+        max_retry_count: int = 1,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+        self.jitter = jitter
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:  # not a 429 answer after all: nothing to wait for
+            raise error if error is not None else RuntimeError("no response to a rate-limited call")
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
+        return retry_after_seconds(response) + self.jitter()
+
+
+def retry_after_seconds(response: HttpResponse | None) -> int:
+    """A 429 answer's Retry-After (whole seconds, as Slack sends it); 1 when it is missing."""
+    headers = response.headers if response is not None else {}
+    for name, values in headers.items():
+        if name.lower() == "retry-after":
+            return int(values[0])
+    return 1
+
+
+class SafeServerErrorRetryHandler(PacedRetryHandler, AsyncServerErrorRetryHandler):
     """slack_sdk's 500/503 retry, except for posts (the post may be stored)."""
+
+    def __init__(self, max_retry_count: int = 1, *, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
 
     async def _can_retry_async(
         self,
@@ -62,8 +138,12 @@ class SafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
         return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
-class SafeConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+class SafeConnectionErrorRetryHandler(PacedRetryHandler, AsyncConnectionErrorRetryHandler):
     """slack_sdk's connection-error retry; posts only when the request never left."""
+
+    def __init__(self, max_retry_count: int = 1, *, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
 
     async def _can_retry_async(
         self,
@@ -78,10 +158,11 @@ class SafeConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
         return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """Rate limits (honouring Retry-After), then the two ambiguous kinds, made safe."""
+def retry_handlers(sleep: Sleep = asyncio.sleep) -> list[AsyncRetryHandler]:
+    """Rate limits (honouring Retry-After), then the two ambiguous kinds, made safe; all
+    wait between attempts with `sleep`."""
     return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-        SafeServerErrorRetryHandler(max_retry_count=2),
-        SafeConnectionErrorRetryHandler(max_retry_count=2),
+        PacedRateLimitRetryHandler(max_retry_count=5, sleep=sleep),
+        SafeServerErrorRetryHandler(max_retry_count=2, sleep=sleep),
+        SafeConnectionErrorRetryHandler(max_retry_count=2, sleep=sleep),
     ]

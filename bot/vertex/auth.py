@@ -12,12 +12,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 REFRESH_MARGIN = dt.timedelta(minutes=5)
 
 log = logging.getLogger("bot.vertex")
+
+
+def utc_now() -> dt.datetime:
+    """Now, aware, in UTC (what token expiry is compared with)."""
+    return dt.datetime.now(dt.UTC)
 
 
 class TokenSource(Protocol):
@@ -47,10 +53,15 @@ class AdcTokens:
     """Application Default Credentials, refreshed when missing or within 5 minutes of expiry."""
 
     def __init__(
-        self, credentials: Any | None = None, *, scopes: tuple[str, ...] = (CLOUD_PLATFORM_SCOPE,)
+        self,
+        credentials: Any | None = None,
+        *,
+        scopes: tuple[str, ...] = (CLOUD_PLATFORM_SCOPE,),
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self._credentials = credentials
         self._scopes = scopes
+        self.clock = clock  # aware UTC datetimes; tests pass one they set by hand
         self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -94,7 +105,7 @@ class AdcTokens:
             if self._credentials is None:
                 self._credentials = await asyncio.to_thread(self._load)
             credentials = self._credentials
-            if self._needs_refresh(credentials, dt.datetime.now(dt.UTC)):
+            if self._needs_refresh(credentials, self.clock()):
                 log.debug("refreshing the Google Cloud access token")
                 await asyncio.to_thread(self._refresh, credentials)
             token = getattr(credentials, "token", None)

@@ -51,6 +51,7 @@ class WorkspaceState:
         verification_token: str = "legacy-verification-token",
         trigger_ttl: float = 3.0,
         base_url: str = "http://127.0.0.1",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.team_id = team_id
         self.team_name = team_name
@@ -63,6 +64,8 @@ class WorkspaceState:
         self.verification_token = verification_token
         self.trigger_ttl = trigger_ttl
         self.base_url = base_url.rstrip("/")
+        # What trigger_ids expire by (seconds, monotonic); tests pass a clock they move by hand.
+        self.clock = clock
         self.missing_scopes: set[str] = set()
 
         self._lock = threading.RLock()

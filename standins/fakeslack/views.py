@@ -20,7 +20,7 @@ class ViewsMixin(DirectoryMixin):
     def new_trigger(self, user_id: str, *, ttl: float | None = None) -> str:
         """Register a trigger_id (what Slack puts in a command/interaction payload)."""
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             trigger_id = f"{next(self._ids)}.{int(time.time())}.{secrets.token_hex(16)}"
             lifetime = self.trigger_ttl if ttl is None else ttl
             self._triggers[trigger_id] = Trigger(trigger_id, user_id, now, now + lifetime)
@@ -35,7 +35,7 @@ class ViewsMixin(DirectoryMixin):
                 raise SlackError("invalid_trigger_id")
             if trigger.used:
                 raise SlackError("exchanged_trigger_id")
-            if time.monotonic() > trigger.expires_at:
+            if self.clock() > trigger.expires_at:
                 raise SlackError("expired_trigger_id")
             trigger.used = True
             return trigger

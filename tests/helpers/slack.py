@@ -9,10 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.slack.retries import PacedRetryHandler
 from bot.storage.store import Store
 from standins.emulator.running import FrozenClock
 from standins.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest, View
 from standins.offline import OfflineConfig, OfflineStack
+from tests.helpers.emulator import RecordingSleep
 
 T = TypeVar("T")
 
@@ -48,6 +50,17 @@ def store_of(stack: OfflineStack) -> Store:
 async def wait_for(stack: OfflineStack, predicate: Callable[[], T], timeout: float = 10.0) -> T:
     """Wait for a condition on Slack's side."""
     return await stack.workspace.async_wait_for(predicate, timeout)
+
+
+def instant_slack_retries(stack: OfflineStack) -> RecordingSleep:
+    """The bot's Slack client stops waiting between retries (rate limits, 5xx, broken
+    connections); the returned sleep records the waits it would have made."""
+    assert stack.runtime is not None
+    sleeps = RecordingSleep()
+    for handler in stack.runtime.ctx.client.retry_handlers:
+        assert isinstance(handler, PacedRetryHandler), handler
+        handler.sleep = sleeps
+    return sleeps
 
 
 async def eventually(predicate: Callable[[], T], timeout: float = 10.0) -> T:
