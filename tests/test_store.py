@@ -191,3 +191,10 @@ def test_old_event_records_are_forgotten_recent_ones_kept(store: Store) -> None:
     assert store.events.forget_older_than(timedelta(days=1)) == 1
     assert not store.events.first_delivery("EvNew")  # a retry of a recent event is still recognised
     assert store.events.first_delivery("EvOld")
+
+
+def test_forgetting_events_follows_the_clock_it_is_given(store: Store) -> None:
+    assert store.events.first_delivery("EvA") and store.events.first_delivery("EvB")
+    assert store.events.forget_older_than(timedelta(days=1), now=utcnow()) == 0
+    assert store.events.forget_older_than(timedelta(days=1), now=utcnow() + timedelta(days=2)) == 2
+    assert store.events.first_delivery("EvA")  # forgotten: a delivery now counts as the first

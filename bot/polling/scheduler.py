@@ -49,7 +49,7 @@ class PollScheduler:
     async def _forget_old_events(self) -> None:
         """Keep the Events API de-duplication table small: Slack retries within minutes."""
         store = self.poller.store
-        forgotten = await store.run(store.events.forget_older_than, EVENT_MEMORY)
+        forgotten = await store.run(store.events.forget_older_than, EVENT_MEMORY, now=self.clock())
         if forgotten:
             log.info("forgot %d old event deliveries", forgotten)
 

@@ -4,7 +4,7 @@ Each public method is one transaction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +29,9 @@ class EventRepository(Repository):
                 return False
             return True
 
-    def forget_older_than(self, age: timedelta) -> int:
+    def forget_older_than(self, age: timedelta, *, now: datetime | None = None) -> int:
         """Drop de-duplication records Slack can no longer retry (it retries within minutes)."""
+        cutoff = (now or utcnow()) - age
         with self.engine.begin() as connection:
-            result = connection.execute(delete(SeenEvent).where(col(SeenEvent.seen_at) < utcnow() - age))
+            result = connection.execute(delete(SeenEvent).where(col(SeenEvent.seen_at) < cutoff))
             return int(result.rowcount or 0)
