@@ -14,20 +14,6 @@ from bot.domain.errors import UsageError
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.text import escape_truncated
 
-SUBCOMMANDS = (
-    "help",
-    "upload",
-    "datasets",
-    "dataset",
-    "start",
-    "status",
-    "list",
-    "try",
-    "compare",
-    "eval",
-    "delete",
-)
-
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64
 DISPLAY_NAME_MAX = 40

@@ -57,7 +57,9 @@ def never_sent(error: Exception | None) -> bool:
 class PacedRetryHandler(AsyncRetryHandler):
     """A retry handler that waits between attempts with `sleep` (default `asyncio.sleep`)."""
 
-    sleep: Sleep
+    def __init__(self, max_retry_count: int = 1, *, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
 
     async def prepare_for_next_attempt_async(
         self,
@@ -87,8 +89,7 @@ class PacedRateLimitRetryHandler(PacedRetryHandler, AsyncRateLimitErrorRetryHand
         sleep: Sleep = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.sleep = sleep
+        super().__init__(max_retry_count=max_retry_count, sleep=sleep)
         self.jitter = jitter
 
     async def prepare_for_next_attempt_async(
@@ -118,44 +119,34 @@ def retry_after_seconds(response: HttpResponse | None) -> int:
     return 1
 
 
-class SafeServerErrorRetryHandler(PacedRetryHandler, AsyncServerErrorRetryHandler):
+class _PostSafeRetryHandler(PacedRetryHandler):
+    """Declines to resend a post unless `resend_post_allowed` says the request never left."""
+
+    def resend_post_allowed(self, error: Exception | None) -> bool:
+        return False
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if method_of(request) in NOT_IDEMPOTENT and not self.resend_post_allowed(error):
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+
+
+class SafeServerErrorRetryHandler(_PostSafeRetryHandler, AsyncServerErrorRetryHandler):
     """slack_sdk's 500/503 retry, except for posts (the post may be stored)."""
 
-    def __init__(self, max_retry_count: int = 1, *, sleep: Sleep = asyncio.sleep) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.sleep = sleep
 
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if method_of(request) in NOT_IDEMPOTENT:
-            return False
-        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
-
-
-class SafeConnectionErrorRetryHandler(PacedRetryHandler, AsyncConnectionErrorRetryHandler):
+class SafeConnectionErrorRetryHandler(_PostSafeRetryHandler, AsyncConnectionErrorRetryHandler):
     """slack_sdk's connection-error retry; posts only when the request never left."""
 
-    def __init__(self, max_retry_count: int = 1, *, sleep: Sleep = asyncio.sleep) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.sleep = sleep
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if method_of(request) in NOT_IDEMPOTENT and not never_sent(error):
-            return False
-        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+    def resend_post_allowed(self, error: Exception | None) -> bool:
+        return never_sent(error)
 
 
 def retry_handlers(sleep: Sleep = asyncio.sleep) -> list[AsyncRetryHandler]:
