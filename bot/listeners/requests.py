@@ -65,8 +65,22 @@ class CommandRequest:
         return str(self.payload["trigger_id"])
 
 
+class _InteractionBody:
+    """Who clicked or submitted, read from an interaction payload's `body`."""
+
+    body: dict[str, Any]
+
+    @property
+    def team_id(self) -> str:
+        return str((self.body.get("team") or {}).get("id", ""))
+
+    @property
+    def user_id(self) -> str:
+        return str(self.body["user"]["id"])
+
+
 @dataclass(frozen=True)
-class ActionRequest:
+class ActionRequest(_InteractionBody):
     """A click on a button (in a message or the Home tab)."""
 
     ack: Ack
@@ -75,33 +89,17 @@ class ActionRequest:
     action: dict[str, Any]
 
     @property
-    def team_id(self) -> str:
-        return str((self.body.get("team") or {}).get("id", ""))
-
-    @property
-    def user_id(self) -> str:
-        return str(self.body["user"]["id"])
-
-    @property
     def value(self) -> str:
         return str(self.action.get("value") or "")
 
 
 @dataclass(frozen=True)
-class ViewRequest:
+class ViewRequest(_InteractionBody):
     """A modal's submission."""
 
     ack: Ack
     body: dict[str, Any]
     view: dict[str, Any]
-
-    @property
-    def team_id(self) -> str:
-        return str((self.body.get("team") or {}).get("id", ""))
-
-    @property
-    def user_id(self) -> str:
-        return str(self.body["user"]["id"])
 
 
 @dataclass(frozen=True)
