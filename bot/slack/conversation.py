@@ -36,18 +36,7 @@ async def open_try_thread(
 ) -> str:
     """Post the prompt in the channel, remember the thread, answer in it. Returns the thread ts."""
     text = try_prompt_text(user_id, await display_name(ctx, model_name), prompt)
-    posted = await ctx.client.chat_postMessage(
-        channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
-    )
-    thread_ts = str(posted["ts"])
-    channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
-    await ctx.store.run(
-        ctx.store.threads.add,
-        channel_id=channel_id,
-        thread_ts=thread_ts,
-        model_name=model_name,
-        user_id=user_id,
-    )
+    channel_id, thread_ts = await _post_try_thread(ctx, channel_id, user_id, model_name, text)
     await answer_in_thread(
         ctx, channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, prompt=prompt
     )
@@ -57,6 +46,14 @@ async def open_try_thread(
 async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, model_name: str) -> str:
     """The "Try it" button: a thread waiting for the user's first prompt."""
     text = try_started_text(user_id, await display_name(ctx, model_name))
+    _, thread_ts = await _post_try_thread(ctx, channel_id, user_id, model_name, text)
+    return thread_ts
+
+
+async def _post_try_thread(
+    ctx: AppContext, channel_id: str, user_id: str, model_name: str, text: str
+) -> tuple[str, str]:
+    """Post a try thread's opening message and remember the thread: (channel, thread ts)."""
     posted = await ctx.client.chat_postMessage(
         channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
     )
@@ -69,7 +66,7 @@ async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, mo
         model_name=model_name,
         user_id=user_id,
     )
-    return thread_ts
+    return channel_id, thread_ts
 
 
 async def answer_in_thread(

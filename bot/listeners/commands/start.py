@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.listeners.estimates import start_estimate
 from bot.listeners.requests import CommandRequest
 from bot.presentation import blocks
 from bot.presentation.datasets import start_estimate_text
 from bot.presentation.jobs import starting_text, validation_note
-from bot.services.datasets import estimate_start
 from bot.services.jobs import check_start, resolve_base_model, start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import parse_start
@@ -20,16 +20,10 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         return
     args = parse_start(request.rest)
     dataset = await ctx.store.run(check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args)
+    base_model = resolve_base_model(args.base_model, ctx.backend)
     estimate = start_estimate_text(
-        await ctx.store.run(
-            estimate_start,
-            ctx.store,
-            dataset,
-            epochs=args.epoch_count,
-            base_model=resolve_base_model(args.base_model, ctx.backend),
-            prices=ctx.settings.training_prices,
-            currency=ctx.settings.price_currency,
-            held_out_percent=args.validation.percent if args.validation else None,
+        await start_estimate(
+            ctx, dataset, epochs=args.epoch_count, base_model=base_model, validation=args.validation
         )
     )
     await request.ack(text=starting_text(args.dataset, estimate))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.errors import UsageError, UserError
+from bot.listeners.estimates import start_estimate
 from bot.listeners.replies import tell_or_dm
 from bot.listeners.requests import ViewRequest
 from bot.listeners.views.form import private_metadata, view_values
@@ -12,7 +13,6 @@ from bot.presentation.datasets import start_form_estimate_text
 from bot.presentation.errors import error_text
 from bot.presentation.jobs import CHOOSE_DATASET_TEXT, no_validation_dataset_text, validation_note
 from bot.presentation.text import plain_text
-from bot.services.datasets import estimate_start
 from bot.services.jobs import start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
@@ -96,15 +96,8 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
     estimate = None
     if dataset is not None:
         estimate = start_form_estimate_text(
-            await ctx.store.run(
-                estimate_start,
-                ctx.store,
-                dataset,
-                epochs=job.epoch_count,
-                base_model=job.base_model,
-                prices=ctx.settings.training_prices,
-                currency=ctx.settings.price_currency,
-                held_out_percent=args.validation.percent if args.validation else None,
+            await start_estimate(
+                ctx, dataset, epochs=job.epoch_count, base_model=job.base_model, validation=args.validation
             )
         )
     for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), estimate, problem):
