@@ -70,10 +70,10 @@ class PacedRetryHandler(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> None:
         state.next_attempt_requested = True
-        await self.sleep(self.wait_seconds(state, response))
+        await self.sleep(self.wait_seconds(state, response, error))
         state.increment_current_attempt()
 
-    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
+    def wait_seconds(self, state: RetryState, response: HttpResponse | None, error: Exception | None) -> float:
         """How long to wait before the next attempt: slack_sdk's backoff by default."""
         return float(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
 
@@ -92,21 +92,9 @@ class PacedRateLimitRetryHandler(PacedRetryHandler, AsyncRateLimitErrorRetryHand
         super().__init__(max_retry_count=max_retry_count, sleep=sleep)
         self.jitter = jitter
 
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
+    def wait_seconds(self, state: RetryState, response: HttpResponse | None, error: Exception | None) -> float:
         if response is None:  # not a 429 answer after all: nothing to wait for
             raise error if error is not None else RuntimeError("no response to a rate-limited call")
-        await super().prepare_for_next_attempt_async(
-            state=state, request=request, response=response, error=error
-        )
-
-    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
         return retry_after_seconds(response) + self.jitter()
 
 
