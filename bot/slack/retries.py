@@ -73,7 +73,9 @@ class PacedRetryHandler(AsyncRetryHandler):
         await self.sleep(self.wait_seconds(state, response, error))
         state.increment_current_attempt()
 
-    def wait_seconds(self, state: RetryState, response: HttpResponse | None, error: Exception | None) -> float:
+    def wait_seconds(
+        self, state: RetryState, response: HttpResponse | None, error: Exception | None
+    ) -> float:
         """How long to wait before the next attempt: slack_sdk's backoff by default."""
         return float(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
 
@@ -92,7 +94,9 @@ class PacedRateLimitRetryHandler(PacedRetryHandler, AsyncRateLimitErrorRetryHand
         super().__init__(max_retry_count=max_retry_count, sleep=sleep)
         self.jitter = jitter
 
-    def wait_seconds(self, state: RetryState, response: HttpResponse | None, error: Exception | None) -> float:
+    def wait_seconds(
+        self, state: RetryState, response: HttpResponse | None, error: Exception | None
+    ) -> float:
         if response is None:  # not a 429 answer after all: nothing to wait for
             raise error if error is not None else RuntimeError("no response to a rate-limited call")
         return retry_after_seconds(response) + self.jitter()
