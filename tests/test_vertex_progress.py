@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from bot.domain.types import LossPoint
-from bot.slack.reporter import EVALUATION_EVENT_TYPE, NOTICE_EVENT_TYPE, chart_file_name
+from bot.presentation.jobs import loss_chart_file_name
+from bot.slack.reporter import EVALUATION_EVENT_TYPE, NOTICE_EVENT_TYPE
 from bot.storage.models import TuningJob
 from standins.fakeslack import Ephemeral, Message, StoredFile
 from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
@@ -91,7 +92,7 @@ def notices(stack: OfflineStack, job: TuningJob) -> list[Message]:
 
 
 def chart_uploads(stack: OfflineStack, job: TuningJob) -> list[StoredFile]:
-    return [f for f in stack.workspace.uploads(CHANNEL) if f.name == chart_file_name(job)]
+    return [f for f in stack.workspace.uploads(CHANNEL) if f.name == loss_chart_file_name(job.id)]
 
 
 def vertex_calls(stack: OfflineStack) -> int:

@@ -2,7 +2,8 @@
 
 The Gemini API and Vertex AI report tuning progress differently; the poller translates
 either into these frozen records (`job_view`), and the presentation layer draws them
-(`bot/presentation/signature.py`, through the reporter port), so what is shown stays pure and testable.
+(`bot/presentation/progress.py`, through the reporter port), so what is shown stays pure and
+testable.
 
 `LossPoint` is the tuning layer's own type (`bot.domain.types.LossPoint`), re-exported
 here so the chart and its callers share one definition. Its `epoch` is 0-based, as

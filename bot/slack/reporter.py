@@ -53,10 +53,6 @@ def draw_loss_chart(points: Sequence[LossPoint], title: str, eval_points: Sequen
     return loss_chart_png(points, title, eval_points=eval_points)
 
 
-def chart_file_name(job: TuningJob) -> str:
-    return loss_chart_file_name(job.id)
-
-
 def notice_metadata(job: TuningJob) -> dict[str, Any]:
     return {"event_type": NOTICE_EVENT_TYPE, "event_payload": {"job_id": str(job.id), "state": job.state}}
 
@@ -137,7 +133,7 @@ class SlackReporter:
         return await self._find_in_thread(job, NOTICE_EVENT_TYPE)
 
     async def chart_posted(self, job: TuningJob) -> bool:
-        return await self._file_in_thread(job, chart_file_name(job))
+        return await self._file_in_thread(job, loss_chart_file_name(job.id))
 
     async def draw_chart(self, job: TuningJob, curves: LossCurves) -> bytes:
         """The job's loss chart as a PNG, drawn in a worker thread (matplotlib is CPU work)."""
@@ -152,7 +148,7 @@ class SlackReporter:
                 "files_upload_v2",
                 channel=job.channel_id,
                 content=chart,
-                filename=chart_file_name(job),
+                filename=loss_chart_file_name(job.id),
                 title=loss_chart_file_title(job.display_name),
                 **thread,
             )

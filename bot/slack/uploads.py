@@ -106,10 +106,6 @@ async def ingest_slack_file(
     return upload_text(outcome, chart_in_dm=chart_in_dm)
 
 
-def lengths_chart_name(dataset: Dataset) -> str:
-    return lengths_chart_file_name(dataset.id)
-
-
 async def share_lengths_chart(
     ctx: AppContext, *, user_id: str, dataset: Dataset, insight: DatasetInsight
 ) -> bool:
@@ -121,7 +117,7 @@ async def share_lengths_chart(
         await ctx.client.files_upload_v2(
             channel=opened["channel"]["id"],
             content=png,
-            filename=lengths_chart_name(dataset),
+            filename=lengths_chart_file_name(dataset.id),
             title=lengths_chart_file_title(dataset.name),
         )
     except (SlackApiError, OSError, TimeoutError) as exc:
