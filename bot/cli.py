@@ -48,6 +48,21 @@ _TYPE_WORDS = {
     "float_parsing": "a number",
     "bool_parsing": "true or false",
 }
+_BOUND_WORDS = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
+}
+# Settings whose value may hold a password: named, never quoted.
+_UNQUOTED = {"DATABASE_URL"}
+
+
+def _shown(name: str, given: object) -> str:
+    if name not in _UNQUOTED:
+        return str(given)
+    text = str(given)
+    return text.split("://", 1)[0] + "://…" if "://" in text else "…"
 
 
 def settings_problems(error: Exception) -> list[str]:
@@ -67,11 +82,17 @@ def settings_problems(error: Exception) -> list[str]:
             wanted = f"allowed values: {allowed}"
         elif kind in _TYPE_WORDS:
             wanted = f"it must be {_TYPE_WORDS[kind]}"
+        elif kind in _BOUND_WORDS:
+            key, words = _BOUND_WORDS[kind]
+            bound = context.get(key)
+            wanted = (
+                f"it must be {words} {bound:g}" if isinstance(bound, float) else f"it must be {words} {bound}"
+            )
         elif "error" in context:
             wanted = str(context["error"])
         else:
             wanted = str(problem.get("msg", "not valid"))
-        lines.append(f"tunebot: {name}={given} is not valid; {wanted}.")
+        lines.append(f"tunebot: {name}={_shown(name, given)} is not valid; {wanted}.")
     return lines
 
 

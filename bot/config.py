@@ -6,10 +6,13 @@ show up in a repr, a log line or a Slack message.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.storage.engine import database_url_problem
 
 DEFAULT_GEMINI_API_BASE = "https://generativelanguage.googleapis.com"
 DEFAULT_VERTEX_LOCATION = "us-central1"
@@ -17,6 +20,7 @@ DEFAULT_GCS_API_BASE = "https://storage.googleapis.com"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///tunebot.db"
 SLACK_FILE_HOSTS = ("files.slack.com", "slack-files.com", "files-edge.slack.com", "slack.com")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -65,17 +69,42 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias="TUNEBOT_ADMINS"
     )
-    port: int = Field(default=3000, validation_alias="PORT")
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     host: str = Field(default="0.0.0.0", validation_alias="HOST")
 
-    poll_interval_seconds: float = Field(default=12.0, validation_alias="TUNEBOT_POLL_INTERVAL")
-    max_poll_interval_seconds: float = Field(default=300.0, validation_alias="TUNEBOT_MAX_POLL_INTERVAL")
-    lease_seconds: float = Field(default=120.0, validation_alias="TUNEBOT_LEASE_SECONDS")
-    max_upload_mb: int = Field(default=64, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
+    poll_interval_seconds: float = Field(default=12.0, gt=0, validation_alias="TUNEBOT_POLL_INTERVAL")
+    max_poll_interval_seconds: float = Field(
+        default=300.0, gt=0, validation_alias="TUNEBOT_MAX_POLL_INTERVAL"
+    )
+    lease_seconds: float = Field(default=120.0, gt=0, validation_alias="TUNEBOT_LEASE_SECONDS")
+    max_upload_mb: int = Field(default=64, ge=1, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
     eval_concurrency: int = Field(default=32, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
+
+    @field_validator("tunebot_backend", mode="before")
+    @classmethod
+    def _backend_in_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            level = value.strip().upper()
+            if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
+                raise ValueError(f"allowed values: {', '.join(LOG_LEVELS)} (in any case)")
+            return level
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value.strip()
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -30,7 +30,7 @@ from bot.polling.poller import Poller
 from bot.polling.scheduler import PollScheduler
 from bot.slack.app import build_app, make_web_client
 from bot.slack.context import AppContext
-from bot.slack.door import Refused, check_signature, read_body
+from bot.slack.door import Refused, check_signature, is_ssl_check, read_body
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 
@@ -86,6 +86,8 @@ class Runtime:
     app: AsyncApp
     poller: Poller
     scheduler: PollScheduler | None = None
+    # False when something else runs the poll cycles (the offline stand-in's tests run them by hand).
+    schedule_polls: bool = True
     # Slack's requests go first: the poller paces itself around them.
     pacer: Pacer = field(default_factory=Pacer)
 
@@ -101,7 +103,7 @@ class Runtime:
             timeout=aiohttp.ClientTimeout(total=self.ctx.client.timeout),
             connector=aiohttp.TCPConnector(limit=100),
         )
-        if self.settings.poll_interval_seconds > 0:
+        if self.schedule_polls:
             self.scheduler = PollScheduler(self.poller, self.settings.poll_interval_seconds)
             self.scheduler.start()
 
@@ -140,7 +142,7 @@ def build_runtime(
         backend,
         reporter,
         backoff=Backoff(
-            base_seconds=settings.poll_interval_seconds or 12.0,
+            base_seconds=settings.poll_interval_seconds,
             max_seconds=max(settings.max_poll_interval_seconds, settings.poll_interval_seconds),
         ),
         lease_seconds=settings.lease_seconds,
@@ -172,6 +174,8 @@ def create_asgi_app(runtime: Runtime) -> Starlette:
         with runtime.pacer.serving():  # the ack first, polls after (`bot/polling/pacing.py`)
             try:
                 body = await read_body(request)
+                if is_ssl_check(request.headers, body):
+                    return Response(status_code=200)
                 check_signature(signing_secret, request.headers, body)
             except Refused as refused:
                 log.warning("refused a request to /slack/events (%d): %s", refused.status, refused.reason)

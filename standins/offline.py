@@ -71,7 +71,8 @@ class OfflineStack:
             GEMINI_API_BASE=config.emulator_url or "http://127.0.0.1:1",
             DATABASE_URL=config.database_url,
             TUNEBOT_ADMINS=",".join(config.admins),
-            TUNEBOT_POLL_INTERVAL=config.poll_interval_seconds,
+            # 0 in the config: no scheduler (cycles are run by hand); the setting keeps its default.
+            TUNEBOT_POLL_INTERVAL=config.poll_interval_seconds or 12.0,
             TUNEBOT_LEASE_SECONDS=config.lease_seconds,
             TUNEBOT_MAX_POLL_INTERVAL=config.max_poll_interval_seconds,
             LOG_LEVEL=config.log_level,
@@ -118,6 +119,7 @@ class OfflineStack:
     def start_bot(self) -> None:
         """Start the bot process's part: runtime, HTTP server, scheduler (if configured)."""
         self.runtime = build_runtime(self.settings)
+        self.runtime.schedule_polls = self.config.poll_interval_seconds > 0
         self.server = BackgroundServer(create_asgi_app(self.runtime)).start()
         self.sender = self.slack.sender(self.server.url, OFFLINE_SIGNING_SECRET)
 

@@ -143,3 +143,73 @@ def test_help_texts_describe_each_command(tmp_path: Path) -> None:
     assert "--script FILE" in demo_help and "(default: 0.05)" in demo_help
     emulator_help = run_cli(tmp_path, "emulator", "--help").stdout
     assert "Vertex AI" in emulator_help and "tuningJobs" in emulator_help and "Cloud Storage" in emulator_help
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (
+            "LOG_LEVEL=verbose",
+            "tunebot: LOG_LEVEL=verbose is not valid; allowed values: DEBUG, INFO, WARNING, ERROR, CRITICAL "
+            "(in any case).",
+        ),
+        (
+            "DATABASE_URL=mysql://root:hunter2@db.internal/tunebot",
+            "tunebot: DATABASE_URL=mysql://… is not valid; tunebot takes sqlite:///PATH or "
+            "postgresql://USER@HOST/DATABASE, not mysql.",
+        ),
+        (
+            "DATABASE_URL=not a url",
+            "tunebot: DATABASE_URL=… is not valid; tunebot takes sqlite:///PATH or postgresql://USER@HOST/DATABASE.",
+        ),
+        (
+            "TUNEBOT_POLL_INTERVAL=0",
+            "tunebot: TUNEBOT_POLL_INTERVAL=0 is not valid; it must be greater than 0.",
+        ),
+        (
+            "TUNEBOT_POLL_INTERVAL=-5",
+            "tunebot: TUNEBOT_POLL_INTERVAL=-5 is not valid; it must be greater than 0.",
+        ),
+        (
+            "TUNEBOT_LEASE_SECONDS=0",
+            "tunebot: TUNEBOT_LEASE_SECONDS=0 is not valid; it must be greater than 0.",
+        ),
+        ("TUNEBOT_MAX_UPLOAD_MB=0", "tunebot: TUNEBOT_MAX_UPLOAD_MB=0 is not valid; it must be at least 1."),
+        ("PORT=70000", "tunebot: PORT=70000 is not valid; it must be at most 65535."),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_2_without_a_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setting: str,
+    expected: str,
+) -> None:
+    from bot.cli import main
+
+    for name in os.environ:
+        if name.startswith(("SLACK_", "GOOGLE_", "GEMINI_", "TUNEBOT_", "VERTEX_")) or name in (
+            "LOG_LEVEL",
+            "DATABASE_URL",
+            "PORT",
+        ):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    name, _, value = setting.partition("=")
+    monkeypatch.setenv(name, value)
+    assert main(["run"]) == 2
+    said = capsys.readouterr()
+    assert said.err.strip() == expected
+    assert "hunter2" not in said.err + said.out
+    assert not (tmp_path / "tunebot.db").exists()
+
+
+@pytest.mark.parametrize("value", ["Vertex", "VERTEX", " vertex "])
+def test_a_backend_name_is_taken_in_any_case(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    from bot.config import Settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TUNEBOT_BACKEND", value)
+    assert Settings().tunebot_backend == "vertex"

@@ -153,3 +153,37 @@ async def test_the_bot_token_goes_only_to_the_exact_origin_of_slacks_file_hosts(
         "https://evil.example/files.slack.com/x.csv",
     ):
         assert not allowed_url(url, origins), url
+
+
+@pytest.mark.parametrize("signed", [False, True])
+async def test_slacks_ssl_check_is_answered_200_and_does_nothing(stack: OfflineStack, signed: bool) -> None:
+    """Slack checks the certificate of a slash command's URL with an unsigned-or-signed
+    `ssl_check=1` POST; Bolt answers 200 with an empty body, before any signature check."""
+    assert stack.server is not None
+    body = b"ssl_check=1&token=legacy-verification-token"
+    content_type = "application/x-www-form-urlencoded"
+    headers = {"Content-Type": content_type}
+    if signed:
+        assert stack.sender is not None
+        headers = stack.sender.signed_headers(body, content_type)
+    calls_before = len(stack.workspace.calls())
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(stack.server.url + "/slack/events", content=body, headers=headers)
+    assert answer.status_code == 200 and answer.text == ""
+    assert len(stack.workspace.calls()) == calls_before
+
+
+async def test_an_unsigned_request_that_only_mentions_ssl_check_is_still_refused(stack: OfflineStack) -> None:
+    assert stack.server is not None
+    async with httpx.AsyncClient() as client:
+        for body in (
+            b"ssl_check=0&command=%2Ftune",
+            b"command=%2Ftune&text=ssl_check%3D1",
+            b"ssl_check=1&ssl_check=0",
+        ):
+            answer = await client.post(
+                stack.server.url + "/slack/events",
+                content=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert answer.status_code == 401, body

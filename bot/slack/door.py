@@ -5,6 +5,8 @@
 2. Slack's signature: `X-Slack-Request-Timestamp` must be a whole number of seconds
    within five minutes of now, `X-Slack-Signature` the HMAC-SHA256 of
    `v0:{timestamp}:{body}` with the signing secret: otherwise 401 (never 500).
+   Slack's `ssl_check=1` (a certificate probe, unsigned) is answered 200 before this
+   check and does nothing else, as Bolt does.
 3. A refusal is logged as one line naming the reason, never the body (it holds
    `response_url`, user ids and text).
 """
@@ -15,6 +17,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
@@ -49,6 +52,18 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             raise Refused(413, f"body over the {limit:,}-byte limit")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def is_ssl_check(headers: Mapping[str, str], body: bytes) -> bool:
+    """Slack's certificate probe: a form whose one `ssl_check` value is `1`. It carries
+    no user, no command and no signature, and is answered 200 with nothing done."""
+    if not headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return False
+    try:
+        form = parse_qs(body.decode("utf-8"), max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return form.get("ssl_check") == ["1"]
 
 
 def check_signature(

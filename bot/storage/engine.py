@@ -9,19 +9,46 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from bot.domain.errors import StorageUnavailable
 
+ACCEPTED_DATABASES = "tunebot takes sqlite:///PATH or postgresql://USER@HOST/DATABASE"
+_SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
-def make_engine(database_url: str, *, echo: bool = False) -> Engine:
-    """An engine for SQLite (the default, one process) or PostgreSQL (replicas)."""
+
+def engine_url(database_url: str) -> str:
+    """`DATABASE_URL` as SQLAlchemy takes it (PostgreSQL through psycopg 3)."""
     url = database_url
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def database_url_problem(database_url: str) -> str | None:
+    """Why tunebot cannot use `database_url` (never quoting it: it may hold a password),
+    or None. Checked with the settings, so a bad URL is one line at startup."""
+    try:
+        url = make_url(engine_url(database_url.strip()))
+    except ArgumentError:
+        return ACCEPTED_DATABASES
+    backend = url.get_backend_name()
+    if backend not in _SUPPORTED_BACKENDS:
+        return f"{ACCEPTED_DATABASES}, not {backend}"
+    try:
+        url.get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError):
+        return f"{ACCEPTED_DATABASES}; the driver for {url.drivername} is not installed"
+    return None
+
+
+def make_engine(database_url: str, *, echo: bool = False) -> Engine:
+    """An engine for SQLite (the default, one process) or PostgreSQL (replicas)."""
+    url = engine_url(database_url)
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
