@@ -326,7 +326,7 @@ def delete_prompt_blocks(
             "style": "danger",
         },
     }
-    return f"Delete {display_name or model_name}?", [
+    return f"Delete {esc(display_name or model_name)}?", [
         section(text),
         context(f"`{esc(model_name)}`"),
         {"type": "actions", "elements": [button]},

@@ -27,7 +27,7 @@ def upload_text(outcome: UploadOutcome, *, chart_in_dm: bool = False) -> str:
 
 def not_saved_message(what: str, reason: str) -> str:
     return (
-        f":x: tunebot could not save {what}: {reason}. Nothing was stored; try again later "
+        f":x: tunebot could not save {what}: {esc(reason)}. Nothing was stored; try again later "
         "(tell whoever runs tunebot if it keeps happening)."
     )
 
