@@ -122,7 +122,7 @@ async def test_start_ack_gives_the_training_token_estimate_and_the_configured_co
     monkeypatch.setenv("TUNEBOT_TRAINING_PRICES", "gemini-1.5-flash-001-tuning=4")
     with running_stack(tmp_path) as running:
         await upload_file(running, OWNER, "counting.csv", _csv(_numbers(30)))
-        dataset = store_of(running).datasets.find(running.workspace.team_id, "counting")
+        dataset = store_of(running).datasets.by_name(running.workspace.team_id, "counting")
         assert dataset is not None and dataset.id is not None
         insight = DatasetInsight.from_json(store_of(running).datasets.insight(dataset.id))
         assert insight is not None

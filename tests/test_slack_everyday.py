@@ -30,7 +30,7 @@ async def tuned(stack: OfflineStack, user: str, name: str, *, finish: bool = Tru
     """Upload the tutorial (once per team) and tune a model called `name` through tunebot."""
     assert stack.sender is not None and stack.emulator is not None
     store = store_of(stack)
-    if store.datasets.find(stack.workspace.team_id, "tutorial") is None:
+    if store.datasets.by_name(stack.workspace.team_id, "tutorial") is None:
         await upload_file(stack, user, "tutorial.csv", tutorial_csv())
     answer = await command(stack, user, f'start tutorial name="{name}"')
     assert "Starting tuning" in str(answer)
@@ -129,7 +129,9 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
     assert "already a dataset `set-03`" in taken
     deleted = answer_text(await command(stack, ADMIN, "dataset delete set-03"))
     assert "Deleted dataset *set-03*" in deleted
-    assert store.datasets.find(team, "set-03") is None and store.datasets.find(team, "q-a-v2") is not None
+    assert (
+        store.datasets.by_name(team, "set-03") is None and store.datasets.by_name(team, "q-a-v2") is not None
+    )
     assert "Did you mean `delete`" in answer_text(await command(stack, OWNER, "dataset delet set-04"))
 
 

@@ -29,7 +29,7 @@ async def test_upload_through_the_modal_stores_the_dataset_with_its_owner(stack:
     assert "Stored dataset *next-number*: 15 examples" in answer.text
     assert "/tune start next-number" in answer.text
     store = store_of(stack)
-    dataset = store.datasets.find(stack.workspace.team_id, "next-number")
+    dataset = store.datasets.by_name(stack.workspace.team_id, "next-number")
     assert dataset is not None and dataset.owner_user_id == OWNER and dataset.channel_id == CHANNEL
     assert dataset.id is not None
     pairs = store.datasets.examples(dataset.id)

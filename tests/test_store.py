@@ -98,9 +98,9 @@ def test_same_bytes_are_recognised_and_names_get_a_suffix(store: Store) -> None:
 
 def test_dataset_lookup_by_name_or_id(store: Store) -> None:
     dataset_id = add(store)
-    assert store.datasets.find("T1", "numbers") is not None
-    assert store.datasets.find("T1", f"#{dataset_id}") is not None
-    assert store.datasets.find("T2", "numbers") is None
+    assert store.datasets.by_name("T1", "numbers") is not None
+    assert store.datasets.by_id("T1", dataset_id) is not None
+    assert store.datasets.by_name("T2", "numbers") is None and store.datasets.by_id("T2", dataset_id) is None
 
 
 def test_dataset_names_from_file_names() -> None:

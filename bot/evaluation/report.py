@@ -1,13 +1,46 @@
-"""An evaluation's result: one row per held-out example and the summary of both models."""
+"""An evaluation's result: one row per held-out example and the summary of both models.
+
+The CSV (`EvalReport.to_csv`) is safe to open in a spreadsheet, as OWASP advises against CSV
+injection: every field is quoted, and a text cell that would start a formula (its first
+character `=`, `+`, `-`, `@`, a tab or a carriage return, after any `'`) gets one `'` in front,
+so the spreadsheet shows it as text (a plain number such as `-3` or `+1.5` is left as it is:
+a spreadsheet reads it as that number and runs nothing). A program reading the file gets the
+original cell back by removing that one `'` again: `original_cell`, or `read_evaluation_csv`
+for the whole file.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 from bot.evaluation.score import exact_match, similarity
+
+# A cell a spreadsheet would run: a formula start, after quotes that would hide one added `'`.
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """`cell` as text a spreadsheet shows and never runs: `=1+1` -> `'=1+1`."""
+    if _FORMULA_START.match(cell) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def original_cell(cell: str) -> str:
+    """The cell as it was before `spreadsheet_safe`: `'=1+1` -> `=1+1`; `'plain` stays."""
+    return cell[1:] if _NEUTRALISED.match(cell) else cell
+
+
+def read_evaluation_csv(content: bytes) -> list[dict[str, str]]:
+    """An evaluation CSV read back, one dict per row by column name, every cell as it was."""
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8")))
+    return [{key: original_cell(value) for key, value in row.items()} for row in reader]
 
 
 @dataclass(frozen=True)
@@ -81,7 +114,7 @@ class EvalReport:
 
     def to_csv(self) -> bytes:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
         writer.writerow(
             [
                 "row",
@@ -101,16 +134,16 @@ class EvalReport:
             writer.writerow(
                 [
                     index,
-                    row.text_input,
-                    row.expected,
-                    row.base,
-                    row.tuned,
+                    spreadsheet_safe(row.text_input),
+                    spreadsheet_safe(row.expected),
+                    spreadsheet_safe(row.base),
+                    spreadsheet_safe(row.tuned),
                     int(row.base_exact),
                     int(row.tuned_exact),
                     f"{row.base_similarity:.3f}",
                     f"{row.tuned_similarity:.3f}",
-                    row.base_error or "",
-                    row.tuned_error or "",
+                    spreadsheet_safe(row.base_error or ""),
+                    spreadsheet_safe(row.tuned_error or ""),
                 ]
             )
         return out.getvalue().encode("utf-8")

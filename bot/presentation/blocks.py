@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
 from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
+from bot.services.datasets import dataset_reference
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 
@@ -156,7 +157,7 @@ def start_modal(
     dataset_names: Sequence[str],
     base_models: Sequence[BaseModelChoice],
 ) -> dict[str, Any]:
-    dataset_options = [_option(name, name) for name in dataset_names[:100]]
+    dataset_options = [_option(dataset_reference(name), name) for name in dataset_names[:100]]
     model_options = [_option(m.name, m.label) for m in base_models]
     return {
         "type": "modal",
@@ -325,7 +326,7 @@ def delete_prompt_blocks(
             "style": "danger",
         },
     }
-    return f"Delete {display_name or model_name}?", [
+    return f"Delete {esc(display_name or model_name)}?", [
         section(text),
         context(f"`{esc(model_name)}`"),
         {"type": "actions", "elements": [button]},

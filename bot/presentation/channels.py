@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain.text import escape_mrkdwn as esc
+
 PEOPLE_DM_REFUSAL = (
     ":x: I can't take part in a direct message between people. Use `/tune` in a channel, "
     "or in a direct message with me (tunebot in the sidebar, *Messages* tab)."
@@ -19,8 +21,10 @@ def refusal_for(channel_id: str, error: str) -> str:
         return PEOPLE_DM_REFUSAL
     if error in ("not_in_channel", "channel_not_found"):
         return PRIVATE_REFUSAL
-    return f":x: Slack refused the message ({error})."
+    return f":x: Slack refused the message ({esc(error)})."
 
 
 def join_failed_text(error: str) -> str:
-    return f":x: I could not join this channel ({error}). Invite me with `/invite @tunebot` and try again."
+    return (
+        f":x: I could not join this channel ({esc(error)}). Invite me with `/invite @tunebot` and try again."
+    )

@@ -8,7 +8,7 @@ from bot.datasets.insight import DatasetInsight
 from bot.domain.text import escape_mrkdwn as esc
 from bot.presentation.insight import insight_lines, training_estimate
 from bot.presentation.uploads import name_note
-from bot.services.datasets import DatasetDeleted, DatasetRenamed, StartEstimate
+from bot.services.datasets import DatasetDeleted, DatasetRenamed, StartEstimate, dataset_reference
 from bot.storage.models import Dataset
 
 
@@ -18,7 +18,13 @@ def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
         f"*{esc(dataset.name)}* — {dataset.example_count:,} examples ({dataset.format.upper()}, "
         f"`{esc(dataset.file_name)}`, uploaded by <@{dataset.owner_user_id}>)"
     )
-    return "\n".join([head, *insight_lines(insight), f"Start tuning with `/tune start {esc(dataset.name)}`."])
+    return "\n".join(
+        [
+            head,
+            *insight_lines(insight),
+            f"Start tuning with `/tune start {esc(dataset_reference(dataset.name))}`.",
+        ]
+    )
 
 
 def start_estimate_text(estimate: StartEstimate) -> str:
@@ -36,7 +42,7 @@ def start_estimate_text(estimate: StartEstimate) -> str:
 def unknown_dataset_message(wanted: str, names: Sequence[str]) -> str:
     if not names:
         return f"There is no dataset `{esc(wanted)}`, and no datasets yet. Upload one with `/tune upload`."
-    shown = ", ".join(f"`{esc(n)}`" for n in names[:15])
+    shown = ", ".join(f"`{esc(dataset_reference(n))}`" for n in names[:15])
     more = f" and {len(names) - 15} more" if len(names) > 15 else ""
     return f"There is no dataset `{esc(wanted)}`. Datasets: {shown}{more}. `/tune datasets` lists yours."
 

@@ -4,6 +4,7 @@ cost estimate, and the per-epoch checkpoints. Pure: a `JobView` in, mrkdwn out."
 
 from __future__ import annotations
 
+from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.polling.view import JobView
 from bot.presentation.text import format_loss, format_money
@@ -116,7 +117,7 @@ def checkpoint_lines(view: JobView) -> str | None:
     more = len(view.checkpoints) - CHECKPOINTS_SHOWN
     if more > 0:
         lines.append(f"… and {more} more")
-    model = view.model_name.rsplit("/", 1)[-1] or "<model>"
+    model = esc(view.model_name.rsplit("/", 1)[-1]) or "<model>"
     head = f"*Checkpoints* (try one with `/tune try {model} checkpoint=N <prompt>`):"
     return "\n".join([head, *lines])
 

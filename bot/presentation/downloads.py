@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from bot.domain.text import escape_mrkdwn as esc
+
 MISSING_FILES_READ_TEXT = (
     "I may not read files: the app is missing the `files:read` scope (see manifest.yml)."
 )
@@ -29,13 +31,13 @@ def describe_size(size: int) -> str:
 
 def file_not_described_text(error: str) -> str:
     """Slack's `files.info` refused, saying `error`."""
-    return f"Slack would not describe the file ({error})."
+    return f"Slack would not describe the file ({esc(error)})."
 
 
 def foreign_host_text(where: str) -> str:
     """The file link leads somewhere other than Slack's file hosts (`where`: its origin)."""
     return (
-        f"The file link points at `{where}`, which is not one of Slack's file hosts, "
+        f"The file link points at `{esc(where)}`, which is not one of Slack's file hosts, "
         "so I did not download it (the bot token goes nowhere else)."
     )
 
@@ -51,7 +53,7 @@ def too_many_redirects_text(limit: int) -> str:
 
 def download_failed_text(error_type: str) -> str:
     """The download broke off (`error_type`: the exception's class name)."""
-    return f"The download from Slack failed ({error_type}). Try again."
+    return f"The download from Slack failed ({esc(error_type)}). Try again."
 
 
 def declared_too_big_text(size: int, limit: int) -> str:

@@ -58,7 +58,7 @@ def _service_error_text(exc: e.ServiceError) -> str:
         case e.StartNotRecorded(display_name=name, reason=reason):
             return (
                 f":warning: The tuning service started *{esc(name)}*, but tunebot could not save "
-                f"that yet ({reason}). It will be picked up and announced here once it can."
+                f"that yet ({esc(reason)}). It will be picked up and announced here once it can."
             )
         case e.AmbiguousModel(wanted=wanted, candidates=candidates):
             shown = "\n".join(
@@ -76,7 +76,7 @@ def _service_error_text(exc: e.ServiceError) -> str:
                 "`/tune status` shows how far it is."
             )
         case e.ModelNotReady(display_name=name, state=state):
-            return f":x: *{esc(name)}* cannot answer: its tuning {state}."
+            return f":x: *{esc(name)}* cannot answer: its tuning {esc(state)}."
         case e.ModelGone(model=model, during="try"):
             return f"There is no tuned model {model_label(model)} (any more). `/tune list` shows the models."
         case e.ModelGone(model=model):

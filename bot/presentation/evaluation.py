@@ -87,7 +87,7 @@ def evaluation_blocks(report: EvalReport, *, title: str, note: str | None = None
     if note:
         notes.append(note)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " ".join(notes)[:3000]}]})
-    text = f"{title}: exact match base {_percent(report.base_exact_rate)} → tuned " + _percent(
+    text = f"{esc(title)}: exact match base {_percent(report.base_exact_rate)} → tuned " + _percent(
         report.tuned_exact_rate
     )
     return text, blocks

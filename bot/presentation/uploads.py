@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.datasets import ParsedDataset, format_problems
 from bot.domain.text import escape_mrkdwn as esc
 from bot.presentation.insight import insight_lines
+from bot.services.datasets import NUMBER_NAME_PREFIX, dataset_reference, is_number_name
 from bot.services.uploads import UploadOutcome
 from bot.storage.models import Dataset
 
@@ -26,7 +27,7 @@ def upload_text(outcome: UploadOutcome, *, chart_in_dm: bool = False) -> str:
 
 def not_saved_message(what: str, reason: str) -> str:
     return (
-        f":x: tunebot could not save {what}: {reason}. Nothing was stored; try again later "
+        f":x: tunebot could not save {what}: {esc(reason)}. Nothing was stored; try again later "
         "(tell whoever runs tunebot if it keeps happening)."
     )
 
@@ -35,7 +36,7 @@ def duplicate_message(file_name: str, existing: Dataset) -> str:
     return (
         f":information_source: `{esc(file_name)}` is already stored as dataset *{esc(existing.name)}* "
         f"({existing.example_count:,} examples, uploaded by <@{existing.owner_user_id}>). "
-        f"Start tuning with `/tune start {esc(existing.name)}`."
+        f"Start tuning with `/tune start {esc(dataset_reference(existing.name))}`."
     )
 
 
@@ -43,6 +44,14 @@ def name_note(stored: str, wanted: str | None, cleaned: str) -> str:
     """Why a dataset is not stored under the name asked for (empty when it is)."""
     if stored != cleaned:
         return f" (stored as `{esc(stored)}`: `{esc(cleaned)}` exists)"
+    digits = cleaned.removeprefix(NUMBER_NAME_PREFIX)
+    if (
+        wanted is not None
+        and digits != cleaned
+        and is_number_name(digits)
+        and not wanted.strip().lower().startswith(NUMBER_NAME_PREFIX)
+    ):
+        return f" (stored as `{esc(stored)}`: a name of only digits would read as a dataset's id)"
     if wanted is not None and wanted != cleaned:
         return f" (stored as `{esc(stored)}`: names use lowercase letters, digits, `-`, `_` and `.`)"
     return ""
@@ -62,7 +71,7 @@ def stored_message(
     return (
         f":white_check_mark: Stored dataset *{esc(dataset.name)}*{note}: {dataset.example_count:,} examples "
         f"from `{esc(dataset.file_name)}`{columns}.\n"
-        f"Start tuning with `/tune start {esc(dataset.name)}`.{warnings}{insight}"
+        f"Start tuning with `/tune start {esc(dataset_reference(dataset.name))}`.{warnings}{insight}"
     )
 
 

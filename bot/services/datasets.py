@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -12,13 +13,53 @@ from bot.storage.models import Dataset
 from bot.storage.repositories.datasets import DuplicateDatasetName, dataset_name_from
 from bot.storage.store import Store
 
+# How people name a dataset when they type one (`/tune start`, `/tune eval`, `/tune datasets`,
+# `/tune dataset delete|rename`, `validation=`, the start form): a bare number, or `#` and a
+# number, is always a dataset's id; `name:<name>` is always a name (how a name of digits alone,
+# kept from a version that allowed one, is reached); anything else is a name. New names are
+# never digits alone (`new_dataset_name`), so a name never stands where an id is meant.
+NAME_PREFIX = "name:"
+NUMBER_NAME_PREFIX = "dataset-"  # what a name of digits alone becomes: `2024` -> `dataset-2024`
+_ID_REFERENCE = re.compile(r"#?([0-9]+)")
+_DIGITS = re.compile(r"[0-9]+")
+_ID_DIGITS = 18  # a 64-bit integer column holds any id of up to 18 digits
 
-def find_dataset(store: Store, team_id: str, name: str) -> Dataset:
-    """The team's dataset called `name` (UnknownDataset, listing the names, when none is)."""
-    dataset = store.datasets.find(team_id, name)
+
+def is_number_name(name: str) -> bool:
+    """A name of digits alone, which would read as a dataset's id."""
+    return _DIGITS.fullmatch(name) is not None
+
+
+def dataset_reference(name: str) -> str:
+    """How to type the dataset called `name`: the name itself, or `name:<name>` for digits alone."""
+    return NAME_PREFIX + name if is_number_name(name) else name
+
+
+def lookup_dataset(store: Store, team_id: str, reference: str) -> Dataset | None:
+    """The one reading of a typed dataset reference (see NAME_PREFIX); None when none matches."""
+    typed = reference.strip().strip("`").strip()
+    if typed.lower().startswith(NAME_PREFIX):
+        return store.datasets.by_name(team_id, typed[len(NAME_PREFIX) :].strip())
+    as_id = _ID_REFERENCE.fullmatch(typed)
+    if as_id is not None:  # an id; too many digits for one is no dataset
+        digits = as_id.group(1)
+        return store.datasets.by_id(team_id, int(digits)) if len(digits) <= _ID_DIGITS else None
+    return store.datasets.by_name(team_id, typed)
+
+
+def find_dataset(store: Store, team_id: str, reference: str) -> Dataset:
+    """The team's dataset `reference` names (UnknownDataset, listing the names, when none)."""
+    dataset = lookup_dataset(store, team_id, reference)
     if dataset is None or dataset.id is None:
-        raise UnknownDataset(name, store.datasets.names(team_id))
+        raise UnknownDataset(reference.strip(), store.datasets.names(team_id))
     return dataset
+
+
+def new_dataset_name(text: str) -> str:
+    """The name a new or renamed dataset gets from what was typed (or its file name): short,
+    typeable, and never digits alone (`2024.csv` -> `dataset-2024`)."""
+    name = dataset_name_from(text)
+    return NUMBER_NAME_PREFIX + name if is_number_name(name) else name
 
 
 def dataset_insight(store: Store, dataset: Dataset) -> DatasetInsight:
@@ -105,7 +146,7 @@ def rename_dataset(
 ) -> DatasetRenamed:
     dataset = _owned_dataset(store, team_id=team_id, user_id=user_id, name=name, admins=admins)
     assert dataset.id is not None
-    cleaned = dataset_name_from(new_name + ".x")
+    cleaned = new_dataset_name(new_name + ".x")
     try:
         renamed = store.datasets.rename(dataset.id, cleaned)
     except DuplicateDatasetName as exc:

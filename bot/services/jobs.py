@@ -12,7 +12,7 @@ from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_shar
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingPair, TuningRequest
-from bot.services.datasets import find_dataset
+from bot.services.datasets import find_dataset, lookup_dataset
 from bot.services.errors import (
     BaseModelNotTunable,
     HoldoutFailed,
@@ -52,7 +52,7 @@ def validation_dataset(
     """The dataset named by `validation=<dataset>`, checked (None for a share or no validation)."""
     if choice is None or choice.dataset is None:
         return None
-    found = store.datasets.find(team_id, choice.dataset)
+    found = lookup_dataset(store, team_id, choice.dataset)
     if found is None or found.id is None:
         raise UnknownDataset(choice.dataset, store.datasets.names(team_id), for_validation=True)
     if found.id == training.id:
@@ -86,7 +86,7 @@ def plan_holdout(
 def holdout_row(
     choice: ValidationChoice, holdout: Holdout, *, sent: bool, store: Store, team_id: str
 ) -> JobHoldout:
-    other = store.datasets.find(team_id, choice.dataset) if choice.dataset is not None else None
+    other = lookup_dataset(store, team_id, choice.dataset) if choice.dataset is not None else None
     return JobHoldout(
         job_id=0,  # set by Store.create_job
         source="split" if choice.percent is not None else "dataset",

@@ -11,9 +11,10 @@ from bot.datasets import Limits, ParsedDataset, parse_dataset
 from bot.datasets.pool import ValidationPool
 from bot.domain.errors import StorageUnavailable
 from bot.domain.types import TrainingPair
+from bot.services.datasets import new_dataset_name
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset
-from bot.storage.repositories.datasets import DuplicateDataset, dataset_name_from
+from bot.storage.repositories.datasets import DuplicateDataset
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ async def ingest_upload(
     existing = await store.run(store.datasets.find_by_hash, team_id, parsed.sha256)
     if existing is not None:
         return UploadOutcome("duplicate", file_name, existing, parsed)
-    name = dataset_name_from(dataset_name or file_name)
+    name = new_dataset_name(dataset_name or file_name)
 
     def add() -> Dataset:
         # In the worker thread, pairs included: 100,000 of them take the loop 50 ms to build.

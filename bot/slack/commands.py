@@ -116,19 +116,21 @@ def parse_validation(raw: str) -> ValidationChoice | None:
     if not text or text.lower() in ("none", "no", "off", "0", "0%"):
         return None
     if not text.endswith("%") and text.replace(".", "", 1).isdigit():
-        raise UsageError(f"`validation={raw}`: write a share with a percent sign, such as `validation=10%`.")
+        raise UsageError(
+            f"`validation={echo(raw)}`: write a share with a percent sign, such as `validation=10%`."
+        )
     if text.endswith("%"):
         number = text.removesuffix("%").strip()
         try:
             percent = float(number)
         except ValueError as exc:
             raise UsageError(
-                f"`validation` must be a share such as `10%` or the name of a dataset, not `{raw}`."
+                f"`validation` must be a share such as `10%` or the name of a dataset, not `{echo(raw)}`."
             ) from exc
         if not math.isfinite(percent) or not MIN_VALIDATION_PERCENT <= percent <= MAX_VALIDATION_PERCENT:
             raise UsageError(
                 f"`validation` must hold out between {MIN_VALIDATION_PERCENT}% and "
-                f"{MAX_VALIDATION_PERCENT}% of the dataset, not {number}%."
+                f"{MAX_VALIDATION_PERCENT}% of the dataset, not {echo(number)}%."
             )
         return ValidationChoice(percent=percent)
     return ValidationChoice(dataset=text)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from bot.datasets.insight import DatasetInsight
-from bot.domain.errors import UserError
 from bot.listeners.pages import datasets_page
 from bot.listeners.requests import CommandRequest
 from bot.presentation.datasets import (
     CHART_FOLLOWS_NOTE,
     dataset_detail_text,
     looking_at_text,
-    unknown_dataset_message,
 )
-from bot.services.datasets import dataset_insight
+from bot.services.datasets import dataset_insight, find_dataset
 from bot.slack.context import AppContext
 from bot.slack.uploads import share_lengths_chart
 
@@ -27,11 +25,7 @@ async def show_datasets(ctx: AppContext, request: CommandRequest) -> None:
 
 
 async def show_dataset(ctx: AppContext, request: CommandRequest) -> None:
-    wanted = request.rest
-    dataset = await ctx.store.run(ctx.store.datasets.find, request.team_id, wanted.strip().strip("`"))
-    if dataset is None:
-        names = await ctx.store.run(ctx.store.datasets.names, request.team_id)
-        raise UserError(unknown_dataset_message(wanted.strip(), names))
+    dataset = await ctx.store.run(find_dataset, ctx.store, request.team_id, request.rest)
     assert dataset.id is not None
     insight = DatasetInsight.from_json(await ctx.store.run(ctx.store.datasets.insight, dataset.id))
     if insight is not None:  # stored at upload: answered in the ack itself

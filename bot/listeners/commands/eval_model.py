@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.errors import UsageError, UserError
+from bot.domain.errors import UsageError
 from bot.listeners.replies import channel_refusal
 from bot.listeners.requests import CommandRequest
 from bot.presentation.commands import EVAL_USAGE, which_dataset_text
-from bot.presentation.datasets import unknown_dataset_message
 from bot.presentation.evaluation import evaluation_ack_text
+from bot.services.datasets import find_dataset
 from bot.services.models import resolve_model
 from bot.slack.channels import ensure_member
 from bot.slack.commands import split_first
@@ -23,10 +23,7 @@ async def evaluate_model(ctx: AppContext, request: CommandRequest) -> None:
         raise UsageError(which_dataset_text())
     team_id, channel_id = request.team_id, request.channel_id
     model_name = await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=model_text)
-    dataset = await ctx.store.run(ctx.store.datasets.find, team_id, dataset_text.strip().strip("`"))
-    if dataset is None:
-        names = await ctx.store.run(ctx.store.datasets.names, team_id)
-        raise UserError(unknown_dataset_message(dataset_text, names))
+    dataset = await ctx.store.run(find_dataset, ctx.store, team_id, dataset_text)
     await request.ack(text=evaluation_ack_text(model_name, dataset.name))
     await ensure_member(ctx, channel_id)
     try:

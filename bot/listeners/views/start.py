@@ -13,6 +13,7 @@ from bot.presentation.datasets import start_form_estimate_text
 from bot.presentation.errors import error_text
 from bot.presentation.jobs import CHOOSE_DATASET_TEXT, no_validation_dataset_text, validation_note
 from bot.presentation.text import plain_text
+from bot.services.datasets import lookup_dataset
 from bot.services.jobs import start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
@@ -66,7 +67,7 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
     args, errors = start_args_from_view(view_values(request.view))
     wanted = args.validation.dataset if args is not None and args.validation is not None else None
     team_id = request.team_id
-    if wanted is not None and await ctx.store.run(ctx.store.datasets.find, team_id, wanted) is None:
+    if wanted is not None and await ctx.store.run(lookup_dataset, ctx.store, team_id, wanted) is None:
         # Checked before the form closes, so a mistyped name is fixed in place.
         errors = {"validation": no_validation_dataset_text(wanted)}
         args = None
@@ -92,7 +93,9 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
         await tell_or_dm(ctx, channel_id, user_id, error_text(exc))
         return
     problem = await announce_new_job(ctx, job)
-    dataset = await ctx.store.run(ctx.store.datasets.find, team_id, str(job.dataset_id))
+    dataset = None
+    if job.dataset_id is not None:  # by its id: a dataset named like the id is another one
+        dataset = await ctx.store.run(lookup_dataset, ctx.store, team_id, f"#{job.dataset_id}")
     estimate = None
     if dataset is not None:
         estimate = start_form_estimate_text(

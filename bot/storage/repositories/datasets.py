@@ -164,13 +164,19 @@ class DatasetRepository(Repository):
                 select(Dataset).where(Dataset.team_id == team_id, Dataset.sha256 == sha256)
             ).first()
 
-    def find(self, team_id: str, name_or_id: str) -> Dataset | None:
+    def by_name(self, team_id: str, name: str) -> Dataset | None:
+        """The team's dataset called `name` (what a typed reference means: services.datasets)."""
         with self.session() as session:
-            query = select(Dataset).where(Dataset.team_id == team_id)
-            by_name = session.exec(query.where(Dataset.name == name_or_id)).first()
-            if by_name is not None or not name_or_id.lstrip("#").isdigit():
-                return by_name
-            return session.exec(query.where(Dataset.id == int(name_or_id.lstrip("#")))).first()
+            return session.exec(
+                select(Dataset).where(Dataset.team_id == team_id, Dataset.name == name)
+            ).first()
+
+    def by_id(self, team_id: str, dataset_id: int) -> Dataset | None:
+        """The team's dataset with this id (None for another team's)."""
+        with self.session() as session:
+            return session.exec(
+                select(Dataset).where(Dataset.team_id == team_id, Dataset.id == dataset_id)
+            ).first()
 
     def list_for_owner(self, team_id: str, owner_user_id: str) -> list[DatasetSummary]:
         """The owner's datasets, newest first, each with the names of the jobs run on it."""

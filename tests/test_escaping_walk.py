@@ -1,0 +1,557 @@
+"""Every message kind tunebot builds (every public function of every `bot.presentation` module,
+every refusal of `error_text`, every echo of `/tune start`'s options), fed hostile text in each
+field a user controls, shows that text as typed: no `<!channel>`, `<@…>` or `<http…>` of theirs
+goes live, and no `*…*` or `&amp;` of theirs turns into formatting or an entity.
+
+`BUILDERS` must name every public function of `bot.presentation`: a new one fails
+`test_every_public_builder_is_walked` until it is added, with hostile input (or the reason
+it shows no user text)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import bot.presentation
+from bot.datasets import parse_dataset
+from bot.datasets.insight import InsightBuilder
+from bot.datasets.samples import tutorial_csv
+from bot.domain.errors import BackendError, UsageError
+from bot.domain.text import escape_mrkdwn
+from bot.domain.types import BaseModelChoice, Checkpoint, DataStats, ModelState, ModelSummary
+from bot.evaluation.report import EvalReport, EvalRow
+from bot.polling.view import JobView
+from bot.presentation import (
+    blocks,
+    channels,
+    commands,
+    datasets,
+    details,
+    downloads,
+    errors,
+    evaluation,
+    home,
+    insight,
+    jobs,
+    models,
+    progress,
+    uploads,
+)
+from bot.services import errors as e
+from bot.services.datasets import DatasetDeleted, DatasetRenamed, StartEstimate
+from bot.services.home import HomeData
+from bot.services.jobs import ValidationSet
+from bot.services.models import Deleted
+from bot.services.uploads import UploadOutcome
+from bot.slack import commands as parsing
+from bot.slack.reporter import EVALUATION_EVENT_TYPE
+from bot.storage.models import Dataset, TuningJob
+from bot.storage.repositories.datasets import DatasetSummary
+from standins.offline import OfflineStack
+from tests.helpers.evaluation import finished_job
+from tests.helpers.slack import CHANNEL, all_text, command, upload_file
+
+# Each part must stay as typed: a broadcast, a mention, a link, bold, an entity, other scripts.
+HOSTILE = "<!channel> <@U123> <https://evil.example|x> *bold* &amp; 名前 имя عربى"
+# What each part looks like when it went out unescaped (live in Slack).
+LIVE = ("<!channel", "<@U123", "<https://evil", " *bold*", "&amp; 名前")
+CODE_SPAN = re.compile(r"`[^`\n]*`")
+OWNER = "U0OWNER"
+NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+
+
+def _insight() -> Any:
+    builder = InsightBuilder(40_000, 5_000)
+    for index in range(3):
+        builder.observe(f"example {index + 1}", HOSTILE, HOSTILE)
+    builder.observe("example 4", HOSTILE, HOSTILE)  # a duplicate, listed by its label
+    return builder.finish()
+
+
+def _dataset() -> Dataset:
+    return Dataset(
+        id=7,
+        team_id="T1",
+        owner_user_id=OWNER,
+        channel_id="C1",
+        name=HOSTILE,
+        file_name=HOSTILE + ".csv",
+        format="csv",
+        example_count=4,
+        sha256="a" * 64,
+        created_at=NOW,
+    )
+
+
+def _job(state: str = "running") -> TuningJob:
+    return TuningJob(
+        id=3,
+        team_id="T1",
+        owner_user_id=OWNER,
+        channel_id="C1",
+        display_name=HOSTILE,
+        base_model=HOSTILE,
+        model_name="tunedModels/" + HOSTILE,
+        epoch_count=5,
+        batch_size=2,
+        learning_rate=0.001,
+        state=state,
+        percent=40.0,
+        error_message=HOSTILE,
+        detail_state=HOSTILE,
+        tuned_model=HOSTILE,
+        created_at=NOW,
+        updated_at=NOW,
+        finished_at=NOW,
+    )
+
+
+def _view(state: str = "running") -> JobView:
+    return JobView(
+        job_id=3,
+        display_name=HOSTILE,
+        model_name="tunedModels/" + HOSTILE,
+        owner_user_id=OWNER,
+        base_model=HOSTILE,
+        state=state,
+        percent=40.0,
+        completed_steps=4,
+        total_steps=10,
+        epoch=1,
+        epoch_count=5,
+        mean_loss=0.5,
+        started_at=NOW - timedelta(minutes=5),
+        now=NOW,
+        error_message=HOSTILE,
+        dataset_name=HOSTILE,
+        batch_size=2,
+        learning_rate=0.001,
+        cancelled_by=OWNER,
+        detail_state=HOSTILE,
+        eval_loss=0.4,
+        tuning_started_at=NOW - timedelta(minutes=4),
+        data_stats=DataStats(
+            examples=4, billable_tokens=100, truncated_examples=1, dropped_reasons=(HOSTILE,)
+        ),
+        checkpoints=(Checkpoint(HOSTILE, epoch=1, step=2, endpoint=HOSTILE, eval_loss=0.4),),
+        tuned_model=HOSTILE,
+        price_per_million_tokens=2.0,
+        currency="USD",
+    )
+
+
+STATES = ("queued", "running", "succeeded", "failed", "lost", "cancelled")
+FINISHED = ("succeeded", "failed", "lost", "cancelled")
+
+
+def _views(states: tuple[str, ...] = STATES) -> list[JobView]:
+    """Each state, with a hostile sub-state and with one tunebot words (quota, dataset checks)."""
+    views = [_view(state) for state in states]
+    return views + [
+        dataclasses.replace(view, detail_state=detail)
+        for view in views
+        for detail in ("waiting_for_quota", "partially_succeeded")
+    ]
+
+
+def _report() -> EvalReport:
+    rows = [
+        EvalRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE),
+        EvalRow(HOSTILE, HOSTILE, "", HOSTILE, base_error=HOSTILE, tuned_error=HOSTILE),
+    ]
+    return EvalReport(tuned_model=HOSTILE, base_model=HOSTILE, rows=rows, available=5)
+
+
+def _parsed(content: bytes, file_name: str = HOSTILE + ".csv", **columns: str) -> Any:
+    return parse_dataset(content, file_name, **columns)
+
+
+HOSTILE_CSV = ("input,output\n" + "".join(f'"{HOSTILE} {n}","{HOSTILE}"\n' for n in range(3))).encode()
+# Wrong columns, an empty field and a broken JSON line: refusals that quote the file.
+BAD_CSV = f'"{HOSTILE}","other"\n"{HOSTILE}",""\n'.encode()
+BAD_JSONL = f'{{"{HOSTILE}": "{HOSTILE}"}}\n{{not json {HOSTILE}\n'.encode()
+
+
+def _outcomes() -> list[UploadOutcome]:
+    parsed = _parsed(HOSTILE_CSV)
+    return [
+        UploadOutcome("stored", HOSTILE, _dataset(), parsed, wanted=HOSTILE, cleaned="x"),
+        UploadOutcome("stored", HOSTILE, _dataset(), parsed, wanted=HOSTILE, cleaned=HOSTILE),
+        UploadOutcome("duplicate", HOSTILE, _dataset(), parsed),
+        UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_CSV)),
+        UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_CSV, input_column=HOSTILE, output_column="x")),
+        UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_JSONL, HOSTILE + ".jsonl")),
+        UploadOutcome("rejected", HOSTILE, parsed=_parsed(b"", HOSTILE + ".csv")),
+        UploadOutcome("rejected", HOSTILE, parsed=_parsed(HOSTILE_CSV), storage_error="disk full"),
+    ]
+
+
+def _model_summaries() -> list[ModelSummary]:
+    return [ModelSummary("tunedModels/" + HOSTILE, HOSTILE, state, HOSTILE, NOW) for state in ModelState]
+
+
+def _service_error(kind: type[e.ServiceError]) -> e.ServiceError:
+    """`kind` with hostile text in every field a user's input or a name can reach."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(kind):
+        annotation = str(field.type)
+        if field.name == "owner_user_id":
+            values[field.name] = OWNER
+        elif annotation.startswith("Sequence[Candidate]"):
+            values[field.name] = [e.Candidate(HOSTILE, OWNER, "tunedModels/" + HOSTILE)]
+        elif annotation.startswith("Sequence"):
+            values[field.name] = [HOSTILE, "plain"]
+        elif annotation == "ModelRef":
+            values[field.name] = e.ModelRef("tunedModels/" + HOSTILE, HOSTILE)
+        elif annotation.startswith("Literal"):
+            values[field.name] = "try"
+        elif annotation in ("float | None", "float"):
+            values[field.name] = 41.6
+        elif annotation == "int":
+            values[field.name] = 1
+        elif annotation == "bool":
+            values[field.name] = True
+        else:
+            values[field.name] = HOSTILE
+    return kind(**values)
+
+
+# The refusals worded from operator settings or tunebot's own catalogue, never from user input.
+TRUSTED_REFUSALS = {e.StartRefused: "tunebot's own words about a base model in its catalogue"}
+
+
+def _error_texts() -> Iterator[str]:
+    kinds = [
+        k
+        for k in vars(e).values()
+        if isinstance(k, type) and issubclass(k, e.ServiceError) and k is not e.ServiceError
+    ]
+    assert len(kinds) > 20
+    for kind in kinds:
+        if kind in TRUSTED_REFUSALS:
+            continue
+        yield errors.error_text(_service_error(kind))
+        if kind is e.ModelGone:
+            yield errors.error_text(e.ModelGone(e.ModelRef(HOSTILE, HOSTILE), "delete"))
+            yield errors.error_text(e.ModelGone(e.ModelRef(HOSTILE), "delete"))
+        if kind is e.ModelLookupFailed:
+            yield errors.error_text(e.ModelLookupFailed(e.ModelRef(HOSTILE), None))
+    yield errors.error_text(BackendError(HOSTILE))
+
+
+def _usage_echoes() -> Iterator[str]:
+    """`/tune start`'s options as typed: every refusal that quotes them."""
+    for typed in (
+        f"x validation={HOSTILE}%",
+        f"x validation={HOSTILE}9%",
+        "x validation=<!channel>%",
+        "x validation=99%",
+        "x validation=12",
+        f"x epochs={HOSTILE}",
+        f"x learning_rate={HOSTILE}",
+        "x learning_rate=5",
+        f"x {HOSTILE}=1",
+        f'x name="{HOSTILE * 3}"',
+        f"x 'unclosed {HOSTILE}",
+    ):
+        with pytest.raises(UsageError) as caught:
+            parsing.parse_start(typed)
+        yield str(caught.value)
+
+
+Builder = Callable[[], Any]
+
+# Every public function of bot.presentation: how it is walked, or why it shows no user text.
+BUILDERS: dict[str, Builder | str] = {
+    "blocks.state_badge": lambda: blocks.state_badge(HOSTILE),
+    "blocks.section": "a Block Kit wrapper around text its caller built (and escaped)",
+    "blocks.context": "a Block Kit wrapper around text its caller built (and escaped)",
+    "blocks.plain": "plain_text, which Slack never parses for mentions or links",
+    "blocks.when": "a date Slack formats",
+    "blocks.help_blocks": lambda: blocks.help_blocks(note=None),
+    "blocks.mention_help_text": lambda: blocks.mention_help_text(),
+    "blocks.metadata": "private_metadata of a form: ids, never shown",
+    "blocks.upload_modal": lambda: blocks.upload_modal("C1", OWNER),
+    "blocks.start_modal": lambda: blocks.start_modal(
+        "C1", OWNER, [HOSTILE, "7"], [BaseModelChoice(HOSTILE, HOSTILE)]
+    ),
+    "blocks.no_datasets_text": lambda: blocks.no_datasets_text(),
+    "blocks.page_count": "a number",
+    "blocks.datasets_blocks": lambda: [
+        blocks.datasets_blocks([DatasetSummary(_dataset(), [HOSTILE, HOSTILE])], page_number=1),
+        blocks.datasets_blocks([]),
+    ],
+    "blocks.status_blocks": lambda: [
+        blocks.status_blocks([_job(s) for s in ("running", "failed", "succeeded")])
+    ],
+    "blocks.models_page_blocks": lambda: [
+        blocks.models_page_blocks(
+            _model_summaries(),
+            {"tunedModels/" + HOSTILE: OWNER},
+            scope=scope,
+            page_number=1,
+            page_size=10,
+            total=len(ModelState),
+            yours=1,
+        )
+        for scope in ("all", "mine")
+    ],
+    "blocks.parse_page_value": "reads a button's value; builds no message",
+    "blocks.delete_prompt_blocks": lambda: [
+        blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE),
+        blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE, tuning_percent=40.0),
+    ],
+    "blocks.model_context": lambda: blocks.model_context("tunedModels/" + HOSTILE),
+    "blocks.try_prompt_text": lambda: blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE),
+    "blocks.try_started_text": lambda: blocks.try_started_text(OWNER, HOSTILE),
+    "blocks.thinking_text": lambda: blocks.thinking_text(HOSTILE),
+    "channels.is_direct_message": "a yes/no about a channel id",
+    "channels.refusal_for": lambda: [
+        channels.refusal_for("C1", HOSTILE),
+        channels.refusal_for("D1", HOSTILE),
+    ],
+    "channels.join_failed_text": lambda: channels.join_failed_text(HOSTILE),
+    "chart.loss_chart_png": "draws a PNG",
+    "chart.loss_chart_figure": "draws a PNG",
+    "chart.lengths_chart_png": "draws a PNG",
+    "commands.unknown_subcommand_text": lambda: [
+        commands.unknown_subcommand_text(HOSTILE, "status"),
+        commands.unknown_subcommand_text(HOSTILE, None),
+    ],
+    "commands.unknown_dataset_action_text": lambda: [
+        commands.unknown_dataset_action_text(HOSTILE, "delete"),
+        commands.unknown_dataset_action_text(HOSTILE, None),
+    ],
+    "commands.rename_to_what_text": lambda: commands.rename_to_what_text(HOSTILE),
+    "commands.no_prompt_text": lambda: commands.no_prompt_text(HOSTILE, "`/tune try <model> <prompt>`"),
+    "commands.bad_checkpoint_text": lambda: commands.bad_checkpoint_text(HOSTILE),
+    "commands.bad_list_scope_text": lambda: commands.bad_list_scope_text(HOSTILE),
+    "commands.which_dataset_text": lambda: commands.which_dataset_text(),
+    "datasets.dataset_detail_text": lambda: datasets.dataset_detail_text(_dataset(), _insight()),
+    "datasets.start_estimate_text": lambda: datasets.start_estimate_text(
+        StartEstimate(_insight(), 3, HOSTILE, {HOSTILE: 2.0}, "USD", 0.9)
+    ),
+    "datasets.unknown_dataset_message": lambda: [
+        datasets.unknown_dataset_message(HOSTILE, [HOSTILE, "7"]),
+        datasets.unknown_dataset_message(HOSTILE, []),
+    ],
+    "datasets.dataset_deleted_text": lambda: datasets.dataset_deleted_text(DatasetDeleted(HOSTILE, 3)),
+    "datasets.dataset_renamed_text": lambda: [
+        datasets.dataset_renamed_text(DatasetRenamed(HOSTILE, HOSTILE, HOSTILE, HOSTILE)),
+        datasets.dataset_renamed_text(DatasetRenamed(HOSTILE, HOSTILE + "-2", HOSTILE, HOSTILE)),
+    ],
+    "datasets.start_form_estimate_text": lambda: datasets.start_form_estimate_text(
+        StartEstimate(_insight(), 3, HOSTILE, {}, "USD", 1.0)
+    ),
+    "datasets.looking_at_text": lambda: datasets.looking_at_text(HOSTILE),
+    "details.detail_line": lambda: [details.detail_line(v) for v in _views()],
+    "details.short_detail": lambda: [details.short_detail(v) for v in _views()],
+    "details.training_tokens": "a number",
+    "details.cost_estimate": "a number",
+    "details.data_line": lambda: [details.data_line(v) for v in _views()],
+    "details.checkpoint_lines": lambda: [details.checkpoint_lines(v) for v in _views()],
+    "details.signature_facts": "what decides whether a message is edited; never shown",
+    "downloads.describe_size": "a size in words",
+    "downloads.file_not_described_text": lambda: downloads.file_not_described_text(HOSTILE),
+    "downloads.foreign_host_text": lambda: downloads.foreign_host_text(HOSTILE),
+    "downloads.download_status_text": "a status code",
+    "downloads.too_many_redirects_text": "a number",
+    "downloads.download_failed_text": lambda: downloads.download_failed_text(HOSTILE),
+    "downloads.declared_too_big_text": "sizes",
+    "downloads.grew_too_big_text": "a size",
+    "errors.error_text": lambda: list(_error_texts()) + list(_usage_echoes()),
+    "evaluation.evaluation_file_name": "a file name made of a key tunebot chose",
+    "evaluation.summary_lines": lambda: evaluation.summary_lines(_report()),
+    "evaluation.example_blocks": lambda: [evaluation.example_blocks(row) for row in _report().rows],
+    "evaluation.evaluation_blocks": lambda: [
+        evaluation.evaluation_blocks(_report(), title=evaluation.job_evaluation_title(HOSTILE)),
+        evaluation.evaluation_blocks(
+            _report(), title=evaluation.dataset_evaluation_title(HOSTILE), note=evaluation.TRAINED_ON_NOTE
+        ),
+    ],
+    "evaluation.evaluating_text": lambda: evaluation.evaluating_text(OWNER, HOSTILE, HOSTILE, 3, HOSTILE),
+    "evaluation.evaluation_ack_text": lambda: evaluation.evaluation_ack_text(HOSTILE, HOSTILE),
+    "evaluation.dataset_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
+    "evaluation.dataset_evaluation_file_title": "a file's title: plain text",
+    "evaluation.job_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
+    "evaluation.job_evaluation_file_title": "a file's title: plain text",
+    "evaluation.compare_prompt_text": lambda: evaluation.compare_prompt_text(
+        OWNER, HOSTILE, HOSTILE, HOSTILE
+    ),
+    "evaluation.compare_blocks": lambda: [
+        evaluation.compare_blocks(tuned_model=HOSTILE, base_model=HOSTILE, tuned=HOSTILE, base=HOSTILE),
+        evaluation.compare_blocks(
+            tuned_model=HOSTILE,
+            base_model=HOSTILE,
+            tuned="",
+            base="",
+            tuned_error=HOSTILE,
+            base_error=HOSTILE,
+        ),
+    ],
+    "fonts.font_files": "font files for the charts",
+    "home.home_view": lambda: home.home_view(
+        HomeData(
+            user_id=OWNER,
+            datasets=[DatasetSummary(_dataset(), [HOSTILE])],
+            running=[_job("running")],
+            mine=[_job("succeeded")],
+            others=[_job("succeeded")],
+        )
+    ),
+    "insight.insight_lines": lambda: insight.insight_lines(_insight()),
+    "insight.training_estimate": lambda: insight.training_estimate(
+        _insight(), epochs=2, base_model=HOSTILE, prices={HOSTILE: 1.0}
+    ),
+    "jobs.validation_note": lambda: [
+        jobs.validation_note(ValidationSet("dataset", 3, None, HOSTILE, sent)) for sent in (True, False)
+    ],
+    "jobs.progress_not_posted_text": lambda: jobs.progress_not_posted_text(_job()),
+    "jobs.starting_text": lambda: jobs.starting_text(HOSTILE, "≈ 10 training tokens"),
+    "jobs.no_such_job_text": lambda: jobs.no_such_job_text(HOSTILE),
+    "jobs.no_validation_dataset_text": "a form field's error: plain text",
+    "jobs.loss_chart_title": "drawn on a PNG",
+    "jobs.loss_chart_file_title": "a file's title: plain text",
+    "jobs.loss_chart_file_name": "a file name made of a job id",
+    "models.model_label": lambda: [
+        models.model_label(e.ModelRef(HOSTILE, HOSTILE)),
+        models.model_label(e.ModelRef(HOSTILE)),
+    ],
+    "models.delete_refusal": "wraps a label model_label built (walked) and a user id",
+    "models.deleted_text": lambda: [
+        models.deleted_text(Deleted(kind, e.ModelRef("tunedModels/" + HOSTILE, name), deleted_by=OWNER))
+        for kind in ("deleted", "cancelled", "already", "gone")
+        for name in (HOSTILE, None)
+    ],
+    "models.answer_message": lambda: [models.answer_message(HOSTILE), models.answer_message(HOSTILE * 400)],
+    "models.failure_message": lambda: models.failure_message(HOSTILE, BackendError(HOSTILE)),
+    "models.list_failed_text": lambda: models.list_failed_text(HOSTILE),
+    "progress.progress_blocks": lambda: [progress.progress_blocks(v) for v in _views()],
+    "progress.completion_notice": lambda: [progress.completion_notice(v) for v in _views(FINISHED)],
+    "progress.shown_percent": "a number",
+    "progress.steps_text": "numbers",
+    "progress.epoch_text": "numbers",
+    "signature.progress_signature": "what decides whether a message is edited; never shown",
+    "text.clamp_percent": "a number",
+    "text.format_percent": "a number",
+    "text.progress_bar": "a bar of blocks",
+    "text.format_duration": "a duration",
+    "text.elapsed_seconds": "a number",
+    "text.eta_seconds": "a number",
+    "text.format_loss": "a number",
+    "text.format_money": "an amount in the operator's currency",
+    "text.plain_text": "turns tunebot's mrkdwn into plain text for form fields",
+    "uploads.upload_text": lambda: [uploads.upload_text(o, chart_in_dm=True) for o in _outcomes()],
+    "uploads.not_saved_message": lambda: uploads.not_saved_message(f"`{escape_mrkdwn(HOSTILE)}`", HOSTILE),
+    "uploads.duplicate_message": lambda: uploads.duplicate_message(HOSTILE, _dataset()),
+    "uploads.name_note": lambda: [
+        uploads.name_note(HOSTILE, HOSTILE, "x"),
+        uploads.name_note(HOSTILE, HOSTILE, HOSTILE + "x"),
+        uploads.name_note("dataset-1", HOSTILE, "dataset-1"),
+    ],
+    "uploads.stored_message": lambda: uploads.stored_message(
+        _dataset(), _parsed(HOSTILE_CSV), wanted=HOSTILE, cleaned=HOSTILE
+    ),
+    "uploads.file_too_big_text": lambda: uploads.file_too_big_text(HOSTILE, "3 MB", "2 MB"),
+    "uploads.no_download_link_text": lambda: uploads.no_download_link_text(HOSTILE),
+    "uploads.fetch_failed_text": lambda: uploads.fetch_failed_text(
+        HOSTILE, downloads.download_failed_text("X")
+    ),
+    "uploads.lengths_chart_title": "drawn on a PNG",
+    "uploads.lengths_chart_file_name": "a file name made of a dataset id",
+    "uploads.lengths_chart_file_title": "a file's title: plain text",
+    "uploads.too_many_files_text": "a number",
+}
+
+
+def _public_builders() -> set[str]:
+    found: set[str] = set()
+    for module_info in pkgutil.iter_modules(bot.presentation.__path__):
+        module = importlib.import_module(f"bot.presentation.{module_info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") or not inspect.isfunction(value) or value.__module__ != module.__name__:
+                continue
+            found.add(f"{module_info.name}.{name}")
+    return found
+
+
+def test_every_public_builder_is_walked() -> None:
+    public = _public_builders()
+    missing = sorted(public - BUILDERS.keys())
+    assert not missing, f"add these to BUILDERS (hostile input, or why they show no user text): {missing}"
+    assert not sorted(BUILDERS.keys() - public), "BUILDERS names functions that no longer exist"
+
+
+def _mrkdwn(output: Any) -> Iterator[str]:
+    """Every text Slack reads as mrkdwn: a message's text (its fallback too), and each
+    `mrkdwn` object in its blocks or view. `plain_text` objects are never parsed."""
+    if output is None:
+        return
+    if isinstance(output, str):
+        yield output
+    elif isinstance(output, tuple | list):
+        for item in output:
+            yield from _mrkdwn(item)
+    elif isinstance(output, dict):
+        if output.get("type") == "mrkdwn":
+            yield str(output.get("text", ""))
+            return
+        if output.get("type") == "plain_text":  # shown as typed: Slack parses no markup in it
+            return
+        for key, value in output.items():
+            if key == "text" and isinstance(value, str) and output.get("type") in (None, "mrkdwn"):
+                yield value
+            elif key not in ("value", "action_id", "block_id", "private_metadata", "url", "callback_id"):
+                yield from _mrkdwn(value)
+
+
+@pytest.mark.parametrize("name", sorted(k for k, v in BUILDERS.items() if not isinstance(v, str)))
+def test_hostile_text_never_goes_live(name: str) -> None:
+    builder = BUILDERS[name]
+    assert callable(builder)
+    texts = list(_mrkdwn(builder()))
+    assert texts, f"{name} built no text"
+    for text in texts:
+        # Inside a code span `*…*` stays literal (a span is closed only by a backtick).
+        outside_code = CODE_SPAN.sub("", text)
+        live = [marker for marker in LIVE if marker in (outside_code if marker == " *bold*" else text)]
+        assert not live, f"{name}: {live} live in {text!r}"
+
+
+# The same through Slack: what the fake Slack stores is what a channel would show.
+HOSTILE_NAME = "<!channel> <@U123> *bold* 名前"  # a display name fits in 40 characters
+
+
+async def test_the_post_job_evaluation_shows_a_hostile_model_name_as_typed(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    job = await finished_job(stack, f'tutorial name="{HOSTILE_NAME}" validation=20%')
+    assert job.display_name == HOSTILE_NAME
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    assert job.message_ts is not None
+    [evaluation_message] = [
+        m
+        for m in stack.workspace.thread(CHANNEL, job.message_ts)
+        if (m.metadata or {}).get("event_type") == EVALUATION_EVENT_TYPE
+    ]
+    assert "&lt;!channel&gt;" in evaluation_message.text
+    for text in (evaluation_message.text, *_mrkdwn(evaluation_message.blocks)):
+        assert not [marker for marker in LIVE if marker in text], text
+    for message in stack.workspace.messages(CHANNEL):  # the job message, its notice and thread
+        assert "<!channel>" not in message.text and "<@U123>" not in message.text, message.text
+
+
+async def test_a_hostile_validation_share_is_echoed_as_typed(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    answer = await command(stack, OWNER, "start tutorial validation=<!channel>%")
+    text = answer if isinstance(answer, str) else all_text(answer)
+    assert "validation" in text and "&lt;!channel&gt;" in text and "<!channel>" not in text, text
