@@ -32,11 +32,12 @@ from tests.helpers.databases import (
     READY_MODEL,
     RUNNING_MODEL,
     SEEN_EVENT,
-    TRY_THREAD,
+    TRY_THREAD_TS,
     database_made_by,
     postgres_schema_url,
     sqlite_url,
 )
+from tests.helpers.slack import CHANNEL, OWNER, ack_body, all_text, running_stack
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -93,7 +94,7 @@ def test_an_old_database_is_brought_to_the_models_schema_with_its_rows(old_store
     owner = old_store.ownership.get(RUNNING_MODEL)
     assert owner is not None and (owner.owner_user_id, owner.job_id, owner.created_at) == ("U1", 1, OLD_TIME)
     assert old_store.ownership.deleted([RUNNING_MODEL, DELETED_MODEL]) == {DELETED_MODEL}
-    assert old_store.threads.model_for(*TRY_THREAD) == RUNNING_MODEL
+    assert old_store.threads.model_for("C1", TRY_THREAD_TS) == RUNNING_MODEL
     assert old_store.events.first_delivery(SEEN_EVENT) is False  # still known: a retry is dropped
 
     # A second start finds it current and changes nothing.
@@ -103,6 +104,16 @@ def test_an_old_database_is_brought_to_the_models_schema_with_its_rows(old_store
         assert job is not None and job.message_state == "posted"
     finally:
         again.engine.dispose()
+
+
+async def test_tune_status_lists_the_jobs_of_a_database_made_by_the_first_release(tmp_path: Path) -> None:
+    database_made_by("3e217ee", sqlite_url(tmp_path), team="T0TEAM", owner=OWNER, channel=CHANNEL)
+    with running_stack(tmp_path) as stack:
+        assert stack.sender is not None and stack.workspace.team_id == "T0TEAM"
+        status = all_text(ack_body(await stack.sender.slash_command(OWNER, "status")))
+        assert "#1 numbers" in status and "#2 older" in status and "#3 late" in status
+        one = all_text(ack_body(await stack.sender.slash_command(OWNER, "status 2")))
+        assert "#2 older" in one
 
 
 def test_the_bot_works_on_an_upgraded_old_database(old_store: Store) -> None:

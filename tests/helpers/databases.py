@@ -83,7 +83,7 @@ RUNNING_MODEL = "tunedModels/numbers-abc"  # job 1: running, its message posted
 READY_MODEL = "tunedModels/older-def"  # job 2: succeeded, its notice posted
 QUEUED_MODEL = "tunedModels/late-ghi"  # job 3: queued, its message not posted yet
 DELETED_MODEL = "tunedModels/gone-xyz"  # deleted through tunebot
-TRY_THREAD = ("C1", "1700000001.000200")  # a /tune try thread on RUNNING_MODEL
+TRY_THREAD_TS = "1700000001.000200"  # a /tune try thread on RUNNING_MODEL
 SEEN_EVENT = "Ev0001"
 
 
@@ -94,10 +94,13 @@ def old_schema_statements(schema: str, dialect: str) -> list[str]:
     return [statement.strip() for statement in body.split(";") if statement.strip()]
 
 
-def database_made_by(schema: str, url: str) -> None:
+def database_made_by(
+    schema: str, url: str, *, team: str = "T1", owner: str = "U1", channel: str = "C1"
+) -> None:
     """The database at `url` (empty) as tunebot at commit `schema` left it: its tables, no
     alembic_version, and rows written the way that code wrote them (naive UTC timestamps
-    before bb23dac, aware ones after; `message_state` from 3bb8853 on)."""
+    before bb23dac, aware ones after; `message_state` from 3bb8853 on): `owner`'s dataset
+    `numbers` and jobs 1-3 of it in `channel` of `team`, their models' owners, a try thread."""
     from sqlalchemy import MetaData
 
     from bot.storage.engine import make_engine
@@ -115,9 +118,9 @@ def database_made_by(schema: str, url: str) -> None:
             connection.execute(
                 t["dataset"].insert(),
                 {
-                    "team_id": "T1",
-                    "owner_user_id": "U1",
-                    "channel_id": "C1",
+                    "team_id": team,
+                    "owner_user_id": owner,
+                    "channel_id": channel,
                     "name": "numbers",
                     "file_name": "numbers.csv",
                     "format": "csv",
@@ -130,9 +133,9 @@ def database_made_by(schema: str, url: str) -> None:
                 t["dataset_content"].insert(), {"dataset_id": 1, "examples_gz": encode_examples(PAIRS)}
             )
             common = {
-                "team_id": "T1",
-                "owner_user_id": "U1",
-                "channel_id": "C1",
+                "team_id": team,
+                "owner_user_id": owner,
+                "channel_id": channel,
                 "dataset_id": 1,
                 "backend": "gemini",
                 "base_model": "models/gemini-1.5-flash-001-tuning",
@@ -189,7 +192,7 @@ def database_made_by(schema: str, url: str) -> None:
                 connection.execute(t["tuning_job"].insert(), {**common, **job})
             ownership = t["model_ownership"].insert()
             for job_id, model in enumerate((RUNNING_MODEL, READY_MODEL, QUEUED_MODEL), start=1):
-                row = {"model_name": model, "team_id": "T1", "owner_user_id": "U1", "job_id": job_id}
+                row = {"model_name": model, "team_id": team, "owner_user_id": owner, "job_id": job_id}
                 connection.execute(
                     ownership, {**row, "created_at": when, "deleted_at": None, "deleted_by": None}
                 )
@@ -197,22 +200,21 @@ def database_made_by(schema: str, url: str) -> None:
                 ownership,
                 {
                     "model_name": DELETED_MODEL,
-                    "team_id": "T1",
-                    "owner_user_id": "U1",
+                    "team_id": team,
+                    "owner_user_id": owner,
                     "job_id": None,
                     "created_at": when,
                     "deleted_at": when,
-                    "deleted_by": "U1",
+                    "deleted_by": owner,
                 },
             )
-            channel, ts = TRY_THREAD
             connection.execute(
                 t["try_thread"].insert(),
                 {
                     "channel_id": channel,
-                    "thread_ts": ts,
+                    "thread_ts": TRY_THREAD_TS,
                     "model_name": RUNNING_MODEL,
-                    "user_id": "U1",
+                    "user_id": owner,
                     "created_at": when,
                 },
             )
