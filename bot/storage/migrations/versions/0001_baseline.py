@@ -1,7 +1,10 @@
 """Baseline: the schema tunebot created with `create_all` before it adopted Alembic.
 
-A database made by that code has exactly these tables and no `alembic_version`; it is
-stamped with this revision and upgraded from here (bot/storage/schema.py).
+A database made by that code has these tables and no `alembic_version`. If an earlier
+release first created it, it lacks what the later ones changed (`create_all` left existing
+tables alone): `bot/storage/schema.py` completes it to exactly this schema, stamps it with
+this revision and upgrades it from here (tests/test_old_databases.py, one database per
+released schema).
 
 Revision ID: 0001_baseline
 Revises:

@@ -1,3 +1,4 @@
+-- the tables `create_all` made at 3bb8853 (sqlite); see make_schemas.py
 CREATE TABLE dataset (
 	id INTEGER NOT NULL, 
 	team_id VARCHAR(32) NOT NULL, 
@@ -15,6 +16,12 @@ CREATE TABLE dataset (
 );
 CREATE INDEX ix_dataset_owner_user_id ON dataset (owner_user_id);
 CREATE INDEX ix_dataset_team_id ON dataset (team_id);
+CREATE TABLE seen_event (
+	event_id VARCHAR(64) NOT NULL, 
+	seen_at DATETIME NOT NULL, 
+	PRIMARY KEY (event_id)
+);
+CREATE INDEX ix_seen_event_seen_at ON seen_event (seen_at);
 CREATE TABLE try_thread (
 	channel_id VARCHAR(32) NOT NULL, 
 	thread_ts VARCHAR(32) NOT NULL, 
@@ -23,12 +30,6 @@ CREATE TABLE try_thread (
 	created_at DATETIME NOT NULL, 
 	PRIMARY KEY (channel_id, thread_ts)
 );
-CREATE TABLE seen_event (
-	event_id VARCHAR(64) NOT NULL, 
-	seen_at DATETIME NOT NULL, 
-	PRIMARY KEY (event_id)
-);
-CREATE INDEX ix_seen_event_seen_at ON seen_event (seen_at);
 CREATE TABLE dataset_content (
 	dataset_id INTEGER NOT NULL, 
 	examples_gz BLOB NOT NULL, 
@@ -71,12 +72,12 @@ CREATE TABLE tuning_job (
 	PRIMARY KEY (id), 
 	FOREIGN KEY(dataset_id) REFERENCES dataset (id)
 );
-CREATE INDEX ix_tuning_job_model_name ON tuning_job (model_name);
-CREATE INDEX ix_tuning_job_owner_user_id ON tuning_job (owner_user_id);
-CREATE INDEX ix_tuning_job_team_id ON tuning_job (team_id);
 CREATE INDEX ix_tuning_job_dataset_id ON tuning_job (dataset_id);
+CREATE INDEX ix_tuning_job_model_name ON tuning_job (model_name);
 CREATE INDEX ix_tuning_job_next_poll_at ON tuning_job (next_poll_at);
+CREATE INDEX ix_tuning_job_owner_user_id ON tuning_job (owner_user_id);
 CREATE INDEX ix_tuning_job_state ON tuning_job (state);
+CREATE INDEX ix_tuning_job_team_id ON tuning_job (team_id);
 CREATE TABLE model_ownership (
 	model_name VARCHAR(200) NOT NULL, 
 	team_id VARCHAR(32) NOT NULL, 
