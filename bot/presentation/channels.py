@@ -20,7 +20,3 @@ def refusal_for(channel_id: str, error: str) -> str:
     if error in ("not_in_channel", "channel_not_found"):
         return PRIVATE_REFUSAL
     return f":x: Slack refused the message ({error})."
-
-
-def join_failed_text(error: str) -> str:
-    return f":x: I could not join this channel ({error}). Invite me with `/invite @tunebot` and try again."
