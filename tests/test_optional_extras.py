@@ -8,10 +8,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from standins.fakeslack import Workspace
+from standins.fakeslack import FakeSlack, Workspace
 from standins.offline import OfflineStack
 from tests.helpers.emulator import outside_models
 from tests.helpers.slack import (
@@ -73,6 +74,32 @@ def extra_failures(caplog: pytest.LogCaptureFixture, token: str) -> list[logging
         assert record.exc_info is None, record.getMessage()
         assert token not in record.getMessage() and "\n" not in record.getMessage()
     return records
+
+
+def test_fake_slack_conversations_open_fails_as_slack_does() -> None:
+    fake = FakeSlack()
+    ws = fake.workspace
+    ws.add_user(OWNER, "olivia")
+    ws.add_user("U0ROBOT", "robot", is_bot=True)
+    with fake.serve():
+
+        def open_dm(user: str) -> dict[str, object]:
+            headers = {"Authorization": f"Bearer {ws.bot_token}"}
+            answer: dict[str, object] = httpx.post(
+                fake.api_url + "conversations.open", data={"users": user}, headers=headers
+            ).json()
+            return answer
+
+        assert open_dm(OWNER) == {"ok": True, "channel": {"id": OWNER_DM}}
+        assert open_dm("U0ROBOT") == {"ok": False, "error": "cannot_dm_bot"}
+        assert open_dm("U0NOBODY") == {"ok": False, "error": "user_not_found"}
+        ws.open_without_channel()
+        assert open_dm(OWNER) == {"ok": True}
+        assert open_dm(OWNER)["channel"] == {"id": OWNER_DM}
+        ws.install({"chat:write", "files:read"})
+        assert open_dm(OWNER) == {"ok": False, "error": "missing_scope"}
+        ws.install({"chat:write", "files:read", "im:write"})
+        assert open_dm(OWNER)["ok"] is True
 
 
 def test_the_manifest_grants_what_the_fake_slack_checks() -> None:
