@@ -45,6 +45,7 @@ from bot.presentation import (
     progress,
     uploads,
 )
+from bot.presentation.text import prompt_echo
 from bot.services import errors as e
 from bot.services.datasets import DatasetDeleted, DatasetRenamed, StartEstimate
 from bot.services.home import HomeData
@@ -318,7 +319,6 @@ BUILDERS: dict[str, Builder | str] = {
         channels.refusal_for("C1", HOSTILE),
         channels.refusal_for("D1", HOSTILE),
     ],
-    "channels.join_failed_text": lambda: channels.join_failed_text(HOSTILE),
     "chart.loss_chart_png": "draws a PNG",
     "chart.loss_chart_figure": "draws a PNG",
     "chart.lengths_chart_png": "draws a PNG",
@@ -449,6 +449,7 @@ BUILDERS: dict[str, Builder | str] = {
     "text.format_loss": "a number",
     "text.format_money": "an amount in the operator's currency",
     "text.plain_text": "turns tunebot's mrkdwn into plain text for form fields",
+    "text.prompt_echo": lambda: prompt_echo(HOSTILE * 500),
     "uploads.upload_text": lambda: [uploads.upload_text(o, chart_in_dm=True) for o in _outcomes()],
     "uploads.not_saved_message": lambda: uploads.not_saved_message(f"`{escape_mrkdwn(HOSTILE)}`", HOSTILE),
     "uploads.duplicate_message": lambda: uploads.duplicate_message(HOSTILE, _dataset()),

@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
 from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
+from bot.presentation.text import prompt_echo
 from bot.services.datasets import dataset_reference
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
@@ -338,7 +339,7 @@ def model_context(model_name: str) -> Block:
 
 
 def try_prompt_text(user_id: str, display_name: str, prompt: str) -> str:
-    return f"<@{user_id}> asked *{esc(display_name)}*:\n>{esc(prompt)}"
+    return f"<@{user_id}> asked *{esc(display_name)}*:\n{prompt_echo(prompt)}"
 
 
 def try_started_text(user_id: str, display_name: str) -> str:

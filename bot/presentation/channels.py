@@ -22,9 +22,3 @@ def refusal_for(channel_id: str, error: str) -> str:
     if error in ("not_in_channel", "channel_not_found"):
         return PRIVATE_REFUSAL
     return f":x: Slack refused the message ({esc(error)})."
-
-
-def join_failed_text(error: str) -> str:
-    return (
-        f":x: I could not join this channel ({esc(error)}). Invite me with `/invite @tunebot` and try again."
-    )

@@ -7,6 +7,7 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.evaluation.report import EvalReport, EvalRow
+from bot.presentation.text import prompt_echo
 
 Block = dict[str, Any]
 
@@ -132,7 +133,7 @@ def job_evaluation_file_title(display_name: str) -> str:
 def compare_prompt_text(user_id: str, tuned_model: str, base_model: str, prompt: str) -> str:
     return (
         f"<@{user_id}> is comparing `{esc(tuned_model)}` with its base model `{esc(base_model)}`:\n"
-        f">{esc(prompt)}\nReply in this thread and both models answer each message."
+        f"{prompt_echo(prompt)}\nReply in this thread and both models answer each message."
     )
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from bot.domain.text import ZERO_WIDTH_SPACE, escape_mrkdwn
+from bot.domain.text import ZERO_WIDTH_SPACE, escape_mrkdwn, escape_truncated
 
 FILLED_CELL = "▓"
 EMPTY_CELL = "░"
 MIN_PERCENT_FOR_ETA = 1.0
+# How much of a prompt `/tune try` and `/tune compare` echo (escaped): a prompt may be
+# 40,000 characters, Slack's whole limit for a message's text, and a section holds 3,000.
+PROMPT_ECHO_LIMIT = 2_000
 
 
 def clamp_percent(percent: float) -> float:
@@ -87,3 +90,13 @@ def plain_text(mrkdwn: str) -> str:
     no code marks, Slack's three entities shown as the characters they stand for."""
     text = mrkdwn.replace("`", "").replace(ZERO_WIDTH_SPACE, "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def prompt_echo(prompt: str, limit: int = PROMPT_ECHO_LIMIT) -> str:
+    """A user's prompt quoted in a message, escaped; one longer than `limit` characters (once
+    escaped) is shortened with a visible "…" and its full length noted: the model gets it all."""
+    shown = escape_truncated(prompt, limit)
+    if len(shown) >= len(escape_mrkdwn(prompt)):
+        return f">{shown}"
+    note = f"shortened here: the prompt is {len(prompt):,} characters long; the model got all of it"
+    return f">{shown}\n_({note})_"

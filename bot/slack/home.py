@@ -10,19 +10,16 @@ this process started are redrawn (an idle workspace costs nothing).
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.presentation.home import home_view
 from bot.services.home import load_home
+from bot.slack.extras import optional
 from bot.storage.models import TuningJob
 from bot.storage.store import Store
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MIN_INTERVAL = 3.0
 
@@ -81,15 +78,13 @@ class HomeTab:
             self._pending.pop(key, None)
         self._last[key] = self.clock()
         team_id, user_id = key
-        try:
-            view = home_view(await self.store.run(load_home, self.store, team_id, user_id))
-            await self.client.views_publish(user_id=user_id, view=view)
+        if await optional(f"publishing the Home tab of {user_id}", self._publish(team_id, user_id)):
             self.published += 1
-        except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else "unknown"
-            log.warning("could not publish the Home tab of %s: %s", user_id, error)
-        except Exception:
-            log.exception("could not draw the Home tab of %s", user_id)
+
+    async def _publish(self, team_id: str, user_id: str) -> bool:
+        view = home_view(await self.store.run(load_home, self.store, team_id, user_id))
+        await self.client.views_publish(user_id=user_id, view=view)
+        return True
 
     async def aclose(self) -> None:
         for task in list(self._pending.values()):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,10 +21,9 @@ from bot.presentation.uploads import (
 )
 from bot.services.uploads import ingest_upload
 from bot.slack.context import AppContext
+from bot.slack.extras import channel_id_of, optional
 from bot.slack.files import DownloadError, download_slack_file, file_origins
 from bot.storage.models import Dataset
-
-log = logging.getLogger(__name__)
 
 SLACK_FILE_INPUT_LIMIT = 10 * 1024 * 1024  # what Block Kit's file_input element accepts
 
@@ -110,17 +108,19 @@ async def share_lengths_chart(
     ctx: AppContext, *, user_id: str, dataset: Dataset, insight: DatasetInsight
 ) -> bool:
     """The dataset's input/output length chart, as an image in the user's DM with the bot
-    (an ephemeral reply cannot carry a file). False, logged, when Slack would not take it."""
-    try:
+    (an ephemeral reply cannot carry a file). An optional extra: False, and one log line,
+    when it does not get there, whatever went wrong."""
+
+    async def share() -> bool:
         png = await asyncio.to_thread(lengths_chart_png, insight, lengths_chart_title(dataset.name))
         opened = await ctx.client.conversations_open(users=user_id)
         await ctx.client.files_upload_v2(
-            channel=opened["channel"]["id"],
+            channel=channel_id_of(opened),
             content=png,
             filename=lengths_chart_file_name(dataset.id),
             title=lengths_chart_file_title(dataset.name),
         )
-    except (SlackApiError, OSError, TimeoutError) as exc:
-        log.warning("could not share the length chart of dataset %s: %s", dataset.id, type(exc).__name__)
-        return False
-    return True
+        return True
+
+    shared = await optional(f"sharing the length chart of dataset {dataset.id} in a DM", share())
+    return shared is True

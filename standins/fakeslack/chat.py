@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from standins.fakeslack.directory import DirectoryMixin
-from standins.fakeslack.limits import MAX_TEXT, RESPONSE_URL_MAX_USES, validate_blocks, validate_metadata
+from standins.fakeslack.limits import RESPONSE_URL_MAX_USES, check_text, validate_blocks, validate_metadata
 from standins.fakeslack.records import (
     DEFAULT_CHANNEL,
     AssistantStatus,
@@ -51,8 +51,7 @@ class ChatMixin(DirectoryMixin):
                 raise SlackError("not_in_channel")
             if not text and not blocks and not file_ids:
                 raise SlackError("no_text")
-            if text and len(text) > MAX_TEXT:
-                raise SlackError("msg_too_long")
+            check_text(text)
             if blocks is not None:
                 blocks = copy.deepcopy(validate_blocks(blocks))
             if metadata is not None:
@@ -141,8 +140,7 @@ class ChatMixin(DirectoryMixin):
             editor = by or self.bot_user_id
             if message.user != editor:
                 raise SlackError("cant_update_message")
-            if text is not None and len(text) > MAX_TEXT:
-                raise SlackError("msg_too_long")
+            check_text(text)
             if blocks is not None:
                 blocks = copy.deepcopy(validate_blocks(blocks))
             if metadata is not None:
@@ -276,6 +274,7 @@ class ChatMixin(DirectoryMixin):
                 raise SlackError("user_not_in_channel")
             if not text and not blocks:
                 raise SlackError("no_text")
+            check_text(text)
             if blocks is not None:
                 blocks = copy.deepcopy(validate_blocks(blocks))
             ts = self.new_ts()
@@ -351,6 +350,7 @@ class ChatMixin(DirectoryMixin):
             if _flag(body.get("replace_original")) and target.message_ts:
                 # Like Slack, a replacement replaces the whole message: no blocks means none.
                 if original_ephemeral is not None:
+                    check_text(text)
                     original_ephemeral.blocks = copy.deepcopy(validate_blocks(blocks)) if blocks else None
                     if text is not None:
                         original_ephemeral.text = str(text)

@@ -1,13 +1,33 @@
-"""Users and channels (users.*, conversations.info/join)."""
+"""Users and channels (users.*, conversations.info/join/open), and the app's scopes."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from standins.fakeslack.records import Channel, SlackError, User
 from standins.fakeslack.state import WorkspaceState
 
+# The bot scopes the fake checks: a method that needs one the app was not installed with
+# answers `missing_scope` (files.info and file downloads need files:read; conversations.open
+# on a DM needs im:write). `missing_scopes` holds those the installed app lacks.
+CHECKED_SCOPES = frozenset({"files:read", "im:write"})
+
 
 class DirectoryMixin(WorkspaceState):
     """Users and channels the workspace knows."""
+
+    # conversations.open calls still to answer `{"ok": true}` without a channel.
+    _opens_without_channel: int = 0
+
+    # ------------------------------------------------------------------ the app's scopes
+
+    def install(self, scopes: Iterable[str]) -> None:
+        """Install the app with these bot scopes (manifest.yml's `oauth_config.scopes.bot`):
+        every checked scope not among them is missing from then on."""
+        with self._lock:
+            self.missing_scopes = set(CHECKED_SCOPES - set(scopes))
+            self._touch()
 
     # ------------------------------------------------------------------ directory
 
@@ -97,3 +117,40 @@ class DirectoryMixin(WorkspaceState):
             channel.bot_is_member = True
             self._touch()
             return channel, already
+
+    def open_im(self, user_id: str) -> Channel:
+        """The bot's DM with `user_id`, opened if needed (its id is "D" + the user id's tail)."""
+        with self._lock:
+            im_id = "D" + user_id[1:]
+            existing = self._channels.get(im_id)
+            if existing is not None:
+                return existing
+            return self.add_channel(im_id, user_id, is_im=True, im_user=user_id)
+
+    def open_without_channel(self, times: int = 1) -> None:
+        """The next `times` conversations.open calls answer `{"ok": true}` and no `channel`
+        (a stand-in for Slack once did; a client must not take the channel for granted)."""
+        with self._lock:
+            self._opens_without_channel += times
+
+    def open_conversation(self, users: str | None) -> dict[str, Any]:
+        """conversations.open for one user: the bot's DM with them, as Slack answers it.
+
+        Refused like Slack: `missing_scope` without im:write, `user_not_found`,
+        `cannot_dm_bot` for a bot user; several users (a group DM) are not implemented."""
+        with self._lock:
+            if "im:write" in self.missing_scopes:
+                raise SlackError("missing_scope")
+            wanted = [u.strip() for u in (users or "").split(",") if u.strip()]
+            if len(wanted) != 1:
+                raise SlackError("invalid_arguments" if not wanted else "not_implemented")
+            user = self._users.get(wanted[0])
+            if user is None:
+                raise SlackError("user_not_found")
+            if user.is_bot:
+                raise SlackError("cannot_dm_bot")
+            channel = self.open_im(user.id)
+            if self._opens_without_channel > 0:
+                self._opens_without_channel -= 1
+                return {"ok": True}
+            return {"ok": True, "channel": {"id": channel.id}}

@@ -25,6 +25,14 @@ def _text_of(obj: Any) -> str:
     return ""
 
 
+def check_text(text: Any) -> None:
+    """A message's `text` over 40,000 characters: chat.postMessage, chat.update and
+    chat.postEphemeral list `msg_too_long` ("Message text is too long") among their errors;
+    the fake answers it wherever a message's text is set, response_url posts included."""
+    if isinstance(text, str) and len(text) > MAX_TEXT:
+        raise SlackError("msg_too_long")
+
+
 def validate_blocks(blocks: Any, *, limit: int = MAX_BLOCKS_MESSAGE) -> list[dict[str, Any]]:
     """Reject what Slack rejects with `invalid_blocks` (the common mistakes)."""
     if not isinstance(blocks, list):

@@ -132,11 +132,7 @@ def _resolve_channel(ws: Workspace, channel_id: str | None) -> str | None:
 
 
 def _open_im(ws: Workspace, user_id: str) -> Channel:
-    im_id = "D" + user_id[1:]
-    existing = ws.channel(im_id)
-    if existing is not None:
-        return existing
-    return ws.add_channel(im_id, user_id, is_im=True, im_user=user_id)
+    return ws.open_im(user_id)
 
 
 def _message_response(ws: Workspace, message: Message) -> dict[str, Any]:
@@ -289,12 +285,7 @@ def _conversations_join(ws: Workspace, p: Params) -> dict[str, Any]:
 
 
 def _conversations_open(ws: Workspace, p: Params) -> dict[str, Any]:
-    users = [u.strip() for u in (p.text("users") or "").split(",") if u.strip()]
-    if len(users) != 1:
-        raise SlackError("invalid_arguments" if not users else "not_implemented")
-    if ws.user(users[0]) is None:
-        raise SlackError("user_not_found")
-    return _ok(channel={"id": _open_im(ws, users[0]).id})
+    return ws.open_conversation(p.text("users"))
 
 
 def _encode_cursor(offset: int) -> str:
