@@ -214,3 +214,25 @@ def test_models_list_pages_and_operations_name_the_version_asked_for(
     assert deleted["response"] == {"@type": "type.googleapis.com/google.protobuf.Empty"}
     assert deleted["metadata"]["@type"].endswith(f".{version}.DeleteOperationMetadata")
     assert raw(vertex_emulator, "GET", f"/{version}/{PARENT}/operations/12345").status_code == 404
+
+
+def test_list_filters_with_has_key_through_aiplatform(vertex_emulator: RunningEmulator) -> None:
+    first = train("numbers", labels={"team": "ml"}, epochs=1)
+    train("sorted", labels={"team": "ml", "env": "prod"}, epochs=1)
+    train("plain", epochs=1)
+    vertex_emulator.emulator.finish_all()
+
+    def names(models: list[aiplatform.Model]) -> list[str]:
+        return sorted(m.display_name for m in models)
+
+    assert names(aiplatform.Model.list(filter="labels.tune-type:*")) == ["numbers", "plain", "sorted"]
+    both = aiplatform.Model.list(filter="labels.team:* AND labels.tune-type:*")
+    assert names(both) == ["numbers", "sorted"]
+    assert names(aiplatform.Model.list(filter='labels.team:* AND display_name!="numbers"')) == ["sorted"]
+    first.refresh()
+    model_id = first.tuned_model_name.split("@")[0].rsplit("/", 1)[1]
+    assert names(aiplatform.Model.list(filter=f"model={model_id}")) == ["numbers"]
+    jobs = sft.SupervisedTuningJob.list(filter='labels.team:* AND labels.env="prod"')
+    assert [j._gca_resource.tuned_model_display_name for j in jobs] == ["sorted"]
+    with pytest.raises(exceptions.BadRequest, match=r"Unsupported filter: labels\.team:ml"):
+        aiplatform.Model.list(filter="labels.team:ml")
