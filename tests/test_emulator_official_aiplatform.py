@@ -214,3 +214,70 @@ def test_models_list_pages_and_operations_name_the_version_asked_for(
     assert deleted["response"] == {"@type": "type.googleapis.com/google.protobuf.Empty"}
     assert deleted["metadata"]["@type"].endswith(f".{version}.DeleteOperationMetadata")
     assert raw(vertex_emulator, "GET", f"/{version}/{PARENT}/operations/12345").status_code == 404
+
+
+def test_list_filters_with_has_key_through_aiplatform(vertex_emulator: RunningEmulator) -> None:
+    first = train("numbers", labels={"team": "ml"}, epochs=1)
+    train("sorted", labels={"team": "ml", "env": "prod"}, epochs=1)
+    train("plain", epochs=1)
+    vertex_emulator.emulator.finish_all()
+
+    def names(models: list[aiplatform.Model]) -> list[str]:
+        return sorted(m.display_name for m in models)
+
+    assert names(aiplatform.Model.list(filter="labels.tune-type:*")) == ["numbers", "plain", "sorted"]
+    both = aiplatform.Model.list(filter="labels.team:* AND labels.tune-type:*")
+    assert names(both) == ["numbers", "sorted"]
+    assert names(aiplatform.Model.list(filter='labels.team:* AND display_name!="numbers"')) == ["sorted"]
+    first.refresh()
+    model_id = first.tuned_model_name.split("@")[0].rsplit("/", 1)[1]
+    assert names(aiplatform.Model.list(filter=f"model={model_id}")) == ["numbers"]
+    jobs = sft.SupervisedTuningJob.list(filter='labels.team:* AND labels.env="prod"')
+    assert [j._gca_resource.tuned_model_display_name for j in jobs] == ["sorted"]
+    with pytest.raises(exceptions.BadRequest, match=r"Unsupported filter: labels\.team:ml"):
+        aiplatform.Model.list(filter="labels.team:ml")
+
+
+def test_each_endpoint_of_a_job_is_gone_once_deleted_through_aiplatform(
+    vertex_emulator: RunningEmulator,
+) -> None:
+    # three epochs: two checkpoints with an endpoint each, the last on the job's own endpoint
+    first, second = train("numbers", epochs=3), train("other", epochs=2)
+    vertex_emulator.emulator.finish_all()
+    first.refresh()
+    second.refresh()
+    own = first.tuned_model_endpoint_name
+    checkpoints = [c.endpoint for c in first._gca_resource.tuned_model.checkpoints]
+    others = [second.tuned_model_endpoint_name] + [
+        c.endpoint for c in second._gca_resource.tuned_model.checkpoints
+    ]
+    assert checkpoints[-1] == own and len(set(checkpoints)) == 3
+    assert not set(checkpoints) & set(others)
+    model_name = first.tuned_model_name.split("@")[0]
+
+    for name in [*checkpoints[:-1], own]:
+        endpoint = aiplatform.Endpoint(name)
+        [deployed] = endpoint.list_models()
+        assert deployed.model == model_name
+        with pytest.raises(exceptions.BadRequest, match="is deployed to"):
+            aiplatform.Model(model_name).delete()
+        endpoint.undeploy_all()
+        endpoint.delete()
+        vertex_emulator.emulator.reset_stats()
+        again = aiplatform.Endpoint(name)  # aiplatform 2.x reads nothing until it is asked for
+        assert "vertex.endpoints.get" not in endpoint_calls(vertex_emulator)
+        with pytest.raises(exceptions.NotFound):
+            _ = again.display_name
+        with pytest.raises(exceptions.NotFound):
+            aiplatform.Endpoint(name).list_models()
+
+    for name in others:  # the other job's endpoints are untouched
+        assert [m.model for m in aiplatform.Endpoint(name).list_models()] == [
+            second.tuned_model_name.split("@")[0]
+        ]
+    model = aiplatform.Model(model_name)
+    assert model.display_name == "numbers" and model._gca_resource.deployed_models == []
+    model.delete()
+    with pytest.raises(exceptions.NotFound):
+        aiplatform.Model(model_name)
+    assert [m.display_name for m in aiplatform.Model.list()] == ["other"]

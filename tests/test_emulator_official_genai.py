@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -232,3 +233,95 @@ def test_answers_leave_default_values_out(vertex_emulator: RunningEmulator) -> N
     assert {name: defaults_in(answer) for name, answer in answers.items()} == {name: [] for name in answers}
     assert "tunedModelDisplayName" not in answers["job"] and "displayName" not in answers["endpoint"]
     assert "labels" not in answers["job"]  # no labels asked for: none sent, not {}
+
+
+def tune(client: genai.Client, name: str, labels: dict[str, str] | None = None) -> str:
+    config = types.CreateTuningJobConfig(tuned_model_display_name=name, labels=labels, epoch_count=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = types.TuningDataset(gcs_uri=DATASET)
+        job = client.tunings.tune(base_model="gemini-2.5-flash", training_dataset=dataset, config=config)
+    assert job.name is not None
+    return job.name
+
+
+@pytest.mark.parametrize("api_version", [None, "v1"], ids=["sdk default v1beta1", "v1"])
+def test_models_list_of_tuned_models_through_google_genai(
+    vertex_emulator: RunningEmulator, api_version: str | None
+) -> None:
+    # query_base=False: google-genai lists the project's models with filter=labels.tune-type:*
+    client = vertex_client(vertex_emulator, api_version)
+    first = tune(client, "numbers", {"team": "ml"})
+    tune(client, "letters")
+    vertex_emulator.emulator.finish_all()
+    tune(client, "still tuning")  # no model yet: not listed
+
+    tuned = list(client.models.list(config={"query_base": False}))
+    assert [m.display_name for m in tuned] == ["numbers", "letters"]
+    numbers = tuned[0]
+    assert numbers.name == f"{PARENT}/models/{int(first.rsplit('/', 1)[1]) + 2}"
+    assert numbers.labels is not None and numbers.labels["team"] == "ml" and "tune-type" in numbers.labels
+    assert numbers.tuned_model_info is not None and numbers.tuned_model_info.base_model == "gemini-2_5-flash"
+    job_id = int(first.rsplit("/", 1)[1])
+    assert numbers.endpoints and numbers.endpoints[0].name == f"{PARENT}/endpoints/{job_id + 1}"
+    pages = client.models.list(config={"query_base": False, "page_size": 1})
+    assert [m.display_name for m in pages] == ["numbers", "letters"]  # the filter rides along to page 2
+
+    jobs = client.tunings.list(config={"filter": "labels.team:*"})
+    assert [j.name for j in jobs] == [first]
+    stats = vertex_emulator.emulator.stats()
+    assert stats["by_status"].get("400") is None
+
+
+VERTEX_FILTERS = [
+    ("labels.team:*", ["numbers", "sorted"]),
+    ("labels:team", ["numbers", "sorted"]),
+    ('labels.team:* AND labels.env="prod"', ["sorted"]),
+    ("labels.env=prod AND labels.team:*", ["sorted"]),
+    ("labels.team:* AND labels.missing:*", []),
+    ('labels.team="ml"', ["numbers", "sorted"]),
+    ("", ["numbers", "sorted", "plain"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VERTEX_FILTERS)
+def test_list_filters_on_labels_as_vertex_reads_them(
+    vertex_emulator: RunningEmulator, text: str, expected: list[str]
+) -> None:
+    client = vertex_client(vertex_emulator, "v1")
+    tune(client, "numbers", {"team": "ml"})
+    tune(client, "sorted", {"team": "ml", "env": "prod"})
+    tune(client, "plain")
+    vertex_emulator.emulator.finish_all()
+    models = raw(vertex_emulator, "GET", f"/v1/{PARENT}/models?{urlencode({'filter': text})}")
+    assert models.status_code == 200, models.text
+    assert [m["displayName"] for m in models.json().get("models", [])] == expected
+    jobs = raw(vertex_emulator, "GET", f"/v1/{PARENT}/tuningJobs?{urlencode({'filter': text})}")
+    assert jobs.status_code == 200, jobs.text
+    assert sorted(j["tunedModelDisplayName"] for j in jobs.json().get("tuningJobs", [])) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "labels.team:* and labels.env:*",  # the keyword is AND, in capitals
+        "labels.team:* OR labels.env:*",
+        "NOT labels.team:*",
+        "-labels.team:*",
+        "(labels.team:*)",
+        "labels.team:ml",
+        "labels.team:* AND",
+        "labels.team",
+        'labels.team="ml',
+        "state=JOB_STATE_SUCCEEDED",
+    ],
+)
+def test_other_list_filters_are_refused_as_vertex_refuses_them(
+    vertex_emulator: RunningEmulator, text: str
+) -> None:
+    for collection in ("models", "tuningJobs"):
+        refused = raw(vertex_emulator, "GET", f"/v1/{PARENT}/{collection}?{urlencode({'filter': text})}")
+        assert refused.status_code == 400, (collection, refused.text)
+        error = refused.json()["error"]
+        assert error["status"] == "INVALID_ARGUMENT" and error["message"].startswith("Unsupported filter: ")
+        assert error["details"][0]["fieldViolations"][0]["field"] == "filter"

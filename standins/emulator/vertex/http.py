@@ -4,14 +4,14 @@ Served on both API versions (any non-empty `Authorization: Bearer` token is acce
 URLs in answers name the version asked for):
 
     POST   tuningJobs                 tuningJobs.create
-    GET    tuningJobs                 tuningJobs.list
+    GET    tuningJobs                 tuningJobs.list (?filter=labels.K:* AND labels.K="V", paging)
     GET    tuningJobs/{id}            tuningJobs.get
     POST   tuningJobs/{id}:cancel     tuningJobs.cancel
     GET    endpoints/{id}             endpoints.get
     DELETE endpoints/{id}             endpoints.delete (operation)
     POST   endpoints/{id}:undeployModel                (operation)
     POST   endpoints/{id}:generateContent
-    GET    models                     models.list (?filter=labels.K="V" AND display_name="N", paging)
+    GET    models                     models.list (?filter=labels.K:* AND display_name="N" …, paging)
     GET    models/{id}[@{version}]    models.get
     DELETE models/{id}                models.delete (operation)
     POST   publishers/google/models/{model}:generateContent   (a base model answers)

@@ -2,21 +2,22 @@
 get (with or without `@version`), list (`filter`, paging) and delete.
 
 A tuned model carries its job's labels plus `google-vertex-llm-tuning-base-model-id` (the base
-model id, dots written as underscores, as label values allow) and
-`google-vertex-llm-tuning-job-id`.
+model id, dots written as underscores, as label values allow),
+`google-vertex-llm-tuning-job-id` and `tune-type` (how it was tuned: `sft`), the label
+google-genai's `models.list(config={"query_base": False})` filters on (`labels.tune-type:*`).
+The list's filter: `filters.py`.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from standins.emulator.core import protojson
 from standins.emulator.core.clock import rfc3339
-from standins.emulator.core.errors import ApiError, invalid_argument, not_found
+from standins.emulator.core.errors import ApiError, not_found
 from standins.emulator.core.lro import without_defaults
 from standins.emulator.core.paging import clamp_page_size, decode_token, encode_token
-from standins.emulator.vertex import operations
+from standins.emulator.vertex import filters, operations
 from standins.emulator.vertex.routing import Routes, VertexCall
 from standins.emulator.vertex.service import VertexService
 from standins.emulator.vertex.state import VertexJob
@@ -28,7 +29,12 @@ LIST_QUERY = {
     "read_mask": "string",
     "order_by": "string",
 }
-_TERM = re.compile(r'^(labels\.[a-z][a-z0-9_-]*|display_name|displayName)\s*=\s*"?([^"]*)"?$')
+FILTER_FIELDS = {
+    "display_name": ("display_name", "=", "!="),
+    "displayName": ("display_name", "=", "!="),
+    "model": ("model", "=", "!="),  # the model's id
+}
+TUNE_TYPE = "sft"
 
 
 def model_labels(job: VertexJob) -> dict[str, str]:
@@ -36,6 +42,7 @@ def model_labels(job: VertexJob) -> dict[str, str]:
         **job.labels,
         "google-vertex-llm-tuning-base-model-id": job.base_model.replace(".", "_"),
         "google-vertex-llm-tuning-job-id": str(job.id),
+        "tune-type": TUNE_TYPE,
     }
 
 
@@ -75,33 +82,14 @@ def get(svc: VertexService, call: VertexCall) -> dict[str, Any]:
         return model_json(_model(svc, call))
 
 
-def _filter(text: str) -> list[tuple[str, str]]:
-    terms = []
-    for term in re.split(r"\s+AND\s+", text.strip()):
-        if not term:
-            continue
-        match = _TERM.match(term.strip())
-        if match is None:
-            raise invalid_argument(
-                f"Unsupported filter: {term} (the emulator filters on labels.KEY=VALUE and display_name).",
-                field="filter",
-            )
-        terms.append((match.group(1), match.group(2)))
-    return terms
-
-
-def _matches(job: VertexJob, terms: list[tuple[str, str]]) -> bool:
-    labels = model_labels(job)
-    for key, value in terms:
-        actual = job.display_name if key in ("display_name", "displayName") else labels.get(key[7:])
-        if actual != value:
-            return False
-    return True
+def _matches(job: VertexJob, restrictions: list[filters.Restriction]) -> bool:
+    values = {"display_name": job.display_name, "model": job.model.rsplit("/", 1)[1]}
+    return filters.matches(restrictions, model_labels(job), values)
 
 
 def list_models(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     query = protojson.parse_query(call.query, LIST_QUERY)
-    terms = _filter(query.get("filter", ""))
+    terms = filters.parse(query.get("filter"), FILTER_FIELDS)
     size = clamp_page_size(query.get("page_size"), default=100)
     scope = f"models:{call.parent}:{query.get('filter', '')}"
     start = decode_token(query["page_token"], scope) if query.get("page_token") else 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from typing import Any
 
@@ -20,7 +19,7 @@ from standins.emulator.core import generation, protojson
 from standins.emulator.core.clock import rfc3339
 from standins.emulator.core.errors import ApiError, invalid_argument, not_found
 from standins.emulator.core.lro import without_defaults
-from standins.emulator.vertex import schema
+from standins.emulator.vertex import filters, schema
 from standins.emulator.vertex.routing import Routes, VertexCall
 from standins.emulator.vertex.service import VertexService
 from standins.emulator.vertex.state import EXAMPLES_PER_STEP, FIRST_JOB_ID, VertexJob
@@ -212,7 +211,7 @@ def get(svc: VertexService, call: VertexCall) -> dict[str, Any]:
 def list_jobs(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     query = protojson.parse_query(call.query, LIST_QUERY)
     size = min(max(query.get("page_size") or 100, 1), 1000)
-    wanted = label_filter(query.get("filter"))
+    wanted = filters.parse(query.get("filter"))
     try:
         start = int(query.get("page_token") or 0)
     except ValueError as exc:
@@ -222,7 +221,7 @@ def list_jobs(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             (
                 j
                 for j in svc.state.jobs.values()
-                if j.parent == call.parent and all(j.labels.get(k) == v for k, v in wanted.items())
+                if j.parent == call.parent and filters.matches(wanted, j.labels, {})
             ),
             key=lambda j: -j.id,
         )
@@ -309,22 +308,6 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
     elif state == "JOB_STATE_CANCELLED":
         data["error"] = dict(CANCELLED_ERROR)
     return without_defaults(data)
-
-
-_LABEL_TERM = re.compile(r'^labels\.([a-z][a-z0-9_-]*)\s*=\s*"?([^"]*)"?$')
-
-
-def label_filter(text: str | None) -> dict[str, str]:
-    """The `labels.KEY="VALUE" AND …` filters Vertex's list accepts (the only kind emulated)."""
-    wanted: dict[str, str] = {}
-    for term in re.split(r"\s+AND\s+", (text or "").strip()):
-        if not term:
-            continue
-        match = _LABEL_TERM.match(term.strip())
-        if match is None:
-            raise invalid_argument(f"Unsupported filter: {term}")
-        wanted[match.group(1)] = match.group(2)
-    return wanted
 
 
 ROUTES: Routes = {
