@@ -24,6 +24,7 @@ from bot.backends.backend import TuningBackend
 from bot.backends.gemini_backend import GeminiBackend
 from bot.config import Settings
 from bot.domain.backoff import Backoff
+from bot.polling.eval_requests import EvalRequestRunner
 from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
 from bot.polling.poller import Poller
@@ -31,6 +32,7 @@ from bot.polling.scheduler import PollScheduler
 from bot.slack.app import build_app, make_web_client
 from bot.slack.context import AppContext
 from bot.slack.door import Refused, check_signature, is_ssl_check, read_body
+from bot.slack.evaluation import SlackEvalThreads
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 
@@ -158,6 +160,17 @@ def build_runtime(
         pacer=pacer,
     )
     ctx.poll_now = poller.run_job
+    ctx.eval_requests = EvalRequestRunner(
+        store,
+        backend,
+        SlackEvalThreads(client),
+        owner=poller.owner,
+        lease_seconds=settings.lease_seconds,
+        limit=settings.eval_max_examples,
+        concurrency=settings.eval_concurrency,
+        clock=lambda: poller.clock(),
+    )
+    poller.each_cycle.append(ctx.eval_requests.run_due)  # stored `/tune eval`s carry on after a restart
     return Runtime(
         settings=settings, ctx=ctx, app=build_app(ctx, listeners.register), poller=poller, pacer=pacer
     )

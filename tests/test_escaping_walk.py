@@ -378,6 +378,7 @@ BUILDERS: dict[str, Builder | str] = {
         ),
     ],
     "evaluation.evaluating_text": lambda: evaluation.evaluating_text(OWNER, HOSTILE, HOSTILE, 3, HOSTILE),
+    "evaluation.evaluated_text": lambda: evaluation.evaluated_text(OWNER, HOSTILE, HOSTILE, 3, HOSTILE),
     "evaluation.evaluation_ack_text": lambda: evaluation.evaluation_ack_text(HOSTILE, HOSTILE),
     "evaluation.dataset_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
     "evaluation.dataset_evaluation_file_title": "a file's title: plain text",

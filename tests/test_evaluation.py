@@ -270,7 +270,8 @@ async def test_tune_eval_on_demand_posts_scores_and_a_csv_in_a_thread(fast_stack
     parent = await wait_for(
         stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
     )
-    assert "evaluating" in parent.text and BASE in parent.text
+    # (Its first version: once the CSV is in the thread, it is edited to say the evaluation is done.)
+    assert "evaluating" in parent.texts[0] and BASE in parent.texts[0]
     result = await wait_for(
         stack, lambda: next((m for m in stack.workspace.thread(CHANNEL, parent.ts) if m.blocks), None)
     )

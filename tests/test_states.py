@@ -14,6 +14,7 @@ from bot.domain.states import (
     PENDING_NOTICE_STATES,
     SETTLED_EVAL_STATES,
     TRANSITIONS,
+    EvalRequestState,
     EvalState,
     IllegalTransition,
     MessageState,
@@ -25,7 +26,7 @@ from standins.offline import OfflineStack
 from tests.helpers.evaluation import finished_job
 from tests.helpers.slack import store_of
 
-M, N, E = MessageState, NoticeState, EvalState
+M, N, E, R = MessageState, NoticeState, EvalState, EvalRequestState
 
 # Every move tunebot makes, and where (the poller unless said otherwise).
 MOVES: list[tuple[StrEnum, StrEnum]] = [
@@ -60,6 +61,16 @@ MOVES: list[tuple[StrEnum, StrEnum]] = [
     (E.EVALUATED, E.NONE),
     (E.POSTING, E.NONE),
     (E.POSTED, E.NONE),
+    # A `/tune eval` (bot/polling/eval_requests.py): its thread, the evaluation, the report, the CSV.
+    (R.QUEUED, R.OPENING),
+    (R.OPENING, R.OPENING),
+    (R.OPENING, R.OPENED),  # posted, or found in the channel after a crash
+    (R.OPENING, R.REFUSED),  # Slack refused the thread's first message outright
+    (R.OPENED, R.EVALUATED),
+    (R.EVALUATED, R.POSTING),
+    (R.POSTING, R.POSTING),
+    (R.POSTING, R.POSTED),
+    (R.POSTED, R.DONE),
 ]
 
 
@@ -69,12 +80,15 @@ def test_the_stored_values_are_todays_strings() -> None:
     assert {s.value for s in EvalState} == {
         "none", "running", "evaluated", "posting", "posted", "done", "skipped",
     }  # fmt: skip
+    assert {s.value for s in EvalRequestState} == {
+        "queued", "opening", "opened", "evaluated", "posting", "posted", "done", "refused",
+    }  # fmt: skip
     assert NoticeState.POSTING == "posting" and "done" in SETTLED_EVAL_STATES
     assert set(PENDING_NOTICE_STATES) == {"none", "posting", "posted"}
 
 
 def test_the_table_covers_every_state_and_stays_within_each_machine() -> None:
-    assert set(TRANSITIONS) == {MessageState, NoticeState, EvalState}
+    assert set(TRANSITIONS) == {MessageState, NoticeState, EvalState, EvalRequestState}
     for machine, moves in TRANSITIONS.items():
         assert set(moves) == set(machine)  # every state is listed, if only to say it is final
         for targets in moves.values():
@@ -104,9 +118,16 @@ def test_every_move_tunebot_makes_is_in_the_table() -> None:
         (E.DONE, E.NONE),
         (E.NONE, E.POSTING),  # posting a report never stored
         (E.SKIPPED, E.EVALUATED),
+        (R.QUEUED, R.POSTING),  # a report posted before its thread
+        (R.OPENED, R.POSTING),  # posting a report never stored
+        (R.POSTED, R.POSTING),
+        (R.DONE, R.QUEUED),
+        (R.REFUSED, R.OPENING),
     ],
 )
-def test_an_illegal_move_is_refused(current: StrEnum, to: MessageState | NoticeState | EvalState) -> None:
+def test_an_illegal_move_is_refused(
+    current: StrEnum, to: MessageState | NoticeState | EvalState | EvalRequestState
+) -> None:
     assert not allowed(current, to)
     with pytest.raises(IllegalTransition, match=f"{current.value!r} -> {to.value!r}"):
         advance(current, to)

@@ -10,6 +10,11 @@ Three columns of `tuning_job` record how far tunebot got with what it posts for 
 - `eval_state`, the base-vs-tuned evaluation: none -> evaluated (the report is stored) ->
   posting -> posted (the message) -> done (the CSV), or skipped (no held-out examples).
 
+A `/tune eval` is stored like a job, in `eval_request.state` (bot/polling/eval_requests.py):
+queued -> opening -> opened (the thread's first message) -> evaluated (the report is stored)
+-> posting -> posted (the report) -> done (the CSV, and the first message says it is done), or
+refused (Slack refused the thread's first message; the user was told).
+
 The columns stay plain strings in the database; these enums are their values (a member is
 a `str`, so it compares and stores as one). Every move is checked against `TRANSITIONS` by
 `advance`, which refuses a move the table does not list.
@@ -53,9 +58,22 @@ class EvalState(StrEnum):
     SKIPPED = "skipped"  # no held-out examples (or no evaluator)
 
 
-State = TypeVar("State", MessageState, NoticeState, EvalState)
+class EvalRequestState(StrEnum):
+    """`eval_request.state`: a `/tune eval`, run once, its thread, report and CSV posted once each."""
 
-_M, _N, _E = MessageState, NoticeState, EvalState
+    QUEUED = "queued"  # stored by `/tune eval`; nothing posted yet
+    OPENING = "opening"  # written before the thread's first message; after a crash, look for it first
+    OPENED = "opened"  # the thread's ts is recorded; the evaluation runs
+    EVALUATED = "evaluated"  # the report is stored, so it never runs twice
+    POSTING = "posting"  # written before the report is posted; after a crash, look for it first
+    POSTED = "posted"  # the report's ts is recorded; the CSV follows
+    DONE = "done"  # the CSV is in the thread and its first message says the evaluation is done
+    REFUSED = "refused"  # Slack refused the thread's first message (the user was told)
+
+
+State = TypeVar("State", MessageState, NoticeState, EvalState, EvalRequestState)
+
+_M, _N, _E, _R = MessageState, NoticeState, EvalState, EvalRequestState
 
 # Every allowed move, by machine and current state. A state absent from its machine's map, or
 # mapped to an empty set, has no way out. Staying in `posting` is a move: the retry of a
@@ -87,6 +105,17 @@ TRANSITIONS: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
         _E.DONE: frozenset(),
         _E.SKIPPED: frozenset(),
     },
+    EvalRequestState: {
+        _R.QUEUED: frozenset({_R.OPENING}),
+        # Staying in `opening` / `posting`: a retry, or the recovery after a crash, looks first.
+        _R.OPENING: frozenset({_R.OPENING, _R.OPENED, _R.REFUSED}),
+        _R.OPENED: frozenset({_R.EVALUATED}),
+        _R.EVALUATED: frozenset({_R.POSTING}),
+        _R.POSTING: frozenset({_R.POSTING, _R.POSTED}),
+        _R.POSTED: frozenset({_R.DONE}),
+        _R.DONE: frozenset(),
+        _R.REFUSED: frozenset(),
+    },
 }
 
 # The notice states in which the poller still has work on a finished job.
@@ -95,6 +124,8 @@ PENDING_NOTICE_STATES: frozenset[NoticeState] = frozenset({_N.NONE, _N.POSTING, 
 SETTLED_EVAL_STATES: frozenset[EvalState] = frozenset({_E.DONE, _E.SKIPPED})
 # Before the evaluation has run (and its report is stored).
 UNEVALUATED_STATES: frozenset[EvalState] = frozenset({_E.NONE, _E.RUNNING})
+# A `/tune eval` with nothing left to do.
+SETTLED_EVAL_REQUEST_STATES: frozenset[EvalRequestState] = frozenset({_R.DONE, _R.REFUSED})
 
 
 class IllegalTransition(ValueError):

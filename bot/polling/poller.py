@@ -27,7 +27,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,6 +118,8 @@ class Poller:
         self._cycle_lock = asyncio.Lock()
         # Shares the event loop with Slack's requests (`bot/polling/pacing.py`).
         self.pacer = pacer
+        # More work each cycle runs beside the jobs (stored `/tune eval`s: bot/polling/eval_requests.py).
+        self.each_cycle: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     async def run_cycle(self) -> CycleReport:
         """Poll every due job once. Cycles in one process never overlap.
@@ -132,7 +134,7 @@ class Poller:
             report = CycleReport()
             await self._recover_unstarted(self.clock())
             seen: set[int] = set()
-            batches: list[asyncio.Task[None]] = []
+            batches: list[asyncio.Task[None]] = [asyncio.create_task(work()) for work in self.each_cycle]
             try:
                 while True:
                     await self._until_slots_run_low()

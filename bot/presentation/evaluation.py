@@ -105,6 +105,15 @@ def evaluating_text(user_id: str, model_name: str, base_model: str, examples: in
     )
 
 
+def evaluated_text(user_id: str, model_name: str, base_model: str, examples: int, dataset: str) -> str:
+    """The thread's first message once `/tune eval` is done (its report and CSV are in the thread)."""
+    return (
+        f":white_check_mark: <@{user_id}> evaluated `{esc(model_name)}` against its base model "
+        f"`{esc(base_model)}` on {examples:,} examples of dataset *{esc(dataset)}*: the scores and "
+        "the CSV are in this thread."
+    )
+
+
 def evaluation_ack_text(model_name: str, dataset: str) -> str:
     """The answer to `/tune eval` while its thread is opened."""
     return f":hourglass: Evaluating `{esc(model_name)}` on *{esc(dataset)}*…"

@@ -12,6 +12,7 @@ from bot.backends.backend import TuningBackend
 from bot.config import Settings
 from bot.datasets import Limits
 from bot.datasets.pool import ValidationPool
+from bot.polling.eval_requests import EvalRequestRunner
 from bot.slack.home import HomeTab
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
@@ -31,6 +32,8 @@ class AppContext:
     validation: ValidationPool = field(default_factory=ValidationPool)
     # Polls one job at once (the poller's `run_job`); set once the poller exists.
     poll_now: Callable[[int], Awaitable[bool]] | None = None
+    # Stores and runs `/tune eval` requests (bot/polling/eval_requests.py); set once the poller exists.
+    eval_requests: EvalRequestRunner | None = None
     # The App Home tab publisher; set by `build_app`.
     home: HomeTab | None = None
 

@@ -1,16 +1,23 @@
 """`/tune eval <model> <dataset>` and `/tune compare <model> <prompt>`: a tuned model against
-its base model, in a thread."""
+its base model, in a thread. A `/tune eval` is stored and carried out like a job
+(bot/polling/eval_requests.py); `SlackEvalThreads` is its Slack side."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC
+from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import BackendError
-from bot.evaluation import EvalRetry, evaluate
+from bot.evaluation import EvalReport
+from bot.polling.eval_requests import EvalRefused
+from bot.polling.ports import ReporterError
 from bot.presentation.blocks import thinking_text
 from bot.presentation.evaluation import (
     TRAINED_ON_NOTE,
@@ -18,55 +25,214 @@ from bot.presentation.evaluation import (
     compare_prompt_text,
     dataset_evaluation_file_title,
     dataset_evaluation_title,
+    evaluated_text,
     evaluating_text,
     evaluation_blocks,
     evaluation_file_name,
 )
 from bot.services.evaluations import base_model_of
 from bot.slack.context import AppContext
-from bot.storage.models import Dataset
+from bot.slack.reporter import AMBIGUOUS_ERRORS, HISTORY_PAGE
+from bot.slack.retries import never_sent
+from bot.storage.models import Dataset, EvalRequest
 
 log = logging.getLogger(__name__)
 
+EVAL_THREAD_EVENT_TYPE = "tunebot_eval_request"
+EVAL_REPORT_EVENT_TYPE = "tunebot_eval_report"
+
 
 async def run_eval(
-    ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, dataset: Dataset
-) -> str:
-    """Evaluate on the dataset's first N examples; the result and its CSV go in a thread.
-    Returns the thread ts."""
-    assert dataset.id is not None
+    ctx: AppContext, *, team_id: str, channel_id: str, user_id: str, model_name: str, dataset: Dataset
+) -> None:
+    """Store the evaluation of the dataset's first N examples, then run it: the result and its
+    CSV go in a thread (bot/polling/eval_requests.py; a restart carries it on). Raises
+    `EvalRefused` when Slack refuses the thread."""
+    assert dataset.id is not None and ctx.eval_requests is not None
     base_model = await base_model_of(ctx.store, ctx.backend, model_name)
-    examples = await ctx.store.run(ctx.store.datasets.examples, dataset.id)
-    limit = ctx.settings.eval_max_examples
-    shown = min(limit, len(examples))
-    posted = await ctx.client.chat_postMessage(
-        channel=channel_id,
-        text=evaluating_text(user_id, model_name, base_model, shown, dataset.name),
+    runner = ctx.eval_requests
+    request = await runner.submit(
+        EvalRequest(
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            model_name=model_name,
+            base_model=base_model,
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            example_count=min(ctx.settings.eval_max_examples, dataset.example_count),
+        )
     )
-    thread_ts = str(posted["ts"])
-    report = await evaluate(
-        ctx.backend,
-        tuned_model=model_name,
-        base_model=base_model,
-        examples=examples,
-        limit=limit,
-        concurrency=ctx.settings.eval_concurrency,
-        retry=EvalRetry(),
+    await runner.run(request)
+
+
+def eval_metadata(request: EvalRequest, event_type: str) -> dict[str, Any]:
+    return {"event_type": event_type, "event_payload": {"request_id": str(request.id)}}
+
+
+def is_eval_message(message: dict[str, Any], request: EvalRequest, event_type: str) -> bool:
+    meta = message.get("metadata") or {}
+    payload = meta.get("event_payload") or {}
+    return meta.get("event_type") == event_type and str(payload.get("request_id")) == str(request.id)
+
+
+def eval_csv_name(request: EvalRequest) -> str:
+    return evaluation_file_name(f"{request.dataset_name}-{request.thread_ts}")
+
+
+def _thread_words(request: EvalRequest) -> tuple[str, str, str, int, str]:
+    """What the thread's first message says: who evaluates which model on how many examples of what."""
+    return (
+        request.user_id,
+        request.model_name,
+        request.base_model,
+        request.example_count,
+        request.dataset_name,
     )
-    job = await ctx.store.run(ctx.store.jobs.for_model, model_name)
-    note = None
-    if job is not None and job.dataset_id == dataset.id:
-        note = TRAINED_ON_NOTE
-    text, blocks = evaluation_blocks(report, title=dataset_evaluation_title(dataset.name), note=note)
-    await ctx.client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks)
-    await ctx.client.files_upload_v2(
-        channel=channel_id,
-        thread_ts=thread_ts,
-        content=report.to_csv(),
-        filename=evaluation_file_name(f"{dataset.name}-{thread_ts}"),
-        title=dataset_evaluation_file_title(model_name, dataset.name),
-    )
-    return thread_ts
+
+
+class SlackCallFailed(ReporterError):
+    """A Slack call that failed, with Slack's error code (or the connection error's name)."""
+
+    def __init__(self, method: str, error: str, *, ambiguous: bool) -> None:
+        super().__init__(f"Slack {method} failed: {error}", ambiguous=ambiguous)
+        self.error = error
+
+
+class SlackEvalThreads:
+    """A `/tune eval` thread in Slack (the runner's `EvalThreads`): its first message and the
+    report name the request in their metadata, so that after an ambiguous failure or a crash
+    they are found rather than posted twice; the CSV is found by its file name."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def open_thread(self, request: EvalRequest) -> str:
+        text = evaluating_text(
+            request.user_id,
+            request.model_name,
+            request.base_model,
+            request.example_count,
+            request.dataset_name,
+        )
+        try:
+            return await self._post_once(
+                lambda: self.find_thread(request),
+                channel=request.channel_id,
+                text=text,
+                metadata=eval_metadata(request, EVAL_THREAD_EVENT_TYPE),
+            )
+        except SlackCallFailed as exc:
+            if exc.ambiguous or exc.error == "ratelimited":
+                raise
+            raise EvalRefused(exc.error) from exc
+
+    async def find_thread(self, request: EvalRequest) -> str | None:
+        created = request.created_at.replace(tzinfo=request.created_at.tzinfo or UTC)
+        async for message in self._paged(
+            "conversations_history", channel=request.channel_id, oldest=f"{created.timestamp() - 60:.6f}"
+        ):
+            if is_eval_message(message, request, EVAL_THREAD_EVENT_TYPE):
+                return str(message["ts"])
+        return None
+
+    async def post_report(self, request: EvalRequest, report: EvalReport, *, trained_on: bool) -> str:
+        text, blocks = evaluation_blocks(
+            report,
+            title=dataset_evaluation_title(request.dataset_name),
+            note=TRAINED_ON_NOTE if trained_on else None,
+        )
+        return await self._post_once(
+            lambda: self.find_report(request),
+            channel=request.channel_id,
+            thread_ts=request.thread_ts,
+            text=text,
+            blocks=blocks,
+            metadata=eval_metadata(request, EVAL_REPORT_EVENT_TYPE),
+        )
+
+    async def find_report(self, request: EvalRequest) -> str | None:
+        async for message in self._thread(request):
+            if is_eval_message(message, request, EVAL_REPORT_EVENT_TYPE):
+                return str(message["ts"])
+        return None
+
+    async def csv_posted(self, request: EvalRequest) -> bool:
+        name = eval_csv_name(request)
+        async for message in self._thread(request):
+            if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
+                return True
+        return False
+
+    async def post_csv(self, request: EvalRequest, report: EvalReport) -> None:
+        try:
+            await self._call(
+                "files_upload_v2",
+                channel=request.channel_id,
+                thread_ts=request.thread_ts,
+                content=report.to_csv(),
+                filename=eval_csv_name(request),
+                title=dataset_evaluation_file_title(request.model_name, request.dataset_name),
+            )
+        except ReporterError as exc:
+            if not exc.ambiguous or not await self.csv_posted(request):
+                raise
+            log.info("eval request %s: the CSV was stored although Slack's answer was lost", request.id)
+
+    async def close_thread(self, request: EvalRequest) -> None:
+        text = evaluated_text(
+            request.user_id,
+            request.model_name,
+            request.base_model,
+            request.example_count,
+            request.dataset_name,
+        )
+        await self._call("chat_update", channel=request.channel_id, ts=request.thread_ts, text=text)
+
+    async def _post_once(self, find: Callable[[], Awaitable[str | None]], **arguments: Any) -> str:
+        """chat.postMessage, never resent blindly: after an ambiguous failure the message is
+        looked for (by its metadata, through `find`) and its ts returned if Slack stored it."""
+        try:
+            response = await self._call("chat_postMessage", **arguments)
+        except ReporterError as exc:
+            if not exc.ambiguous:
+                raise
+            found = await find()
+            if found is None:
+                raise
+            log.info("Slack stored a message although its answer was lost (ts %s)", found)
+            return found
+        return str(response["ts"])
+
+    def _thread(self, request: EvalRequest) -> AsyncIterator[dict[str, Any]]:
+        return self._paged("conversations_replies", channel=request.channel_id, ts=request.thread_ts)
+
+    async def _paged(self, method: str, **arguments: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every message of a conversations.* listing, with metadata, page by page."""
+        cursor: str | None = None
+        while True:
+            response = await self._call(
+                method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
+            )
+            for message in response.get("messages") or []:
+                yield message
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        arguments = {key: value for key, value in kwargs.items() if value is not None}
+        try:
+            return await getattr(self.client, method)(**arguments)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error")) if exc.response is not None else "unknown"
+            status = exc.response.status_code if exc.response is not None else 0
+            log.warning("Slack %s failed: %s", method, error)
+            ambiguous = status >= 500 or error in AMBIGUOUS_ERRORS
+            raise SlackCallFailed(method, error, ambiguous=ambiguous) from exc
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.warning("Slack %s failed: %s", method, type(exc).__name__)
+            raise SlackCallFailed(method, type(exc).__name__, ambiguous=not never_sent(exc)) from exc
 
 
 async def open_compare_thread(

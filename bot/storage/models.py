@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.domain.states import EvalState, MessageState, NoticeState
+from bot.domain.states import EvalRequestState, EvalState, MessageState, NoticeState
 
 
 def utcnow() -> datetime:
@@ -122,6 +122,32 @@ class JobEvaluation(SQLModel, table=True):
 
     job_id: int = Field(primary_key=True, foreign_key="tuning_job.id")
     report_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class EvalRequest(SQLModel, table=True):
+    """A `/tune eval`, stored like a job so that it survives a restart and posts once: who
+    asked where, what to evaluate, how far it got (`state`, bot/domain/states.py), the lease of
+    the process running it, and the report once it has run (so it never runs twice)."""
+
+    __tablename__ = "eval_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    model_name: str = Field(max_length=200)
+    base_model: str = Field(max_length=200)
+    dataset_id: int  # no foreign key: deleting the dataset meanwhile leaves the request answerable
+    dataset_name: str = Field(max_length=80)
+    example_count: int  # how many examples it evaluates (the thread's first message says so)
+    state: str = Field(default=EvalRequestState.QUEUED.value, index=True, max_length=16)
+    thread_ts: str | None = Field(default=None, max_length=32)  # the thread's first message
+    report_ts: str | None = Field(default=None, max_length=32)
+    report_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class JobHoldout(SQLModel, table=True):

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bot.storage import schema
 from bot.storage.engine import make_engine
 from bot.storage.repositories.datasets import DatasetRepository
+from bot.storage.repositories.eval_requests import EvalRequestRepository
 from bot.storage.repositories.evaluations import EvaluationRepository
 from bot.storage.repositories.events import EventRepository
 from bot.storage.repositories.jobs import JobRepository
@@ -36,6 +37,7 @@ class Store:
         self.datasets = DatasetRepository(engine)
         self.jobs = JobRepository(engine)
         self.evaluations = EvaluationRepository(engine)
+        self.eval_requests = EvalRequestRepository(engine)
         self.ownership = OwnershipRepository(engine)
         self.threads = ThreadRepository(engine)
         self.events = EventRepository(engine)

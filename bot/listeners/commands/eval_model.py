@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-
 from bot.domain.errors import UsageError
-from bot.listeners.replies import channel_refusal
 from bot.listeners.requests import CommandRequest
+from bot.polling.eval_requests import EvalRefused
+from bot.presentation.channels import refusal_for
 from bot.presentation.commands import EVAL_USAGE, which_dataset_text
 from bot.presentation.evaluation import evaluation_ack_text
 from bot.services.datasets import find_dataset
@@ -28,7 +27,12 @@ async def evaluate_model(ctx: AppContext, request: CommandRequest) -> None:
     await ensure_member(ctx, channel_id)
     try:
         await run_eval(
-            ctx, channel_id=channel_id, user_id=request.user_id, model_name=model_name, dataset=dataset
+            ctx,
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=request.user_id,
+            model_name=model_name,
+            dataset=dataset,
         )
-    except SlackApiError as exc:
-        await request.respond(text=channel_refusal(exc, channel_id), response_type="ephemeral")
+    except EvalRefused as refused:
+        await request.respond(text=refusal_for(channel_id, refused.error), response_type="ephemeral")
