@@ -12,7 +12,9 @@ Exactly-once notices. `tuning_job.notice_state` moves none -> posting -> posted 
 A crash between 1 and 3 leaves `posting`: the next poller to hold the job first looks
 for a message with that metadata in the job's thread and only posts when there is
 none; so a crash can neither produce a second notice nor lose the first. The chart is
-checked for in the thread the same way before it is uploaded.
+checked for in the thread the same way before it is uploaded. The notice goes into the
+job message's thread, so it waits for that message: a job that ends while its message is
+still refused gets the message (drawn in its final state) first, then the notice.
 
 Evaluation (a succeeded job with held-out examples, when an evaluator is configured) runs
 after the chart and before `done`, with its own `tuning_job.eval_state`: none -> evaluated
@@ -313,6 +315,11 @@ class Poller:
         posted_now = False
         curves: LossCurves | None = None
         if job.notice_state in (NoticeState.NONE, NoticeState.POSTING):
+            if not job.message_ts:
+                # The job message comes first, in its final state (`_show_progress` posts it on
+                # the next cycle); the notice then goes into its thread.
+                log.info("job %s: notice waits for the job message", job.id)
+                return False
             # Read before the notice: it lists the checkpoints with the eval loss at their steps.
             curves = await self._curves(job, points)
             if curves.checkpoints:
