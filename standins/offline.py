@@ -8,7 +8,7 @@ offline demo, the end-to-end tests and the benchmarks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from bot.config import Settings
 from bot.polling.poller import CycleReport
 from bot.runtime import Runtime, build_runtime, create_asgi_app
+from bot.slack.retries import PacedRetryHandler
 from standins.emulator import EmulatorConfig
 from standins.emulator.running import RunningEmulator, start_emulator
 from standins.fakeslack import FakeSlack, SlackRequestSender, Workspace
@@ -36,7 +37,12 @@ class OfflineConfig:
     database_url: str
     step_seconds: float = 1.0
     emulator_clock: Callable[[], float] | None = None
-    slack_clock: Callable[[], float] | None = None  # what the fake Slack's trigger_ids expire by
+    slack_clock: Callable[[], float] | None = None  # what the fake Slack's trigger_ids and rate limits go by
+    # Slack's per-method rate limits in the fake (standins/fakeslack/ratelimits.py); on by default.
+    slack_rate_limits: bool = True
+    # How the bot's Slack client waits between retries (Retry-After). None: asyncio.sleep. Tests
+    # on a manual `slack_clock` pass a sleep that moves that clock, so a 429 costs no real time.
+    slack_sleep: Callable[[float], Awaitable[None]] | None = None
     admins: tuple[str, ...] = ()
     poll_interval_seconds: float = 0.0  # 0: no scheduler, cycles are run by hand
     lease_seconds: float = 120.0
@@ -58,7 +64,9 @@ class OfflineStack:
         self.config = config
         self.emulator: RunningEmulator | None = None
         self.slack = FakeSlack(
-            Workspace() if config.slack_clock is None else Workspace(clock=config.slack_clock)
+            Workspace(rate_limits=config.slack_rate_limits)
+            if config.slack_clock is None
+            else Workspace(clock=config.slack_clock, rate_limits=config.slack_rate_limits)
         )
         # Values by environment name, converted by pydantic as the environment's strings are.
         extra: dict[str, Any] = dict(config.settings or {})
@@ -118,6 +126,11 @@ class OfflineStack:
     def start_bot(self) -> None:
         """Start the bot process's part: runtime, HTTP server, scheduler (if configured)."""
         self.runtime = build_runtime(self.settings)
+        sleep = self.config.slack_sleep
+        if sleep is not None:
+            for handler in self.runtime.ctx.client.retry_handlers:
+                if isinstance(handler, PacedRetryHandler):
+                    handler.sleep = sleep
         self.server = BackgroundServer(create_asgi_app(self.runtime)).start()
         self.sender = self.slack.sender(self.server.url, OFFLINE_SIGNING_SECRET)
 

@@ -19,7 +19,7 @@ from bot.storage.models import TuningJob
 from bot.storage.store import Store
 from standins.emulator import EmulatorConfig, FaultConfig
 from standins.emulator.running import RunningEmulator, start_emulator
-from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
+from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack, Workspace
 from tests.helpers.databases import postgres_schema_url
 from tests.helpers.processes import BotProcess
 
@@ -39,9 +39,12 @@ def database_url() -> Iterator[str]:
 def services() -> Iterator[tuple[RunningEmulator, FakeSlack]]:
     # Odd-numbered jobs fail (their notice quotes Google's error), even ones succeed (notice + chart).
     faults = FaultConfig(fail_models=("replica *[13579]",))
+    # Slack's rate limits off: two real processes on the wall clock would wait out one post a
+    # second in the channel for 400 posts (minutes). The limits are on in the single-process
+    # end-to-end tests and the bench's rate-limit row, on manual clocks.
     with (
         start_emulator(EmulatorConfig(step_seconds=0.25, faults=faults)) as emulator,
-        FakeSlack().serve() as slack,
+        FakeSlack(Workspace(rate_limits=False)).serve() as slack,
     ):
         slack.workspace.add_user(OWNER, "olivia")
         yield emulator, slack
