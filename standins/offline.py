@@ -40,8 +40,10 @@ class OfflineConfig:
     slack_clock: Callable[[], float] | None = None  # what the fake Slack's trigger_ids and rate limits go by
     # Slack's per-method rate limits in the fake (standins/fakeslack/ratelimits.py); on by default.
     slack_rate_limits: bool = True
-    # How the bot's Slack client waits between retries (Retry-After). None: asyncio.sleep. Tests
-    # on a manual `slack_clock` pass a sleep that moves that clock, so a 429 costs no real time.
+    # How the bot waits on Slack's time: its Slack client between retries (Retry-After), and the
+    # poller's pacing of edits and posts (which then reads `slack_clock`). None: asyncio.sleep on
+    # the monotonic clock. Tests on a manual `slack_clock` pass a sleep that moves that clock,
+    # so Slack's rate limits cost no real time.
     slack_sleep: Callable[[float], Awaitable[None]] | None = None
     admins: tuple[str, ...] = ()
     poll_interval_seconds: float = 0.0  # 0: no scheduler, cycles are run by hand
@@ -131,6 +133,12 @@ class OfflineStack:
             for handler in self.runtime.ctx.client.retry_handlers:
                 if isinstance(handler, PacedRetryHandler):
                     handler.sleep = sleep
+            clock = self.config.slack_clock
+            for pacing in (self.runtime.poller.edits, self.runtime.poller.posts):
+                if pacing is not None:
+                    pacing.sleep = sleep
+                    if clock is not None:
+                        pacing.clock = clock
         self.server = BackgroundServer(create_asgi_app(self.runtime)).start()
         self.sender = self.slack.sender(self.server.url, OFFLINE_SIGNING_SECRET)
 
@@ -177,4 +185,13 @@ class OfflineStack:
         assert self.runtime is not None
         if all_due:
             self.runtime.ctx.store.jobs.make_all_due()
-        return await self.arun(self.runtime.poller.run_cycle())
+        report = await self.arun(self.runtime.poller.run_cycle())
+        await self.edits_sent()
+        return report
+
+    async def edits_sent(self) -> None:
+        """Until the progress edits the poller has queued are sent (they are paced under
+        Slack's rate limits, after the cycle that asked for them)."""
+        assert self.runtime is not None
+        if self.runtime.poller.edits is not None:
+            await self.arun(self.runtime.poller.edits.drain())
