@@ -109,3 +109,30 @@ async def test_many_jobs_in_one_channel_get_their_messages_without_a_429(limited
 
     refused = [c for c in stack.workspace.calls() if c.status == 429]
     assert refused == [], [(c.method, c.params.get("channel")) for c in refused]
+
+
+async def test_an_edit_waiting_its_turn_does_not_undo_a_cancellation(limited: OfflineStack) -> None:
+    stack = limited
+    assert stack.emulator is not None and stack.runtime is not None
+    clock = stack.workspace.clock
+    assert isinstance(clock, ManualClock)
+    edits = stack.runtime.poller.edits
+    assert edits is not None
+    await seed_jobs(stack, 2)
+    stack.emulator.advance(3)
+    await stack.poll(all_due=True)
+    edits.sleep = clock.sleep  # edits wait for the clock: the second one is still queued
+    stack.emulator.advance(5)
+    stack.runtime.ctx.store.jobs.make_all_due()
+    await stack.arun(stack.runtime.poller.run_cycle())
+    [waiting] = [j for j in store_of(stack).jobs.active() if j.id in edits.plan]
+    assert waiting.message_ts is not None
+    # Meanwhile its model is deleted: the job is cancelled and its message says so.
+    store_of(stack).jobs.update(waiting.id or 0, state="cancelled", notice_state="skipped")
+    stack.workspace.update_message(CHANNEL, waiting.message_ts, text="cancelled by someone")
+    while len(edits.plan):
+        clock.advance(1.0)
+        await eventually(lambda: clock.sleeping or not len(edits.plan))
+    await stack.edits_sent()
+    message = stack.workspace.message(CHANNEL, waiting.message_ts)
+    assert message is not None and message.text == "cancelled by someone"

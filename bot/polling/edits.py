@@ -95,6 +95,11 @@ class ProgressEditor:
 
     async def _send(self, edit: Edit[Payload]) -> None:
         job, view, signature = edit.payload
+        current = await self.store.run(self.store.jobs.get, edit.job_id)
+        if current is None or _outdated(current, view, signature):
+            # Shown already, or the job was cancelled meanwhile (`/tune delete` wrote who did it
+            # into the message): the edit would only take that back.
+            return
         try:
             await self.reporter.update_progress(job, view)
         except ReporterError as exc:
@@ -118,6 +123,12 @@ class ProgressEditor:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def _outdated(current: TuningJob, view: JobView, signature: str) -> bool:
+    if current.shown_signature == signature:
+        return True
+    return current.state == JobState.CANCELLED.value and view.state != JobState.CANCELLED.value
 
 
 class PostTurns:
