@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--json FILE] [--only NAME ...]`: run the benchmarks, print one table.
+"""`python -m bench [--quick] [--json FILE] [--slack-limits on|off] [--only NAME ...]`: run the
+benchmarks, print one table.
 
 Exit status 0 when every target is met, 1 otherwise.
 """
@@ -14,13 +15,23 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import ack_latency, dataset_validation, evaluation, idle_rss, poll_cycle, under_load, vertex_poll
-from bench.common import Row, Section, machine_facts, render_table
+from bench import (
+    ack_latency,
+    dataset_validation,
+    evaluation,
+    idle_rss,
+    poll_cycle,
+    slack_limits,
+    under_load,
+    vertex_poll,
+)
+from bench.common import SLACK_LIMITS, Row, Section, machine_facts, render_table
 
 MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
     "ack_latency": ack_latency.run,
     "poll_cycle": poll_cycle.run,
     "vertex_poll": vertex_poll.run,
+    "slack_limits": slack_limits.run,
     "dataset_validation": dataset_validation.run,
     "evaluation": evaluation.run,
     "idle_rss": idle_rss.run,
@@ -47,9 +58,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test, not the figures)")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also save the results as JSON")
     parser.add_argument(
+        "--slack-limits",
+        choices=("on", "off"),
+        default="on",
+        help="whether the fake Slack enforces Slack's rate limits (default on, as Slack does)",
+    )
+    parser.add_argument(
         "--only", nargs="+", choices=sorted(MEASUREMENTS), metavar="NAME", help="run only these measurements"
     )
     args = parser.parse_args(argv)
+    SLACK_LIMITS["on"] = args.slack_limits == "on"
     logging.basicConfig(level=logging.ERROR)
 
     facts = machine_facts()
@@ -57,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Memory: {facts['memory']}")
     print(f"Python: {facts['python']} on {facts['platform']}")
     print(f"Load:   {facts['load_average_1m']} (1-minute average at start)")
-    print(f"Mode:   {'quick' if args.quick else 'full'}", flush=True)
+    print(f"Mode:   {'quick' if args.quick else 'full'}, Slack rate limits {args.slack_limits}", flush=True)
 
     started = time.perf_counter()
     sections: list[Section] = []
@@ -84,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": facts,
             "load_average_1m_at_end": load_end,
             "quick": args.quick,
+            "slack_limits": args.slack_limits,
             "seconds": round(total, 1),
             "sections": [s.to_json() for s in sections],
         }

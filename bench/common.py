@@ -12,6 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Whether the fake Slack enforces Slack's rate limits (`python -m bench --slack-limits on|off`;
+# on by default, as Slack does). The stand-ins process and the in-process stacks read it.
+SLACK_LIMITS = {"on": True}
+
+
+def slack_limits() -> bool:
+    return SLACK_LIMITS["on"]
+
 
 @dataclass
 class Row:

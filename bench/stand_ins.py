@@ -3,8 +3,10 @@
 In production Slack and Google run elsewhere; keeping their stand-ins out of the
 measured process means the figures are tunebot's own CPU, not the stand-ins'.
 
-Protocol: one JSON object per line each way. Commands: `seed` (jobs), `advance`
-(seconds), `faults` (changes), `reset_stats`, `stats`, `quit`.
+The fake Slack enforces Slack's rate limits on the wall clock unless `python -m bench
+--slack-limits off` (`--no-slack-limits` here). Protocol: one JSON object per line each
+way. Commands: `seed` (jobs), `advance` (seconds), `faults` (changes), `reset_stats`,
+`stats`, `quit`.
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ import time
 from collections import Counter
 from typing import Any
 
+from bench.common import slack_limits
 from standins.emulator import EmulatorConfig
 from standins.emulator.running import FrozenClock, start_emulator
-from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
+from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack, Workspace
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 EXAMPLES = [{"text_input": f"question {i}", "output": f"answer {i}"} for i in range(20)]
 
 
-def serve() -> None:
+def serve(rate_limits: bool = True) -> None:
     emulator = start_emulator(EmulatorConfig(clock=FrozenClock(), step_seconds=1.0))
-    slack = FakeSlack().start()
+    slack = FakeSlack(Workspace(rate_limits=rate_limits)).start()
     service = emulator.emulator
     workspace = slack.workspace
     print(json.dumps({"emulator_url": emulator.url, "slack_api_url": slack.api_url, "slack_url": slack.url}))
@@ -77,8 +80,11 @@ def serve() -> None:
             service.reset_stats()
             workspace.clear_calls()
         elif kind == "stats":
-            updates = Counter(str(c.params.get("ts")) for c in workspace.calls("chat.update"))
+            updates = Counter(
+                str(c.params.get("ts")) for c in workspace.calls("chat.update") if c.status == 200
+            )
             answer = {
+                "slack_429": sum(c.status == 429 for c in workspace.calls()),
                 "emulator": service.stats(),
                 "slack_calls": dict(Counter(c.method for c in workspace.calls())),
                 "chat_update_per_message": dict(updates),
@@ -97,7 +103,7 @@ class StandIns:
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.stand_ins"],
+            [sys.executable, "-m", "bench.stand_ins", *([] if slack_limits() else ["--no-slack-limits"])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -131,4 +137,4 @@ class StandIns:
 
 
 if __name__ == "__main__":
-    serve()
+    serve(rate_limits="--no-slack-limits" not in sys.argv[1:])

@@ -24,7 +24,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import Row, Section
+from bench.common import Row, Section, slack_limits
+from bench.slack_limits import SimClock
 from bot.backends.vertex_backend import VertexBackend
 from bot.backends.vertex_metrics import MetricsTracker
 from bot.domain.types import TrainingPair, TuningRequest
@@ -89,10 +90,16 @@ async def _baseline(backend: VertexBackend, names: list[str]) -> None:
 def run(quick: bool = False) -> Section:
     jobs = 50 if quick else 200
     with tempfile.TemporaryDirectory(prefix="tunebot-bench-") as tmp:
+        slack_clock = SimClock()
         config = OfflineConfig(
             database_url=f"sqlite:///{Path(tmp) / 'tunebot.db'}",
             emulator_clock=FrozenClock(),
             backend="vertex",
+            # Slack's rate limits (unless --slack-limits off) on a simulated clock the bot's
+            # waits move: posting 200 job messages in one channel takes 200 s of it, no real time.
+            slack_clock=slack_clock,
+            slack_rate_limits=slack_limits(),
+            slack_sleep=slack_clock.pass_time,
         )
         with OfflineStack(config) as stack:
             assert stack.runtime is not None and stack.emulator is not None

@@ -24,6 +24,7 @@ from bot.backends.backend import TuningBackend
 from bot.backends.gemini_backend import GeminiBackend
 from bot.config import Settings
 from bot.domain.backoff import Backoff
+from bot.polling.edits import PostTurns, ProgressEditor
 from bot.polling.eval_requests import EvalRequestRunner
 from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
@@ -112,6 +113,8 @@ class Runtime:
     async def aclose(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self.poller.edits is not None:
+            await self.poller.edits.aclose()
         if self.ctx.home is not None:
             await self.ctx.home.aclose()
         session = self.ctx.client.session
@@ -158,6 +161,10 @@ def build_runtime(
             concurrency=settings.eval_concurrency,
         ),
         pacer=pacer,
+        # Slack's rate limits: progress edits coalesced and spread under Tier 3, the cycle's
+        # posts one a second per channel (`bot/polling/slackplan.py`).
+        edits=ProgressEditor(reporter, store),
+        posts=PostTurns(),
     )
     ctx.poll_now = poller.run_job
     ctx.eval_requests = EvalRequestRunner(

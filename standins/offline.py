@@ -8,7 +8,7 @@ offline demo, the end-to-end tests and the benchmarks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from bot.config import Settings
 from bot.polling.poller import CycleReport
 from bot.runtime import Runtime, build_runtime, create_asgi_app
+from bot.slack.retries import PacedRetryHandler
 from standins.emulator import EmulatorConfig
 from standins.emulator.running import RunningEmulator, start_emulator
 from standins.fakeslack import FakeSlack, SlackRequestSender, Workspace
@@ -36,7 +37,14 @@ class OfflineConfig:
     database_url: str
     step_seconds: float = 1.0
     emulator_clock: Callable[[], float] | None = None
-    slack_clock: Callable[[], float] | None = None  # what the fake Slack's trigger_ids expire by
+    slack_clock: Callable[[], float] | None = None  # what the fake Slack's trigger_ids and rate limits go by
+    # Slack's per-method rate limits in the fake (standins/fakeslack/ratelimits.py); on by default.
+    slack_rate_limits: bool = True
+    # How the bot waits on Slack's time: its Slack client between retries (Retry-After), and the
+    # poller's pacing of edits and posts (which then reads `slack_clock`). None: asyncio.sleep on
+    # the monotonic clock. Tests on a manual `slack_clock` pass a sleep that moves that clock,
+    # so Slack's rate limits cost no real time.
+    slack_sleep: Callable[[float], Awaitable[None]] | None = None
     admins: tuple[str, ...] = ()
     poll_interval_seconds: float = 0.0  # 0: no scheduler, cycles are run by hand
     lease_seconds: float = 120.0
@@ -58,7 +66,9 @@ class OfflineStack:
         self.config = config
         self.emulator: RunningEmulator | None = None
         self.slack = FakeSlack(
-            Workspace() if config.slack_clock is None else Workspace(clock=config.slack_clock)
+            Workspace(rate_limits=config.slack_rate_limits)
+            if config.slack_clock is None
+            else Workspace(clock=config.slack_clock, rate_limits=config.slack_rate_limits)
         )
         # Values by environment name, converted by pydantic as the environment's strings are.
         extra: dict[str, Any] = dict(config.settings or {})
@@ -120,6 +130,17 @@ class OfflineStack:
         """Start the bot process's part: runtime, HTTP server, scheduler (if configured)."""
         self.runtime = build_runtime(self.settings)
         self.runtime.schedule_polls = self.config.poll_interval_seconds > 0
+        sleep = self.config.slack_sleep
+        if sleep is not None:
+            for handler in self.runtime.ctx.client.retry_handlers:
+                if isinstance(handler, PacedRetryHandler):
+                    handler.sleep = sleep
+            clock = self.config.slack_clock
+            for pacing in (self.runtime.poller.edits, self.runtime.poller.posts):
+                if pacing is not None:
+                    pacing.sleep = sleep
+                    if clock is not None:
+                        pacing.clock = clock
         self.server = BackgroundServer(create_asgi_app(self.runtime)).start()
         self.sender = self.slack.sender(self.server.url, OFFLINE_SIGNING_SECRET)
 
@@ -166,4 +187,13 @@ class OfflineStack:
         assert self.runtime is not None
         if all_due:
             self.runtime.ctx.store.jobs.make_all_due()
-        return await self.arun(self.runtime.poller.run_cycle())
+        report = await self.arun(self.runtime.poller.run_cycle())
+        await self.edits_sent()
+        return report
+
+    async def edits_sent(self) -> None:
+        """Until the progress edits the poller has queued are sent (they are paced under
+        Slack's rate limits, after the cycle that asked for them)."""
+        assert self.runtime is not None
+        if self.runtime.poller.edits is not None:
+            await self.arun(self.runtime.poller.edits.drain())

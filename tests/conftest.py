@@ -18,11 +18,11 @@ from bot.gemini import GeminiClient
 from bot.google import RetryPolicy
 from standins.emulator import EmulatorConfig
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
-from standins.fakeslack import FakeSlack
+from standins.fakeslack import FakeSlack, Workspace
 from standins.offline import OfflineConfig, OfflineStack
 from tests.helpers.emulator import TEST_KEY, RecordingSleep
 from tests.helpers.google import LOOPBACK, LeftLoopback
-from tests.helpers.slack import OWNER, running_stack
+from tests.helpers.slack import OWNER, running_stack, slack_time
 
 # ---------------------------------------------------------------- the tuning-API emulator
 # `emulator` runs on a frozen clock (1 simulated second per tuning step): jobs only move when
@@ -67,8 +67,10 @@ async def gemini_client(
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
-    """A started FakeSlack with a fresh workspace; `fake_slack.api_url` is slack_sdk's base_url."""
-    with FakeSlack().serve() as fake:
+    """A started FakeSlack with a fresh workspace; `fake_slack.api_url` is slack_sdk's base_url.
+    Its rate limits are off: these tests are about what the fake answers, not how often
+    (tests/test_fakeslack_ratelimits.py has the limits)."""
+    with FakeSlack(Workspace(rate_limits=False)).serve() as fake:
         yield fake
 
 
@@ -84,9 +86,13 @@ def stack(tmp_path: Path) -> Iterator[OfflineStack]:
 
 @pytest.fixture
 def fast_stack(tmp_path: Path) -> Iterator[OfflineStack]:
-    """Like `stack`, with one-second leases so a 'crashed' poller's jobs are taken over quickly."""
+    """Like `stack` (Slack's rate limits on, on a manual clock), with one-second leases so a
+    'crashed' poller's jobs are taken over quickly."""
     config = OfflineConfig(
-        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}", emulator_clock=FrozenClock(), lease_seconds=1.0
+        database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
+        emulator_clock=FrozenClock(),
+        lease_seconds=1.0,
+        **slack_time(),
     )
     with OfflineStack(config) as running:
         running.workspace.add_user(OWNER, "olivia")
@@ -95,8 +101,13 @@ def fast_stack(tmp_path: Path) -> Iterator[OfflineStack]:
 
 @pytest.fixture
 def services() -> Iterator[tuple[RunningEmulator, FakeSlack]]:
-    """An emulator (a tenth of a second per step, real time) and a fake Slack for bot processes."""
-    with start_emulator(EmulatorConfig(step_seconds=0.1)) as emulator, FakeSlack().serve() as slack:
+    """An emulator (a tenth of a second per step, real time) and a fake Slack for bot processes.
+    The fake's rate limits are off: the processes run on the wall clock, where waiting out
+    Slack's one post a second per channel for hundreds of jobs would take minutes."""
+    with (
+        start_emulator(EmulatorConfig(step_seconds=0.1)) as emulator,
+        FakeSlack(Workspace(rate_limits=False)).serve() as slack,
+    ):
         slack.workspace.add_user(OWNER, "olivia")
         yield emulator, slack
 

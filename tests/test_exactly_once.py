@@ -107,3 +107,25 @@ async def test_a_job_message_refused_twice_is_posted_on_a_later_cycle(fast_stack
     assert len(job_messages(stack)) == 1
     [notice] = notices(stack, row)
     assert notice.thread_ts == message.ts
+
+
+async def test_a_job_message_refused_twice_appears_before_the_notice_when_the_job_ends_first(
+    fast_stack: OfflineStack,
+) -> None:
+    stack = fast_stack
+    assert stack.sender is not None and stack.emulator is not None
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    stack.workspace.fail("chat.postMessage", times=2)
+    seen = len(ephemerals_for(stack, OWNER))
+    await stack.sender.slash_command(OWNER, "start tutorial")
+    await next_ephemeral(stack, OWNER, seen)
+    [job] = await eventually(lambda: [j for j in store_of(stack).jobs.active() if j.lease_owner is None])
+    # The job ends before the next try, which Slack refuses too (the second refusal).
+    await finish(stack)
+    [message] = job_messages(stack)
+    row = store_of(stack).jobs.get(job.id or 0)
+    assert row is not None and row.message_ts == message.ts and row.notice_state == "done"
+    assert "ready" in (message.text or "")  # drawn in its final state
+    [notice] = notices(stack, row)
+    assert notice.thread_ts == message.ts
+    assert float(message.ts) < float(notice.ts)

@@ -19,7 +19,7 @@ from bot.storage.models import TuningJob
 from bot.storage.store import Store
 from standins.emulator import EmulatorConfig, FaultConfig
 from standins.emulator.running import RunningEmulator, start_emulator
-from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack
+from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack, Workspace
 from tests.helpers.databases import postgres_schema_url
 from tests.helpers.processes import BotProcess
 
@@ -39,12 +39,22 @@ def database_url() -> Iterator[str]:
 def services() -> Iterator[tuple[RunningEmulator, FakeSlack]]:
     # Odd-numbered jobs fail (their notice quotes Google's error), even ones succeed (notice + chart).
     faults = FaultConfig(fail_models=("replica *[13579]",))
+    # Slack's rate limits off: two real processes on the wall clock would wait out one post a
+    # second in the channel for 400 posts (minutes). The limits are on in the single-process
+    # end-to-end tests and the bench's rate-limit row, on manual clocks.
     with (
         start_emulator(EmulatorConfig(step_seconds=0.25, faults=faults)) as emulator,
-        FakeSlack().serve() as slack,
+        FakeSlack(Workspace(rate_limits=False)).serve() as slack,
     ):
         slack.workspace.add_user(OWNER, "olivia")
+        for channel in CHANNELS[1:]:
+            slack.workspace.add_channel(channel, channel.lower())
         yield emulator, slack
+
+
+# The jobs are spread over 20 channels: the bot posts about one message a second in a
+# channel, as Slack allows, so 400 posts in one channel would take minutes.
+CHANNELS = [DEFAULT_CHANNEL, *(f"C0REPLICA{n:02d}" for n in range(1, 20))]
 
 
 def create_jobs(database_url: str, emulator: RunningEmulator, count: int) -> list[int]:
@@ -77,7 +87,7 @@ def create_jobs(database_url: str, emulator: RunningEmulator, count: int) -> lis
             TuningJob(
                 team_id="T0TEAM",
                 owner_user_id=OWNER,
-                channel_id=DEFAULT_CHANNEL,
+                channel_id=CHANNELS[n % len(CHANNELS)],
                 display_name=f"replica {n}",
                 base_model="models/gemini-1.5-flash-001-tuning",
                 model_name=model,
@@ -114,7 +124,7 @@ def replica(
 
 def notice_counts(slack: FakeSlack) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for message in slack.workspace.messages(DEFAULT_CHANNEL, include_replies=True):
+    for message in (m for c in CHANNELS for m in slack.workspace.messages(c, include_replies=True)):
         meta = message.metadata or {}
         if meta.get("event_type") == NOTICE_EVENT_TYPE:
             counts[str(meta["event_payload"]["job_id"])] += 1
@@ -147,7 +157,8 @@ def check_exactly_once(slack: FakeSlack, database_url: str, ids: list[int]) -> N
     assert set(counts.values()) == {1}, {k: v for k, v in counts.items() if v != 1}
     progress_messages = [
         m
-        for m in slack.workspace.messages(DEFAULT_CHANNEL)
+        for c in CHANNELS
+        for m in slack.workspace.messages(c)
         if (m.metadata or {}).get("event_type") == PROGRESS_EVENT_TYPE
     ]
     assert len(progress_messages) == len(ids)  # one job message per job, never a second one
@@ -163,7 +174,7 @@ def check_exactly_once(slack: FakeSlack, database_url: str, ids: list[int]) -> N
     store.engine.dispose()
     assert states == {"succeeded": len(ids) // 2, "failed": len(ids) // 2}
     # A chart for every job (the failed ones have loss points too: #13 item 2), each uploaded once.
-    assert len(slack.workspace.uploads(DEFAULT_CHANNEL)) == len(ids)
+    assert sum(len(slack.workspace.uploads(c)) for c in CHANNELS) == len(ids)
 
 
 def test_two_replicas_share_200_jobs_and_announce_each_once(

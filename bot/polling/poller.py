@@ -12,7 +12,9 @@ Exactly-once notices. `tuning_job.notice_state` moves none -> posting -> posted 
 A crash between 1 and 3 leaves `posting`: the next poller to hold the job first looks
 for a message with that metadata in the job's thread and only posts when there is
 none; so a crash can neither produce a second notice nor lose the first. The chart is
-checked for in the thread the same way before it is uploaded.
+checked for in the thread the same way before it is uploaded. The notice goes into the
+job message's thread, so it waits for that message: a job that ends while its message is
+still refused gets the message (drawn in its final state) first, then the notice.
 
 Evaluation (a succeeded job with held-out examples, when an evaluator is configured) runs
 after the chart and before `done`, with its own `tuning_job.eval_state`: none -> evaluated
@@ -23,11 +25,13 @@ its metadata after a crash, as the notice is) -> done (the CSV, found by its fil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +50,7 @@ from bot.domain.states import (
 )
 from bot.domain.types import JobState, LossCurves, LossPoint, checkpoints_from_json, checkpoints_json
 from bot.evaluation import EvalReport
+from bot.polling.edits import PostTurns, ProgressEditor
 from bot.polling.evaluation import JobEvaluator
 from bot.polling.lease import LeasedJob
 from bot.polling.pacing import Pacer
@@ -95,6 +100,8 @@ class Poller:
         currency: str = "USD",
         evaluator: JobEvaluator | None = None,
         pacer: Pacer | None = None,
+        edits: ProgressEditor | None = None,
+        posts: PostTurns | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -120,6 +127,11 @@ class Poller:
         self.pacer = pacer
         # More work each cycle runs beside the jobs (stored `/tune eval`s: bot/polling/eval_requests.py).
         self.each_cycle: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        # Slack's rate limits (`bot/polling/slackplan.py`): progress edits go through `edits`,
+        # coalesced and spread under the tier; the cycle's posts take `posts` turns per channel.
+        # Without them (unit tests), edits are sent inline and posts are not spaced.
+        self.edits = edits
+        self.posts = posts
 
     async def run_cycle(self) -> CycleReport:
         """Poll every due job once. Cycles in one process never overlap.
@@ -251,7 +263,7 @@ class Poller:
                     wait = self.backoff.after_error(interval, exc.retry_after)
                     log.warning("job %s: poll failed (%s); next try in %.0fs", job.id, exc, wait)
                     if not job.message_ts:
-                        await self._show_progress(run, self.clock())
+                        await self._show_progress(run, self.clock(), paced)
                     run.release(next_in=wait, interval=wait)
                     return
                 if active:
@@ -273,10 +285,10 @@ class Poller:
             report.finished.append(job.id)
         run.stage(**changes)
         await self._turn(paced)
-        if await self._show_progress(run, now):
+        if await self._show_progress(run, now, paced):
             report.edits += 1
         pending = job.notice_state in PENDING_NOTICE_STATES
-        if JobState(job.state).finished and pending and await self._announce(run, points, now):
+        if JobState(job.state).finished and pending and await self._announce(run, points, now, paced):
             report.notices += 1
         run.release(next_in=interval, interval=interval)
 
@@ -284,9 +296,17 @@ class Poller:
         if paced and self.pacer is not None:
             await self.pacer.turn()
 
-    async def _show_progress(self, run: LeasedJob, now: datetime) -> bool:
+    def _post_slot(self, channel: str, paced: bool = True) -> AbstractAsyncContextManager[None]:
+        """The channel's turn to take a post (one a second after a short burst), held while
+        the post is sent; nothing to wait for when not paced."""
+        if paced and self.posts is not None:
+            return self.posts.slot(channel)
+        return contextlib.nullcontext()
+
+    async def _show_progress(self, run: LeasedJob, now: datetime, paced: bool = True) -> bool:
         """Post the job message if it is missing (exactly once, like notices), else edit it
-        if what it shows changed."""
+        if what it shows changed (through `edits`, when there is one: the newest view of the
+        job replaces any edit still waiting for its turn)."""
         job = run.job
         view = self._view(job, now, await self._dataset_name(job))
         signature = self.reporter.progress_signature(view)
@@ -296,13 +316,19 @@ class Poller:
                 if found:
                     run.stage(message_ts=found, message_state=advance(job.message_state, MessageState.POSTED))
             if not job.message_ts:
-                if not await run.write(message_state=advance(job.message_state, MessageState.POSTING)):
-                    return False
-                ts = await self.reporter.post_progress(job, view)
+                async with self._post_slot(job.channel_id, paced):
+                    if not await run.write(message_state=advance(job.message_state, MessageState.POSTING)):
+                        return False
+                    ts = await self.reporter.post_progress(job, view)
+                if self.edits is not None and job.id is not None:
+                    self.edits.shown(job.id)
                 posted = advance(job.message_state, MessageState.POSTED)
                 return await run.write(message_ts=ts, message_state=posted, shown_signature=signature)
             if signature == job.shown_signature:
                 return False
+            if self.edits is not None:
+                self.edits.submit(job, view, signature)  # recorded as shown once it is sent
+                return True
             await self.reporter.update_progress(job, view)
         except ReporterError as exc:
             log.warning("job %s: progress message not updated (%s); retrying next cycle", job.id, exc)
@@ -310,29 +336,40 @@ class Poller:
         run.stage(shown_signature=signature)
         return True
 
-    async def _announce(self, run: LeasedJob, points: Sequence[LossPoint], now: datetime) -> bool:
+    async def _announce(
+        self, run: LeasedJob, points: Sequence[LossPoint], now: datetime, paced: bool = True
+    ) -> bool:
         job = run.job
         posted_now = False
         curves: LossCurves | None = None
         if job.notice_state in (NoticeState.NONE, NoticeState.POSTING):
+            if not job.message_ts:
+                # The job message comes first, in its final state (`_show_progress` posts it on
+                # the next cycle); the notice then goes into its thread.
+                log.info("job %s: notice waits for the job message", job.id)
+                return False
             # Read before the notice: it lists the checkpoints with the eval loss at their steps.
             curves = await self._curves(job, points)
             if curves.checkpoints:
                 known = checkpoints_from_json(job.checkpoints)
                 run.stage(checkpoints=checkpoints_json(with_known_eval_loss(curves.checkpoints, known)))
             recovering = job.notice_state == NoticeState.POSTING
-            # Recorded (with the final state) before the post: see the module docstring.
-            if not await run.write(notice_state=advance(job.notice_state, NoticeState.POSTING), renew=True):
-                return False
-            try:
-                ts = await self.reporter.find_notice(job) if recovering else None
-                if ts is None:
-                    view = self._view(job, job.finished_at or now, await self._dataset_name(job))
-                    ts = await self.reporter.post_notice(job, view)
-                    posted_now = True
-            except ReporterError as exc:
-                log.warning("job %s: notice not posted yet (%s); retrying next cycle", job.id, exc)
-                return False
+            view = self._view(job, job.finished_at or now, await self._dataset_name(job))
+            # The channel's turn first (the lease is renewed after the wait), then, recorded
+            # (with the final state) before the post: see the module docstring.
+            async with self._post_slot(job.channel_id, paced):
+                if not await run.write(
+                    notice_state=advance(job.notice_state, NoticeState.POSTING), renew=True
+                ):
+                    return False
+                try:
+                    ts = await self.reporter.find_notice(job) if recovering else None
+                    if ts is None:
+                        ts = await self.reporter.post_notice(job, view)
+                        posted_now = True
+                except ReporterError as exc:
+                    log.warning("job %s: notice not posted yet (%s); retrying next cycle", job.id, exc)
+                    return False
             if not await run.write(notice_state=advance(job.notice_state, NoticeState.POSTED), notice_ts=ts):
                 return posted_now
         if job.notice_state == NoticeState.POSTED:
@@ -343,7 +380,8 @@ class Poller:
                     job.state in CHARTED_STATES
                     and curves is not None
                     and curves.train
-                    and not await self.reporter.chart_posted(job)
+                    # A notice posted just now has no chart after it yet: no need to look.
+                    and (posted_now or not await self.reporter.chart_posted(job))
                 ):
                     # Drawing is CPU work: a few at a time, each with a fresh lease, so a cycle that
                     # finishes many jobs does not let their leases run out while charts queue.

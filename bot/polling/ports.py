@@ -17,11 +17,13 @@ class ReporterError(Exception):
     """The chat service did not take a message; the poller retries on a later cycle.
 
     `ambiguous`: the service may have done it anyway (a 5xx answer, `internal_error`, a
-    connection cut after the request left), so look before posting again."""
+    connection cut after the request left), so look before posting again. `retry_after`:
+    the service was rate-limited and said how many seconds to wait (None otherwise)."""
 
-    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+    def __init__(self, message: str, *, ambiguous: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.ambiguous = ambiguous
+        self.retry_after = retry_after
 
 
 class JobReporter(Protocol):

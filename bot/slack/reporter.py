@@ -75,6 +75,18 @@ def is_message_for(message: dict[str, Any], job_id: int | None, event_type: str 
     return meta.get("event_type") == event_type and str(payload.get("job_id")) == str(job_id)
 
 
+def _retry_after(response: Any) -> float:
+    """A 429 answer's Retry-After in seconds (1 when it is missing or unreadable)."""
+    for name, value in (getattr(response, "headers", None) or {}).items():
+        if name.lower() == "retry-after":
+            text = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(text))
+            except (TypeError, ValueError):
+                return 1.0
+    return 1.0
+
+
 class SlackReporter:
     def __init__(self, client: AsyncWebClient, *, chart: ChartDrawer = draw_loss_chart) -> None:
         self.client = client
@@ -266,7 +278,10 @@ class SlackReporter:
             status = exc.response.status_code if exc.response is not None else 0
             log.warning("Slack %s failed: %s", method, error)
             ambiguous = status >= 500 or error in AMBIGUOUS_ERRORS
-            raise ReporterError(f"Slack {method} failed: {error}", ambiguous=ambiguous) from exc
+            retry_after = _retry_after(exc.response) if status == 429 else None
+            raise ReporterError(
+                f"Slack {method} failed: {error}", ambiguous=ambiguous, retry_after=retry_after
+            ) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             log.warning("Slack %s failed: %s", method, type(exc).__name__)
             ambiguous = not never_sent(exc)

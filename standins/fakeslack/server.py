@@ -532,6 +532,11 @@ def create_app(workspace: Workspace) -> Starlette:
                 raise SlackError("ratelimited", status=429)
             if fault is not None and fault.kind not in ("stored_error", "stored_drop"):
                 raise SlackError(fault.error, status=fault.status)
+            wait = workspace.rate_limits.admit(method, params.text("channel"), workspace.clock())
+            if wait is not None:  # over Slack's limit for this method (`ratelimits.py`)
+                status = 429
+                headers["Retry-After"] = str(wait)
+                raise SlackError("ratelimited", status=429)
             body = handler(workspace, params)
             if fault is not None and fault.kind == "stored_drop":
                 _drop_connection(request)

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
+from standins.fakeslack.ratelimits import RateLimits
 from standins.fakeslack.records import (
     DEFAULT_CHANNEL,
     AssistantStatus,
@@ -52,6 +53,7 @@ class WorkspaceState:
         trigger_ttl: float = 3.0,
         base_url: str = "http://127.0.0.1",
         clock: Callable[[], float] = time.monotonic,
+        rate_limits: bool = True,
     ) -> None:
         self.team_id = team_id
         self.team_name = team_name
@@ -66,6 +68,9 @@ class WorkspaceState:
         self.base_url = base_url.rstrip("/")
         # What trigger_ids expire by (seconds, monotonic); tests pass a clock they move by hand.
         self.clock = clock
+        # Slack's per-method rate limits, on the same clock (`ratelimits.py`); off for tests
+        # that do not measure rate.
+        self.rate_limits = RateLimits(enabled=rate_limits)
         self.missing_scopes: set[str] = set()
 
         self._lock = threading.RLock()

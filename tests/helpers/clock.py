@@ -40,6 +40,12 @@ class ManualClock:
                 if entry in self._sleepers:  # cancelled before the clock got there
                     self._sleepers.remove(entry)
 
+    async def pass_time(self, seconds: float) -> None:
+        """A sleep that moves the clock instead of waiting (for code whose waits should
+        cost no real time, e.g. the bot's Slack client honouring a fake Slack's Retry-After)."""
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.now += seconds

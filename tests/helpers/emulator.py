@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.datasets.samples import TUTORIAL_EXAMPLES
 from bot.gemini import GeminiClient, TuningExample
 from standins.offline import OFFLINE_API_KEY, OfflineStack
@@ -14,13 +16,17 @@ TUTORIAL_TUNING_EXAMPLES = [
 
 
 class RecordingSleep:
-    """An `asyncio.sleep` stand-in that returns at once and remembers what it was asked."""
+    """An `asyncio.sleep` stand-in that returns at once and remembers what it was asked
+    (and, given `then`, passes each wait on to it, e.g. a manual clock's `pass_time`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, then: Callable[[float], Awaitable[None]] | None = None) -> None:
         self.calls: list[float] = []
+        self.then = then
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        if self.then is not None:
+            await self.then(seconds)
 
 
 async def outside_models(stack: OfflineStack, count: int) -> list[str]:

@@ -14,6 +14,7 @@ from bot.storage.store import Store
 from standins.emulator.running import FrozenClock
 from standins.fakeslack import DEFAULT_CHANNEL, Ephemeral, Message, SentRequest, View
 from standins.offline import OfflineConfig, OfflineStack
+from tests.helpers.clock import ManualClock
 from tests.helpers.emulator import RecordingSleep
 
 T = TypeVar("T")
@@ -28,18 +29,29 @@ CHANNEL = DEFAULT_CHANNEL
 def running_stack(tmp_path: Path, backend: str = "gemini", **overrides: Any) -> Iterator[OfflineStack]:
     """The production bot over HTTP, a fake Slack with the three test users, and an emulator
     on a frozen clock (1 s per step) serving `backend`; `overrides` are OfflineConfig fields.
-    (The `stack` fixture in tests/conftest.py is this with the defaults.)"""
+    (The `stack` fixture in tests/conftest.py is this with the defaults.)
+
+    The fake Slack enforces Slack's rate limits on a manual clock of its own, which the bot's
+    Slack client moves when it waits out a 429 (`slack_time`), so limits cost no real time."""
     config = OfflineConfig(
         database_url=f"sqlite:///{tmp_path / 'tunebot.db'}",
         emulator_clock=FrozenClock(),
         admins=(ADMIN,),
         backend=backend,
-        **overrides,
+        **(slack_time() | overrides),
     )
     with OfflineStack(config) as running:
         for user, name in ((OWNER, "olivia"), (OTHER, "oscar"), (ADMIN, "ada")):
             running.workspace.add_user(user, name)
         yield running
+
+
+def slack_time() -> dict[str, Any]:
+    """OfflineConfig fields for a fake Slack enforcing its rate limits on a manual clock, and a
+    bot that waits on Slack (Retry-After, its pacing of edits and posts) by moving that clock:
+    the limits hold in that clock's time and no real time passes."""
+    clock = ManualClock()
+    return {"slack_clock": clock, "slack_sleep": clock.pass_time}
 
 
 def store_of(stack: OfflineStack) -> Store:
@@ -54,9 +66,11 @@ async def wait_for(stack: OfflineStack, predicate: Callable[[], T], timeout: flo
 
 def instant_slack_retries(stack: OfflineStack) -> RecordingSleep:
     """The bot's Slack client stops waiting between retries (rate limits, 5xx, broken
-    connections); the returned sleep records the waits it would have made."""
+    connections); the returned sleep records the waits it would have made (and moves the fake
+    Slack's manual clock by them, if it has one, as `slack_time` does)."""
     assert stack.runtime is not None
-    sleeps = RecordingSleep()
+    clock = stack.workspace.clock
+    sleeps = RecordingSleep(clock.pass_time if isinstance(clock, ManualClock) else None)
     for handler in stack.runtime.ctx.client.retry_handlers:
         assert isinstance(handler, PacedRetryHandler), handler
         handler.sleep = sleeps
