@@ -160,7 +160,6 @@ def _poll_cycle(quick: bool) -> list[Row]:
             GOOGLE_API_KEY="bench-key",
             GEMINI_API_BASE=stand_ins.emulator_url,
             DATABASE_URL=database,
-            TUNEBOT_POLL_INTERVAL=0,
         )
         runtime = build_runtime(settings)
         _seed(runtime, stand_ins.call("seed", jobs=jobs)["jobs"])
