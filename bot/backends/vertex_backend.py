@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from functools import partial
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from bot.backends.errors import backend_error, translated_errors
 from bot.backends.vertex_metrics import MetricsTracker
 from bot.backends.vertex_models import VertexModelCatalog
 from bot.backends.vertex_progress import (
+    MetricsSnapshot,
     checkpoints,
     job_state,
     loss_points,
@@ -40,7 +42,7 @@ from bot.domain.types import (
 )
 from bot.gemini import new_tuned_model_id
 from bot.google.errors import GoogleAPIError
-from bot.vertex import TuningJob, VertexAPIError, VertexClient, VertexConnectionError
+from bot.vertex import SeriesPoint, TuningJob, VertexAPIError, VertexClient, VertexConnectionError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -257,8 +259,16 @@ class VertexBackend:
 
     async def poll(self, operation_name: str) -> JobProgress:
         """The job (one call) and, once it has an experiment, one TensorBoard call (see
-        `MetricsTracker`); metrics that cannot be read leave the progress from the job alone."""
+        `MetricsTracker`); metrics that cannot be read leave the progress from the job alone.
+
+        Once the job has ended, that call reads its whole training and eval series instead
+        (`final_progress`): the final losses are their last points, the ones the chart ends on."""
         job = await self._call(lambda: self.client.get_tuning_job(operation_name))
+        if job.experiment and job_state(job).finished:
+            try:
+                return await self.final_progress(job)
+            except BackendError as exc:
+                log.warning("vertex: loss series of %s not read (%s)", job.name, exc)
         snapshot = None
         if job.experiment:
             try:
@@ -267,12 +277,30 @@ class VertexBackend:
                 log.warning("vertex: metrics of %s not read (%s)", job.name, exc)
         return progress_from_job(job, snapshot)
 
+    async def final_progress(self, job: TuningJob) -> JobProgress:
+        """An ended job's progress with its complete loss series (`JobProgress.curves`): the
+        shown training and eval loss are the series' last points."""
+        train, evaluation = await self._call(lambda: self.metrics.curves(job.name, job.experiment or ""))
+        curves = self._curves(job, train, evaluation)
+        last = MetricsSnapshot(
+            train_max_step=train[-1].step if train else None,
+            eval_max_step=evaluation[-1].step if evaluation else None,
+            train_loss=train[-1] if train else None,
+            eval_loss=evaluation[-1] if evaluation else None,
+        )
+        progress = progress_from_job(job, last if train or evaluation else None)
+        return replace(progress, checkpoints=curves.checkpoints, curves=curves)
+
     async def loss_curves(self, operation_name: str) -> LossCurves:
         """Training and eval loss points for the chart (read only when a chart is drawn)."""
         job = await self._call(lambda: self.client.get_tuning_job(operation_name))
         if not job.experiment:
             return LossCurves()
         train, evaluation = await self._call(lambda: self.metrics.curves(job.name, job.experiment or ""))
+        return self._curves(job, train, evaluation)
+
+    @staticmethod
+    def _curves(job: TuningJob, train: list[SeriesPoint], evaluation: list[SeriesPoint]) -> LossCurves:
         total, epochs = job.total_steps, job.epoch_count
         return LossCurves(
             train=loss_points(train, total, epochs),

@@ -7,6 +7,7 @@ shows it.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -118,6 +119,13 @@ def checkpoints_from_json(text: str | None) -> tuple[Checkpoint, ...]:
     return tuple(Checkpoint(**item) for item in json.loads(text))
 
 
+def final_point(points: Sequence[LossPoint]) -> LossPoint | None:
+    """The point a loss series ends on (the last step with a finite loss): what the chart marks
+    as the final loss, and what a finished job's messages show."""
+    drawable = sorted((p for p in points if math.isfinite(p.mean_loss)), key=lambda p: p.step)
+    return drawable[-1] if drawable else None
+
+
 @dataclass(frozen=True)
 class LossCurves:
     """The loss series for a chart: training, and evaluation when there is a validation set."""
@@ -146,6 +154,9 @@ class JobProgress:
     checkpoints: tuple[Checkpoint, ...] = ()
     tuned_model: str | None = None
     error_code: int | None = None
+    # The complete loss series, read once the job has ended (Vertex AI): the chart draws them,
+    # and `current_loss` / `eval_loss` are their last points.
+    curves: LossCurves | None = None
 
     @property
     def mean_loss(self) -> float | None:

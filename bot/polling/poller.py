@@ -48,7 +48,13 @@ from bot.domain.states import (
     NoticeState,
     advance,
 )
-from bot.domain.types import JobState, LossCurves, LossPoint, checkpoints_from_json, checkpoints_json
+from bot.domain.types import (
+    JobState,
+    LossCurves,
+    checkpoints_from_json,
+    checkpoints_json,
+    final_point,
+)
 from bot.evaluation import EvalReport
 from bot.polling.edits import PostTurns, ProgressEditor
 from bot.polling.evaluation import JobEvaluator
@@ -248,7 +254,7 @@ class Poller:
         if not await run.renew_if_old():
             log.info("job %s: lease expired while waiting its turn; another process has it", job.id)
             return
-        points: tuple[LossPoint, ...] = ()
+        carried: LossCurves | None = None  # loss series the poll carried
         changes: dict[str, Any] = {}
         interval = job.poll_interval_seconds or self.backoff.base_seconds
         active = not JobState(job.state).finished
@@ -272,7 +278,9 @@ class Poller:
                         "error_message": "The tuning service no longer knows this job or its model.",
                     }
             else:
-                points = progress.loss_points
+                carried = progress.curves or (
+                    LossCurves(train=progress.loss_points) if progress.loss_points else None
+                )
                 if active:
                     changes = progress_changes(job, progress)
         if active:
@@ -284,11 +292,17 @@ class Poller:
             changes["finished_at"] = now
             report.finished.append(job.id)
         run.stage(**changes)
+        pending = JobState(job.state).finished and job.notice_state in PENDING_NOTICE_STATES
+        curves: LossCurves | None = None
+        if pending and job.notice_state != NoticeState.POSTED:
+            # An ended job, before its message's last edit and its notice: one read of its loss
+            # series, whose last points both show and the chart draws.
+            curves = await self._curves(job, carried)
+            run.stage(**final_losses(job, curves))
         await self._turn(paced)
         if await self._show_progress(run, now, paced):
             report.edits += 1
-        pending = job.notice_state in PENDING_NOTICE_STATES
-        if JobState(job.state).finished and pending and await self._announce(run, points, now, paced):
+        if pending and await self._announce(run, curves, now, paced):
             report.notices += 1
         run.release(next_in=interval, interval=interval)
 
@@ -337,11 +351,12 @@ class Poller:
         return True
 
     async def _announce(
-        self, run: LeasedJob, points: Sequence[LossPoint], now: datetime, paced: bool = True
+        self, run: LeasedJob, curves: LossCurves | None, now: datetime, paced: bool = True
     ) -> bool:
+        """Post the notice and the chart once. `curves`: the loss series already read this
+        cycle (the notice's losses were staged from them), else None."""
         job = run.job
         posted_now = False
-        curves: LossCurves | None = None
         if job.notice_state in (NoticeState.NONE, NoticeState.POSTING):
             if not job.message_ts:
                 # The job message comes first, in its final state (`_show_progress` posts it on
@@ -349,10 +364,9 @@ class Poller:
                 log.info("job %s: notice waits for the job message", job.id)
                 return False
             # Read before the notice: it lists the checkpoints with the eval loss at their steps.
-            curves = await self._curves(job, points)
-            if curves.checkpoints:
-                known = checkpoints_from_json(job.checkpoints)
-                run.stage(checkpoints=checkpoints_json(with_known_eval_loss(curves.checkpoints, known)))
+            if curves is None:
+                curves = await self._curves(job, None)
+                run.stage(**final_losses(job, curves))
             recovering = job.notice_state == NoticeState.POSTING
             view = self._view(job, job.finished_at or now, await self._dataset_name(job))
             # The channel's turn first (the lease is renewed after the wait), then, recorded
@@ -375,7 +389,7 @@ class Poller:
         if job.notice_state == NoticeState.POSTED:
             try:
                 if curves is None and job.state in CHARTED_STATES:
-                    curves = await self._curves(job, points)
+                    curves = await self._curves(job, None)
                 if (
                     job.state in CHARTED_STATES
                     and curves is not None
@@ -403,11 +417,12 @@ class Poller:
     def _view(self, job: TuningJob, now: datetime, dataset_name: str | None) -> JobView:
         return job_view(job, now, dataset_name, self.prices, self.currency)
 
-    async def _curves(self, job: TuningJob, points: Sequence[LossPoint]) -> LossCurves:
-        """The loss points for the chart: those the poll carried (Gemini API), else read from
-        the service once (Vertex AI: training and eval series from TensorBoard)."""
-        if points:
-            return LossCurves(train=tuple(points))
+    async def _curves(self, job: TuningJob, carried: LossCurves | None) -> LossCurves:
+        """The loss points for the chart: those the poll carried (the Gemini API's points; an
+        ended Vertex AI job's series), else read from the service once (Vertex AI: training
+        and eval series from TensorBoard)."""
+        if carried is not None and carried.train:
+            return carried
         if job.state not in CHARTED_STATES:
             return LossCurves()
         try:
@@ -515,3 +530,19 @@ class Poller:
                 lease_expires_at=None,
                 error_message="tunebot stopped while starting this job; check `/tune list` for the model.",
             )
+
+
+def final_losses(job: TuningJob, curves: LossCurves) -> dict[str, Any]:
+    """The job columns an ended job shows from its loss series: the final training and eval
+    loss are their last points (the ones the chart ends on), and the checkpoints get the eval
+    loss at their steps."""
+    changes: dict[str, Any] = {}
+    train, evaluation = final_point(curves.train), final_point(curves.eval)
+    if train is not None:
+        changes["mean_loss"] = train.mean_loss
+    if evaluation is not None:
+        changes["eval_loss"] = evaluation.mean_loss
+    if curves.checkpoints:
+        known = checkpoints_from_json(job.checkpoints)
+        changes["checkpoints"] = checkpoints_json(with_known_eval_loss(curves.checkpoints, known))
+    return {key: value for key, value in changes.items() if getattr(job, key) != value}

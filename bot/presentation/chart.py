@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.datasets.insight import DatasetInsight, Histogram, Spread
-from bot.domain.types import LossPoint
+from bot.domain.types import LossPoint, final_point
 from bot.presentation.fonts import EXTRA_FONTS, font_files
 from bot.presentation.text import format_loss
 
@@ -122,7 +122,7 @@ def loss_chart_figure(
                 color="#616061", ha="left", va="top", parse_math=False,
             )  # fmt: skip
 
-    last = drawable[-1]
+    last = final_point(drawable) or drawable[-1]  # the final loss a finished job's messages show
     axes.plot([last.step], [last.mean_loss], marker="o", color=_FINAL_COLOR, markersize=7, zorder=3)
     axes.annotate(
         f"final loss {format_loss(last.mean_loss)}", (last.step, last.mean_loss), textcoords="offset points",

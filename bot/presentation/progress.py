@@ -178,7 +178,13 @@ def _success_notice(view: JobView) -> tuple[str, list[Block]]:
         f":tada: {_mention(view.owner_user_id)}, your tuned model *{_name(view)}* is ready to use: "
         "press *Try it* or ask it with `/tune try`."
     )
-    facts = [f"final loss *{loss}*" if loss else None, f"took *{took}*", steps_text(view)]
+    eval_loss = format_loss(view.eval_loss)
+    facts = [
+        f"final loss *{loss}*" if loss else None,
+        f"eval loss *{eval_loss}*" if eval_loss else None,
+        f"took *{took}*",
+        steps_text(view),
+    ]
     blocks = [
         _section(headline),
         _section(_SEPARATOR.join(fact for fact in facts if fact)),
