@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.types import LossPoint
+import bot.slack.reporter as reporter
+from bot.domain.types import LossPoint, final_point
 from bot.presentation.text import format_loss
 from bot.slack.reporter import NOTICE_EVENT_TYPE
 from bot.storage.models import TuningJob
 from standins.offline import OfflineStack
+from tests.helpers.demo import run_script
 from tests.helpers.slack import (
     CHANNEL,
     OWNER,
@@ -116,3 +118,55 @@ async def test_the_losses_shown_are_the_last_points_of_the_charted_series(stack:
         final, evaluated, noticed = shown_losses(stack, fresh)
         assert final == format_loss(train[-1].mean_loss) == noticed, title
         assert evaluated == format_loss(evaluation[-1].mean_loss), title
+
+
+DEMO_JOBS = {"plain": "epochs=3", "held out": "epochs=2 validation=20%", "long": "epochs=6 validation=20%"}
+
+
+def test_every_finished_vertex_job_of_the_demo_shows_the_charts_last_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    charted: dict[str, tuple[list[LossPoint], list[LossPoint]]] = {}
+    draw = reporter.loss_chart_png
+
+    def chart(points: Sequence[LossPoint], title: str, eval_points: Sequence[LossPoint] = ()) -> bytes:
+        charted[title.removesuffix(" — loss")] = (list(points), list(eval_points))
+        return draw(points, title, eval_points=eval_points)
+
+    monkeypatch.setattr(reporter, "loss_chart_png", chart)
+    script = ["/tune upload next-number.csv"]
+    script += [f'/tune start next-number name="{name}" {options}' for name, options in DEMO_JOBS.items()]
+    script.append("wait done")
+    status, transcript = run_script(script, tmp_path, backend="vertex")
+    assert status == 0, transcript
+
+    assert sorted(charted) == sorted(DEMO_JOBS), transcript
+    for name, (train, evaluation) in charted.items():
+        final = format_loss(final_point(train).mean_loss if final_point(train) else None)
+        last_eval = final_point(evaluation)
+        evaluated = f" · eval loss {format_loss(last_eval.mean_loss)}" if last_eval else ""
+        assert bool(evaluation) == ("validation" in DEMO_JOBS[name]), name
+        # the job message's last version, and the notice in its thread
+        shown = transcript.rsplit(f":white_check_mark: {name} · ready\n", 1)[1].split("\n")[1]
+        assert shown.endswith(f"final loss {final}{evaluated}"), (name, shown, transcript)
+        notice = transcript.split(f"your tuned model {name} is ready to use", 1)[1].split("\n")[1]
+        assert f"final loss {final}{evaluated} · took" in notice, (name, notice, transcript)
+
+
+async def test_on_the_gemini_api_too_the_final_loss_is_the_charts_last_point(tmp_path: Path) -> None:
+    with running_stack(tmp_path, backend="gemini") as stack:
+        assert stack.emulator is not None
+        charts = capture_charts(stack)
+        await upload_file(stack, OWNER, "numbers.csv", NUMBERS)
+        job = await start(stack, 'numbers name="gemini job" epochs=3')
+        stack.emulator.advance(4)
+        await stack.poll(all_due=True)
+        stack.emulator.emulator.finish_all()
+        for _ in range(3):
+            await stack.poll(all_due=True)
+        fresh = store_of(stack).jobs.get(job.id or 0)
+        assert fresh is not None and fresh.state == "succeeded"
+        [(train, evaluation)] = charts.values()
+        final, evaluated, noticed = shown_losses(stack, fresh)
+        assert final == format_loss(train[-1].mean_loss) == noticed and evaluated is None
+        assert not evaluation

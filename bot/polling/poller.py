@@ -293,12 +293,13 @@ class Poller:
             report.finished.append(job.id)
         run.stage(**changes)
         pending = JobState(job.state).finished and job.notice_state in PENDING_NOTICE_STATES
-        curves: LossCurves | None = None
-        if pending and job.notice_state != NoticeState.POSTED:
-            # An ended job, before its message's last edit and its notice: one read of its loss
-            # series, whose last points both show and the chart draws.
+        curves = LossCurves()
+        if pending:
+            # An ended job, before its message's last edit, its notice and its chart: one read of
+            # its loss series (or the points the poll carried), whose last points all three show.
             curves = await self._curves(job, carried)
-            run.stage(**final_losses(job, curves))
+            if job.notice_state != NoticeState.POSTED:
+                run.stage(**final_losses(job, curves))
         await self._turn(paced)
         if await self._show_progress(run, now, paced):
             report.edits += 1
@@ -350,11 +351,9 @@ class Poller:
         run.stage(shown_signature=signature)
         return True
 
-    async def _announce(
-        self, run: LeasedJob, curves: LossCurves | None, now: datetime, paced: bool = True
-    ) -> bool:
-        """Post the notice and the chart once. `curves`: the loss series already read this
-        cycle (the notice's losses were staged from them), else None."""
+    async def _announce(self, run: LeasedJob, curves: LossCurves, now: datetime, paced: bool = True) -> bool:
+        """Post the notice and the chart once. `curves`: the job's loss series, read this cycle
+        (the losses the job message and the notice show were staged from their last points)."""
         job = run.job
         posted_now = False
         if job.notice_state in (NoticeState.NONE, NoticeState.POSTING):
@@ -363,10 +362,6 @@ class Poller:
                 # the next cycle); the notice then goes into its thread.
                 log.info("job %s: notice waits for the job message", job.id)
                 return False
-            # Read before the notice: it lists the checkpoints with the eval loss at their steps.
-            if curves is None:
-                curves = await self._curves(job, None)
-                run.stage(**final_losses(job, curves))
             recovering = job.notice_state == NoticeState.POSTING
             view = self._view(job, job.finished_at or now, await self._dataset_name(job))
             # The channel's turn first (the lease is renewed after the wait), then, recorded
@@ -388,11 +383,8 @@ class Poller:
                 return posted_now
         if job.notice_state == NoticeState.POSTED:
             try:
-                if curves is None and job.state in CHARTED_STATES:
-                    curves = await self._curves(job, None)
                 if (
                     job.state in CHARTED_STATES
-                    and curves is not None
                     and curves.train
                     # A notice posted just now has no chart after it yet: no need to look.
                     and (posted_now or not await self.reporter.chart_posted(job))

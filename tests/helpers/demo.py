@@ -10,10 +10,19 @@ from standins.demo.terminal import run_session
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def run_script(lines: list[str], out: Path) -> tuple[int, str]:
+def run_script(lines: list[str], out: Path, *, backend: str | None = None) -> tuple[int, str]:
+    """Run `lines` as `tunebot demo` does (on `backend`, else the demo's default)."""
     stream = io.StringIO()
+    options = {"backend": backend} if backend else {}
     status = run_session(
-        lines, out=out, step_seconds=0.05, stream=stream, base_dir=EXAMPLES, emoji=False, ansi=False
+        lines,
+        out=out,
+        step_seconds=0.05,
+        stream=stream,
+        base_dir=EXAMPLES,
+        emoji=False,
+        ansi=False,
+        **options,
     )
     return status, stream.getvalue()
 
