@@ -24,6 +24,7 @@ from standins.emulator.vertex.state import VertexJob
 from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from tests.helpers.slack import (
     OWNER,
+    ack_body,
     all_text,
     bot_posts,
     command,
@@ -46,16 +47,18 @@ def emulated_jobs(stack: OfflineStack) -> list[VertexJob]:
     return list(stack.emulator.emulator.vertex.state.jobs.values())
 
 
-async def started(stack: OfflineStack, options: str) -> tuple[TuningJob, str]:
-    """`/tune start tutorial <options>`; the job once its message is posted, and that message."""
+async def started(stack: OfflineStack, options: str) -> tuple[TuningJob, str, str]:
+    """`/tune start tutorial <options>`: the job once its message is posted, that message, and
+    the answer to the command."""
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     assert stack.sender is not None
-    await stack.sender.slash_command(OWNER, f"start tutorial {options}")
+    sent = await stack.sender.slash_command(OWNER, f"start tutorial {options}")
+    answer = str(ack_body(sent).get("text") or "")
     store = store_of(stack)
     job = await eventually(
         lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
     )
-    return job, job_message(stack, job)
+    return job, job_message(stack, job), answer
 
 
 def job_message(stack: OfflineStack, job: TuningJob) -> str:
@@ -150,7 +153,7 @@ async def test_an_adapter_size_the_base_model_does_not_allow_names_the_allowed_o
 async def test_vertex_receives_exactly_the_options_and_the_message_shows_them(
     vertex_stack: OfflineStack,
 ) -> None:
-    job, message = await started(
+    job, message, answer = await started(
         vertex_stack,
         "base_model=gemini-2.5-pro epochs=2 learning_rate_multiplier=0.5 adapter_size=8 "
         "export_last_checkpoint_only=true",
@@ -164,13 +167,15 @@ async def test_vertex_receives_exactly_the_options_and_the_message_shows_them(
     )
     assert "batch size" not in message and "learning rate " not in message
     assert job.epoch_count == 2
+    assert "× 2 epochs; an estimate" in answer
 
 
 async def test_without_epochs_vertex_chooses_and_the_message_says_so_until_the_job_tells(
     vertex_stack: OfflineStack,
 ) -> None:
     stack = vertex_stack
-    job, message = await started(stack, "")
+    job, message, answer = await started(stack, "")
+    assert "training tokens per epoch (an estimate; Vertex chooses the number of epochs" in answer
     [sent] = emulated_jobs(stack)
     assert sent.epochs_chosen and sent.adapter_size is None and not sent.export_last_checkpoint_only
     assert (
@@ -194,7 +199,7 @@ async def test_export_last_checkpoint_only_defaults_to_the_setting(tmp_path: Pat
     with running_stack(tmp_path, backend="vertex") as stack:
         assert stack.runtime is not None
         stack.runtime.ctx.backend.export_last_checkpoint_only = True  # type: ignore[attr-defined]
-        _, message = await started(stack, "epochs=1 adapter_size=1")
+        _, message, _ = await started(stack, "epochs=1 adapter_size=1")
         [sent] = emulated_jobs(stack)
         assert sent.export_last_checkpoint_only is True and sent.epochs == 1
         assert (
@@ -231,7 +236,7 @@ async def test_the_vertex_start_form_shows_vertex_fields(vertex_stack: OfflineSt
 
 
 async def test_the_gemini_api_keeps_its_options_and_shows_them(stack: OfflineStack) -> None:
-    _, message = await started(stack, "epochs=2 batch_size=8 learning_rate=0.0002")
+    _, message, _ = await started(stack, "epochs=2 batch_size=8 learning_rate=0.0002")
     assert "2 epochs, batch size 8, learning rate 0.0002" in message
 
 
