@@ -109,7 +109,7 @@ def test_killed_during_polling_loses_no_job_and_repeats_no_notice(
         await sender.message(OWNER, DEFAULT_CHANNEL, f"<@{slack.workspace.bot_user_id}> data", files=[file])
         slack.workspace.wait_for(lambda: slack.workspace.ephemerals(user=OWNER), 20)
         for n in range(6):
-            await sender.slash_command(OWNER, f'start tutorial name="job {n}" epochs=2 batch_size=3')
+            await sender.slash_command(OWNER, f'start tutorial name="job {n}" epochs=2')
         await sender.aclose()
 
     asyncio.run(start_jobs())

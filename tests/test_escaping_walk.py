@@ -206,6 +206,8 @@ def _service_error(kind: type[e.ServiceError]) -> e.ServiceError:
         annotation = str(field.type)
         if field.name == "owner_user_id":
             values[field.name] = OWNER
+        elif annotation.startswith("tuple[RefusedOption"):
+            values[field.name] = tuple(e.RefusedOption(HOSTILE, kind) for kind in REFUSAL_KINDS)
         elif annotation.startswith("Sequence[Candidate]"):
             values[field.name] = [e.Candidate(HOSTILE, OWNER, "tunedModels/" + HOSTILE)]
         elif annotation.startswith("Sequence"):
@@ -223,6 +225,9 @@ def _service_error(kind: type[e.ServiceError]) -> e.ServiceError:
         else:
             values[field.name] = HOSTILE
     return kind(**values)
+
+
+REFUSAL_KINDS = ("batch_size_chosen", "use_multiplier", "vertex_only", "adapter_size", "not_taken")
 
 
 # The refusals worded from operator settings or tunebot's own catalogue, never from user input.
@@ -440,6 +445,10 @@ BUILDERS: dict[str, Builder | str] = {
     "progress.shown_percent": "a number",
     "progress.steps_text": "numbers",
     "progress.epoch_text": "numbers",
+    "progress.vertex_hyperparameters": "numbers and a yes/no read back from Vertex",
+    "errors.options_refused_text": lambda: errors.options_refused_text(
+        HOSTILE, HOSTILE, [e.RefusedOption(HOSTILE, kind, (1, 2)) for kind in REFUSAL_KINDS]
+    ),
     "signature.progress_signature": "what decides whether a message is edited; never shown",
     "text.clamp_percent": "a number",
     "text.format_percent": "a number",

@@ -35,6 +35,30 @@ CASES: list[tuple[Exception, str]] = [
     (e.DatasetNameTaken("sales"), "There is already a dataset `sales`; choose another name."),
     (e.StartRefused("Vertex AI needs a bucket."), ":x: Vertex AI needs a bucket."),
     (
+        e.OptionsRefused(
+            "vertex",
+            "gemini-2.5-pro",
+            (
+                e.RefusedOption("batch_size", "batch_size_chosen"),
+                e.RefusedOption("learning_rate", "use_multiplier"),
+                e.RefusedOption("adapter_size", "adapter_size", (1, 2, 4, 8)),
+            ),
+        ),
+        ":x: Nothing was started.\n"
+        "• Vertex AI chooses the batch size itself; leave `batch_size` out.\n"
+        "• On Vertex AI use `learning_rate_multiplier=…` (1.0 is Vertex's default rate for the model) "
+        "instead of `learning_rate`.\n"
+        "• `gemini-2.5-pro` allows adapter sizes 1, 2, 4, 8; choose one of them.",
+    ),
+    (
+        e.OptionsRefused(
+            "gemini", "models/gemini-2.5-flash", (e.RefusedOption("adapter_size", "vertex_only"),)
+        ),
+        ":x: Nothing was started.\n"
+        "• `adapter_size` is a Vertex AI option; this tunebot tunes with the Gemini API (legacy), which "
+        "does not take it. Leave it out (its options: `epochs`, `batch_size`, `learning_rate`).",
+    ),
+    (
         e.BaseModelNotTunable("gpt", ["models/a", "models/b"]),
         "`gpt` cannot be tuned here. Base models that can: `models/a`, `models/b`.",
     ),

@@ -201,8 +201,6 @@ async def test_the_start_form_takes_a_validation_set(vertex_stack: OfflineStack)
     fields: dict[str, Any] = {
         "dataset": {"dataset": {"type": "static_select", "selected_option": {"value": "tutorial"}}},
         "epochs": {"epochs": "2"},
-        "batch_size": {"batch_size": "2"},
-        "learning_rate": {"learning_rate": "0.001"},
         "base_model": {
             "base_model": {"type": "static_select", "selected_option": {"value": "gemini-2.5-flash"}}
         },

@@ -13,7 +13,6 @@ import pytest
 
 from bot.backends.vertex_backend import (
     VertexBackend,
-    learning_rate_multiplier,
     plain_error,
     vertex_jsonl,
 )
@@ -43,11 +42,6 @@ def test_jsonl_has_one_user_and_one_model_turn_per_example() -> None:
     }
     assert json.loads(lines[1])["contents"][1]["parts"][0]["text"] == "b\nc"
     assert vertex_jsonl([]) == b""
-
-
-def test_learning_rate_is_a_multiplier_of_the_default() -> None:
-    assert learning_rate_multiplier(0.001) == 1.0
-    assert learning_rate_multiplier(0.0005) == 0.5
 
 
 @pytest.mark.parametrize(

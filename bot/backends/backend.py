@@ -21,6 +21,9 @@ class TuningBackend(Protocol):
     name: str
     # Whether the service takes a validation set (and reports an eval loss on it).
     supports_validation: bool
+    # The tuning options of `/tune start` it takes (`epochs`, `batch_size`, `learning_rate`,
+    # `learning_rate_multiplier`, `adapter_size`, `export_last_checkpoint_only`).
+    options: frozenset[str]
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]: ...
@@ -28,9 +31,13 @@ class TuningBackend(Protocol):
     @property
     def default_base_model(self) -> str: ...
 
-    def start_refusal(self, base_model: str) -> str | None:
+    def start_refusal(self, base_model: str, adapter_size: int | None = None) -> str | None:
         """Why a job on `base_model` cannot start with this configuration (checked before
         anything is uploaded), or None."""
+        ...
+
+    def adapter_sizes(self, base_model: str) -> tuple[int, ...] | None:
+        """The adapter sizes `base_model` allows here (None: not known, Vertex checks)."""
         ...
 
     def model_name(self, text: str) -> str:

@@ -82,12 +82,19 @@ def summary_from_model(model: TunedModel) -> ModelSummary:
     )
 
 
+# What `/tune start` sends the Gemini API for an option left out.
+DEFAULT_EPOCHS = 5
+DEFAULT_BATCH_SIZE = 2
+DEFAULT_LEARNING_RATE = 0.001
+
+
 class GeminiBackend:
     """Tuning through the Gemini API's `tunedModels` and long-running operations."""
 
     name = "gemini"
     # tunedModels.create has no validation set: held-out examples stay in tunebot.
     supports_validation = False
+    options = frozenset({"epochs", "batch_size", "learning_rate"})
 
     def __init__(self, client: GeminiClient) -> None:
         self.client = client
@@ -104,8 +111,11 @@ class GeminiBackend:
     def default_base_model(self) -> str:
         return GEMINI_BASE_MODELS[0].name
 
-    def start_refusal(self, base_model: str) -> str | None:
+    def start_refusal(self, base_model: str, adapter_size: int | None = None) -> str | None:
         return None
+
+    def adapter_sizes(self, base_model: str) -> tuple[int, ...] | None:
+        return ()  # the Gemini API has no adapter size
 
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
@@ -129,9 +139,9 @@ class GeminiBackend:
                 display_name=request.display_name,
                 base_model=request.base_model,
                 examples=[TuningExample(text_input=p.text_input, output=p.output) for p in request.examples],
-                epoch_count=request.epoch_count,
-                batch_size=request.batch_size,
-                learning_rate=request.learning_rate,
+                epoch_count=request.epoch_count or DEFAULT_EPOCHS,
+                batch_size=request.batch_size or DEFAULT_BATCH_SIZE,
+                learning_rate=request.learning_rate or DEFAULT_LEARNING_RATE,
                 description=request.description,
                 tuned_model_id=request.model_id,
             )

@@ -25,6 +25,7 @@ from bot.backends.vertex_progress import (
     job_state,
     loss_points,
     progress_from_job,
+    sent_hyperparameters,
 )
 from bot.domain.errors import BackendError
 from bot.domain.text import escape_truncated
@@ -43,21 +44,11 @@ from bot.domain.types import (
 from bot.gemini import new_tuned_model_id
 from bot.google.errors import GoogleAPIError
 from bot.vertex import SeriesPoint, TuningJob, VertexAPIError, VertexClient, VertexConnectionError
+from bot.vertex.types import ADAPTER_SIZE_ENUM
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-ADAPTER_SIZE_ENUM = {
-    1: "ADAPTER_SIZE_ONE",
-    2: "ADAPTER_SIZE_TWO",
-    4: "ADAPTER_SIZE_FOUR",
-    8: "ADAPTER_SIZE_EIGHT",
-    16: "ADAPTER_SIZE_SIXTEEN",
-    32: "ADAPTER_SIZE_THIRTY_TWO",
-}
-# tunebot's learning_rate is sent as a multiplier of the Gemini API default, so `learning_rate=0.001`
-# (what users type today) means Vertex's own recommended rate.
-REFERENCE_LEARNING_RATE = 0.001
 
 MODEL_STATES = {
     JobState.QUEUED: ModelState.TUNING,
@@ -86,10 +77,6 @@ def vertex_jsonl(examples: Sequence[TrainingPair]) -> bytes:
         for pair in examples
     ]
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-
-
-def learning_rate_multiplier(learning_rate: float) -> float:
-    return round(learning_rate / REFERENCE_LEARNING_RATE, 6)
 
 
 def summary_from_job(job: TuningJob) -> ModelSummary:
@@ -163,6 +150,7 @@ class VertexBackend:
 
     name = "vertex"
     supports_validation = True
+    options = frozenset({"epochs", "learning_rate_multiplier", "adapter_size", "export_last_checkpoint_only"})
 
     def __init__(
         self,
@@ -190,12 +178,19 @@ class VertexBackend:
     def default_base_model(self) -> str:
         return self.catalog.default
 
-    def start_refusal(self, base_model: str) -> str | None:
-        """Why a job on `base_model` cannot start here (region, adapter size), before any upload."""
+    def start_refusal(self, base_model: str, adapter_size: int | None = None) -> str | None:
+        """Why a job on `base_model` cannot start here (region, the configured adapter size
+        when none is asked for), before any upload."""
         model = self.catalog.get(base_model)
         if model is None:
             return None
+        if adapter_size is not None:
+            return model.region_refusal(self.client.location)
         return model.region_refusal(self.client.location) or model.adapter_refusal(self.adapter_size)
+
+    def adapter_sizes(self, base_model: str) -> tuple[int, ...] | None:
+        model = self.catalog.get(base_model)
+        return model.adapter_sizes if model is not None else None
 
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
@@ -214,9 +209,21 @@ class VertexBackend:
         return new_tuned_model_id(display_name, suffix_length=8)
 
     async def start(self, request: TuningRequest) -> StartedJob:
-        refusal = self.start_refusal(request.base_model)
+        """Upload the examples and create the job with Vertex's own hyperparameters: the
+        epoch count (left out: Vertex picks one for the dataset size), the learning-rate
+        multiplier and adapter size (left out: Vertex's defaults; the adapter size falls back
+        to VERTEX_ADAPTER_SIZE) and exportLastCheckpointOnly (else
+        VERTEX_EXPORT_LAST_CHECKPOINT_ONLY). `batch_size` and `learning_rate` are never sent:
+        Vertex takes neither for Gemini models (`/tune start` refuses them)."""
+        refusal = self.start_refusal(request.base_model, request.adapter_size)
         if refusal:
             raise BackendError(refusal, code=400, status="FAILED_PRECONDITION")
+        adapter = request.adapter_size if request.adapter_size is not None else self.adapter_size
+        export = (
+            request.export_last_checkpoint_only
+            if request.export_last_checkpoint_only is not None
+            else self.export_last_checkpoint_only
+        )
         object_id = request.model_id or self.new_model_id(request.display_name)
         data = vertex_jsonl(request.examples)
         validation_uri: str | None = None
@@ -235,11 +242,11 @@ class VertexBackend:
                 base_model=request.base_model,
                 training_uri=uri,
                 validation_uri=validation_uri,
-                export_last_checkpoint_only=self.export_last_checkpoint_only,
+                export_last_checkpoint_only=export,
                 display_name=request.display_name,
                 epoch_count=request.epoch_count,
-                learning_rate_multiplier=learning_rate_multiplier(request.learning_rate),
-                adapter_size=ADAPTER_SIZE_ENUM.get(self.adapter_size or 0),
+                learning_rate_multiplier=request.learning_rate_multiplier,
+                adapter_size=ADAPTER_SIZE_ENUM.get(adapter or 0),
                 description=request.description,
                 request_label=object_id,
             )
@@ -248,6 +255,7 @@ class VertexBackend:
             operation_name=job.name,
             total_steps=job.total_steps,
             validation_uri=validation_uri,
+            hyperparameters=sent_hyperparameters(job),
         )
 
     async def find_started(self, request_id: str) -> StartedJob | None:
@@ -255,7 +263,12 @@ class VertexBackend:
         job = await self._call(lambda: self.client.find_tuning_job(request_id))
         if job is None:
             return None
-        return StartedJob(model_name=job.name, operation_name=job.name, total_steps=job.total_steps)
+        return StartedJob(
+            model_name=job.name,
+            operation_name=job.name,
+            total_steps=job.total_steps,
+            hyperparameters=sent_hyperparameters(job),
+        )
 
     async def poll(self, operation_name: str) -> JobProgress:
         """The job (one call) and, once it has an experiment, one TensorBoard call (see

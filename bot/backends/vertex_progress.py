@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.types import Checkpoint, DataStats, JobProgress, JobState, LossPoint
+from bot.domain.types import (
+    Checkpoint,
+    DataStats,
+    JobProgress,
+    JobState,
+    LossPoint,
+    SentHyperparameters,
+)
 from bot.vertex import SeriesPoint, TuningJob
+from bot.vertex.types import ADAPTER_SIZE_NUMBER
 
 TRAIN_LOSS = "/train_total_loss"
 EVAL_LOSS = "/eval_total_loss"
@@ -160,6 +168,18 @@ def checkpoints(job: TuningJob, eval_points: Sequence[SeriesPoint] = ()) -> tupl
     )
 
 
+def sent_hyperparameters(job: TuningJob) -> SentHyperparameters | None:
+    """What the job resource says the job received (None when it carries no tuning spec)."""
+    if not job.spec_read:
+        return None
+    return SentHyperparameters(
+        epoch_count=job.epoch_count,
+        learning_rate_multiplier=job.learning_rate_multiplier,
+        adapter_size=ADAPTER_SIZE_NUMBER.get(job.adapter_size or ""),
+        export_last_checkpoint_only=job.export_last_checkpoint_only,
+    )
+
+
 def progress_from_job(job: TuningJob, metrics: MetricsSnapshot | None = None) -> JobProgress:
     state = job_state(job)
     total = job.total_steps
@@ -182,6 +202,7 @@ def progress_from_job(job: TuningJob, metrics: MetricsSnapshot | None = None) ->
         checkpoints=checkpoints(job),
         tuned_model=job.tuned_model.model if job.tuned_model else None,
         error_code=job.error_code,
+        hyperparameters=sent_hyperparameters(job),
     )
 
 

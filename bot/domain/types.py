@@ -45,13 +45,56 @@ class TuningRequest:
     display_name: str
     base_model: str
     examples: Sequence[TrainingPair]
-    epoch_count: int
-    batch_size: int
-    learning_rate: float
+    # The Gemini API's options (Vertex AI takes `epoch_count` and ignores the other two);
+    # None: the service chooses.
+    epoch_count: int | None
+    batch_size: int | None
+    learning_rate: float | None
     description: str | None = None
     model_id: str | None = None
     # Held out of `examples` for validation; a backend without validation sets ignores it.
     validation_examples: Sequence[TrainingPair] = ()
+    # Vertex AI's options; None: the backend's configured default, else Vertex's own.
+    learning_rate_multiplier: float | None = None
+    adapter_size: int | None = None
+    export_last_checkpoint_only: bool | None = None
+
+
+@dataclass(frozen=True)
+class SentHyperparameters:
+    """What a Vertex AI tuning job received, by Vertex's names, read back from the job
+    resource Vertex answers with (never re-derived from what was asked). None: not set on the
+    job (Vertex chooses; an epoch count Vertex chose appears here once the job reports it)."""
+
+    epoch_count: int | None = None
+    learning_rate_multiplier: float | None = None
+    adapter_size: int | None = None  # 1, 2, 4, … (Vertex's ADAPTER_SIZE_* enum)
+    export_last_checkpoint_only: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> SentHyperparameters | None:
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        epochs, multiplier, adapter = (
+            data.get("epoch_count"),
+            data.get("learning_rate_multiplier"),
+            data.get("adapter_size"),
+        )
+        return cls(
+            epoch_count=epochs if isinstance(epochs, int) else None,
+            learning_rate_multiplier=float(multiplier) if isinstance(multiplier, int | float) else None,
+            adapter_size=adapter if isinstance(adapter, int) else None,
+            export_last_checkpoint_only=data.get("export_last_checkpoint_only") is True,
+        )
 
 
 @dataclass(frozen=True)
@@ -61,6 +104,8 @@ class StartedJob:
     total_steps: int | None = None
     # Where the backend received the validation set, when it takes one.
     validation_uri: str | None = None
+    # What Vertex AI's answer to the create says the job received (Vertex only).
+    hyperparameters: SentHyperparameters | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +202,7 @@ class JobProgress:
     # The complete loss series, read once the job has ended (Vertex AI): the chart draws them,
     # and `current_loss` / `eval_loss` are their last points.
     curves: LossCurves | None = None
+    hyperparameters: SentHyperparameters | None = None  # as the job resource reports them
 
     @property
     def mean_loss(self) -> float | None:

@@ -9,7 +9,12 @@ from bot.storage.models import Dataset
 
 
 async def start_estimate(
-    ctx: AppContext, dataset: Dataset, *, epochs: int, base_model: str, validation: ValidationChoice | None
+    ctx: AppContext,
+    dataset: Dataset,
+    *,
+    epochs: int | None,
+    base_model: str,
+    validation: ValidationChoice | None,
 ) -> StartEstimate:
     return await ctx.store.run(
         estimate_start,

@@ -500,6 +500,7 @@ class Poller:
                     model_name=started.model_name,
                     operation_name=started.operation_name,
                     total_steps=started.total_steps,
+                    hyperparameters=started.hyperparameters,
                 )
                 if recorded is not None:
                     log.warning(

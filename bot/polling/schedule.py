@@ -45,6 +45,10 @@ def reported_changes(job: TuningJob, progress: JobProgress) -> dict[str, Any]:
         new["tuned_model"] = progress.tuned_model
     if progress.data_stats is not None:
         new["data_stats"] = progress.data_stats.to_json()
+    if progress.hyperparameters is not None:
+        new["hyperparameters"] = progress.hyperparameters.to_json()
+        if progress.hyperparameters.epoch_count is not None:
+            new["epoch_count"] = progress.hyperparameters.epoch_count
     if progress.checkpoints:
         new["checkpoints"] = checkpoints_json(
             with_known_eval_loss(progress.checkpoints, checkpoints_from_json(job.checkpoints))

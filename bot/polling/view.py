@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.pricing import price_for
-from bot.domain.types import Checkpoint, DataStats, LossPoint, checkpoints_from_json
+from bot.domain.types import Checkpoint, DataStats, LossPoint, SentHyperparameters, checkpoints_from_json
 from bot.storage.models import TuningJob
 
 __all__ = ["Checkpoint", "DataStats", "JobView", "LossPoint", "job_view"]
@@ -65,6 +65,16 @@ class JobView:
     # The operator's price per 1M training tokens for this base model (no price is built in).
     price_per_million_tokens: float | None = None
     currency: str = "USD"
+    # What a Vertex AI job received, read back from the job (then `batch_size` and
+    # `learning_rate` are None: Vertex takes neither for Gemini models).
+    hyperparameters: SentHyperparameters | None = None
+    # A Vertex job stored before its hyperparameters were: the multiplier tunebot then sent
+    # for its `learning_rate` (learning_rate / 0.001).
+    legacy_multiplier: float | None = None
+
+
+# Before issue #20, tunebot sent Vertex `learning_rate / 0.001` as the learning-rate multiplier.
+LEGACY_REFERENCE_RATE = 0.001
 
 
 def job_view(
@@ -76,6 +86,8 @@ def job_view(
     *,
     cancelled_by: str | None = None,
 ) -> JobView:
+    sent = SentHyperparameters.from_json(job.hyperparameters)
+    legacy = job.backend == "vertex" and sent is None and job.learning_rate > 0
     return JobView(
         job_id=job.id or 0,
         display_name=job.display_name,
@@ -87,14 +99,14 @@ def job_view(
         completed_steps=job.completed_steps,
         total_steps=job.total_steps,
         epoch=job.epoch,
-        epoch_count=job.epoch_count,
+        epoch_count=job.epoch_count or None,  # 0: Vertex chooses, and has not said yet
         mean_loss=job.mean_loss,
         started_at=job.created_at,
         now=now,
         error_message=job.error_message,
         dataset_name=dataset_name,
         batch_size=None if job.backend in CHOOSES_OWN_BATCH_SIZE else job.batch_size,
-        learning_rate=job.learning_rate,
+        learning_rate=None if sent is not None or legacy or not job.learning_rate else job.learning_rate,
         cancelled_by=cancelled_by,
         detail_state=job.detail_state,
         eval_loss=job.eval_loss,
@@ -104,4 +116,6 @@ def job_view(
         tuned_model=job.tuned_model,
         price_per_million_tokens=price_for(prices or {}, job.base_model),
         currency=currency,
+        hyperparameters=sent,
+        legacy_multiplier=round(job.learning_rate / LEGACY_REFERENCE_RATE, 6) if legacy else None,
     )

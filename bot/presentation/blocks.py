@@ -7,7 +7,7 @@ so it cannot ping anyone or break the formatting.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,9 +65,10 @@ HELP_LINES = (
     ("`/tune datasets [name]`", "your datasets, or what is in one (lengths, duplicates, a chart)"),
     ("`/tune dataset delete|rename <name> [new name]`", "delete or rename one of your datasets"),
     (
-        '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…] '
-        "[validation=10%]`",
-        "start tuning (or `/tune start` alone for a form)",
+        '`/tune start <dataset> [name="…"] [epochs=N] [base_model=…] [validation=10%]`',
+        "start tuning (or `/tune start` alone for a form); on Vertex AI also "
+        "`learning_rate_multiplier=1.0` `adapter_size=4` `export_last_checkpoint_only=true`, "
+        "on the Gemini API `batch_size=2` `learning_rate=0.001`",
     ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
     ("`/tune list [mine|all]`", "tuned models, with their owners"),
@@ -157,7 +158,10 @@ def start_modal(
     user_id: str,
     dataset_names: Sequence[str],
     base_models: Sequence[BaseModelChoice],
+    options: Collection[str] = ("epochs", "batch_size", "learning_rate"),
 ) -> dict[str, Any]:
+    """The start form, with the tuning options the backend takes (`options`, as
+    `TuningBackend.options` names them): Vertex AI's or the Gemini API's."""
     dataset_options = [_option(dataset_reference(name), name) for name in dataset_names[:100]]
     model_options = [_option(m.name, m.label) for m in base_models]
     return {
@@ -175,9 +179,7 @@ def start_modal(
                 "element": {"type": "static_select", "action_id": "dataset", "options": dataset_options},
             },
             _text_input("name", "Model name", "number generator", optional=True),
-            _text_input("epochs", "Epochs", "5", optional=False, initial="5"),
-            _text_input("batch_size", "Batch size", "2", optional=False, initial="2"),
-            _text_input("learning_rate", "Learning rate", "0.001", optional=False, initial="0.001"),
+            *_tuning_fields(options),
             {
                 **_text_input("validation", "Validation set", "10% or a dataset name", optional=True),
                 "hint": plain("Held out of training; the eval loss is charted when the backend reports it."),
@@ -195,6 +197,42 @@ def start_modal(
             },
         ],
     }
+
+
+def _tuning_fields(options: Collection[str]) -> list[Block]:
+    if "learning_rate_multiplier" not in options:  # the Gemini API
+        return [
+            _text_input("epochs", "Epochs", "5", optional=False, initial="5"),
+            _text_input("batch_size", "Batch size", "2", optional=False, initial="2"),
+            _text_input("learning_rate", "Learning rate", "0.001", optional=False, initial="0.001"),
+        ]
+    yes_no = [_option("true", "Yes"), _option("false", "No")]
+    return [
+        {
+            **_text_input("epochs", "Epochs", "left empty, Vertex chooses", optional=True),
+            "hint": plain("Left empty, Vertex AI picks a number for the dataset size."),
+        },
+        {
+            **_text_input("learning_rate_multiplier", "Learning-rate multiplier", "1.0", optional=True),
+            "hint": plain("1.0 is Vertex's default rate for the model."),
+        },
+        {
+            **_text_input("adapter_size", "Adapter size", "1, 2, 4, 8 or 16", optional=True),
+            "hint": plain("Left empty, Vertex's default for the base model."),
+        },
+        {
+            "type": "input",
+            "block_id": "export_last_checkpoint_only",
+            "optional": True,
+            "label": plain("Export last checkpoint only"),
+            "element": {
+                "type": "static_select",
+                "action_id": "export_last_checkpoint_only",
+                "options": yes_no,
+            },
+            "hint": plain("Left empty, the operator's setting."),
+        },
+    ]
 
 
 def no_datasets_text() -> str:

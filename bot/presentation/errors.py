@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain.errors import BackendError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.presentation.datasets import unknown_dataset_message
@@ -34,6 +36,8 @@ def _service_error_text(exc: e.ServiceError) -> str:
             return f"There is already a dataset `{esc(name)}`; choose another name."
         case e.StartRefused(reason=reason):
             return f":x: {reason}"  # tunebot's own words and the configured names
+        case e.OptionsRefused(backend=backend, base_model=base_model, refused=refused):
+            return options_refused_text(backend, base_model, refused)
         case e.BaseModelNotTunable(wanted=wanted, tunable=tunable):
             shown = ", ".join(f"`{esc(n)}`" for n in tunable)
             return f"`{esc(wanted)}` cannot be tuned here. Base models that can: {shown}."
@@ -101,3 +105,32 @@ def _service_error_text(exc: e.ServiceError) -> str:
         case e.NoBaseModel(model_name=name):
             return f"`{esc(name)}` does not say which base model it was tuned from."
     return str(exc)
+
+
+BACKEND_LABELS = {"vertex": "Vertex AI", "gemini": "the Gemini API (legacy)"}
+
+
+def options_refused_text(backend: str, base_model: str, refused: Sequence[e.RefusedOption]) -> str:
+    """Why `/tune start` refused its options, one line each, saying what to use instead."""
+    service = BACKEND_LABELS.get(backend, esc(backend))
+    lines = []
+    for item in refused:
+        option = f"`{esc(item.option)}`"
+        if item.kind == "batch_size_chosen":
+            lines.append(f"{service} chooses the batch size itself; leave {option} out.")
+        elif item.kind == "use_multiplier":
+            lines.append(
+                f"On {service} use `learning_rate_multiplier=…` (1.0 is Vertex's default rate for "
+                f"the model) instead of {option}."
+            )
+        elif item.kind == "vertex_only":
+            lines.append(
+                f"{option} is a Vertex AI option; this tunebot tunes with {service}, which does not "
+                "take it. Leave it out (its options: `epochs`, `batch_size`, `learning_rate`)."
+            )
+        elif item.kind == "adapter_size":
+            sizes = ", ".join(str(size) for size in item.allowed)
+            lines.append(f"`{esc(base_model)}` allows adapter sizes {sizes}; choose one of them.")
+        else:
+            lines.append(f"{service} does not take {option}; leave it out.")
+    return ":x: Nothing was started.\n" + "\n".join(f"• {line}" for line in lines)

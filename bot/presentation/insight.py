@@ -57,26 +57,33 @@ def insight_lines(insight: DatasetInsight) -> list[str]:
 def training_estimate(
     insight: DatasetInsight,
     *,
-    epochs: int,
+    epochs: int | None,
     base_model: str,
     prices: Mapping[str, float],
     currency: str = "USD",
     share: float = 1.0,
 ) -> str:
     """`≈ N training tokens (T tokens × E epochs, an estimate)` and, when priced, the cost.
-    `share` is the part of the dataset trained on (less than 1 with a validation split)."""
+    `share` is the part of the dataset trained on (less than 1 with a validation split).
+    Without `epochs` (Vertex AI picks the number) the figures are per epoch."""
     dataset_tokens = round(insight.total_tokens * share)
-    tokens = dataset_tokens * max(epochs, 0)
+    tokens = dataset_tokens * max(epochs or 1, 0)
     part = f"{share:.0%} of the dataset, " if share < 1 else ""
-    text = (
-        f"≈ {tokens:,} training tokens ({part}{dataset_tokens:,} tokens × {epochs} "
-        f"{'epoch' if epochs == 1 else 'epochs'}; an estimate)"
-    )
+    if epochs is None:
+        text = (
+            f"≈ {tokens:,} training tokens per epoch ({part}an estimate; Vertex chooses the number "
+            "of epochs for the dataset size)"
+        )
+    else:
+        text = (
+            f"≈ {tokens:,} training tokens ({part}{dataset_tokens:,} tokens × {epochs} "
+            f"{'epoch' if epochs == 1 else 'epochs'}; an estimate)"
+        )
     price = price_for(prices, base_model)
     if price is not None:
         cost = tokens / 1_000_000 * price
         text += (
-            f", ≈ {format_money(cost, currency)} at the configured {format_money(price, currency)} "
-            f"per 1M training tokens for `{esc(base_model)}`"
+            f", ≈ {format_money(cost, currency)}{' per epoch' if epochs is None else ''} at the configured "
+            f"{format_money(price, currency)} per 1M training tokens for `{esc(base_model)}`"
         )
     return text

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from bot.domain.text import escape_truncated
+from bot.domain.types import SentHyperparameters
 from bot.polling.view import JobView
 from bot.presentation import details
 from bot.presentation.text import (
@@ -270,15 +271,38 @@ def _job_details(view: JobView) -> list[str]:
     details = [_code_or_plain(view.model_name), f"base {_code_or_plain(view.base_model)}"]
     if view.dataset_name:
         details.append(f"dataset {escape_truncated(view.dataset_name, DETAIL_LIMIT)}")
-    hyper = [
-        _plural(view.epoch_count, "epoch") if view.epoch_count is not None else None,
-        f"batch size {view.batch_size}" if view.batch_size is not None else None,
-        f"learning rate {view.learning_rate:g}" if view.learning_rate is not None else None,
-    ]
+    hyper = (
+        vertex_hyperparameters(view.hyperparameters, view.epoch_count)
+        if view.hyperparameters is not None
+        else [
+            _plural(view.epoch_count, "epoch") if view.epoch_count is not None else None,
+            f"batch size {view.batch_size}" if view.batch_size is not None else None,
+            f"learning rate {view.learning_rate:g}" if view.learning_rate is not None else None,
+            f"learning-rate multiplier {view.legacy_multiplier:g}"
+            if view.legacy_multiplier is not None
+            else None,
+        ]
+    )
     shown_hyper = [part for part in hyper if part]
     if shown_hyper:
         details.append(", ".join(shown_hyper))
     return [detail for detail in details if detail]
+
+
+def vertex_hyperparameters(sent: SentHyperparameters, epoch_count: int | None) -> list[str | None]:
+    """What a Vertex AI job received, as the job says, by Vertex's names."""
+    epochs = sent.epoch_count if sent.epoch_count is not None else epoch_count
+    multiplier = sent.learning_rate_multiplier
+    return [
+        _plural(epochs, "epoch") if epochs is not None else "epochs: chosen by Vertex",
+        f"learning-rate multiplier {multiplier:g}"
+        if multiplier is not None
+        else "learning-rate multiplier: Vertex's default",
+        f"adapter size {sent.adapter_size}"
+        if sent.adapter_size is not None
+        else "adapter size: Vertex's default",
+        f"export last checkpoint only: {'yes' if sent.export_last_checkpoint_only else 'no'}",
+    ]
 
 
 def _plural(count: int, word: str) -> str:

@@ -47,6 +47,8 @@ def progress_signature(view: JobView) -> str:
             view.epoch_count,
             view.batch_size,
             view.learning_rate,
+            view.hyperparameters.to_json() if view.hyperparameters is not None else None,
+            view.legacy_multiplier,
         ],
         **details.signature_facts(view),
     }

@@ -84,7 +84,7 @@ class StartEstimate:
     priced from `prices` (per 1M training tokens, by base model) when one applies."""
 
     insight: DatasetInsight
-    epochs: int
+    epochs: int | None  # None: the service picks the number (Vertex AI)
     base_model: str
     prices: Mapping[str, float]
     currency: str
@@ -95,7 +95,7 @@ def estimate_start(
     store: Store,
     dataset: Dataset,
     *,
-    epochs: int,
+    epochs: int | None,
     base_model: str,
     prices: Mapping[str, float],
     currency: str = "USD",

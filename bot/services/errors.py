@@ -54,6 +54,27 @@ class StartRefused(ServiceError):
     reason: str
 
 
+@dataclass(frozen=True)
+class RefusedOption:
+    """One tuning option the backend does not take: `kind` says why ("batch_size_chosen":
+    Vertex AI chooses the batch size; "use_multiplier": Vertex AI takes a learning-rate
+    multiplier; "vertex_only": only Vertex AI takes it; "adapter_size": this base model does
+    not allow the size, `allowed` lists the sizes it does)."""
+
+    option: str
+    kind: str
+    allowed: tuple[int, ...] = ()
+
+
+@dataclass(eq=False)
+class OptionsRefused(ServiceError):
+    """Tuning options this backend (`backend`, its name) does not take; nothing was created."""
+
+    backend: str
+    base_model: str
+    refused: tuple[RefusedOption, ...]
+
+
 @dataclass(eq=False)
 class BaseModelNotTunable(ServiceError):
     wanted: str

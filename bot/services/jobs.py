@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Literal
 
 from bot.backends.backend import TuningBackend
+from bot.backends.gemini_backend import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
@@ -18,6 +19,8 @@ from bot.services.errors import (
     HoldoutFailed,
     HoldoutTooSmall,
     JobNotSaved,
+    OptionsRefused,
+    RefusedOption,
     StartNotRecorded,
     StartRefused,
     StartRejected,
@@ -37,13 +40,58 @@ STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being
 def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: StartArgs) -> Dataset:
     """The fast checks of `/tune start` (no API call), so mistakes are answered at once."""
     dataset = find_dataset(store, team_id, args.dataset)
-    refusal = backend.start_refusal(resolve_base_model(args.base_model, backend))
+    base_model = resolve_base_model(args.base_model, backend)
+    check_options(backend, base_model, args)
+    refusal = backend.start_refusal(base_model, args.adapter_size)
     if refusal:
         raise StartRefused(refusal)
     validation_dataset(store, team_id, args.validation, dataset)
     if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
         raise HoldoutTooSmall(dataset.name, dataset.example_count)
     return dataset
+
+
+# Vertex AI's own options: what another backend says when it is given one.
+VERTEX_ONLY = ("learning_rate_multiplier", "adapter_size", "export_last_checkpoint_only")
+
+
+def check_options(backend: TuningBackend, base_model: str, args: StartArgs) -> None:
+    """Refuse the tuning options `backend` does not take, and an adapter size `base_model`
+    does not allow, all at once, before anything is created."""
+    refused: list[RefusedOption] = []
+    for option in args.given:
+        if option in backend.options:
+            continue
+        if option == "batch_size":
+            refused.append(RefusedOption(option, "batch_size_chosen"))
+        elif option == "learning_rate":
+            refused.append(RefusedOption(option, "use_multiplier"))
+        elif option in VERTEX_ONLY:
+            refused.append(RefusedOption(option, "vertex_only"))
+        else:
+            refused.append(RefusedOption(option, "not_taken"))
+    if args.adapter_size is not None and "adapter_size" in backend.options:
+        allowed = backend.adapter_sizes(base_model)
+        if allowed and args.adapter_size not in allowed:
+            refused.append(RefusedOption("adapter_size", "adapter_size", allowed))
+    if refused:
+        raise OptionsRefused(backend.name, base_model, tuple(refused))
+
+
+def tuning_values(backend: TuningBackend, args: StartArgs) -> tuple[int, int, float]:
+    """The job row's epochs, batch size and learning rate: what was asked, else the Gemini
+    API's defaults; 0 on a backend that chooses them (Vertex AI: 0 epochs until it reports
+    the number it chose; what Vertex received is the job's `hyperparameters`)."""
+    takes = backend.options
+    epochs = args.epoch_count or (DEFAULT_EPOCHS if "batch_size" in takes else 0)
+    batch = args.batch_size or (DEFAULT_BATCH_SIZE if "batch_size" in takes else 0)
+    rate = args.learning_rate or (DEFAULT_LEARNING_RATE if "learning_rate" in takes else 0.0)
+    return epochs, batch, rate
+
+
+def start_epochs(backend: TuningBackend, args: StartArgs) -> int | None:
+    """The epochs a start trains for, if known before it starts (None: Vertex AI picks)."""
+    return tuning_values(backend, args)[0] or None
 
 
 def validation_dataset(
@@ -146,6 +194,7 @@ async def start_job(
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.name[:40]
     examples = await store.run(store.datasets.examples, dataset.id)
+    epochs, batch, rate = tuning_values(backend, args)
     model_id = backend.new_model_id(display_name)
     holdout = await store.run(plan_holdout, store, team_id, args.validation, dataset, examples, seed=model_id)
     held_row = (
@@ -173,9 +222,9 @@ async def start_job(
                     display_name=display_name,
                     base_model=base_model,
                     model_name=backend.model_name(model_id),
-                    epoch_count=args.epoch_count,
-                    batch_size=args.batch_size,
-                    learning_rate=args.learning_rate,
+                    epoch_count=epochs,
+                    batch_size=batch,
+                    learning_rate=rate,
                     state=JobState.QUEUED.value,
                     notice_state="starting",
                     lease_owner=STARTING_HOLDER,
@@ -193,11 +242,14 @@ async def start_job(
         base_model=base_model,
         examples=holdout.training,
         validation_examples=holdout.validation if backend.supports_validation else (),
-        epoch_count=args.epoch_count,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
+        epoch_count=args.epoch_count or epochs or None,
+        batch_size=batch or None,
+        learning_rate=rate or None,
         description=f"Tuned from dataset {dataset.name} by tunebot",
         model_id=model_id,
+        learning_rate_multiplier=args.learning_rate_multiplier,
+        adapter_size=args.adapter_size,
+        export_last_checkpoint_only=args.export_last_checkpoint_only,
     )
     try:
         started = await backend.start(request)
@@ -213,6 +265,7 @@ async def start_job(
                 model_name=started.model_name,
                 operation_name=started.operation_name,
                 total_steps=started.total_steps,
+                hyperparameters=started.hyperparameters,
             )
     except StorageUnavailable as exc:
         # The job row says "starting": a poller records it once the database can write again.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -48,6 +49,11 @@ START_KEYS = {
     "batch": "batch_size",
     "learning_rate": "learning_rate",
     "lr": "learning_rate",
+    "learning_rate_multiplier": "learning_rate_multiplier",
+    "lr_multiplier": "learning_rate_multiplier",
+    "adapter_size": "adapter_size",
+    "adapter": "adapter_size",
+    "export_last_checkpoint_only": "export_last_checkpoint_only",
     "base_model": "base_model",
     "model": "base_model",
     "validation": "validation",
@@ -56,9 +62,12 @@ START_KEYS = {
 }
 
 START_USAGE = (
-    '`/tune start <dataset> [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001] [base_model=…] '
-    "[validation=10% | validation=<dataset>]`"
+    '`/tune start <dataset> [name="…"] [epochs=…] [base_model=…] [validation=10% | validation=<dataset>]` '
+    "and, on Vertex AI, `[learning_rate_multiplier=1.0] [adapter_size=4] "
+    "[export_last_checkpoint_only=true]`, "
+    "on the Gemini API, `[batch_size=2] [learning_rate=0.001]`"
 )
+ADAPTER_SIZES = (1, 2, 4, 8, 16, 32)  # every size Vertex AI's AdapterSize enum names
 
 
 def _tokens(text: str) -> list[str]:
@@ -110,6 +119,38 @@ def parse_learning_rate(raw: str) -> float:
     return value
 
 
+def parse_multiplier(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise UsageError(
+            f"`learning_rate_multiplier` must be a number such as 1.0, not `{echo(raw)}`."
+        ) from exc
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"`learning_rate_multiplier` must be greater than 0, not `{echo(raw)}`.")
+    return value
+
+
+def parse_adapter_size(raw: str) -> int:
+    sizes = ", ".join(str(size) for size in ADAPTER_SIZES)
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise UsageError(f"`adapter_size` must be one of {sizes}, not `{echo(raw)}`.") from exc
+    if value not in ADAPTER_SIZES:
+        raise UsageError(f"`adapter_size` must be one of {sizes}, not {value}.")
+    return value
+
+
+def parse_yes_no(raw: str, key: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise UsageError(f"`{key}` must be `true` or `false`, not `{echo(raw)}`.")
+
+
 def parse_validation(raw: str) -> ValidationChoice | None:
     """`10%` -> a tenth held out; `none`/`0%`/empty -> no validation set; else a dataset name."""
     text = raw.strip()
@@ -145,13 +186,23 @@ def check_display_name(name: str) -> str:
     return cleaned
 
 
-START_OPTIONS = ("name", "epochs", "batch_size", "learning_rate", "base_model", "validation")
+START_OPTIONS = (
+    "name",
+    "epochs",
+    "base_model",
+    "validation",
+    "learning_rate_multiplier",
+    "adapter_size",
+    "export_last_checkpoint_only",
+    "batch_size",
+    "learning_rate",
+)
 
 
-def parse_start(
-    text: str, *, default_epochs: int = 5, default_batch: int = 2, default_lr: float = 0.001
-) -> StartArgs:
-    """The dataset and options of `/tune start`; every problem is reported at once."""
+def parse_start(text: str) -> StartArgs:
+    """The dataset and options of `/tune start`; every problem is reported at once. Options
+    left out are None (the backend's defaults apply); which options the backend takes is
+    checked by the start itself (`bot.services.jobs.check_start`)."""
     tokens = _tokens(text)
     if not tokens or "=" in tokens[0]:
         raise UsageError(f"Which dataset? Usage: {START_USAGE}")
@@ -169,36 +220,42 @@ def parse_start(
             problems.append(f"`{canonical}` is given twice.")
         else:
             values[canonical] = value
-    name, epochs, batch, rate = None, default_epochs, default_batch, default_lr
+    name = None
     try:
         name = check_display_name(values["name"]) if "name" in values else None
     except UsageError as exc:
         problems.append(str(exc))
-    try:
-        if "epochs" in values:
-            epochs = parse_int(values["epochs"], "epochs", low=1, high=MAX_EPOCHS)
-    except UsageError as exc:
-        problems.append(str(exc))
-    try:
-        if "batch_size" in values:
-            batch = parse_int(values["batch_size"], "batch_size", low=1, high=MAX_BATCH_SIZE)
-    except UsageError as exc:
-        problems.append(str(exc))
-    try:
-        if "learning_rate" in values:
-            rate = parse_learning_rate(values["learning_rate"])
-    except UsageError as exc:
-        problems.append(str(exc))
-    validation = None
-    try:
-        if "validation" in values:
-            validation = parse_validation(values["validation"])
-    except UsageError as exc:
-        problems.append(str(exc))
+    parsers: dict[str, Callable[[str], object]] = {
+        "epochs": lambda v: parse_int(v, "epochs", low=1, high=MAX_EPOCHS),
+        "batch_size": lambda v: parse_int(v, "batch_size", low=1, high=MAX_BATCH_SIZE),
+        "learning_rate": parse_learning_rate,
+        "learning_rate_multiplier": parse_multiplier,
+        "adapter_size": parse_adapter_size,
+        "export_last_checkpoint_only": lambda v: parse_yes_no(v, "export_last_checkpoint_only"),
+        "validation": parse_validation,
+    }
+    parsed: dict[str, Any] = {}
+    for key, parse in parsers.items():
+        if key in values:
+            try:
+                parsed[key] = parse(values[key])
+            except UsageError as exc:
+                problems.append(str(exc))
     if problems:
         listed = "\n".join(f"• {problem}" for problem in problems)
         raise UsageError(f"{listed}\nOptions: {', '.join(START_OPTIONS)}. Usage: {START_USAGE}")
-    return StartArgs(dataset, name, epochs, batch, rate, values.get("base_model") or None, validation)
+    return StartArgs(
+        dataset,
+        name,
+        epoch_count=parsed.get("epochs"),
+        batch_size=parsed.get("batch_size"),
+        learning_rate=parsed.get("learning_rate"),
+        base_model=values.get("base_model") or None,
+        validation=parsed.get("validation"),
+        learning_rate_multiplier=parsed.get("learning_rate_multiplier"),
+        adapter_size=parsed.get("adapter_size"),
+        export_last_checkpoint_only=parsed.get("export_last_checkpoint_only"),
+    )
 
 
 def split_first(text: str, what: str, usage: str) -> tuple[str, str]:

@@ -92,6 +92,8 @@ class TuningJob(SQLModel, table=True):
     data_stats: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
     checkpoints: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
     training_uri: str | None = Field(default=None, max_length=500)  # the file tunebot uploaded
+    # What Vertex AI received, read back from the job (`SentHyperparameters` JSON; Vertex only).
+    hyperparameters: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

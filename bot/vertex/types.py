@@ -8,6 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+# Vertex AI's AdapterSize enum by size, and back.
+ADAPTER_SIZE_ENUM = {
+    1: "ADAPTER_SIZE_ONE",
+    2: "ADAPTER_SIZE_TWO",
+    4: "ADAPTER_SIZE_FOUR",
+    8: "ADAPTER_SIZE_EIGHT",
+    16: "ADAPTER_SIZE_SIXTEEN",
+    32: "ADAPTER_SIZE_THIRTY_TWO",
+}
+ADAPTER_SIZE_NUMBER = {name: size for size, name in ADAPTER_SIZE_ENUM.items()}
+
 
 @dataclass(frozen=True)
 class CheckpointRef:
@@ -54,6 +65,12 @@ class TuningJob:
     data_stats: SupervisedDataStats | None = None
     training_uri: str | None = None
     validation_uri: str | None = None
+    # supervisedTuningSpec as the job holds it: the multiplier, the AdapterSize enum name
+    # (`ADAPTER_SIZE_FOUR`), exportLastCheckpointOnly; `spec_read` when the spec was there.
+    learning_rate_multiplier: float | None = None
+    adapter_size: str | None = None
+    export_last_checkpoint_only: bool = False
+    spec_read: bool = False
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TuningJob:
@@ -83,7 +100,18 @@ class TuningJob:
             data_stats=_data_stats(stats) if stats else None,
             training_uri=spec.get("trainingDatasetUri") or None,
             validation_uri=spec.get("validationDatasetUri") or None,
+            learning_rate_multiplier=_float_or_none(hyper.get("learningRateMultiplier")),
+            adapter_size=str(hyper.get("adapterSize") or "") or None,
+            export_last_checkpoint_only=spec.get("exportLastCheckpointOnly") is True,
+            spec_read=isinstance(data.get("supervisedTuningSpec"), dict),
         )
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _tuned_model(tuned: Mapping[str, Any]) -> TunedModelRef:

@@ -64,7 +64,8 @@ Type what you would type in Slack (you are @you in #general):
   /tune help                         the bot's own help
   /tune upload PATH [name=…] [input=…] [output=…]
                                      upload a local file through the bot's upload form
-  /tune start DATASET [name="…"] [epochs=5] [batch_size=2] [learning_rate=0.001]
+  /tune start DATASET [name="…"] [epochs=N] [learning_rate_multiplier=1.0] [adapter_size=4]
+                                     (Vertex AI; the Gemini API takes batch_size=, learning_rate=)
   /tune datasets | status | list     your datasets, your jobs, the tuned models
   /tune try MODEL PROMPT             ask a model; the answer comes in a thread
   /tune delete MODEL                 asks first: then `click Delete` and `confirm`

@@ -7,7 +7,7 @@ from bot.listeners.requests import CommandRequest
 from bot.presentation import blocks
 from bot.presentation.datasets import start_estimate_text
 from bot.presentation.jobs import starting_text, validation_note
-from bot.services.jobs import check_start, resolve_base_model, start_job, validation_set
+from bot.services.jobs import check_start, resolve_base_model, start_epochs, start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import parse_start
 from bot.slack.context import AppContext
@@ -23,7 +23,11 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
     base_model = resolve_base_model(args.base_model, ctx.backend)
     estimate = start_estimate_text(
         await start_estimate(
-            ctx, dataset, epochs=args.epoch_count, base_model=base_model, validation=args.validation
+            ctx,
+            dataset,
+            epochs=start_epochs(ctx.backend, args),
+            base_model=base_model,
+            validation=args.validation,
         )
     )
     await request.ack(text=starting_text(args.dataset, estimate))
@@ -49,5 +53,7 @@ async def open_start_modal(ctx: AppContext, request: CommandRequest) -> None:
         await request.ack(text=blocks.no_datasets_text())
         return
     await request.ack()
-    view = blocks.start_modal(request.channel_id, request.user_id, names, ctx.backend.base_models)
+    view = blocks.start_modal(
+        request.channel_id, request.user_id, names, ctx.backend.base_models, ctx.backend.options
+    )
     await ctx.client.views_open(trigger_id=request.trigger_id, view=view)

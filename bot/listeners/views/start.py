@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.domain.errors import UsageError, UserError
@@ -21,9 +22,12 @@ from bot.slack.commands import (
     MAX_EPOCHS,
     StartArgs,
     check_display_name,
+    parse_adapter_size,
     parse_int,
     parse_learning_rate,
+    parse_multiplier,
     parse_validation,
+    parse_yes_no,
 )
 from bot.slack.context import AppContext
 from bot.slack.jobs import announce_new_job
@@ -33,16 +37,23 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
     """Validated form input, or Slack's per-field errors."""
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
-    checks = {
-        "epochs": lambda v: parse_int(v or "", "epochs", low=1, high=MAX_EPOCHS),
-        "batch_size": lambda v: parse_int(v or "", "batch_size", low=1, high=MAX_BATCH_SIZE),
-        "learning_rate": lambda v: parse_learning_rate(v or ""),
-        "name": lambda v: check_display_name(v) if v else None,
-        "validation": lambda v: parse_validation(v or ""),
+    checks: dict[str, Callable[[str], object]] = {
+        "epochs": lambda v: parse_int(v, "epochs", low=1, high=MAX_EPOCHS),
+        "batch_size": lambda v: parse_int(v, "batch_size", low=1, high=MAX_BATCH_SIZE),
+        "learning_rate": parse_learning_rate,
+        "learning_rate_multiplier": parse_multiplier,
+        "adapter_size": parse_adapter_size,
+        "export_last_checkpoint_only": lambda v: parse_yes_no(v, "export_last_checkpoint_only"),
+        "name": check_display_name,
+        "validation": parse_validation,
     }
     for field, check in checks.items():
+        value = values.get(field)
+        if value is None and field != "validation":
+            parsed[field] = None  # left empty or not on the form: the backend's default
+            continue
         try:
-            parsed[field] = check(values.get(field))
+            parsed[field] = check(value or "")
         except UsageError as exc:
             errors[field] = plain_text(str(exc))
     if not values.get("dataset"):
@@ -58,6 +69,9 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
             learning_rate=parsed["learning_rate"],
             base_model=values.get("base_model"),
             validation=parsed["validation"],
+            learning_rate_multiplier=parsed["learning_rate_multiplier"],
+            adapter_size=parsed["adapter_size"],
+            export_last_checkpoint_only=parsed["export_last_checkpoint_only"],
         ),
         {},
     )
@@ -100,7 +114,11 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
     if dataset is not None:
         estimate = start_form_estimate_text(
             await start_estimate(
-                ctx, dataset, epochs=job.epoch_count, base_model=job.base_model, validation=args.validation
+                ctx,
+                dataset,
+                epochs=job.epoch_count or None,
+                base_model=job.base_model,
+                validation=args.validation,
             )
         )
     for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), estimate, problem):

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.domain.states import PENDING_NOTICE_STATES as PENDING_NOTICES
 from bot.domain.states import NoticeState
-from bot.domain.types import JobState
+from bot.domain.types import JobState, SentHyperparameters
 from bot.storage.engine import Repository
 from bot.storage.models import (
     JobHoldout,
@@ -40,6 +40,17 @@ _JOBS_OF_OWNER = (
     .order_by(col(TuningJob.created_at).desc(), col(TuningJob.id).desc())
     .limit(bindparam("limit"))
 )
+
+
+def started_hyperparameters(sent: SentHyperparameters | None) -> dict[str, Any]:
+    """The columns for what a Vertex AI job received: the JSON, and the epoch count when
+    the answer names it (Vertex chose it when none was sent)."""
+    if sent is None:
+        return {}
+    columns: dict[str, Any] = {"hyperparameters": sent.to_json()}
+    if sent.epoch_count is not None:
+        columns["epoch_count"] = sent.epoch_count
+    return columns
 
 
 def _fenced_update(connection: Connection, job_id: int, owner: str, changes: dict[str, Any]) -> bool:
@@ -215,7 +226,13 @@ class JobRepository(Repository):
             )
 
     def record_started(
-        self, job_id: int, *, model_name: str, operation_name: str, total_steps: int | None
+        self,
+        job_id: int,
+        *,
+        model_name: str,
+        operation_name: str,
+        total_steps: int | None,
+        hyperparameters: SentHyperparameters | None = None,
     ) -> TuningJob | None:
         """Record what the service created for a starting job, and who owns the model, in
         one transaction. None when the job is not starting any more (whoever got there
@@ -229,6 +246,7 @@ class JobRepository(Repository):
                     operation_name=operation_name,
                     total_steps=total_steps,
                     completed_steps=0,
+                    **started_hyperparameters(hyperparameters),
                     notice_state=NoticeState.NONE,
                     lease_owner=None,
                     lease_expires_at=None,

@@ -43,6 +43,7 @@ class VertexJob:
     # Fails with code 13 after tuning: the model is uploaded, its endpoint never created.
     endpoint_failure: bool = False
     billable_tokens: int = 0
+    epochs_chosen: bool = False  # no epochCount was sent: the emulator chose `epochs`
     checkpoint_endpoints: dict[int, CheckpointEndpoint] = field(default_factory=dict)  # by epoch
 
     def __post_init__(self) -> None:

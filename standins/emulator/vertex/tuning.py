@@ -52,6 +52,7 @@ OTHER_METHODS = (
 CANCELLED_ERROR = {"code": 1, "message": "CANCELLED"}
 FAILED_ERROR = {"code": 3, "message": "Tuning failed: the training data could not be processed."}
 MAX_VALIDATION_EXAMPLES = 5000
+MAX_EPOCHS = 100
 GEMINI_3_TUNING_REGIONS = ("us-central1", "europe-west4")
 ENDPOINT_FAILED_ERROR = {
     "code": 13,
@@ -110,19 +111,11 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     adapter = hyper.get("adapter_size")
     if adapter == "ADAPTER_SIZE_UNSPECIFIED":
         adapter = None
-    if adapter is not None and ADAPTER_ENUM[adapter] not in ADAPTER_SIZES[base]:
-        raise invalid_argument(
-            f"Adapter size {adapter} is not supported for base model {base}.",
-            field="supervised_tuning_spec.hyper_parameters.adapter_size",
-        )
-    epochs = hyper.get("epoch_count") or 3
-    multiplier = hyper.get("learning_rate_multiplier") or 1.0
-    if not 1 <= epochs <= 100 or not 0 < multiplier <= 100:
-        raise invalid_argument(
-            "epoch_count must be 1..100 and learning_rate_multiplier in (0, 100].",
-            field="supervised_tuning_spec.hyper_parameters",
-        )
+    check_hyperparameters(base, hyper)
     examples = read_dataset(svc, uri)
+    chosen = not hyper.get("epoch_count")  # proto3: 0 is unset
+    epochs = chosen_epochs(len(examples)) if chosen else hyper["epoch_count"]
+    multiplier = hyper.get("learning_rate_multiplier") or 1.0
     validation_uri = spec.get("validation_dataset_uri") or None
     validation = read_dataset(svc, validation_uri) if validation_uri else []
     if len(validation) > MAX_VALIDATION_EXAMPLES:
@@ -144,6 +137,7 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             description=body.get("description", ""),
             dataset_uri=uri,
             epochs=epochs,
+            epochs_chosen=chosen,
             multiplier=multiplier,
             adapter_size=adapter,
             examples=examples,
@@ -167,6 +161,44 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
         svc.state.jobs[job.id] = job
         svc.add_checkpoints(job)
         return job_json(svc, job, call.version)
+
+
+def check_hyperparameters(base: str, hyper: dict[str, Any]) -> None:
+    """Vertex's checks of `hyperParameters` for a Gemini base model (400 INVALID_ARGUMENT)."""
+    field = "supervised_tuning_spec.hyper_parameters"
+    adapter = hyper.get("adapter_size")
+    if adapter not in (None, "ADAPTER_SIZE_UNSPECIFIED") and ADAPTER_ENUM[adapter] not in ADAPTER_SIZES[base]:
+        raise invalid_argument(
+            f"The adapter size is not supported for this base model. Adapter size {adapter} is not "
+            f"supported for base model {base}; supported sizes: "
+            + ", ".join(str(size) for size in ADAPTER_SIZES[base])
+            + ".",
+            field=f"{field}.adapter_size",
+        )
+    epochs = hyper.get("epoch_count") or 0
+    if epochs and not 1 <= epochs <= MAX_EPOCHS:
+        raise invalid_argument(
+            f"epoch_count must be between 1 and {MAX_EPOCHS}, got {epochs}.", field=f"{field}.epoch_count"
+        )
+    multiplier = hyper.get("learning_rate_multiplier")
+    if multiplier is not None and not (math.isfinite(multiplier) and multiplier >= 0):
+        raise invalid_argument(
+            f"learning_rate_multiplier must be positive, got {multiplier:g}.",
+            field=f"{field}.learning_rate_multiplier",
+        )
+    for name in ("learning_rate", "batch_size"):
+        if hyper.get(name) is not None:
+            raise invalid_argument(
+                f"{name} is only supported for open models; Gemini model {base} does not accept it. "
+                "Set learning_rate_multiplier instead.",
+                field=f"{field}.{name}",
+            )
+
+
+def chosen_epochs(examples: int) -> int:
+    """The epoch count the emulator picks when none is sent ("automatically adjusts the
+    default value to your training dataset size"): 3 up to 1,000 examples, fewer above."""
+    return max(1, min(3, math.ceil(3000 / max(examples, 1))))
 
 
 def read_dataset(svc: VertexService, uri: str) -> list[tuple[str, str]]:
@@ -252,7 +284,9 @@ def cancel(svc: VertexService, call: VertexCall) -> dict[str, Any]:
 def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[str, Any]:
     now = svc.now()
     state = job.state(now)
-    hyper: dict[str, Any] = {"epochCount": str(job.epochs), "learningRateMultiplier": job.multiplier}
+    hyper: dict[str, Any] = {"learningRateMultiplier": job.multiplier}
+    if not job.epochs_chosen or now >= job.tuning_at:
+        hyper["epochCount"] = str(job.epochs)  # a chosen count appears once the data is read
     if job.learning_rate is not None:
         hyper["learningRate"] = job.learning_rate
     if job.adapter_size:
