@@ -7,7 +7,7 @@ so it cannot ping anyone or break the formatting.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,8 @@ ACTION_DATASETS_PAGE = "tune_datasets_page"
 DATASETS_PAGE_SIZE = 10
 ACTION_DELETE = "tune_delete_model"
 ACTION_TRY = "tune_try_model"
+ACTION_DELETE_DATASET = "tune_delete_dataset"
+ACTION_KEEP_DATASET = "tune_keep_dataset"
 
 
 def state_badge(state: str) -> str:
@@ -157,8 +159,13 @@ def start_modal(
     user_id: str,
     dataset_names: Sequence[str],
     base_models: Sequence[BaseModelChoice],
+    display_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    dataset_options = [_option(dataset_reference(name), name) for name in dataset_names[:100]]
+    """`dataset_names` are slugs; `display_names` what each is shown as (default: the slug)."""
+    shown = display_names or {}
+    dataset_options = [
+        _option(dataset_reference(name), shown.get(name, name)) for name in dataset_names[:100]
+    ]
     model_options = [_option(m.name, m.label) for m in base_models]
     return {
         "type": "modal",
@@ -197,6 +204,13 @@ def start_modal(
     }
 
 
+def dataset_title(display_name: str, slug: str) -> str:
+    """A dataset named in a message: its display name, and how to type it when that differs."""
+    if display_name == slug:
+        return f"*{esc(display_name)}*"
+    return f"*{esc(display_name)}* (`{esc(dataset_reference(slug))}`)"
+
+
 def no_datasets_text() -> str:
     return "You have no datasets yet. Upload one with `/tune upload` first."
 
@@ -225,7 +239,8 @@ def datasets_blocks(
             used += f" and {len(item.job_names) - 5} more"
         blocks.append(
             section(
-                f"*{esc(d.name)}* — {d.example_count:,} examples ({d.format.upper()}, `{esc(d.file_name)}`)\n"
+                f"{dataset_title(d.display_name, d.name)} — {d.example_count:,} examples "
+                f"({d.format.upper()}, `{esc(d.file_name)}`)\n"
                 f"uploaded {when(d.created_at)} · used by: {used}"
             )
         )
