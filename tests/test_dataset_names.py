@@ -19,6 +19,7 @@ from tests.helpers.slack import (
     command,
     ephemerals_for,
     next_ephemeral,
+    open_start_form,
     shown_answer,
     store_of,
     upload_file,
@@ -73,6 +74,13 @@ async def test_a_korean_name_round_trips(stack: OfflineStack) -> None:
     assert await _started_on(stack, '"한국어 데이터"', "by name") == dataset.id
     listed = await shown_answer(stack, OWNER, "datasets")
     assert f"*한국어 데이터* (`{slug}`)" in listed and "by slug" in listed
+    assert stack.sender is not None
+    await stack.sender.app_home_opened(OWNER)
+    home = await wait_for(stack, lambda: stack.workspace.home_view(OWNER))
+    await wait_for(stack, lambda: f"*한국어 데이터* (`{slug}`)" in all_text({"blocks": home.blocks}))
+    form = await open_start_form(stack, OWNER)
+    options = form.blocks[0]["element"]["options"]
+    assert [(o["text"]["text"], o["value"]) for o in options] == [("한국어 데이터", slug)]
 
 
 async def test_an_emoji_name_round_trips_escaped(stack: OfflineStack) -> None:
