@@ -124,7 +124,7 @@ def upload_modal(channel_id: str, user_id: str) -> dict[str, Any]:
                 },
                 "hint": plain("CSV/TSV with a header, a JSON array, JSONL, or the API's examples body."),
             },
-            _text_input("name", "Dataset name", "e.g. next-number", optional=True),
+            _text_input("name", "Dataset name", "any name, e.g. Support QA", optional=True),
             _text_input("input_column", "Input column", "text_input, input, prompt…", optional=True),
             _text_input("output_column", "Output column", "output, response…", optional=True),
         ],
