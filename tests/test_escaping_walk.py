@@ -47,7 +47,13 @@ from bot.presentation import (
 )
 from bot.presentation.text import prompt_echo
 from bot.services import errors as e
-from bot.services.datasets import DatasetDeleted, DatasetRenamed, StartEstimate
+from bot.services.datasets import (
+    DatasetDeleted,
+    DatasetDeletePrompt,
+    DatasetName,
+    DatasetRenamed,
+    StartEstimate,
+)
 from bot.services.home import HomeData
 from bot.services.jobs import ValidationSet
 from bot.services.models import Deleted
@@ -84,12 +90,20 @@ def _dataset() -> Dataset:
         owner_user_id=OWNER,
         channel_id="C1",
         name=HOSTILE,
+        display_name=HOSTILE + " 🤖",
         file_name=HOSTILE + ".csv",
         format="csv",
         example_count=4,
         sha256="a" * 64,
         created_at=NOW,
     )
+
+
+def _plain_dataset(name: str) -> Dataset:
+    """A dataset whose display name is its slug."""
+    dataset = _dataset()
+    dataset.name = dataset.display_name = name
+    return dataset
 
 
 def _job(state: str = "running") -> TuningJob:
@@ -184,8 +198,10 @@ BAD_JSONL = f'{{"{HOSTILE}": "{HOSTILE}"}}\n{{not json {HOSTILE}\n'.encode()
 def _outcomes() -> list[UploadOutcome]:
     parsed = _parsed(HOSTILE_CSV)
     return [
-        UploadOutcome("stored", HOSTILE, _dataset(), parsed, wanted=HOSTILE, cleaned="x"),
-        UploadOutcome("stored", HOSTILE, _dataset(), parsed, wanted=HOSTILE, cleaned=HOSTILE),
+        UploadOutcome("stored", HOSTILE, _dataset(), parsed, wanted=HOSTILE, asked=DatasetName("x", "x")),
+        UploadOutcome(
+            "stored", HOSTILE, _dataset(), parsed, wanted=HOSTILE, asked=DatasetName(HOSTILE, None)
+        ),
         UploadOutcome("duplicate", HOSTILE, _dataset(), parsed),
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_CSV)),
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_CSV, input_column=HOSTILE, output_column="x")),
@@ -287,9 +303,13 @@ BUILDERS: dict[str, Builder | str] = {
     "blocks.metadata": "private_metadata of a form: ids, never shown",
     "blocks.upload_modal": lambda: blocks.upload_modal("C1", OWNER),
     "blocks.start_modal": lambda: blocks.start_modal(
-        "C1", OWNER, [HOSTILE, "7"], [BaseModelChoice(HOSTILE, HOSTILE)]
+        "C1", OWNER, [HOSTILE, "7"], [BaseModelChoice(HOSTILE, HOSTILE)], display_names={"7": HOSTILE}
     ),
     "blocks.no_datasets_text": lambda: blocks.no_datasets_text(),
+    "blocks.dataset_title": lambda: [
+        blocks.dataset_title(HOSTILE, HOSTILE),
+        blocks.dataset_title(HOSTILE, "x"),
+    ],
     "blocks.page_count": "a number",
     "blocks.datasets_blocks": lambda: [
         blocks.datasets_blocks([DatasetSummary(_dataset(), [HOSTILE, HOSTILE])], page_number=1),
@@ -349,9 +369,21 @@ BUILDERS: dict[str, Builder | str] = {
         datasets.unknown_dataset_message(HOSTILE, []),
     ],
     "datasets.dataset_deleted_text": lambda: datasets.dataset_deleted_text(DatasetDeleted(HOSTILE, 3)),
+    "datasets.dataset_delete_prompt": lambda: [
+        datasets.dataset_delete_prompt(DatasetDeletePrompt(7, HOSTILE, HOSTILE, 3, [HOSTILE] * 12)),
+        datasets.dataset_delete_prompt(DatasetDeletePrompt(7, HOSTILE, HOSTILE, 3, [])),
+    ],
+    "datasets.dataset_kept_text": lambda: [
+        datasets.dataset_kept_text(HOSTILE),
+        datasets.dataset_kept_text(None),
+    ],
     "datasets.dataset_renamed_text": lambda: [
-        datasets.dataset_renamed_text(DatasetRenamed(HOSTILE, HOSTILE, HOSTILE, HOSTILE)),
-        datasets.dataset_renamed_text(DatasetRenamed(HOSTILE, HOSTILE + "-2", HOSTILE, HOSTILE)),
+        datasets.dataset_renamed_text(
+            DatasetRenamed(HOSTILE, _dataset(), HOSTILE, DatasetName(HOSTILE, None))
+        ),
+        datasets.dataset_renamed_text(
+            DatasetRenamed(HOSTILE, _dataset(), HOSTILE, DatasetName(HOSTILE + " 🤖", HOSTILE))
+        ),
     ],
     "datasets.start_form_estimate_text": lambda: datasets.start_form_estimate_text(
         StartEstimate(_insight(), 3, HOSTILE, {}, "USD", 1.0)
@@ -464,12 +496,13 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.not_saved_message": lambda: uploads.not_saved_message(f"`{escape_mrkdwn(HOSTILE)}`", HOSTILE),
     "uploads.duplicate_message": lambda: uploads.duplicate_message(HOSTILE, _dataset()),
     "uploads.name_note": lambda: [
-        uploads.name_note(HOSTILE, HOSTILE, "x"),
-        uploads.name_note(HOSTILE, HOSTILE, HOSTILE + "x"),
-        uploads.name_note("dataset-1", HOSTILE, "dataset-1"),
+        uploads.name_note(_dataset(), HOSTILE, DatasetName("x", "x")),
+        uploads.name_note(_dataset(), HOSTILE, DatasetName(HOSTILE + " 🤖", None)),
+        uploads.name_note(_plain_dataset(HOSTILE), HOSTILE, DatasetName(HOSTILE + "x", HOSTILE + "x")),
+        uploads.name_note(_plain_dataset("dataset-1"), HOSTILE, DatasetName("dataset-1", "dataset-1")),
     ],
     "uploads.stored_message": lambda: uploads.stored_message(
-        _dataset(), _parsed(HOSTILE_CSV), wanted=HOSTILE, cleaned=HOSTILE
+        _dataset(), _parsed(HOSTILE_CSV), wanted=HOSTILE, asked=DatasetName(HOSTILE, HOSTILE)
     ),
     "uploads.file_too_big_text": lambda: uploads.file_too_big_text(HOSTILE, "3 MB", "2 MB"),
     "uploads.no_download_link_text": lambda: uploads.no_download_link_text(HOSTILE),

@@ -157,7 +157,7 @@ async def test_only_the_owner_renames_a_dataset(ctx: AppContext) -> None:
 
     request, ack, _ = command("dataset rename sales revenue")
     await tune(ctx, request)
-    assert ack.texts == [":pencil2: Renamed dataset `sales` to *revenue*."]
+    assert ack.texts == [":pencil2: Renamed dataset *sales* to *revenue*."]
     assert await ctx.store.run(ctx.store.datasets.names, TEAM) == ["revenue"]
 
 

@@ -124,6 +124,9 @@ def test_the_bot_works_on_an_upgraded_old_database(old_store: Store) -> None:
     # /tune delete and try threads find the model and its job.
     found = old_store.jobs.for_model(QUEUED_MODEL)
     assert found is not None and found.id == 3
+    # An old dataset is shown by its name, and reached by it in any case (#20 item 9).
+    dataset = old_store.datasets.by_display_name("T1", "NUMBERS")
+    assert dataset is not None and dataset.id == 1 and dataset.display_name == dataset.name == "numbers"
 
     # The poller claims the old active jobs and a new one, and what it writes reads back
     # as the same instant.

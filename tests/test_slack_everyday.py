@@ -18,6 +18,7 @@ from tests.helpers.slack import (
     bot_posts,
     buttons,
     command,
+    delete_dataset,
     eventually,
     shown_answer,
     store_of,
@@ -124,10 +125,10 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
     assert "12 (120 examples) · page 1 of 2" in first and "set-11" in first and "set-01" not in first
     assert "Only <@U0OWNER>" in answer_text(await command(stack, OTHER, "dataset delete set-01"))
     renamed = answer_text(await command(stack, OWNER, 'dataset rename set-01 "Q&A v2"'))
-    assert "Renamed dataset `set-01` to *q-a-v2*" in renamed and "stored as `q-a-v2`" in renamed
+    assert "Renamed dataset *set-01* to *Q&amp;A v2* (type it as `q-a-v2`)" in renamed
     taken = answer_text(await command(stack, OWNER, "dataset rename set-02 set-03"))
     assert "already a dataset `set-03`" in taken
-    deleted = answer_text(await command(stack, ADMIN, "dataset delete set-03"))
+    deleted = await delete_dataset(stack, ADMIN, "set-03")
     assert "Deleted dataset *set-03*" in deleted
     assert (
         store.datasets.by_name(team, "set-03") is None and store.datasets.by_name(team, "q-a-v2") is not None

@@ -9,7 +9,16 @@ from bot.slack.home import HomeTab
 from standins.fakeslack import View
 from standins.offline import OfflineStack
 from tests.helpers.clock import ManualClock
-from tests.helpers.slack import OTHER, OWNER, all_text, command, eventually, store_of, upload_file, wait_for
+from tests.helpers.slack import (
+    OTHER,
+    OWNER,
+    all_text,
+    delete_dataset,
+    eventually,
+    store_of,
+    upload_file,
+    wait_for,
+)
 
 
 def home_of(stack: OfflineStack) -> HomeTab:
@@ -63,7 +72,7 @@ async def test_home_shows_datasets_jobs_and_models_and_follows_changes(stack: Of
     await wait_for(stack, lambda: "Your models* (0)" in home_text(view))
     await wait_for(stack, lambda: "The team's other models* (0)" in home_text(other))
 
-    await command(stack, OWNER, "dataset delete tutorial")
+    await delete_dataset(stack, OWNER, "tutorial")
     await wait_for(stack, lambda: "Your datasets* (0)" in home_text(view))
 
 

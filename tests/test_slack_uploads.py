@@ -26,7 +26,7 @@ EXPECTED_BAD = json.loads((BAD / "EXPECTED.json").read_text(encoding="utf-8"))
 
 async def test_upload_through_the_modal_stores_the_dataset_with_its_owner(stack: OfflineStack) -> None:
     answer = await upload_file(stack, OWNER, "next number.csv", tutorial_csv())
-    assert "Stored dataset *next-number*: 15 examples" in answer.text
+    assert "Stored dataset *next number* (type it as `next-number`): 15 examples" in answer.text
     assert "/tune start next-number" in answer.text
     store = store_of(stack)
     dataset = store.datasets.by_name(stack.workspace.team_id, "next-number")

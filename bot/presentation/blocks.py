@@ -7,7 +7,7 @@ so it cannot ping anyone or break the formatting.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,8 @@ ACTION_DATASETS_PAGE = "tune_datasets_page"
 DATASETS_PAGE_SIZE = 10
 ACTION_DELETE = "tune_delete_model"
 ACTION_TRY = "tune_try_model"
+ACTION_DELETE_DATASET = "tune_delete_dataset"
+ACTION_KEEP_DATASET = "tune_keep_dataset"
 
 
 def state_badge(state: str) -> str:
@@ -123,7 +125,7 @@ def upload_modal(channel_id: str, user_id: str) -> dict[str, Any]:
                 },
                 "hint": plain("CSV/TSV with a header, a JSON array, JSONL, or the API's examples body."),
             },
-            _text_input("name", "Dataset name", "e.g. next-number", optional=True),
+            _text_input("name", "Dataset name", "any name, e.g. Support QA", optional=True),
             _text_input("input_column", "Input column", "text_input, input, prompt…", optional=True),
             _text_input("output_column", "Output column", "output, response…", optional=True),
         ],
@@ -159,10 +161,15 @@ def start_modal(
     dataset_names: Sequence[str],
     base_models: Sequence[BaseModelChoice],
     options: Collection[str] = ("epochs", "batch_size", "learning_rate"),
+    display_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The start form, with the tuning options the backend takes (`options`, as
-    `TuningBackend.options` names them): Vertex AI's or the Gemini API's."""
-    dataset_options = [_option(dataset_reference(name), name) for name in dataset_names[:100]]
+    `TuningBackend.options` names them): Vertex AI's or the Gemini API's. `dataset_names`
+    are slugs; `display_names` what each is shown as (default: the slug)."""
+    shown = display_names or {}
+    dataset_options = [
+        _option(dataset_reference(name), shown.get(name, name)) for name in dataset_names[:100]
+    ]
     model_options = [_option(m.name, m.label) for m in base_models]
     return {
         "type": "modal",
@@ -235,6 +242,13 @@ def _tuning_fields(options: Collection[str]) -> list[Block]:
     ]
 
 
+def dataset_title(display_name: str, slug: str) -> str:
+    """A dataset named in a message: its display name, and how to type it when that differs."""
+    if display_name == slug:
+        return f"*{esc(display_name)}*"
+    return f"*{esc(display_name)}* (`{esc(dataset_reference(slug))}`)"
+
+
 def no_datasets_text() -> str:
     return "You have no datasets yet. Upload one with `/tune upload` first."
 
@@ -263,7 +277,8 @@ def datasets_blocks(
             used += f" and {len(item.job_names) - 5} more"
         blocks.append(
             section(
-                f"*{esc(d.name)}* — {d.example_count:,} examples ({d.format.upper()}, `{esc(d.file_name)}`)\n"
+                f"{dataset_title(d.display_name, d.name)} — {d.example_count:,} examples "
+                f"({d.format.upper()}, `{esc(d.file_name)}`)\n"
                 f"uploaded {when(d.created_at)} · used by: {used}"
             )
         )

@@ -6,17 +6,31 @@ from collections.abc import Sequence
 
 from bot.datasets.insight import DatasetInsight
 from bot.domain.text import escape_mrkdwn as esc
+from bot.presentation.blocks import (
+    ACTION_DELETE_DATASET,
+    ACTION_KEEP_DATASET,
+    Block,
+    dataset_title,
+    plain,
+    section,
+)
 from bot.presentation.insight import insight_lines, training_estimate
 from bot.presentation.uploads import name_note
-from bot.services.datasets import DatasetDeleted, DatasetRenamed, StartEstimate, dataset_reference
+from bot.services.datasets import (
+    DatasetDeleted,
+    DatasetDeletePrompt,
+    DatasetRenamed,
+    StartEstimate,
+    dataset_reference,
+)
 from bot.storage.models import Dataset
 
 
 def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
     """`/tune datasets <name>`: the dataset and what is in it."""
     head = (
-        f"*{esc(dataset.name)}* — {dataset.example_count:,} examples ({dataset.format.upper()}, "
-        f"`{esc(dataset.file_name)}`, uploaded by <@{dataset.owner_user_id}>)"
+        f"{dataset_title(dataset.display_name, dataset.name)} — {dataset.example_count:,} examples "
+        f"({dataset.format.upper()}, `{esc(dataset.file_name)}`, uploaded by <@{dataset.owner_user_id}>)"
     )
     return "\n".join(
         [
@@ -47,16 +61,55 @@ def unknown_dataset_message(wanted: str, names: Sequence[str]) -> str:
     return f"There is no dataset `{esc(wanted)}`. Datasets: {shown}{more}. `/tune datasets` lists yours."
 
 
+def dataset_delete_prompt(prompt: DatasetDeletePrompt) -> tuple[str, list[Block]]:
+    """`/tune dataset delete`: what is deleted, which jobs used it, and Delete / Cancel."""
+    typed = "" if prompt.display_name == prompt.slug else f", `{esc(dataset_reference(prompt.slug))}`"
+    count = len(prompt.job_names)
+    if count:
+        shown = ", ".join(esc(n) for n in prompt.job_names[:10])
+        more = f" and {count - 10} more" if count > 10 else ""
+        used = f"It is used by {count} job{'s' if count != 1 else ''}: {shown}{more}; the models stay."
+    else:
+        used = "No job was tuned on it."
+    text = (
+        f"Delete dataset *{esc(prompt.display_name)}* ({prompt.example_count:,} examples{typed})? {used} "
+        "Its examples are deleted for everyone; this cannot be undone."
+    )
+    value = str(prompt.dataset_id)
+    delete = {
+        "type": "button",
+        "action_id": ACTION_DELETE_DATASET,
+        "style": "danger",
+        "text": plain("Delete"),
+        "value": value,
+    }
+    cancel = {"type": "button", "action_id": ACTION_KEEP_DATASET, "text": plain("Cancel"), "value": value}
+    return f"Delete dataset {esc(prompt.display_name)}?", [
+        section(text),
+        {"type": "actions", "elements": [delete, cancel]},
+    ]
+
+
 def dataset_deleted_text(deleted: DatasetDeleted) -> str:
+    if deleted.name is None:
+        return "That dataset is already deleted."
     return (
         f":wastebasket: Deleted dataset *{esc(deleted.name)}* ({deleted.example_count:,} examples). "
         "Models tuned on it are kept."
     )
 
 
+def dataset_kept_text(display_name: str | None) -> str:
+    """Cancel on the delete prompt."""
+    if display_name is None:
+        return "That dataset is already deleted."
+    return f"Kept dataset *{esc(display_name)}*."
+
+
 def dataset_renamed_text(renamed: DatasetRenamed) -> str:
-    note = name_note(renamed.new, renamed.wanted, renamed.cleaned)
-    return f":pencil2: Renamed dataset `{esc(renamed.old)}` to *{esc(renamed.new)}*{note}."
+    dataset = renamed.dataset
+    note = name_note(dataset, renamed.wanted, renamed.asked)
+    return f":pencil2: Renamed dataset *{esc(renamed.old)}* to *{esc(dataset.display_name)}*{note}."
 
 
 def start_form_estimate_text(estimate: StartEstimate) -> str:

@@ -12,6 +12,7 @@ from bot.presentation.blocks import (
     MODEL_STATE_LABEL,
     Block,
     context,
+    dataset_title,
     plain,
     section,
     state_badge,
@@ -39,7 +40,8 @@ def home_view(data: HomeData) -> dict[str, Any]:
         used = ", ".join(esc(n) for n in item.job_names[:3]) if item.job_names else "no jobs yet"
         blocks.append(
             section(
-                f"*{esc(d.name)}* — {d.example_count:,} examples · {when(d.created_at)} · used by: {used}"
+                f"{dataset_title(d.display_name, d.name)} — {d.example_count:,} examples · "
+                f"{when(d.created_at)} · used by: {used}"
             )
         )
     blocks += [{"type": "divider"}, section(f"*Your running jobs* ({len(data.running)})")]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.datasets import ParsedDataset, format_problems
 from bot.domain.text import escape_mrkdwn as esc
+from bot.presentation.blocks import dataset_title
 from bot.presentation.insight import insight_lines
-from bot.services.datasets import NUMBER_NAME_PREFIX, dataset_reference, is_number_name
+from bot.services.datasets import NUMBER_NAME_PREFIX, DatasetName, dataset_reference, is_number_name
 from bot.services.uploads import UploadOutcome
 from bot.storage.models import Dataset
 
@@ -17,7 +18,7 @@ def upload_text(outcome: UploadOutcome, *, chart_in_dm: bool = False) -> str:
     if outcome.kind == "duplicate" and outcome.dataset is not None:
         return duplicate_message(outcome.file_name, outcome.dataset)
     if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:
-        text = stored_message(outcome.dataset, outcome.parsed, wanted=outcome.wanted, cleaned=outcome.cleaned)
+        text = stored_message(outcome.dataset, outcome.parsed, wanted=outcome.wanted, asked=outcome.asked)
         return text + CHART_IN_DM_NOTE if chart_in_dm else text
     if outcome.storage_error is not None:
         return not_saved_message(f"`{esc(outcome.file_name)}`", outcome.storage_error)
@@ -34,33 +35,38 @@ def not_saved_message(what: str, reason: str) -> str:
 
 def duplicate_message(file_name: str, existing: Dataset) -> str:
     return (
-        f":information_source: `{esc(file_name)}` is already stored as dataset *{esc(existing.name)}* "
+        f":information_source: `{esc(file_name)}` is already stored as dataset "
+        f"{dataset_title(existing.display_name, existing.name)} "
         f"({existing.example_count:,} examples, uploaded by <@{existing.owner_user_id}>). "
         f"Start tuning with `/tune start {esc(dataset_reference(existing.name))}`."
     )
 
 
-def name_note(stored: str, wanted: str | None, cleaned: str) -> str:
-    """Why a dataset is not stored under the name asked for (empty when it is)."""
-    if stored != cleaned:
-        return f" (stored as `{esc(stored)}`: `{esc(cleaned)}` exists)"
-    digits = cleaned.removeprefix(NUMBER_NAME_PREFIX)
+def name_note(dataset: Dataset, wanted: str | None, asked: DatasetName) -> str:
+    """How to type the dataset when its display name is not its slug, and why it is not stored
+    under the name asked for (empty when the names are one and as asked)."""
+    slug = f"`{esc(dataset_reference(dataset.name))}`"
+    if dataset.display_name != dataset.name:
+        if dataset.display_name != asked.display:
+            return f" (type it as {slug}; *{esc(asked.display)}* exists)"
+        return f" (type it as {slug})"
+    if asked.slug is not None and dataset.name != asked.slug:
+        return f" (stored as {slug}: `{esc(asked.slug)}` exists)"
+    digits = dataset.name.removeprefix(NUMBER_NAME_PREFIX)
     if (
         wanted is not None
-        and digits != cleaned
+        and digits != dataset.name
         and is_number_name(digits)
         and not wanted.strip().lower().startswith(NUMBER_NAME_PREFIX)
     ):
-        return f" (stored as `{esc(stored)}`: a name of only digits would read as a dataset's id)"
-    if wanted is not None and wanted != cleaned:
-        return f" (stored as `{esc(stored)}`: names use lowercase letters, digits, `-`, `_` and `.`)"
+        return f" (stored as {slug}: a name of only digits would read as a dataset's id)"
     return ""
 
 
 def stored_message(
-    dataset: Dataset, parsed: ParsedDataset, *, wanted: str | None = None, cleaned: str | None = None
+    dataset: Dataset, parsed: ParsedDataset, *, wanted: str | None = None, asked: DatasetName | None = None
 ) -> str:
-    note = name_note(dataset.name, wanted, cleaned or dataset.name)
+    note = name_note(dataset, wanted, asked or DatasetName(dataset.display_name, dataset.name))
     columns = ""
     if parsed.input_column and parsed.output_column:
         columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
@@ -69,8 +75,8 @@ def stored_message(
     if parsed.insight is not None:
         insight = "\n" + "\n".join(insight_lines(parsed.insight))
     return (
-        f":white_check_mark: Stored dataset *{esc(dataset.name)}*{note}: {dataset.example_count:,} examples "
-        f"from `{esc(dataset.file_name)}`{columns}.\n"
+        f":white_check_mark: Stored dataset *{esc(dataset.display_name)}*{note}: "
+        f"{dataset.example_count:,} examples from `{esc(dataset.file_name)}`{columns}.\n"
         f"Start tuning with `/tune start {esc(dataset_reference(dataset.name))}`.{warnings}{insight}"
     )
 

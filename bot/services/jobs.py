@@ -47,7 +47,7 @@ def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: Sta
         raise StartRefused(refusal)
     validation_dataset(store, team_id, args.validation, dataset)
     if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
-        raise HoldoutTooSmall(dataset.name, dataset.example_count)
+        raise HoldoutTooSmall(dataset.display_name, dataset.example_count)
     return dataset
 
 
@@ -192,7 +192,7 @@ async def start_job(
     dataset = await store.run(check_start, store, backend, team_id=team_id, args=args)
     assert dataset.id is not None
     base_model = resolve_base_model(args.base_model, backend)
-    display_name = args.display_name or dataset.name[:40]
+    display_name = args.display_name or dataset.display_name[:40]
     examples = await store.run(store.datasets.examples, dataset.id)
     epochs, batch, rate = tuning_values(backend, args)
     model_id = backend.new_model_id(display_name)
@@ -245,7 +245,7 @@ async def start_job(
         epoch_count=args.epoch_count or epochs or None,
         batch_size=batch or None,
         learning_rate=rate or None,
-        description=f"Tuned from dataset {dataset.name} by tunebot",
+        description=f"Tuned from dataset {dataset.display_name} by tunebot",
         model_id=model_id,
         learning_rate_multiplier=args.learning_rate_multiplier,
         adapter_size=args.adapter_size,

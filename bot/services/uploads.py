@@ -11,7 +11,7 @@ from bot.datasets import Limits, ParsedDataset, parse_dataset
 from bot.datasets.pool import ValidationPool
 from bot.domain.errors import StorageUnavailable
 from bot.domain.types import TrainingPair
-from bot.services.datasets import new_dataset_name
+from bot.services.datasets import DatasetName, new_dataset_name
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset
 from bot.storage.repositories.datasets import DuplicateDataset
@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 class UploadOutcome:
     """What became of an upload.
 
-    "stored": `dataset` is new (`wanted` is the name asked for, `cleaned` that name made
-    valid; the stored name differs from `cleaned` when it was taken). "duplicate": the
+    "stored": `dataset` is new (`wanted` is the name typed, `asked` the names it asked for;
+    the stored names differ from `asked` when they were taken). "duplicate": the
     same content is already `dataset`. "rejected": `parsed` says what is wrong, or
     `storage_error` why the database would not take it (nothing was stored).
     """
@@ -35,7 +35,7 @@ class UploadOutcome:
     dataset: Dataset | None = None
     parsed: ParsedDataset | None = None
     wanted: str | None = None
-    cleaned: str | None = None
+    asked: DatasetName | None = None
     storage_error: str | None = None
 
 
@@ -73,7 +73,7 @@ async def ingest_upload(
     existing = await store.run(store.datasets.find_by_hash, team_id, parsed.sha256)
     if existing is not None:
         return UploadOutcome("duplicate", file_name, existing, parsed)
-    name = new_dataset_name(dataset_name or file_name)
+    asked = new_dataset_name(dataset_name, file_name)
 
     def add() -> Dataset:
         # In the worker thread, pairs included: 100,000 of them take the loop 50 ms to build.
@@ -81,7 +81,8 @@ async def ingest_upload(
             team_id=team_id,
             owner_user_id=user_id,
             channel_id=channel_id,
-            name=name,
+            name=asked.slug,
+            display_name=asked.display,
             file_name=file_name,
             format=parsed.format,
             sha256=parsed.sha256,
@@ -97,4 +98,4 @@ async def ingest_upload(
     except StorageUnavailable as exc:
         log.error("could not store an upload: %s (nothing was written)", exc)
         return UploadOutcome("rejected", file_name, parsed=parsed, storage_error=str(exc))
-    return UploadOutcome("stored", file_name, dataset, parsed, wanted=dataset_name or None, cleaned=name)
+    return UploadOutcome("stored", file_name, dataset, parsed, wanted=dataset_name or None, asked=asked)

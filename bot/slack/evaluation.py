@@ -59,7 +59,7 @@ async def run_eval(
             model_name=model_name,
             base_model=base_model,
             dataset_id=dataset.id,
-            dataset_name=dataset.name,
+            dataset_name=dataset.display_name,
             example_count=min(ctx.settings.eval_max_examples, dataset.example_count),
         )
     )

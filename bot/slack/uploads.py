@@ -112,13 +112,13 @@ async def share_lengths_chart(
     when it does not get there, whatever went wrong."""
 
     async def share() -> bool:
-        png = await asyncio.to_thread(lengths_chart_png, insight, lengths_chart_title(dataset.name))
+        png = await asyncio.to_thread(lengths_chart_png, insight, lengths_chart_title(dataset.display_name))
         opened = await ctx.client.conversations_open(users=user_id)
         await ctx.client.files_upload_v2(
             channel=channel_id_of(opened),
             content=png,
             filename=lengths_chart_file_name(dataset.id),
-            title=lengths_chart_file_title(dataset.name),
+            title=lengths_chart_file_title(dataset.display_name),
         )
         return True
 

@@ -27,7 +27,8 @@ class Dataset(SQLModel, table=True):
     team_id: str = Field(index=True, max_length=32)
     owner_user_id: str = Field(index=True, max_length=32)
     channel_id: str | None = Field(default=None, max_length=32)
-    name: str = Field(max_length=80)
+    name: str = Field(max_length=80)  # the slug people type: ASCII where it can be (services.datasets)
+    display_name: str = Field(max_length=80)  # the name as typed, in any script (cleaned, never digits alone)
     file_name: str = Field(max_length=255)
     format: str = Field(max_length=16)
     example_count: int

@@ -199,3 +199,27 @@ async def shown_answer(stack: OfflineStack, user: str, text: str, channel: str =
     if body.get("text") and not str(body["text"]).startswith(":hourglass:"):
         return all_text(body)
     return all_text(await next_ephemeral(stack, user, seen))
+
+
+async def click(stack: OfflineStack, user: str, asked: Ephemeral, label: str) -> Ephemeral:
+    """Click the button labelled `label` on the ephemeral `asked`; returns it, once replaced."""
+    assert stack.sender is not None
+    [button] = [b for b in buttons(asked) if b["text"]["text"] == label]
+    before = asked.text
+    await stack.sender.block_action(
+        user,
+        button["action_id"],
+        button["value"],
+        asked.channel,
+        message_ts=asked.message_ts,
+        is_ephemeral=True,
+    )
+    await wait_for(stack, lambda: asked.text != before)
+    return asked
+
+
+async def delete_dataset(stack: OfflineStack, user: str, name: str) -> str:
+    """`/tune dataset delete <name>` and Delete on the confirmation; the answer `user` sees."""
+    asked = await command(stack, user, f"dataset delete {name}")
+    assert isinstance(asked, Ephemeral) and buttons(asked), asked
+    return (await click(stack, user, asked, "Delete")).text

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.listeners.actions.datasets_page import show_datasets_page
+from bot.listeners.actions.delete_dataset import delete_dataset_clicked, keep_dataset_clicked
 from bot.listeners.actions.delete_model import delete_clicked
 from bot.listeners.actions.list_page import show_models_page
 from bot.listeners.actions.try_model import try_clicked
@@ -21,6 +22,8 @@ ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
     (re.compile(f"^{blocks.ACTION_DATASETS_PAGE}_"), show_datasets_page),
     (blocks.ACTION_DELETE, delete_clicked),
     (blocks.ACTION_TRY, try_clicked),
+    (blocks.ACTION_DELETE_DATASET, delete_dataset_clicked),
+    (blocks.ACTION_KEEP_DATASET, keep_dataset_clicked),
 ]
 
 

@@ -31,7 +31,7 @@ async def show_dataset(ctx: AppContext, request: CommandRequest) -> None:
     if insight is not None:  # stored at upload: answered in the ack itself
         await request.ack(text=dataset_detail_text(dataset, insight) + CHART_FOLLOWS_NOTE)
     else:  # uploaded before tunebot kept it: gathered once from the stored examples
-        await request.ack(text=looking_at_text(dataset.name))
+        await request.ack(text=looking_at_text(dataset.display_name))
         insight = await ctx.store.run(dataset_insight, ctx.store, dataset)
         await request.respond(
             text=dataset_detail_text(dataset, insight) + CHART_FOLLOWS_NOTE, response_type="ephemeral"

@@ -48,12 +48,18 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
 
 
 async def open_start_modal(ctx: AppContext, request: CommandRequest) -> None:
-    names = await ctx.store.run(ctx.store.datasets.names, request.team_id)
+    shown = await ctx.store.run(ctx.store.datasets.display_names, request.team_id)
+    names = list(shown)
     if not names:
         await request.ack(text=blocks.no_datasets_text())
         return
     await request.ack()
     view = blocks.start_modal(
-        request.channel_id, request.user_id, names, ctx.backend.base_models, ctx.backend.options
+        request.channel_id,
+        request.user_id,
+        names,
+        ctx.backend.base_models,
+        ctx.backend.options,
+        display_names=shown,
     )
     await ctx.client.views_open(trigger_id=request.trigger_id, view=view)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.domain.types import TrainingPair
 from bot.storage.engine import Repository
@@ -95,6 +95,20 @@ def _first_free_name(name: str, taken: set[str]) -> str:
     return f"{name}-{suffix}"
 
 
+def _first_free_display_name(display_name: str, taken: Iterable[str]) -> str:
+    """`display_name`, or with `-2`, `-3`… when the team has it already (case-insensitively)."""
+    folded = {name.casefold() for name in taken}
+    if display_name.casefold() not in folded:
+        return display_name
+    suffix = 2
+    while f"{display_name}-{suffix}".casefold() in folded:
+        suffix += 1
+    return f"{display_name}-{suffix}"
+
+
+NUMBERED_SLUG = "dataset-{id}"  # the slug of a name with no ASCII letters to spell it with
+
+
 class DatasetRepository(Repository):
     def add(
         self,
@@ -102,14 +116,17 @@ class DatasetRepository(Repository):
         team_id: str,
         owner_user_id: str,
         channel_id: str | None,
-        name: str,
+        name: str | None,
         file_name: str,
         format: str,
         sha256: str,
         examples: Sequence[TrainingPair],
         insight_json: str | None = None,
+        display_name: str | None = None,
     ) -> Dataset:
-        """Store a dataset and its examples atomically; a clashing name gets a suffix.
+        """Store a dataset and its examples atomically; a clashing slug (`name`) or display
+        name gets a suffix. A `name` of None is `dataset-<id>` (a name without ASCII letters);
+        `display_name` defaults to the slug.
 
         Raises DuplicateDataset when the team already has a file with these bytes.
         """
@@ -121,18 +138,14 @@ class DatasetRepository(Repository):
                 ).first()
                 if existing is not None:
                     raise DuplicateDataset(existing)
-                taken = set(
-                    session.exec(
-                        select(Dataset.name).where(
-                            Dataset.team_id == team_id, col(Dataset.name).startswith(name)
-                        )
-                    ).all()
-                )
+                displays = session.exec(select(Dataset.display_name).where(Dataset.team_id == team_id)).all()
                 dataset = Dataset(
                     team_id=team_id,
                     owner_user_id=owner_user_id,
                     channel_id=channel_id,
-                    name=_first_free_name(name, taken),
+                    # a placeholder until the id is known, unique as the hash is per team
+                    name=self._free_name(session, team_id, name) if name else f"~{sha256[:64]}"[:80],
+                    display_name=_first_free_display_name(display_name or name or "dataset", displays),
                     file_name=file_name[:255],
                     format=format,
                     example_count=len(examples),
@@ -142,6 +155,11 @@ class DatasetRepository(Repository):
                 try:
                     session.flush()
                     assert dataset.id is not None
+                    if not name:
+                        numbered = NUMBERED_SLUG.format(id=dataset.id)
+                        dataset.name = self._free_name(session, team_id, numbered)
+                        session.add(dataset)
+                        session.flush()
                     session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
                     if insight_json is not None:
                         session.add(DatasetInsightRow(dataset_id=dataset.id, insight_json=insight_json))
@@ -158,6 +176,15 @@ class DatasetRepository(Repository):
                 return dataset
         raise AssertionError("unreachable")
 
+    @staticmethod
+    def _free_name(session: Session, team_id: str, name: str) -> str:
+        taken = set(
+            session.exec(
+                select(Dataset.name).where(Dataset.team_id == team_id, col(Dataset.name).startswith(name))
+            ).all()
+        )
+        return _first_free_name(name, taken)
+
     def find_by_hash(self, team_id: str, sha256: str) -> Dataset | None:
         with self.session() as session:
             return session.exec(
@@ -170,6 +197,21 @@ class DatasetRepository(Repository):
             return session.exec(
                 select(Dataset).where(Dataset.team_id == team_id, Dataset.name == name)
             ).first()
+
+    def by_display_name(self, team_id: str, display_name: str) -> Dataset | None:
+        """The team's dataset shown as `display_name`, compared case-insensitively in any script
+        (the oldest when, after a race, two share it)."""
+        wanted = display_name.casefold()
+        with self.session() as session:
+            rows = session.exec(
+                select(Dataset.id, Dataset.display_name)
+                .where(Dataset.team_id == team_id)
+                .order_by(col(Dataset.id))
+            ).all()
+            for dataset_id, shown in rows:
+                if shown.casefold() == wanted:
+                    return session.get(Dataset, dataset_id)
+        return None
 
     def by_id(self, team_id: str, dataset_id: int) -> Dataset | None:
         """The team's dataset with this id (None for another team's)."""
@@ -189,6 +231,17 @@ class DatasetRepository(Repository):
                     summary.job_names.append(job_name)
         return list(summaries.values())
 
+    def job_names(self, dataset_id: int) -> list[str]:
+        """The names of the jobs tuned on a dataset, oldest first."""
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(TuningJob.display_name)
+                    .where(col(TuningJob.dataset_id) == dataset_id)
+                    .order_by(col(TuningJob.id))
+                ).all()
+            )
+
     def names(self, team_id: str) -> list[str]:
         with self.session() as session:
             return list(
@@ -197,12 +250,23 @@ class DatasetRepository(Repository):
                 ).all()
             )
 
+    def display_names(self, team_id: str) -> dict[str, str]:
+        """The team's datasets, slug -> display name, in the order of their slugs."""
+        with self.session() as session:
+            rows = session.exec(
+                select(Dataset.name, Dataset.display_name)
+                .where(Dataset.team_id == team_id)
+                .order_by(Dataset.name)
+            ).all()
+            return dict(rows)
+
     def name_of(self, dataset_id: int | None) -> str | None:
+        """The display name of a dataset (None when there is none)."""
         if dataset_id is None:
             return None
         with self.session() as session:
             dataset = session.get(Dataset, dataset_id)
-            return dataset.name if dataset else None
+            return dataset.display_name if dataset else None
 
     def delete(self, dataset_id: int) -> None:
         """Remove a dataset and its examples; jobs tuned on it keep their names and models."""
@@ -220,19 +284,31 @@ class DatasetRepository(Repository):
             session.execute(delete(Dataset).where(col(Dataset.id) == dataset_id))
             session.commit()
 
-    def rename(self, dataset_id: int, new_name: str) -> Dataset:
-        """Raises DuplicateDatasetName when the team already has a dataset with that name."""
+    def rename(self, dataset_id: int, new_name: str | None, display_name: str | None = None) -> Dataset:
+        """A new slug (None: `dataset-<id>`) and display name (default: the slug).
+
+        Raises DuplicateDatasetName when another of the team's datasets has that slug or
+        (case-insensitively) that display name."""
         with self.session() as session:
             dataset = session.get(Dataset, dataset_id)
             if dataset is None:
                 raise LookupError(f"dataset {dataset_id} does not exist")
-            dataset.name = new_name
+            slug = new_name or NUMBERED_SLUG.format(id=dataset_id)
+            shown = display_name or slug
+            others = session.exec(
+                select(Dataset.display_name).where(
+                    Dataset.team_id == dataset.team_id, Dataset.id != dataset_id
+                )
+            ).all()
+            if shown.casefold() in {other.casefold() for other in others}:
+                raise DuplicateDatasetName(shown)
+            dataset.name, dataset.display_name = slug, shown
             session.add(dataset)
             try:
                 session.commit()
             except IntegrityError as exc:
                 session.rollback()
-                raise DuplicateDatasetName(new_name) from exc
+                raise DuplicateDatasetName(slug) from exc
             return dataset
 
     def insight(self, dataset_id: int) -> str | None:
