@@ -163,6 +163,11 @@ def _views(states: tuple[str, ...] = STATES) -> list[JobView]:
     ]
 
 
+def _refs() -> list[e.ModelRef]:
+    """A model tunebot made (display name and id) and one it did not (id alone)."""
+    return [e.ModelRef(HOSTILE, HOSTILE), e.ModelRef(HOSTILE)]
+
+
 def _report() -> EvalReport:
     rows = [
         EvalRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE),
@@ -376,21 +381,31 @@ BUILDERS: dict[str, Builder | str] = {
         evaluation.evaluation_blocks(
             _report(), title=evaluation.dataset_evaluation_title(HOSTILE), note=evaluation.TRAINED_ON_NOTE
         ),
+        *[
+            evaluation.evaluation_blocks(_report(), title=evaluation.dataset_evaluation_title("t"), model=ref)
+            for ref in _refs()
+        ],
     ],
-    "evaluation.evaluating_text": lambda: evaluation.evaluating_text(OWNER, HOSTILE, HOSTILE, 3, HOSTILE),
-    "evaluation.evaluated_text": lambda: evaluation.evaluated_text(OWNER, HOSTILE, HOSTILE, 3, HOSTILE),
-    "evaluation.evaluation_ack_text": lambda: evaluation.evaluation_ack_text(HOSTILE, HOSTILE),
+    "evaluation.evaluating_text": lambda: [
+        evaluation.evaluating_text(OWNER, ref, HOSTILE, 3, HOSTILE) for ref in _refs()
+    ],
+    "evaluation.evaluated_text": lambda: [
+        evaluation.evaluated_text(OWNER, ref, HOSTILE, 3, HOSTILE) for ref in _refs()
+    ],
     "evaluation.dataset_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
     "evaluation.dataset_evaluation_file_title": "a file's title: plain text",
     "evaluation.job_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
     "evaluation.job_evaluation_file_title": "a file's title: plain text",
-    "evaluation.compare_prompt_text": lambda: evaluation.compare_prompt_text(
-        OWNER, HOSTILE, HOSTILE, HOSTILE
-    ),
+    "evaluation.compare_prompt_text": lambda: [
+        evaluation.compare_prompt_text(OWNER, ref, HOSTILE, HOSTILE) for ref in _refs()
+    ],
     "evaluation.compare_blocks": lambda: [
-        evaluation.compare_blocks(tuned_model=HOSTILE, base_model=HOSTILE, tuned=HOSTILE, base=HOSTILE),
+        *[
+            evaluation.compare_blocks(tuned_model=ref, base_model=HOSTILE, tuned=HOSTILE, base=HOSTILE)
+            for ref in _refs()
+        ],
         evaluation.compare_blocks(
-            tuned_model=HOSTILE,
+            tuned_model=e.ModelRef(HOSTILE, HOSTILE),
             base_model=HOSTILE,
             tuned="",
             base="",
@@ -426,6 +441,7 @@ BUILDERS: dict[str, Builder | str] = {
         models.model_label(e.ModelRef(HOSTILE, HOSTILE)),
         models.model_label(e.ModelRef(HOSTILE)),
     ],
+    "models.model_named": lambda: [models.model_named(ref) for ref in _refs()],
     "models.delete_refusal": "wraps a label model_label built (walked) and a user id",
     "models.deleted_text": lambda: [
         models.deleted_text(Deleted(kind, e.ModelRef("tunedModels/" + HOSTILE, name), deleted_by=OWNER))

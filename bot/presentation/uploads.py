@@ -41,9 +41,10 @@ def duplicate_message(file_name: str, existing: Dataset) -> str:
 
 
 def name_note(stored: str, wanted: str | None, cleaned: str) -> str:
-    """Why a dataset is not stored under the name asked for (empty when it is)."""
+    """Why a dataset is not stored under the name asked for (empty when it is). The stored
+    name is shown beside it already, so the note gives the reason only."""
     if stored != cleaned:
-        return f" (stored as `{esc(stored)}`: `{esc(cleaned)}` exists)"
+        return f" (`{esc(cleaned)}` is taken)"
     digits = cleaned.removeprefix(NUMBER_NAME_PREFIX)
     if (
         wanted is not None
@@ -51,9 +52,10 @@ def name_note(stored: str, wanted: str | None, cleaned: str) -> str:
         and is_number_name(digits)
         and not wanted.strip().lower().startswith(NUMBER_NAME_PREFIX)
     ):
-        return f" (stored as `{esc(stored)}`: a name of only digits would read as a dataset's id)"
-    if wanted is not None and wanted != cleaned:
-        return f" (stored as `{esc(stored)}`: names use lowercase letters, digits, `-`, `_` and `.`)"
+        return " (a name of only digits would read as a dataset's id)"
+    typed = (wanted or "").strip().strip("\"'“”‘’")
+    if wanted is not None and typed != cleaned:
+        return f" (not `{esc(typed)}`: names use lowercase letters, digits, `-`, `_` and `.`)"
     return ""
 
 
