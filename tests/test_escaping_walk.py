@@ -213,6 +213,8 @@ def _service_error(kind: type[e.ServiceError]) -> e.ServiceError:
             values[field.name] = OWNER
         elif annotation.startswith("Sequence[Candidate]"):
             values[field.name] = [e.Candidate(HOSTILE, OWNER, "tunedModels/" + HOSTILE)]
+        elif annotation.startswith("Sequence[Checkpoint]"):
+            values[field.name] = [Checkpoint(HOSTILE, epoch=1, endpoint="e"), Checkpoint("2", endpoint="e")]
         elif annotation.startswith("Sequence"):
             values[field.name] = [HOSTILE, "plain"]
         elif annotation == "ModelRef":
@@ -250,6 +252,8 @@ def _error_texts() -> Iterator[str]:
             yield errors.error_text(e.ModelGone(e.ModelRef(HOSTILE), "delete"))
         if kind is e.ModelLookupFailed:
             yield errors.error_text(e.ModelLookupFailed(e.ModelRef(HOSTILE), None))
+        if kind is e.NoSuchCheckpoint:
+            yield errors.error_text(e.NoSuchCheckpoint(HOSTILE, HOSTILE, []))
     yield errors.error_text(BackendError(HOSTILE))
 
 
@@ -315,8 +319,15 @@ BUILDERS: dict[str, Builder | str] = {
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE),
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE, tuning_percent=40.0),
     ],
-    "blocks.model_context": lambda: blocks.model_context("tunedModels/" + HOSTILE),
-    "blocks.try_prompt_text": lambda: blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE),
+    "blocks.model_context": lambda: [
+        blocks.model_context("tunedModels/" + HOSTILE),
+        blocks.model_context("tunedModels/" + HOSTILE, HOSTILE),
+    ],
+    "blocks.checkpoint_name": "plain text, escaped where it is shown (thinking_text, failure_message)",
+    "blocks.try_prompt_text": lambda: [
+        blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE),
+        blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE, HOSTILE),
+    ],
     "blocks.try_started_text": lambda: blocks.try_started_text(OWNER, HOSTILE),
     "blocks.thinking_text": lambda: blocks.thinking_text(HOSTILE),
     "channels.is_direct_message": "a yes/no about a channel id",
