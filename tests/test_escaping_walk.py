@@ -338,6 +338,7 @@ BUILDERS: dict[str, Builder | str] = {
     "chart.loss_chart_png": "draws a PNG",
     "chart.loss_chart_figure": "draws a PNG",
     "chart.lengths_chart_png": "draws a PNG",
+    "chart.lengths_chart_figure": "draws a PNG",
     "commands.unknown_subcommand_text": lambda: [
         commands.unknown_subcommand_text(HOSTILE, "status"),
         commands.unknown_subcommand_text(HOSTILE, None),
