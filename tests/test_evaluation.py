@@ -187,6 +187,8 @@ async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_th
     text = all_text(message)
     assert "on 12 held-out examples" in text
     assert "Exact match:* base 0% → tuned 100% (+100 points)" in text
+    assert job.model_name
+    assert f"tuned *{job.display_name}* (`{job.model_name.removeprefix('tunedModels/')}`)" in text
     report = EvalReport.from_json(store_of(stack).evaluations.report(job.id or 0) or "")
     assert report.tuned_mean_similarity == 1.0 and report.base_mean_similarity < 0.2
     gain = 1 - report.base_mean_similarity
