@@ -170,7 +170,7 @@ def build_runtime(
     ctx.eval_requests = EvalRequestRunner(
         store,
         backend,
-        SlackEvalThreads(client),
+        SlackEvalThreads(client, store),
         owner=poller.owner,
         lease_seconds=settings.lease_seconds,
         limit=settings.eval_max_examples,

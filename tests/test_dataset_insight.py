@@ -8,11 +8,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.patches import Rectangle
 
 from bot.datasets import Limits, parse_dataset
 from bot.datasets.insight import DatasetInsight, estimate_tokens
 from bot.domain.pricing import price_for
-from bot.presentation.chart import lengths_chart_png
+from bot.presentation.chart import lengths_chart_figure, lengths_chart_png
 from bot.presentation.insight import training_estimate
 from bot.storage.store import Store
 from standins.offline import OfflineStack
@@ -94,6 +97,62 @@ def test_length_chart_is_a_png() -> None:
     assert insight is not None
     png = lengths_chart_png(insight, "Lengths")
     assert png.startswith(b"\x89PNG") and len(png) > 5_000
+
+
+def _bars(axes: Axes) -> list[tuple[float, float, float]]:
+    """(left, width, height) of every bar of a histogram panel."""
+    return [(b.get_x(), b.get_width(), b.get_height()) for b in axes.patches if isinstance(b, Rectangle)]
+
+
+@pytest.mark.parametrize("count", [3, 30, 400])
+def test_length_chart_bins_whole_numbers_and_labels_its_axis(count: int) -> None:
+    """Every bin holds whole numbers of characters (its edges halfway between two), the x ticks
+    are whole numbers, and the x axis says what it counts."""
+    rows = [(f"q{'x' * (i % 97)}", f"{i + 1}") for i in range(count)]
+    insight = parse_dataset(_csv(rows), "n.csv").insight
+    assert insight is not None
+    figure = lengths_chart_figure(insight, "Lengths")
+    FigureCanvasAgg(figure).draw()
+    panels = figure.get_axes()
+    assert len(panels) == 2
+    for axes, chars in zip(panels, (insight.input_chars, insight.output_chars), strict=True):
+        bars = _bars(axes)
+        widths = {width for _, width, _ in bars}
+        assert len(widths) == 1 and float(next(iter(widths))).is_integer()
+        for left, _, _ in bars:
+            assert (left + 0.5).is_integer(), bars  # edges at k - 0.5: a bin never splits a count
+        assert sum(height for _, _, height in bars) == count
+        ticks = [t for t in axes.get_xticks() if axes.get_xlim()[0] <= t <= axes.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+        assert axes.get_xlabel().startswith("characters")
+        # the bar holding the median is the one the median line crosses
+        [median_bar] = [b for b in bars if b[0] < chars.median < b[0] + b[1]]
+        assert median_bar[2] > 0
+
+
+def test_length_chart_shows_a_median_equal_to_its_p95() -> None:
+    rows = [("q" + "x" * i, "same") for i in range(30)]  # every output is 4 characters
+    insight = parse_dataset(_csv(rows), "n.csv").insight
+    assert insight is not None and insight.output_chars.median == insight.output_chars.p95 == 4
+    figure = lengths_chart_figure(insight, "Lengths")
+    outputs = figure.get_axes()[1]
+    legend = outputs.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == ["median = p95 4"]
+    inputs = figure.get_axes()[0]
+    labels = [t.get_text() for t in inputs.get_legend().get_texts()]
+    assert len(labels) == 2 and labels[0].startswith("median ") and labels[1].startswith("p95 ")
+
+
+def test_a_length_histogram_stored_before_whole_number_bins_still_draws() -> None:
+    insight = parse_dataset(_csv(_numbers(30)), "n.csv").insight
+    assert insight is not None
+    raw = json.loads(insight.to_json())
+    for key in ("input_histogram", "output_histogram"):
+        raw[key] = {"upper": 40, "counts": [1] * 12}  # as tunebot stored it before
+    old = DatasetInsight.from_json(json.dumps(raw))
+    assert old is not None
+    assert lengths_chart_png(old, "Lengths").startswith(b"\x89PNG")
 
 
 async def test_upload_reply_shows_the_insight_and_the_chart_arrives_in_a_dm(stack: OfflineStack) -> None:

@@ -23,6 +23,7 @@ from tests.helpers.slack import (
     OTHER,
     OWNER,
     all_text,
+    bot_posts,
     command,
     ephemerals_for,
     next_ephemeral,
@@ -83,8 +84,12 @@ async def test_tune_eval_with_a_number_evaluates_on_that_id(fast_stack: OfflineS
     await _legacy_dataset_named(stack, str(tutorial.id))
     assert job.model_name
     model_id = job.model_name.removeprefix("tunedModels/")
-    ack = await command(stack, OWNER, f"eval {model_id} {tutorial.id}")
-    assert isinstance(ack, str) and "on *tutorial*" in ack, ack
+    assert stack.sender is not None
+    await stack.sender.slash_command(OWNER, f"eval {model_id} {tutorial.id}")
+    parent = await wait_for(
+        stack, lambda: next((m for m in bot_posts(stack) if "is evaluating" in m.texts[0]), None)
+    )
+    assert "examples of dataset *tutorial*" in parent.texts[0], parent.texts[0]
     csv_file = await wait_for(
         stack, lambda: next((f for f in stack.workspace.uploads(CHANNEL) if f.name.endswith(".csv")), None)
     )

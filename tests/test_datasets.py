@@ -379,3 +379,14 @@ def test_jsonl_line_numbers_count_blank_lines() -> None:
     data = tutorial_jsonl().replace(b"\n", b"\n\n", 2) + b"{oops}\n"
     parsed = parse(data, "x.jsonl")
     assert [p.location for p in parsed.problems] == ["line 18"]
+
+
+@pytest.mark.parametrize(
+    ("repeats", "said"),
+    [(1, "1 example repeats an earlier one exactly"), (2, "2 examples repeat an earlier one exactly")],
+)
+def test_repeated_examples_are_counted_in_plain_english(repeats: int, said: str) -> None:
+    examples = rows(10)
+    parsed = parse(csv_bytes(examples + examples[:repeats]), "x.csv")
+    assert parsed.ok
+    assert said in parsed.warnings

@@ -177,6 +177,11 @@ def _views(states: tuple[str, ...] = STATES) -> list[JobView]:
     ]
 
 
+def _refs() -> list[e.ModelRef]:
+    """A model tunebot made (display name and id) and one it did not (id alone)."""
+    return [e.ModelRef(HOSTILE, HOSTILE), e.ModelRef(HOSTILE)]
+
+
 def _report() -> EvalReport:
     rows = [
         EvalRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE),
@@ -226,6 +231,8 @@ def _service_error(kind: type[e.ServiceError]) -> e.ServiceError:
             values[field.name] = tuple(e.RefusedOption(HOSTILE, kind) for kind in REFUSAL_KINDS)
         elif annotation.startswith("Sequence[Candidate]"):
             values[field.name] = [e.Candidate(HOSTILE, OWNER, "tunedModels/" + HOSTILE)]
+        elif annotation.startswith("Sequence[Checkpoint]"):
+            values[field.name] = [Checkpoint(HOSTILE, epoch=1, endpoint="e"), Checkpoint("2", endpoint="e")]
         elif annotation.startswith("Sequence"):
             values[field.name] = [HOSTILE, "plain"]
         elif annotation == "ModelRef":
@@ -266,6 +273,8 @@ def _error_texts() -> Iterator[str]:
             yield errors.error_text(e.ModelGone(e.ModelRef(HOSTILE), "delete"))
         if kind is e.ModelLookupFailed:
             yield errors.error_text(e.ModelLookupFailed(e.ModelRef(HOSTILE), None))
+        if kind is e.NoSuchCheckpoint:
+            yield errors.error_text(e.NoSuchCheckpoint(HOSTILE, HOSTILE, []))
     yield errors.error_text(BackendError(HOSTILE))
 
 
@@ -335,8 +344,15 @@ BUILDERS: dict[str, Builder | str] = {
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE),
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE, tuning_percent=40.0),
     ],
-    "blocks.model_context": lambda: blocks.model_context("tunedModels/" + HOSTILE),
-    "blocks.try_prompt_text": lambda: blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE),
+    "blocks.model_context": lambda: [
+        blocks.model_context("tunedModels/" + HOSTILE),
+        blocks.model_context("tunedModels/" + HOSTILE, HOSTILE),
+    ],
+    "blocks.checkpoint_name": "plain text, escaped where it is shown (thinking_text, failure_message)",
+    "blocks.try_prompt_text": lambda: [
+        blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE),
+        blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE, HOSTILE),
+    ],
     "blocks.try_started_text": lambda: blocks.try_started_text(OWNER, HOSTILE),
     "blocks.thinking_text": lambda: blocks.thinking_text(HOSTILE),
     "channels.is_direct_message": "a yes/no about a channel id",
@@ -347,6 +363,7 @@ BUILDERS: dict[str, Builder | str] = {
     "chart.loss_chart_png": "draws a PNG",
     "chart.loss_chart_figure": "draws a PNG",
     "chart.lengths_chart_png": "draws a PNG",
+    "chart.lengths_chart_figure": "draws a PNG",
     "commands.unknown_subcommand_text": lambda: [
         commands.unknown_subcommand_text(HOSTILE, "status"),
         commands.unknown_subcommand_text(HOSTILE, None),
@@ -413,21 +430,31 @@ BUILDERS: dict[str, Builder | str] = {
         evaluation.evaluation_blocks(
             _report(), title=evaluation.dataset_evaluation_title(HOSTILE), note=evaluation.TRAINED_ON_NOTE
         ),
+        *[
+            evaluation.evaluation_blocks(_report(), title=evaluation.dataset_evaluation_title("t"), model=ref)
+            for ref in _refs()
+        ],
     ],
-    "evaluation.evaluating_text": lambda: evaluation.evaluating_text(OWNER, HOSTILE, HOSTILE, 3, HOSTILE),
-    "evaluation.evaluated_text": lambda: evaluation.evaluated_text(OWNER, HOSTILE, HOSTILE, 3, HOSTILE),
-    "evaluation.evaluation_ack_text": lambda: evaluation.evaluation_ack_text(HOSTILE, HOSTILE),
+    "evaluation.evaluating_text": lambda: [
+        evaluation.evaluating_text(OWNER, ref, HOSTILE, 3, HOSTILE) for ref in _refs()
+    ],
+    "evaluation.evaluated_text": lambda: [
+        evaluation.evaluated_text(OWNER, ref, HOSTILE, 3, HOSTILE) for ref in _refs()
+    ],
     "evaluation.dataset_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
     "evaluation.dataset_evaluation_file_title": "a file's title: plain text",
     "evaluation.job_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
     "evaluation.job_evaluation_file_title": "a file's title: plain text",
-    "evaluation.compare_prompt_text": lambda: evaluation.compare_prompt_text(
-        OWNER, HOSTILE, HOSTILE, HOSTILE
-    ),
+    "evaluation.compare_prompt_text": lambda: [
+        evaluation.compare_prompt_text(OWNER, ref, HOSTILE, HOSTILE) for ref in _refs()
+    ],
     "evaluation.compare_blocks": lambda: [
-        evaluation.compare_blocks(tuned_model=HOSTILE, base_model=HOSTILE, tuned=HOSTILE, base=HOSTILE),
+        *[
+            evaluation.compare_blocks(tuned_model=ref, base_model=HOSTILE, tuned=HOSTILE, base=HOSTILE)
+            for ref in _refs()
+        ],
         evaluation.compare_blocks(
-            tuned_model=HOSTILE,
+            tuned_model=e.ModelRef(HOSTILE, HOSTILE),
             base_model=HOSTILE,
             tuned="",
             base="",
@@ -463,6 +490,7 @@ BUILDERS: dict[str, Builder | str] = {
         models.model_label(e.ModelRef(HOSTILE, HOSTILE)),
         models.model_label(e.ModelRef(HOSTILE)),
     ],
+    "models.model_named": lambda: [models.model_named(ref) for ref in _refs()],
     "models.delete_refusal": "wraps a label model_label built (walked) and a user id",
     "models.deleted_text": lambda: [
         models.deleted_text(Deleted(kind, e.ModelRef("tunedModels/" + HOSTILE, name), deleted_by=OWNER))

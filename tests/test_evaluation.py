@@ -32,6 +32,7 @@ from tests.helpers.slack import (
     CHANNEL,
     OTHER,
     OWNER,
+    ack_body,
     all_text,
     bot_posts,
     ephemerals_for,
@@ -186,6 +187,8 @@ async def test_a_succeeded_job_with_a_held_out_split_is_evaluated_once_in_its_th
     text = all_text(message)
     assert "on 12 held-out examples" in text
     assert "Exact match:* base 0% → tuned 100% (+100 points)" in text
+    assert job.model_name
+    assert f"tuned *{job.display_name}* (`{job.model_name.removeprefix('tunedModels/')}`)" in text
     report = EvalReport.from_json(store_of(stack).evaluations.report(job.id or 0) or "")
     assert report.tuned_mean_similarity == 1.0 and report.base_mean_similarity < 0.2
     gain = 1 - report.base_mean_similarity
@@ -266,20 +269,29 @@ async def test_tune_eval_on_demand_posts_scores_and_a_csv_in_a_thread(fast_stack
     assert stack.sender is not None and job.model_name
     before = len(bot_posts(stack))
     model_id = job.model_name.removeprefix("tunedModels/")
-    await stack.sender.slash_command(OTHER, f"eval {model_id} tutorial")
+    seen = len(ephemerals_for(stack, OTHER))
+    sent = await stack.sender.slash_command(OTHER, f"eval {model_id} tutorial")
     parent = await wait_for(
         stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
     )
     # (Its first version: once the CSV is in the thread, it is edited to say the evaluation is done.)
     assert "evaluating" in parent.texts[0] and BASE in parent.texts[0]
+    # the model by the name it was given (its id beside it), as /tune try names it
+    named = f"*{job.display_name}* (`{model_id}`)"
+    assert named in parent.texts[0], parent.texts[0]
+    # the channel says it is evaluating; no private "Evaluating…" says it again
+    assert not ack_body(sent).get("text") and len(ephemerals_for(stack, OTHER)) == seen
     result = await wait_for(
         stack, lambda: next((m for m in stack.workspace.thread(CHANNEL, parent.ts) if m.blocks), None)
     )
     text = all_text(result)
     assert "on 15 held-out examples" in text and "base 0% → tuned 100%" in text
-    assert "tuned on this dataset" in text
+    assert "tuned on this dataset" in text and named in text
     upload = await wait_for(stack, lambda: next(iter(_csvs(stack)), None))
     assert upload.thread_ts == parent.ts and upload.content.count(b"\n") == 16
+    assert upload.title == f"Evaluation — {job.display_name} on tutorial"
+    await wait_for(stack, lambda: "evaluated" in parent.text)
+    assert named in parent.text
 
 
 async def test_tune_compare_answers_side_by_side_and_replies_go_to_both(fast_stack: OfflineStack) -> None:
@@ -293,6 +305,8 @@ async def test_tune_compare_answers_side_by_side_and_replies_go_to_both(fast_sta
         stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
     )
     assert "comparing" in prompt.text and BASE in prompt.text
+    named = f"*{job.display_name}* (`{job.model_name.removeprefix('tunedModels/')}`)"
+    assert named in prompt.text, prompt.text
 
     def answers() -> list[str]:
         return [all_text(m) for m in stack.workspace.thread(CHANNEL, prompt.ts) if m.is_bot and m.is_reply]
@@ -300,6 +314,7 @@ async def test_tune_compare_answers_side_by_side_and_replies_go_to_both(fast_sta
     await wait_for(stack, lambda: answers() and "thinking" not in answers()[-1])
     first = answers()[-1]
     assert "*Base*" in first and "*Tuned*" in first and "\n56" in first and '"55"' in first
+    assert f"*Tuned* *{job.display_name}*" in first and "tunedModels/" not in first, first
     await stack.sender.message(OTHER, CHANNEL, "7", thread_ts=prompt.ts)
     await wait_for(stack, lambda: len(answers()) == 2 and "thinking" not in answers()[-1])
     second = answers()[-1]

@@ -12,6 +12,7 @@ import pytest
 
 from bot.presentation.blocks import try_prompt_text
 from bot.presentation.evaluation import compare_prompt_text
+from bot.services.errors import ModelRef
 from standins.fakeslack import FakeSlack
 from standins.fakeslack.limits import MAX_TEXT
 from standins.offline import OfflineStack
@@ -137,5 +138,6 @@ async def test_compare_with_a_40000_character_prompt_echoes_it_shortened_and_bot
 
 
 def test_a_short_prompt_is_echoed_whole() -> None:
-    for text in (try_prompt_text(OWNER, "numbers", "5 & 6"), compare_prompt_text(OWNER, "m", "b", "5 & 6")):
+    compared = compare_prompt_text(OWNER, ModelRef("m"), "b", "5 & 6")
+    for text in (try_prompt_text(OWNER, "numbers", "5 & 6"), compared):
         assert ">5 &amp; 6" in text and "…" not in text and "characters" not in text

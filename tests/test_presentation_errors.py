@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.errors import BackendError, UsageError, UserError
+from bot.domain.types import Checkpoint
 from bot.presentation.errors import error_text
 from bot.presentation.models import deleted_text
 from bot.services import errors as e
@@ -102,6 +103,16 @@ CASES: list[tuple[Exception, str]] = [
         ":hourglass_flowing_sand: *Numbers* is still tuning: 42%. `/tune status` shows how far it is.",
     ),
     (e.ModelNotReady("Numbers", "failed"), ":x: *Numbers* cannot answer: its tuning failed."),
+    (
+        e.NoSuchCheckpoint(
+            "Numbers", "9", [Checkpoint("1", epoch=1, endpoint="e1"), Checkpoint("2", endpoint="e2")]
+        ),
+        ":x: *Numbers* has no checkpoint 9; its checkpoints are 1 (epoch 1), 2. Try one with `checkpoint=1`.",
+    ),
+    (
+        e.NoSuchCheckpoint("Numbers", "9", []),
+        ":x: *Numbers* has no checkpoint 9: it has no checkpoints to try.",
+    ),
     (
         e.ModelGone(GONE, "try"),
         "There is no tuned model `numbers-x8k2p` (any more). `/tune list` shows the models.",

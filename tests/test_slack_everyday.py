@@ -126,6 +126,7 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
     assert "Only <@U0OWNER>" in answer_text(await command(stack, OTHER, "dataset delete set-01"))
     renamed = answer_text(await command(stack, OWNER, 'dataset rename set-01 "Q&A v2"'))
     assert "Renamed dataset *set-01* to *Q&amp;A v2* (type it as `q-a-v2`)" in renamed
+    assert "stored as" not in renamed
     taken = answer_text(await command(stack, OWNER, "dataset rename set-02 set-03"))
     assert "already a dataset `set-03`" in taken
     deleted = await delete_dataset(stack, ADMIN, "set-03")
@@ -139,7 +140,7 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
 async def test_a_taken_dataset_name_is_stated_in_the_reply(stack: OfflineStack) -> None:
     await upload_file(stack, OWNER, "qa.csv", tutorial_csv())
     again = await upload_file(stack, OWNER, "qa.csv", tutorial_csv() + b"7,8\n")
-    assert "Stored dataset *qa-2* (stored as `qa-2`: `qa` exists)" in again.text
+    assert "Stored dataset *qa-2* (`qa` is taken)" in again.text and "stored as" not in again.text
 
 
 async def test_deleting_a_running_job_warns_then_marks_its_message_cancelled(stack: OfflineStack) -> None:
@@ -157,7 +158,9 @@ async def test_deleting_a_running_job_warns_then_marks_its_message_cancelled(sta
     message = stack.workspace.message(CHANNEL, job.message_ts or "")
     assert message is not None
     text = await wait_for(stack, lambda: "cancelled by" in all_text(message) and all_text(message))
-    assert f"cancelled by <@{OWNER}>" in text and f"Cancelled by <@{OWNER}>" in text
+    assert f"cancelled by <@{OWNER}>" in text and "deleted the model while it was tuning" in text
+    shown = all_text({"blocks": message.blocks})
+    assert shown.lower().count("cancelled") == 1, shown  # said once, in its title line
 
 
 async def test_every_bad_start_option_is_reported_at_once(stack: OfflineStack) -> None:

@@ -49,4 +49,4 @@ async def test_concurrent_uploads_with_one_name_are_all_stored_under_free_names(
     assert len(names) == UPLOADERS and len(set(names)) == UPLOADERS and "same" in names
     renamed = [a for a in answers if "*same*:" not in a.text]
     assert len(renamed) == UPLOADERS - 1
-    assert all("(stored as `same-" in a.text and "`same` exists)" in a.text for a in renamed)
+    assert all("Stored dataset *same-" in a.text and "(`same` is taken)" in a.text for a in renamed)

@@ -178,15 +178,30 @@ async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: Offlin
     assert by_method["vertex.endpoints.generateContent"] == before + 1
 
 
-async def test_checkpoint_that_does_not_exist_is_named(stack: OfflineStack) -> None:
+async def test_a_checkpoint_try_names_the_model_and_a_missing_checkpoint_is_refused_privately(
+    stack: OfflineStack,
+) -> None:
     assert stack.emulator is not None and stack.sender is not None
     await upload_file(stack, OWNER, "numbers.csv", NUMBERS)
-    job = await start(stack, "numbers epochs=2")
+    job = await start(stack, 'numbers name="support bot" epochs=2')
     stack.emulator.emulator.finish_all()
     await stack.poll(all_due=True)
     job_number = (job.model_name or "").rsplit("/", 1)[1]
-    [reply] = await try_answers(stack, f"{job_number} checkpoint=7 hello")
-    assert "no checkpoint 7" in reply and "1 (epoch 1)" in reply
+    # a checkpoint that exists: the thread names the model as people know it, and the checkpoint
+    assert await try_answers(stack, f"{job_number} checkpoint=1 5") == ["6"]
+    prompt = bot_posts(stack)[-1]
+    assert prompt.text.startswith(f"<@{OTHER}> asked *support bot* (checkpoint 1):"), prompt.text
+    thread = stack.workspace.thread(CHANNEL, prompt.ts)
+    shown = [text for m in thread for text in [*m.texts, all_text(m)]]
+    assert not any("#checkpoint" in text for text in shown), shown
+    # one that does not: said privately, before anything is posted in the channel
+    posts, seen = len(bot_posts(stack)), len(ephemerals_for(stack, OTHER))
+    await stack.sender.slash_command(OTHER, f"try {job_number} checkpoint=7 hello")
+    refusal = await next_ephemeral(stack, OTHER, seen)
+    assert "no checkpoint 7" in refusal.text and "1 (epoch 1)" in refusal.text, refusal.text
+    assert "*support bot*" in refusal.text
+    await stack.poll(all_due=True)
+    assert len(bot_posts(stack)) == posts
 
 
 async def test_the_code_13_endpoint_failure_says_where_the_model_is_and_delete_removes_it(

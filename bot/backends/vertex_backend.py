@@ -86,6 +86,7 @@ def summary_from_job(job: TuningJob) -> ModelSummary:
         state=MODEL_STATES.get(job_state(job), ModelState.UNKNOWN),
         base_model=job.base_model,
         created_at=job.create_time,
+        checkpoints=checkpoints(job),
     )
 
 

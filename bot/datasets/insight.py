@@ -60,20 +60,33 @@ def _rank(ordered: list[int], q: float) -> int:
 
 @dataclass(frozen=True)
 class Histogram:
-    """Counts of lengths in equal-width bins from 0 to `upper`."""
+    """Counts of lengths in equal-width bins from 0 to `upper`. Bins are `width` whole numbers
+    wide (1, 2, 5, 10, 20, 50, …): bin i counts the lengths i × width to (i + 1) × width − 1.
+    A histogram stored before `width` existed has 0 there (and bins of `upper / len(counts)`)."""
 
     upper: int = 0
     counts: list[int] = field(default_factory=list)
+    width: int = 0
 
     @classmethod
     def of(cls, values: list[int], bins: int = HISTOGRAM_BINS) -> Histogram:
         if not values:
             return cls()
-        upper = max(values) or 1
-        counts = [0] * bins
+        width = _whole_bin_width(max(values) + 1, bins)
+        counts = [0] * (max(values) // width + 1)
         for value in values:
-            counts[min(bins - 1, value * bins // upper)] += 1
-        return cls(upper, counts)
+            counts[value // width] += 1
+        return cls(width * len(counts), counts, width)
+
+
+def _whole_bin_width(span: int, bins: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that covers `span` whole numbers in `bins` bins."""
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * scale * bins >= span:
+                return step * scale
+        scale *= 10
 
 
 @dataclass(frozen=True)

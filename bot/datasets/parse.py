@@ -113,7 +113,8 @@ def _finish(parser: Collector, result: ParsedDataset, sha256: str | None) -> Par
     insight = parser.insight.finish()
     duplicates = insight.exact_duplicates.count
     if duplicates:
-        parser.warnings.append(f"{plural(duplicates, 'example')} repeat an earlier one exactly")
+        verb = "repeats" if duplicates == 1 else "repeat"
+        parser.warnings.append(f"{plural(duplicates, 'example')} {verb} an earlier one exactly")
     if parser.unknown_keys:
         listed = ", ".join(
             f"`{key}` (in {plural(n, 'example')})" for key, n in parser.unknown_keys.most_common(10)

@@ -223,6 +223,7 @@ class ModelSummary:
     state: ModelState
     base_model: str
     created_at: datetime | None = None
+    checkpoints: tuple[Checkpoint, ...] = ()  # those a try can ask (Vertex keeps one an epoch)
 
 
 @dataclass(frozen=True)

@@ -387,12 +387,20 @@ def delete_prompt_blocks(
     ]
 
 
-def model_context(model_name: str) -> Block:
-    return context(f"`{esc(model_name)}`")
+def model_context(model_name: str, checkpoint: str | None = None) -> Block:
+    """The model's full name under a try thread's first message (and the checkpoint tried)."""
+    shown = f"`{esc(model_name)}`"
+    return context(f"{shown} · checkpoint {esc(checkpoint)}" if checkpoint else shown)
 
 
-def try_prompt_text(user_id: str, display_name: str, prompt: str) -> str:
-    return f"<@{user_id}> asked *{esc(display_name)}*:\n{prompt_echo(prompt)}"
+def checkpoint_name(display_name: str, checkpoint: str | None) -> str:
+    """A model, or one of its checkpoints, as plain text: `support bot (checkpoint 1)`."""
+    return f"{display_name} (checkpoint {checkpoint})" if checkpoint else display_name
+
+
+def try_prompt_text(user_id: str, display_name: str, prompt: str, checkpoint: str | None = None) -> str:
+    which = f" (checkpoint {esc(checkpoint)})" if checkpoint else ""
+    return f"<@{user_id}> asked *{esc(display_name)}*{which}:\n{prompt_echo(prompt)}"
 
 
 def try_started_text(user_id: str, display_name: str) -> str:

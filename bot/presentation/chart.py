@@ -30,6 +30,7 @@ __all__ = [
     "CHART_DPI",
     "CHART_HEIGHT_PX",
     "CHART_WIDTH_PX",
+    "lengths_chart_figure",
     "lengths_chart_png",
     "loss_chart_figure",
     "loss_chart_png",
@@ -224,12 +225,21 @@ def lengths_chart_png(insight: DatasetInsight, title: str) -> bytes:
     """Input and output lengths of a dataset as two small histograms (900x360 PNG), with
     the median and p95 marked; the axis labels give the estimated tokens of those marks."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = lengths_chart_figure(insight, title)
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
+
+
+def lengths_chart_figure(insight: DatasetInsight, title: str) -> Figure:
+    """The chart `lengths_chart_png` draws, as a matplotlib Figure (its bars, ticks and labels
+    can be read)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(LENGTHS_WIDTH_PX / CHART_DPI, LENGTHS_HEIGHT_PX / CHART_DPI), dpi=CHART_DPI)
-    figure.subplots_adjust(left=0.07, right=0.98, top=0.84, bottom=0.16, wspace=0.25)
-    canvas = FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.84, bottom=0.2, wspace=0.25)
     panels = (
         ("inputs", insight.input_histogram, insight.input_chars, insight.input_tokens),
         ("outputs", insight.output_histogram, insight.output_chars, insight.output_tokens),
@@ -237,25 +247,34 @@ def lengths_chart_png(insight: DatasetInsight, title: str) -> bytes:
     for index, (label, histogram, chars, tokens) in enumerate(panels, start=1):
         axes = figure.add_subplot(1, 2, index)
         _histogram(axes, histogram)
-        for value, color, name in ((chars.median, _MEDIAN_COLOR, "median"), (chars.p95, _P95_COLOR, "p95")):
+        if chars.median == chars.p95:  # one line, named for both (two would hide one another)
+            marks = [(chars.median, _MEDIAN_COLOR, "median = p95")]
+        else:
+            marks = [(chars.median, _MEDIAN_COLOR, "median"), (chars.p95, _P95_COLOR, "p95")]
+        for value, color, name in marks:
             axes.axvline(value, color=color, linewidth=1.5, linestyle="--", label=f"{name} {value:,}")
         axes.set_title(f"{label} (characters)", parse_math=False, fontsize=10)
-        axes.set_xlabel(_token_note(chars, tokens), fontsize=8)
+        axes.set_xlabel(f"characters\n{_token_note(chars, tokens)}", fontsize=8)
         axes.set_ylabel("examples")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend(fontsize=8, frameon=False)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
     figure.suptitle(_short_title(title), fontsize=11)
-    buffer = io.BytesIO()
-    canvas.print_png(buffer)
-    return buffer.getvalue()
+    return figure
 
 
 def _histogram(axes: object, histogram: Histogram) -> None:
+    """The bars; whole-number bins have their edges halfway between two lengths (a bin one
+    character wide is centred on its length), so that no bin splits a length."""
     bins = len(histogram.counts) or 1
-    width = (histogram.upper or 1) / bins
-    lefts = [i * width for i in range(bins)]
+    if histogram.width:
+        width: float = histogram.width
+        lefts = [i * width - 0.5 for i in range(bins)]
+    else:  # stored before bins were whole numbers
+        width = (histogram.upper or 1) / bins
+        lefts = [i * width for i in range(bins)]
     axes.bar(lefts, histogram.counts or [0], width=width, align="edge", color=_LINE_COLOR)  # type: ignore[attr-defined]
 
 

@@ -81,6 +81,17 @@ def _service_error_text(exc: e.ServiceError) -> str:
             )
         case e.ModelNotReady(display_name=name, state=state):
             return f":x: *{esc(name)}* cannot answer: its tuning {esc(state)}."
+        case e.NoSuchCheckpoint(display_name=name, checkpoint=checkpoint, available=[]):
+            return f":x: *{esc(name)}* has no checkpoint {esc(checkpoint)}: it has no checkpoints to try."
+        case e.NoSuchCheckpoint(display_name=name, checkpoint=checkpoint, available=available):
+            known = ", ".join(
+                esc(c.checkpoint_id) + (f" (epoch {c.epoch})" if c.epoch is not None else "")
+                for c in available
+            )
+            return (
+                f":x: *{esc(name)}* has no checkpoint {esc(checkpoint)}; its checkpoints are {known}. "
+                f"Try one with `checkpoint={esc(available[0].checkpoint_id)}`."
+            )
         case e.ModelGone(model=model, during="try"):
             return f"There is no tuned model {model_label(model)} (any more). `/tune list` shows the models."
         case e.ModelGone(model=model):

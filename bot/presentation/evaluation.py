@@ -7,7 +7,10 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.evaluation.report import EvalReport, EvalRow
+from bot.presentation.models import model_label, model_named
 from bot.presentation.text import prompt_echo
+from bot.services.errors import ModelRef
+from bot.services.models import short_id
 
 Block = dict[str, Any]
 
@@ -69,11 +72,15 @@ def example_blocks(row: EvalRow) -> list[Block]:
     return [_section(head, fields)]
 
 
-def evaluation_blocks(report: EvalReport, *, title: str, note: str | None = None) -> tuple[str, list[Block]]:
-    """The evaluation message: both scores, the difference, three examples side by side."""
+def evaluation_blocks(
+    report: EvalReport, *, title: str, model: ModelRef | None = None, note: str | None = None
+) -> tuple[str, list[Block]]:
+    """The evaluation message: both scores, the difference, three examples side by side. The
+    tuned model is named by `model` (its display name and id) when given, else by its id."""
     of = f" of {report.available:,}" if report.available > report.count else ""
+    tuned = model_named(model) if model is not None else f"`{esc(report.tuned_model)}`"
     heading = (
-        f":bar_chart: *{esc(title)}*: tuned `{esc(report.tuned_model)}` vs base `{esc(report.base_model)}` "
+        f":bar_chart: *{esc(title)}*: tuned {tuned} vs base `{esc(report.base_model)}` "
         f"on {report.count:,}{of} held-out examples"
     )
     lines = summary_lines(report)
@@ -97,26 +104,21 @@ def evaluation_blocks(report: EvalReport, *, title: str, note: str | None = None
 TRAINED_ON_NOTE = "This model was tuned on this dataset: scores on its own training examples flatter it."
 
 
-def evaluating_text(user_id: str, model_name: str, base_model: str, examples: int, dataset: str) -> str:
-    """The thread's first message while `/tune eval` runs."""
+def evaluating_text(user_id: str, model: ModelRef, base_model: str, examples: int, dataset: str) -> str:
+    """The thread's first message while `/tune eval` runs (the only word the user gets that it started)."""
     return (
-        f":hourglass: <@{user_id}> is evaluating `{esc(model_name)}` against its base model "
+        f":hourglass: <@{user_id}> is evaluating {model_named(model)} against its base model "
         f"`{esc(base_model)}` on {examples:,} examples of dataset *{esc(dataset)}*…"
     )
 
 
-def evaluated_text(user_id: str, model_name: str, base_model: str, examples: int, dataset: str) -> str:
+def evaluated_text(user_id: str, model: ModelRef, base_model: str, examples: int, dataset: str) -> str:
     """The thread's first message once `/tune eval` is done (its report and CSV are in the thread)."""
     return (
-        f":white_check_mark: <@{user_id}> evaluated `{esc(model_name)}` against its base model "
+        f":white_check_mark: <@{user_id}> evaluated {model_named(model)} against its base model "
         f"`{esc(base_model)}` on {examples:,} examples of dataset *{esc(dataset)}*: the scores and "
         "the CSV are in this thread."
     )
-
-
-def evaluation_ack_text(model_name: str, dataset: str) -> str:
-    """The answer to `/tune eval` while its thread is opened."""
-    return f":hourglass: Evaluating `{esc(model_name)}` on *{esc(dataset)}*…"
 
 
 def dataset_evaluation_title(dataset: str) -> str:
@@ -124,9 +126,9 @@ def dataset_evaluation_title(dataset: str) -> str:
     return f"Evaluation on {dataset}"
 
 
-def dataset_evaluation_file_title(model_name: str, dataset: str) -> str:
-    """The title of `/tune eval`'s CSV file."""
-    return f"Evaluation — {model_name} on {dataset}"
+def dataset_evaluation_file_title(model: ModelRef, dataset: str) -> str:
+    """The title of `/tune eval`'s CSV file (plain text: the model's display name, else its id)."""
+    return f"Evaluation — {model.display_name or short_id(model.model_name)} on {dataset}"
 
 
 def job_evaluation_title(display_name: str) -> str:
@@ -139,16 +141,16 @@ def job_evaluation_file_title(display_name: str) -> str:
     return f"Evaluation — {display_name}"
 
 
-def compare_prompt_text(user_id: str, tuned_model: str, base_model: str, prompt: str) -> str:
+def compare_prompt_text(user_id: str, tuned_model: ModelRef, base_model: str, prompt: str) -> str:
     return (
-        f"<@{user_id}> is comparing `{esc(tuned_model)}` with its base model `{esc(base_model)}`:\n"
+        f"<@{user_id}> is comparing {model_named(tuned_model)} with its base model `{esc(base_model)}`:\n"
         f"{prompt_echo(prompt)}\nReply in this thread and both models answer each message."
     )
 
 
 def compare_blocks(
     *,
-    tuned_model: str,
+    tuned_model: ModelRef,
     base_model: str,
     tuned: str,
     base: str,
@@ -157,7 +159,7 @@ def compare_blocks(
 ) -> tuple[str, list[Block]]:
     fields = [
         f"*Base* `{esc(base_model)}`\n{_answer(base, base_error)}",
-        f"*Tuned* `{esc(tuned_model)}`\n{_answer(tuned, tuned_error)}",
+        f"*Tuned* {model_label(tuned_model)}\n{_answer(tuned, tuned_error)}",
     ]
     text = f"Base: {esc(base[:200])} | Tuned: {esc(tuned[:200])}"
     return text, [_section("*Base and tuned, side by side*", fields)]

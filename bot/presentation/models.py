@@ -17,6 +17,13 @@ def model_label(model: ModelRef) -> str:
     return f"*{esc(name)}*" if name else f"`{esc(short_id(model.model_name))}`"
 
 
+def model_named(model: ModelRef) -> str:
+    """`*display name* (`id`)` for a model tunebot made, else its id in code: where both the
+    name people gave it and the id they may type matter (`/tune compare`, `/tune eval`)."""
+    shown = f"`{esc(short_id(model.model_name))}`"
+    return f"*{esc(model.display_name)}* ({shown})" if model.display_name else shown
+
+
 def delete_refusal(owner_user_id: str | None, label: str) -> str:
     if owner_user_id is None:
         return f":no_entry: {label} was not created through tunebot, so only a tunebot admin may delete it."

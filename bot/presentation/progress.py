@@ -156,10 +156,9 @@ def _outcome_text(view: JobView) -> str | None:
         return f"*Tuning failed.* Google reported:\n{_quoted_error(view.error_message)}"
     if view.state == "lost":
         return f"*Job lost.* {LOST_TEXT}"
-    if view.state == "cancelled":
-        if view.cancelled_by:
-            return f"*Cancelled by {_mention(view.cancelled_by)}*, who deleted the model while it was tuning."
-        return "*Tuning was cancelled.*"
+    if view.state == "cancelled" and view.cancelled_by:
+        # The title line says "cancelled by @who" already: this says why, not that again.
+        return f"{_mention(view.cancelled_by)} deleted the model while it was tuning."
     return None
 
 

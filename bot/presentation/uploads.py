@@ -44,14 +44,15 @@ def duplicate_message(file_name: str, existing: Dataset) -> str:
 
 def name_note(dataset: Dataset, wanted: str | None, asked: DatasetName) -> str:
     """How to type the dataset when its display name is not its slug, and why it is not stored
-    under the name asked for (empty when the names are one and as asked)."""
+    under the name asked for (empty when the names are one and as asked). The stored name is
+    shown beside it already, so the note gives the reason only."""
     slug = f"`{esc(dataset_reference(dataset.name))}`"
     if dataset.display_name != dataset.name:
         if dataset.display_name != asked.display:
             return f" (type it as {slug}; *{esc(asked.display)}* exists)"
         return f" (type it as {slug})"
     if asked.slug is not None and dataset.name != asked.slug:
-        return f" (stored as {slug}: `{esc(asked.slug)}` exists)"
+        return f" (`{esc(asked.slug)}` is taken)"
     digits = dataset.name.removeprefix(NUMBER_NAME_PREFIX)
     if (
         wanted is not None
@@ -59,7 +60,7 @@ def name_note(dataset: Dataset, wanted: str | None, asked: DatasetName) -> str:
         and is_number_name(digits)
         and not wanted.strip().lower().startswith(NUMBER_NAME_PREFIX)
     ):
-        return f" (stored as {slug}: a name of only digits would read as a dataset's id)"
+        return " (a name of only digits would read as a dataset's id)"
     return ""
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.domain.errors import UserError
+from bot.domain.types import Checkpoint
 
 
 class ServiceError(UserError):
@@ -147,6 +148,13 @@ class StillTuning(ServiceError):
 class ModelNotReady(ServiceError):
     display_name: str
     state: str  # the `ModelState` value
+
+
+@dataclass(eq=False)
+class NoSuchCheckpoint(ServiceError):
+    display_name: str
+    checkpoint: str
+    available: Sequence[Checkpoint]  # the checkpoints that can answer
 
 
 @dataclass(eq=False)

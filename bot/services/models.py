@@ -18,6 +18,7 @@ from bot.services.errors import (
     ModelLookupFailed,
     ModelNotReady,
     ModelRef,
+    NoSuchCheckpoint,
     StillTuning,
     UnknownModel,
 )
@@ -74,8 +75,11 @@ def model_ref(store: Store, model_name: str) -> ModelRef:
     return ModelRef(model_name, model_display_name(store, model_name))
 
 
-async def check_try(store: Store, backend: TuningBackend, *, model_name: str) -> None:
-    """Before a try thread is opened: the model exists and can answer (else a UserError)."""
+async def check_try(
+    store: Store, backend: TuningBackend, *, model_name: str, checkpoint: str | None = None
+) -> None:
+    """Before a try thread is opened: the model (or the checkpoint asked for) exists and can
+    answer (else a UserError)."""
     job = await store.run(store.jobs.for_model, model_name)
     if job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value):
         raise StillTuning(job.display_name, job.percent)
@@ -89,6 +93,11 @@ async def check_try(store: Store, backend: TuningBackend, *, model_name: str) ->
         raise StillTuning(model.display_name)
     if model.state != ModelState.READY:
         raise ModelNotReady(model.display_name, model.state.value)
+    if checkpoint is not None:
+        available = [c for c in model.checkpoints if c.endpoint]
+        if not any(c.checkpoint_id == checkpoint for c in available):
+            name = job.display_name if job is not None else model.display_name
+            raise NoSuchCheckpoint(name, checkpoint, available)
 
 
 def may_delete(owner: ModelOwnership | None, user_id: str, admins: Collection[str]) -> bool:

@@ -7,7 +7,14 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.errors import BackendError
-from bot.presentation.blocks import model_context, section, thinking_text, try_prompt_text, try_started_text
+from bot.presentation.blocks import (
+    checkpoint_name,
+    model_context,
+    section,
+    thinking_text,
+    try_prompt_text,
+    try_started_text,
+)
 from bot.presentation.models import answer_message, failure_message
 from bot.services.models import model_display_name, short_id
 from bot.slack.context import AppContext
@@ -28,14 +35,23 @@ def split_checkpoint(target: str) -> tuple[str, str | None]:
 
 
 async def display_name(ctx: AppContext, model_name: str) -> str:
-    return await ctx.store.run(model_display_name, ctx.store, model_name) or short_id(model_name)
+    """The name people know a model by (tunebot's display name, else its id), without the
+    checkpoint a try thread may remember with it."""
+    name, _ = split_checkpoint(model_name)
+    return await ctx.store.run(model_display_name, ctx.store, name) or short_id(name)
+
+
+async def display_label(ctx: AppContext, model_name: str) -> str:
+    """`display_name`, and which checkpoint when a thread tries one: `support bot (checkpoint 1)`."""
+    return checkpoint_name(await display_name(ctx, model_name), split_checkpoint(model_name)[1])
 
 
 async def open_try_thread(
     ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
 ) -> str:
     """Post the prompt in the channel, remember the thread, answer in it. Returns the thread ts."""
-    text = try_prompt_text(user_id, await display_name(ctx, model_name), prompt)
+    checkpoint = split_checkpoint(model_name)[1]
+    text = try_prompt_text(user_id, await display_name(ctx, model_name), prompt, checkpoint)
     channel_id, thread_ts = await _post_try_thread(ctx, channel_id, user_id, model_name, text)
     await answer_in_thread(
         ctx, channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, prompt=prompt
@@ -55,7 +71,7 @@ async def _post_try_thread(
 ) -> tuple[str, str]:
     """Post a try thread's opening message and remember the thread: (channel, thread ts)."""
     posted = await ctx.client.chat_postMessage(
-        channel=channel_id, text=text, blocks=[section(text), model_context(model_name)]
+        channel=channel_id, text=text, blocks=[section(text), model_context(*split_checkpoint(model_name))]
     )
     thread_ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel_id)  # a user id opens their DM with the bot
@@ -74,7 +90,7 @@ async def answer_in_thread(
 ) -> None:
     """A visible "is thinking…" placeholder, edited in place into the answer (or the error)."""
     placeholder = await ctx.client.chat_postMessage(
-        channel=channel_id, thread_ts=thread_ts, text=thinking_text(await display_name(ctx, model_name))
+        channel=channel_id, thread_ts=thread_ts, text=thinking_text(await display_label(ctx, model_name))
     )
     try:
         name, checkpoint = split_checkpoint(model_name)
@@ -82,7 +98,7 @@ async def answer_in_thread(
         text = answer_message(answer)
     except BackendError as exc:
         log.info("generateContent on %s failed: %s", model_name, exc)
-        text = failure_message(await display_name(ctx, model_name), exc)
+        text = failure_message(await display_label(ctx, model_name), exc)
     try:
         await ctx.client.chat_update(channel=channel_id, ts=placeholder["ts"], text=text)
     except SlackApiError:

@@ -30,11 +30,14 @@ from bot.presentation.evaluation import (
     evaluation_blocks,
     evaluation_file_name,
 )
+from bot.services.errors import ModelRef
 from bot.services.evaluations import base_model_of
+from bot.services.models import model_ref, short_id
 from bot.slack.context import AppContext
 from bot.slack.reporter import AMBIGUOUS_ERRORS, HISTORY_PAGE
 from bot.slack.retries import never_sent
 from bot.storage.models import Dataset, EvalRequest
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +83,6 @@ def eval_csv_name(request: EvalRequest) -> str:
     return evaluation_file_name(f"{request.dataset_name}-{request.thread_ts}")
 
 
-def _thread_words(request: EvalRequest) -> tuple[str, str, str, int, str]:
-    """What the thread's first message says: who evaluates which model on how many examples of what."""
-    return (
-        request.user_id,
-        request.model_name,
-        request.base_model,
-        request.example_count,
-        request.dataset_name,
-    )
-
-
 class SlackCallFailed(ReporterError):
     """A Slack call that failed, with Slack's error code (or the connection error's name)."""
 
@@ -104,13 +96,18 @@ class SlackEvalThreads:
     report name the request in their metadata, so that after an ambiguous failure or a crash
     they are found rather than posted twice; the CSV is found by its file name."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, store: Store) -> None:
         self.client = client
+        self.store = store
+
+    async def _model(self, request: EvalRequest) -> ModelRef:
+        """The model as its thread names it: tunebot's display name and its id."""
+        return await self.store.run(model_ref, self.store, request.model_name)
 
     async def open_thread(self, request: EvalRequest) -> str:
         text = evaluating_text(
             request.user_id,
-            request.model_name,
+            await self._model(request),
             request.base_model,
             request.example_count,
             request.dataset_name,
@@ -140,6 +137,7 @@ class SlackEvalThreads:
         text, blocks = evaluation_blocks(
             report,
             title=dataset_evaluation_title(request.dataset_name),
+            model=await self._model(request),
             note=TRAINED_ON_NOTE if trained_on else None,
         )
         return await self._post_once(
@@ -172,7 +170,7 @@ class SlackEvalThreads:
                 thread_ts=request.thread_ts,
                 content=report.to_csv(),
                 filename=eval_csv_name(request),
-                title=dataset_evaluation_file_title(request.model_name, request.dataset_name),
+                title=dataset_evaluation_file_title(await self._model(request), request.dataset_name),
             )
         except ReporterError as exc:
             if not exc.ambiguous or not await self.csv_posted(request):
@@ -182,7 +180,7 @@ class SlackEvalThreads:
     async def close_thread(self, request: EvalRequest) -> None:
         text = evaluated_text(
             request.user_id,
-            request.model_name,
+            await self._model(request),
             request.base_model,
             request.example_count,
             request.dataset_name,
@@ -241,7 +239,10 @@ async def open_compare_thread(
     """Post the prompt, remember the thread (both models), answer side by side in it."""
     base_model = await base_model_of(ctx.store, ctx.backend, model_name)
     posted = await ctx.client.chat_postMessage(
-        channel=channel_id, text=compare_prompt_text(user_id, model_name, base_model, prompt)
+        channel=channel_id,
+        text=compare_prompt_text(
+            user_id, await ctx.store.run(model_ref, ctx.store, model_name), base_model, prompt
+        ),
     )
     thread_ts = str(posted["ts"])
     await ctx.store.run(
@@ -274,15 +275,18 @@ async def answer_compare_in_thread(
     ctx: AppContext, *, channel_id: str, thread_ts: str, model_name: str, base_model: str, prompt: str
 ) -> None:
     """Both models answer (at once); a placeholder is edited into the side-by-side answer."""
+    model = await ctx.store.run(model_ref, ctx.store, model_name)
     placeholder = await ctx.client.chat_postMessage(
-        channel=channel_id, thread_ts=thread_ts, text=thinking_text(model_name)
+        channel=channel_id,
+        thread_ts=thread_ts,
+        text=thinking_text(model.display_name or short_id(model_name)),
     )
     (tuned, tuned_error), (base, base_error) = await asyncio.gather(
         _answer(ctx.backend.generate(model_name, prompt)),
         _answer(ctx.backend.generate_base(base_model, prompt)),
     )
     text, blocks = compare_blocks(
-        tuned_model=model_name,
+        tuned_model=model,
         base_model=base_model,
         tuned=tuned,
         base=base,

@@ -32,6 +32,7 @@ from bot.presentation.evaluation import (
 from bot.presentation.jobs import loss_chart_file_name, loss_chart_file_title, loss_chart_title
 from bot.presentation.progress import completion_notice, progress_blocks
 from bot.presentation.signature import progress_signature as signature_of
+from bot.services.errors import ModelRef
 from bot.slack.retries import never_sent
 from bot.storage.models import TuningJob
 
@@ -187,7 +188,8 @@ class SlackReporter:
 
     async def post_evaluation(self, job: TuningJob, report: EvalReport) -> str:
         """The base-vs-tuned evaluation, in the job's thread, naming the job in its metadata."""
-        text, blocks = evaluation_blocks(report, title=job_evaluation_title(job.display_name))
+        model = ModelRef(job.model_name or report.tuned_model, job.display_name)
+        text, blocks = evaluation_blocks(report, title=job_evaluation_title(job.display_name), model=model)
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
         response = await self._call(
             "chat_postMessage",

@@ -7,7 +7,6 @@ from bot.listeners.requests import CommandRequest
 from bot.polling.eval_requests import EvalRefused
 from bot.presentation.channels import refusal_for
 from bot.presentation.commands import EVAL_USAGE, which_dataset_text
-from bot.presentation.evaluation import evaluation_ack_text
 from bot.services.datasets import find_dataset
 from bot.services.models import resolve_model
 from bot.slack.channels import ensure_member
@@ -23,7 +22,7 @@ async def evaluate_model(ctx: AppContext, request: CommandRequest) -> None:
     team_id, channel_id = request.team_id, request.channel_id
     model_name = await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=model_text)
     dataset = await ctx.store.run(find_dataset, ctx.store, team_id, dataset_text)
-    await request.ack(text=evaluation_ack_text(model_name, dataset.name))
+    await request.ack()  # the channel's "is evaluating…" is the answer: no private one beside it
     await ensure_member(ctx, channel_id)
     try:
         await run_eval(

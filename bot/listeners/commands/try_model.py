@@ -56,7 +56,8 @@ async def open_model_thread(
     )
     model_name = with_checkpoint(resolved, checkpoint)
     await request.ack()
-    await check_try(ctx.store, ctx.backend, model_name=split_checkpoint(model_name)[0])
+    name, checkpoint = split_checkpoint(model_name)
+    await check_try(ctx.store, ctx.backend, model_name=name, checkpoint=checkpoint)
     await ensure_member(ctx, request.channel_id)
     try:
         await opener(
