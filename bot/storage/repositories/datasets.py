@@ -139,13 +139,21 @@ class DatasetRepository(Repository):
                 if existing is not None:
                     raise DuplicateDataset(existing)
                 displays = session.exec(select(Dataset.display_name).where(Dataset.team_id == team_id)).all()
+                # a placeholder until the id is known, unique as the hash is per team
+                slug = self._free_name(session, team_id, name) if name else f"~{sha256[:64]}"[:80]
+                # A display name spelled as its slug takes the slug's suffix too, so that racing
+                # uploads of `same.csv` are each *same-N*, typed `same-N` (never two suffixes).
+                follows_slug = bool(name) and (display_name is None or display_name == name)
                 dataset = Dataset(
                     team_id=team_id,
                     owner_user_id=owner_user_id,
                     channel_id=channel_id,
-                    # a placeholder until the id is known, unique as the hash is per team
-                    name=self._free_name(session, team_id, name) if name else f"~{sha256[:64]}"[:80],
-                    display_name=_first_free_display_name(display_name or name or "dataset", displays),
+                    name=slug,
+                    display_name=(
+                        slug
+                        if follows_slug
+                        else _first_free_display_name(display_name or name or "dataset", displays)
+                    ),
                     file_name=file_name[:255],
                     format=format,
                     example_count=len(examples),
