@@ -122,6 +122,7 @@ def _start_bot(
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": stand_ins.slack_api_url,
         "GOOGLE_API_KEY": "bench-key",
+        "TUNEBOT_BACKEND": "gemini",
         "GEMINI_API_BASE": stand_ins.emulator_url,
         "DATABASE_URL": f"sqlite:///{workdir / 'tunebot.db'}",
         "PORT": str(port),

@@ -112,6 +112,7 @@ def run(quick: bool = False) -> Section:
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": slack.api_url,
                 "GOOGLE_API_KEY": "bench-key",
+                "TUNEBOT_BACKEND": "gemini",
                 "GEMINI_API_BASE": emulator.url,
                 "DATABASE_URL": f"sqlite:///{Path(tmp) / 'tunebot.db'}",
                 "HOST": "127.0.0.1",

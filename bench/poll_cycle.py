@@ -103,6 +103,7 @@ def run(quick: bool = False) -> Section:
             SLACK_SIGNING_SECRET="bench-signing-secret",
             SLACK_API_URL=stand_ins.slack_api_url,
             GOOGLE_API_KEY="bench-key",
+            TUNEBOT_BACKEND="gemini",
             GEMINI_API_BASE=stand_ins.emulator_url,
             DATABASE_URL=f"sqlite:///{Path(tmp) / 'tunebot.db'}",
         )

@@ -158,6 +158,7 @@ def _poll_cycle(quick: bool) -> list[Row]:
             SLACK_SIGNING_SECRET="x",
             SLACK_API_URL=stand_ins.slack_api_url,
             GOOGLE_API_KEY="bench-key",
+            TUNEBOT_BACKEND="gemini",
             GEMINI_API_BASE=stand_ins.emulator_url,
             DATABASE_URL=database,
         )

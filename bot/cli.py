@@ -157,7 +157,7 @@ def _stand_in(command: str) -> Any:
 
 
 def _offline_demo() -> int:
-    return int(_stand_in("demo").run_demo(script=None, out=None, step_seconds=0.05))
+    return int(_stand_in("demo").run_demo(script=None, out=None, step_seconds=0.05, backend="vertex"))
 
 
 def run_health(args: argparse.Namespace) -> int:

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
     )
     gemini_api_base: str = Field(default=DEFAULT_GEMINI_API_BASE, validation_alias="GEMINI_API_BASE")
-    tunebot_backend: Literal["gemini", "vertex"] = Field(default="gemini", validation_alias="TUNEBOT_BACKEND")
+    # Vertex AI tunes Gemini models today; "gemini" is the legacy Gemini API tuning service.
+    tunebot_backend: Literal["gemini", "vertex"] = Field(default="vertex", validation_alias="TUNEBOT_BACKEND")
 
     vertex_project: str | None = Field(default=None, validation_alias="VERTEX_PROJECT")
     vertex_location: str = Field(default=DEFAULT_VERTEX_LOCATION, validation_alias="VERTEX_LOCATION")

@@ -52,7 +52,10 @@ class OfflineConfig:
     log_level: str = "WARNING"
     emulator_latency_seconds: float = 0.0
     emulator_url: str | None = None  # use an emulator that is already running
-    backend: str = "gemini"  # or "vertex": the emulator's Vertex AI + Cloud Storage surface
+    # "vertex": the emulator's Vertex AI + Cloud Storage surface (what `tunebot demo` and
+    # `tunebot run --offline` use, see standins/demo/terminal.py); "gemini": its legacy Gemini
+    # API surface, which the tests built on OfflineStack keep as their default.
+    backend: str = "gemini"
     vertex_location: str = OFFLINE_VERTEX_LOCATION
     # The emulator's Vertex concurrent-job quota (None: no limit) and whether it refuses.
     vertex_concurrent_jobs: int | None = None

@@ -37,10 +37,15 @@ def test_run_without_credentials_says_what_to_set(tmp_path: Path) -> None:
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",
-        "GOOGLE_API_KEY",
+        "VERTEX_PROJECT",
+        "VERTEX_BUCKET",
+        "GOOGLE_APPLICATION_CREDENTIALS",
         "manifest.yml",
     ):
         assert name in result.stderr
+    # Vertex AI (the default) leads; the Gemini API is named as the legacy service after it.
+    vertex = result.stderr.index("Vertex AI (the default, TUNEBOT_BACKEND=vertex)")
+    assert vertex < result.stderr.index("Slack:") < result.stderr.index("(the legacy service")
     assert "tunebot demo" in result.stderr
     assert not (tmp_path / "tunebot.db").exists()
 
@@ -57,6 +62,7 @@ def test_run_offline_without_credentials_runs_the_demo(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "/tune upload" in result.stdout and "only visible to you" in result.stdout
+    assert "tuning on Vertex AI" in result.stdout  # the default backend, against the emulator
 
 
 def start_emulator_process(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:

@@ -28,6 +28,7 @@ def bot(services: tuple[RunningEmulator, FakeSlack], workdir: Path, name: str) -
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": slack.api_url,
         "GOOGLE_API_KEY": "crash-test-key",
+        "TUNEBOT_BACKEND": "gemini",
         "GEMINI_API_BASE": emulator.url,
         "DATABASE_URL": f"sqlite:///{workdir / 'tunebot.db'}",
         "TUNEBOT_POLL_INTERVAL": "0.3",

@@ -28,8 +28,12 @@ def test_the_demo_script_walks_through_the_tutorial(tmp_path: Path) -> None:
     assert status == 0, transcript
     assert "! " not in transcript  # no line the demo could not run
 
-    # Every line is echoed like a prompt; {model} became the model the bot created.
-    model = re.search(r"you> /tune try (tunedModels/number-generator-[a-z0-9]+) 55", transcript)
+    # The demo tunes on Vertex AI (the default) against the emulator: {model} became the
+    # Vertex tuning job the bot created in the emulator's project.
+    assert "tuning on Vertex AI" in transcript
+    model = re.search(
+        r"you> /tune try (projects/tunebot-offline/locations/us-central1/tuningJobs/\d+) 55", transcript
+    )
     assert model is not None, transcript
     model_name = model.group(1)
     assert f"you> /tune delete {model_name}" in transcript
@@ -45,7 +49,7 @@ def test_the_demo_script_walks_through_the_tutorial(tmp_path: Path) -> None:
     assert re.search(r"number generator · (queued|tuning)", transcript)
     edits = [block for block in transcript.split("tunebot  ") if "(edited)" in block.split("\n", 1)[0]]
     assert any("number generator · ready" in block and "100%" in block for block in edits)
-    assert "step 38 / 38" in transcript
+    assert "step 10 / 10" in transcript and "Dataset as Vertex AI counted it: 15 examples" in transcript
     assert re.search(r"\n  │ tunebot  \d\d:\d\d  \(also sent to the channel\)\n", transcript)
     assert "\n  │   :tada: @you, your tuned model number generator is ready" in transcript
     assert "  │   [ Try it ]" in transcript
@@ -75,7 +79,7 @@ def test_the_demo_script_walks_through_the_tutorial(tmp_path: Path) -> None:
     assert "┌ Delete this model?" in dialog and "type `confirm` or `cancel`" in dialog
     confirmed = section_after(transcript, "you> confirm")
     assert "(you click [ Delete ])" in confirmed
-    short = model_name.removeprefix("tunedModels/")
+    short = model_name.rsplit("/", 1)[-1]
     assert (
         f"(only visible to you, edited)\n  :wastebasket: Deleted number generator (`{short}`)." in confirmed
     )

@@ -30,6 +30,7 @@ def test_http_mode_is_healthy(tmp_path: Path) -> None:
             "SLACK_SIGNING_SECRET": "secret",
             "SLACK_API_URL": slack.api_url,
             "GOOGLE_API_KEY": "key",
+            "TUNEBOT_BACKEND": "gemini",
             "GEMINI_API_BASE": "http://127.0.0.1:1",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'tunebot.db'}",
         }

@@ -7,9 +7,9 @@ it shuts down afterwards is not part of it). Some things are made fixed, the res
 normalised; the excerpt is written in that normal form, and the README says so above it.
 
 Fixed:
-- the tuned model's id. The Gemini backend names a model after its display name plus a
-  random suffix; here the suffix is always `SUFFIX`. The emulator seeds a job's loss noise
-  with the model id, so the losses shown are fixed with it.
+- the tuning job's id. The demo tunes on Vertex AI (the default), and the emulator numbers
+  a fresh run's Vertex tuning jobs in order; it seeds a job's loss noise with the job's
+  series names, so the losses shown are fixed with it.
 - where charts are saved: the demo runs in a temporary folder with `--out demo-out`.
 - patience: script mode runs the next line once the workspace has been still for 0.3 s
   (standins/demo/session.py: `settle`). On a busy machine (the suite runs on every core)
@@ -26,12 +26,17 @@ Fixed:
 Normalised:
 - the clock. Every message is stamped with the local time it was posted at; the test
   reads each stamp as `CLOCK`.
-- wall-clock durations. A job of 38 steps at 0.05 s a step takes about two seconds, more
+- wall-clock durations. A job of 10 steps at 0.05 s a step takes a second or two, more
   on a busy machine; the test reads every "took Ns" as `TOOK`.
 - the job message is shown in its last version only (ready). It is posted when tuning
   starts and edited as tuning goes; when it is first shown (before or after `wait done`),
   how many versions there are and the state, step and loss each shows depend on when the
-  poller happened to look, so every version that reads "queued" or "tuning" is left out.
+  poller happened to look, so every version that reads "queued" or "tuning" (such as
+  Vertex's "tuning (preparing the dataset)") is left out.
+- the order under `wait done`: the job message's last edit and the replies in its thread
+  (the notice, the loss chart) interleave as the poller and Slack's rate limits happen to
+  order them, so the channel's message is shown first, then the thread's replies, each in
+  the order they came.
 """
 
 from __future__ import annotations
@@ -42,7 +47,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.backends import gemini_backend
 from standins.demo.session import USER_ID, DemoSession
 from standins.demo.terminal import run_session
 
@@ -50,7 +54,6 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 EXAMPLES = ROOT / "examples"
 MARKER = "<!-- demo-excerpt -->"
-SUFFIX = "k2x7q9bd"
 CLOCK = "09:55"
 TOOK = "took 2s"
 # What the bot says when a scheduled poll cycle claimed a new job between `/tune start` and
@@ -59,8 +62,9 @@ START_RACE = "but I could not post its progress message here"
 
 _STAMP = re.compile(r"^((?:  │ )?\S+  )\d\d:\d\d((?:  \(.*\))?)$")
 _CHANNEL_HEADER = re.compile(r"^\S+  \d\d:\d\d(?:  \(edited\))?$")  # a message in the channel
-_TUNING_STATE = re.compile(r"^  \S+ .+ · (?:queued|tuning)$")
+_TUNING_STATE = re.compile(r"^  \S+ .+ · (?:queued|tuning)(?: \(.*\))?$")  # "tuning (preparing …)"
 _TOOK = re.compile(r"\btook \d+s\b")
+_THREAD_HEADER = re.compile(r"^  │ \S+  \d\d:\d\d")  # a reply in a thread
 
 
 def normalised(transcript: str) -> str:
@@ -79,7 +83,32 @@ def normalised(transcript: str) -> str:
             continue
         line = _STAMP.sub(lambda m: f"{m.group(1)}{CLOCK}{m.group(2)}", line)
         kept.append(_TOOK.sub(TOOK, line))
-    return "\n".join(kept)
+    return "\n".join(_job_message_before_its_thread(kept))
+
+
+def _job_message_before_its_thread(lines: list[str]) -> list[str]:
+    """Under `wait …`, the channel's messages first, then the thread's replies (each kept in order)."""
+    out: list[str] = []
+    channel: list[str] = []
+    thread: list[str] = []
+    block = channel
+    waiting = False
+    for line in lines:
+        if line.startswith(("you> ", "# ")):
+            out += channel + thread
+            channel, thread = [], []
+            block = channel
+            waiting = line.startswith("you> wait")
+            out.append(line)
+        elif not waiting:
+            out.append(line)
+        else:
+            if _THREAD_HEADER.match(line):
+                block = thread
+            elif not line.startswith(" "):
+                block = channel
+            block.append(line)
+    return out + channel + thread
 
 
 def readme_block(after: str) -> str:
@@ -99,13 +128,6 @@ def test_the_readme_lists_the_demo_script() -> None:
 
 
 def test_the_readme_shows_what_the_demo_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = gemini_backend.new_tuned_model_id
-
-    def fixed_id(display_name: str | None, *, suffix_length: int = 12) -> str:
-        made = real(display_name, suffix_length=suffix_length)
-        return made[: len(made) - suffix_length] + (SUFFIX * 2)[:suffix_length]
-
-    monkeypatch.setattr(gemini_backend, "new_tuned_model_id", fixed_id)
     patient(monkeypatch)
     run_lines = DemoSession.run_lines
     stream = io.StringIO()

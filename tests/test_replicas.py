@@ -112,6 +112,7 @@ def replica(
         "SLACK_SIGNING_SECRET": "replica-signing-secret",
         "SLACK_API_URL": slack.api_url,
         "GOOGLE_API_KEY": KEY,
+        "TUNEBOT_BACKEND": "gemini",
         "GEMINI_API_BASE": emulator.url,
         "DATABASE_URL": database_url,
         "TUNEBOT_POLL_INTERVAL": "0.5",

@@ -80,7 +80,7 @@ def test_model_name_accepts_the_job_number_or_its_full_name() -> None:
 
 def test_settings_ask_for_the_right_things_per_backend() -> None:
     base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
-    gemini = Settings(_env_file=None, **base)  # type: ignore[call-arg]
+    gemini = Settings(_env_file=None, TUNEBOT_BACKEND="gemini", **base)  # type: ignore[call-arg]
     assert gemini.missing_for_run() == ["GOOGLE_API_KEY (or GEMINI_API_KEY)"]
     vertex = Settings(_env_file=None, TUNEBOT_BACKEND="vertex", **base)  # type: ignore[call-arg]
     assert vertex.missing_for_run() == ["VERTEX_PROJECT", "VERTEX_BUCKET"]

@@ -27,8 +27,9 @@ def add_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument(
         "--backend",
         choices=("gemini", "vertex"),
-        default="gemini",
-        help="which emulated tuning service to use (default: %(default)s)",
+        default="vertex",
+        help="which emulated tuning service to use: vertex (Vertex AI, the default) or gemini "
+        "(the legacy Gemini API)",
     )
 
 

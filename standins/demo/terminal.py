@@ -41,7 +41,7 @@ def run_session(
     base_dir: Path | None = None,
     emoji: bool | None = None,
     ansi: bool | None = None,
-    backend: str = "gemini",
+    backend: str = "vertex",
 ) -> int:
     """Start everything, run `lines` (None: read the terminal), stop. 0 when every line ran."""
     stream = stream or sys.stdout
@@ -92,7 +92,8 @@ def run_session(
     saved_terminal = _terminal_state() if lines is None else None
     try:
         printer.note("tunebot offline demo: the real bot, a stand-in Slack workspace and the tuning-API")
-        printer.note("emulator, all on 127.0.0.1. You are @you in #general.")
+        service = "Vertex AI" if backend == "vertex" else "the legacy Gemini API"
+        printer.note(f"emulator, all on 127.0.0.1, tuning on {service}. You are @you in #general.")
         if temporary is not None:
             printer.note(f"Charts and the demo database go to {out_dir} (removed when the demo ends;")
             printer.note("--out DIR keeps them)")
@@ -117,7 +118,7 @@ def run_session(
     return 1 if session.failures else 0
 
 
-def run_demo(script: str | None, out: str | None, step_seconds: float, backend: str = "gemini") -> int:
+def run_demo(script: str | None, out: str | None, step_seconds: float, backend: str = "vertex") -> int:
     """`tunebot demo [--script FILE] [--out DIR] [--step-seconds S] [--backend gemini|vertex]`."""
     if script is not None:
         path = Path(script)
