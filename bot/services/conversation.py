@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.datasets.insight import estimate_tokens
 from bot.domain.types import Conversation, Turn
+from bot.storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,26 @@ def fit_conversation(
     while turns and turns[0].role != "user":
         turns.pop(0)
     return FittedConversation(Conversation(tuple(turns), system or None), len(history) - len(turns))
+
+
+async def conversation_for(
+    store: Store,
+    *,
+    channel_id: str,
+    thread_ts: str,
+    model_name: str,
+    prompt: str,
+    lane: str,
+    budget_tokens: int,
+) -> FittedConversation:
+    """What goes with `prompt` to `lane`'s model of a thread: its earlier turns within the
+    budget (TUNEBOT_TRY_CONTEXT_TOKENS) and its system instruction (`system="…"`, else the
+    dataset's)."""
+    history = await store.run(store.threads.turns, channel_id, thread_ts, lane)
+    system = await store.run(store.threads.system_instruction, channel_id, thread_ts)
+    if system is None:
+        system = dataset_system_instruction(model_name)
+    return fit_conversation(history, prompt, system, budget_tokens)
 
 
 def dataset_system_instruction(model_name: str) -> str | None:

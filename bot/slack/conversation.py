@@ -16,7 +16,7 @@ from bot.presentation.blocks import (
     try_started_text,
 )
 from bot.presentation.models import answer_message, failure_message, left_out_note
-from bot.services.conversation import FittedConversation, dataset_system_instruction, fit_conversation
+from bot.services.conversation import FittedConversation, conversation_for
 from bot.services.models import model_display_name, short_id
 from bot.slack.context import AppContext
 
@@ -99,13 +99,16 @@ TUNED_LANE, BASE_LANE = "tuned", "base"  # which model of a thread answered (see
 async def thread_conversation(
     ctx: AppContext, channel_id: str, thread_ts: str, model_name: str, prompt: str, lane: str
 ) -> FittedConversation:
-    """What goes with `prompt` to `lane`'s model: the thread's earlier turns within the budget
-    (TUNEBOT_TRY_CONTEXT_TOKENS) and its system instruction (`system="…"`, else the dataset's)."""
-    history = await ctx.store.run(ctx.store.threads.turns, channel_id, thread_ts, lane)
-    system = await ctx.store.run(ctx.store.threads.system_instruction, channel_id, thread_ts)
-    if system is None:
-        system = dataset_system_instruction(split_checkpoint(model_name)[0])
-    return fit_conversation(history, prompt, system, ctx.settings.try_context_tokens)
+    """What goes with `prompt` to `lane`'s model (see `bot.services.conversation.conversation_for`)."""
+    return await conversation_for(
+        ctx.store,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        model_name=split_checkpoint(model_name)[0],
+        prompt=prompt,
+        lane=lane,
+        budget_tokens=ctx.settings.try_context_tokens,
+    )
 
 
 async def answer_in_thread(
