@@ -296,7 +296,8 @@ async def answer_compare_in_thread(
         for lane, text, error in ((TUNED_LANE, tuned, tuned_error), (BASE_LANE, base, base_error))
         if error is None
     }
-    await ctx.store.run(ctx.store.threads.add_exchange, channel_id, thread_ts, prompt, answered)
+    if answered:  # a prompt no model answered is not part of the conversation
+        await ctx.store.run(ctx.store.threads.add_exchange, channel_id, thread_ts, prompt, answered)
     left_out = max(tuned_talk.left_out, base_talk.left_out)
     text, blocks = compare_blocks(
         tuned_model=model,
