@@ -22,6 +22,7 @@ from bench import (
     idle_rss,
     poll_cycle,
     slack_limits,
+    try_context,
     under_load,
     vertex_poll,
 )
@@ -34,6 +35,7 @@ MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
     "slack_limits": slack_limits.run,
     "dataset_validation": dataset_validation.run,
     "evaluation": evaluation.run,
+    "try_context": try_context.run,
     "idle_rss": idle_rss.run,
     "under_load": under_load.run,
 }

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.types import GenerationSettings
 from bot.storage.engine import database_url_problem
 
 DEFAULT_GEMINI_API_BASE = "https://generativelanguage.googleapis.com"
@@ -84,6 +85,24 @@ class Settings(BaseSettings):
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
     eval_concurrency: int = Field(default=32, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
 
+    # Try and compare threads: earlier turns sent with each reply, within this many tokens
+    # (estimated locally, about 4 bytes a token); the oldest turns are left out first.
+    try_context_tokens: int = Field(default=8000, ge=0, validation_alias="TUNEBOT_TRY_CONTEXT_TOKENS")
+    # generationConfig of answers in try and compare threads (unset: the service's default).
+    generation_temperature: float | None = Field(
+        default=None, ge=0, le=2, validation_alias="TUNEBOT_GENERATION_TEMPERATURE"
+    )
+    generation_top_p: float | None = Field(
+        default=None, ge=0, le=1, validation_alias="TUNEBOT_GENERATION_TOP_P"
+    )
+    generation_max_output_tokens: int | None = Field(
+        default=None, ge=1, validation_alias="TUNEBOT_GENERATION_MAX_OUTPUT_TOKENS"
+    )
+    # Tuned models' thinking budget (unset: the smallest the base model allows, as Google advises).
+    tuned_thinking_budget: int | None = Field(
+        default=None, ge=0, validation_alias="TUNEBOT_TUNED_THINKING_BUDGET"
+    )
+
     @field_validator("tunebot_backend", mode="before")
     @classmethod
     def _backend_in_any_case(cls, value: object) -> object:
@@ -146,6 +165,15 @@ class Settings(BaseSettings):
     @classmethod
     def _slash_terminated(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    def generation(self) -> GenerationSettings:
+        """generationConfig settings of answers in try and compare threads."""
+        return GenerationSettings(
+            temperature=self.generation_temperature,
+            top_p=self.generation_top_p,
+            max_output_tokens=self.generation_max_output_tokens,
+            thinking_budget=self.tuned_thinking_budget,
+        )
 
     @property
     def socket_mode(self) -> bool:

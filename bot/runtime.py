@@ -47,7 +47,7 @@ def make_backend(settings: Settings) -> TuningBackend:
     if settings.tunebot_backend == "vertex":
         return make_vertex_backend(settings)
     key = settings.google_api_key.get_secret_value() if settings.google_api_key else ""
-    return GeminiBackend.from_settings(key, settings.gemini_api_base)
+    return GeminiBackend.from_settings(key, settings.gemini_api_base, generation=settings.generation())
 
 
 def make_vertex_backend(settings: Settings) -> TuningBackend:
@@ -79,6 +79,7 @@ def make_vertex_backend(settings: Settings) -> TuningBackend:
         catalog=load_catalog(settings.vertex_base_models, settings.vertex_default_base_model),
         export_last_checkpoint_only=settings.vertex_export_last_checkpoint_only,
         keep_files=settings.vertex_keep_files,
+        generation=settings.generation(),
     )
 
 

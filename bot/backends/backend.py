@@ -6,6 +6,7 @@ from typing import Protocol
 
 from bot.domain.types import (
     BaseModelChoice,
+    Conversation,
     JobProgress,
     LossCurves,
     ModelPage,
@@ -65,11 +66,21 @@ class TuningBackend(Protocol):
         """The loss points for a chart (training, and eval with a validation set)."""
         ...
 
-    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
-        """Ask the tuned model (or one of its checkpoints)."""
+    async def generate(
+        self,
+        model_name: str,
+        prompt: str,
+        *,
+        checkpoint: str | None = None,
+        conversation: Conversation | None = None,
+    ) -> str:
+        """Ask the tuned model (or one of its checkpoints), after the conversation's earlier
+        turns and with its system instruction."""
         ...
 
-    async def generate_base(self, base_model: str, prompt: str) -> str:
+    async def generate_base(
+        self, base_model: str, prompt: str, *, conversation: Conversation | None = None
+    ) -> str:
         """The untuned base model's answer (to compare a tuned model with)."""
         ...
 

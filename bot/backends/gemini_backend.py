@@ -11,6 +11,8 @@ from bot.domain.errors import BackendError
 from bot.domain.text import escape_truncated
 from bot.domain.types import (
     BaseModelChoice,
+    Conversation,
+    GenerationSettings,
     JobProgress,
     JobState,
     LossCurves,
@@ -20,6 +22,9 @@ from bot.domain.types import (
     ModelSummary,
     StartedJob,
     TuningRequest,
+    contents_of,
+    generation_config,
+    system_instruction_of,
 )
 from bot.gemini import GeminiClient, Operation, TuningExample, new_tuned_model_id
 from bot.gemini.types import TunedModel, TuningSnapshot
@@ -96,12 +101,15 @@ class GeminiBackend:
     supports_validation = False
     options = frozenset({"epochs", "batch_size", "learning_rate"})
 
-    def __init__(self, client: GeminiClient) -> None:
+    def __init__(self, client: GeminiClient, *, generation: GenerationSettings | None = None) -> None:
         self.client = client
+        self.generation = generation or GenerationSettings()
 
     @classmethod
-    def from_settings(cls, api_key: str, base_url: str) -> GeminiBackend:
-        return cls(GeminiClient(api_key, base_url=base_url))
+    def from_settings(
+        cls, api_key: str, base_url: str, *, generation: GenerationSettings | None = None
+    ) -> GeminiBackend:
+        return cls(GeminiClient(api_key, base_url=base_url), generation=generation)
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]:
@@ -177,15 +185,33 @@ class GeminiBackend:
     async def loss_curves(self, operation_name: str) -> LossCurves:
         return LossCurves(train=(await self.poll(operation_name)).loss_points)
 
-    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
+    async def generate(
+        self,
+        model_name: str,
+        prompt: str,
+        *,
+        checkpoint: str | None = None,
+        conversation: Conversation | None = None,
+    ) -> str:
         if checkpoint is not None:
             raise BackendError("the Gemini API keeps no checkpoints of a tuned model", code=400)
-        result = await self._call(lambda: self.client.generate_content(model_name, prompt))
-        return result.text
+        return await self._generate(model_name, prompt, conversation)
 
-    async def generate_base(self, base_model: str, prompt: str) -> str:
+    async def generate_base(
+        self, base_model: str, prompt: str, *, conversation: Conversation | None = None
+    ) -> str:
         name = base_model if base_model.startswith("models/") else f"models/{base_model}"
-        result = await self._call(lambda: self.client.generate_content(name, prompt))
+        return await self._generate(name, prompt, conversation)
+
+    async def _generate(self, name: str, prompt: str, conversation: Conversation | None) -> str:
+        contents = contents_of(prompt, conversation) if conversation else prompt
+        system = system_instruction_of(conversation)
+        config = generation_config(self.generation, None)
+        result = await self._call(
+            lambda: self.client.generate_content(
+                name, contents, system_instruction=system, generation_config=config or None
+            )
+        )
         return result.text
 
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage:

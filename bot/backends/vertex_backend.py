@@ -31,6 +31,8 @@ from bot.domain.errors import BackendError
 from bot.domain.text import escape_truncated
 from bot.domain.types import (
     BaseModelChoice,
+    Conversation,
+    GenerationSettings,
     JobProgress,
     JobState,
     LossCurves,
@@ -40,6 +42,9 @@ from bot.domain.types import (
     StartedJob,
     TrainingPair,
     TuningRequest,
+    contents_of,
+    generation_config,
+    system_instruction_of,
 )
 from bot.gemini import new_tuned_model_id
 from bot.google.errors import GoogleAPIError
@@ -162,6 +167,7 @@ class VertexBackend:
         catalog: VertexModelCatalog | None = None,
         export_last_checkpoint_only: bool = False,
         keep_files: bool = False,
+        generation: GenerationSettings | None = None,
     ) -> None:
         self.client = client
         self.bucket = bucket.removeprefix("gs://").strip("/")
@@ -169,6 +175,7 @@ class VertexBackend:
         self.catalog = catalog or VertexModelCatalog()
         self.export_last_checkpoint_only = export_last_checkpoint_only
         self.keep_files = keep_files
+        self.generation = generation or GenerationSettings()
         self.metrics = MetricsTracker(client)
 
     @property
@@ -322,7 +329,14 @@ class VertexBackend:
             checkpoints=checkpoints(job, evaluation),
         )
 
-    async def generate(self, model_name: str, prompt: str, *, checkpoint: str | None = None) -> str:
+    async def generate(
+        self,
+        model_name: str,
+        prompt: str,
+        *,
+        checkpoint: str | None = None,
+        conversation: Conversation | None = None,
+    ) -> str:
         job = await self._call(lambda: self.client.get_tuning_job(model_name))
         endpoint = job.tuned_model.endpoint if job.tuned_model else None
         if checkpoint is not None:
@@ -334,7 +348,14 @@ class VertexBackend:
                     f"this tuning job ended {state.value}; it has no model to answer", code=400
                 )
             raise BackendError("this model is still tuning; try again when it is ready", code=400)
-        return await self._call(lambda: self.client.generate_content(endpoint, prompt))
+        contents = contents_of(prompt, conversation)
+        system = system_instruction_of(conversation)
+        config = generation_config(self.generation, job.base_model or None)
+        return await self._call(
+            lambda: self.client.generate_content(
+                endpoint, contents, system_instruction=system, generation_config=config
+            )
+        )
 
     @staticmethod
     def _checkpoint_endpoint(job: TuningJob, checkpoint: str) -> str:
@@ -349,11 +370,20 @@ class VertexBackend:
             code=400,
         )
 
-    async def generate_base(self, base_model: str, prompt: str) -> str:
+    async def generate_base(
+        self, base_model: str, prompt: str, *, conversation: Conversation | None = None
+    ) -> str:
         """`publishers/google/models/{base}:generateContent` in the configured location."""
         short = base_model.rsplit("/", 1)[-1]
         publisher = f"{self.client.parent}/publishers/google/models/{short}"
-        return await self._call(lambda: self.client.generate_content(publisher, prompt))
+        contents = contents_of(prompt, conversation)
+        system = system_instruction_of(conversation)
+        config = generation_config(self.generation, None)
+        return await self._call(
+            lambda: self.client.generate_content(
+                publisher, contents, system_instruction=system, generation_config=config
+            )
+        )
 
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage:
         page = await self._call(

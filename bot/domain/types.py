@@ -236,3 +236,74 @@ class ModelPage:
 class BaseModelChoice:
     name: str
     label: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn of a try or compare thread: what a person asked ("user") or a model answered ("model")."""
+
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """generationConfig for answers in try and compare threads (None: the service's default).
+
+    `thinking_budget` None means the smallest the base model allows (Google's advice for tuned
+    models: 0 on 2.5 Flash / Flash-Lite, 128 on 2.5 Pro, thinking level MINIMAL / LOW on 3.x)."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_output_tokens: int | None = None
+    thinking_budget: int | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What a model is sent besides the newest prompt: the thread's earlier turns (oldest first)
+    and its system instruction."""
+
+    history: tuple[Turn, ...] = ()
+    system: str | None = None
+
+
+def contents_of(prompt: str, conversation: Conversation | None) -> list[dict[str, object]]:
+    """generateContent `contents`: the earlier turns in order, then the prompt as a user turn."""
+    turns = [*(conversation.history if conversation else ()), Turn("user", prompt)]
+    return [{"role": t.role, "parts": [{"text": t.text}]} for t in turns]
+
+
+def system_instruction_of(conversation: Conversation | None) -> dict[str, object] | None:
+    """generateContent `systemInstruction`, or None."""
+    if conversation is None or not conversation.system:
+        return None
+    return {"parts": [{"text": conversation.system}]}
+
+
+def smallest_thinking(base_model: str) -> dict[str, object] | None:
+    """thinkingConfig at the smallest the base model allows (None: one without thinking)."""
+    short = base_model.rsplit("/", 1)[-1].lower()
+    if short.startswith("gemini-2.5"):
+        return {"thinkingBudget": 128 if "pro" in short else 0}
+    if short.startswith("gemini-3"):
+        return {"thinkingLevel": "LOW" if "pro" in short else "MINIMAL"}
+    return None
+
+
+def generation_config(settings: GenerationSettings, base_model: str | None) -> dict[str, object]:
+    """generationConfig for a tuned model on `base_model` (None: the base itself, no thinking change)."""
+    config: dict[str, object] = {}
+    if settings.temperature is not None:
+        config["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        config["topP"] = settings.top_p
+    if settings.max_output_tokens is not None:
+        config["maxOutputTokens"] = settings.max_output_tokens
+    if settings.thinking_budget is not None:
+        config["thinkingConfig"] = {"thinkingBudget": settings.thinking_budget}
+    elif base_model:
+        thinking = smallest_thinking(base_model)
+        if thinking:
+            config["thinkingConfig"] = thinking
+    return config

@@ -277,6 +277,7 @@ class GeminiClient:
         prompt: str | Sequence[Mapping[str, Any]],
         *,
         generation_config: Mapping[str, Any] | None = None,
+        system_instruction: Mapping[str, Any] | None = None,
     ) -> GenerateContentResponse:
         """tunedModels.generateContent (`POST /v1beta/{model}:generateContent`).
 
@@ -287,6 +288,8 @@ class GeminiClient:
             [{"role": "user", "parts": [{"text": prompt}]}] if isinstance(prompt, str) else list(prompt)
         )
         body: JSON = {"contents": contents}
+        if system_instruction:
+            body["systemInstruction"] = dict(system_instruction)
         if generation_config:
             body["generationConfig"] = dict(generation_config)
         data = await self._send("POST", self._url(self.api_version, f"{name}:generateContent"), json=body)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from bot.domain.text import escape_mrkdwn as esc
 
 TRY_USAGE = (
-    '`/tune try <model> [checkpoint=N] <prompt>` (a model name with spaces goes in quotes: `"my model"`)'
+    '`/tune try <model> [checkpoint=N] [system="…"] <prompt>` '
+    '(a model name with spaces goes in quotes: `"my model"`)'
 )
 COMPARE_USAGE = "`/tune compare <model> <prompt>`"
 EVAL_USAGE = "`/tune eval <model> <dataset>`"

@@ -49,6 +49,11 @@ def answer_message(answer: str) -> str:
     return shown if len(shown) >= len(esc(answer)) else shown + "\n_(answer shortened)_"
 
 
+def left_out_note(left_out: int) -> str:
+    """Said under an answer when the thread's oldest turns did not fit the context budget."""
+    return f"\n_(earlier turns left out: {left_out})_" if left_out else ""
+
+
 def failure_message(name: str, error: BackendError) -> str:
     """Why the model called `name` gave no answer."""
     if error.not_found:

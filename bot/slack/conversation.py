@@ -15,7 +15,8 @@ from bot.presentation.blocks import (
     try_prompt_text,
     try_started_text,
 )
-from bot.presentation.models import answer_message, failure_message
+from bot.presentation.models import answer_message, failure_message, left_out_note
+from bot.services.conversation import FittedConversation, conversation_for
 from bot.services.models import model_display_name, short_id
 from bot.slack.context import AppContext
 
@@ -47,12 +48,18 @@ async def display_label(ctx: AppContext, model_name: str) -> str:
 
 
 async def open_try_thread(
-    ctx: AppContext, *, channel_id: str, user_id: str, model_name: str, prompt: str
+    ctx: AppContext,
+    *,
+    channel_id: str,
+    user_id: str,
+    model_name: str,
+    prompt: str,
+    system: str | None = None,
 ) -> str:
     """Post the prompt in the channel, remember the thread, answer in it. Returns the thread ts."""
     checkpoint = split_checkpoint(model_name)[1]
     text = try_prompt_text(user_id, await display_name(ctx, model_name), prompt, checkpoint)
-    channel_id, thread_ts = await _post_try_thread(ctx, channel_id, user_id, model_name, text)
+    channel_id, thread_ts = await _post_try_thread(ctx, channel_id, user_id, model_name, text, system)
     await answer_in_thread(
         ctx, channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, prompt=prompt
     )
@@ -67,7 +74,7 @@ async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, mo
 
 
 async def _post_try_thread(
-    ctx: AppContext, channel_id: str, user_id: str, model_name: str, text: str
+    ctx: AppContext, channel_id: str, user_id: str, model_name: str, text: str, system: str | None = None
 ) -> tuple[str, str]:
     """Post a try thread's opening message and remember the thread: (channel, thread ts)."""
     posted = await ctx.client.chat_postMessage(
@@ -81,8 +88,27 @@ async def _post_try_thread(
         thread_ts=thread_ts,
         model_name=model_name,
         user_id=user_id,
+        system_instruction=system,
     )
     return channel_id, thread_ts
+
+
+TUNED_LANE, BASE_LANE = "tuned", "base"  # which model of a thread answered (see ThreadTurn)
+
+
+async def thread_conversation(
+    ctx: AppContext, channel_id: str, thread_ts: str, model_name: str, prompt: str, lane: str
+) -> FittedConversation:
+    """What goes with `prompt` to `lane`'s model (see `bot.services.conversation.conversation_for`)."""
+    return await conversation_for(
+        ctx.store,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        model_name=split_checkpoint(model_name)[0],
+        prompt=prompt,
+        lane=lane,
+        budget_tokens=ctx.settings.try_context_tokens,
+    )
 
 
 async def answer_in_thread(
@@ -92,10 +118,16 @@ async def answer_in_thread(
     placeholder = await ctx.client.chat_postMessage(
         channel=channel_id, thread_ts=thread_ts, text=thinking_text(await display_label(ctx, model_name))
     )
+    fitted = await thread_conversation(ctx, channel_id, thread_ts, model_name, prompt, TUNED_LANE)
     try:
         name, checkpoint = split_checkpoint(model_name)
-        answer = await ctx.backend.generate(name, prompt, checkpoint=checkpoint)
-        text = answer_message(answer)
+        answer = await ctx.backend.generate(
+            name, prompt, checkpoint=checkpoint, conversation=fitted.conversation
+        )
+        text = answer_message(answer) + left_out_note(fitted.left_out)
+        await ctx.store.run(
+            ctx.store.threads.add_exchange, channel_id, thread_ts, prompt, {TUNED_LANE: answer}
+        )
     except BackendError as exc:
         log.info("generateContent on %s failed: %s", model_name, exc)
         text = failure_message(await display_label(ctx, model_name), exc)

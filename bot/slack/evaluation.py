@@ -18,7 +18,7 @@ from bot.domain.errors import BackendError
 from bot.evaluation import EvalReport
 from bot.polling.eval_requests import EvalRefused
 from bot.polling.ports import ReporterError
-from bot.presentation.blocks import thinking_text
+from bot.presentation.blocks import section, thinking_text
 from bot.presentation.evaluation import (
     TRAINED_ON_NOTE,
     compare_blocks,
@@ -30,10 +30,12 @@ from bot.presentation.evaluation import (
     evaluation_blocks,
     evaluation_file_name,
 )
+from bot.presentation.models import left_out_note
 from bot.services.errors import ModelRef
 from bot.services.evaluations import base_model_of
 from bot.services.models import model_ref, short_id
 from bot.slack.context import AppContext
+from bot.slack.conversation import BASE_LANE, TUNED_LANE, thread_conversation
 from bot.slack.reporter import AMBIGUOUS_ERRORS, HISTORY_PAGE
 from bot.slack.retries import never_sent
 from bot.storage.models import Dataset, EvalRequest
@@ -281,10 +283,22 @@ async def answer_compare_in_thread(
         thread_ts=thread_ts,
         text=thinking_text(model.display_name or short_id(model_name)),
     )
+    tuned_talk, base_talk = [
+        await thread_conversation(ctx, channel_id, thread_ts, model_name, prompt, lane)
+        for lane in (TUNED_LANE, BASE_LANE)
+    ]
     (tuned, tuned_error), (base, base_error) = await asyncio.gather(
-        _answer(ctx.backend.generate(model_name, prompt)),
-        _answer(ctx.backend.generate_base(base_model, prompt)),
+        _answer(ctx.backend.generate(model_name, prompt, conversation=tuned_talk.conversation)),
+        _answer(ctx.backend.generate_base(base_model, prompt, conversation=base_talk.conversation)),
     )
+    answered = {
+        lane: text
+        for lane, text, error in ((TUNED_LANE, tuned, tuned_error), (BASE_LANE, base, base_error))
+        if error is None
+    }
+    if answered:  # a prompt no model answered is not part of the conversation
+        await ctx.store.run(ctx.store.threads.add_exchange, channel_id, thread_ts, prompt, answered)
+    left_out = max(tuned_talk.left_out, base_talk.left_out)
     text, blocks = compare_blocks(
         tuned_model=model,
         base_model=base_model,
@@ -293,6 +307,9 @@ async def answer_compare_in_thread(
         tuned_error=tuned_error,
         base_error=base_error,
     )
+    if left_out:
+        note = left_out_note(left_out).strip()
+        text, blocks = f"{text}\n{note}", [*blocks, section(note)]
     try:
         await ctx.client.chat_update(channel=channel_id, ts=placeholder["ts"], text=text, blocks=blocks)
     except SlackApiError:

@@ -198,6 +198,22 @@ class TryThread(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     base_model: str | None = Field(default=None, max_length=200)
+    # `system="…"` on `/tune try`: sent as the systemInstruction of every turn.
+    system_instruction: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ThreadTurn(SQLModel, table=True):
+    """One turn of a try or compare thread, oldest first by `id`: a person's prompt (`lane` "")
+    or a model's answer (`lane` "tuned" or "base": which of a compare thread's two models)."""
+
+    __tablename__ = "thread_turn"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(max_length=32, index=True)
+    thread_ts: str = Field(max_length=32)
+    lane: str = Field(default="", max_length=8)
+    role: str = Field(max_length=8)
+    text: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class SeenEvent(SQLModel, table=True):

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -291,8 +291,23 @@ class VertexClient:
 
     # ---- endpoints, models, operations ---------------------------------------------------
 
-    async def generate_content(self, endpoint: str, prompt: str) -> str:
-        body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
+    async def generate_content(
+        self,
+        endpoint: str,
+        prompt: str | Sequence[Mapping[str, Any]],
+        *,
+        system_instruction: Mapping[str, Any] | None = None,
+        generation_config: Mapping[str, Any] | None = None,
+    ) -> str:
+        """`prompt` is a text (sent as one user turn) or a ready `contents` list."""
+        contents: list[Any] = (
+            [{"role": "user", "parts": [{"text": prompt}]}] if isinstance(prompt, str) else list(prompt)
+        )
+        body: dict[str, Any] = {"contents": contents}
+        if system_instruction:
+            body["systemInstruction"] = dict(system_instruction)
+        if generation_config:
+            body["generationConfig"] = dict(generation_config)
         data = await self._send("POST", f"{self.base_for(endpoint)}/v1/{endpoint}:generateContent", json=body)
         texts: list[str] = []
         for candidate in (data.get("candidates") or [])[:1]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
+from functools import partial
 from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
@@ -26,7 +28,10 @@ class ThreadOpener(Protocol):
 
 async def try_model(ctx: AppContext, request: CommandRequest) -> None:
     model_text, prompt = split_first(request.rest, "model", TRY_USAGE)
+    system, prompt = parse_system(prompt)
     checkpoint, prompt = parse_checkpoint(prompt)
+    if system is None:
+        system, prompt = parse_system(prompt)
     await open_model_thread(
         ctx,
         request,
@@ -34,7 +39,7 @@ async def try_model(ctx: AppContext, request: CommandRequest) -> None:
         prompt=prompt,
         checkpoint=checkpoint,
         usage=TRY_USAGE,
-        opener=open_try_thread,
+        opener=partial(open_try_thread, system=system),
     )
 
 
@@ -69,6 +74,19 @@ async def open_model_thread(
         )
     except SlackApiError as exc:
         await request.respond(text=channel_refusal(exc, request.channel_id), response_type="ephemeral")
+
+
+SYSTEM_OPTION = re.compile(r"""^system=(?:"([^"]*)"|'([^']*)'|(\S+))(?:\s+|$)""", re.IGNORECASE)
+
+
+def parse_system(prompt: str) -> tuple[str | None, str]:
+    """`system="Answer in French." hello` -> ("Answer in French.", "hello"); none -> (None, prompt)."""
+    text = prompt.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
+    found = SYSTEM_OPTION.match(text)
+    if not found:
+        return None, prompt
+    value = next((g for g in found.groups() if g is not None), "").strip()
+    return value or None, text[found.end() :].strip()
 
 
 def parse_checkpoint(prompt: str) -> tuple[str | None, str]:

@@ -106,6 +106,9 @@ class GeminiService:
         self._lock = runtime.lock
         self._seq = 0
         self._models: dict[str, ModelRecord] = {}
+        # The bodies of the generateContent calls answered, oldest first (tests read the
+        # conversation a model was sent).
+        self.generate_requests: list[dict[str, Any]] = []
         if self.config.state_file is not None and Path(self.config.state_file).exists():
             self._load(Path(self.config.state_file))
 
@@ -368,6 +371,7 @@ class GeminiService:
                 )
             text = generation.answer(prompt, record.examples)
             model_version = record.id
+            self.generate_requests.append(dict(request))
         return _generation_response(text, request, model_version)
 
     def generate_base_content(self, model_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -380,6 +384,8 @@ class GeminiService:
                 "supported methods."
             )
         prompt = _prompt_of(request)
+        with self._lock:
+            self.generate_requests.append(dict(request))
         return _generation_response(generation.base_answer(prompt), request, model.id)
 
     # -- operations ----------------------------------------------------------------------------

@@ -156,6 +156,9 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
         job = served.job
         examples = list(job.examples)
     prompt = prompt_of(call)
+    check_conversation(call.body, job.base_model)
+    with svc.lock:
+        svc.generate_requests.append(dict(call.body))
     return generation_response(prompt, generation.answer(prompt, examples), job.model)
 
 
@@ -168,6 +171,38 @@ def prompt_of(call: VertexCall) -> str:
     if not prompt.strip():
         raise invalid_argument("contents must hold a user turn with text.")
     return prompt
+
+
+THINKING_BUDGETS = {"pro": (128, 32768), "flash": (0, 24576)}  # 2.5 models: min and max
+
+
+def check_conversation(body: dict[str, Any], base_model: str) -> None:
+    """Refuse what generateContent refuses: turns with a role other than user/model, a
+    conversation that does not end with a user turn, a malformed systemInstruction, and a
+    thinking budget the base model does not allow (2.5 Pro only thinks: 0 is refused)."""
+    contents = body.get("contents")
+    turns = contents if isinstance(contents, list) else []
+    for turn in turns:
+        if not isinstance(turn, dict) or turn.get("role", "user") not in ("user", "model"):
+            raise invalid_argument("Please use a valid role: user, model.")
+    if turns and turns[-1].get("role", "user") != "user":
+        raise invalid_argument(
+            "Please ensure that multiturn requests end with a user role or a function response."
+        )
+    system = body.get("systemInstruction")
+    if system is not None and not (isinstance(system, dict) and isinstance(system.get("parts"), list)):
+        raise invalid_argument("Invalid value at 'system_instruction': parts must be a list.")
+    thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+    budget = thinking.get("thinkingBudget")
+    short = base_model.rsplit("/", 1)[-1]
+    if isinstance(budget, int) and short.startswith("gemini-2.5"):
+        low, high = THINKING_BUDGETS["pro" if "pro" in short else "flash"]
+        if budget == 0 and low > 0:
+            raise invalid_argument("Budget 0 is invalid. This model only works in thinking mode.")
+        if not low <= budget <= high:
+            raise invalid_argument(
+                f"The thinking budget {budget} is invalid. Please choose a value between {low} and {high}."
+            )
 
 
 def generation_response(prompt: str, text: str, model_version: str) -> dict[str, Any]:

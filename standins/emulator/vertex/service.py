@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from typing import Any
 
 from standins.emulator.core.errors import ApiError, not_found
 from standins.emulator.core.runtime import Runtime
@@ -21,6 +22,9 @@ class VertexService:
         self.lock = runtime.lock
         self.step_seconds = step_seconds
         self.state = VertexState(objects=storage.view())
+        # The bodies of the generateContent calls answered, oldest first (tests read the
+        # conversation a model was sent: its turns, systemInstruction and generationConfig).
+        self.generate_requests: list[dict[str, Any]] = []
 
     def now(self) -> float:
         return self.runtime.now()
