@@ -492,6 +492,7 @@ BUILDERS: dict[str, Builder | str] = {
     ],
     "models.model_named": lambda: [models.model_named(ref) for ref in _refs()],
     "models.delete_refusal": "wraps a label model_label built (walked) and a user id",
+    "models.left_out_note": "a count of turns",
     "models.deleted_text": lambda: [
         models.deleted_text(Deleted(kind, e.ModelRef("tunedModels/" + HOSTILE, name), deleted_by=OWNER))
         for kind in ("deleted", "cancelled", "already", "gone")
