@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -34,10 +33,9 @@ from bot.presentation.models import left_out_note
 from bot.services.errors import ModelRef
 from bot.services.evaluations import base_model_of
 from bot.services.models import model_ref, short_id
+from bot.slack.calls import SlackCallFailed, call, paged, post_once
 from bot.slack.context import AppContext
 from bot.slack.conversation import BASE_LANE, TUNED_LANE, thread_conversation
-from bot.slack.reporter import AMBIGUOUS_ERRORS, HISTORY_PAGE
-from bot.slack.retries import never_sent
 from bot.storage.models import Dataset, EvalRequest
 from bot.storage.store import Store
 
@@ -85,14 +83,6 @@ def eval_csv_name(request: EvalRequest) -> str:
     return evaluation_file_name(f"{request.dataset_name}-{request.thread_ts}")
 
 
-class SlackCallFailed(ReporterError):
-    """A Slack call that failed, with Slack's error code (or the connection error's name)."""
-
-    def __init__(self, method: str, error: str, *, ambiguous: bool) -> None:
-        super().__init__(f"Slack {method} failed: {error}", ambiguous=ambiguous)
-        self.error = error
-
-
 class SlackEvalThreads:
     """A `/tune eval` thread in Slack (the runner's `EvalThreads`): its first message and the
     report name the request in their metadata, so that after an ambiguous failure or a crash
@@ -115,7 +105,8 @@ class SlackEvalThreads:
             request.dataset_name,
         )
         try:
-            return await self._post_once(
+            return await post_once(
+                self.client,
                 lambda: self.find_thread(request),
                 channel=request.channel_id,
                 text=text,
@@ -128,8 +119,11 @@ class SlackEvalThreads:
 
     async def find_thread(self, request: EvalRequest) -> str | None:
         created = request.created_at.replace(tzinfo=request.created_at.tzinfo or UTC)
-        async for message in self._paged(
-            "conversations_history", channel=request.channel_id, oldest=f"{created.timestamp() - 60:.6f}"
+        async for message in paged(
+            self.client,
+            "conversations_history",
+            channel=request.channel_id,
+            oldest=f"{created.timestamp() - 60:.6f}",
         ):
             if is_eval_message(message, request, EVAL_THREAD_EVENT_TYPE):
                 return str(message["ts"])
@@ -142,7 +136,8 @@ class SlackEvalThreads:
             model=await self._model(request),
             note=TRAINED_ON_NOTE if trained_on else None,
         )
-        return await self._post_once(
+        return await post_once(
+            self.client,
             lambda: self.find_report(request),
             channel=request.channel_id,
             thread_ts=request.thread_ts,
@@ -166,7 +161,8 @@ class SlackEvalThreads:
 
     async def post_csv(self, request: EvalRequest, report: EvalReport) -> None:
         try:
-            await self._call(
+            await call(
+                self.client,
                 "files_upload_v2",
                 channel=request.channel_id,
                 thread_ts=request.thread_ts,
@@ -187,52 +183,10 @@ class SlackEvalThreads:
             request.example_count,
             request.dataset_name,
         )
-        await self._call("chat_update", channel=request.channel_id, ts=request.thread_ts, text=text)
-
-    async def _post_once(self, find: Callable[[], Awaitable[str | None]], **arguments: Any) -> str:
-        """chat.postMessage, never resent blindly: after an ambiguous failure the message is
-        looked for (by its metadata, through `find`) and its ts returned if Slack stored it."""
-        try:
-            response = await self._call("chat_postMessage", **arguments)
-        except ReporterError as exc:
-            if not exc.ambiguous:
-                raise
-            found = await find()
-            if found is None:
-                raise
-            log.info("Slack stored a message although its answer was lost (ts %s)", found)
-            return found
-        return str(response["ts"])
+        await call(self.client, "chat_update", channel=request.channel_id, ts=request.thread_ts, text=text)
 
     def _thread(self, request: EvalRequest) -> AsyncIterator[dict[str, Any]]:
-        return self._paged("conversations_replies", channel=request.channel_id, ts=request.thread_ts)
-
-    async def _paged(self, method: str, **arguments: Any) -> AsyncIterator[dict[str, Any]]:
-        """Every message of a conversations.* listing, with metadata, page by page."""
-        cursor: str | None = None
-        while True:
-            response = await self._call(
-                method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
-            )
-            for message in response.get("messages") or []:
-                yield message
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return
-
-    async def _call(self, method: str, **kwargs: Any) -> Any:
-        arguments = {key: value for key, value in kwargs.items() if value is not None}
-        try:
-            return await getattr(self.client, method)(**arguments)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error")) if exc.response is not None else "unknown"
-            status = exc.response.status_code if exc.response is not None else 0
-            log.warning("Slack %s failed: %s", method, error)
-            ambiguous = status >= 500 or error in AMBIGUOUS_ERRORS
-            raise SlackCallFailed(method, error, ambiguous=ambiguous) from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            log.warning("Slack %s failed: %s", method, type(exc).__name__)
-            raise SlackCallFailed(method, type(exc).__name__, ambiguous=not never_sent(exc)) from exc
+        return paged(self.client, "conversations_replies", channel=request.channel_id, ts=request.thread_ts)
 
 
 async def open_compare_thread(

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.types import LossCurves, LossPoint
@@ -33,7 +31,7 @@ from bot.presentation.jobs import loss_chart_file_name, loss_chart_file_title, l
 from bot.presentation.progress import completion_notice, progress_blocks
 from bot.presentation.signature import progress_signature as signature_of
 from bot.services.errors import ModelRef
-from bot.slack.retries import never_sent
+from bot.slack.calls import call, paged, post_once
 from bot.storage.models import TuningJob
 
 log = logging.getLogger(__name__)
@@ -41,10 +39,6 @@ log = logging.getLogger(__name__)
 NOTICE_EVENT_TYPE = "tunebot_job_notice"
 EVALUATION_EVENT_TYPE = "tunebot_job_evaluation"
 PROGRESS_EVENT_TYPE = "tunebot_job_message"
-HISTORY_PAGE = 200
-# Slack's errors that say the call may have partly happened ("It's possible some aspect
-# of the operation succeeded before the error was raised").
-AMBIGUOUS_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
 
 # Draws a loss chart: (training points, title, eval points) -> PNG.
 ChartDrawer = Callable[[Sequence[LossPoint], str, Sequence[LossPoint]], bytes]
@@ -76,18 +70,6 @@ def is_message_for(message: dict[str, Any], job_id: int | None, event_type: str 
     return meta.get("event_type") == event_type and str(payload.get("job_id")) == str(job_id)
 
 
-def _retry_after(response: Any) -> float:
-    """A 429 answer's Retry-After in seconds (1 when it is missing or unreadable)."""
-    for name, value in (getattr(response, "headers", None) or {}).items():
-        if name.lower() == "retry-after":
-            text = value[0] if isinstance(value, list) else value
-            try:
-                return max(0.0, float(text))
-            except (TypeError, ValueError):
-                return 1.0
-    return 1.0
-
-
 class SlackReporter:
     def __init__(self, client: AsyncWebClient, *, chart: ChartDrawer = draw_loss_chart) -> None:
         self.client = client
@@ -104,7 +86,8 @@ class SlackReporter:
 
     async def post_progress(self, job: TuningJob, view: JobView) -> str:
         text, blocks = progress_blocks(view)
-        ts = await self._post_once(
+        ts = await post_once(
+            self.client,
             lambda: self.find_progress(job),
             channel=job.channel_id,
             text=text,
@@ -122,7 +105,9 @@ class SlackReporter:
 
     async def update_progress(self, job: TuningJob, view: JobView) -> None:
         text, blocks = progress_blocks(view)
-        await self._call("chat_update", channel=job.channel_id, ts=job.message_ts, text=text, blocks=blocks)
+        await call(
+            self.client, "chat_update", channel=job.channel_id, ts=job.message_ts, text=text, blocks=blocks
+        )
         self._changed(job)
 
     async def post_notice(self, job: TuningJob, view: JobView) -> str:
@@ -131,7 +116,8 @@ class SlackReporter:
         if job.message_ts:
             # One message, shown both in the job's thread and in the channel.
             thread = {"thread_ts": job.message_ts, "reply_broadcast": True}
-        ts = await self._post_once(
+        ts = await post_once(
+            self.client,
             lambda: self.find_notice(job),
             channel=job.channel_id,
             text=text,
@@ -157,7 +143,8 @@ class SlackReporter:
     async def post_chart(self, job: TuningJob, chart: bytes) -> None:
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
         try:
-            await self._call(
+            await call(
+                self.client,
                 "files_upload_v2",
                 channel=job.channel_id,
                 content=chart,
@@ -170,28 +157,13 @@ class SlackReporter:
                 raise
             log.info("job %s: the loss chart was stored although Slack's answer was lost", job.id)
 
-    async def _post_once(self, find: Callable[[], Awaitable[str | None]], **arguments: Any) -> str:
-        """chat.postMessage, never resent blindly: after an ambiguous failure the message
-        is looked for (by its metadata, through `find`) and its ts returned if Slack stored
-        it; otherwise the error goes up and the poller tries again (looking first) later."""
-        try:
-            response = await self._call("chat_postMessage", **arguments)
-        except ReporterError as exc:
-            if not exc.ambiguous:
-                raise
-            found = await find()
-            if found is None:
-                raise
-            log.info("Slack stored a message although its answer was lost (ts %s)", found)
-            return found
-        return str(response["ts"])
-
     async def post_evaluation(self, job: TuningJob, report: EvalReport) -> str:
         """The base-vs-tuned evaluation, in the job's thread, naming the job in its metadata."""
         model = ModelRef(job.model_name or report.tuned_model, job.display_name)
         text, blocks = evaluation_blocks(report, title=job_evaluation_title(job.display_name), model=model)
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
-        response = await self._call(
+        response = await call(
+            self.client,
             "chat_postMessage",
             channel=job.channel_id,
             text=text,
@@ -222,7 +194,8 @@ class SlackReporter:
 
     async def post_evaluation_csv(self, job: TuningJob, report: EvalReport) -> None:
         thread = {"thread_ts": job.message_ts} if job.message_ts else {}
-        await self._call(
+        await call(
+            self.client,
             "files_upload_v2",
             channel=job.channel_id,
             content=report.to_csv(),
@@ -237,54 +210,18 @@ class SlackReporter:
             async for message in self._channel_messages(job):
                 yield message
             return
-        async for message in self._paged("conversations_replies", channel=job.channel_id, ts=job.message_ts):
+        async for message in paged(
+            self.client, "conversations_replies", channel=job.channel_id, ts=job.message_ts
+        ):
             yield message
 
     async def _channel_messages(self, job: TuningJob) -> AsyncIterator[dict[str, Any]]:
         """Channel messages since the job was created."""
         created = job.created_at.replace(tzinfo=job.created_at.tzinfo or UTC)
-        async for message in self._paged(
-            "conversations_history", channel=job.channel_id, oldest=f"{created.timestamp() - 60:.6f}"
+        async for message in paged(
+            self.client,
+            "conversations_history",
+            channel=job.channel_id,
+            oldest=f"{created.timestamp() - 60:.6f}",
         ):
             yield message
-
-    async def _paged(self, method: str, **arguments: Any) -> AsyncIterator[dict[str, Any]]:
-        """Every message of a conversations.* listing, with metadata, page by page."""
-        cursor: str | None = None
-        joined = False
-        while True:
-            try:
-                response = await self._call(
-                    method, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor, **arguments
-                )
-            except ReporterError as exc:
-                if joined or "not_in_channel" not in str(exc):
-                    raise
-                # Slack shows history only to members: a job posted in a public channel through
-                # chat:write.public (before tunebot joined channels) is read after joining it.
-                await self._call("conversations_join", channel=arguments["channel"])
-                joined = True
-                continue
-            for message in response.get("messages") or []:
-                yield message
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return
-
-    async def _call(self, method: str, **kwargs: Any) -> Any:
-        arguments = {key: value for key, value in kwargs.items() if value is not None}
-        try:
-            return await getattr(self.client, method)(**arguments)
-        except SlackApiError as exc:
-            error = exc.response.get("error") if exc.response is not None else "unknown"
-            status = exc.response.status_code if exc.response is not None else 0
-            log.warning("Slack %s failed: %s", method, error)
-            ambiguous = status >= 500 or error in AMBIGUOUS_ERRORS
-            retry_after = _retry_after(exc.response) if status == 429 else None
-            raise ReporterError(
-                f"Slack {method} failed: {error}", ambiguous=ambiguous, retry_after=retry_after
-            ) from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            log.warning("Slack %s failed: %s", method, type(exc).__name__)
-            ambiguous = not never_sent(exc)
-            raise ReporterError(f"Slack {method} failed: {type(exc).__name__}", ambiguous=ambiguous) from exc
