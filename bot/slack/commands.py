@@ -199,6 +199,18 @@ START_OPTIONS = (
 )
 
 
+# How each `/tune start` option (and each field of the start form) is read.
+OPTION_PARSERS: dict[str, Callable[[str], object]] = {
+    "epochs": lambda v: parse_int(v, "epochs", low=1, high=MAX_EPOCHS),
+    "batch_size": lambda v: parse_int(v, "batch_size", low=1, high=MAX_BATCH_SIZE),
+    "learning_rate": parse_learning_rate,
+    "learning_rate_multiplier": parse_multiplier,
+    "adapter_size": parse_adapter_size,
+    "export_last_checkpoint_only": lambda v: parse_yes_no(v, "export_last_checkpoint_only"),
+    "validation": parse_validation,
+}
+
+
 def parse_start(text: str) -> StartArgs:
     """The dataset and options of `/tune start`; every problem is reported at once. Options
     left out are None (the backend's defaults apply); which options the backend takes is
@@ -225,17 +237,8 @@ def parse_start(text: str) -> StartArgs:
         name = check_display_name(values["name"]) if "name" in values else None
     except UsageError as exc:
         problems.append(str(exc))
-    parsers: dict[str, Callable[[str], object]] = {
-        "epochs": lambda v: parse_int(v, "epochs", low=1, high=MAX_EPOCHS),
-        "batch_size": lambda v: parse_int(v, "batch_size", low=1, high=MAX_BATCH_SIZE),
-        "learning_rate": parse_learning_rate,
-        "learning_rate_multiplier": parse_multiplier,
-        "adapter_size": parse_adapter_size,
-        "export_last_checkpoint_only": lambda v: parse_yes_no(v, "export_last_checkpoint_only"),
-        "validation": parse_validation,
-    }
     parsed: dict[str, Any] = {}
-    for key, parse in parsers.items():
+    for key, parse in OPTION_PARSERS.items():
         if key in values:
             try:
                 parsed[key] = parse(values[key])

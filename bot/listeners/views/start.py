@@ -18,16 +18,9 @@ from bot.services.datasets import lookup_dataset
 from bot.services.jobs import start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
-    MAX_BATCH_SIZE,
-    MAX_EPOCHS,
+    OPTION_PARSERS,
     StartArgs,
     check_display_name,
-    parse_adapter_size,
-    parse_int,
-    parse_learning_rate,
-    parse_multiplier,
-    parse_validation,
-    parse_yes_no,
 )
 from bot.slack.context import AppContext
 from bot.slack.jobs import announce_new_job
@@ -37,16 +30,7 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
     """Validated form input, or Slack's per-field errors."""
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
-    checks: dict[str, Callable[[str], object]] = {
-        "epochs": lambda v: parse_int(v, "epochs", low=1, high=MAX_EPOCHS),
-        "batch_size": lambda v: parse_int(v, "batch_size", low=1, high=MAX_BATCH_SIZE),
-        "learning_rate": parse_learning_rate,
-        "learning_rate_multiplier": parse_multiplier,
-        "adapter_size": parse_adapter_size,
-        "export_last_checkpoint_only": lambda v: parse_yes_no(v, "export_last_checkpoint_only"),
-        "name": check_display_name,
-        "validation": parse_validation,
-    }
+    checks: dict[str, Callable[[str], object]] = {**OPTION_PARSERS, "name": check_display_name}
     for field, check in checks.items():
         value = values.get(field)
         if value is None and field != "validation":
