@@ -17,7 +17,7 @@ from bench.common import Row, Section
 from bench.stand_ins import BASE_MODEL, StandIns
 from bot.backends.gemini_backend import GeminiBackend
 from bot.config import Settings
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.evaluation import evaluate
 from bot.gemini import GeminiClient
 
@@ -26,7 +26,7 @@ LATENCY_SECONDS = 0.05
 TARGET_SECONDS = 1.5
 TARGET_SPEEDUP = 10.0
 
-HELD_OUT = [TrainingPair(f"question {100 + i}", f"answer {100 + i}") for i in range(EXAMPLES)]
+HELD_OUT = [TrainingExample(f"question {100 + i}", f"answer {100 + i}") for i in range(EXAMPLES)]
 
 
 def _calls(stats: dict[str, Any], model: str, method: str) -> int:

@@ -35,7 +35,7 @@ from typing import Any
 
 from bench.common import Row, Section, percentile
 from bot.backends.vertex_backend import VertexBackend
-from bot.domain.types import TrainingPair, TuningRequest
+from bot.domain.types import TrainingExample, TuningRequest
 from bot.polling.edits import ProgressEditor
 from bot.slack.reporter import NOTICE_EVENT_TYPE, SlackReporter
 from bot.storage.models import TuningJob
@@ -123,9 +123,9 @@ def _editor_turn(editor: ProgressEditor, limit: float = 2.0) -> None:
         time.sleep(0.0005)
 
 
-def _examples(steps: int) -> list[TrainingPair]:
+def _examples(steps: int) -> list[TrainingExample]:
     count = max(1, steps // EPOCHS) * 8  # the emulator: 8 examples a step, per epoch
-    return [TrainingPair(f"q{n}", f"a{n}") for n in range(count)]
+    return [TrainingExample(f"q{n}", f"a{n}") for n in range(count)]
 
 
 async def _create(backend: VertexBackend, jobs: int) -> list[str]:

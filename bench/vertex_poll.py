@@ -28,7 +28,7 @@ from bench.common import Row, Section, slack_limits
 from bench.slack_limits import SimClock
 from bot.backends.vertex_backend import VertexBackend
 from bot.backends.vertex_metrics import MetricsTracker
-from bot.domain.types import TrainingPair, TuningRequest
+from bot.domain.types import TrainingExample, TuningRequest
 from bot.polling.poller import CycleReport
 from bot.storage.models import TuningJob
 from standins.emulator.running import FrozenClock
@@ -37,8 +37,8 @@ from standins.offline import OfflineConfig, OfflineStack
 
 TARGET_CALLS = 2.0
 CONCURRENCY = 100
-EXAMPLES = [TrainingPair(str(n), str(n + 1)) for n in range(64)]
-VALIDATION = [TrainingPair(str(n), str(n + 1)) for n in range(100, 108)]
+EXAMPLES = [TrainingExample(str(n), str(n + 1)) for n in range(64)]
+VALIDATION = [TrainingExample(str(n), str(n + 1)) for n in range(100, 108)]
 
 
 def _cycle(stack: OfflineStack) -> CycleReport:

@@ -194,7 +194,7 @@ async def test_start_ack_gives_the_training_token_estimate_and_the_configured_co
 
 
 def test_a_dataset_stored_before_insight_was_kept_gets_it_from_its_examples(tmp_path: Path) -> None:
-    from bot.domain.types import TrainingPair
+    from bot.domain.types import TrainingExample
     from bot.services.datasets import dataset_insight
 
     store = Store.from_url(f"sqlite:///{tmp_path / 'old.db'}")
@@ -206,7 +206,7 @@ def test_a_dataset_stored_before_insight_was_kept_gets_it_from_its_examples(tmp_
         file_name="old.csv",
         format="csv",
         sha256="0" * 64,
-        examples=[TrainingPair(a, b) for a, b in _numbers(12)],
+        examples=[TrainingExample(a, b) for a, b in _numbers(12)],
     )
     assert dataset.id is not None and store.datasets.insight(dataset.id) is None
     insight = dataset_insight(store, dataset)

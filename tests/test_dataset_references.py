@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
-from bot.domain.types import BaseModelChoice, TrainingPair
+from bot.domain.types import BaseModelChoice, TrainingExample
 from bot.presentation import blocks
 from bot.presentation.datasets import unknown_dataset_message
 from bot.services.datasets import dataset_insight, dataset_reference, find_dataset, lookup_dataset
@@ -148,7 +148,7 @@ def _add(store: Store, name: str, owner: str, sha: str) -> Dataset:
         file_name=f"{name}.csv",
         format="csv",
         sha256=sha * 64,
-        examples=[TrainingPair("1", "2")],
+        examples=[TrainingExample("1", "2")],
     )
 
 

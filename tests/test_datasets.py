@@ -11,7 +11,7 @@ import pytest
 
 from bot.datasets import (
     TUTORIAL_EXAMPLES,
-    Example,
+    TrainingExample,
     Limits,
     ParsedDataset,
     Problem,
@@ -90,9 +90,9 @@ def test_bad_file_from_a_stream(name: str) -> None:
 
 def test_tutorial_examples_are_the_tutorials() -> None:
     assert len(TUTORIAL_EXAMPLES) == 15
-    assert TUTORIAL_EXAMPLES[0] == Example("1", "2")
-    assert Example("10,100,000", "10,100,001") in TUTORIAL_EXAMPLES
-    assert TUTORIAL_EXAMPLES[-1] == Example("seven", "eight")
+    assert TUTORIAL_EXAMPLES[0] == TrainingExample("1", "2")
+    assert TrainingExample("10,100,000", "10,100,001") in TUTORIAL_EXAMPLES
+    assert TUTORIAL_EXAMPLES[-1] == TrainingExample("seven", "eight")
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_bom_and_crlf_csv() -> None:
     data = b"\xef\xbb\xbfText_Input,OUTPUT\r\n" + b"".join(f"{a},{b}\r\n".encode() for a, b in rows(12))
     parsed = parse(data, "excel.csv")
     assert parsed.ok
-    assert parsed.examples[0] == Example("in 0", "out 0")
+    assert parsed.examples[0] == TrainingExample("in 0", "out 0")
     assert parsed.input_column == "Text_Input"
 
 
@@ -124,7 +124,7 @@ def test_multiline_cell_keeps_newlines_without_cr() -> None:
 def test_cell_numbers_are_text_in_csv() -> None:
     parsed = parse(csv_bytes([(str(i), str(i + 1)) for i in range(10)]), "n.csv")
     assert parsed.ok
-    assert parsed.examples[3] == Example("3", "4")
+    assert parsed.examples[3] == TrainingExample("3", "4")
 
 
 def test_tsv_detected_in_txt() -> None:
@@ -132,7 +132,7 @@ def test_tsv_detected_in_txt() -> None:
     parsed = parse(data, "pairs.txt")
     assert parsed.ok
     assert parsed.format == "tsv"
-    assert parsed.examples[0] == Example("in 0, yes", "out 0")
+    assert parsed.examples[0] == TrainingExample("in 0, yes", "out 0")
 
 
 def test_csv_that_is_tsv_warns() -> None:
@@ -176,7 +176,7 @@ def test_unknown_keys_are_a_warning() -> None:
 def test_extra_csv_columns_are_a_warning() -> None:
     parsed = parse(csv_bytes([(f"{a},{a}", b) for a, b in rows(10)], header="id,input,output"), "x.csv")
     assert parsed.ok
-    assert parsed.examples[0] == Example("in 0", "out 0")
+    assert parsed.examples[0] == TrainingExample("in 0", "out 0")
     assert parsed.warnings == ["ignored columns: `id`"]
 
 
@@ -195,7 +195,7 @@ def test_explicit_column_overrides_recognised_names() -> None:
     data = ("input,output,better\n" + "".join(f"{a},{b},best {a}\n" for a, b in rows(10))).encode()
     parsed = parse(data, "x.csv", output_column="better")
     assert parsed.ok
-    assert parsed.examples[0] == Example("in 0", "best in 0")
+    assert parsed.examples[0] == TrainingExample("in 0", "best in 0")
 
 
 def test_explicit_column_missing_lists_the_header() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bot.backends.gemini_backend import GeminiBackend
-from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
+from bot.domain.types import JobState, ModelState, TrainingExample, TuningRequest
 from bot.gemini import GeminiClient
 from standins.emulator.running import RunningEmulator
 from standins.emulator.server import add_arguments, config_from_args
@@ -17,7 +17,7 @@ async def test_backend_round_trip(emulator: RunningEmulator, gemini_client: Gemi
     request = TuningRequest(
         display_name="Next number",
         base_model=backend.default_base_model,
-        examples=[TrainingPair("1", "2"), TrainingPair("seven", "eight"), TrainingPair("-98", "-97")],
+        examples=[TrainingExample("1", "2"), TrainingExample("seven", "eight"), TrainingExample("-98", "-97")],
         epoch_count=4,
         batch_size=2,
         learning_rate=0.001,

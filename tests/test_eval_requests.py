@@ -17,7 +17,7 @@ import pytest
 import bot.polling.eval_requests
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
 from bot.domain.states import EvalRequestState
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.gemini import GeminiClient, TuningExample
 from bot.storage.models import EvalRequest, utcnow
 from bot.storage.repositories.eval_requests import EvalRequestRepository
@@ -86,7 +86,7 @@ async def model_and_dataset(stack: OfflineStack) -> str:
         file_name="tutorial.csv",
         format="csv",
         sha256="0" * 64,
-        examples=[TrainingPair(e.text_input, e.output) for e in TUTORIAL_EXAMPLES],
+        examples=[TrainingExample(e.text_input, e.output) for e in TUTORIAL_EXAMPLES],
     )
     client = GeminiClient("offline-emulator-key", base_url=stack.emulator.url)
     try:

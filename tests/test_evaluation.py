@@ -14,7 +14,7 @@ import pytest
 from bot.backends.gemini_backend import GeminiBackend
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
 from bot.domain.backoff import Backoff
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.evaluation import EvalReport, EvalRetry, evaluate
 from bot.evaluation.score import exact_match, normalise, similarity
 from bot.gemini import GeminiClient, TuningExample
@@ -45,7 +45,7 @@ from tests.helpers.slack import (
 )
 
 BASE = "models/gemini-1.5-flash-001-tuning"
-PAIRS = [TrainingPair(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]
+PAIRS = [TrainingExample(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]
 
 
 class SimulatedCrash(BaseException):
@@ -89,11 +89,11 @@ class CountingBackend(GeminiBackend):
         finally:
             self.in_flight -= 1
 
-    async def generate(self, model_name: str, prompt: str) -> str:
-        return await self._counted(super().generate(model_name, prompt))
+    async def generate(self, model_name: str, prompt: str, **options: Any) -> str:
+        return await self._counted(super().generate(model_name, prompt, **options))
 
-    async def generate_base(self, base_model: str, prompt: str) -> str:
-        return await self._counted(super().generate_base(base_model, prompt))
+    async def generate_base(self, base_model: str, prompt: str, **options: Any) -> str:
+        return await self._counted(super().generate_base(base_model, prompt, **options))
 
 
 async def test_engine_scores_both_models_one_call_each_with_bounded_concurrency(

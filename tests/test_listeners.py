@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.backends.backend import TuningBackend
 from bot.config import Settings
 from bot.domain.errors import BackendError
-from bot.domain.types import ModelSummary, TrainingPair
+from bot.domain.types import ModelSummary, TrainingExample
 from bot.listeners.commands import SUBCOMMANDS, tune
 from bot.listeners.commands.help import show_help
 from bot.listeners.commands.status import show_status
@@ -149,7 +149,7 @@ async def test_only_the_owner_renames_a_dataset(ctx: AppContext) -> None:
         file_name="sales.csv",
         format="csv",
         sha256="0" * 64,
-        examples=[TrainingPair("a", "b"), TrainingPair("c", "d")],
+        examples=[TrainingExample("a", "b"), TrainingExample("c", "d")],
     )
     request, ack, _ = command("dataset rename sales revenue", user_id=OTHER)
     await tune(ctx, request)

@@ -4,7 +4,7 @@ running job, every bad option at once, "did you mean"."""
 from __future__ import annotations
 
 from bot.datasets.samples import tutorial_csv
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.storage.models import TuningJob
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
@@ -119,7 +119,7 @@ async def test_datasets_are_paged_and_can_be_renamed_and_deleted(stack: OfflineS
             file_name=f"set-{n:02d}.csv",
             format="csv",
             sha256=f"{n:064d}",
-            examples=[TrainingPair("a", "b")] * 10,
+            examples=[TrainingExample("a", "b")] * 10,
         )
     first = await shown_answer(stack, OWNER, "datasets")
     assert "12 (120 examples) · page 1 of 2" in first and "set-11" in first and "set-01" not in first

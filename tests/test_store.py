@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.storage.models import TuningJob, utcnow
 from bot.storage.repositories.datasets import DuplicateDataset, dataset_name_from
 from bot.storage.store import Store
 from tests.helpers.databases import postgres_schema_url, sqlite_url
 
-PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(12)]
+PAIRS = [TrainingExample(str(n), str(n + 1)) for n in range(12)]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,7 +16,7 @@ import pytest
 from bot.datasets.holdout import HoldoutError, separate_set, split_share
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
 from bot.domain.errors import UsageError
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.slack.commands import ValidationChoice, parse_start, parse_validation
 from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
 from tests.helpers.slack import (
@@ -34,8 +34,8 @@ from tests.helpers.slack import (
     wait_for,
 )
 
-PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(40)]
-TUTORIAL = [TrainingPair(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]
+PAIRS = [TrainingExample(str(n), str(n + 1)) for n in range(40)]
+TUTORIAL = [TrainingExample(e.text_input, e.output) for e in TUTORIAL_EXAMPLES]
 
 
 def test_validation_option_takes_a_share_or_a_dataset_name() -> None:
@@ -68,7 +68,7 @@ def test_a_share_is_held_out_reproducibly_and_never_trained_on() -> None:
 
 
 def test_a_separate_validation_dataset_is_taken_out_of_training() -> None:
-    held = separate_set(PAIRS, [*PAIRS[:5], TrainingPair("new", "one")], validation_name="v")
+    held = separate_set(PAIRS, [*PAIRS[:5], TrainingExample("new", "one")], validation_name="v")
     assert held.overlap_removed == 5 and held.training == PAIRS[5:]
     assert len(held.validation) == 6
     with pytest.raises(HoldoutError, match="at most 3"):
@@ -89,11 +89,11 @@ def gemini_stack(tmp_path: Path) -> Iterator[OfflineStack]:
         yield running
 
 
-def _jsonl_pairs(data: bytes) -> list[TrainingPair]:
+def _jsonl_pairs(data: bytes) -> list[TrainingExample]:
     pairs = []
     for line in data.decode().splitlines():
         turns = {c["role"]: c["parts"][0]["text"] for c in json.loads(line)["contents"]}
-        pairs.append(TrainingPair(turns["user"], turns["model"]))
+        pairs.append(TrainingExample(turns["user"], turns["model"]))
     return pairs
 
 
@@ -169,7 +169,7 @@ async def test_a_separate_dataset_as_the_validation_set(vertex_stack: OfflineSta
     stack = vertex_stack
     assert stack.emulator is not None
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
-    check = [TrainingPair("1", "2")] + [TrainingPair(str(n), str(n + 1)) for n in range(41, 50)]
+    check = [TrainingExample("1", "2")] + [TrainingExample(str(n), str(n + 1)) for n in range(41, 50)]
     extra = ("text_input,output\n" + "".join(f"{p.text_input},{p.output}\n" for p in check)).encode()
     await upload_file(stack, OWNER, "check.csv", extra)
     refusal = await command(stack, OWNER, "start tutorial validation=nope")
@@ -189,7 +189,7 @@ async def test_a_separate_dataset_as_the_validation_set(vertex_stack: OfflineSta
     [training] = [d for (b, n), d in vertex.state.objects.items() if not n.endswith("-validation.jsonl")]
     trained = _jsonl_pairs(training)
     # "1" -> "2" is in both files' sources: it is validated on, never trained on
-    assert TrainingPair("1", "2") not in trained and len(trained) == 14
+    assert TrainingExample("1", "2") not in trained and len(trained) == 14
 
 
 async def test_the_start_form_takes_a_validation_set(vertex_stack: OfflineStack) -> None:

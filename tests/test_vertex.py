@@ -18,19 +18,19 @@ from bot.backends.vertex_backend import (
 )
 from bot.config import Settings
 from bot.domain.errors import BackendError
-from bot.domain.types import JobState, ModelState, TrainingPair, TuningRequest
+from bot.domain.types import JobState, ModelState, TrainingExample, TuningRequest
 from bot.google import RetryPolicy
 from bot.vertex import AdcTokens, StaticToken, VertexAPIError, VertexClient
 from standins.emulator import EmulatorConfig, ScriptedFault
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 
 PROJECT, LOCATION, BUCKET = "proj", "us-central1", "tunebot-data"
-PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(1, 21)] + [TrainingPair("seven", "eight")]
+PAIRS = [TrainingExample(str(n), str(n + 1)) for n in range(1, 21)] + [TrainingExample("seven", "eight")]
 
 
 def test_jsonl_has_one_user_and_one_model_turn_per_example() -> None:
     lines = (
-        vertex_jsonl([TrainingPair("héllo", "wörld"), TrainingPair('a "q"', "b\nc")]).decode().splitlines()
+        vertex_jsonl([TrainingExample("héllo", "wörld"), TrainingExample('a "q"', "b\nc")]).decode().splitlines()
     )
     assert len(lines) == 2
     first = json.loads(lines[0])

@@ -40,7 +40,7 @@ from bot.domain.types import (
     ModelState,
     ModelSummary,
     StartedJob,
-    TrainingPair,
+    TrainingExample,
     TuningRequest,
     contents_of,
     generation_config,
@@ -67,20 +67,19 @@ UPLOAD_PREFIX = "tunebot/"  # objects tunebot uploads, and the only ones it dele
 _JOB_ID = re.compile(r"^[0-9]{1,30}$")
 
 
-def vertex_jsonl(examples: Sequence[TrainingPair]) -> bytes:
-    """Stored examples -> Vertex's supervised tuning JSONL (one `user` and one `model` turn a line)."""
-    lines = [
-        json.dumps(
-            {
-                "contents": [
-                    {"role": "user", "parts": [{"text": pair.text_input}]},
-                    {"role": "model", "parts": [{"text": pair.output}]},
-                ]
-            },
-            ensure_ascii=False,
-        )
-        for pair in examples
-    ]
+def vertex_record(example: TrainingExample) -> dict[str, object]:
+    """One line of Vertex's supervised tuning JSONL: the system instruction (when the example
+    has one), then every turn, user and model alternating."""
+    record: dict[str, object] = {}
+    if example.system:
+        record["systemInstruction"] = {"role": "system", "parts": [{"text": example.system}]}
+    record["contents"] = [{"role": turn.role, "parts": [{"text": turn.text}]} for turn in example.turns]
+    return record
+
+
+def vertex_jsonl(examples: Sequence[TrainingExample]) -> bytes:
+    """Stored examples -> Vertex's supervised tuning JSONL, one example a line."""
+    lines = [json.dumps(vertex_record(example), ensure_ascii=False) for example in examples]
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 

@@ -4,19 +4,20 @@ A pure library: no Slack, no database. `parse_dataset` never raises for bad inpu
 returns a `ParsedDataset` whose `problems` say, for the uploader, what is wrong and where.
 """
 
-from bot.datasets.core import Example, Limits, ParsedDataset, Problem, format_problems
+from bot.datasets.core import Limits, ParsedDataset, Problem, format_problems
 from bot.datasets.parse import FORMATS, INPUT_NAMES, OUTPUT_NAMES, parse_dataset
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv, tutorial_jsonl
+from bot.domain.types import TrainingExample
 
 __all__ = [
     "FORMATS",
     "INPUT_NAMES",
     "OUTPUT_NAMES",
     "TUTORIAL_EXAMPLES",
-    "Example",
     "Limits",
     "ParsedDataset",
     "Problem",
+    "TrainingExample",
     "format_problems",
     "parse_dataset",
     "tutorial_csv",

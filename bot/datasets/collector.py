@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from bot.datasets.core import Example, Limits, Problem
+from bot.datasets.core import Limits, Problem
 from bot.datasets.insight import InsightBuilder
 from bot.datasets.wording import (
     CHAT_MESSAGE,
@@ -23,6 +23,7 @@ from bot.datasets.wording import (
     quoted_names,
     type_name,
 )
+from bot.domain.types import TrainingExample
 
 
 class Fatal(Exception):
@@ -39,7 +40,7 @@ class Collector:
         self.limits = limits
         self.input_column = input_column
         self.output_column = output_column
-        self.examples: list[Example] = []
+        self.examples: list[TrainingExample] = []
         self.problems: list[Problem] = []
         self.problem_count = 0
         self.warnings: list[str] = []
@@ -75,7 +76,7 @@ class Collector:
 
     # ---- values ---------------------------------------------------------------------------
 
-    def check_text(self, location: str, field: str, value: Any, limit: int) -> str | None:
+    def check_text(self, location: str, field: str, value: Any, limit: int | None) -> str | None:
         if not isinstance(value, str):
             hint = ""
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -96,7 +97,7 @@ class Collector:
                 "(write the character itself, or remove the escape)",
             )
             return None
-        if len(value) > limit:
+        if limit is not None and len(value) > limit:
             self.problem(location, field, f"is {len(value):,} characters; the limit is {limit:,}")
             return None
         return value
@@ -105,7 +106,7 @@ class Collector:
         good_in = self.check_text(location, in_field, text_input, self.limits.max_input_chars)
         good_out = self.check_text(location, out_field, output, self.limits.max_output_chars)
         if good_in is not None and good_out is not None:
-            self.examples.append(Example(good_in, good_out))
+            self.examples.append(TrainingExample(good_in, good_out))
             self.insight.observe(location, good_in, good_out)
 
     # ---- JSON records ---------------------------------------------------------------------

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.datasets.insight import DatasetInsight
+from bot.datasets.insight import DatasetInsight, estimate_tokens
+from bot.domain.types import ExampleShape, TrainingExample
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What an uploaded dataset may hold (the Gemini tuning API's per-example limits)."""
+    """What an uploaded dataset may hold on one backend (bot.datasets.limits holds the table,
+    which settings can override). The default is the Gemini API's: today's limits."""
 
-    max_input_chars: int = 40_000
-    max_output_chars: int = 5_000
+    backend: str = "gemini"  # bot.domain names: "gemini" or "vertex"
+    # Per-field character limits (the Gemini API's); None: none.
+    max_input_chars: int | None = 40_000
+    max_output_chars: int | None = 5_000
+    # Tokens per example, every turn and the system instruction together (Vertex AI's), as
+    # estimated locally (bytes / 4); None: none.
+    max_example_tokens: int | None = None
     min_examples: int = 10
     max_examples: int = 100_000
     max_file_bytes: int = 64 * 1024 * 1024
     max_line_bytes: int = 8 * 1024 * 1024
+    # A validation set's size: at most this many examples (None: no limit)…
+    max_validation_examples: int | None = None
+    # …and, when it is larger than `validation_fraction_above` examples, at most this share of
+    # the training examples (Vertex: 5,000, or 30 % of training above 1,000).
+    max_validation_fraction: float | None = None
+    validation_fraction_above: int = 0
+    # Whether the backend takes system instructions and multi-turn examples at /tune start.
+    conversations: bool = False
     # Problems kept in detail; any beyond are only counted.
     max_problem_details: int = 1_000
-
-
-@dataclass(frozen=True)
-class Example:
-    text_input: str
-    output: str
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class Problem:
 
 @dataclass
 class ParsedDataset:
-    examples: list[Example]
+    examples: list[TrainingExample]
     problems: list[Problem]
     format: str
     sha256: str
@@ -67,6 +78,34 @@ class ParsedDataset:
     @property
     def ok(self) -> bool:
         return not self.problems and self.problem_count == 0 and bool(self.examples)
+
+
+def example_tokens(example: TrainingExample) -> int:
+    """The example's estimated tokens, every turn and the system instruction together (what
+    Vertex's per-example limit counts)."""
+    total = estimate_tokens(example.text_input) + estimate_tokens(example.output)
+    for text in example.history:
+        total += estimate_tokens(text)
+    if example.system:
+        total += estimate_tokens(example.system)
+    return total
+
+
+def shape_of(examples: Iterable[TrainingExample]) -> ExampleShape:
+    multi = with_system = 0
+    largest: int | None = None
+    systems: Counter[str] = Counter()
+    for example in examples:
+        if example.history:
+            multi += 1
+        if example.system:
+            with_system += 1
+            systems[example.system] += 1
+        tokens = example_tokens(example)
+        if largest is None or tokens > largest:
+            largest = tokens
+    common = systems.most_common(1)[0][0] if systems else None
+    return ExampleShape(multi, with_system, common, largest)
 
 
 def plural(count: int, word: str, plural_word: str | None = None) -> str:

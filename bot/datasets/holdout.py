@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 
 # Vertex AI accepts at most 5,000 validation examples (supervised tuning limits).
 MAX_VALIDATION_EXAMPLES = 5000
@@ -24,14 +24,14 @@ class HoldoutError(ValueError):
 
 @dataclass(frozen=True)
 class Holdout:
-    training: list[TrainingPair]
-    validation: list[TrainingPair]
+    training: list[TrainingExample]
+    validation: list[TrainingExample]
     # Training examples dropped because they also appear in a separate validation dataset.
     overlap_removed: int = 0
 
 
 def split_share(
-    examples: Sequence[TrainingPair],
+    examples: Sequence[TrainingExample],
     percent: float,
     *,
     seed: str,
@@ -54,8 +54,8 @@ def split_share(
 
 
 def separate_set(
-    training: Sequence[TrainingPair],
-    validation: Sequence[TrainingPair],
+    training: Sequence[TrainingExample],
+    validation: Sequence[TrainingExample],
     *,
     validation_name: str,
     limit: int = MAX_VALIDATION_EXAMPLES,

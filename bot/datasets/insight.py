@@ -177,11 +177,12 @@ class _Rows:
 class InsightBuilder:
     """Accumulates lengths, duplicates and near-limit rows example by example."""
 
-    def __init__(self, max_input_chars: int, max_output_chars: int) -> None:
-        self._max_in = max_input_chars
-        self._max_out = max_output_chars
-        self._near_in = int(max_input_chars * NEAR_LIMIT_FRACTION)
-        self._near_out = int(max_output_chars * NEAR_LIMIT_FRACTION)
+    def __init__(self, max_input_chars: int | None, max_output_chars: int | None) -> None:
+        # 0: no character limit (on Vertex AI the limit is in tokens), so nothing is near one.
+        self._max_in = max_input_chars or 0
+        self._max_out = max_output_chars or 0
+        self._near_in = int(max_input_chars * NEAR_LIMIT_FRACTION) if max_input_chars else math.inf
+        self._near_out = int(max_output_chars * NEAR_LIMIT_FRACTION) if max_output_chars else math.inf
         self.in_chars: list[int] = []
         self.out_chars: list[int] = []
         self.in_tokens: list[int] = []

@@ -19,9 +19,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import IO
 
-from bot.datasets.core import Example, Limits, ParsedDataset, Problem
+from bot.datasets.core import Limits, ParsedDataset, Problem
 from bot.datasets.parse import parse_dataset
 from bot.datasets.reading import open_source
+from bot.domain.types import TrainingExample
 
 
 def _exit_with_parent() -> None:
@@ -43,8 +44,9 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-# A parse result on its way back from a worker: the examples as two lists of strings.
-Packed = tuple[ParsedDataset, list[str], list[str]]
+# A parse result on its way back from a worker: the examples as two lists of strings, and
+# the earlier turns and system instruction of those that have them, by index.
+Packed = tuple[ParsedDataset, list[str], list[str], dict[int, tuple[tuple[str, ...], str | None]]]
 
 
 def parse_upload(
@@ -52,7 +54,7 @@ def parse_upload(
 ) -> Packed:
     """What a worker process runs (a module-level function, so it pickles by name).
 
-    The examples travel as plain strings: unpickling 100,000 `Example` objects is one C
+    The examples travel as plain strings: unpickling 100,000 `TrainingExample` objects is one C
     call that holds the GIL (and so the event loop) for tens of milliseconds; strings
     unpickle in a few, and the examples are rebuilt by `unpack` in a thread, whose Python
     code gives the GIL back every switch interval.
@@ -61,12 +63,15 @@ def parse_upload(
         data, file_name, input_column=input_column, output_column=output_column, limits=limits
     )
     examples, parsed.examples = parsed.examples, []
-    return parsed, [e.text_input for e in examples], [e.output for e in examples]
+    extras = {i: (e.history, e.system) for i, e in enumerate(examples) if e.history or e.system is not None}
+    return parsed, [e.text_input for e in examples], [e.output for e in examples], extras
 
 
 def unpack(packed: Packed) -> ParsedDataset:
-    parsed, inputs, outputs = packed
-    parsed.examples = [Example(i, o) for i, o in zip(inputs, outputs, strict=True)]
+    parsed, inputs, outputs, extras = packed
+    parsed.examples = [TrainingExample(i, o) for i, o in zip(inputs, outputs, strict=True)]
+    for index, (history, system) in extras.items():
+        parsed.examples[index] = TrainingExample(inputs[index], outputs[index], history, system)
     return parsed
 
 

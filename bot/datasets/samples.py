@@ -6,24 +6,24 @@ import csv
 import io
 import json
 
-from bot.datasets.core import Example
+from bot.domain.types import TrainingExample
 
-TUTORIAL_EXAMPLES: tuple[Example, ...] = (
-    Example("1", "2"),
-    Example("3", "4"),
-    Example("-3", "-2"),
-    Example("twenty two", "twenty three"),
-    Example("two hundred", "two hundred one"),
-    Example("ninety nine", "one hundred"),
-    Example("8", "9"),
-    Example("-98", "-97"),
-    Example("1,000", "1,001"),
-    Example("10,100,000", "10,100,001"),
-    Example("thirteen", "fourteen"),
-    Example("eighty", "eighty one"),
-    Example("one", "two"),
-    Example("three", "four"),
-    Example("seven", "eight"),
+TUTORIAL_EXAMPLES: tuple[TrainingExample, ...] = (
+    TrainingExample("1", "2"),
+    TrainingExample("3", "4"),
+    TrainingExample("-3", "-2"),
+    TrainingExample("twenty two", "twenty three"),
+    TrainingExample("two hundred", "two hundred one"),
+    TrainingExample("ninety nine", "one hundred"),
+    TrainingExample("8", "9"),
+    TrainingExample("-98", "-97"),
+    TrainingExample("1,000", "1,001"),
+    TrainingExample("10,100,000", "10,100,001"),
+    TrainingExample("thirteen", "fourteen"),
+    TrainingExample("eighty", "eighty one"),
+    TrainingExample("one", "two"),
+    TrainingExample("three", "four"),
+    TrainingExample("seven", "eight"),
 )
 
 

@@ -34,17 +34,62 @@ class LossPoint:
     mean_loss: float
 
 
-@dataclass(frozen=True)
-class TrainingPair:
+@dataclass(frozen=True, slots=True)
+class TrainingExample:
+    """One tuning example: an optional system instruction, then turns that alternate user,
+    model, user, model… and end with a model turn. An input/output pair is the one-turn case.
+
+    Kept compact (a dataset may hold millions): `text_input` is the last user turn, `output`
+    the model turn that answers it (the turn an evaluation scores) and `history` the texts
+    of the turns before them, alternating user, model, starting with a user turn.
+    """
+
     text_input: str
     output: str
+    history: tuple[str, ...] = ()
+    system: str | None = None
+
+    @property
+    def turns(self) -> tuple[Turn, ...]:
+        """Every turn in order, the last one the model's answer."""
+        texts = (*self.history, self.text_input, self.output)
+        return tuple(Turn("user" if i % 2 == 0 else "model", text) for i, text in enumerate(texts))
+
+    @property
+    def turn_count(self) -> int:
+        """User turns (each answered by a model turn): 1 for an input/output pair."""
+        return len(self.history) // 2 + 1
+
+    @property
+    def multi_turn(self) -> bool:
+        return bool(self.history)
+
+    def context(self) -> Conversation:
+        """What comes before the last user turn: the earlier turns and the system instruction
+        (what a model is given to answer `text_input` as the example's last model turn)."""
+        earlier = tuple(Turn("user" if i % 2 == 0 else "model", t) for i, t in enumerate(self.history))
+        return Conversation(earlier, self.system)
+
+
+@dataclass(frozen=True)
+class ExampleShape:
+    """What a dataset's examples hold beyond input/output pairs (stored with the dataset)."""
+
+    multi_turn: int = 0  # examples with earlier turns
+    with_system: int = 0  # examples with a system instruction
+    system_instruction: str | None = None  # the one most examples share
+    max_tokens: int | None = None  # the largest example, estimated
+
+    @property
+    def conversational(self) -> bool:
+        return bool(self.multi_turn or self.with_system)
 
 
 @dataclass(frozen=True)
 class TuningRequest:
     display_name: str
     base_model: str
-    examples: Sequence[TrainingPair]
+    examples: Sequence[TrainingExample]
     # The Gemini API's options (Vertex AI takes `epoch_count` and ignores the other two);
     # None: the service chooses.
     epoch_count: int | None
@@ -53,7 +98,7 @@ class TuningRequest:
     description: str | None = None
     model_id: str | None = None
     # Held out of `examples` for validation; a backend without validation sets ignores it.
-    validation_examples: Sequence[TrainingPair] = ()
+    validation_examples: Sequence[TrainingExample] = ()
     # Vertex AI's options; None: the backend's configured default, else Vertex's own.
     learning_rate_multiplier: float | None = None
     adapter_size: int | None = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from bot.backends.backend import TuningBackend
 from bot.domain.backoff import Backoff
 from bot.domain.errors import BackendError
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.evaluation.report import EvalReport, EvalRow
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -49,7 +49,7 @@ async def evaluate(
     *,
     tuned_model: str,
     base_model: str,
-    examples: Sequence[TrainingPair],
+    examples: Sequence[TrainingExample],
     limit: int = 50,
     concurrency: int = 32,
     retry: EvalRetry | None = None,
@@ -63,11 +63,14 @@ async def evaluate(
         async with gate:
             return await _with_retries(call, policy)
 
-    async def row(example: TrainingPair) -> EvalRow:
+    async def row(example: TrainingExample) -> EvalRow:
+        # A conversation's last model turn is scored, given the turns before it and its
+        # system instruction; a pair is sent alone, as it always was.
         prompt = example.text_input
+        context = example.context() if example.history or example.system else None
         (tuned, tuned_error), (base, base_error) = await asyncio.gather(
-            one(lambda: backend.generate(tuned_model, prompt)),
-            one(lambda: backend.generate_base(base_model, prompt)),
+            one(lambda: backend.generate(tuned_model, prompt, conversation=context)),
+            one(lambda: backend.generate_base(base_model, prompt, conversation=context)),
         )
         return EvalRow(prompt, example.output, base, tuned, base_error, tuned_error)
 

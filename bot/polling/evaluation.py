@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.backends.backend import TuningBackend
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.evaluation import EvalReport, EvalRetry, evaluate
 from bot.storage.models import TuningJob
 
-HeldOut = Callable[[TuningJob], Sequence[TrainingPair]]
+HeldOut = Callable[[TuningJob], Sequence[TrainingExample]]
 HasHeldOut = Callable[[Sequence[int]], set[int]]
 
 

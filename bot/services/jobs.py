@@ -12,7 +12,7 @@ from bot.backends.gemini_backend import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFA
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
-from bot.domain.types import JobState, TrainingPair, TuningRequest
+from bot.domain.types import JobState, TrainingExample, TuningRequest
 from bot.services.datasets import find_dataset, lookup_dataset
 from bot.services.errors import (
     BaseModelNotTunable,
@@ -113,7 +113,7 @@ def plan_holdout(
     team_id: str,
     choice: ValidationChoice | None,
     dataset: Dataset,
-    examples: list[TrainingPair],
+    examples: list[TrainingExample],
     *,
     seed: str,
 ) -> Holdout:

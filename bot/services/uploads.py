@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import IO, BinaryIO, Literal, cast
 
 from bot.datasets import Limits, ParsedDataset, parse_dataset
+from bot.datasets.core import shape_of
 from bot.datasets.pool import ValidationPool
 from bot.domain.errors import StorageUnavailable
-from bot.domain.types import TrainingPair
 from bot.services.datasets import DatasetName, new_dataset_name
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset
@@ -86,8 +86,9 @@ async def ingest_upload(
             file_name=file_name,
             format=parsed.format,
             sha256=parsed.sha256,
-            examples=[TrainingPair(e.text_input, e.output) for e in parsed.examples],
+            examples=parsed.examples,
             insight_json=parsed.insight.to_json() if parsed.insight else None,
+            shape=shape_of(parsed.examples),
         )
 
     try:

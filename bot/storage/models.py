@@ -34,6 +34,20 @@ class Dataset(SQLModel, table=True):
     example_count: int
     sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+    # What the examples hold beyond input/output pairs (migration 0010_conversations).
+    multi_turn_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    system_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The system instruction most examples share: what a try thread of a model tuned on it sends.
+    system_instruction: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    max_example_tokens: int | None = None  # the largest example, estimated (bytes / 4)
+    skipped_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # bad rows left out
+    # A gs:// file validated where it is and never copied; None: the examples are in dataset_content.
+    source_uri: str | None = Field(default=None, max_length=1024)
+
+    @property
+    def conversational(self) -> bool:
+        """Holds a system instruction or a multi-turn example (the Gemini API takes neither)."""
+        return bool(self.multi_turn_count or self.system_count)
 
 
 class DatasetContent(SQLModel, table=True):

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.storage.repositories.datasets import encode_examples
 
 PG_URL = os.environ.get("TUNEBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -71,7 +71,7 @@ def sqlite_url(folder: Path) -> str:
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SCHEMAS = DATA / "schemas"
-PAIRS = [TrainingPair(str(n), str(n + 1)) for n in range(12)]
+PAIRS = [TrainingExample(str(n), str(n + 1)) for n in range(12)]
 NOW = "2026-11-30 10:00:00.000000"
 
 # The schemas tunebot's `create_all` made before it adopted Alembic, each named by the commit

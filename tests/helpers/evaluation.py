@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bot.datasets.samples import tutorial_csv
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.storage.models import TuningJob
 from standins.offline import OfflineStack
 from tests.helpers.slack import OWNER, eventually, store_of, upload_file
 
 # A validation set the emulated tuned model answers right (numbers: what follows), so the
 # scores do not depend on which examples a random split would hold out.
-HELD_NUMBERS = [TrainingPair(str(n), str(n + 1)) for n in range(40, 52)]
+HELD_NUMBERS = [TrainingExample(str(n), str(n + 1)) for n in range(40, 52)]
 
 
 async def finished_job(stack: OfflineStack, start: str) -> TuningJob:

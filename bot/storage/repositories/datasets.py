@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.domain.types import TrainingPair
+from bot.domain.types import ExampleShape, TrainingExample
 from bot.storage.engine import Repository
 from bot.storage.models import (
     Dataset,
@@ -27,11 +27,20 @@ from bot.storage.models import (
 ENCODE_CHUNK = 2_000
 
 
-def encode_examples(pairs: Iterable[TrainingPair]) -> bytes:
-    """gzip'd JSON `[[input, output], ...]`, encoded a chunk at a time: one `json.dumps` of
-    100,000 pairs holds the GIL (the event loop, when called from a worker thread) for
-    tens of milliseconds in a single C call."""
-    rows = [[p.text_input, p.output] for p in pairs]
+def _row(example: TrainingExample) -> list[object]:
+    """`[input, output]` for a pair (as every release has stored them); a conversation or an
+    example with a system instruction adds its earlier turns and the instruction:
+    `[input, output, [turn, …], system]`."""
+    if not example.history and example.system is None:
+        return [example.text_input, example.output]
+    return [example.text_input, example.output, list(example.history), example.system]
+
+
+def encode_examples(examples: Iterable[TrainingExample]) -> bytes:
+    """gzip'd JSON `[[input, output], ...]` (see `_row`), encoded a chunk at a time: one
+    `json.dumps` of 100,000 examples holds the GIL (the event loop, when called from a worker
+    thread) for tens of milliseconds in a single C call."""
+    rows = [_row(e) for e in examples]
     chunks = (
         json.dumps(rows[i : i + ENCODE_CHUNK], ensure_ascii=False)[1:-1]
         for i in range(0, len(rows), ENCODE_CHUNK)
@@ -40,8 +49,13 @@ def encode_examples(pairs: Iterable[TrainingPair]) -> bytes:
     return gzip.compress(payload.encode("utf-8"), compresslevel=5)
 
 
-def decode_examples(blob: bytes) -> list[TrainingPair]:
-    return [TrainingPair(text_input=i, output=o) for i, o in json.loads(gzip.decompress(blob))]
+def decode_examples(blob: bytes) -> list[TrainingExample]:
+    return [
+        TrainingExample(row[0], row[1])
+        if len(row) == 2
+        else TrainingExample(row[0], row[1], tuple(row[2]), row[3])
+        for row in json.loads(gzip.decompress(blob))
+    ]
 
 
 _DATASETS_WITH_JOB_NAMES = (
@@ -120,17 +134,26 @@ class DatasetRepository(Repository):
         file_name: str,
         format: str,
         sha256: str,
-        examples: Sequence[TrainingPair],
+        examples: Sequence[TrainingExample],
         insight_json: str | None = None,
         display_name: str | None = None,
+        shape: ExampleShape | None = None,
+        skipped_count: int = 0,
+        source_uri: str | None = None,
+        example_count: int | None = None,
     ) -> Dataset:
         """Store a dataset and its examples atomically; a clashing slug (`name`) or display
         name gets a suffix. A `name` of None is `dataset-<id>` (a name without ASCII letters);
         `display_name` defaults to the slug.
 
+        `shape` says what the examples hold beyond pairs (bot.datasets.core.shape_of). A
+        dataset read in place from Cloud Storage has a `source_uri`, no `examples` (nothing is
+        copied) and its `example_count`.
+
         Raises DuplicateDataset when the team already has a file with these bytes.
         """
-        blob = encode_examples(examples)
+        blob = encode_examples(examples) if source_uri is None else None
+        shape = shape or ExampleShape()
         for attempt in range(NAME_ATTEMPTS):
             with self.session() as session:
                 existing = session.exec(
@@ -156,8 +179,14 @@ class DatasetRepository(Repository):
                     ),
                     file_name=file_name[:255],
                     format=format,
-                    example_count=len(examples),
+                    example_count=len(examples) if example_count is None else example_count,
                     sha256=sha256,
+                    multi_turn_count=shape.multi_turn,
+                    system_count=shape.with_system,
+                    system_instruction=shape.system_instruction,
+                    max_example_tokens=shape.max_tokens,
+                    skipped_count=skipped_count,
+                    source_uri=source_uri,
                 )
                 session.add(dataset)
                 try:
@@ -168,7 +197,8 @@ class DatasetRepository(Repository):
                         dataset.name = self._free_name(session, team_id, numbered)
                         session.add(dataset)
                         session.flush()
-                    session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
+                    if blob is not None:
+                        session.add(DatasetContent(dataset_id=dataset.id, examples_gz=blob))
                     if insight_json is not None:
                         session.add(DatasetInsightRow(dataset_id=dataset.id, insight_json=insight_json))
                     session.commit()
@@ -330,7 +360,7 @@ class DatasetRepository(Repository):
             session.merge(DatasetInsightRow(dataset_id=dataset_id, insight_json=insight_json))
             session.commit()
 
-    def examples(self, dataset_id: int) -> list[TrainingPair]:
+    def examples(self, dataset_id: int) -> list[TrainingExample]:
         with self.session() as session:
             content = session.get(DatasetContent, dataset_id)
             if content is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.domain.types import TrainingPair
+from bot.domain.types import TrainingExample
 from bot.storage.engine import Repository
 from bot.storage.models import (
     JobEvaluation,
@@ -29,7 +29,7 @@ class EvaluationRepository(Repository):
             row = session.get(JobEvaluation, job_id)
             return row.report_json if row else None
 
-    def held_out_examples(self, job_id: int) -> list[TrainingPair]:
+    def held_out_examples(self, job_id: int) -> list[TrainingExample]:
         """The examples job `job_id` held out of training (empty when it held none out)."""
         holdout = self.holdout(job_id)
         return decode_examples(holdout.examples_gz) if holdout is not None else []
