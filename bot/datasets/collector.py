@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from bot.datasets.core import Limits, Problem
+from bot.datasets.core import Limits, Problem, ShapeCounter
 from bot.datasets.insight import InsightBuilder
 from bot.datasets.wording import (
     CHAT_MESSAGE,
@@ -35,12 +35,23 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Collector:
-    def __init__(self, filename: str, limits: Limits, input_column: str | None, output_column: str | None):
+    def __init__(
+        self,
+        filename: str,
+        limits: Limits,
+        input_column: str | None,
+        output_column: str | None,
+        *,
+        keep_examples: bool = True,
+    ):
         self.filename = filename
         self.limits = limits
         self.input_column = input_column
         self.output_column = output_column
         self.examples: list[TrainingExample] = []
+        self.keep_examples = keep_examples
+        self.accepted = 0
+        self.shape = ShapeCounter()
         self.problems: list[Problem] = []
         self.problem_count = 0
         self.warnings: list[str] = []
@@ -106,8 +117,16 @@ class Collector:
         good_in = self.check_text(location, in_field, text_input, self.limits.max_input_chars)
         good_out = self.check_text(location, out_field, output, self.limits.max_output_chars)
         if good_in is not None and good_out is not None:
-            self.examples.append(TrainingExample(good_in, good_out))
-            self.insight.observe(location, good_in, good_out)
+            self.accept(location, TrainingExample(good_in, good_out))
+
+    def accept(self, location: str, example: TrainingExample) -> None:
+        """An example that passed every check: counted, observed, and kept (unless only
+        validating)."""
+        self.accepted += 1
+        self.shape.add(example)
+        if self.keep_examples:
+            self.examples.append(example)
+        self.insight.observe(location, example.text_input, example.output)
 
     # ---- JSON records ---------------------------------------------------------------------
 

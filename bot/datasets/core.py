@@ -74,10 +74,14 @@ class ParsedDataset:
     size_bytes: int = 0
     # What is in the file (lengths, duplicates, rows near the limits), gathered while parsing.
     insight: DatasetInsight | None = None
+    # What the examples hold beyond pairs, and how many were accepted (kept in `examples`
+    # unless parse_dataset was told not to keep them: a gs:// file is only validated).
+    shape: ExampleShape = field(default_factory=ExampleShape)
+    example_count: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.problem_count == 0 and bool(self.examples)
+        return not self.problems and self.problem_count == 0 and self.example_count > 0
 
 
 def example_tokens(example: TrainingExample) -> int:
@@ -91,21 +95,36 @@ def example_tokens(example: TrainingExample) -> int:
     return total
 
 
-def shape_of(examples: Iterable[TrainingExample]) -> ExampleShape:
-    multi = with_system = 0
-    largest: int | None = None
-    systems: Counter[str] = Counter()
-    for example in examples:
+class ShapeCounter:
+    """Counts what examples hold beyond pairs as they are accepted (bot.domain ExampleShape)."""
+
+    def __init__(self) -> None:
+        self.multi_turn = 0
+        self.with_system = 0
+        self.max_tokens: int | None = None
+        self._systems: Counter[str] = Counter()
+
+    def add(self, example: TrainingExample) -> None:
         if example.history:
-            multi += 1
+            self.multi_turn += 1
         if example.system:
-            with_system += 1
-            systems[example.system] += 1
+            self.with_system += 1
+            if len(self._systems) < 1_000 or example.system in self._systems:
+                self._systems[example.system] += 1
         tokens = example_tokens(example)
-        if largest is None or tokens > largest:
-            largest = tokens
-    common = systems.most_common(1)[0][0] if systems else None
-    return ExampleShape(multi, with_system, common, largest)
+        if self.max_tokens is None or tokens > self.max_tokens:
+            self.max_tokens = tokens
+
+    def finish(self) -> ExampleShape:
+        common = self._systems.most_common(1)[0][0] if self._systems else None
+        return ExampleShape(self.multi_turn, self.with_system, common, self.max_tokens)
+
+
+def shape_of(examples: Iterable[TrainingExample]) -> ExampleShape:
+    counter = ShapeCounter()
+    for example in examples:
+        counter.add(example)
+    return counter.finish()
 
 
 def plural(count: int, word: str, plural_word: str | None = None) -> str:

@@ -55,13 +55,16 @@ def parse_dataset(
     input_column: str | None = None,
     output_column: str | None = None,
     limits: Limits = Limits(),  # noqa: B008 (frozen, so a shared default is safe)
+    keep_examples: bool = True,
 ) -> ParsedDataset:
     """Read an uploaded examples file (CSV, TSV, JSON, JSON Lines or the API's request body).
 
     Never raises for bad input: every reason the file cannot be used is a `Problem`.
+    With `keep_examples=False` the file is only validated: the result counts its examples
+    (`example_count`, `shape`, `insight`) but holds none.
     """
     stream, size = open_source(source)
-    parser = Collector(filename, limits, input_column, output_column)
+    parser = Collector(filename, limits, input_column, output_column, keep_examples=keep_examples)
     result = ParsedDataset(
         examples=[],
         problems=[],
@@ -91,6 +94,7 @@ def parse_dataset(
         parser.problems.clear()
         parser.problem_count = 0
         parser.examples.clear()
+        parser.accepted = 0
         parser.problem("file", None, f"the file is larger than the {size_text(limits.max_file_bytes)} limit")
         return _finish(parser, result, None)
     result.size_bytes = raw.total
@@ -121,6 +125,8 @@ def _finish(parser: Collector, result: ParsedDataset, sha256: str | None) -> Par
         )
         parser.warnings.append(f"ignored unknown keys: {listed}")
     result.examples = parser.examples
+    result.example_count = parser.accepted
+    result.shape = parser.shape.finish()
     result.insight = insight
     result.problems = parser.problems
     result.problem_count = parser.problem_count

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, BinaryIO, Literal, cast
 
 from bot.datasets import Limits, ParsedDataset, parse_dataset
-from bot.datasets.core import shape_of
 from bot.datasets.pool import ValidationPool
 from bot.domain.errors import StorageUnavailable
 from bot.services.datasets import DatasetName, new_dataset_name
@@ -62,12 +62,22 @@ async def ingest_upload(
     transaction, so a crash cannot leave half a dataset behind.
     """
     limits = limits or Limits()
-    options = {"input_column": input_column or None, "output_column": output_column or None}
+    input_column, output_column = input_column or None, output_column or None
     if validation is not None:
-        parsed = await validation.parse(content, file_name, limits=limits, **options)
+        parsed = await validation.parse(
+            content, file_name, limits=limits, input_column=input_column, output_column=output_column
+        )
     else:
         source = cast("bytes | BinaryIO", content)  # what parse_dataset reads: bytes or a binary file
-        parsed = await asyncio.to_thread(parse_dataset, source, file_name, limits=limits, **options)
+        read = partial(
+            parse_dataset,
+            source,
+            file_name,
+            limits=limits,
+            input_column=input_column,
+            output_column=output_column,
+        )
+        parsed = await asyncio.to_thread(read)
     if not parsed.ok:
         return UploadOutcome("rejected", file_name, parsed=parsed)
     existing = await store.run(store.datasets.find_by_hash, team_id, parsed.sha256)
@@ -88,7 +98,7 @@ async def ingest_upload(
             sha256=parsed.sha256,
             examples=parsed.examples,
             insight_json=parsed.insight.to_json() if parsed.insight else None,
-            shape=shape_of(parsed.examples),
+            shape=parsed.shape,
         )
 
     try:
