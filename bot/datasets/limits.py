@@ -62,13 +62,13 @@ def parse_overrides(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LimitsSettingError(f"is not JSON ({exc.msg} at column {exc.colno})") from None
+        raise LimitsSettingError(f"it is not JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(value, dict):
-        raise LimitsSettingError('must be a JSON object, e.g. {"max_examples": 500000}')
+        raise LimitsSettingError('it must be a JSON object, e.g. {"max_examples": 500000}')
     unknown = sorted(set(value) - OVERRIDABLE)
     if unknown:
         known = ", ".join(sorted(OVERRIDABLE))
-        raise LimitsSettingError(f"has unknown limits {', '.join(unknown)}; known: {known}")
+        raise LimitsSettingError(f"it has unknown limits {', '.join(unknown)}; known: {known}")
     for name, limit in value.items():
         if name == "max_validation_fraction":
             if limit is not None and (not isinstance(limit, int | float) or not 0 < limit <= 1):
