@@ -157,6 +157,9 @@ async def test_an_example_over_the_base_models_tokens_is_refused_naming_model_an
     assert "`gemini-2.5-flash` takes at most 100 tokens per example" in text, text
     assert "The count is an estimate" in text, text
     assert no_jobs(small_model_stack)
+    held = await answer_to(small_model_stack, "start at-limit validation=over-limit")
+    assert "Dataset *over-limit* has an example of about 101 tokens" in held, held
+    assert no_jobs(small_model_stack)
     at = await answer_to(small_model_stack, "start at-limit")
     assert "Starting tuning on dataset `at-limit`" in at, at
 

@@ -29,7 +29,7 @@ from bot.services.errors import (
     UnknownDataset,
     ValidationIsTraining,
 )
-from bot.services.limits import check_dataset_shape, check_validation_size
+from bot.services.limits import check_dataset_shape, check_example_tokens, check_validation_size
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset, JobHoldout, TuningJob, utcnow
 from bot.storage.repositories.datasets import encode_examples
@@ -56,6 +56,8 @@ def check_start(
     other = validation_dataset(store, team_id, args.validation, dataset)
     if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
         raise HoldoutTooSmall(dataset.display_name, dataset.example_count)
+    if other is not None and backend.supports_validation:  # sent with the job, so checked as well
+        check_example_tokens(backend, limits, other, base_model)
     check_validation_size(limits, args.validation, dataset, other)
     return dataset
 

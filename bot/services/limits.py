@@ -67,6 +67,11 @@ def check_dataset_shape(backend: TuningBackend, limits: Limits, dataset: Dataset
         raise ConversationsNotTaken(
             backend.name, dataset.display_name, dataset.multi_turn_count, dataset.system_count
         )
+    check_example_tokens(backend, limits, dataset, base_model)
+
+
+def check_example_tokens(backend: TuningBackend, limits: Limits, dataset: Dataset, base_model: str) -> None:
+    """Refuse a dataset (to train or validate on) with an example over the base model's tokens."""
     limit = _token_limit(backend.max_example_tokens(base_model), limits.max_example_tokens)
     tokens = dataset.max_example_tokens
     if limit is not None and tokens is not None and tokens > limit:
