@@ -64,6 +64,7 @@ from bot.storage.models import Dataset, TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from standins.offline import OfflineStack
 from tests.helpers.evaluation import finished_job
+from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
 
 # Each part must stay as typed: a broadcast, a mention, a link, bold, an entity, other scripts.
@@ -543,6 +544,7 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.lengths_chart_file_title": "a file's title: plain text",
     "uploads.too_many_files_text": "a number",
 }
+BUILDERS.update(limits_builders(HOSTILE, _dataset))
 
 
 def _public_builders() -> set[str]:
