@@ -16,6 +16,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.domain.types import TrainingExample
 
 BYTES_PER_TOKEN = 4
 NEAR_LIMIT_FRACTION = 0.9
@@ -115,6 +118,17 @@ class DatasetInsight:
     preview: list[tuple[str, str]] = field(default_factory=list)
     max_input_chars: int = 0
     max_output_chars: int = 0
+    # Conversations: turns per example (user turns, each answered: 1 for a pair), how many
+    # examples have a system instruction, and the turns of each previewed example. For a
+    # conversation "input" counts the system instruction and every user turn, "output" every
+    # model turn; a preview shows its last user turn and the model turn answering it.
+    turns: Spread = Spread()
+    with_system: int = 0
+    preview_turns: list[int] = field(default_factory=list)
+
+    @property
+    def conversational(self) -> bool:
+        return self.turns.max > 1 or self.with_system > 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
@@ -142,6 +156,9 @@ class DatasetInsight:
                 preview=[(str(a), str(b)) for a, b in raw["preview"]],
                 max_input_chars=int(raw.get("max_input_chars", 0)),
                 max_output_chars=int(raw.get("max_output_chars", 0)),
+                turns=Spread(**raw["turns"]) if "turns" in raw else Spread(),
+                with_system=int(raw.get("with_system", 0)),
+                preview_turns=[int(n) for n in raw.get("preview_turns", [])],
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -187,37 +204,73 @@ class InsightBuilder:
         self.out_chars: list[int] = []
         self.in_tokens: list[int] = []
         self.out_tokens: list[int] = []
-        # Where each (input, output) pair and each input was first seen.
-        self._pairs: dict[tuple[str, str], str] = {}
-        self._inputs: dict[str, str] = {}
+        self.turns: list[int] = []
+        self.with_system = 0
+        # Where each example and each input (for a conversation: all but the last model turn)
+        # was first seen.
+        self._examples: dict[TrainingExample, str] = {}
+        self._inputs: dict[Any, str] = {}
         self._exact = _Rows()
         self._conflicting = _Rows()
         self._near_input = _Rows()
         self._near_output = _Rows()
         self._empty = _Rows()
         self._preview: list[tuple[str, str]] = []
+        self._preview_turns: list[int] = []
 
     def observe(self, location: str, text_input: str, output: str) -> None:
-        n_in, n_out = len(text_input), len(output)
+        """An input/output pair."""
+        self.observe_example(location, TrainingExample(text_input, output))
+
+    def observe_example(
+        self,
+        location: str,
+        example: TrainingExample,
+        in_tokens: int | None = None,
+        out_tokens: int | None = None,
+    ) -> None:
+        """An example; its token estimates when the caller has them (the Collector does)."""
+        text_input, output, history, system = example.text_input, example.output, example.history, example.system
+        if not history and system is None:
+            n_in, n_out = len(text_input), len(output)
+            longest_in, longest_out = n_in, n_out
+            input_key: Any = text_input
+            turns = 1
+        else:
+            users, models = history[0::2], history[1::2]
+            longest_in = max(len(text_input), *map(len, users)) if users else len(text_input)
+            longest_out = max(len(output), *map(len, models)) if models else len(output)
+            n_in = len(text_input) + sum(map(len, users)) + (len(system) if system else 0)
+            n_out = len(output) + sum(map(len, models))
+            input_key = (system, history, text_input)
+            turns = len(users) + 1
+            if system:
+                self.with_system += 1
+        if in_tokens is None or out_tokens is None:
+            in_tokens = estimate_tokens(text_input) + sum(estimate_tokens(t) for t in history[0::2])
+            in_tokens += estimate_tokens(system) if system else 0
+            out_tokens = estimate_tokens(output) + sum(estimate_tokens(t) for t in history[1::2])
         self.in_chars.append(n_in)
         self.out_chars.append(n_out)
-        self.in_tokens.append(estimate_tokens(text_input))
-        self.out_tokens.append(estimate_tokens(output))
-        if n_in > self._near_in:
+        self.in_tokens.append(in_tokens)
+        self.out_tokens.append(out_tokens)
+        self.turns.append(turns)
+        # Near a per-field limit: the longest user (model) turn, the limit being per field.
+        if longest_in > self._near_in:
             self._near_input.add(location)
-        if n_out > self._near_out:
+        if longest_out > self._near_out:
             self._near_output.add(location)
-        pair = (text_input, output)
-        first_pair = self._pairs.get(pair)
-        if first_pair is not None:
-            self._exact.add(f"{location} (same as {first_pair})")
+        first = self._examples.get(example)
+        if first is not None:
+            self._exact.add(f"{location} (same as {first})")
         else:
-            self._pairs[pair] = location
-            first_input = self._inputs.setdefault(text_input, location)
+            self._examples[example] = location
+            first_input = self._inputs.setdefault(input_key, location)
             if first_input != location:
                 self._conflicting.add(f"{location} (same input as {first_input}, another output)")
         if len(self._preview) < PREVIEW_EXAMPLES:
             self._preview.append((_clip(text_input), _clip(output)))
+            self._preview_turns.append(turns)
 
     def observe_blank(self, location: str, field_name: str) -> None:
         self._empty.add(f"{location} `{field_name}`")
@@ -240,6 +293,9 @@ class InsightBuilder:
             preview=list(self._preview),
             max_input_chars=self._max_in,
             max_output_chars=self._max_out,
+            turns=Spread.of(self.turns),
+            with_system=self.with_system,
+            preview_turns=list(self._preview_turns) if any(n > 1 for n in self._preview_turns) else [],
         )
 
 
