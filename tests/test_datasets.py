@@ -333,7 +333,9 @@ def test_format_problems_shows_ten_and_counts_the_rest() -> None:
     distinct = parse(csv_bytes([*rows(10), *((f"q{i}", "a" * (5_001 + i)) for i in range(3))]), "x.csv")
     shown = format_problems(distinct).splitlines()
     assert shown[1:] == ["• rows 12, 13 and 14: `output` is longer than the 5,000-character limit"]
-    odd = parse(b"input,output\n" + b"".join(b"x%d,\n" % i if i % 2 else b",y\n" for i in range(13)), "odd.csv")
+    odd = parse(
+        b"input,output\n" + b"".join(b"x%d,\n" % i if i % 2 else b",y\n" for i in range(13)), "odd.csv"
+    )
     kinds = format_problems(odd, max_shown=1).splitlines()
     assert kinds[1] == "• rows 2, 4, 6, 8, 10 and 2 more: `input` is empty"
     assert kinds[-1] == "…and 6 more problems"

@@ -62,7 +62,7 @@ def _vertex_parts(col: Collector, location: str, where: str, parts: Any, what: s
     """The text of a Vertex `Content`'s parts, or None (problems reported)."""
     if not isinstance(parts, list):
         if parts is None:
-            message = f"has no `parts`; give {what} `\"parts\": [{{\"text\": \"…\"}}]`"
+            message = f'has no `parts`; give {what} `"parts": [{{"text": "…"}}]`'
         else:
             message = f'`parts` is {type_name(parts)}, not a list like `[{{"text": "…"}}]`'
         col.problem(location, None, message, turn=where)
@@ -103,7 +103,7 @@ def _vertex_parts(col: Collector, location: str, where: str, parts: Any, what: s
 def _vertex_role_problem(role: Any, expected: str, index: int) -> str:
     if not isinstance(role, str):
         return (
-            f'has no `role`; each turn needs `"role": "user"` or `"role": "model"`, alternating and '
+            'has no `role`; each turn needs `"role": "user"` or `"role": "model"`, alternating and '
             "starting with `user`"
             if role is None
             else f'`role` is {type_name(role)}; use `"user"` or `"model"`'
@@ -122,19 +122,23 @@ def _vertex_role_problem(role: Any, expected: str, index: int) -> str:
     )
 
 
-def vertex_record(col: Collector, location: str, record: dict[str, Any], key: str, sys_key: str | None) -> None:
+def vertex_record(
+    col: Collector, location: str, record: dict[str, Any], key: str, sys_key: str | None
+) -> None:
     system: str | None = None
     good = True
     if sys_key is not None:
         value = record[sys_key]
         if isinstance(value, dict):
-            text = _vertex_parts(col, location, sys_key, value.get("parts"), "the system instruction")
-            good, system = (False, None) if text is None else col.system_text(location, sys_key, text)
+            joined = _vertex_parts(col, location, sys_key, value.get("parts"), "the system instruction")
+            good, system = (False, None) if joined is None else col.system_text(location, sys_key, joined)
         elif isinstance(value, str) or value is None:
             good, system = col.system_text(location, sys_key, value)
         else:
             col.problem(
-                location, sys_key, f'is {type_name(value)}, not an object like `{{"parts": [{{"text": "…"}}]}}`'
+                location,
+                sys_key,
+                f'is {type_name(value)}, not an object like `{{"parts": [{{"text": "…"}}]}}`',
             )
             good = False
     contents = record[key]
@@ -142,12 +146,15 @@ def vertex_record(col: Collector, location: str, record: dict[str, Any], key: st
         col.problem(
             location,
             key,
-            f'is {type_name(contents)}, not a list of turns like `[{{"role": "user", "parts": [{{"text": "…"}}]}}, …]`',
+            f"is {type_name(contents)}, not a list of turns like "
+            '`[{"role": "user", "parts": [{"text": "…"}]}, …]`',
         )
         return
     if not contents:
         col.problem(
-            location, key, "is empty; give the conversation a `user` turn and the `model` turn that answers it"
+            location,
+            key,
+            "is empty; give the conversation a `user` turn and the `model` turn that answers it",
         )
         return
     texts: list[str] = []
@@ -155,30 +162,21 @@ def vertex_record(col: Collector, location: str, record: dict[str, Any], key: st
     index = 0
     for turn in contents:
         index += 1
-        if type(turn) is not dict:
-            col.problem(
-                location,
-                None,
-                f'is {type_name(turn)}, not a turn like `{{"role": "user", "parts": [{{"text": "…"}}]}}`',
-                turn=f"turn {index}",
-            )
-            return
-        role = turn.get("role")
-        if role != expected:
-            col.problem(location, None, _vertex_role_problem(role, expected, index), turn=f"turn {index}")
-            return
-        parts = turn.get("parts")
         text: Any = None
-        # The usual turn: one part holding only text.
-        if type(parts) is list and len(parts) == 1:
-            part = parts[0]
-            if type(part) is dict and len(part) == 1:
-                text = part.get("text")
-        if type(text) is not str:
-            text = _vertex_parts(col, location, f"turn {index}", parts, "the turn")
-        if text is None or col.turn_text(location, f"turn {index}", text, role == "model") is None:
-            good = False
-            text = ""
+        # The usual turn: the expected role and one part holding only text.
+        if type(turn) is dict and turn.get("role") == expected:
+            parts = turn.get("parts")
+            if type(parts) is list and len(parts) == 1:
+                part = parts[0]
+                if type(part) is dict and len(part) == 1:
+                    text = part.get("text")
+        if type(text) is not str or not text or text.isspace():
+            text = _vertex_turn(col, location, turn, expected, index)
+            if text is _STOP:
+                return
+            if text is None:
+                good = False
+                text = ""
         texts.append(text)
         expected = _NEXT[expected]
     if expected == "model":
@@ -190,8 +188,35 @@ def vertex_record(col: Collector, location: str, record: dict[str, Any], key: st
             turn=f"turn {index}",
         )
         return
+    if col.check_turns and not col.turns_fine(location, texts, "turn"):
+        return
     if good:
         col.accept(location, _example(texts, system))
+
+
+_STOP: Any = object()
+
+
+def _vertex_turn(col: Collector, location: str, turn: Any, expected: str, index: int) -> Any:
+    """A turn off the fast path: its text, None (a problem with this turn; keep checking the
+    others) or _STOP (the conversation cannot be read further)."""
+    where = f"turn {index}"
+    if type(turn) is not dict:
+        col.problem(
+            location,
+            None,
+            f'is {type_name(turn)}, not a turn like `{{"role": "user", "parts": [{{"text": "…"}}]}}`',
+            turn=where,
+        )
+        return _STOP
+    role = turn.get("role")
+    if role != expected:
+        col.problem(location, None, _vertex_role_problem(role, expected, index), turn=where)
+        return _STOP
+    text = _vertex_parts(col, location, where, turn.get("parts"), "the turn")
+    if text is None or col.blank_turn(location, where, text):
+        return None
+    return text
 
 
 # ---- OpenAI --------------------------------------------------------------------------------
@@ -211,16 +236,21 @@ def _openai_content(col: Collector, location: str, where: str, message: dict[str
         texts: list[str] = []
         for part in content:
             kind = part.get("type") if isinstance(part, dict) else None
-            if kind == "text" and isinstance(part.get("text"), str):  # type: ignore[union-attr]
-                texts.append(part["text"])  # type: ignore[index]
+            if kind == "text" and isinstance(part.get("text"), str):
+                texts.append(part["text"])
                 continue
             if isinstance(kind, str) and kind in _OPENAI_PART_KINDS:
-                col.problem(location, None, f"holds {_OPENAI_PART_KINDS[kind]} (`{kind}`); {TEXT_ONLY}", turn=where)
+                col.problem(
+                    location, None, f"holds {_OPENAI_PART_KINDS[kind]} (`{kind}`); {TEXT_ONLY}", turn=where
+                )
             elif isinstance(kind, str):
                 col.problem(location, None, f"holds a `{kind}` part; {TEXT_ONLY}", turn=where)
             else:
                 col.problem(
-                    location, None, 'has a content part that is not `{"type": "text", "text": "…"}`', turn=where
+                    location,
+                    None,
+                    'has a content part that is not `{"type": "text", "text": "…"}`',
+                    turn=where,
                 )
             return None
         if not texts:
@@ -262,12 +292,15 @@ def openai_record(col: Collector, location: str, record: dict[str, Any], key: st
         col.problem(
             location,
             key,
-            f'is {type_name(messages)}, not a list of messages like `[{{"role": "user", "content": "…"}}, …]`',
+            f"is {type_name(messages)}, not a list of messages like "
+            '`[{"role": "user", "content": "…"}, …]`',
         )
         return
     if not messages:
         col.problem(
-            location, key, "is empty; give the conversation a `user` message and the `assistant` message that answers it"
+            location,
+            key,
+            "is empty; give the conversation a `user` message and the `assistant` message that answers it",
         )
         return
     good = True
@@ -295,7 +328,7 @@ def openai_record(col: Collector, location: str, record: dict[str, Any], key: st
         if expected == "model" and "weight" in message:
             col.weighted += 1
         text = _openai_content(col, location, where, message)
-        if text is None or col.turn_text(location, where, text, expected == "model") is None:
+        if text is None or col.blank_turn(location, where, text):
             good = False
             text = ""
         texts.append(text)
@@ -315,6 +348,8 @@ def openai_record(col: Collector, location: str, record: dict[str, Any], key: st
             "answers it (add the answer, or remove the last message)",
             turn=f"message {index}",
         )
+        return
+    if col.check_turns and not col.turns_fine(location, texts, "message", len(systems)):
         return
     system = None
     if systems:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.datasets.chat import openai_record, vertex_record
 from bot.datasets.core import Limits, Problem, ProblemGroup, ShapeCounter
-from bot.datasets.insight import InsightBuilder, estimate_tokens
+from bot.datasets.insight import InsightBuilder, measure
 from bot.datasets.wording import (
     CHAT_MESSAGE,
     CHAT_NORMS,
@@ -79,11 +79,20 @@ class Collector:
         # Records usually share one set of keys: resolve which keys to read once per set.
         self._key_cache: dict[tuple[str, ...], RecordKeys] = {}
         self._systems: dict[str, str] = {}
+        # Whether a text may hold a lone surrogate: only a JSON `\\u` escape makes one (UTF-8
+        # text cannot), so a JSON Lines reader clears this for a line without `\\u`.
+        self.maybe_surrogates = True
 
     # ---- problems -------------------------------------------------------------------------
 
     def problem(
-        self, location: str, field: str | None, message: str, *, turn: str | None = None, group: str | None = None
+        self,
+        location: str,
+        field: str | None,
+        message: str,
+        *,
+        turn: str | None = None,
+        group: str | None = None,
     ) -> None:
         self.problem_count += 1
         problem = Problem(location, field, message, turn, group)
@@ -131,9 +140,11 @@ class Collector:
             return None
         return self._checked(location, field, None, value, limit)
 
-    def _checked(self, location: str, field: str | None, turn: str | None, value: str, limit: int | None) -> str | None:
+    def _checked(
+        self, location: str, field: str | None, turn: str | None, value: str, limit: int | None
+    ) -> str | None:
         """Text that is not blank: no lone surrogate, within the character limit."""
-        surrogate = LONE_SURROGATE.search(value)
+        surrogate = LONE_SURROGATE.search(value) if self.maybe_surrogates else None
         if surrogate:
             self.problem(
                 location,
@@ -157,21 +168,44 @@ class Collector:
             return None
         return value
 
-    def turn_text(self, location: str, turn: str, text: str, model: bool) -> str | None:
-        """A conversation turn's text, checked like a field (`model`: against the output limit)."""
-        if not text or text.isspace():
-            self.insight.observe_blank(location, turn)
-            self.problem(
-                location,
-                None,
-                "is empty; give every turn its text (or remove the turn and the one answering it)"
-                if not text
-                else "is empty (only whitespace); give every turn its text",
-                turn=turn,
-            )
-            return None
-        limit = self.limits.max_output_chars if model else self.limits.max_input_chars
-        return self._checked(location, None, turn, text, limit)
+    def blank_turn(self, location: str, turn: str, text: str) -> bool:
+        """True (and a problem) when a conversation turn has no text."""
+        if text and not text.isspace():
+            return False
+        self.insight.observe_blank(location, turn)
+        self.problem(
+            location,
+            None,
+            "is empty; give every turn its text (or remove the turn and the one answering it)"
+            if not text
+            else "is empty (only whitespace); give every turn its text",
+            turn=turn,
+        )
+        return True
+
+    @property
+    def check_turns(self) -> bool:
+        """Whether turn texts need `turns_fine` (a character limit, or a possible lone surrogate)."""
+        return (
+            self.maybe_surrogates
+            or self.limits.max_input_chars is not None
+            or (self.limits.max_output_chars is not None)
+        )
+
+    def turns_fine(self, location: str, texts: list[str], label: str, offset: int = 0) -> bool:
+        """The turns' texts (user, model, user, …) within the per-field character limits (user
+        turns: the input limit, model turns: the output limit) and free of lone surrogates.
+        `label` and `offset` name a turn: "turn 3", "message 4" (after one system message)."""
+        fine = True
+        limits = (self.limits.max_input_chars, self.limits.max_output_chars)
+        for index, text in enumerate(texts):
+            if (
+                text
+                and self._checked(location, None, f"{label} {index + 1 + offset}", text, limits[index % 2])
+                is None
+            ):
+                fine = False
+        return fine
 
     def system_text(self, location: str, field: str, value: Any) -> tuple[bool, str | None]:
         """(fine, the system instruction): an empty one is none; a bad one is a problem."""
@@ -209,18 +243,8 @@ class Collector:
     def accept(self, location: str, example: TrainingExample) -> bool:
         """An example whose texts passed every check: checked against the per-example token
         limit, then counted, observed, and kept (unless only validating). False: refused."""
-        history = example.history
-        system = example.system
-        in_tokens = estimate_tokens(example.text_input)
-        out_tokens = estimate_tokens(example.output)
-        if history or system is not None:
-            for text in history[0::2]:
-                in_tokens += estimate_tokens(text)
-            for text in history[1::2]:
-                out_tokens += estimate_tokens(text)
-            if system:
-                in_tokens += estimate_tokens(system)
-        tokens = in_tokens + out_tokens
+        measured = measure(example)
+        tokens = measured[4] + measured[5]
         limit = self.limits.max_example_tokens
         if limit is not None and tokens > limit:
             self.problem(
@@ -234,7 +258,7 @@ class Collector:
         self.shape.add(example, tokens)
         if self.keep_examples:
             self.examples.append(example)
-        self.insight.observe_example(location, example, in_tokens, out_tokens)
+        self.insight.observe_example(location, example, measured)
         return True
 
     # ---- JSON records ---------------------------------------------------------------------
@@ -332,7 +356,9 @@ class Collector:
             value = record[sys_key]
             if isinstance(value, dict) and "parts" in value:  # Vertex AI's Content object
                 parts = value["parts"]
-                if isinstance(parts, list) and all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in parts):
+                if isinstance(parts, list) and all(
+                    isinstance(p, dict) and isinstance(p.get("text"), str) for p in parts
+                ):
                     value = "".join(p["text"] for p in parts)
             fine, system = self.system_text(location, sys_key, value)
             if not fine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class ProblemGroup:
     field: str | None
     message: str
     count: int = 0
-    first: list[Problem] = field(default_factory=list)
+    first: list[Problem] = dataclasses.field(default_factory=list)
 
     def add(self, problem: Problem) -> None:
         self.count += 1
@@ -98,7 +99,7 @@ class ProblemGroup:
 
 
 def _locations(first: list[Problem], count: int) -> str:
-    """"rows 2, 3, 4, 5, 6 and 9,995 more", "lines 7 (turn 2) and 9 (turn 4)"."""
+    """ "rows 2, 3, 4, 5, 6 and 9,995 more", "lines 7 (turn 2) and 9 (turn 4)"."""
     words = {p.location.split(" ", 1)[0] for p in first}
     same_kind = len(words) == 1 and all(" " in p.location for p in first)
     if same_kind:

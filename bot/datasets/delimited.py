@@ -27,6 +27,7 @@ from bot.datasets.wording import (
 
 def parse_csv(col: Collector, reader: io.BufferedReader, offset: int, delimiter: str) -> None:
     limit = col.limits.max_line_bytes
+    col.maybe_surrogates = False  # strict UTF-8 text holds no surrogates, and CSV has no escapes
     state = _LineState(offset)
     lines = _text_lines(reader, state, limit)
     if csv.field_size_limit() < limit + 1:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
+from operator import add, floordiv
 from typing import Any
 
 from bot.domain.types import TrainingExample
@@ -36,6 +38,45 @@ def estimate_tokens(text: str) -> int:
         return 0
     size = len(text) if text.isascii() else len(text.encode("utf-8"))
     return max(1, -(-size // BYTES_PER_TOKEN))
+
+
+# What `measure` finds in an example: characters of its input side (the system instruction
+# and every user turn) and of its output side (every model turn), the longest user and model
+# turn, the estimated tokens of each side, and its turns (1 for a pair).
+Measure = tuple[int, int, int, int, int, int, int]
+
+
+def _tokens_of(lengths: list[int]) -> int:
+    """Estimated tokens of ASCII texts of these lengths: the sum of ceil(length / 4) (in C)."""
+    return sum(map(floordiv, map(add, lengths, repeat(BYTES_PER_TOKEN - 1)), repeat(BYTES_PER_TOKEN)))
+
+
+def measure(example: TrainingExample) -> Measure:
+    """Lengths and estimated tokens of an example, each text measured once (per-record path:
+    the Collector checks the token limit with it and hands it to `InsightBuilder`)."""
+    text_input, output, history, system = example.text_input, example.output, example.history, example.system
+    if not history and system is None:
+        n_in, n_out = len(text_input), len(output)
+        if text_input.isascii() and output.isascii():
+            tokens_in, tokens_out = -(-n_in // BYTES_PER_TOKEN), -(-n_out // BYTES_PER_TOKEN)
+        else:
+            tokens_in, tokens_out = estimate_tokens(text_input), estimate_tokens(output)
+        return n_in, n_out, n_in, n_out, tokens_in, tokens_out, 1
+    users, models = history[0::2], history[1::2]
+    lengths_in = [len(text_input), *map(len, users)]
+    lengths_out = [len(output), *map(len, models)]
+    longest_in = max(lengths_in)
+    if system:
+        lengths_in.append(len(system))
+    n_in, n_out = sum(lengths_in), sum(lengths_out)
+    ascii_only = text_input.isascii() and output.isascii() and all(map(str.isascii, history))
+    if ascii_only and (not system or system.isascii()):
+        tokens_in, tokens_out = _tokens_of(lengths_in), _tokens_of(lengths_out)
+    else:
+        tokens_in = estimate_tokens(text_input) + sum(map(estimate_tokens, users))
+        tokens_in += estimate_tokens(system) if system else 0
+        tokens_out = estimate_tokens(output) + sum(map(estimate_tokens, models))
+    return n_in, n_out, longest_in, max(lengths_out), tokens_in, tokens_out, len(users) + 1
 
 
 @dataclass(frozen=True)
@@ -206,10 +247,10 @@ class InsightBuilder:
         self.out_tokens: list[int] = []
         self.turns: list[int] = []
         self.with_system = 0
-        # Where each example and each input (for a conversation: all but the last model turn)
-        # was first seen.
-        self._examples: dict[TrainingExample, str] = {}
-        self._inputs: dict[Any, str] = {}
+        # Where each input (for a conversation: all but the last model turn) was first seen,
+        # with its output; and where each example whose input repeats was first seen.
+        self._inputs: dict[Any, tuple[str, str]] = {}
+        self._repeats: dict[tuple[Any, str], str] = {}
         self._exact = _Rows()
         self._conflicting = _Rows()
         self._near_input = _Rows()
@@ -223,33 +264,17 @@ class InsightBuilder:
         self.observe_example(location, TrainingExample(text_input, output))
 
     def observe_example(
-        self,
-        location: str,
-        example: TrainingExample,
-        in_tokens: int | None = None,
-        out_tokens: int | None = None,
+        self, location: str, example: TrainingExample, measured: Measure | None = None
     ) -> None:
-        """An example; its token estimates when the caller has them (the Collector does)."""
-        text_input, output, history, system = example.text_input, example.output, example.history, example.system
-        if not history and system is None:
-            n_in, n_out = len(text_input), len(output)
-            longest_in, longest_out = n_in, n_out
-            input_key: Any = text_input
-            turns = 1
+        """An example, and what `measure` found in it when the caller has it (the Collector does)."""
+        n_in, n_out, longest_in, longest_out, in_tokens, out_tokens, turns = measured or measure(example)
+        if turns == 1 and example.system is None:
+            input_key: Any = example.text_input
         else:
-            users, models = history[0::2], history[1::2]
-            longest_in = max(len(text_input), *map(len, users)) if users else len(text_input)
-            longest_out = max(len(output), *map(len, models)) if models else len(output)
-            n_in = len(text_input) + sum(map(len, users)) + (len(system) if system else 0)
-            n_out = len(output) + sum(map(len, models))
-            input_key = (system, history, text_input)
-            turns = len(users) + 1
-            if system:
+            input_key = (example.system, example.history, example.text_input)
+            if example.system:
                 self.with_system += 1
-        if in_tokens is None or out_tokens is None:
-            in_tokens = estimate_tokens(text_input) + sum(estimate_tokens(t) for t in history[0::2])
-            in_tokens += estimate_tokens(system) if system else 0
-            out_tokens = estimate_tokens(output) + sum(estimate_tokens(t) for t in history[1::2])
+        output = example.output
         self.in_chars.append(n_in)
         self.out_chars.append(n_out)
         self.in_tokens.append(in_tokens)
@@ -260,16 +285,21 @@ class InsightBuilder:
             self._near_input.add(location)
         if longest_out > self._near_out:
             self._near_output.add(location)
-        first = self._examples.get(example)
-        if first is not None:
-            self._exact.add(f"{location} (same as {first})")
+        seen = self._inputs.get(input_key)
+        if seen is None:
+            self._inputs[input_key] = (location, output)
+        elif output == seen[1]:
+            self._exact.add(f"{location} (same as {seen[0]})")
         else:
-            self._examples[example] = location
-            first_input = self._inputs.setdefault(input_key, location)
-            if first_input != location:
-                self._conflicting.add(f"{location} (same input as {first_input}, another output)")
+            # The input was seen with another output; this output may still repeat an
+            # example other than the first (those are kept by whole example, only here).
+            first = self._repeats.setdefault((input_key, output), location)
+            if first != location:
+                self._exact.add(f"{location} (same as {first})")
+            else:
+                self._conflicting.add(f"{location} (same input as {seen[0]}, another output)")
         if len(self._preview) < PREVIEW_EXAMPLES:
-            self._preview.append((_clip(text_input), _clip(output)))
+            self._preview.append((_clip(example.text_input), _clip(output)))
             self._preview_turns.append(turns)
 
     def observe_blank(self, location: str, field_name: str) -> None:

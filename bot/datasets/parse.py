@@ -125,8 +125,8 @@ def _finish(parser: Collector, result: ParsedDataset, sha256: str | None) -> Par
         parser.warnings.append(f"ignored unknown keys: {listed}")
     if parser.weighted:
         parser.warnings.append(
-            f"`weight` on {plural(parser.weighted, 'assistant turn')} is not carried over: Vertex AI trains on "
-            "every model turn"
+            f"`weight` on {plural(parser.weighted, 'assistant turn')} is not carried over: "
+            "Vertex AI trains on every model turn"
         )
     result.examples = parser.examples
     result.example_count = parser.accepted

@@ -290,7 +290,8 @@ def bad() -> dict[str, tuple[bytes, str]]:
         ),
         "sharegpt.jsonl": (
             "".join(
-                json.dumps({"conversations": [{"from": "human", "value": a}, {"from": "gpt", "value": b}]}) + "\n"
+                json.dumps({"conversations": [{"from": "human", "value": a}, {"from": "gpt", "value": b}]})
+                + "\n"
                 for a, b in TUTORIAL
             ).encode(),
             "lines 1, 2, 3, 4, 5 and 10 more: is a chat record in a format tunebot does not read "
