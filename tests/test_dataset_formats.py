@@ -218,7 +218,8 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     (
         "vertex function response",
         vertex(("user", [{"functionResponse": {"name": "weather", "response": {}}}]), ("model", "Sunny")),
-        "line 1, turn 1: holds a function response (`functionResponse`); tunebot tunes on text only: leave it out",
+        "line 1, turn 1: holds a function response (`functionResponse`); tunebot tunes "
+        "on text only: leave it out",
     ),
     (
         "vertex assistant role",
@@ -228,7 +229,8 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     (
         "vertex system turn",
         vertex(("system", "Be brief."), ("user", "q"), ("model", "a")),
-        "line 1, turn 1: is a `system` turn; put the system instruction in `systemInstruction`, not in `contents`",
+        "line 1, turn 1: is a `system` turn; put the system instruction in "
+        "`systemInstruction`, not in `contents`",
     ),
     (
         "vertex unknown role",
@@ -238,13 +240,15 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     (
         "vertex missing role",
         {"contents": [{"parts": [{"text": "q"}]}, {"role": "model", "parts": [{"text": "a"}]}]},
-        'line 1, turn 1: has no `role`; each turn needs `"role": "user"` or `"role": "model"`, alternating and '
+        'line 1, turn 1: has no `role`; each turn needs `"role": "user"` or `"role": '
+        '"model"`, alternating and '
         "starting with `user`",
     ),
     (
         "vertex not alternating",
         vertex(("user", "q"), ("user", "q again"), ("model", "a")),
-        "line 1, turn 2: is a `user` turn after a `user` turn; turns must alternate `user`, `model`, `user`, … "
+        "line 1, turn 2: is a `user` turn after a `user` turn; turns must alternate "
+        "`user`, `model`, `user`, … "
         "(merge the two, or add the missing turn between them)",
     ),
     (
@@ -271,12 +275,14 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     (
         "vertex empty contents",
         {"contents": []},
-        "line 1, `contents`: is empty; give the conversation a `user` turn and the `model` turn that answers it",
+        "line 1, `contents`: is empty; give the conversation a `user` turn and the "
+        "`model` turn that answers it",
     ),
     (
         "vertex contents not a list",
         {"contents": "hello"},
-        'line 1, `contents`: is text, not a list of turns like `[{"role": "user", "parts": [{"text": "…"}]}, …]`',
+        'line 1, `contents`: is text, not a list of turns like `[{"role": "user", '
+        '"parts": [{"text": "…"}]}, …]`',
     ),
     (
         "vertex no parts",
@@ -335,7 +341,8 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
                 {"role": "assistant", "function_call": {"name": "weather", "arguments": "{}"}},
             ]
         },
-        "line 1, message 2: holds a function call (`function_call`); tunebot tunes on text only: leave it out",
+        "line 1, message 2: holds a function call (`function_call`); tunebot tunes on "
+        "text only: leave it out",
     ),
     (
         "openai tool role",
@@ -431,7 +438,10 @@ def test_every_empty_turn_of_a_conversation_is_named() -> None:
 
 
 def test_a_lone_surrogate_in_a_turn_is_named() -> None:
-    line = '{"contents": [{"role": "user", "parts": [{"text": "a\\ud800b"}]}, {"role": "model", "parts": [{"text": "c"}]}]}\n'
+    line = (
+        '{"contents": [{"role": "user", "parts": [{"text": "a\\ud800b"}]}, {"role": '
+        '"model", "parts": [{"text": "c"}]}]}\n'
+    )
     parsed = parse(line.encode())
     assert len(parsed.problems) == 1
     assert str(parsed.problems[0]).startswith("line 1, turn 1: holds the escape `\\ud800`")
@@ -481,11 +491,14 @@ def test_kinds_past_the_detailed_problems_are_still_counted_and_ordered_by_first
     assert parsed.problem_count == 10 and len(parsed.problems) == 3
     assert format_problems(parsed).splitlines() == [
         "`chats.jsonl` was not stored: 10 problems",
-        "• lines 1 (turn 2), 2 (turn 2), 3 (turn 2), 4 (turn 2) and 5 (turn 2): is empty; give every turn its text "
+        "• lines 1 (turn 2), 2 (turn 2), 3 (turn 2), 4 (turn 2) and 5 (turn 2): is "
+        "empty; give every turn its text "
         "(or remove the turn and the one answering it)",
-        "• lines 6 (turn 2), 7 (turn 2), 8 (turn 2) and 9 (turn 2): has role `assistant`; Vertex AI names the "
+        "• lines 6 (turn 2), 7 (turn 2), 8 (turn 2) and 9 (turn 2): has role "
+        "`assistant`; Vertex AI names the "
         'model\'s turns `"model"`',
-        "• line 10, `contents`: is empty; give the conversation a `user` turn and the `model` turn that answers it",
+        "• line 10, `contents`: is empty; give the conversation a `user` turn and the "
+        "`model` turn that answers it",
     ]
 
 

@@ -76,7 +76,8 @@ def test_rows_over_the_token_limit_are_listed_once() -> None:
     parsed = parse_dataset(jsonl(*[record] * 7), "x.jsonl", limits=tokens_limit(19))
     assert format_problems(parsed).splitlines() == [
         "`x.jsonl` was not stored: 7 problems",
-        "• lines 1, 2, 3, 4, 5 and 2 more: is over the limit of 19 tokens per example (estimated as bytes ÷ 4)",
+        "• lines 1, 2, 3, 4, 5 and 2 more: is over the limit of 19 tokens per example "
+        "(estimated as bytes ÷ 4)",
     ]
 
 
