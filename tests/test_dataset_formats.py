@@ -3,6 +3,7 @@ other formats, the refusal of everything that is not text, and old files read as
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -11,8 +12,11 @@ from typing import Any
 import pytest
 
 from bot.datasets import Limits, ParsedDataset, TrainingExample, format_problems, parse_dataset
+from bot.datasets.core import example_tokens
+from bot.datasets.insight import DatasetInsight
 from bot.datasets.limits import VERTEX_LIMITS
 from bot.datasets.wording import FORMATS_TAKEN
+from bot.presentation.insight import insight_lines
 
 FORMATS = Path(__file__).parent / "data" / "formats"
 DATA = Path(__file__).parent / "data"
@@ -538,3 +542,97 @@ def test_vertex_limits_take_long_outputs_the_gemini_limits_refuse() -> None:
     data = jsonl(*([record] * 10))
     assert not parse_dataset(data, "long.jsonl").ok
     assert parse_dataset(data, "long.jsonl", limits=VERTEX_LIMITS).ok
+
+
+# ---- what the insight says about conversations ------------------------------------------------
+
+
+def test_insight_of_conversations() -> None:
+    system = {"parts": [{"text": "Be brief."}]}
+    three = vertex(
+        ("user", "hi"),
+        ("model", "hello"),
+        ("user", "how?"),
+        ("model", "so"),
+        ("user", "ok"),
+        ("model", "bye"),
+    )
+    records = [
+        {**three, "systemInstruction": system},
+        {**three, "systemInstruction": system},  # the same conversation again
+        {
+            **vertex(
+                ("user", "hi"),
+                ("model", "hello"),
+                ("user", "how?"),
+                ("model", "so"),
+                ("user", "ok"),
+                ("model", "ciao"),
+            ),
+            "systemInstruction": system,
+        },
+        vertex(("user", "hi"), ("model", "hello")),
+    ]
+    parsed = parse(jsonl(*records))
+    insight = parsed.insight
+    assert insight is not None and insight.examples == 4
+    assert (insight.turns.min, insight.turns.median, insight.turns.max) == (1, 3, 3)
+    assert insight.with_system == 3
+    # Input: the system instruction and every user turn; output: every model turn.
+    assert insight.input_chars.max == len("Be brief.") + len("hi") + len("how?") + len("ok")
+    assert insight.output_chars.max == len("hello") + len("so") + len("ciao")
+    # Duplicates are whole conversations; a conversation that differs only in its last answer conflicts.
+    assert insight.exact_duplicates.rows == ["line 2 (same as line 1)"]
+    assert insight.conflicting_duplicates.rows == ["line 3 (same input as line 1, another output)"]
+    assert insight.preview == [("ok", "bye"), ("ok", "bye"), ("ok", "ciao")]
+    assert insight.preview_turns == [3, 3, 3]
+    assert insight.total_tokens == sum(example_tokens(e) for e in parsed.examples)
+    assert DatasetInsight.from_json(insight.to_json()) == insight
+
+
+def test_insight_stored_before_conversations_still_loads() -> None:
+    pairs = parse_dataset(
+        b"text_input,output\n" + b"".join(b"q%d,a%d\n" % (i, i) for i in range(10)), "p.csv"
+    )
+    assert pairs.insight is not None and not pairs.insight.conversational
+    stored = json.loads(pairs.insight.to_json())
+    for key in ("turns", "with_system", "preview_turns"):
+        stored.pop(key)
+    loaded = DatasetInsight.from_json(json.dumps(stored))
+    assert loaded == pairs.insight
+    assert loaded is not None and loaded.turns.max == 1 and loaded.preview_turns == []
+
+
+def test_insight_lines_show_turns_and_the_system_instruction() -> None:
+    three = vertex(
+        ("user", "hi"),
+        ("model", "hello"),
+        ("user", "how?"),
+        ("model", "so"),
+        ("user", "ok"),
+        ("model", "bye"),
+    )
+    records = [{**three, "systemInstruction": f"Be brief {i}."} for i in range(4)]
+    parsed = parse_dataset(
+        jsonl(*records), "chats.jsonl", limits=dataclasses.replace(VERTEX_LIMITS, min_examples=1)
+    )
+    assert parsed.insight is not None
+    text = "\n".join(insight_lines(parsed.insight))
+    assert "• Inputs (system instruction and user turns): " in text
+    assert "• Outputs (model turns): " in text
+    assert "• Turns per example (user turns, each answered): min 3 · median 3 · p95 3 · max 3" in text
+    assert "• With a system instruction: 4 of 4 examples" in text
+    assert "> ok  →  bye  _(3 turns)_" in text
+    assert "character limit" not in text  # Vertex AI has no per-field character limits
+
+
+def test_insight_lines_of_pairs_are_unchanged() -> None:
+    parsed = parse_dataset(
+        b"text_input,output\n" + b"".join(b"q%d,a%d\n" % (i, i) for i in range(10)), "p.csv"
+    )
+    assert parsed.insight is not None
+    lines = insight_lines(parsed.insight)
+    assert lines[1].startswith("• Inputs: ") and lines[2].startswith("• Outputs: ")
+    assert not any("Turns per example" in line or "system instruction" in line for line in lines)
+    assert "• Conflicting duplicates (same input, different output): none" in lines
+    assert "> q0  →  a0" in lines

@@ -197,7 +197,8 @@ class DatasetInsight:
                 preview=[(str(a), str(b)) for a, b in raw["preview"]],
                 max_input_chars=int(raw.get("max_input_chars", 0)),
                 max_output_chars=int(raw.get("max_output_chars", 0)),
-                turns=Spread(**raw["turns"]) if "turns" in raw else Spread(),
+                # Stored before conversations: every example was a pair, one turn.
+                turns=Spread(**raw["turns"]) if "turns" in raw else _one_turn_each(int(raw["examples"])),
                 with_system=int(raw.get("with_system", 0)),
                 preview_turns=[int(n) for n in raw.get("preview_turns", [])],
             )
@@ -327,6 +328,10 @@ class InsightBuilder:
             with_system=self.with_system,
             preview_turns=list(self._preview_turns) if any(n > 1 for n in self._preview_turns) else [],
         )
+
+
+def _one_turn_each(examples: int) -> Spread:
+    return Spread(1, 1, 1, 1) if examples else Spread()
 
 
 def _clip(text: str) -> str:
