@@ -304,6 +304,20 @@ REFUSALS: list[tuple[str, dict[str, Any], str]] = [
         'line 1, `systemInstruction`: is a number (3), not an object like `{"parts": [{"text": "…"}]}`',
     ),
     (
+        "vertex image in the system instruction",
+        vertex(
+            ("user", "q"),
+            ("model", "a"),
+            system={"parts": [{"inlineData": {"mimeType": "image/jpeg", "data": "x"}}]},
+        ),
+        "line 1, `systemInstruction`: holds an image (`inlineData`); tunebot tunes on text only",
+    ),
+    (
+        "vertex part without text",
+        vertex(("user", [{"txt": "q"}]), ("model", "a")),
+        'line 1, turn 1: has a part without `text` (found `txt`); each part is `{"text": "…"}`',
+    ),
+    (
         "openai image",
         openai(
             (
@@ -636,3 +650,10 @@ def test_insight_lines_of_pairs_are_unchanged() -> None:
     assert not any("Turns per example" in line or "system instruction" in line for line in lines)
     assert "• Conflicting duplicates (same input, different output): none" in lines
     assert "> q0  →  a0" in lines
+
+
+def test_names_from_the_file_are_clipped_in_problems() -> None:
+    parsed = parse(jsonl(vertex(("user", "q"), ("`" + "r" * 5_000, "a"))))
+    message = problems(parsed)[0]
+    assert len(message) < 200
+    assert message.startswith("line 1, turn 2: has role `'rrrr")

@@ -44,6 +44,12 @@ _OPENAI_PART_KINDS = {
 _NEXT = {"user": "model", "model": "user"}
 
 
+def _name(text: str) -> str:
+    """A name from the file (a role, a key) fit to quote in a problem: short, no backticks."""
+    text = text.replace("`", "'")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _mime_kind(value: Any) -> str:
     mime = value.get("mimeType") or value.get("mime_type") if isinstance(value, dict) else None
     if isinstance(mime, str):
@@ -58,17 +64,20 @@ def _mime_kind(value: Any) -> str:
 # ---- Vertex AI -----------------------------------------------------------------------------
 
 
-def _vertex_parts(col: Collector, location: str, where: str, parts: Any, what: str) -> str | None:
-    """The text of a Vertex `Content`'s parts, or None (problems reported)."""
+def _vertex_parts(
+    col: Collector, location: str, where: str | None, parts: Any, what: str, field: str | None = None
+) -> str | None:
+    """The text of a Vertex `Content`'s parts, or None (problems reported for `where`, a turn,
+    or `field`, the system instruction)."""
     if not isinstance(parts, list):
         if parts is None:
             message = f'has no `parts`; give {what} `"parts": [{{"text": "…"}}]`'
         else:
             message = f'`parts` is {type_name(parts)}, not a list like `[{{"text": "…"}}]`'
-        col.problem(location, None, message, turn=where)
+        col.problem(location, field, message, turn=where)
         return None
     if not parts:
-        col.problem(location, None, f'has no parts (`"parts": []`); give {what} its text', turn=where)
+        col.problem(location, field, f'has no parts (`"parts": []`); give {what} its text', turn=where)
         return None
     texts: list[str] = []
     for part in parts:
@@ -80,22 +89,22 @@ def _vertex_parts(col: Collector, location: str, where: str, parts: Any, what: s
             for key in ("inlineData", "fileData", "inline_data", "file_data"):
                 if key in part:
                     kind = _mime_kind(part[key])
-                    col.problem(location, None, f"holds {kind} (`{key}`); {TEXT_ONLY}", turn=where)
+                    col.problem(location, field, f"holds {kind} (`{key}`); {TEXT_ONLY}", turn=where)
                     return None
             for key, kind in _VERTEX_NON_TEXT.items():
                 if key in part:
                     col.problem(
-                        location, None, f"holds {kind} (`{key}`); {TEXT_ONLY}: leave it out", turn=where
+                        location, field, f"holds {kind} (`{key}`); {TEXT_ONLY}: leave it out", turn=where
                     )
                     return None
             if "text" in part:
                 message = f"a part's `text` is {type_name(part['text'])}, not text"
             else:
-                found = ", ".join(f"`{k}`" for k in list(part)[:6]) or "no keys"
+                found = ", ".join(f"`{_name(k)}`" for k in list(part)[:6]) or "no keys"
                 message = f'has a part without `text` (found {found}); each part is `{{"text": "…"}}`'
         else:
             message = f'has a part that is {type_name(part)}, not an object like `{{"text": "…"}}`'
-        col.problem(location, None, message, turn=where)
+        col.problem(location, field, message, turn=where)
         return None
     return texts[0] if len(texts) == 1 else "".join(texts)
 
@@ -113,7 +122,7 @@ def _vertex_role_problem(role: Any, expected: str, index: int) -> str:
     if role == "system":
         return "is a `system` turn; put the system instruction in `systemInstruction`, not in `contents`"
     if role not in _NEXT:
-        return f"has role `{role}`; the roles are `user` and `model`"
+        return f"has role `{_name(role)}`; the roles are `user` and `model`"
     if index == 1:
         return "is a `model` turn; a conversation starts with a `user` turn"
     return (
@@ -130,7 +139,7 @@ def vertex_record(
     if sys_key is not None:
         value = record[sys_key]
         if isinstance(value, dict):
-            joined = _vertex_parts(col, location, sys_key, value.get("parts"), "the system instruction")
+            joined = _vertex_parts(col, location, None, value.get("parts"), "the system instruction", sys_key)
             good, system = (False, None) if joined is None else col.system_text(location, sys_key, joined)
         elif isinstance(value, str) or value is None:
             good, system = col.system_text(location, sys_key, value)
@@ -244,7 +253,7 @@ def _openai_content(col: Collector, location: str, where: str, message: dict[str
                     location, None, f"holds {_OPENAI_PART_KINDS[kind]} (`{kind}`); {TEXT_ONLY}", turn=where
                 )
             elif isinstance(kind, str):
-                col.problem(location, None, f"holds a `{kind}` part; {TEXT_ONLY}", turn=where)
+                col.problem(location, None, f"holds a `{_name(kind)}` part; {TEXT_ONLY}", turn=where)
             else:
                 col.problem(
                     location,
@@ -277,7 +286,7 @@ def _openai_role_problem(role: Any, expected: str, index: int, started: bool) ->
     if role == "model":
         return "has role `model`; in OpenAI's format the model's turns are `assistant`"
     if role not in ("user", "assistant"):
-        return f"has role `{role}`; the roles are `system`, `user` and `assistant`"
+        return f"has role `{_name(role)}`; the roles are `system`, `user` and `assistant`"
     if not started:
         return "is an `assistant` message before any `user` message; a conversation starts with `user`"
     return (
