@@ -657,3 +657,16 @@ def test_names_from_the_file_are_clipped_in_problems() -> None:
     message = problems(parsed)[0]
     assert len(message) < 200
     assert message.startswith("line 1, turn 2: has role `'rrrr")
+
+
+def test_conversations_and_grouped_problems_come_back_whole_from_a_worker() -> None:
+    # What a validation worker sends back (bot.datasets.pool): strings, rebuilt in the parent.
+    from bot.datasets.pool import parse_upload, unpack
+
+    data = (FORMATS / "vertex_text_tune_example.jsonl").read_bytes()
+    assert unpack(parse_upload(data, "v.jsonl", None, None, ONE)).examples == parse(data).examples
+    bad = jsonl(*[vertex(("user", "q"), ("model", ""))] * 3)
+    back = unpack(parse_upload(bad, "b.jsonl", None, None, ONE))
+    assert [(g.count, g.message) for g in back.problem_groups] == [
+        (3, "is empty; give every turn its text (or remove the turn and the one answering it)")
+    ]
