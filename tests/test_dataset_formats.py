@@ -670,3 +670,11 @@ def test_conversations_and_grouped_problems_come_back_whole_from_a_worker() -> N
     assert [(g.count, g.message) for g in back.problem_groups] == [
         (3, "is empty; give every turn its text (or remove the turn and the one answering it)")
     ]
+
+
+def test_openai_turns_over_a_limit_are_numbered_as_messages() -> None:
+    limits = Limits(min_examples=1, max_input_chars=10, max_output_chars=5)
+    record = openai(("system", "short"), ("developer", "also"), ("user", "q"), ("assistant", "y" * 6))
+    assert problems(parse(jsonl(record), limits=limits)) == [
+        "line 1, message 4: is 6 characters; the limit is 5"
+    ]

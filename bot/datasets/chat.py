@@ -314,6 +314,7 @@ def openai_record(col: Collector, location: str, record: dict[str, Any], key: st
         return
     good = True
     systems: list[str] = []
+    leading = 0  # system messages before the first user message
     texts: list[str] = []
     expected = "user"
     index = 0
@@ -325,6 +326,7 @@ def openai_record(col: Collector, location: str, record: dict[str, Any], key: st
             return
         role = message.get("role")
         if not texts and (role == "system" or role == "developer"):
+            leading += 1
             text = _openai_content(col, location, where, message)
             if text is None:
                 good = False
@@ -358,7 +360,7 @@ def openai_record(col: Collector, location: str, record: dict[str, Any], key: st
             turn=f"message {index}",
         )
         return
-    if col.check_turns and not col.turns_fine(location, texts, "message", len(systems)):
+    if col.check_turns and not col.turns_fine(location, texts, "message", leading):
         return
     system = None
     if systems:
