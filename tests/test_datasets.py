@@ -294,7 +294,11 @@ def test_problem_details_are_capped_but_counted() -> None:
     parsed = parse(data, "x.csv")
     assert parsed.problem_count == 1_500
     assert len(parsed.problems) == 1_000
-    assert format_problems(parsed).endswith("…and 1,490 more problems")
+    # The same problem on 1,500 rows is said once, counted past the 1,000 kept in detail.
+    assert format_problems(parsed).splitlines() == [
+        "`x.csv` was not stored: 1,500 problems",
+        "• rows 2, 3, 4, 5, 6 and 1,495 more: `output` is empty",
+    ]
 
 
 def test_many_problems_collected_not_just_the_first() -> None:
@@ -324,11 +328,17 @@ def test_format_problems_shows_ten_and_counts_the_rest() -> None:
     text = format_problems(parsed)
     lines = text.splitlines()
     assert lines[0] == "`my &lt;file&gt;.csv` was not stored: 13 problems"
-    assert lines[1] == "• row 2, `output`: is empty"
-    assert len([line for line in lines if line.startswith("• ")]) == 10
-    assert lines[-1] == "…and 3 more problems"
-    assert format_problems(parsed, max_shown=13).count("• ") == 13
-    assert "more problem" not in format_problems(parsed, max_shown=13)
+    # Thirteen rows with the same problem: one line, not ten identical ones.
+    assert lines[1:] == ["• rows 2, 3, 4, 5, 6 and 8 more: `output` is empty"]
+    distinct = parse(csv_bytes([*rows(10), *((f"q{i}", "a" * (5_001 + i)) for i in range(3))]), "x.csv")
+    shown = format_problems(distinct).splitlines()
+    assert shown[1:] == ["• rows 12, 13 and 14: `output` is longer than the 5,000-character limit"]
+    odd = parse(
+        b"input,output\n" + b"".join(b"x%d,\n" % i if i % 2 else b",y\n" for i in range(13)), "odd.csv"
+    )
+    kinds = format_problems(odd, max_shown=1).splitlines()
+    assert kinds[1] == "• rows 2, 4, 6, 8, 10 and 2 more: `input` is empty"
+    assert kinds[-1] == "…and 6 more problems"
 
 
 def test_format_problems_singular_and_ok() -> None:

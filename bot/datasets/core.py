@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,19 +45,88 @@ class Problem:
 
     `location` is "row 7" (CSV/TSV, counted like a spreadsheet: the header is row 1),
     "line 12" (JSON Lines, or a JSON syntax error), "example 3" (JSON) or "file".
+    `turn` says where inside a conversation ("turn 2" of Vertex AI's `contents`, "message 3"
+    of OpenAI's `messages`). `group` is the wording used when the same problem is listed for
+    many rows at once (e.g. "is longer than the 5,000-character limit" for rows whose own
+    message names their length); None: `message`.
     """
 
     location: str
     field: str | None
     message: str
+    turn: str | None = None
+    group: str | None = None
 
     def __str__(self) -> str:
         if self.location == "file":
             text = self.message
             return text[:1].upper() + text[1:]
+        where = f"{self.location}, {self.turn}" if self.turn else self.location
         if self.field:
-            return f"{self.location}, `{self.field}`: {self.message}"
-        return f"{self.location}: {self.message}"
+            return f"{where}, `{self.field}`: {self.message}"
+        return f"{where}: {self.message}"
+
+    @property
+    def group_key(self) -> tuple[str | None, str]:
+        return self.field, self.group or self.message
+
+
+# Locations listed for a problem that many rows share, before "and N more".
+GROUP_LOCATIONS = 5
+
+
+@dataclass
+class ProblemGroup:
+    """Every problem of one kind (same field, same wording), counted, with the first few."""
+
+    field: str | None
+    message: str
+    count: int = 0
+    first: list[Problem] = dataclasses.field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.count += 1
+        if len(self.first) < GROUP_LOCATIONS:
+            self.first.append(problem)
+
+    def __str__(self) -> str:
+        if self.count == 1 and self.first:
+            return str(self.first[0])
+        where = _locations(self.first, self.count)
+        if self.field:
+            return f"{where}: `{self.field}` {self.message}"
+        return f"{where}: {self.message}"
+
+
+def _locations(first: list[Problem], count: int) -> str:
+    """ "rows 2, 3, 4, 5, 6 and 9,995 more", "lines 7 (turn 2) and 9 (turn 4)"."""
+    words = {p.location.split(" ", 1)[0] for p in first}
+    same_kind = len(words) == 1 and all(" " in p.location for p in first)
+    if same_kind:
+        word = words.pop()
+        items = [p.location.split(" ", 1)[1] + (f" ({p.turn})" if p.turn else "") for p in first]
+        head = f"{word}s "
+    else:
+        items = [f"{p.location}, {p.turn}" if p.turn else p.location for p in first]
+        head = ""
+    rest = count - len(items)
+    if rest > 0:
+        return f"{head}{', '.join(items)} and {rest:,} more"
+    if len(items) == 1:
+        return head + items[0]
+    return f"{head}{', '.join(items[:-1])} and {items[-1]}"
+
+
+def group_problems(problems: Iterable[Problem]) -> list[ProblemGroup]:
+    """Problems of the same kind together, in the order each kind first occurs."""
+    groups: dict[tuple[str | None, str], ProblemGroup] = {}
+    for problem in problems:
+        key = problem.group_key
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ProblemGroup(key[0], key[1])
+        group.add(problem)
+    return list(groups.values())
 
 
 @dataclass
@@ -78,6 +148,11 @@ class ParsedDataset:
     # unless parse_dataset was told not to keep them: a gs:// file is only validated).
     shape: ExampleShape = field(default_factory=ExampleShape)
     example_count: int = 0
+    # Every problem, grouped by kind (counted past `Limits.max_problem_details` too), in the
+    # order each kind first occurs; empty: group `problems`.
+    problem_groups: list[ProblemGroup] = field(default_factory=list)
+    # "vertex" or "openai" when the file holds conversations in that format, else None.
+    chat_format: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,14 +179,15 @@ class ShapeCounter:
         self.max_tokens: int | None = None
         self._systems: Counter[str] = Counter()
 
-    def add(self, example: TrainingExample) -> None:
+    def add(self, example: TrainingExample, tokens: int | None = None) -> None:
         if example.history:
             self.multi_turn += 1
         if example.system:
             self.with_system += 1
             if len(self._systems) < 1_000 or example.system in self._systems:
                 self._systems[example.system] += 1
-        tokens = example_tokens(example)
+        if tokens is None:
+            tokens = example_tokens(example)
         if self.max_tokens is None or tokens > self.max_tokens:
             self.max_tokens = tokens
 
@@ -141,7 +217,10 @@ def _code(text: str) -> str:
 
 
 def format_problems(parsed: ParsedDataset, max_shown: int = 10) -> str:
-    """Slack mrkdwn explaining why a file was refused (or, if it was not, that it is fine)."""
+    """Slack mrkdwn explaining why a file was refused (or, if it was not, that it is fine).
+
+    Problems of one kind are said once, with their count and first rows ("rows 2, 3, 4, 5, 6
+    and 9,995 more: `output` is empty"); at most `max_shown` kinds are listed."""
     name = _code(parsed.filename or "the file")
     total = max(parsed.problem_count, len(parsed.problems))
     if total == 0:
@@ -149,9 +228,10 @@ def format_problems(parsed: ParsedDataset, max_shown: int = 10) -> str:
             return f"{name} looks good: {plural(len(parsed.examples), 'example')}."
         return f"{name} was not stored: it holds no examples."
     lines = [f"{name} was not stored: {plural(total, 'problem')}"]
-    shown = parsed.problems[: max(max_shown, 0)]
-    lines.extend(f"• {mrkdwn_escape(str(problem))}" for problem in shown)
-    rest = total - len(shown)
+    groups = parsed.problem_groups or group_problems(parsed.problems)
+    shown = groups[: max(max_shown, 0)]
+    lines.extend(f"• {mrkdwn_escape(str(group))}" for group in shown)
+    rest = total - sum(group.count for group in shown)
     if rest > 0:
         lines.append(f"…and {plural(rest, 'more problem')}")
     return "\n".join(lines)

@@ -11,11 +11,13 @@ from bot.datasets.core import plural
 from bot.datasets.reading import NotUtf8
 from bot.datasets.wording import (
     CHAT_NORMS,
+    CONVERSATION_NORMS,
     INPUT_NAMES,
     INPUT_NORMS,
     NUL_MESSAGE,
     OUTPUT_NAMES,
     OUTPUT_NORMS,
+    SYSTEM_NORMS,
     chat_problem,
     normalise_key,
     quoted_names,
@@ -25,13 +27,14 @@ from bot.datasets.wording import (
 
 def parse_csv(col: Collector, reader: io.BufferedReader, offset: int, delimiter: str) -> None:
     limit = col.limits.max_line_bytes
+    col.maybe_surrogates = False  # strict UTF-8 text holds no surrogates, and CSV has no escapes
     state = _LineState(offset)
     lines = _text_lines(reader, state, limit)
     if csv.field_size_limit() < limit + 1:
         csv.field_size_limit(limit + 1)
     rows = csv.reader(lines, delimiter=delimiter, strict=True)
     header: list[str] | None = None
-    in_idx = out_idx = -1
+    in_idx = out_idx = sys_idx = -1
     row_no = 0
     while True:
         state.record_bytes = 0
@@ -58,7 +61,7 @@ def parse_csv(col: Collector, reader: io.BufferedReader, offset: int, delimiter:
             continue  # a blank line, or a row of empty cells
         if header is None:
             header = row
-            in_idx, out_idx = _csv_columns(col, header)
+            in_idx, out_idx, sys_idx = _csv_columns(col, header)
             continue
         col.count_record()
         location = f"row {row_no}"
@@ -80,12 +83,18 @@ def parse_csv(col: Collector, reader: io.BufferedReader, offset: int, delimiter:
                 f"{_delimiter_name(delimiter)} must be in double quotes",
             )
             continue
+        system: str | None = None
+        if 0 <= sys_idx < len(row) and row[sys_idx]:
+            fine, system = col.system_text(location, header[sys_idx], row[sys_idx].replace("\r\n", "\n"))
+            if not fine:
+                continue
         col.add(
             location,
             header[in_idx],
             row[in_idx].replace("\r\n", "\n"),
             header[out_idx],
             row[out_idx].replace("\r\n", "\n"),
+            system,
         )
     if header is None:
         raise col.fatal("file", None, "the file is empty (it has no header row and no examples)")
@@ -120,7 +129,7 @@ def _csv_error(col: Collector, row_no: int, start_line: int, state: _LineState, 
         col.problem(location, None, f"is not valid CSV ({message})")
 
 
-def _csv_columns(col: Collector, header: list[str]) -> tuple[int, int]:
+def _csv_columns(col: Collector, header: list[str]) -> tuple[int, int, int]:
     clean = [h.strip().lstrip("\ufeff") for h in header]
     header[:] = clean
     found = ", ".join(f"`{h}`" for h in clean) or "nothing"
@@ -144,8 +153,8 @@ def _csv_columns(col: Collector, header: list[str]) -> tuple[int, int]:
     out_idx = explicit(col.output_column, "output") if col.output_column else known(OUTPUT_NORMS)
     if in_idx < 0 or out_idx < 0:
         for h in clean:
-            if normalise_key(h) in CHAT_NORMS:
-                raise col.fatal("file", None, chat_problem(h, "has"))
+            if normalise_key(h) in CHAT_NORMS or normalise_key(h) in CONVERSATION_NORMS:
+                raise col.fatal("file", None, chat_problem(h, "has a column"))
         missing = []
         if in_idx < 0:
             missing.append(f"an input column named one of {quoted_names(INPUT_NAMES)}")
@@ -160,10 +169,13 @@ def _csv_columns(col: Collector, header: list[str]) -> tuple[int, int]:
     if in_idx == out_idx:
         raise col.fatal("file", None, f"the input and output columns are both `{clean[in_idx]}`")
     col.used_input, col.used_output = clean[in_idx], clean[out_idx]
-    extra = [h for i, h in enumerate(clean) if i not in (in_idx, out_idx) and h]
+    sys_idx = known(SYSTEM_NORMS)
+    if sys_idx in (in_idx, out_idx):
+        sys_idx = -1
+    extra = [h for i, h in enumerate(clean) if i not in (in_idx, out_idx, sys_idx) and h]
     if extra:
         col.warnings.append("ignored columns: " + ", ".join(f"`{h}`" for h in extra[:10]))
-    return in_idx, out_idx
+    return in_idx, out_idx, sys_idx
 
 
 class _RecordTooLong(Exception):

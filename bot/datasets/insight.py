@@ -16,6 +16,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
+from operator import add, floordiv
+from typing import Any
+
+from bot.domain.types import TrainingExample
 
 BYTES_PER_TOKEN = 4
 NEAR_LIMIT_FRACTION = 0.9
@@ -33,6 +38,45 @@ def estimate_tokens(text: str) -> int:
         return 0
     size = len(text) if text.isascii() else len(text.encode("utf-8"))
     return max(1, -(-size // BYTES_PER_TOKEN))
+
+
+# What `measure` finds in an example: characters of its input side (the system instruction
+# and every user turn) and of its output side (every model turn), the longest user and model
+# turn, the estimated tokens of each side, and its turns (1 for a pair).
+Measure = tuple[int, int, int, int, int, int, int]
+
+
+def _tokens_of(lengths: list[int]) -> int:
+    """Estimated tokens of ASCII texts of these lengths: the sum of ceil(length / 4) (in C)."""
+    return sum(map(floordiv, map(add, lengths, repeat(BYTES_PER_TOKEN - 1)), repeat(BYTES_PER_TOKEN)))
+
+
+def measure(example: TrainingExample) -> Measure:
+    """Lengths and estimated tokens of an example, each text measured once (per-record path:
+    the Collector checks the token limit with it and hands it to `InsightBuilder`)."""
+    text_input, output, history, system = example.text_input, example.output, example.history, example.system
+    if not history and system is None:
+        n_in, n_out = len(text_input), len(output)
+        if text_input.isascii() and output.isascii():
+            tokens_in, tokens_out = -(-n_in // BYTES_PER_TOKEN), -(-n_out // BYTES_PER_TOKEN)
+        else:
+            tokens_in, tokens_out = estimate_tokens(text_input), estimate_tokens(output)
+        return n_in, n_out, n_in, n_out, tokens_in, tokens_out, 1
+    users, models = history[0::2], history[1::2]
+    lengths_in = [len(text_input), *map(len, users)]
+    lengths_out = [len(output), *map(len, models)]
+    longest_in = max(lengths_in)
+    if system:
+        lengths_in.append(len(system))
+    n_in, n_out = sum(lengths_in), sum(lengths_out)
+    ascii_only = text_input.isascii() and output.isascii() and all(map(str.isascii, history))
+    if ascii_only and (not system or system.isascii()):
+        tokens_in, tokens_out = _tokens_of(lengths_in), _tokens_of(lengths_out)
+    else:
+        tokens_in = estimate_tokens(text_input) + sum(map(estimate_tokens, users))
+        tokens_in += estimate_tokens(system) if system else 0
+        tokens_out = estimate_tokens(output) + sum(map(estimate_tokens, models))
+    return n_in, n_out, longest_in, max(lengths_out), tokens_in, tokens_out, len(users) + 1
 
 
 @dataclass(frozen=True)
@@ -115,6 +159,17 @@ class DatasetInsight:
     preview: list[tuple[str, str]] = field(default_factory=list)
     max_input_chars: int = 0
     max_output_chars: int = 0
+    # Conversations: turns per example (user turns, each answered: 1 for a pair), how many
+    # examples have a system instruction, and the turns of each previewed example. For a
+    # conversation "input" counts the system instruction and every user turn, "output" every
+    # model turn; a preview shows its last user turn and the model turn answering it.
+    turns: Spread = Spread()
+    with_system: int = 0
+    preview_turns: list[int] = field(default_factory=list)
+
+    @property
+    def conversational(self) -> bool:
+        return self.turns.max > 1 or self.with_system > 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
@@ -142,6 +197,10 @@ class DatasetInsight:
                 preview=[(str(a), str(b)) for a, b in raw["preview"]],
                 max_input_chars=int(raw.get("max_input_chars", 0)),
                 max_output_chars=int(raw.get("max_output_chars", 0)),
+                # Stored before conversations: every example was a pair, one turn.
+                turns=Spread(**raw["turns"]) if "turns" in raw else _one_turn_each(int(raw["examples"])),
+                with_system=int(raw.get("with_system", 0)),
+                preview_turns=[int(n) for n in raw.get("preview_turns", [])],
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -187,37 +246,62 @@ class InsightBuilder:
         self.out_chars: list[int] = []
         self.in_tokens: list[int] = []
         self.out_tokens: list[int] = []
-        # Where each (input, output) pair and each input was first seen.
-        self._pairs: dict[tuple[str, str], str] = {}
-        self._inputs: dict[str, str] = {}
+        self.turns: list[int] = []
+        self.with_system = 0
+        # Where each input (for a conversation: all but the last model turn) was first seen,
+        # with its output; and where each example whose input repeats was first seen.
+        self._inputs: dict[Any, tuple[str, str]] = {}
+        self._repeats: dict[tuple[Any, str], str] = {}
         self._exact = _Rows()
         self._conflicting = _Rows()
         self._near_input = _Rows()
         self._near_output = _Rows()
         self._empty = _Rows()
         self._preview: list[tuple[str, str]] = []
+        self._preview_turns: list[int] = []
 
     def observe(self, location: str, text_input: str, output: str) -> None:
-        n_in, n_out = len(text_input), len(output)
+        """An input/output pair."""
+        self.observe_example(location, TrainingExample(text_input, output))
+
+    def observe_example(
+        self, location: str, example: TrainingExample, measured: Measure | None = None
+    ) -> None:
+        """An example, and what `measure` found in it when the caller has it (the Collector does)."""
+        n_in, n_out, longest_in, longest_out, in_tokens, out_tokens, turns = measured or measure(example)
+        if turns == 1 and example.system is None:
+            input_key: Any = example.text_input
+        else:
+            input_key = (example.system, example.history, example.text_input)
+            if example.system:
+                self.with_system += 1
+        output = example.output
         self.in_chars.append(n_in)
         self.out_chars.append(n_out)
-        self.in_tokens.append(estimate_tokens(text_input))
-        self.out_tokens.append(estimate_tokens(output))
-        if n_in > self._near_in:
+        self.in_tokens.append(in_tokens)
+        self.out_tokens.append(out_tokens)
+        self.turns.append(turns)
+        # Near a per-field limit: the longest user (model) turn, the limit being per field.
+        if longest_in > self._near_in:
             self._near_input.add(location)
-        if n_out > self._near_out:
+        if longest_out > self._near_out:
             self._near_output.add(location)
-        pair = (text_input, output)
-        first_pair = self._pairs.get(pair)
-        if first_pair is not None:
-            self._exact.add(f"{location} (same as {first_pair})")
+        seen = self._inputs.get(input_key)
+        if seen is None:
+            self._inputs[input_key] = (location, output)
+        elif output == seen[1]:
+            self._exact.add(f"{location} (same as {seen[0]})")
         else:
-            self._pairs[pair] = location
-            first_input = self._inputs.setdefault(text_input, location)
-            if first_input != location:
-                self._conflicting.add(f"{location} (same input as {first_input}, another output)")
+            # The input was seen with another output; this output may still repeat an
+            # example other than the first (those are kept by whole example, only here).
+            first = self._repeats.setdefault((input_key, output), location)
+            if first != location:
+                self._exact.add(f"{location} (same as {first})")
+            else:
+                self._conflicting.add(f"{location} (same input as {seen[0]}, another output)")
         if len(self._preview) < PREVIEW_EXAMPLES:
-            self._preview.append((_clip(text_input), _clip(output)))
+            self._preview.append((_clip(example.text_input), _clip(output)))
+            self._preview_turns.append(turns)
 
     def observe_blank(self, location: str, field_name: str) -> None:
         self._empty.add(f"{location} `{field_name}`")
@@ -240,7 +324,14 @@ class InsightBuilder:
             preview=list(self._preview),
             max_input_chars=self._max_in,
             max_output_chars=self._max_out,
+            turns=Spread.of(self.turns),
+            with_system=self.with_system,
+            preview_turns=list(self._preview_turns) if any(n > 1 for n in self._preview_turns) else [],
         )
+
+
+def _one_turn_each(examples: int) -> Spread:
+    return Spread(1, 1, 1, 1) if examples else Spread()
 
 
 def _clip(text: str) -> str:

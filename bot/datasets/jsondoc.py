@@ -8,7 +8,15 @@ from typing import Any
 from bot.datasets.collector import Collector
 from bot.datasets.core import plural
 from bot.datasets.jsonstream import JsonStream
-from bot.datasets.wording import CHAT_NORMS, INPUT_NORMS, OUTPUT_NORMS, chat_problem, normalise_key, type_name
+from bot.datasets.wording import (
+    CHAT_NORMS,
+    CONVERSATION_NORMS,
+    INPUT_NORMS,
+    OUTPUT_NORMS,
+    chat_problem,
+    normalise_key,
+    type_name,
+)
 
 
 def parse_json(col: Collector, stream: JsonStream) -> str:
@@ -83,6 +91,8 @@ def _walk_body(col: Collector, stream: JsonStream, depth: int) -> tuple[bool, li
 def _missing_examples(col: Collector, keys: list[str]) -> None:
     small = col.top_small
     for key in keys:
+        if normalise_key(key) in CONVERSATION_NORMS:
+            raise col.fatal("file", None, chat_problem(key, "is one JSON object with"))
         if normalise_key(key) in CHAT_NORMS:
             raise col.fatal("file", None, chat_problem(key, "holds"))
     if col.pick_key(small, col.input_column, INPUT_NORMS) and col.pick_key(

@@ -36,23 +36,30 @@ def parse_jsonl(col: Collector, reader: io.BufferedReader, offset: int) -> None:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise NotUtf8(start + exc.start, raw[exc.start : exc.start + 1], line_no) from None
-        if not text.strip():
+        if text.isspace():
             continue
-        line = text.rstrip("\r\n")  # an error at the end is then reported on this line, not the next
         try:
-            value = decode(line)
-        except json.JSONDecodeError as exc:
-            col.count_record()
-            col.problem(f"line {line_no}", None, _jsonl_error(line, exc))
-            continue
-        except RecursionError:
-            col.count_record()
-            col.problem(f"line {line_no}", None, f"is not an example: {TOO_DEEP}")
-            continue
-        except ValueError:  # an integer longer than int() accepts
-            col.count_record()
-            col.problem(f"line {line_no}", None, BIG_NUMBER.format(digits=MAX_INT_DIGITS))
-            continue
+            value = decode(text)
+        except (ValueError, RecursionError):
+            # Again without the line break, so that an error at the end is reported on this
+            # line, not the next.
+            line = text.rstrip("\r\n")
+            try:
+                value = decode(line)
+            except json.JSONDecodeError as exc:
+                col.count_record()
+                col.problem(f"line {line_no}", None, _jsonl_error(line, exc))
+                continue
+            except RecursionError:
+                col.count_record()
+                col.problem(f"line {line_no}", None, f"is not an example: {TOO_DEEP}")
+                continue
+            except ValueError:  # an integer longer than int() accepts
+                col.count_record()
+                col.problem(f"line {line_no}", None, BIG_NUMBER.format(digits=MAX_INT_DIGITS))
+                continue
+        # Only a `\\u` escape can make a lone surrogate; most lines have none.
+        col.maybe_surrogates = "\\u" in text
         col.record(f"line {line_no}", value)
 
 

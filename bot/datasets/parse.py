@@ -91,8 +91,7 @@ def parse_dataset(
         while reader.read1(CHUNK):
             pass
     except TooLarge:
-        parser.problems.clear()
-        parser.problem_count = 0
+        parser.reset_problems()
         parser.examples.clear()
         parser.accepted = 0
         parser.problem("file", None, f"the file is larger than the {size_text(limits.max_file_bytes)} limit")
@@ -124,12 +123,19 @@ def _finish(parser: Collector, result: ParsedDataset, sha256: str | None) -> Par
             f"`{key}` (in {plural(n, 'example')})" for key, n in parser.unknown_keys.most_common(10)
         )
         parser.warnings.append(f"ignored unknown keys: {listed}")
+    if parser.weighted:
+        parser.warnings.append(
+            f"`weight` on {plural(parser.weighted, 'assistant turn')} is not carried over: "
+            "Vertex AI trains on every model turn"
+        )
     result.examples = parser.examples
     result.example_count = parser.accepted
     result.shape = parser.shape.finish()
     result.insight = insight
     result.problems = parser.problems
     result.problem_count = parser.problem_count
+    result.problem_groups = list(parser.groups.values())
+    result.chat_format = parser.chat_format
     result.warnings = parser.warnings
     result.sha256 = sha256 or ""
     result.input_column = parser.used_input

@@ -83,6 +83,34 @@ def good() -> dict[str, tuple[bytes, str, int]]:
         + "\n]\n}\n}\n}\n}\n"
     )
     return {
+        # Conversations as OpenAI and Vertex AI write them (one turn each here).
+        "openai_chat.jsonl": (
+            "".join(
+                json.dumps(
+                    {"messages": [{"role": "user", "content": a}, {"role": "assistant", "content": b}]}
+                )
+                + "\n"
+                for a, b in TUTORIAL
+            ).encode(),
+            "jsonl",
+            15,
+        ),
+        "vertex_contents.jsonl": (
+            "".join(
+                json.dumps(
+                    {
+                        "contents": [
+                            {"role": "user", "parts": [{"text": a}]},
+                            {"role": "model", "parts": [{"text": b}]},
+                        ]
+                    }
+                )
+                + "\n"
+                for a, b in TUTORIAL
+            ).encode(),
+            "jsonl",
+            15,
+        ),
         "tutorial.csv": (csv_text(TUTORIAL).encode(), "csv", 15),
         "tutorial_bom_crlf.csv": (b"\xef\xbb\xbf" + csv_text(multiline, nl="\r\n").encode(), "csv", 16),
         "tutorial.tsv": (
@@ -208,7 +236,7 @@ def bad() -> dict[str, tuple[bytes, str]]:
         "only_input_column.tsv": (b"prompt\tlabel\nhi\tthere\n", "an output column named one of"),
         "chat_columns.csv": (
             b'messages\n"[{""role"": ""user""}]"\n',
-            "multi-turn chat records are not supported",
+            "the file has a column `messages`: conversations are read from JSON Lines",
         ),
         "empty_input.csv": (
             csv_text([*TUTORIAL[:5], ("", "nothing"), *TUTORIAL[5:]]).encode(),
@@ -260,34 +288,18 @@ def bad() -> dict[str, tuple[bytes, str]]:
             json.dumps({"text_input": "1", "output": "2"}).encode(),
             "single example object",
         ),
-        "openai_chat.jsonl": (
+        "sharegpt.jsonl": (
             "".join(
-                json.dumps(
-                    {"messages": [{"role": "user", "content": a}, {"role": "assistant", "content": b}]}
-                )
+                json.dumps({"conversations": [{"from": "human", "value": a}, {"from": "gpt", "value": b}]})
                 + "\n"
                 for a, b in TUTORIAL
             ).encode(),
-            "line 1: is a chat-style record (`messages`)",
-        ),
-        "vertex_contents.jsonl": (
-            "".join(
-                json.dumps(
-                    {
-                        "contents": [
-                            {"role": "user", "parts": [{"text": a}]},
-                            {"role": "model", "parts": [{"text": b}]},
-                        ]
-                    }
-                )
-                + "\n"
-                for a, b in TUTORIAL
-            ).encode(),
-            "multi-turn chat records are not supported",
+            "lines 1, 2, 3, 4, 5 and 10 more: is a chat record in a format tunebot does not read "
+            "(`conversations`): tunebot reads Vertex AI's tuning format",
         ),
         "generate_content_body.json": (
             json.dumps({"contents": [{"parts": [{"text": "LXIII"}]}]}).encode(),
-            "holds a chat-style record (`contents`)",
+            "the file is one JSON object with `contents`: conversations are read from JSON Lines",
         ),
         "numbers.json": (
             json.dumps(
