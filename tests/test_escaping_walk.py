@@ -213,6 +213,8 @@ def _outcomes() -> list[UploadOutcome]:
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_JSONL, HOSTILE + ".jsonl")),
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(b"", HOSTILE + ".csv")),
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(HOSTILE_CSV), storage_error="disk full"),
+        UploadOutcome("stored", HOSTILE, _dataset(), parsed, source_uri=f"gs://b/{HOSTILE}"),
+        UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_CSV), source_uri=f"gs://b/{HOSTILE}"),
     ]
 
 
@@ -542,6 +544,7 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.lengths_chart_file_name": "a file name made of a dataset id",
     "uploads.lengths_chart_file_title": "a file's title: plain text",
     "uploads.too_many_files_text": "a number",
+    "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
 
 

@@ -13,6 +13,7 @@ from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_shar
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingExample, TuningRequest
+from bot.services.cloud import check_cloud_start, cloud_holdout, cloud_sources
 from bot.services.datasets import find_dataset, lookup_dataset
 from bot.services.errors import (
     BaseModelNotTunable,
@@ -45,7 +46,8 @@ def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: Sta
     refusal = backend.start_refusal(base_model, args.adapter_size)
     if refusal:
         raise StartRefused(refusal)
-    validation_dataset(store, team_id, args.validation, dataset)
+    validation = validation_dataset(store, team_id, args.validation, dataset)
+    check_cloud_start(backend, args.validation, dataset, validation)  # a gs:// dataset's limits
     if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
         raise HoldoutTooSmall(dataset.display_name, dataset.example_count)
     return dataset
@@ -180,6 +182,7 @@ async def start_job(
     channel_id: str,
     args: StartArgs,
     hold_seconds: float = 120.0,
+    eval_examples: int = 50,
 ) -> TuningJob:
     """Create the tuned model and record the job.
 
@@ -188,27 +191,37 @@ async def start_job(
     if the process dies after the create, a poller finds the model by that id once the
     hold expires, records it and its owner and announces it (`Poller._recover_unstarted`).
     If the service refuses, the row is removed again and the user sees the reason.
+
+    A dataset read in place from Cloud Storage (training or validation) goes to Vertex as
+    its URI, uncopied; of a validation one, its first `eval_examples` examples are kept for
+    the held-out evaluation.
     """
     dataset = await store.run(check_start, store, backend, team_id=team_id, args=args)
     assert dataset.id is not None
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.display_name[:40]
-    examples = await store.run(store.datasets.examples, dataset.id)
+    cloud = await store.run(cloud_sources, store, team_id, args.validation, dataset)
+    examples = [] if dataset.source_uri else await store.run(store.datasets.examples, dataset.id)
     epochs, batch, rate = tuning_values(backend, args)
     model_id = backend.new_model_id(display_name)
-    holdout = await store.run(plan_holdout, store, team_id, args.validation, dataset, examples, seed=model_id)
-    held_row = (
-        await store.run(
-            holdout_row,
-            args.validation,
-            holdout,
-            sent=backend.supports_validation,
-            store=store,
-            team_id=team_id,
+    if cloud is not None:
+        holdout, held_row = await cloud_holdout(store, backend, cloud, examples, eval_examples)
+    else:
+        holdout = await store.run(
+            plan_holdout, store, team_id, args.validation, dataset, examples, seed=model_id
         )
-        if args.validation is not None
-        else None
-    )
+        held_row = (
+            await store.run(
+                holdout_row,
+                args.validation,
+                holdout,
+                sent=backend.supports_validation,
+                store=store,
+                team_id=team_id,
+            )
+            if args.validation is not None
+            else None
+        )
     try:
         with writes_or_unavailable():
             job = await store.run(
@@ -241,7 +254,11 @@ async def start_job(
         display_name=display_name,
         base_model=base_model,
         examples=holdout.training,
-        validation_examples=holdout.validation if backend.supports_validation else (),
+        validation_examples=(
+            holdout.validation
+            if backend.supports_validation and (cloud is None or cloud.validation_uri is None)
+            else ()
+        ),
         epoch_count=args.epoch_count or epochs or None,
         batch_size=batch or None,
         learning_rate=rate or None,
@@ -250,6 +267,8 @@ async def start_job(
         learning_rate_multiplier=args.learning_rate_multiplier,
         adapter_size=args.adapter_size,
         export_last_checkpoint_only=args.export_last_checkpoint_only,
+        training_uri=cloud.training_uri if cloud is not None else None,
+        validation_uri=cloud.validation_uri if cloud is not None else None,
     )
     try:
         started = await backend.start(request)

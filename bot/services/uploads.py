@@ -37,6 +37,8 @@ class UploadOutcome:
     wanted: str | None = None
     asked: DatasetName | None = None
     storage_error: str | None = None
+    # `gs://…` when the file was read in place from Cloud Storage (and not copied).
+    source_uri: str | None = None
 
 
 async def ingest_upload(
