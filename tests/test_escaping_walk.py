@@ -479,7 +479,9 @@ BUILDERS: dict[str, Builder | str] = {
         _insight(), epochs=2, base_model=HOSTILE, prices={HOSTILE: 1.0}
     ),
     "jobs.validation_note": lambda: [
-        jobs.validation_note(ValidationSet("dataset", 3, None, HOSTILE, sent)) for sent in (True, False)
+        jobs.validation_note(ValidationSet("dataset", 3, None, HOSTILE, sent, source_uri=uri, evaluated=n))
+        for sent in (True, False)
+        for uri, n in ((None, 0), (f"gs://b/{HOSTILE}", 0), (f"gs://b/{HOSTILE}", 2))
     ],
     "jobs.progress_not_posted_text": lambda: jobs.progress_not_posted_text(_job()),
     "jobs.starting_text": lambda: jobs.starting_text(HOSTILE, "≈ 10 training tokens"),

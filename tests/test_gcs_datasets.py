@@ -315,6 +315,15 @@ async def test_a_gs_validation_set_goes_to_vertex_as_its_uri(vertex_stack: Offli
     holdout = store.evaluations.holdout(job.id or 0)
     assert holdout is not None and holdout.uri == held_uri and holdout.example_count == 20
     assert not [key for key in objects(stack) if key[1].startswith("tunebot/")]
+    note = await eventually(
+        lambda: next((e.text for e in ephemerals_for(stack, OWNER) if ":test_tube:" in e.text), None)
+    )
+    assert f"Vertex AI reads them in place from `{held_uri}` (not copied)" in note
+    if _parser_reads_vertex_records():  # the evaluation scores the set's first examples
+        assert "scores its first 20" in note
+        assert len(store.evaluations.held_out_examples(job.id or 0)) == 20
+    else:
+        assert "the held-out evaluation after the job is skipped" in note
 
 
 async def test_deleting_a_gs_dataset_leaves_the_object(vertex_stack: OfflineStack) -> None:

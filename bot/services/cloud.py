@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from bot.backends.backend import TuningBackend
 from bot.backends.vertex_backend import UPLOAD_PREFIX, VertexBackend
@@ -36,12 +36,15 @@ from bot.services.errors import (
 )
 from bot.services.uploads import UploadOutcome
 from bot.storage.engine import writes_or_unavailable
-from bot.storage.models import Dataset, JobHoldout
+from bot.storage.models import Dataset, JobHoldout, TuningJob
 from bot.storage.repositories.datasets import DuplicateDataset, encode_examples
 from bot.storage.store import Store
 from bot.vertex.client import VertexClient
 from bot.vertex.errors import VertexAPIError
 from bot.vertex.objects import DOWNLOAD_CHUNK, CloudObject, FirstLines, ObjectInfo, StreamReader
+
+if TYPE_CHECKING:
+    from bot.services.jobs import ValidationSet
 
 log = logging.getLogger(__name__)
 
@@ -338,3 +341,17 @@ async def cloud_holdout(
         examples_gz=encode_examples(held),
     )
     return Holdout(training=examples, validation=held), row
+
+
+def in_place_validation(
+    store: Store, job: TuningJob, holdout: JobHoldout, held: ValidationSet
+) -> ValidationSet:
+    """`held`, saying whether its dataset is read in place and how many of its examples the
+    held-out evaluation will score (0: it is skipped, as they could not be read)."""
+    if holdout.source_dataset_id is None:
+        return held
+    dataset = store.datasets.by_id(job.team_id, holdout.source_dataset_id)
+    if dataset is None or not dataset.source_uri:
+        return held
+    evaluated = len(store.evaluations.held_out_examples(job.id)) if job.id is not None else 0
+    return replace(held, source_uri=dataset.source_uri, evaluated=evaluated)

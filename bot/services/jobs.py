@@ -13,7 +13,7 @@ from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_shar
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingExample, TuningRequest
-from bot.services.cloud import check_cloud_start, cloud_holdout, cloud_sources
+from bot.services.cloud import check_cloud_start, cloud_holdout, cloud_sources, in_place_validation
 from bot.services.datasets import find_dataset, lookup_dataset
 from bot.services.errors import (
     BaseModelNotTunable,
@@ -159,6 +159,10 @@ class ValidationSet:
     percent: float | None
     dataset_name: str | None
     sent: bool
+    # A validation dataset read in place from Cloud Storage: its URI (Vertex reads it there)
+    # and how many of its first examples tunebot kept for the held-out evaluation.
+    source_uri: str | None = None
+    evaluated: int = 0
 
 
 def validation_set(store: Store, job: TuningJob) -> ValidationSet | None:
@@ -170,7 +174,8 @@ def validation_set(store: Store, job: TuningJob) -> ValidationSet | None:
         return None
     source: Literal["split", "dataset"] = "split" if holdout.source == "split" else "dataset"
     name = store.datasets.name_of(holdout.source_dataset_id) if source == "dataset" else None
-    return ValidationSet(source, holdout.example_count, holdout.percent, name, holdout.sent)
+    held = ValidationSet(source, holdout.example_count, holdout.percent, name, holdout.sent)
+    return in_place_validation(store, job, holdout, held)
 
 
 async def start_job(
