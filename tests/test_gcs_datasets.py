@@ -14,6 +14,7 @@ import pytest
 
 from bot.backends.vertex_backend import VertexBackend
 from bot.datasets import Limits, parse_dataset
+from bot.datasets.samples import tutorial_csv
 from bot.domain.errors import UsageError
 from bot.domain.types import ExampleShape
 from bot.services.cloud import first_examples, validate_object
@@ -40,6 +41,7 @@ from tests.helpers.slack import (
     next_ephemeral,
     running_stack,
     store_of,
+    upload_file,
     wait_for,
 )
 
@@ -144,7 +146,8 @@ async def test_a_bad_row_in_the_object_is_refused_with_its_line_number(vertex_st
     lines = pair_lines(12).splitlines(keepends=True)
     lines[2] = b'{"input": "no answer here"}\n'
     uri = put(stack, "bad.jsonl", b"".join(lines))
-    _, answer = await upload_reply(stack, f"upload {uri}")
+    ack, answer = await upload_reply(stack, f"upload {uri}")
+    assert f"Reading `{uri}` in place from Cloud Storage (it is not copied)" in ack  # answered at once
     assert "line 3" in answer
     assert f"Read in place from Cloud Storage (`{uri}`); nothing was copied" in answer
     assert store_of(stack).datasets.count() == 0
@@ -324,6 +327,23 @@ async def test_a_gs_validation_set_goes_to_vertex_as_its_uri(vertex_stack: Offli
         assert len(store.evaluations.held_out_examples(job.id or 0)) == 20
     else:
         assert "the held-out evaluation after the job is skipped" in note
+
+
+async def test_a_stored_validation_set_beside_a_gs_training_set_is_uploaded_as_usual(
+    vertex_stack: OfflineStack,
+) -> None:
+    stack = vertex_stack
+    assert stack.sender is not None and stack.emulator is not None
+    uri = put(stack, "train.jsonl", vertex_lines(40))
+    add_gs_dataset(stack, "chats", uri, 40)
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    await stack.sender.slash_command(OWNER, "start chats validation=tutorial")
+    store = store_of(stack)
+    await eventually(lambda: next((j for j in store.jobs.active() if j.message_ts), None))
+    [created] = stack.emulator.emulator.vertex.state.jobs.values()
+    assert created.dataset_uri == uri
+    uploaded = [key for key in objects(stack) if key[1].startswith("tunebot/")]
+    assert len(uploaded) == 1 and uploaded[0][1].endswith("-validation.jsonl")
 
 
 async def test_deleting_a_gs_dataset_leaves_the_object(vertex_stack: OfflineStack) -> None:
