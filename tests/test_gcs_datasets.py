@@ -25,9 +25,11 @@ from bot.vertex.auth import StaticToken
 from bot.vertex.client import VertexClient
 from bot.vertex.objects import CloudObject, StreamReader
 from bot.vertex.types import TuningJob
+from standins.emulator import FaultConfig, ScriptedFault
 from standins.emulator.running import RunningEmulator
 from standins.fakeslack import Ephemeral
 from standins.offline import OFFLINE_VERTEX_BUCKET, OfflineStack
+from tests.helpers.emulator import RecordingSleep
 from tests.helpers.google import LOCATION, PROJECT, TOKEN
 from tests.helpers.slack import (
     CHANNEL,
@@ -450,3 +452,27 @@ async def test_eval_on_a_gs_dataset_is_refused_plainly(vertex_stack: OfflineStac
     reply = text_of(await command(stack, OWNER, "eval 1234567890 chats"))
     assert "*chats* is read in place from Cloud Storage" in reply
     assert "keeps none of its examples to evaluate on" in reply
+
+
+async def test_a_refused_download_is_opened_again_and_then_read(emulator: RunningEmulator) -> None:
+    sleeps = RecordingSleep()
+    client = VertexClient(
+        project=PROJECT,
+        location=LOCATION,
+        tokens=StaticToken(TOKEN),
+        api_base=emulator.url,
+        storage_base=emulator.url,
+        sleep=sleeps,
+    )
+    data = pair_lines(2_000)
+    emulator.emulator.storage.insert(USER_BUCKET, "flaky.jsonl", data, "application/jsonl")
+    emulator.emulator.set_faults(
+        FaultConfig(scripted=(ScriptedFault(503, times=1, method="storage.objects.get"),))
+    )
+    try:
+        received = b"".join(
+            [chunk async for chunk in client.stream_object(CloudObject(USER_BUCKET, "flaky.jsonl"))]
+        )
+    finally:
+        await client.aclose()
+    assert received == data and len(sleeps.calls) == 1
