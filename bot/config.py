@@ -7,11 +7,14 @@ show up in a repr, a log line or a Slack message.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.datasets import Limits
+from bot.datasets.limits import limits_for, parse_overrides
 from bot.domain.types import GenerationSettings
 from bot.storage.engine import database_url_problem
 
@@ -79,7 +82,12 @@ class Settings(BaseSettings):
         default=300.0, gt=0, validation_alias="TUNEBOT_MAX_POLL_INTERVAL"
     )
     lease_seconds: float = Field(default=120.0, gt=0, validation_alias="TUNEBOT_LEASE_SECONDS")
+    # The largest file Slack carries to tunebot (an upload or a shared file); the backend's own
+    # file limit (Vertex AI: 1 GB) applies too, and the smaller of the two wins.
     max_upload_mb: int = Field(default=64, ge=1, validation_alias="TUNEBOT_MAX_UPLOAD_MB")
+    # Overrides of the backend's dataset limits (JSON, bot.datasets.limits), e.g.
+    # {"max_examples": 500000, "max_example_tokens": 65536}.
+    dataset_limits: str | None = Field(default=None, validation_alias="TUNEBOT_DATASET_LIMITS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
@@ -154,6 +162,12 @@ class Settings(BaseSettings):
             prices[model.strip()] = amount
         return prices
 
+    @field_validator("dataset_limits")
+    @classmethod
+    def _dataset_limits(cls, value: str | None) -> str | None:
+        parse_overrides(value)  # a LimitsSettingError (a ValueError) names what is wrong
+        return value
+
     @field_validator("vertex_adapter_size")
     @classmethod
     def _adapter_size(cls, value: int | None) -> int | None:
@@ -174,6 +188,16 @@ class Settings(BaseSettings):
             max_output_tokens=self.generation_max_output_tokens,
             thinking_budget=self.tuned_thinking_budget,
         )
+
+    def limits(self, backend: str | None = None, *, slack_file: bool = True) -> Limits:
+        """The dataset limits of `backend` (TUNEBOT_BACKEND's by default) with
+        TUNEBOT_DATASET_LIMITS applied; for a file Slack carries, the file size is also capped
+        at TUNEBOT_MAX_UPLOAD_MB (the smaller wins)."""
+        limits = limits_for(backend or self.tunebot_backend, self.dataset_limits)
+        if not slack_file:
+            return limits
+        slack_bytes = self.max_upload_mb * 1024 * 1024
+        return replace(limits, max_file_bytes=min(limits.max_file_bytes, slack_bytes))
 
     @property
     def socket_mode(self) -> bool:

@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import aiohttp
 import httpx
@@ -141,7 +141,7 @@ def build_runtime(
         reporter=reporter,
         http=httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=False),
     )
-    ctx.limits = replace(ctx.limits, max_file_bytes=settings.max_upload_mb * 1024 * 1024)
+    ctx.limits = settings.limits(backend.name)  # TUNEBOT_DATASET_LIMITS, capped at TUNEBOT_MAX_UPLOAD_MB
     pacer = Pacer()
     poller = Poller(
         store,

@@ -11,10 +11,10 @@ import pytest
 
 from bot.datasets import (
     TUTORIAL_EXAMPLES,
-    TrainingExample,
     Limits,
     ParsedDataset,
     Problem,
+    TrainingExample,
     format_problems,
     parse_dataset,
     tutorial_csv,

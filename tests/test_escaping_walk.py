@@ -64,6 +64,7 @@ from bot.storage.models import Dataset, TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from standins.offline import OfflineStack
 from tests.helpers.evaluation import finished_job
+from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
 
 # Each part must stay as typed: a broadcast, a mention, a link, bold, an entity, other scripts.
@@ -548,6 +549,7 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.too_many_files_text": "a number",
     "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
+BUILDERS.update(limits_builders(HOSTILE, _dataset))
 
 
 def _public_builders() -> set[str]:

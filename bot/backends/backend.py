@@ -41,6 +41,11 @@ class TuningBackend(Protocol):
         """The adapter sizes `base_model` allows here (None: not known, Vertex checks)."""
         ...
 
+    def max_example_tokens(self, base_model: str) -> int | None:
+        """The tokens one training example of `base_model` may hold, every turn and the
+        system instruction together (None: no such limit, or not known)."""
+        ...
+
     def model_name(self, text: str) -> str:
         """What a user typed (an id, a full name, a pasted link) -> the service's model name.
 

@@ -125,6 +125,9 @@ class GeminiBackend:
     def adapter_sizes(self, base_model: str) -> tuple[int, ...] | None:
         return ()  # the Gemini API has no adapter size
 
+    def max_example_tokens(self, base_model: str) -> int | None:
+        return None  # its limits are in characters (bot.datasets.limits.GEMINI_LIMITS)
+
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
         if "tunedModels/" in candidate:

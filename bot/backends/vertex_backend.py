@@ -199,6 +199,11 @@ class VertexBackend:
         model = self.catalog.get(base_model)
         return model.adapter_sizes if model is not None else None
 
+    def max_example_tokens(self, base_model: str) -> int | None:
+        """The catalog's tokens per example for `base_model` (VERTEX_BASE_MODELS overrides it)."""
+        model = self.catalog.get(base_model)
+        return model.max_example_tokens if model is not None else None
+
     def model_name(self, text: str) -> str:
         candidate = text.strip().strip("`<>").rstrip("/")
         if "tuningJobs/" in candidate:

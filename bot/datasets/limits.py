@@ -17,7 +17,7 @@ import dataclasses
 import json
 from typing import Any
 
-from bot.datasets.core import Limits
+from bot.datasets.core import Limits, ParsedDataset, Problem
 
 GEMINI_LIMITS = Limits(
     backend="gemini",
@@ -62,13 +62,13 @@ def parse_overrides(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LimitsSettingError(f"is not JSON ({exc.msg} at column {exc.colno})") from None
+        raise LimitsSettingError(f"it is not JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(value, dict):
-        raise LimitsSettingError('must be a JSON object, e.g. {"max_examples": 500000}')
+        raise LimitsSettingError('it must be a JSON object, e.g. {"max_examples": 500000}')
     unknown = sorted(set(value) - OVERRIDABLE)
     if unknown:
         known = ", ".join(sorted(OVERRIDABLE))
-        raise LimitsSettingError(f"has unknown limits {', '.join(unknown)}; known: {known}")
+        raise LimitsSettingError(f"it has unknown limits {', '.join(unknown)}; known: {known}")
     for name, limit in value.items():
         if name == "max_validation_fraction":
             if limit is not None and (not isinstance(limit, int | float) or not 0 < limit <= 1):
@@ -84,3 +84,34 @@ def limits_for(backend: str, overrides: str | None = None, *, max_file_bytes: in
     if max_file_bytes is not None:
         limits = dataclasses.replace(limits, max_file_bytes=max_file_bytes)
     return dataclasses.replace(limits, **parse_overrides(overrides))
+
+
+# Problems at a line or row that stop the reading of the whole file (the parser records them
+# like a row's): skipping "the row" would leave out everything after it.
+_STOPS_READING = (
+    "the file ",  # not UTF-8 (at a line)
+    "everything after it was swallowed",  # a quoted CSV value never closed
+    "runs on for more than",  # a CSV record longer than max_line_bytes
+    "a single value is larger than",  # a JSON value longer than max_line_bytes
+)
+
+
+def file_level_problems(parsed: ParsedDataset) -> list[Problem]:
+    """The problems that keep a file from being stored even when bad rows may be skipped:
+    those about the file (not UTF-8, too large, no header, too many examples, too few) and
+    those that stopped the reading (a JSON document's syntax). The rest are a row's own."""
+    document = parsed.format not in ("csv", "tsv", "jsonl")
+    return [
+        problem
+        for problem in parsed.problems
+        if problem.location == "file"
+        or (document and problem.location.startswith("line "))
+        or any(marker in problem.message for marker in _STOPS_READING)
+    ]
+
+
+def skipped_rows(parsed: ParsedDataset) -> int:
+    """The rows a file's problems leave out: each listed problem's row once, and each problem
+    past the listed ones (`Limits.max_problem_details`) as a row of its own."""
+    listed = {problem.location for problem in parsed.problems}
+    return len(listed) + max(parsed.problem_count - len(parsed.problems), 0)

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
+from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
 from bot.presentation.text import prompt_echo
 from bot.services.datasets import dataset_reference
@@ -101,11 +102,17 @@ def help_blocks(note: str | None = None) -> tuple[str, list[Block]]:
 def mention_help_text() -> str:
     """A mention of the bot without a file: how to upload one, then the commands."""
     text, _ = help_blocks()
-    return "Attach an example file to a message that mentions me to upload it, or use `/tune upload`. " + text
+    return (
+        "Attach an example file to a message that mentions me to upload it (write *skip bad rows* "
+        "in the message to store the good examples of a file with bad rows), or use `/tune upload`. " + text
+    )
 
 
 def metadata(channel_id: str, user_id: str) -> str:
     return json.dumps({"channel_id": channel_id, "user_id": user_id})
+
+
+SKIP_BAD_ROWS = "skip_bad_rows"  # the upload modal's checkbox (block, action and value)
 
 
 def upload_modal(channel_id: str, user_id: str) -> dict[str, Any]:
@@ -132,6 +139,24 @@ def upload_modal(channel_id: str, user_id: str) -> dict[str, Any]:
             _text_input("name", "Dataset name", "any name, e.g. Support QA", optional=True),
             _text_input("input_column", "Input column", "text_input, input, prompt…", optional=True),
             _text_input("output_column", "Output column", "output, response…", optional=True),
+            {
+                "type": "input",
+                "block_id": SKIP_BAD_ROWS,
+                "optional": True,
+                "label": plain("Bad rows"),
+                "hint": plain("Problems with the whole file (encoding, size, header) still refuse it."),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": SKIP_BAD_ROWS,
+                    "options": [
+                        {
+                            "text": plain("Skip bad rows"),
+                            "description": plain("Store the good examples; list the rows left out (a CSV)"),
+                            "value": SKIP_BAD_ROWS,
+                        }
+                    ],
+                },
+            },
         ],
     }
 
@@ -282,7 +307,7 @@ def datasets_blocks(
         blocks.append(
             section(
                 f"{dataset_title(d.display_name, d.name)} — {d.example_count:,} examples "
-                f"({d.format.upper()}, `{esc(d.file_name)}`)\n"
+                f"({d.format.upper()}, `{esc(d.file_name)}`){dataset_skipped_note(d)}\n"
                 f"uploaded {when(d.created_at)} · used by: {used}"
             )
         )

@@ -15,6 +15,7 @@ from bot.presentation.blocks import (
     section,
 )
 from bot.presentation.insight import insight_lines, training_estimate
+from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.uploads import name_note
 from bot.services.datasets import (
     DatasetDeleted,
@@ -31,6 +32,7 @@ def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
     head = (
         f"{dataset_title(dataset.display_name, dataset.name)} — {dataset.example_count:,} examples "
         f"({dataset.format.upper()}, `{esc(dataset.file_name)}`, uploaded by <@{dataset.owner_user_id}>)"
+        f"{dataset_skipped_note(dataset)}"
     )
     return "\n".join(
         [

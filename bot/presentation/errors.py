@@ -8,6 +8,7 @@ from bot.domain.errors import BackendError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.presentation.datasets import unknown_dataset_message
 from bot.presentation.downloads import describe_size
+from bot.presentation.limits import limits_error_text
 from bot.presentation.models import delete_refusal, model_label
 from bot.presentation.uploads import not_saved_message
 from bot.services import errors as e
@@ -18,7 +19,7 @@ def error_text(exc: Exception) -> str:
     """Slack mrkdwn for a refusal: a service's typed error, a tuning service's error, or
     any other `UserError`/`UsageError` (whose `str()` is already the message)."""
     if isinstance(exc, e.ServiceError):
-        return _service_error_text(exc)
+        return limits_error_text(exc) or _service_error_text(exc)
     if isinstance(exc, BackendError):
         return f":x: {esc(str(exc))}"
     return str(exc)

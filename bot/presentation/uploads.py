@@ -6,6 +6,12 @@ from bot.datasets import ParsedDataset, format_problems
 from bot.domain.text import escape_mrkdwn as esc
 from bot.presentation.blocks import dataset_title
 from bot.presentation.insight import insight_lines
+from bot.presentation.limits import (
+    skipped_rows_list,
+    skipped_rows_text,
+    stored_count_text,
+    too_few_good_text,
+)
 from bot.services.datasets import NUMBER_NAME_PREFIX, DatasetName, dataset_reference, is_number_name
 from bot.services.uploads import UploadOutcome
 from bot.storage.models import Dataset
@@ -13,10 +19,11 @@ from bot.storage.models import Dataset
 CHART_IN_DM_NOTE = "\n_The length chart is in your DM with me._"
 
 
-def upload_text(outcome: UploadOutcome, *, chart_in_dm: bool = False) -> str:
-    """The reply to an upload; `chart_in_dm` when its length chart went to the user's DM.
-    A file read in place from Cloud Storage says so, and that it was not copied."""
-    text = _upload_text(outcome, chart_in_dm=chart_in_dm)
+def upload_text(outcome: UploadOutcome, *, chart_in_dm: bool = False, csv_in_dm: bool = False) -> str:
+    """The reply to an upload; `chart_in_dm` when its length chart went to the user's DM,
+    `csv_in_dm` when the CSV of its skipped rows did. A file read in place from Cloud
+    Storage says so, and that it was not copied."""
+    text = _upload_text(outcome, chart_in_dm=chart_in_dm, csv_in_dm=csv_in_dm)
     if outcome.source_uri is None:
         return text
     where = f"`{esc(outcome.source_uri)}`"
@@ -36,15 +43,19 @@ def cloud_upload_started_text(uri: str) -> str:
     )
 
 
-def _upload_text(outcome: UploadOutcome, *, chart_in_dm: bool) -> str:
+def _upload_text(outcome: UploadOutcome, *, chart_in_dm: bool, csv_in_dm: bool) -> str:
     if outcome.kind == "duplicate" and outcome.dataset is not None:
         return duplicate_message(outcome.file_name, outcome.dataset)
     if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:
-        text = stored_message(outcome.dataset, outcome.parsed, wanted=outcome.wanted, asked=outcome.asked)
+        text = stored_message(
+            outcome.dataset, outcome.parsed, wanted=outcome.wanted, asked=outcome.asked, csv_in_dm=csv_in_dm
+        )
         return text + CHART_IN_DM_NOTE if chart_in_dm else text
     if outcome.storage_error is not None:
         return not_saved_message(f"`{esc(outcome.file_name)}`", outcome.storage_error)
     assert outcome.parsed is not None
+    if outcome.too_few_good is not None:
+        return too_few_good_text(outcome.parsed, outcome.too_few_good)
     return format_problems(outcome.parsed)
 
 
@@ -87,20 +98,27 @@ def name_note(dataset: Dataset, wanted: str | None, asked: DatasetName) -> str:
 
 
 def stored_message(
-    dataset: Dataset, parsed: ParsedDataset, *, wanted: str | None = None, asked: DatasetName | None = None
+    dataset: Dataset,
+    parsed: ParsedDataset,
+    *,
+    wanted: str | None = None,
+    asked: DatasetName | None = None,
+    csv_in_dm: bool = False,
 ) -> str:
     note = name_note(dataset, wanted, asked or DatasetName(dataset.display_name, dataset.name))
     columns = ""
     if parsed.input_column and parsed.output_column:
         columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
     warnings = "".join(f"\n:warning: {esc(w)}" for w in parsed.warnings[:5])
+    skipped = skipped_rows_text(dataset, csv_in_dm=csv_in_dm) if dataset.skipped_count else ""
+    rows = "\n" + skipped_rows_list(parsed) if dataset.skipped_count else ""
     insight = ""
     if parsed.insight is not None:
         insight = "\n" + "\n".join(insight_lines(parsed.insight))
     return (
         f":white_check_mark: Stored dataset *{esc(dataset.display_name)}*{note}: "
-        f"{dataset.example_count:,} examples from `{esc(dataset.file_name)}`{columns}.\n"
-        f"Start tuning with `/tune start {esc(dataset_reference(dataset.name))}`.{warnings}{insight}"
+        f"{stored_count_text(dataset)} from `{esc(dataset.file_name)}`{columns}{skipped}.\n"
+        f"Start tuning with `/tune start {esc(dataset_reference(dataset.name))}`.{rows}{warnings}{insight}"
     )
 
 

@@ -9,7 +9,9 @@ from typing import Literal
 
 from bot.backends.backend import TuningBackend
 from bot.backends.gemini_backend import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE
+from bot.datasets.core import Limits
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
+from bot.datasets.limits import limits_for
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingExample, TuningRequest
@@ -28,6 +30,7 @@ from bot.services.errors import (
     UnknownDataset,
     ValidationIsTraining,
 )
+from bot.services.limits import check_dataset_shape, check_example_tokens, check_validation_size
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset, JobHoldout, TuningJob, utcnow
 from bot.storage.repositories.datasets import encode_examples
@@ -38,18 +41,26 @@ log = logging.getLogger(__name__)
 STARTING_HOLDER = "tune-start"  # the lease owner of a job whose create is being sent
 
 
-def check_start(store: Store, backend: TuningBackend, *, team_id: str, args: StartArgs) -> Dataset:
-    """The fast checks of `/tune start` (no API call), so mistakes are answered at once."""
+def check_start(
+    store: Store, backend: TuningBackend, *, team_id: str, args: StartArgs, limits: Limits | None = None
+) -> Dataset:
+    """The fast checks of `/tune start` (no API call), so mistakes are answered at once.
+    `limits`: the backend's dataset limits as configured (default: its own)."""
+    limits = limits or limits_for(backend.name)
     dataset = find_dataset(store, team_id, args.dataset)
     base_model = resolve_base_model(args.base_model, backend)
     check_options(backend, base_model, args)
     refusal = backend.start_refusal(base_model, args.adapter_size)
     if refusal:
         raise StartRefused(refusal)
-    validation = validation_dataset(store, team_id, args.validation, dataset)
-    check_cloud_start(backend, args.validation, dataset, validation)  # a gs:// dataset's limits
+    check_dataset_shape(backend, limits, dataset, base_model)
+    other = validation_dataset(store, team_id, args.validation, dataset)
+    check_cloud_start(backend, args.validation, dataset, other)  # a gs:// dataset's limits
     if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
         raise HoldoutTooSmall(dataset.display_name, dataset.example_count)
+    if other is not None and backend.supports_validation:  # sent with the job, so checked as well
+        check_example_tokens(backend, limits, other, base_model)
+    check_validation_size(limits, args.validation, dataset, other)
     return dataset
 
 
@@ -188,6 +199,7 @@ async def start_job(
     args: StartArgs,
     hold_seconds: float = 120.0,
     eval_examples: int = 50,
+    limits: Limits | None = None,
 ) -> TuningJob:
     """Create the tuned model and record the job.
 
@@ -201,7 +213,7 @@ async def start_job(
     its URI, uncopied; of a validation one, its first `eval_examples` examples are kept for
     the held-out evaluation.
     """
-    dataset = await store.run(check_start, store, backend, team_id=team_id, args=args)
+    dataset = await store.run(check_start, store, backend, team_id=team_id, args=args, limits=limits)
     assert dataset.id is not None
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.display_name[:40]

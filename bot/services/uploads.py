@@ -9,6 +9,7 @@ from functools import partial
 from typing import IO, BinaryIO, Literal, cast
 
 from bot.datasets import Limits, ParsedDataset, parse_dataset
+from bot.datasets.limits import file_level_problems, skipped_rows
 from bot.datasets.pool import ValidationPool
 from bot.domain.errors import StorageUnavailable
 from bot.services.datasets import DatasetName, new_dataset_name
@@ -39,6 +40,8 @@ class UploadOutcome:
     storage_error: str | None = None
     # `gs://…` when the file was read in place from Cloud Storage (and not copied).
     source_uri: str | None = None
+    # "rejected" although bad rows were to be skipped: the good ones are fewer than this minimum.
+    too_few_good: int | None = None
 
 
 async def ingest_upload(
@@ -54,6 +57,7 @@ async def ingest_upload(
     output_column: str | None = None,
     limits: Limits | None = None,
     validation: ValidationPool | None = None,
+    skip_bad_rows: bool = False,
 ) -> UploadOutcome:
     """Validate an uploaded file and store it, or say exactly what is wrong.
 
@@ -62,6 +66,10 @@ async def ingest_upload(
 
     A rejected file stores nothing; the examples and the dataset row are written in one
     transaction, so a crash cannot leave half a dataset behind.
+
+    With `skip_bad_rows`, a file whose problems are all a row's own stores its good examples
+    (`Dataset.skipped_count` says how many rows were left out); a problem with the file
+    itself still refuses it, as do fewer good examples than `limits.min_examples`.
     """
     limits = limits or Limits()
     input_column, output_column = input_column or None, output_column or None
@@ -80,8 +88,13 @@ async def ingest_upload(
             output_column=output_column,
         )
         parsed = await asyncio.to_thread(read)
+    skipped = 0
     if not parsed.ok:
-        return UploadOutcome("rejected", file_name, parsed=parsed)
+        if not skip_bad_rows or not parsed.example_count or file_level_problems(parsed):
+            return UploadOutcome("rejected", file_name, parsed=parsed)
+        if parsed.example_count < limits.min_examples:
+            return UploadOutcome("rejected", file_name, parsed=parsed, too_few_good=limits.min_examples)
+        skipped = skipped_rows(parsed)
     existing = await store.run(store.datasets.find_by_hash, team_id, parsed.sha256)
     if existing is not None:
         return UploadOutcome("duplicate", file_name, existing, parsed)
@@ -101,6 +114,7 @@ async def ingest_upload(
             examples=parsed.examples,
             insight_json=parsed.insight.to_json() if parsed.insight else None,
             shape=parsed.shape,
+            skipped_count=skipped,
         )
 
     try:

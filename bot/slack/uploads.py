@@ -7,9 +7,11 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.datasets import ParsedDataset
 from bot.datasets.insight import DatasetInsight
 from bot.presentation.chart import lengths_chart_png
 from bot.presentation.downloads import MISSING_FILES_READ_TEXT, describe_size, file_not_described_text
+from bot.presentation.limits import skipped_csv, skipped_csv_file_name, skipped_csv_title
 from bot.presentation.uploads import (
     fetch_failed_text,
     file_too_big_text,
@@ -52,8 +54,10 @@ async def ingest_slack_file(
     dataset_name: str | None = None,
     input_column: str | None = None,
     output_column: str | None = None,
+    skip_bad_rows: bool = False,
 ) -> str:
-    """Download (token only to Slack's hosts), validate and store one file.
+    """Download (token only to Slack's hosts), validate and store one file (with
+    `skip_bad_rows`, its good examples when only rows are bad).
 
     Returns the reply for the user: what became of the file, or why it could not be fetched.
     """
@@ -91,17 +95,22 @@ async def ingest_slack_file(
             output_column=output_column,
             limits=ctx.limits,
             validation=ctx.validation,
+            skip_bad_rows=skip_bad_rows,
         )
-    chart_in_dm = False
+    chart_in_dm = csv_in_dm = False
     if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:
         insight = outcome.parsed.insight
         if insight is not None:
             chart_in_dm = await share_lengths_chart(
                 ctx, user_id=user_id, dataset=outcome.dataset, insight=insight
             )
+        if outcome.dataset.skipped_count:
+            csv_in_dm = await share_skipped_rows(
+                ctx, user_id=user_id, dataset=outcome.dataset, parsed=outcome.parsed
+            )
     if outcome.kind == "stored":
         ctx.home_changed(team_id)
-    return upload_text(outcome, chart_in_dm=chart_in_dm)
+    return upload_text(outcome, chart_in_dm=chart_in_dm, csv_in_dm=csv_in_dm)
 
 
 async def share_lengths_chart(
@@ -123,4 +132,24 @@ async def share_lengths_chart(
         return True
 
     shared = await optional(f"sharing the length chart of dataset {dataset.id} in a DM", share())
+    return shared is True
+
+
+async def share_skipped_rows(
+    ctx: AppContext, *, user_id: str, dataset: Dataset, parsed: ParsedDataset
+) -> bool:
+    """The CSV of the rows an upload skipped (location, field, problem), in the user's DM
+    with the bot, as the length chart is: an optional extra (False when it does not get there)."""
+
+    async def share() -> bool:
+        opened = await ctx.client.conversations_open(users=user_id)
+        await ctx.client.files_upload_v2(
+            channel=channel_id_of(opened),
+            content=skipped_csv(parsed.problems, parsed.problem_count),
+            filename=skipped_csv_file_name(dataset.id),
+            title=skipped_csv_title(dataset.display_name),
+        )
+        return True
+
+    shared = await optional(f"sharing the skipped rows of dataset {dataset.id} in a DM", share())
     return shared is True

@@ -19,7 +19,9 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         await open_start_modal(ctx, request)
         return
     args = parse_start(request.rest)
-    dataset = await ctx.store.run(check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args)
+    dataset = await ctx.store.run(
+        check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args, limits=ctx.limits
+    )
     base_model = resolve_base_model(args.base_model, ctx.backend)
     estimate = start_estimate_text(
         await start_estimate(
@@ -41,6 +43,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         args=args,
         hold_seconds=ctx.settings.lease_seconds,
         eval_examples=ctx.settings.eval_max_examples,
+        limits=ctx.limits,
     )
     problem = await announce_new_job(ctx, job)
     for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), problem):

@@ -26,10 +26,17 @@ async def mentioned(ctx: AppContext, request: EventRequest) -> None:
     if not files:
         await tell(ctx, channel_id, user_id, mention_help_text())
         return
+    skip = asks_to_skip_bad_rows(str(event.get("text") or ""))
     for file in files[:MAX_FILES_PER_MESSAGE]:
         result = await ingest_slack_file(
-            ctx, file, team_id=request.team_id, user_id=user_id, channel_id=channel_id
+            ctx, file, team_id=request.team_id, user_id=user_id, channel_id=channel_id, skip_bad_rows=skip
         )
         await tell(ctx, channel_id, user_id, result)
     if len(files) > MAX_FILES_PER_MESSAGE:
         await tell(ctx, channel_id, user_id, too_many_files_text(MAX_FILES_PER_MESSAGE))
+
+
+def asks_to_skip_bad_rows(text: str) -> bool:
+    """ "@tunebot skip bad rows" (or `skip_bad_rows`, `skip-bad-rows`) with the files."""
+    words = " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+    return "skip bad rows" in words

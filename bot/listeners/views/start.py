@@ -87,6 +87,7 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
             args=args,
             hold_seconds=ctx.settings.lease_seconds,
             eval_examples=ctx.settings.eval_max_examples,
+            limits=ctx.limits,
         )
     except UserError as exc:
         await tell_or_dm(ctx, channel_id, user_id, error_text(exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.listeners.replies import tell_or_dm
 from bot.listeners.requests import ViewRequest
 from bot.listeners.views.form import private_metadata, view_values
+from bot.presentation.blocks import SKIP_BAD_ROWS
 from bot.presentation.uploads import CHOOSE_FILE_TEXT
 from bot.slack.context import AppContext
 from bot.slack.uploads import ingest_slack_file
@@ -29,5 +30,6 @@ async def upload_submitted(ctx: AppContext, request: ViewRequest) -> None:
         dataset_name=values.get("name"),
         input_column=values.get("input_column"),
         output_column=values.get("output_column"),
+        skip_bad_rows=SKIP_BAD_ROWS in (values.get(SKIP_BAD_ROWS) or ()),
     )
     await tell_or_dm(ctx, channel_id, user_id, result)
