@@ -214,6 +214,8 @@ def _outcomes() -> list[UploadOutcome]:
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_JSONL, HOSTILE + ".jsonl")),
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(b"", HOSTILE + ".csv")),
         UploadOutcome("rejected", HOSTILE, parsed=_parsed(HOSTILE_CSV), storage_error="disk full"),
+        UploadOutcome("stored", HOSTILE, _dataset(), parsed, source_uri=f"gs://b/{HOSTILE}"),
+        UploadOutcome("rejected", HOSTILE, parsed=_parsed(BAD_CSV), source_uri=f"gs://b/{HOSTILE}"),
     ]
 
 
@@ -478,7 +480,9 @@ BUILDERS: dict[str, Builder | str] = {
         _insight(), epochs=2, base_model=HOSTILE, prices={HOSTILE: 1.0}
     ),
     "jobs.validation_note": lambda: [
-        jobs.validation_note(ValidationSet("dataset", 3, None, HOSTILE, sent)) for sent in (True, False)
+        jobs.validation_note(ValidationSet("dataset", 3, None, HOSTILE, sent, source_uri=uri, evaluated=n))
+        for sent in (True, False)
+        for uri, n in ((None, 0), (f"gs://b/{HOSTILE}", 0), (f"gs://b/{HOSTILE}", 2))
     ],
     "jobs.progress_not_posted_text": lambda: jobs.progress_not_posted_text(_job()),
     "jobs.starting_text": lambda: jobs.starting_text(HOSTILE, "≈ 10 training tokens"),
@@ -543,6 +547,7 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.lengths_chart_file_name": "a file name made of a dataset id",
     "uploads.lengths_chart_file_title": "a file's title: plain text",
     "uploads.too_many_files_text": "a number",
+    "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
 BUILDERS.update(limits_builders(HOSTILE, _dataset))
 

@@ -237,13 +237,16 @@ class VertexBackend:
             else self.export_last_checkpoint_only
         )
         object_id = request.model_id or self.new_model_id(request.display_name)
-        data = vertex_jsonl(request.examples)
-        validation_uri: str | None = None
+        validation_uri: str | None = request.validation_uri
         async with self._errors(request.base_model):
-            uri = await self.client.upload(
-                self.bucket, f"{UPLOAD_PREFIX}{object_id}.jsonl", data, "application/jsonl"
+            # A dataset read in place from Cloud Storage is handed over as its URI, uncopied.
+            uri = request.training_uri or await self.client.upload(
+                self.bucket,
+                f"{UPLOAD_PREFIX}{object_id}.jsonl",
+                vertex_jsonl(request.examples),
+                "application/jsonl",
             )
-            if request.validation_examples:
+            if validation_uri is None and request.validation_examples:
                 validation_uri = await self.client.upload(
                     self.bucket,
                     f"{UPLOAD_PREFIX}{object_id}-validation.jsonl",

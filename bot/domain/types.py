@@ -103,6 +103,10 @@ class TuningRequest:
     learning_rate_multiplier: float | None = None
     adapter_size: int | None = None
     export_last_checkpoint_only: bool | None = None
+    # A dataset read in place from Cloud Storage: Vertex AI reads it from this URI (and
+    # `examples` / `validation_examples` are not uploaded in its place).
+    training_uri: str | None = None
+    validation_uri: str | None = None
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,10 @@ def when(moment: datetime) -> str:
 
 HELP_LINES = (
     ("`/tune upload`", "upload a CSV, TSV, JSON, JSONL or API-body file of input/output examples"),
+    (
+        "`/tune upload gs://bucket/file.jsonl [name]`",
+        "on Vertex AI, a Vertex JSONL file already in Cloud Storage, validated where it is (not copied)",
+    ),
     ("`/tune datasets [name]`", "your datasets, or what is in one (lengths, duplicates, a chart)"),
     ("`/tune dataset delete|rename <name> [new name]`", "delete or rename one of your datasets"),
     (

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.domain.errors import BackendError
 from bot.domain.text import escape_mrkdwn as esc
 from bot.presentation.datasets import unknown_dataset_message
+from bot.presentation.downloads import describe_size
 from bot.presentation.limits import limits_error_text
 from bot.presentation.models import delete_refusal, model_label
 from bot.presentation.uploads import not_saved_message
@@ -116,7 +117,78 @@ def _service_error_text(exc: e.ServiceError) -> str:
             return f":x: Could not look up `{esc(name)}`: {esc(reason)}"
         case e.NoBaseModel(model_name=name):
             return f"`{esc(name)}` does not say which base model it was tuned from."
-    return str(exc)
+    return _cloud_error_text(exc) or str(exc)
+
+
+OBJECT_VIEWER = "Storage Object Viewer (`roles/storage.objectViewer`)"
+VERTEX_AGENT = "`service-<project number>@gcp-sa-aiplatform.iam.gserviceaccount.com`"
+
+
+def _cloud_error_text(exc: e.ServiceError) -> str | None:
+    """The refusals of a dataset read in place from Cloud Storage (`/tune upload gs://…`)."""
+    match exc:
+        case e.CloudStorageNeedsVertex(backend=backend):
+            return (
+                f":x: `/tune upload gs://…` works on the Vertex AI backend only: this tunebot uses "
+                f"{BACKEND_LABELS.get(backend, esc(backend))}, which takes its examples inline, not from "
+                "Cloud Storage. Upload the file through Slack with `/tune upload` instead."
+            )
+        case e.CloudObjectUnreadable(uri=uri, reason="forbidden", detail=detail):
+            bucket = uri.removeprefix("gs://").split("/", 1)[0]
+            return (
+                f":no_entry: tunebot may not read `{esc(uri)}`: {esc(detail)}\nGrant tunebot's service "
+                f"account (the credentials tunebot runs with) {OBJECT_VIEWER} on bucket `{esc(bucket)}`. "
+                f"Vertex AI's service agent ({VERTEX_AGENT}) needs the same role to train from it."
+            )
+        case e.CloudObjectUnreadable(uri=uri, reason="no_object", detail=detail):
+            bucket = uri.removeprefix("gs://").split("/", 1)[0]
+            return (
+                f":x: There is no object `{esc(uri)}` ({esc(detail)}). Check the path: "
+                f"`gcloud storage ls gs://{esc(bucket)}/` lists what the bucket holds."
+            )
+        case e.CloudObjectUnreadable(uri=uri, reason="no_bucket", detail=detail):
+            bucket = uri.removeprefix("gs://").split("/", 1)[0]
+            return f":x: There is no bucket `{esc(bucket)}` ({esc(detail)}). Check the name in `{esc(uri)}`."
+        case e.CloudObjectUnreadable(uri=uri, detail=detail):
+            return f":x: Could not read `{esc(uri)}` from Cloud Storage: {esc(detail)} Nothing was stored."
+        case e.CloudObjectTooLarge(uri=uri, size=size, limit=limit):
+            return (
+                f":x: `{esc(uri)}` is {describe_size(size)}; the limit on Vertex AI is "
+                f"{describe_size(limit)}. Nothing was read or stored."
+            )
+        case e.CloudObjectIsTunebots(uri=uri, prefix=prefix):
+            return (
+                f":x: `{esc(uri)}` is under `{esc(prefix)}`, where tunebot keeps its own training files "
+                "and deletes them with their models. Put your dataset elsewhere and upload it from there."
+            )
+        case e.CloudObjectNotVertexRecords(uri=uri, found=found, keys=keys):
+            named = ", ".join(f"`{esc(key)}`" for key in keys)
+            what = f"{esc(found)} with the keys {named}" if keys else esc(found)
+            return (
+                f":x: `{esc(uri)}` holds {what}. Vertex AI reads a Cloud Storage dataset as it is, "
+                "so it must be Vertex's supervised-tuning JSON Lines: one "
+                '`{"systemInstruction": …, "contents": [{"role": "user", …}, {"role": "model", …}]}` a line. '
+                "Convert it, or upload it through Slack with `/tune upload` (tunebot converts the files "
+                "it stores). Nothing was stored."
+            )
+        case e.CloudDatasetNotSplit(dataset=name):
+            return (
+                f":x: Dataset *{esc(name)}* is read in place from Cloud Storage: tunebot does not copy a "
+                "Cloud Storage dataset, so it cannot split it; give `validation=<another dataset>`."
+            )
+        case e.CloudDatasetNotEvaluated(dataset=name):
+            return (
+                f":x: Dataset *{esc(name)}* is read in place from Cloud Storage, so tunebot keeps none "
+                "of its examples to evaluate on. Evaluate on a dataset uploaded through Slack; a job "
+                "validated on a Cloud Storage dataset is evaluated on that set's first examples when it "
+                "finishes."
+            )
+        case e.CloudDatasetNeedsVertex(dataset=name, backend=backend):
+            return (
+                f":x: Dataset *{esc(name)}* is read in place from Cloud Storage, which only Vertex AI "
+                f"trains from; this tunebot uses {BACKEND_LABELS.get(backend, esc(backend))}."
+            )
+    return None
 
 
 BACKEND_LABELS = {"vertex": "Vertex AI", "gemini": "the Gemini API (legacy)"}

@@ -18,6 +18,17 @@ def validation_note(held: ValidationSet | None) -> str | None:
     else:
         name = held.dataset_name or "the validation dataset"
         what = f"Using *{examples}* from dataset *{esc(name)}*"
+    if held.source_uri is not None:
+        evaluation = (
+            f"The held-out evaluation after the job scores its first {held.evaluated:,}."
+            if held.evaluated
+            else "tunebot could not read its first examples, so the held-out evaluation after the job "
+            "is skipped (the eval loss is still reported)."
+        )
+        return (
+            f":test_tube: {what} as the validation set: Vertex AI reads them in place from "
+            f"`{esc(held.source_uri)}` (not copied) and reports the eval loss on them. {evaluation}"
+        )
     if held.sent:
         return (
             f":test_tube: {what} as the validation set: they are never trained on, were uploaded as a "

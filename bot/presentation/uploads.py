@@ -21,7 +21,29 @@ CHART_IN_DM_NOTE = "\n_The length chart is in your DM with me._"
 
 def upload_text(outcome: UploadOutcome, *, chart_in_dm: bool = False, csv_in_dm: bool = False) -> str:
     """The reply to an upload; `chart_in_dm` when its length chart went to the user's DM,
-    `csv_in_dm` when the CSV of its skipped rows did."""
+    `csv_in_dm` when the CSV of its skipped rows did. A file read in place from Cloud
+    Storage says so, and that it was not copied."""
+    text = _upload_text(outcome, chart_in_dm=chart_in_dm, csv_in_dm=csv_in_dm)
+    if outcome.source_uri is None:
+        return text
+    where = f"`{esc(outcome.source_uri)}`"
+    if outcome.kind == "stored":
+        return (
+            text + f"\n:cloud: Read in place from Cloud Storage ({where}) and not copied: tunebot keeps "
+            "its counts, not its examples, and Vertex AI reads it from there when you start tuning."
+        )
+    return text + f"\n_Read in place from Cloud Storage ({where}); nothing was copied._"
+
+
+def cloud_upload_started_text(uri: str) -> str:
+    """The ack of `/tune upload gs://…`: the answer comes privately once it is read."""
+    return (
+        f":hourglass_flowing_sand: Reading `{esc(uri)}` in place from Cloud Storage (it is not copied). "
+        "I'll tell you here when it is validated."
+    )
+
+
+def _upload_text(outcome: UploadOutcome, *, chart_in_dm: bool, csv_in_dm: bool) -> str:
     if outcome.kind == "duplicate" and outcome.dataset is not None:
         return duplicate_message(outcome.file_name, outcome.dataset)
     if outcome.kind == "stored" and outcome.dataset is not None and outcome.parsed is not None:

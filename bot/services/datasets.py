@@ -131,6 +131,8 @@ def dataset_insight(store: Store, dataset: Dataset) -> DatasetInsight:
         return insight
     limits = Limits()
     builder = InsightBuilder(limits.max_input_chars, limits.max_output_chars)
+    if dataset.source_uri:  # read in place from Cloud Storage: no stored examples to look at
+        return builder.finish()
     for index, pair in enumerate(store.datasets.examples(dataset.id), start=1):
         builder.observe(f"example {index}", pair.text_input, pair.output)
     insight = builder.finish()

@@ -207,3 +207,71 @@ class NoBaseModel(ServiceError):
     """The tuning service does not say which base model `model_name` was tuned from."""
 
     model_name: str
+
+
+# ---- datasets read in place from Cloud Storage (`/tune upload gs://…`) -------------------
+
+
+@dataclass(eq=False)
+class CloudStorageNeedsVertex(ServiceError):
+    """`/tune upload gs://…` on a backend that takes its examples inline (the Gemini API)."""
+
+    backend: str
+
+
+@dataclass(eq=False)
+class CloudObjectUnreadable(ServiceError):
+    """The object could not be read: `reason` is "no_object", "no_bucket", "forbidden" or
+    "failed"; `detail` is Cloud Storage's own message."""
+
+    uri: str
+    reason: Literal["no_object", "no_bucket", "forbidden", "failed"]
+    detail: str
+
+
+@dataclass(eq=False)
+class CloudObjectTooLarge(ServiceError):
+    uri: str
+    size: int
+    limit: int
+
+
+@dataclass(eq=False)
+class CloudObjectIsTunebots(ServiceError):
+    """The object is under the prefix where tunebot keeps (and deletes) its own files."""
+
+    uri: str
+    prefix: str
+
+
+@dataclass(eq=False)
+class CloudDatasetNotSplit(ServiceError):
+    """`validation=N%` on a dataset read in place: tunebot does not copy it, so cannot split it."""
+
+    dataset: str
+
+
+@dataclass(eq=False)
+class CloudDatasetNeedsVertex(ServiceError):
+    """A dataset read in place from Cloud Storage, started (or evaluated) where only inline
+    examples are taken."""
+
+    dataset: str
+    backend: str
+
+
+@dataclass(eq=False)
+class CloudObjectNotVertexRecords(ServiceError):
+    """Vertex AI reads a Cloud Storage dataset as it is: its own supervised-tuning JSON Lines
+    only. `found` says what the file holds instead."""
+
+    uri: str
+    found: str  # tunebot's words: "CSV", "a JSON document", "OpenAI chat records", "records"…
+    keys: tuple[str, ...] = ()  # the first record's keys (the file's own words)
+
+
+@dataclass(eq=False)
+class CloudDatasetNotEvaluated(ServiceError):
+    """`/tune eval` on a dataset read in place: tunebot keeps none of its examples."""
+
+    dataset: str

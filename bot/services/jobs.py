@@ -15,6 +15,7 @@ from bot.datasets.limits import limits_for
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingExample, TuningRequest
+from bot.services.cloud import check_cloud_start, cloud_holdout, cloud_sources, in_place_validation
 from bot.services.datasets import find_dataset, lookup_dataset
 from bot.services.errors import (
     BaseModelNotTunable,
@@ -54,6 +55,7 @@ def check_start(
         raise StartRefused(refusal)
     check_dataset_shape(backend, limits, dataset, base_model)
     other = validation_dataset(store, team_id, args.validation, dataset)
+    check_cloud_start(backend, args.validation, dataset, other)  # a gs:// dataset's limits
     if args.validation is not None and args.validation.percent is not None and dataset.example_count < 2:
         raise HoldoutTooSmall(dataset.display_name, dataset.example_count)
     if other is not None and backend.supports_validation:  # sent with the job, so checked as well
@@ -168,6 +170,10 @@ class ValidationSet:
     percent: float | None
     dataset_name: str | None
     sent: bool
+    # A validation dataset read in place from Cloud Storage: its URI (Vertex reads it there)
+    # and how many of its first examples tunebot kept for the held-out evaluation.
+    source_uri: str | None = None
+    evaluated: int = 0
 
 
 def validation_set(store: Store, job: TuningJob) -> ValidationSet | None:
@@ -179,7 +185,8 @@ def validation_set(store: Store, job: TuningJob) -> ValidationSet | None:
         return None
     source: Literal["split", "dataset"] = "split" if holdout.source == "split" else "dataset"
     name = store.datasets.name_of(holdout.source_dataset_id) if source == "dataset" else None
-    return ValidationSet(source, holdout.example_count, holdout.percent, name, holdout.sent)
+    held = ValidationSet(source, holdout.example_count, holdout.percent, name, holdout.sent)
+    return in_place_validation(store, job, holdout, held)
 
 
 async def start_job(
@@ -191,6 +198,7 @@ async def start_job(
     channel_id: str,
     args: StartArgs,
     hold_seconds: float = 120.0,
+    eval_examples: int = 50,
     limits: Limits | None = None,
 ) -> TuningJob:
     """Create the tuned model and record the job.
@@ -200,27 +208,37 @@ async def start_job(
     if the process dies after the create, a poller finds the model by that id once the
     hold expires, records it and its owner and announces it (`Poller._recover_unstarted`).
     If the service refuses, the row is removed again and the user sees the reason.
+
+    A dataset read in place from Cloud Storage (training or validation) goes to Vertex as
+    its URI, uncopied; of a validation one, its first `eval_examples` examples are kept for
+    the held-out evaluation.
     """
     dataset = await store.run(check_start, store, backend, team_id=team_id, args=args, limits=limits)
     assert dataset.id is not None
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.display_name[:40]
-    examples = await store.run(store.datasets.examples, dataset.id)
+    cloud = await store.run(cloud_sources, store, team_id, args.validation, dataset)
+    examples = [] if dataset.source_uri else await store.run(store.datasets.examples, dataset.id)
     epochs, batch, rate = tuning_values(backend, args)
     model_id = backend.new_model_id(display_name)
-    holdout = await store.run(plan_holdout, store, team_id, args.validation, dataset, examples, seed=model_id)
-    held_row = (
-        await store.run(
-            holdout_row,
-            args.validation,
-            holdout,
-            sent=backend.supports_validation,
-            store=store,
-            team_id=team_id,
+    if cloud is not None:
+        holdout, held_row = await cloud_holdout(store, backend, cloud, examples, eval_examples)
+    else:
+        holdout = await store.run(
+            plan_holdout, store, team_id, args.validation, dataset, examples, seed=model_id
         )
-        if args.validation is not None
-        else None
-    )
+        held_row = (
+            await store.run(
+                holdout_row,
+                args.validation,
+                holdout,
+                sent=backend.supports_validation,
+                store=store,
+                team_id=team_id,
+            )
+            if args.validation is not None
+            else None
+        )
     try:
         with writes_or_unavailable():
             job = await store.run(
@@ -253,7 +271,11 @@ async def start_job(
         display_name=display_name,
         base_model=base_model,
         examples=holdout.training,
-        validation_examples=holdout.validation if backend.supports_validation else (),
+        validation_examples=(
+            holdout.validation
+            if backend.supports_validation and (cloud is None or cloud.validation_uri is None)
+            else ()
+        ),
         epoch_count=args.epoch_count or epochs or None,
         batch_size=batch or None,
         learning_rate=rate or None,
@@ -262,6 +284,8 @@ async def start_job(
         learning_rate_multiplier=args.learning_rate_multiplier,
         adapter_size=args.adapter_size,
         export_last_checkpoint_only=args.export_last_checkpoint_only,
+        training_uri=cloud.training_uri if cloud is not None else None,
+        validation_uri=cloud.validation_uri if cloud is not None else None,
     )
     try:
         started = await backend.start(request)

@@ -38,6 +38,8 @@ class UploadOutcome:
     wanted: str | None = None
     asked: DatasetName | None = None
     storage_error: str | None = None
+    # `gs://…` when the file was read in place from Cloud Storage (and not copied).
+    source_uri: str | None = None
     # "rejected" although bad rows were to be skipped: the good ones are fewer than this minimum.
     too_few_good: int | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.domain.errors import UsageError
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.text import escape_truncated
+from bot.vertex.objects import CloudObject
 
 MAX_EPOCHS = 100
 MAX_BATCH_SIZE = 64
@@ -273,3 +275,106 @@ def split_first(text: str, what: str, usage: str) -> tuple[str, str]:
             return stripped[1:closing].strip(), stripped[closing + 1 :].strip()
     head, _, rest = stripped.partition(" ")
     return head.strip("`<>"), rest.strip()
+
+
+UPLOAD_USAGE = (
+    "`/tune upload` (a form to upload a file) or `/tune upload gs://bucket/path/file.jsonl [name]` "
+    "(a file already in Cloud Storage, read where it is)"
+)
+_FILE_SUFFIX = re.compile(r"\.(jsonl|ndjson|json|csv|tsv)$", re.IGNORECASE)
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class UploadArgs:
+    """`/tune upload gs://bucket/object [name]`."""
+
+    target: CloudObject
+    dataset_name: str | None = None
+
+
+def parse_cloud_uri(raw: str) -> CloudObject:
+    """`gs://bucket/path/file.jsonl` -> its bucket and object name, or a UsageError saying
+    exactly what is wrong with it (checked before anything is fetched)."""
+    text = raw.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        raise UsageError(
+            f"`{echo(text)}` is not a Cloud Storage URI. Give one such as `gs://my-bucket/data/train.jsonl`. "
+            f"Usage: {UPLOAD_USAGE}"
+        )
+    if scheme.lower() in ("http", "https") and rest.startswith(
+        ("storage.googleapis.com/", "storage.cloud.google.com/")
+    ):
+        path = rest.split("/", 1)[1]
+        raise UsageError(f"Give the `gs://` URI of the file, not its web link: `gs://{echo(path)}`.")
+    if scheme.lower() != "gs":
+        raise UsageError(
+            f"`{echo(text)}` is a `{echo(scheme)}://` address; tunebot reads Cloud Storage only: "
+            "give a `gs://bucket/path` URI."
+        )
+    if any(ch.isspace() for ch in text):
+        raise UsageError(
+            f"`{echo(text)}` has a space in it. Vertex AI reads a Cloud Storage dataset by its URI, which "
+            "cannot hold spaces here: rename the object (e.g. with `-` instead of spaces)."
+        )
+    bucket, _, name = rest.partition("/")
+    if not bucket:
+        raise UsageError(
+            f"`{echo(text)}` names no bucket. Give one such as `gs://my-bucket/data/train.jsonl`."
+        )
+    if not _BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise UsageError(
+            f"`{echo(bucket)}` is not a Cloud Storage bucket name (3–222 lowercase letters, digits, `-`, "
+            "`_` and `.`, starting and ending with a letter or digit)."
+        )
+    if not name:
+        raise UsageError(
+            f"`gs://{echo(bucket)}/` names a bucket, not a file: give the file's path in it, such as "
+            f"`gs://{echo(bucket)}/data/train.jsonl`."
+        )
+    if name.endswith("/"):
+        raise UsageError(f"`{echo(text)}` names a folder, not a file: give the file's path in it.")
+    return CloudObject(bucket, name)
+
+
+def parse_upload(text: str) -> UploadArgs:
+    """`gs://bucket/object`, then optionally the dataset's name (a word, a quoted name or
+    `name="…"`)."""
+    tokens = _tokens(text)
+    if not tokens:
+        raise UsageError(f"Usage: {UPLOAD_USAGE}")
+    if "://" not in tokens[0] and not tokens[0].lower().startswith("gs:"):
+        raise UsageError(
+            f"`/tune upload` takes a Cloud Storage URI, not `{echo(tokens[0])}`. To upload a file from "
+            f"your computer, type `/tune upload` alone (a form opens) or drop the file in a message to "
+            f"me. Usage: {UPLOAD_USAGE}"
+        )
+    target = parse_cloud_uri(tokens[0])
+    rest = tokens[1:]
+    if len(rest) > 1:
+        if "." in rest[0] or "/" in rest[0] or any("." in word for word in rest):
+            raise UsageError(
+                f"`{echo(' '.join(tokens))}` looks like a path with a space in it. Vertex AI reads a Cloud "
+                "Storage dataset by its URI, which cannot hold spaces here: rename the object."
+            )
+        raise UsageError(
+            f"Too many words after the URI: `{echo(' '.join(rest))}`. Put a dataset name with spaces in "
+            f'quotes, e.g. `name="Support chats"`. Usage: {UPLOAD_USAGE}'
+        )
+    name: str | None = None
+    if rest and _FILE_SUFFIX.search(rest[0]) and "=" not in rest[0]:
+        raise UsageError(
+            f"`{echo(' '.join(tokens))}` looks like a path with a space in it. Vertex AI reads a Cloud "
+            "Storage dataset by its URI, which cannot hold spaces here: rename the object."
+        )
+    if rest:
+        key, sep, value = rest[0].partition("=")
+        if sep and key.lower().replace("-", "_") in ("name", "display_name"):
+            name = value
+        elif sep:
+            raise UsageError(f"I don't know the option `{echo(rest[0])}`; only `name=` goes here.")
+        else:
+            name = rest[0]
+        name = check_display_name(name)
+    return UploadArgs(target, name)

@@ -5,6 +5,7 @@
     models       DELETE {api}/v1/{model}
     operations   GET {api}/v1/{operation}
     storage      POST {gcs}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=...
+                 GET  {gcs}/storage/v1/b/{bucket}/o/{object}[?alt=media]  (metadata, streamed bytes)
 
 Errors carry Google's own message (`VertexAPIError`, the same body format as the Gemini
 API). Retries follow `bot.google.RetryPolicy`, except tuningJobs.create, which Vertex
@@ -17,7 +18,7 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from bot.google.retry import RetryPolicy
 from bot.google.transport import pooled_transport
 from bot.vertex.auth import AuthError, TokenSource
 from bot.vertex.errors import VertexAPIError, VertexConnectionError
+from bot.vertex.objects import DOWNLOAD_CHUNK, CloudObject, ObjectInfo
 from bot.vertex.types import SeriesPoint, TimeSeries, TuningJob, TuningJobPage, int_or_none, points_from
 
 log = logging.getLogger("bot.vertex")
@@ -139,6 +141,67 @@ class VertexClient:
         bucket, _, name = uri.removeprefix("gs://").partition("/")
         url = f"{self.storage_base}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
         await self._send("DELETE", url)
+
+    def _object_url(self, target: CloudObject) -> str:
+        bucket, name = quote(target.bucket, safe=""), quote(target.name, safe="")
+        return f"{self.storage_base}/storage/v1/b/{bucket}/o/{name}"
+
+    async def object_info(self, target: CloudObject) -> ObjectInfo:
+        """An object's metadata (size, generation, MD5) without its bytes."""
+        return ObjectInfo.from_json(await self._send("GET", self._object_url(target)))
+
+    async def stream_object(
+        self, target: CloudObject, *, generation: str | None = None, chunk_size: int = DOWNLOAD_CHUNK
+    ) -> AsyncIterator[bytes]:
+        """The object's bytes (of `generation`, when given), `chunk_size` at a time, as they
+        arrive: nothing is buffered beyond one chunk. An error answer raises VertexAPIError
+        (its opening is retried as any read is); a connection lost midway,
+        VertexConnectionError (the caller starts again: a stream cannot resume silently)."""
+        params: dict[str, str] = {"alt": "media"}
+        if generation:
+            params["generation"] = generation
+        url = self._object_url(target)
+        response = await self._open_stream(url, params)
+        try:
+            async for chunk in response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.TransportError as exc:
+            raise VertexConnectionError(
+                f"GET {target.uri}: the download was cut off: {type(exc).__name__}: {exc}".rstrip(": "),
+                method="GET",
+                path=target.uri,
+            ) from exc
+        finally:
+            await response.aclose()
+
+    async def _open_stream(self, url: str, params: Mapping[str, str]) -> httpx.Response:
+        """A successful streamed GET (its body unread), retried as `self.retry` says."""
+        attempt = 0
+        while True:
+            attempt += 1
+            error: VertexAPIError | httpx.TransportError
+            try:
+                headers = await self._headers(None)
+                request = self._http.build_request("GET", url, params=dict(params), headers=headers)
+                response = await self._http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                error = exc
+            else:
+                if response.is_success:
+                    return response
+                await response.aread()
+                await response.aclose()
+                error = VertexAPIError.from_response(response)
+            if not self.retry.should_retry(attempt, error):
+                if isinstance(error, VertexAPIError):
+                    raise error
+                raise VertexConnectionError(
+                    f"GET {_API_PATH.sub('', url)}: {type(error).__name__}: {error}".rstrip(": "),
+                    method="GET",
+                    path=_API_PATH.sub("", url),
+                ) from error
+            retry_after = error.retry_after if isinstance(error, VertexAPIError) else None
+            await self._sleep(self.retry.delay(attempt, retry_after, self._rand))
 
     # ---- tuning jobs ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from bot.polling.eval_requests import EvalRefused
 from bot.presentation.channels import refusal_for
 from bot.presentation.commands import EVAL_USAGE, which_dataset_text
 from bot.services.datasets import find_dataset
+from bot.services.errors import CloudDatasetNotEvaluated
 from bot.services.models import resolve_model
 from bot.slack.channels import ensure_member
 from bot.slack.commands import split_first
@@ -20,8 +21,10 @@ async def evaluate_model(ctx: AppContext, request: CommandRequest) -> None:
     if not dataset_text:
         raise UsageError(which_dataset_text())
     team_id, channel_id = request.team_id, request.channel_id
-    model_name = await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=model_text)
     dataset = await ctx.store.run(find_dataset, ctx.store, team_id, dataset_text)
+    if dataset.source_uri:  # read in place from Cloud Storage: no stored examples
+        raise CloudDatasetNotEvaluated(dataset.display_name)
+    model_name = await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=model_text)
     await request.ack()  # the channel's "is evaluating…" is the answer: no private one beside it
     await ensure_member(ctx, channel_id)
     try:

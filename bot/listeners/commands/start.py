@@ -42,6 +42,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         channel_id=request.channel_id,
         args=args,
         hold_seconds=ctx.settings.lease_seconds,
+        eval_examples=ctx.settings.eval_max_examples,
         limits=ctx.limits,
     )
     problem = await announce_new_job(ctx, job)

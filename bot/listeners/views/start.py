@@ -86,6 +86,7 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
             channel_id=channel_id,
             args=args,
             hold_seconds=ctx.settings.lease_seconds,
+            eval_examples=ctx.settings.eval_max_examples,
             limits=ctx.limits,
         )
     except UserError as exc:

@@ -6,7 +6,8 @@
     PUT    {Location}  with Content-Range                         a chunk: 308 + Range, then 200
     GET    /storage/v1/b/{b}                                      buckets.get
     GET    /storage/v1/b/{b}/o[?prefix=]                          objects.list
-    GET    /storage/v1/b/{b}/o/{name}[?alt=media]                 objects.get (metadata or content)
+    GET    /storage/v1/b/{b}/o/{name}[?alt=media]                 objects.get (metadata or content,
+                                                                  streamed; 403/404 as GCS words them)
     GET    /download/storage/v1/b/{b}/o/{name}?alt=media          objects.get (content)
     DELETE /storage/v1/b/{b}/o/{name}                             objects.delete
 
@@ -20,11 +21,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from standins.emulator.core.errors import ApiError, invalid_argument
@@ -42,6 +43,7 @@ PERMISSIONS = {
 }
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 Handler = Callable[[Request], Any]
+MEDIA_PIECE = 64 * 1024  # a download's body is sent this much at a time
 
 
 def gcs_error(error: ApiError) -> Response:
@@ -103,7 +105,13 @@ def _media_response(stored: StoredObject, request: Request) -> Response:
         if start <= end:
             headers["content-range"] = f"bytes {start}-{end}/{len(data)}"
             data, status = data[start : end + 1], 206
-    return Response(data, status_code=status, headers=headers, media_type=stored.content_type)
+    headers["content-length"] = str(len(data))
+
+    async def pieces() -> AsyncIterator[bytes]:  # streamed, as GCS sends a large object
+        for start in range(0, len(data), MEDIA_PIECE):
+            yield data[start : start + MEDIA_PIECE]
+
+    return StreamingResponse(pieces(), status_code=status, headers=headers, media_type=stored.content_type)
 
 
 def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, Any], bytes, str | None]:

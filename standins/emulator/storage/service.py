@@ -141,6 +141,10 @@ class StorageService:
         self._bucket_times: dict[str, float] = {}
         self.objects: dict[tuple[str, str], StoredObject] = {}
         self.sessions: dict[str, UploadSession] = {}
+        # Buckets whose objects the caller may not read (403, as without storage.objects.get),
+        # and buckets that do not exist (404): tests add to them.
+        self.unreadable_buckets: set[str] = set()
+        self.missing_buckets: set[str] = set()
 
     def reset(self) -> None:
         with self._lock:
@@ -233,7 +237,20 @@ class StorageService:
             self.objects[(bucket, stored.name)] = stored
             return stored
 
+    def _check_readable(self, bucket: str, name: str) -> None:
+        if bucket in self.missing_buckets:
+            raise not_found("The specified bucket does not exist.")
+        if bucket in self.unreadable_buckets:
+            raise ApiError(
+                403,
+                "tunebot@emulator.iam.gserviceaccount.com does not have storage.objects.get access to the "
+                f"Google Cloud Storage object. Permission 'storage.objects.get' denied on resource (or it "
+                f"may not exist). Object: {bucket}/{name}",
+                status="PERMISSION_DENIED",
+            )
+
     def get(self, bucket: str, name: str, generation: str | None = None) -> StoredObject:
+        self._check_readable(bucket, name)
         with self._lock:
             stored = self.objects.get((bucket, name))
         if stored is None or (generation and generation != str(stored.generation)):
