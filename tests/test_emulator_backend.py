@@ -17,7 +17,11 @@ async def test_backend_round_trip(emulator: RunningEmulator, gemini_client: Gemi
     request = TuningRequest(
         display_name="Next number",
         base_model=backend.default_base_model,
-        examples=[TrainingExample("1", "2"), TrainingExample("seven", "eight"), TrainingExample("-98", "-97")],
+        examples=[
+            TrainingExample("1", "2"),
+            TrainingExample("seven", "eight"),
+            TrainingExample("-98", "-97"),
+        ],
         epoch_count=4,
         batch_size=2,
         learning_rate=0.001,

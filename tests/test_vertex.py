@@ -30,7 +30,9 @@ PAIRS = [TrainingExample(str(n), str(n + 1)) for n in range(1, 21)] + [TrainingE
 
 def test_jsonl_has_one_user_and_one_model_turn_per_example() -> None:
     lines = (
-        vertex_jsonl([TrainingExample("héllo", "wörld"), TrainingExample('a "q"', "b\nc")]).decode().splitlines()
+        vertex_jsonl([TrainingExample("héllo", "wörld"), TrainingExample('a "q"', "b\nc")])
+        .decode()
+        .splitlines()
     )
     assert len(lines) == 2
     first = json.loads(lines[0])
