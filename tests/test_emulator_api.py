@@ -55,10 +55,10 @@ def error_of(response: httpx.Response, code: int, status: str) -> str:
             body([]) | {"tuningTask": {"trainingData": {"examples": {"examples": []}}}},
             "needs at least one example",
         ),
-        (body([{"textInput": "", "output": "2"}]), "TrainingExample 0 has an empty text_input."),
+        (body([{"textInput": "", "output": "2"}]), "Example 0 has an empty text_input."),
         (
             body([{"textInput": "1", "output": "2"}, {"textInput": "1", "output": " "}]),
-            "TrainingExample 1 has an empty output.",
+            "Example 1 has an empty output.",
         ),
         (
             body([{"textInput": "x" * 40_001, "output": "2"}]),
