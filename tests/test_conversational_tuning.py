@@ -26,6 +26,7 @@ from tests.helpers.slack import (
     OTHER,
     OWNER,
     all_text,
+    buttons,
     bot_posts,
     eventually,
     running_stack,
@@ -282,3 +283,29 @@ async def test_tune_eval_on_a_conversational_dataset_sends_the_earlier_turns(sta
         (f"Count from {n}, please", str(n + 1), "and next?") for n in range(3, 6)
     }
     await wait_for(stack, lambda: "evaluated" in parent.text)
+
+
+async def test_the_try_it_button_opens_a_thread_that_names_the_system_instruction(
+    stack: OfflineStack,
+) -> None:
+    """The "Try it" button of the ready notice (in the job message's thread) opens a thread
+    waiting for a prompt; its first message names the dataset's system instruction."""
+    assert stack.sender is not None
+    await tuned(stack)
+
+    def notice() -> Message | None:
+        return next((m for m in stack.workspace.messages(CHANNEL) if m.is_bot and buttons(m)), None)
+
+    ready = await wait_for(stack, notice)
+    [try_it] = [b for b in buttons(ready) if b["text"]["text"] == "Try it"]
+    before = len(bot_posts(stack))
+    await stack.sender.block_action(OTHER, try_it["action_id"], try_it["value"], CHANNEL, message_ts=ready.ts)
+    opened = await wait_for(
+        stack, lambda: bot_posts(stack)[before] if len(bot_posts(stack)) > before else None
+    )
+    assert "is trying" in opened.text and "from dataset *tally*" in opened.text and SYSTEM in opened.text
+    # (the bot remembers the thread once Slack has answered its post)
+    await eventually(lambda: store_of(stack).threads.model_for(CHANNEL, opened.ts))
+    await stack.sender.message(OTHER, CHANNEL, "count from 9", thread_ts=opened.ts)
+    await wait_for(stack, lambda: answers(stack, opened) and "thinking" not in answers(stack, opened)[-1])
+    assert answers(stack, opened)[-1] == "10" and system_of(requests(stack)[-1]) == SYSTEM

@@ -328,3 +328,35 @@ async def test_tunebots_backend_reports_the_emulators_refusal(
     assert "line 17: the example has 131,101 tokens, which exceeds the maximum number of tokens" in (
         failed.error_message or ""
     )
+
+
+def test_google_cloud_aiplatform_sees_the_failed_dataset_step(vertex_emulator: RunningEmulator) -> None:
+    """`vertexai.tuning.sft.train` (google-cloud-aiplatform, REST): the job is created, then
+    refresh() shows it failed with the line and the reason."""
+    import vertexai
+    from vertexai.tuning import sft
+
+    vertex_emulator.emulator.storage.insert(
+        BUCKET,
+        "chat.jsonl",
+        "\n".join([*GOOD[:2], line([turn("user", "q"), turn("assistant", "a")])]).encode(),
+    )
+    vertexai.init(
+        project=PROJECT,
+        location=LOCATION,
+        credentials=static_credentials(),
+        api_endpoint=vertex_emulator.url,
+        api_transport="rest",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # vertexai.tuning is deprecated in favour of google-genai
+        job = sft.train(source_model="gemini-2.5-flash", train_dataset=f"gs://{BUCKET}/chat.jsonl")
+    assert job.state.name == "JOB_STATE_PENDING"
+    vertex_emulator.advance(3)
+    job.refresh()
+    assert job.state.name == "JOB_STATE_FAILED" and job.has_ended
+    assert job.error.code == 3
+    assert job.error.message == (
+        f"Invalid training dataset gs://{BUCKET}/chat.jsonl: line 3: contents[1]: "
+        "Please use a valid role: user, model (got `assistant`)."
+    )
