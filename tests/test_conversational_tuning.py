@@ -17,6 +17,7 @@ import pytest
 from bot.datasets.core import shape_of
 from bot.domain.types import TrainingExample
 from bot.evaluation.report import EvalReport
+from bot.presentation.blocks import system_line
 from bot.services.conversation import SystemChoice, system_choice
 from bot.storage.models import TuningJob
 from standins.fakeslack import Message
@@ -314,3 +315,13 @@ async def test_the_try_it_button_opens_a_thread_that_names_the_system_instructio
     await stack.sender.message(OTHER, CHANNEL, "count from 9", thread_ts=opened.ts)
     await wait_for(stack, lambda: answers(stack, opened) and "thinking" not in answers(stack, opened)[-1])
     assert answers(stack, opened)[-1] == "10" and system_of(requests(stack)[-1]) == SYSTEM
+
+
+def test_the_first_message_quotes_a_long_system_instruction_on_one_shortened_line() -> None:
+    line = system_line(
+        SystemChoice("Answer *briefly*.\n\n" + "Always be kind. " * 40, "dataset", "<!here> set")
+    )
+    assert line.count("\n") == 1 and line.endswith("…”")
+    assert "“Answer \u200b*briefly*\u200b. Always be kind. Always" in line  # markup neutralised, one line
+    assert "&lt;!here&gt; set" in line and len(line) < 300
+    assert system_line(SystemChoice(None, "none")) == ""
