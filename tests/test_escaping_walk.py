@@ -47,6 +47,7 @@ from bot.presentation import (
 )
 from bot.presentation.text import prompt_echo
 from bot.services import errors as e
+from bot.services.conversation import SystemChoice
 from bot.services.datasets import (
     DatasetDeleted,
     DatasetDeletePrompt,
@@ -175,6 +176,14 @@ def _views(states: tuple[str, ...] = STATES) -> list[JobView]:
         dataclasses.replace(view, detail_state=detail)
         for view in views
         for detail in ("waiting_for_quota", "partially_succeeded")
+    ]
+
+
+def _systems() -> list[SystemChoice]:
+    """A thread's system instruction from each source, hostile and long."""
+    return [
+        SystemChoice(HOSTILE * 5, "option"),
+        SystemChoice(HOSTILE + "\n> quoted", "dataset", HOSTILE),
     ]
 
 
@@ -355,8 +364,13 @@ BUILDERS: dict[str, Builder | str] = {
     "blocks.try_prompt_text": lambda: [
         blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE),
         blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE, HOSTILE),
+        *[blocks.try_prompt_text(OWNER, HOSTILE, HOSTILE, HOSTILE, choice) for choice in _systems()],
     ],
-    "blocks.try_started_text": lambda: blocks.try_started_text(OWNER, HOSTILE),
+    "blocks.try_started_text": lambda: [
+        blocks.try_started_text(OWNER, HOSTILE),
+        *[blocks.try_started_text(OWNER, HOSTILE, choice) for choice in _systems()],
+    ],
+    "blocks.system_line": lambda: [blocks.system_line(choice, both=True) for choice in _systems()],
     "blocks.thinking_text": lambda: blocks.thinking_text(HOSTILE),
     "channels.is_direct_message": "a yes/no about a channel id",
     "channels.refusal_for": lambda: [
@@ -449,7 +463,8 @@ BUILDERS: dict[str, Builder | str] = {
     "evaluation.job_evaluation_title": "a title escaped where it is shown (evaluation_blocks, walked)",
     "evaluation.job_evaluation_file_title": "a file's title: plain text",
     "evaluation.compare_prompt_text": lambda: [
-        evaluation.compare_prompt_text(OWNER, ref, HOSTILE, HOSTILE) for ref in _refs()
+        *[evaluation.compare_prompt_text(OWNER, ref, HOSTILE, HOSTILE) for ref in _refs()],
+        *[evaluation.compare_prompt_text(OWNER, _refs()[0], HOSTILE, HOSTILE, c) for c in _systems()],
     ],
     "evaluation.compare_blocks": lambda: [
         *[

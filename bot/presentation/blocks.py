@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.text import escape_mrkdwn as esc
+from bot.domain.text import escape_truncated
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
 from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
 from bot.presentation.text import prompt_echo
+from bot.services.conversation import SystemChoice
 from bot.services.datasets import dataset_reference
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
@@ -427,15 +429,38 @@ def checkpoint_name(display_name: str, checkpoint: str | None) -> str:
     return f"{display_name} (checkpoint {checkpoint})" if checkpoint else display_name
 
 
-def try_prompt_text(user_id: str, display_name: str, prompt: str, checkpoint: str | None = None) -> str:
+SYSTEM_SHOWN = 150  # characters of a system instruction quoted in a thread's first message
+
+
+def system_line(system: SystemChoice | None, *, both: bool = False) -> str:
+    """Which system instruction a try or compare thread sends with every turn (`both`: to
+    both models of a compare thread), for its first message ("" when none): quoted on one
+    line, escaped and shortened."""
+    if system is None or not system.text:
+        return ""
+    quoted = escape_truncated(" ".join(system.text.split()), SYSTEM_SHOWN)
+    if system.source == "option":
+        where = "set with `system=`"
+    else:
+        where = f'from dataset *{esc(system.dataset_name or "its dataset")}*; `system="…"` replaces it'
+    return f"\n_System instruction{' for both models' if both else ''} ({where}):_ “{quoted}”"
+
+
+def try_prompt_text(
+    user_id: str,
+    display_name: str,
+    prompt: str,
+    checkpoint: str | None = None,
+    system: SystemChoice | None = None,
+) -> str:
     which = f" (checkpoint {esc(checkpoint)})" if checkpoint else ""
-    return f"<@{user_id}> asked *{esc(display_name)}*{which}:\n{prompt_echo(prompt)}"
+    return f"<@{user_id}> asked *{esc(display_name)}*{which}:\n{prompt_echo(prompt)}{system_line(system)}"
 
 
-def try_started_text(user_id: str, display_name: str) -> str:
+def try_started_text(user_id: str, display_name: str, system: SystemChoice | None = None) -> str:
     return (
         f"<@{user_id}> is trying *{esc(display_name)}*. Reply in this thread and the model will answer "
-        "each message."
+        f"each message.{system_line(system)}"
     )
 
 

@@ -7,8 +7,10 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.evaluation.report import EvalReport, EvalRow
+from bot.presentation.blocks import system_line
 from bot.presentation.models import model_label, model_named
 from bot.presentation.text import prompt_echo
+from bot.services.conversation import SystemChoice
 from bot.services.errors import ModelRef
 from bot.services.models import short_id
 
@@ -141,10 +143,14 @@ def job_evaluation_file_title(display_name: str) -> str:
     return f"Evaluation — {display_name}"
 
 
-def compare_prompt_text(user_id: str, tuned_model: ModelRef, base_model: str, prompt: str) -> str:
+def compare_prompt_text(
+    user_id: str, tuned_model: ModelRef, base_model: str, prompt: str, system: SystemChoice | None = None
+) -> str:
+    """A compare thread's first message; `system`: the system instruction both models get."""
     return (
         f"<@{user_id}> is comparing {model_named(tuned_model)} with its base model `{esc(base_model)}`:\n"
         f"{prompt_echo(prompt)}\nReply in this thread and both models answer each message."
+        f"{system_line(system, both=True)}"
     )
 
 

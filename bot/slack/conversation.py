@@ -16,7 +16,7 @@ from bot.presentation.blocks import (
     try_started_text,
 )
 from bot.presentation.models import answer_message, failure_message, left_out_note
-from bot.services.conversation import FittedConversation, conversation_for
+from bot.services.conversation import FittedConversation, conversation_for, system_choice
 from bot.services.models import model_display_name, short_id
 from bot.slack.context import AppContext
 
@@ -57,8 +57,9 @@ async def open_try_thread(
     system: str | None = None,
 ) -> str:
     """Post the prompt in the channel, remember the thread, answer in it. Returns the thread ts."""
-    checkpoint = split_checkpoint(model_name)[1]
-    text = try_prompt_text(user_id, await display_name(ctx, model_name), prompt, checkpoint)
+    name, checkpoint = split_checkpoint(model_name)
+    choice = await ctx.store.run(system_choice, ctx.store, name, system)
+    text = try_prompt_text(user_id, await display_name(ctx, model_name), prompt, checkpoint, choice)
     channel_id, thread_ts = await _post_try_thread(ctx, channel_id, user_id, model_name, text, system)
     await answer_in_thread(
         ctx, channel_id=channel_id, thread_ts=thread_ts, model_name=model_name, prompt=prompt
@@ -68,7 +69,8 @@ async def open_try_thread(
 
 async def start_try_thread(ctx: AppContext, *, channel_id: str, user_id: str, model_name: str) -> str:
     """The "Try it" button: a thread waiting for the user's first prompt."""
-    text = try_started_text(user_id, await display_name(ctx, model_name))
+    choice = await ctx.store.run(system_choice, ctx.store, split_checkpoint(model_name)[0], None)
+    text = try_started_text(user_id, await display_name(ctx, model_name), choice)
     _, thread_ts = await _post_try_thread(ctx, channel_id, user_id, model_name, text)
     return thread_ts
 

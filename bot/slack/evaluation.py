@@ -30,6 +30,7 @@ from bot.presentation.evaluation import (
     evaluation_file_name,
 )
 from bot.presentation.models import left_out_note
+from bot.services.conversation import system_choice
 from bot.services.errors import ModelRef
 from bot.services.evaluations import base_model_of
 from bot.services.models import model_ref, short_id
@@ -194,10 +195,11 @@ async def open_compare_thread(
 ) -> str:
     """Post the prompt, remember the thread (both models), answer side by side in it."""
     base_model = await base_model_of(ctx.store, ctx.backend, model_name)
+    system = await ctx.store.run(system_choice, ctx.store, model_name, None)
     posted = await ctx.client.chat_postMessage(
         channel=channel_id,
         text=compare_prompt_text(
-            user_id, await ctx.store.run(model_ref, ctx.store, model_name), base_model, prompt
+            user_id, await ctx.store.run(model_ref, ctx.store, model_name), base_model, prompt, system
         ),
     )
     thread_ts = str(posted["ts"])

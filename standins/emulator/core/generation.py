@@ -9,6 +9,13 @@ applied to the prompt instead (`-98 -> -97` turns `55` into `56`), so the tutori
 A base (untuned) model has seen none of the examples: `base_answer` replies in the generic,
 chatty way an instruction model does to a terse prompt, so it never matches a tuned task's
 expected output and an evaluation can show that tuning helped.
+
+A Vertex model answers a whole conversation (`answer_conversation`): every model turn of every
+training conversation is a candidate answer, scored by how alike its user turn is to the last
+one asked, how alike the turns before it are to the conversation's earlier turns, and whether
+the system instruction matches the one it was tuned with. So a model tuned on conversations
+answers a follow-up from its history, and a system instruction it learnt changes its answer,
+deterministically; a one-turn prompt without a system instruction is answered as `answer` does.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 _NUMBER = re.compile(r"^\s*(-?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*$")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -99,7 +107,63 @@ def answer(prompt: str, examples: Sequence[tuple[str, str]]) -> str:
     index = nearest_example(prompt, examples)
     if index is None:
         return ""
-    text_input, output = examples[index]
+    return _reply(prompt, *examples[index])
+
+
+@dataclass(frozen=True)
+class Example:
+    """A training example as a Vertex tuning file holds it: turns alternating user and model,
+    ending with a model turn, and an optional system instruction."""
+
+    turns: tuple[str, ...]
+    system: str | None = None
+
+    @property
+    def text_input(self) -> str:
+        return self.turns[-2]
+
+    @property
+    def output(self) -> str:
+        return self.turns[-1]
+
+
+CONTEXT_WEIGHT = 0.5  # how much matching earlier turns count beside the last user turn
+SYSTEM_WEIGHT = 0.5  # and a matching system instruction
+
+
+def _alike(asked: str | None, learnt: str | None) -> float:
+    """1 when both are absent, 0 when one is, else their similarity."""
+    if not asked and not learnt:
+        return 1.0
+    if not asked or not learnt:
+        return 0.0
+    return similarity(asked, learnt)
+
+
+def answer_conversation(
+    history: Sequence[str], prompt: str, system: str | None, examples: Sequence[Example]
+) -> str:
+    """What an emulated tuned model answers to `prompt` after the conversation's earlier turns
+    (`history`, user first, alternating) under `system`. Ties go to the earlier example, and
+    within one to its earlier turn."""
+    asked_context = "\n".join(history)
+    best: tuple[str, str] | None = None
+    best_score = -math.inf
+    for example in examples:
+        for index in range(1, len(example.turns), 2):
+            user, learnt = example.turns[index - 1], example.turns[index]
+            score = (
+                similarity(prompt, user)
+                + CONTEXT_WEIGHT * _alike(asked_context, "\n".join(example.turns[: index - 1]))
+                + SYSTEM_WEIGHT * _alike(system, example.system)
+            )
+            if score > best_score:
+                best, best_score = (user, learnt), score
+    return "" if best is None else _reply(prompt, *best)
+
+
+def _reply(prompt: str, text_input: str, output: str) -> str:
+    """The output learnt for `text_input`, or its numeric step applied to a numeric prompt."""
     if prompt.strip() == text_input.strip():
         return output
     asked, given, taught = _as_number(prompt), _as_number(text_input), _as_number(output)
@@ -109,14 +173,25 @@ def answer(prompt: str, examples: Sequence[tuple[str, str]]) -> str:
 
 
 BASE_PROMPT_SHOWN = 120
+BASE_SYSTEM_SHOWN = 60
 
 
-def base_answer(prompt: str) -> str:
-    """What an emulated base model answers: a polite, generic reply that restates the prompt."""
-    shown = " ".join(prompt.split())
-    if len(shown) > BASE_PROMPT_SHOWN:
-        shown = shown[: BASE_PROMPT_SHOWN - 1] + "…"
-    return f'Thanks for your message "{shown}". Could you tell me a little more about what you need?'
+def _shown(text: str, limit: int) -> str:
+    shown = " ".join(text.split())
+    return shown[: limit - 1] + "…" if len(shown) > limit else shown
+
+
+def base_answer(prompt: str, *, earlier_turns: int = 0, system: str | None = None) -> str:
+    """What an emulated base model answers: a polite, generic reply that restates the prompt
+    (and, in a conversation, how many turns came before it and the system instruction it
+    follows, so that tests can see both arrived)."""
+    reply = f'Thanks for your message "{_shown(prompt, BASE_PROMPT_SHOWN)}".'
+    if earlier_turns:
+        reply += f" (We have exchanged {earlier_turns} messages before this one.)"
+    reply += " Could you tell me a little more about what you need?"
+    if system:
+        reply = f'[As instructed: "{_shown(system, BASE_SYSTEM_SHOWN)}"] ' + reply
+    return reply
 
 
 def count_tokens(text: str) -> int:

@@ -155,22 +155,42 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             raise not_found(f"Endpoint {served.name} is not found.")
         job = served.job
         examples = list(job.examples)
-    prompt = prompt_of(call)
+    asked = conversation_of(call)
     check_conversation(call.body, job.base_model)
     with svc.lock:
         svc.generate_requests.append(dict(call.body))
-    return generation_response(prompt, generation.answer(prompt, examples), job.model)
+    text = generation.answer_conversation(asked.history, asked.prompt, asked.system, examples)
+    return generation_response(asked, text, job.model)
 
 
-def prompt_of(call: VertexCall) -> str:
-    """The text of the last turn of a generateContent body (Google refuses an empty one)."""
+@dataclass(frozen=True)
+class Asked:
+    """A generateContent body's conversation: earlier turn texts, the last turn, the system
+    instruction."""
+
+    history: tuple[str, ...]
+    prompt: str
+    system: str | None
+
+    @property
+    def prompt_tokens(self) -> int:
+        texts = [*self.history, self.prompt, self.system or ""]
+        return sum(generation.count_tokens(text) for text in texts)
+
+
+def _text(content: Any) -> str:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return "".join(str(p.get("text", "")) for p in parts or [] if isinstance(p, dict))
+
+
+def conversation_of(call: VertexCall) -> Asked:
+    """The whole conversation of a generateContent body (Google refuses an empty last turn)."""
     contents = call.body.get("contents")
-    prompt = ""
-    if isinstance(contents, list) and contents and isinstance(contents[-1], dict):
-        prompt = "".join(str(p.get("text", "")) for p in contents[-1].get("parts") or [])
-    if not prompt.strip():
+    turns = [_text(c) for c in contents] if isinstance(contents, list) else []
+    if not turns or not turns[-1].strip():
         raise invalid_argument("contents must hold a user turn with text.")
-    return prompt
+    system = call.body.get("systemInstruction")
+    return Asked(tuple(turns[:-1]), turns[-1], _text(system) or None)
 
 
 THINKING_BUDGETS = {"pro": (128, 32768), "flash": (0, 24576)}  # 2.5 models: min and max
@@ -205,13 +225,13 @@ def check_conversation(body: dict[str, Any], base_model: str) -> None:
             )
 
 
-def generation_response(prompt: str, text: str, model_version: str) -> dict[str, Any]:
+def generation_response(asked: Asked, text: str, model_version: str) -> dict[str, Any]:
     return {
         "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP"}],
         "usageMetadata": {
-            "promptTokenCount": generation.count_tokens(prompt),
+            "promptTokenCount": asked.prompt_tokens,
             "candidatesTokenCount": generation.count_tokens(text),
-            "totalTokenCount": generation.count_tokens(prompt) + generation.count_tokens(text),
+            "totalTokenCount": asked.prompt_tokens + generation.count_tokens(text),
         },
         "modelVersion": model_version,
     }

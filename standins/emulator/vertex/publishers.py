@@ -10,7 +10,7 @@ from typing import Any
 
 from standins.emulator.core import generation
 from standins.emulator.core.errors import not_found
-from standins.emulator.vertex.endpoints import check_conversation, generation_response, prompt_of
+from standins.emulator.vertex.endpoints import check_conversation, conversation_of, generation_response
 from standins.emulator.vertex.routing import Routes, VertexCall
 from standins.emulator.vertex.service import VertexService
 from standins.emulator.vertex.tuning import ADAPTER_SIZES
@@ -22,11 +22,12 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     publisher, model = call.ids[0], call.ids[-1]
     if publisher != PUBLISHER or model not in ADAPTER_SIZES:
         raise not_found(f"Publisher Model `{call.parent}/publishers/{publisher}/models/{model}` not found.")
-    prompt = prompt_of(call)
+    asked = conversation_of(call)
     check_conversation(call.body, model)
     with svc.lock:
         svc.generate_requests.append(dict(call.body))
-    return generation_response(prompt, generation.base_answer(prompt), model)
+    text = generation.base_answer(asked.prompt, earlier_turns=len(asked.history), system=asked.system)
+    return generation_response(asked, text, model)
 
 
 ROUTES: Routes = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from standins.emulator.core.generation import Example
+
 EXAMPLES_PER_STEP = 8
 FIRST_JOB_ID = 4_000_000_000_000_000_000
 
@@ -20,7 +22,7 @@ class VertexJob:
     epochs: int
     multiplier: float
     adapter_size: str | None
-    examples: list[tuple[str, str]]
+    examples: list[Example]
     create_time: float
     step_seconds: float
     total_steps: int
@@ -34,7 +36,7 @@ class VertexJob:
     learning_rate: float | None = None
     batch_size: int | None = None
     validation_uri: str | None = None
-    validation_examples: list[tuple[str, str]] = field(default_factory=list)
+    validation_examples: list[Example] = field(default_factory=list)
     export_last_checkpoint_only: bool = False
     # The tuned model and its endpoints live here (Gemini 3.x: the `us`/`eu` multi-region).
     serving_parent: str = ""
@@ -45,6 +47,13 @@ class VertexJob:
     billable_tokens: int = 0
     epochs_chosen: bool = False  # no epochCount was sent: the emulator chose `epochs`
     checkpoint_endpoints: dict[int, CheckpointEndpoint] = field(default_factory=dict)  # by epoch
+    # Read from the training file: user messages and estimated tokens per example.
+    user_turns: list[int] = field(default_factory=list)
+    input_tokens: list[int] = field(default_factory=list)
+    output_tokens: list[int] = field(default_factory=list)
+    # The first problem in the training or validation file: the job fails with it once its
+    # dataset step (TUNING_JOB_STATE_PROCESSING_DATASET) ends, before any tuning step.
+    dataset_error: str | None = None
 
     def __post_init__(self) -> None:
         if not self.serving_parent:
@@ -81,6 +90,8 @@ class VertexJob:
 
     @property
     def fails_at(self) -> float:
+        if self.dataset_error:
+            return self.tuning_at
         if self.endpoint_failure:
             return self.succeeds_at()
         return self.tuning_at + self.total_steps * self.step_seconds / 2

@@ -4,13 +4,14 @@ A job is JOB_STATE_PENDING for one step, JOB_STATE_RUNNING for `tuningStepCount`
 JOB_STATE_SUCCEEDED with a tuned model deployed to an endpoint (or JOB_STATE_FAILED half-way
 when its display name is in the fault config's `fail_models`). A cancelled job is
 JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}. Nothing is
-trained. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
+trained. The training and validation files are read and checked as Vertex does
+(`datasets`): a missing file is refused at create, a bad line fails the job when its dataset
+step ends. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
 snake_case names, enums by name or number, int64 as string or number, unknown names refused.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import Any
@@ -19,7 +20,8 @@ from standins.emulator.core import generation, protojson
 from standins.emulator.core.clock import rfc3339
 from standins.emulator.core.errors import ApiError, invalid_argument, not_found
 from standins.emulator.core.lro import without_defaults
-from standins.emulator.vertex import filters, schema
+from standins.emulator.vertex import datasets, filters, schema
+from standins.emulator.vertex.datasets import DatasetRead
 from standins.emulator.vertex.routing import Routes, VertexCall
 from standins.emulator.vertex.service import VertexService
 from standins.emulator.vertex.state import EXAMPLES_PER_STEP, FIRST_JOB_ID, VertexJob
@@ -51,7 +53,6 @@ OTHER_METHODS = (
 )
 CANCELLED_ERROR = {"code": 1, "message": "CANCELLED"}
 FAILED_ERROR = {"code": 3, "message": "Tuning failed: the training data could not be processed."}
-MAX_VALIDATION_EXAMPLES = 5000
 MAX_EPOCHS = 100
 GEMINI_3_TUNING_REGIONS = ("us-central1", "europe-west4")
 ENDPOINT_FAILED_ERROR = {
@@ -112,18 +113,14 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     if adapter == "ADAPTER_SIZE_UNSPECIFIED":
         adapter = None
     check_hyperparameters(base, hyper)
-    examples = read_dataset(svc, uri)
+    training = read_dataset(svc, uri)
+    examples = training.examples
     chosen = not hyper.get("epoch_count")  # proto3: 0 is unset
     epochs = chosen_epochs(len(examples)) if chosen else hyper["epoch_count"]
     multiplier = hyper.get("learning_rate_multiplier") or 1.0
     validation_uri = spec.get("validation_dataset_uri") or None
-    validation = read_dataset(svc, validation_uri) if validation_uri else []
-    if len(validation) > MAX_VALIDATION_EXAMPLES:
-        raise invalid_argument(
-            f"Validation dataset {validation_uri} has {len(validation)} examples; at most "
-            f"{MAX_VALIDATION_EXAMPLES} are allowed.",
-            field="supervised_tuning_spec.validation_dataset_uri",
-        )
+    validation = read_dataset(svc, validation_uri, validation=True) if validation_uri else None
+    dataset_error = training.error or (validation.error if validation is not None else None)
     display = body.get("tuned_model_display_name", "")
     with svc.lock:
         quota_wait = svc.quota_wait(call.parent)
@@ -149,14 +146,20 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             learning_rate=hyper.get("learning_rate"),
             batch_size=hyper.get("batch_size"),
             validation_uri=validation_uri,
-            validation_examples=validation,
+            validation_examples=validation.examples if validation is not None else [],
             export_last_checkpoint_only=bool(spec.get("export_last_checkpoint_only")),
             serving_parent=serving_parent(call.parent, base),
             quota_wait=quota_wait,
             endpoint_failure=svc.endpoint_fails(display),
-            billable_tokens=sum(generation.count_tokens(i) + generation.count_tokens(o) for i, o in examples),
+            billable_tokens=training.total_tokens,
+            user_turns=training.user_turns,
+            input_tokens=[
+                t - generation.count_tokens(e.output) for t, e in zip(training.tokens, examples, strict=True)
+            ],
+            output_tokens=[generation.count_tokens(e.output) for e in examples],
+            dataset_error=dataset_error,
         )
-        if job.endpoint_failure:
+        if job.endpoint_failure or dataset_error:
             job.fail = True
         svc.state.jobs[job.id] = job
         svc.add_checkpoints(job)
@@ -201,27 +204,33 @@ def chosen_epochs(examples: int) -> int:
     return max(1, min(3, math.ceil(3000 / max(examples, 1))))
 
 
-def read_dataset(svc: VertexService, uri: str) -> list[tuple[str, str]]:
+def read_dataset(svc: VertexService, uri: str, *, validation: bool = False) -> DatasetRead:
+    """The file at `uri`, read and checked line by line (`datasets.check_file`); a missing
+    file is refused at create (400), a bad line fails the job (`DatasetRead.error`)."""
     bucket, _, name = uri.removeprefix("gs://").partition("/")
     data = svc.object(bucket, name) if uri.startswith("gs://") else None
+    field = "validation_dataset_uri" if validation else "training_dataset_uri"
     if data is None:
-        raise invalid_argument(f"Training dataset {uri} does not exist or is not readable.")
-    examples: list[tuple[str, str]] = []
-    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            contents = json.loads(line)["contents"]
-            turns = {c["role"]: "".join(p.get("text", "") for p in c["parts"]) for c in contents}
-            examples.append((turns["user"], turns["model"]))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise invalid_argument(
-                f"Invalid training example on line {number} of {uri}: expected `contents` with a "
-                "`user` and a `model` turn."
-            ) from exc
-    if not examples:
-        raise invalid_argument(f"Training dataset {uri} has no examples.")
-    return examples
+        raise invalid_argument(
+            f"{'Validation' if validation else 'Training'} dataset {uri} does not exist or is not readable.",
+            field=f"supervised_tuning_spec.{field}",
+        )
+    return datasets.check_file(data, uri, validation=validation)
+
+
+def data_stats(job: VertexJob) -> dict[str, Any]:
+    """`tuningDataStats.supervisedTuningDataStats`, from the file the job read."""
+    stats: dict[str, Any] = {
+        "tuningDatasetExampleCount": str(len(job.examples)),
+        "tuningStepCount": str(job.total_steps),
+        "totalBillableTokenCount": str(job.billable_tokens),
+    }
+    if job.user_turns:
+        stats["userMessagePerExampleDistribution"] = datasets.distribution(job.user_turns)
+    if job.input_tokens:
+        stats["userInputTokenDistribution"] = datasets.distribution(job.input_tokens)
+        stats["userOutputTokenDistribution"] = datasets.distribution(job.output_tokens)
+    return stats
 
 
 def find_job(svc: VertexService, parent: str, job_id: str) -> VertexJob:
@@ -307,13 +316,7 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         "state": state,
         "createTime": rfc3339(job.create_time),
         "updateTime": rfc3339(job.update_time(now)),
-        "tuningDataStats": {
-            "supervisedTuningDataStats": {
-                "tuningDatasetExampleCount": str(len(job.examples)),
-                "tuningStepCount": str(job.total_steps),
-                "totalBillableTokenCount": str(job.billable_tokens),
-            }
-        },
+        "tuningDataStats": {"supervisedTuningDataStats": data_stats(job)},
         "labels": dict(job.labels),
     }
     started = job.cancelled_at if job.cancelled_at is not None else now
@@ -337,6 +340,8 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
     elif state == "JOB_STATE_FAILED" and job.endpoint_failure:
         data["tunedModel"] = {"model": f"{job.model}@1"}
         data["error"] = dict(ENDPOINT_FAILED_ERROR)
+    elif state == "JOB_STATE_FAILED" and job.dataset_error:
+        data["error"] = {"code": 3, "message": job.dataset_error}
     elif state == "JOB_STATE_FAILED":
         data["error"] = dict(FAILED_ERROR)
     elif state == "JOB_STATE_CANCELLED":
