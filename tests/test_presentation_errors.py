@@ -161,6 +161,68 @@ CASES: list[tuple[Exception, str]] = [
 ]
 
 
+# Datasets read in place from Cloud Storage (`/tune upload gs://…`).
+CLOUD_CASES: list[tuple[Exception, str]] = [
+    (
+        e.CloudStorageNeedsVertex("gemini"),
+        ":x: `/tune upload gs://…` works on the Vertex AI backend only: this tunebot uses the Gemini API "
+        "(legacy), which takes its examples inline, not from Cloud Storage. Upload the file through Slack "
+        "with `/tune upload` instead.",
+    ),
+    (
+        e.CloudObjectUnreadable("gs://b/<x>.jsonl", "no_object", "No such object: b/<x>.jsonl"),
+        ":x: There is no object `gs://b/&lt;x&gt;.jsonl` (No such object: b/&lt;x&gt;.jsonl). Check the "
+        "path: `gcloud storage ls gs://b/` lists what the bucket holds.",
+    ),
+    (
+        e.CloudObjectUnreadable(
+            "gs://b/x.jsonl",
+            "forbidden",
+            "a@p.iam.gserviceaccount.com does not have storage.objects.get access",
+        ),
+        ":no_entry: tunebot may not read `gs://b/x.jsonl`: a@p.iam.gserviceaccount.com does not have "
+        "storage.objects.get access\nGrant tunebot's service account (the credentials tunebot runs with) "
+        "Storage Object Viewer (`roles/storage.objectViewer`) on bucket `b`. Vertex AI's service agent "
+        "(`service-<project number>@gcp-sa-aiplatform.iam.gserviceaccount.com`) needs the same role to "
+        "train from it.",
+    ),
+    (
+        e.CloudObjectTooLarge("gs://b/x.jsonl", 2 * 1024**3, 1024**3),
+        ":x: `gs://b/x.jsonl` is 2 GB; the limit on Vertex AI is 1 GB. Nothing was read or stored.",
+    ),
+    (
+        e.CloudObjectIsTunebots("gs://b/tunebot/x.jsonl", "tunebot/"),
+        ":x: `gs://b/tunebot/x.jsonl` is under `tunebot/`, where tunebot keeps its own training files and "
+        "deletes them with their models. Put your dataset elsewhere and upload it from there.",
+    ),
+    (
+        e.CloudDatasetNotSplit("big <set>"),
+        ":x: Dataset *big &lt;set&gt;* is read in place from Cloud Storage: tunebot does not copy a Cloud "
+        "Storage dataset, so it cannot split it; give `validation=<another dataset>`.",
+    ),
+    (
+        e.CloudDatasetNeedsVertex("big", "gemini"),
+        ":x: Dataset *big* is read in place from Cloud Storage, which only Vertex AI trains from; this "
+        "tunebot uses the Gemini API (legacy).",
+    ),
+    (
+        e.CloudObjectNotVertexRecords("gs://b/x.jsonl", "OpenAI chat records", ("messages",)),
+        ":x: `gs://b/x.jsonl` holds OpenAI chat records with the keys `messages`. Vertex AI reads a Cloud "
+        "Storage dataset as it is, so it must be Vertex's supervised-tuning JSON Lines: one "
+        '`{"systemInstruction": …, "contents": [{"role": "user", …}, {"role": "model", …}]}` a line. '
+        "Convert it, or upload it through Slack with `/tune upload` (tunebot converts the files it "
+        "stores). Nothing was stored.",
+    ),
+    (
+        e.CloudDatasetNotEvaluated("big"),
+        ":x: Dataset *big* is read in place from Cloud Storage, so tunebot keeps none of its examples to "
+        "evaluate on. Evaluate on a dataset uploaded through Slack; a job validated on a Cloud Storage "
+        "dataset is evaluated on that set's first examples when it finishes.",
+    ),
+]
+CASES += CLOUD_CASES
+
+
 @pytest.mark.parametrize(("error", "expected"), CASES, ids=[type(c[0]).__name__ for c in CASES])
 def test_error_text_words_each_refusal(error: Exception, expected: str) -> None:
     assert error_text(error) == expected

@@ -21,7 +21,10 @@ SIGN_IN_PAGE_TEXT = (
 
 
 def describe_size(size: int) -> str:
-    """A byte count in words: `1.5 MB`, `12 KB`, `300 bytes`."""
+    """A byte count in words: `2.5 GB`, `1.5 MB`, `12 KB`, `300 bytes` (a whole number without
+    `.0`: `1 GB`, `64 MB`)."""
+    if size >= 1024 * 1024 * 1024:
+        return f"{size / (1024 * 1024 * 1024):.1f} GB".replace(".0 GB", " GB")
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB"
     if size >= 1024:
