@@ -476,3 +476,32 @@ async def test_a_refused_download_is_opened_again_and_then_read(emulator: Runnin
     finally:
         await client.aclose()
     assert received == data and len(sleeps.calls) == 1
+
+
+async def test_a_file_overwritten_after_validation_is_not_started(vertex_stack: OfflineStack) -> None:
+    """Vertex reads the object when the job starts: bytes replaced since they were validated
+    would be trained on unchecked, so the start is refused until the new file is validated."""
+    stack = vertex_stack
+    assert stack.sender is not None and stack.emulator is not None
+    uri = put(stack, "chats/live.jsonl", vertex_lines(30))
+    _, answer = await upload_reply(stack, f"upload {uri} live")
+    assert "Stored dataset *live*" in answer
+    dataset = store_of(stack).datasets.by_name(TEAM, "live")
+    assert dataset is not None and dataset.source_generation
+
+    put(stack, "chats/live.jsonl", vertex_lines(31))  # someone overwrites it
+    seen = len(ephemerals_for(stack, OWNER))
+    await stack.sender.slash_command(OWNER, "start live")
+    refused = all_text(await next_ephemeral(stack, OWNER, seen))
+    assert f"`{uri}` has changed since it was validated as dataset *live*" in refused, refused
+    assert f"`/tune upload {uri}`" in refused and "Nothing was started" in refused
+    assert store_of(stack).jobs.active() == []
+    assert not stack.emulator.emulator.vertex.state.jobs
+
+    _, again = await upload_reply(stack, f"upload {uri} live-2")
+    assert "Stored dataset *live-2*" in again and "31 examples" in again
+    sent = await stack.sender.slash_command(OWNER, "start live-2")
+    assert "Starting tuning" in ack_body(sent)["text"]
+    await eventually(lambda: next((j for j in store_of(stack).jobs.active() if j.message_ts), None))
+    [created] = stack.emulator.emulator.vertex.state.jobs.values()
+    assert created.dataset_uri == uri

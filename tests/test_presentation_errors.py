@@ -220,6 +220,15 @@ CLOUD_CASES: list[tuple[Exception, str]] = [
         "dataset is evaluated on that set's first examples when it finishes.",
     ),
 ]
+CLOUD_CASES.append(
+    (
+        e.CloudObjectChanged("chats <v2>", "gs://b/chats.jsonl"),
+        ":x: `gs://b/chats.jsonl` has changed since it was validated as dataset *chats &lt;v2&gt;*, so "
+        "Vertex AI would train on lines nobody checked. Validate it again with "
+        "`/tune upload gs://b/chats.jsonl` (new content becomes a new dataset), then start that one. "
+        "Nothing was started.",
+    )
+)
 CASES += CLOUD_CASES
 
 

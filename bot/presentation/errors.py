@@ -176,6 +176,13 @@ def _cloud_error_text(exc: e.ServiceError) -> str | None:
                 f":x: Dataset *{esc(name)}* is read in place from Cloud Storage: tunebot does not copy a "
                 "Cloud Storage dataset, so it cannot split it; give `validation=<another dataset>`."
             )
+        case e.CloudObjectChanged(dataset=name, uri=uri):
+            return (
+                f":x: `{esc(uri)}` has changed since it was validated as dataset *{esc(name)}*, so Vertex AI "
+                "would train on lines nobody checked. Validate it again with "
+                f"`/tune upload {esc(uri)}` (new content becomes a new dataset), then start that one. "
+                "Nothing was started."
+            )
         case e.CloudDatasetNotEvaluated(dataset=name):
             return (
                 f":x: Dataset *{esc(name)}* is read in place from Cloud Storage, so tunebot keeps none "

@@ -19,14 +19,14 @@ from bot.backends.backend import TuningBackend
 from bot.backends.vertex_backend import UPLOAD_PREFIX, VertexBackend
 from bot.datasets import Limits, ParsedDataset, parse_dataset
 from bot.datasets.holdout import MAX_VALIDATION_EXAMPLES, Holdout
-from bot.domain.errors import StorageUnavailable
 from bot.domain.requests import ValidationChoice
 from bot.domain.types import TrainingExample
 from bot.google.errors import GoogleConnectionError
-from bot.services.datasets import lookup_dataset, new_dataset_name
+from bot.services.datasets import lookup_dataset
 from bot.services.errors import (
     CloudDatasetNeedsVertex,
     CloudDatasetNotSplit,
+    CloudObjectChanged,
     CloudObjectIsTunebots,
     CloudObjectNotVertexRecords,
     CloudObjectTooLarge,
@@ -34,10 +34,9 @@ from bot.services.errors import (
     CloudStorageNeedsVertex,
     HoldoutFailed,
 )
-from bot.services.uploads import UploadOutcome
-from bot.storage.engine import writes_or_unavailable
+from bot.services.uploads import UploadOutcome, store_parsed
 from bot.storage.models import Dataset, JobHoldout, TuningJob
-from bot.storage.repositories.datasets import DuplicateDataset, encode_examples
+from bot.storage.repositories.datasets import encode_examples
 from bot.storage.store import Store
 from bot.vertex.client import VertexClient
 from bot.vertex.errors import VertexAPIError
@@ -156,7 +155,7 @@ async def ingest_cloud_object(
     if target.bucket == backend.bucket and target.name.startswith(UPLOAD_PREFIX):
         raise CloudObjectIsTunebots(target.uri, f"gs://{backend.bucket}/{UPLOAD_PREFIX}")
     limits = limits or Limits()
-    parsed, _info, read, head = await validate_object(client, target, limits=limits, chunk_size=chunk_size)
+    parsed, info, read, head = await validate_object(client, target, limits=limits, chunk_size=chunk_size)
     log.info(
         "read %s in place: %d bytes in %d chunks (largest %d)",
         target.uri,
@@ -172,46 +171,16 @@ async def ingest_cloud_object(
     found = _first_record_kind(head)
     if found is not None:
         raise CloudObjectNotVertexRecords(target.uri, *found)
-    existing = await store.run(store.datasets.find_by_hash, team_id, parsed.sha256)
-    if existing is not None:
-        return UploadOutcome("duplicate", file_name, existing, parsed, source_uri=target.uri)
-    asked = new_dataset_name(dataset_name, file_name)
-
-    def add() -> Dataset:
-        return store.datasets.add(
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            name=asked.slug,
-            display_name=asked.display,
-            file_name=file_name,
-            format=parsed.format,
-            sha256=parsed.sha256,
-            examples=[],
-            insight_json=parsed.insight.to_json() if parsed.insight else None,
-            shape=parsed.shape,
-            source_uri=target.uri,
-            example_count=parsed.example_count,
-        )
-
-    try:
-        with writes_or_unavailable():
-            dataset = await store.run(add)
-    except DuplicateDataset as dup:
-        return UploadOutcome("duplicate", file_name, dup.existing, parsed, source_uri=target.uri)
-    except StorageUnavailable as exc:
-        log.error("could not store a Cloud Storage dataset: %s (nothing was written)", exc)
-        return UploadOutcome(
-            "rejected", file_name, parsed=parsed, storage_error=str(exc), source_uri=target.uri
-        )
-    return UploadOutcome(
-        "stored",
-        file_name,
-        dataset,
+    return await store_parsed(
+        store,
         parsed,
-        wanted=dataset_name or None,
-        asked=asked,
+        team_id=team_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        file_name=file_name,
+        dataset_name=dataset_name,
         source_uri=target.uri,
+        source_generation=info.generation or None,
     )
 
 
@@ -266,6 +235,22 @@ def cloud_sources(
     if not dataset.source_uri and not validation_uri:
         return None
     return CloudSources(dataset.source_uri, validation_uri, validation)
+
+
+async def check_unchanged(backend: TuningBackend, cloud: CloudSources, dataset: Dataset) -> None:
+    """Refuse a start whose Cloud Storage file was overwritten (or removed) after it was
+    validated: Vertex would train on bytes nobody checked. Datasets stored before tunebot
+    kept the generation are not checked."""
+    client = cloud_client(backend)
+    if client is None:
+        return
+    for checked in (dataset, cloud.validation):
+        if checked is None or not checked.source_uri or not checked.source_generation:
+            continue
+        target = CloudObject.from_uri(checked.source_uri)
+        info = await object_info(client, target)
+        if info.generation and info.generation != checked.source_generation:
+            raise CloudObjectChanged(checked.display_name, checked.source_uri)
 
 
 def _read_first(reader: StreamReader, file_name: str, count: int, limits: Limits) -> list[TrainingExample]:

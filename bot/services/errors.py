@@ -271,6 +271,14 @@ class CloudObjectNotVertexRecords(ServiceError):
 
 
 @dataclass(eq=False)
+class CloudObjectChanged(ServiceError):
+    """The object of a dataset read in place was overwritten after it was validated."""
+
+    dataset: str
+    uri: str
+
+
+@dataclass(eq=False)
 class CloudDatasetNotEvaluated(ServiceError):
     """`/tune eval` on a dataset read in place: tunebot keeps none of its examples."""
 

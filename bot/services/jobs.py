@@ -15,7 +15,13 @@ from bot.datasets.limits import limits_for
 from bot.domain.errors import BackendError, StorageUnavailable
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingExample, TuningRequest
-from bot.services.cloud import check_cloud_start, cloud_holdout, cloud_sources, in_place_validation
+from bot.services.cloud import (
+    check_cloud_start,
+    check_unchanged,
+    cloud_holdout,
+    cloud_sources,
+    in_place_validation,
+)
 from bot.services.datasets import find_dataset, lookup_dataset
 from bot.services.errors import (
     BaseModelNotTunable,
@@ -218,6 +224,8 @@ async def start_job(
     base_model = resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.display_name[:40]
     cloud = await store.run(cloud_sources, store, team_id, args.validation, dataset)
+    if cloud is not None:
+        await check_unchanged(backend, cloud, dataset)
     examples = [] if dataset.source_uri else await store.run(store.datasets.examples, dataset.id)
     epochs, batch, rate = tuning_values(backend, args)
     model_id = backend.new_model_id(display_name)

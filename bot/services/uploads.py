@@ -95,9 +95,37 @@ async def ingest_upload(
         if parsed.example_count < limits.min_examples:
             return UploadOutcome("rejected", file_name, parsed=parsed, too_few_good=limits.min_examples)
         skipped = skipped_rows(parsed)
+    return await store_parsed(
+        store,
+        parsed,
+        team_id=team_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        file_name=file_name,
+        dataset_name=dataset_name,
+        skipped=skipped,
+    )
+
+
+async def store_parsed(
+    store: Store,
+    parsed: ParsedDataset,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str | None,
+    file_name: str,
+    dataset_name: str | None,
+    skipped: int = 0,
+    source_uri: str | None = None,
+    source_generation: str | None = None,
+) -> UploadOutcome:
+    """Store a validated file as a dataset (or find that its bytes are one already): its
+    examples, or for a file read in place (`source_uri`) only its counts, shape and insight.
+    The examples and the dataset row are written in one transaction."""
     existing = await store.run(store.datasets.find_by_hash, team_id, parsed.sha256)
     if existing is not None:
-        return UploadOutcome("duplicate", file_name, existing, parsed)
+        return UploadOutcome("duplicate", file_name, existing, parsed, source_uri=source_uri)
     asked = new_dataset_name(dataset_name, file_name)
 
     def add() -> Dataset:
@@ -111,18 +139,31 @@ async def ingest_upload(
             file_name=file_name,
             format=parsed.format,
             sha256=parsed.sha256,
-            examples=parsed.examples,
+            examples=parsed.examples if source_uri is None else [],
             insight_json=parsed.insight.to_json() if parsed.insight else None,
             shape=parsed.shape,
             skipped_count=skipped,
+            source_uri=source_uri,
+            source_generation=source_generation,
+            example_count=parsed.example_count if source_uri is not None else None,
         )
 
     try:
         with writes_or_unavailable():
             dataset = await store.run(add)
     except DuplicateDataset as dup:
-        return UploadOutcome("duplicate", file_name, dup.existing, parsed)
+        return UploadOutcome("duplicate", file_name, dup.existing, parsed, source_uri=source_uri)
     except StorageUnavailable as exc:
-        log.error("could not store an upload: %s (nothing was written)", exc)
-        return UploadOutcome("rejected", file_name, parsed=parsed, storage_error=str(exc))
-    return UploadOutcome("stored", file_name, dataset, parsed, wanted=dataset_name or None, asked=asked)
+        log.error("could not store a dataset: %s (nothing was written)", exc)
+        return UploadOutcome(
+            "rejected", file_name, parsed=parsed, storage_error=str(exc), source_uri=source_uri
+        )
+    return UploadOutcome(
+        "stored",
+        file_name,
+        dataset,
+        parsed,
+        wanted=dataset_name or None,
+        asked=asked,
+        source_uri=source_uri,
+    )

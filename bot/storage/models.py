@@ -43,6 +43,7 @@ class Dataset(SQLModel, table=True):
     skipped_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # bad rows left out
     # A gs:// file validated where it is and never copied; None: the examples are in dataset_content.
     source_uri: str | None = Field(default=None, max_length=1024)
+    source_generation: str | None = Field(default=None, max_length=40)  # the object's validated generation
 
     @property
     def conversational(self) -> bool:

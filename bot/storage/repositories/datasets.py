@@ -140,6 +140,7 @@ class DatasetRepository(Repository):
         shape: ExampleShape | None = None,
         skipped_count: int = 0,
         source_uri: str | None = None,
+        source_generation: str | None = None,
         example_count: int | None = None,
     ) -> Dataset:
         """Store a dataset and its examples atomically; a clashing slug (`name`) or display
@@ -187,6 +188,7 @@ class DatasetRepository(Repository):
                     max_example_tokens=shape.max_tokens,
                     skipped_count=skipped_count,
                     source_uri=source_uri,
+                    source_generation=source_generation,
                 )
                 session.add(dataset)
                 try:

@@ -8,7 +8,8 @@ and datasets read in place from Cloud Storage.
   base model's limit at `/tune start`); NULL where it was not measured.
 - `dataset.skipped_count`: rows left out at upload (the skip-bad-rows option).
 - `dataset.source_uri`: a `gs://` file validated in place and never copied (NULL: the examples
-  are in `dataset_content`).
+  are in `dataset_content`); `dataset.source_generation`: the object generation validated
+  (`/tune start` refuses a file overwritten since).
 
 Revision ID: 0010_conversations
 Revises: 0009_thread_turns
@@ -34,11 +35,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("max_example_tokens", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("skipped_count", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("source_uri", sa.String(length=1024), nullable=True))
+        batch.add_column(sa.Column("source_generation", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("dataset") as batch:
         for name in (
+            "source_generation",
             "source_uri",
             "skipped_count",
             "max_example_tokens",
