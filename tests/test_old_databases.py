@@ -7,6 +7,8 @@ The old databases are built from the statements each release's `create_all` sent
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +18,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot.domain.types import JobState
+from bot.datasets.core import shape_of
+from bot.domain.audit import AuditAction
+from bot.domain.types import JobState, TrainingExample
 from bot.storage import schema
 from bot.storage.engine import make_engine
 from bot.storage.models import TuningJob
@@ -194,5 +199,63 @@ def test_an_old_database_the_previous_release_marked_current_is_completed(empty_
             now + timedelta(seconds=60),
             OLD_TIME,
         )
+    finally:
+        store.engine.dispose()
+
+
+LAST_RELEASE = "0009_thread_turns"  # the newest revision a landed release created (stop 25)
+
+
+def test_a_database_of_the_last_release_upgrades_with_its_datasets(empty_url: str) -> None:
+    """0010_conversations and 0011_spend_audit add columns and a table: a database the last
+    release made keeps its datasets, which read as input/output pairs, and takes the new rows."""
+    engine = make_engine(empty_url)
+    blob = gzip.compress(json.dumps([["1", "2"], ["3", "4"]]).encode())
+    try:
+        with engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(schema.MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, LAST_RELEASE)
+            connection.execute(
+                text(
+                    "INSERT INTO dataset (id, team_id, owner_user_id, channel_id, name, display_name, "
+                    "file_name, format, example_count, sha256, created_at) VALUES (1, 'T1', 'U1', 'C1', "
+                    "'numbers', 'Numbers', 'numbers.csv', 'csv', 2, :sha, :at)"
+                ),
+                {"sha": "a" * 64, "at": OLD_TIME},
+            )
+            connection.execute(
+                text("INSERT INTO dataset_content (dataset_id, examples_gz) VALUES (1, :blob)"),
+                {"blob": blob},
+            )
+    finally:
+        engine.dispose()
+
+    store = Store.from_url(empty_url)
+    try:
+        with store.engine.connect() as connection:
+            assert schema.current_revision(connection) == schema.head_revision()
+            assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+        dataset = store.datasets.by_name("T1", "numbers")
+        assert dataset is not None
+        assert (dataset.multi_turn_count, dataset.system_count, dataset.skipped_count) == (0, 0, 0)
+        assert (dataset.system_instruction, dataset.source_uri, dataset.conversational) == (None, None, False)
+        assert store.datasets.examples(1) == [TrainingExample("1", "2"), TrainingExample("3", "4")]
+        chat = [TrainingExample("and next?", "3", history=("count from 1", "2"), system="Count.")] * 10
+        added = store.datasets.add(
+            team_id="T1",
+            owner_user_id="U1",
+            channel_id="C1",
+            name="chats",
+            file_name="chats.jsonl",
+            format="jsonl",
+            sha256="b" * 64,
+            examples=chat,
+            shape=shape_of(chat),
+        )
+        assert added.id is not None and store.datasets.examples(added.id) == chat
+        store.audit.append(team_id="T1", actor_user_id="U1", action=AuditAction.START, subject="job 1")
+        assert [(e.actor_user_id, e.action) for e in store.audit.entries("T1")] == [("U1", AuditAction.START)]
     finally:
         store.engine.dispose()

@@ -111,6 +111,16 @@ class TuningJob(SQLModel, table=True):
     # What Vertex AI received, read back from the job (`SentHyperparameters` JSON; Vertex only).
     hyperparameters: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
+    # What the job costs (migration 0011_spend_audit), in `cost_currency`: the estimate made at
+    # the start (training tokens × epochs, plus the validation set, at the price of its base
+    # model), and the cost counted from the tokens the service reports it bills.
+    estimated_tokens: int | None = None
+    estimated_cost: float | None = None
+    counted_tokens: int | None = None
+    counted_cost: float | None = None
+    cost_currency: str | None = Field(default=None, max_length=8)
+    cancelled_by: str | None = Field(default=None, max_length=32)  # who stopped it (/tune cancel, a budget)
+
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
@@ -229,6 +239,23 @@ class ThreadTurn(SQLModel, table=True):
     lane: str = Field(default="", max_length=8)
     role: str = Field(max_length=8)
     text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """One line of the audit log (issue #22): who did what, when, to what, for how much.
+    Appended only: nothing in tunebot updates or deletes a row."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_user_id: str = Field(max_length=32)  # a Slack user id, or "tunebot" for what it did itself
+    action: str = Field(max_length=32)  # bot/domain/audit.py AuditAction
+    subject: str = Field(default="", max_length=300)  # the job, model, request or policy acted on
+    amount: float | None = None
+    currency: str | None = Field(default=None, max_length=8)
+    details: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
 
 
 class SeenEvent(SQLModel, table=True):

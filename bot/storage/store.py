@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bot.storage import schema
 from bot.storage.engine import make_engine
+from bot.storage.repositories.audit import AuditRepository
 from bot.storage.repositories.datasets import DatasetRepository
 from bot.storage.repositories.eval_requests import EvalRequestRepository
 from bot.storage.repositories.evaluations import EvaluationRepository
@@ -41,6 +42,7 @@ class Store:
         self.ownership = OwnershipRepository(engine)
         self.threads = ThreadRepository(engine)
         self.events = EventRepository(engine)
+        self.audit = AuditRepository(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> Store:
