@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias="TUNEBOT_ADMINS"
     )
+    # Who decides a start over a limit (issue #22): user ids (a DM each) or one channel id.
+    approvers: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="TUNEBOT_APPROVERS"
+    )
+    approval_hours: float = Field(default=24.0, gt=0, validation_alias="TUNEBOT_APPROVAL_HOURS")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     host: str = Field(default="0.0.0.0", validation_alias="HOST")
 
@@ -134,7 +139,7 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value.strip()
 
-    @field_validator("admins", mode="before")
+    @field_validator("admins", "approvers", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
