@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.approvals import button_value
+from bot.domain.approvals import ApprovalState, button_value
 from bot.domain.audit import TUNEBOT_ACTOR, AuditAction
+from bot.services.jobs import start_job
+from bot.slack.commands import parse_start
 from bot.slack.reporter import PROGRESS_EVENT_TYPE
 from bot.storage.models import utcnow
 from standins.fakeslack import Message
@@ -338,3 +340,65 @@ async def test_approvers_named_by_a_channel_get_one_message_there(tmp_path: Path
         await press(stack, APPROVER, asked, "Approve")  # a member of the channel clicks there
         [job] = await eventually(lambda: jobs_of(stack))
         assert job.owner_user_id == OWNER and job.channel_id == CHANNEL
+
+
+async def test_an_approval_whose_start_fails_says_why_and_starts_nothing(stack: OfflineStack) -> None:
+    await upload_tutorial(stack)
+    await ask(stack)
+    dataset = store_of(stack).datasets.by_name(stack.workspace.team_id, "tutorial")
+    assert dataset is not None and dataset.id is not None
+    store_of(stack).datasets.delete(dataset.id)  # deleted while the request waited
+    asked = await request_message(stack, dm_of(APPROVER))
+    mine = await request_message(stack, dm_of(OWNER))
+    await press(stack, APPROVER, asked, "Approve")
+    [outcome] = await wait_for(stack, lambda: replies(stack, mine))
+    assert outcome.text.startswith(f":warning: Approved by <@{APPROVER}>, but the job could not start:")
+    assert not jobs_of(stack)
+    [*_, approved] = store_of(stack).audit.entries(stack.workspace.team_id)
+    assert approved.action is AuditAction.APPROVE and "job_id" not in approved.details
+    assert approved.details["start_error"]
+
+
+@pytest.mark.parametrize("started", [False, True])
+async def test_an_approval_whose_process_died_before_the_start_was_recorded(
+    stack: OfflineStack, started: bool
+) -> None:
+    """The approving process died after the decision: a later cycle adopts the job it started
+    as the requester's, or says the start was interrupted. Never a second job."""
+    assert stack.runtime is not None
+    ctx = stack.runtime.ctx
+    await upload_tutorial(stack)
+    await ask(stack)
+    [request] = requests_of(stack)
+    mine = await request_message(stack, dm_of(OWNER))
+    decided = store_of(stack).approvals.decide(
+        request.id or 0, ApprovalState.APPROVED, actor=APPROVER, now=utcnow()
+    )
+    assert decided is not None
+    if started:
+        await stack.arun(
+            start_job(
+                ctx.store,
+                ctx.backend,
+                team_id=request.team_id,
+                user_id=OWNER,
+                channel_id=CHANNEL,
+                args=parse_start("tutorial"),
+            )
+        )
+    await stack.poll()
+    assert requests_of(stack)[0].job_ids is None  # within the grace period: the start may be under way
+    stack.runtime.poller.clock = lambda: utcnow() + timedelta(minutes=11)
+    await stack.poll()
+    [outcome] = await wait_for(stack, lambda: replies(stack, mine))
+    [settled] = requests_of(stack)
+    if started:
+        [job] = jobs_of(stack)
+        assert settled.job_ids == f"[{job.id}]" and "started job" in outcome.text
+    else:
+        assert settled.start_error == "interrupted" and "interrupted" in outcome.text
+        assert not jobs_of(stack)
+    await stack.poll()
+    assert len(jobs_of(stack)) == int(started) and len(replies(stack, mine)) == 1
+    actions = [e.action for e in store_of(stack).audit.entries(stack.workspace.team_id)]
+    assert actions.count(AuditAction.APPROVE) == 1

@@ -348,7 +348,11 @@ def _approval_views() -> list[ApprovalView]:
     )
     views = [dataclasses.replace(base, state=state) for state in ApprovalState]
     views += [dataclasses.replace(base, rule=rule.value, approvers=["C9"]) for rule in StartRule]
-    return [*views, dataclasses.replace(base, rule=HOSTILE, state=ApprovalState.APPROVED, jobs=[])]
+    approved = dataclasses.replace(base, rule=HOSTILE, state=ApprovalState.APPROVED, jobs=[])
+    failed = [
+        dataclasses.replace(approved, start_error=error) for error in ("interrupted", escape_mrkdwn(HOSTILE))
+    ]
+    return [*views, approved, *failed]
 
 
 def _asked() -> AskedApproval:

@@ -14,7 +14,7 @@ from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.presentation.blocks import Block, context, plain, section, when
 from bot.presentation.text import format_money
-from bot.services.approvals import ApprovalView, AskedApproval, Refusal
+from bot.services.approvals import START_INTERRUPTED, ApprovalView, AskedApproval, Refusal
 
 ACTION_APPROVE = "tune_approval_approve"
 ACTION_DECLINE = "tune_approval_decline"
@@ -90,6 +90,8 @@ def outcome_text(view: ApprovalView) -> str:
     by = f"<@{esc(view.decided_by)}>" if view.decided_by else "an approver"
     where = f"<#{esc(view.channel_id)}>"
     match view.state:
+        case ApprovalState.APPROVED if view.start_error == START_INTERRUPTED:
+            return f":warning: Approved by {by}, but the start was interrupted; nothing started: ask again."
         case ApprovalState.APPROVED if view.start_error:
             return f":warning: Approved by {by}, but the job could not start: {view.start_error}"
         case ApprovalState.APPROVED if view.jobs:

@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 APPROVER = "approver"
 REQUESTER = "requester"
 MESSAGE_LEASE_SECONDS = 60.0
+# An approved request whose start is not recorded this long after the approval: the process
+# starting it died. Its jobs (started as the requester's since the approval) are adopted, or
+# it is marked interrupted, so the requester asks again; it is never started twice.
+START_GRACE_SECONDS = 600.0
+START_INTERRUPTED = "interrupted"  # `start_error` of such a request (presentation words it)
 
 
 class NoApprovers(UserError):
@@ -474,10 +479,36 @@ class ApprovalKeeper:
     lease_seconds: float = MESSAGE_LEASE_SECONDS
     clock: Callable[[], datetime] = field(default=utcnow)
 
+    start_grace_seconds: float = START_GRACE_SECONDS
+
     async def run_due(self) -> None:
         now = self.clock()
         for request_id in await self.store.run(self.store.approvals.expired_ids, now):
             if await expire(self.store, request_id, now=now) is not None:
                 log.info("approval request %s expired", request_id)
+        before = now - timedelta(seconds=self.start_grace_seconds)
+        for request in await self.store.run(self.store.approvals.stalled_starts, before):
+            await self._settle_stalled(request, now)
         for request_id in await self.store.run(self.store.approvals.with_message_work, now):
             await deliver(self.store, self.poster, request_id, now=now, lease_seconds=self.lease_seconds)
+
+    async def _settle_stalled(self, request: ApprovalRequest, now: datetime) -> None:
+        """An approved request whose start was never recorded: adopt its jobs or mark it."""
+        assert request.decided_at is not None
+        found = await self.store.run(
+            self.store.approvals.jobs_since,
+            request.team_id,
+            request.requester_user_id,
+            request.channel_id,
+            [start.dataset_id for start in starts_of(request)],
+            request.decided_at,
+        )
+        log.warning("approval request %s: its start was interrupted (jobs found: %s)", request.id, found)
+        await record_start(
+            self.store,
+            request,
+            approver=request.decided_by or TUNEBOT_ACTOR,
+            job_ids=found,
+            error=None if found else START_INTERRUPTED,
+            now=now,
+        )

@@ -10,6 +10,7 @@ channel where the start was asked, as any job's."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC
@@ -199,7 +200,8 @@ async def start_approved(ctx: AppContext, request: ApprovalRequest, approver: st
                     team_id=request.team_id,
                     user_id=request.requester_user_id,
                     channel_id=request.channel_id,
-                    args=start.args,
+                    # The dataset the approvers saw, by its id (a name may have changed since).
+                    args=dataclasses.replace(start.args, dataset=f"#{start.dataset_id}"),
                     hold_seconds=ctx.settings.lease_seconds,
                     eval_examples=ctx.settings.eval_max_examples,
                     limits=ctx.limits,

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from bot.domain.approvals import ApprovalState
 from bot.domain.audit import AuditAction
 from bot.storage.engine import Repository
-from bot.storage.models import ApprovalMessage, ApprovalRequest, AuditEvent
+from bot.storage.models import ApprovalMessage, ApprovalRequest, AuditEvent, TuningJob
 
 PENDING = ApprovalState.PENDING.value
 
@@ -123,20 +123,63 @@ class ApprovalRepository(Repository):
         audits: list[AuditLine],
         now: datetime,
     ) -> ApprovalRequest | None:
-        """What the approved request's start did (the jobs, or why it failed), with its audit lines."""
+        """What an approved request's start did (its jobs, or why it failed), with its audit
+        lines; recorded once (None when it already was)."""
         with self.session() as session:
-            request = session.get(ApprovalRequest, request_id)
-            if request is None:
+            result = session.execute(
+                update(ApprovalRequest)
+                .where(
+                    col(ApprovalRequest.id) == request_id,
+                    col(ApprovalRequest.state) == ApprovalState.APPROVED.value,
+                    col(ApprovalRequest.job_ids).is_(None),
+                    col(ApprovalRequest.start_error).is_(None),
+                )
+                .values(job_ids=json.dumps(job_ids) if job_ids else None, start_error=error, updated_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
                 return None
-            request.job_ids = json.dumps(job_ids) if job_ids else None
-            request.start_error = error
-            request.updated_at = now
-            session.add(request)
+            request = session.get(ApprovalRequest, request_id)
+            assert request is not None
+            session.refresh(request)
             for line in audits:
                 session.add(_audit(request, line, now))
             session.commit()
-            session.refresh(request)
             return request
+
+    def stalled_starts(self, before: datetime, limit: int = 20) -> list[ApprovalRequest]:
+        """Approved before `before` and no start recorded: the process starting them died."""
+        with self.session() as session:
+            query = (
+                select(ApprovalRequest)
+                .where(
+                    ApprovalRequest.state == ApprovalState.APPROVED.value,
+                    col(ApprovalRequest.job_ids).is_(None),
+                    col(ApprovalRequest.start_error).is_(None),
+                    col(ApprovalRequest.decided_at) < before,
+                )
+                .order_by(col(ApprovalRequest.id))
+                .limit(limit)
+            )
+            return list(session.exec(query).all())
+
+    def jobs_since(
+        self, team_id: str, owner: str, channel_id: str, dataset_ids: list[int], since: datetime
+    ) -> list[int]:
+        """The ids of the jobs `owner` got in `channel_id` on those datasets since `since`."""
+        with self.session() as session:
+            query = (
+                select(TuningJob.id)
+                .where(
+                    TuningJob.team_id == team_id,
+                    TuningJob.owner_user_id == owner,
+                    TuningJob.channel_id == channel_id,
+                    col(TuningJob.dataset_id).in_(dataset_ids),
+                    col(TuningJob.created_at) >= since,
+                )
+                .order_by(col(TuningJob.id))
+            )
+            return [int(i) for i in session.exec(query).all() if i is not None]
 
     def expired_ids(self, now: datetime, limit: int = 50) -> list[int]:
         """Pending requests past their time."""
