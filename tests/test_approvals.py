@@ -402,3 +402,21 @@ async def test_an_approval_whose_process_died_before_the_start_was_recorded(
     assert len(jobs_of(stack)) == int(started) and len(replies(stack, mine)) == 1
     actions = [e.action for e in store_of(stack).audit.entries(stack.workspace.team_id)]
     assert actions.count(AuditAction.APPROVE) == 1
+
+
+async def test_several_starts_ask_once_for_their_total(stack: OfflineStack) -> None:
+    await upload_tutorial(stack)
+    ack = await ask(stack, jobs=2)
+    assert "USD 25.00" in ack
+    asked = await request_message(stack, dm_of(APPROVER))
+    assert "asks to start 2 tuning jobs" in all_text(asked) and "Total (2 jobs):* USD 25.00" in all_text(
+        asked
+    )
+    await press(stack, APPROVER, asked, "Approve")
+    await eventually(lambda: requests_of(stack)[0].job_ids)
+    jobs = jobs_of(stack)
+    assert len(jobs) == 2 and {job.owner_user_id for job in jobs} == {OWNER}
+    entries = store_of(stack).audit.entries(stack.workspace.team_id)
+    [approved] = [e for e in entries if e.action is AuditAction.APPROVE]
+    assert approved.amount == 25.0 and approved.details["job_ids"] == [job.id for job in jobs]
+    assert [e.details["job_id"] for e in entries if e.action is AuditAction.START] == [job.id for job in jobs]

@@ -92,6 +92,10 @@ def outcome_text(view: ApprovalView) -> str:
     match view.state:
         case ApprovalState.APPROVED if view.start_error == START_INTERRUPTED:
             return f":warning: Approved by {by}, but the start was interrupted; nothing started: ask again."
+        case ApprovalState.APPROVED if view.start_error and view.jobs:
+            return (
+                f":warning: Approved by {by}; started job {_jobs(view)}, but not the rest: {view.start_error}"
+            )
         case ApprovalState.APPROVED if view.start_error:
             return f":warning: Approved by {by}, but the job could not start: {view.start_error}"
         case ApprovalState.APPROVED if view.jobs:

@@ -45,8 +45,10 @@ async def ask(
     estimate: str = "12.50",
     summary: str = "40 examples, ≈ 1,000 tokens",
     decision: StartDecision = RULE,
+    jobs: int = 1,
 ) -> str:
-    """What the start path does with a start over a limit; returns the ack's text."""
+    """What the start path does with a start over a limit (`jobs` of them at once, as a sweep
+    would ask); returns the ack's text."""
     assert stack.runtime is not None
     ctx = stack.runtime.ctx
     args = parse_start(text)
@@ -67,7 +69,7 @@ async def ask(
             team_id=stack.workspace.team_id,
             requester_user_id=user,
             channel_id=channel,
-            starts=[start],
+            starts=[start] * jobs,
             currency="USD",
             month_spent=Decimal("30"),
             decision=decision,
