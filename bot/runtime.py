@@ -30,7 +30,7 @@ from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
 from bot.polling.poller import Poller
 from bot.polling.scheduler import PollScheduler
-from bot.services.approvals import ApprovalKeeper
+from bot.services.approval_decisions import ApprovalKeeper
 from bot.slack.app import build_app, make_web_client
 from bot.slack.approvals import SlackApprovalPoster
 from bot.slack.context import AppContext

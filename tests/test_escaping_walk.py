@@ -52,7 +52,8 @@ from bot.presentation import (
 )
 from bot.presentation.text import prompt_echo
 from bot.services import errors as e
-from bot.services.approvals import ApprovalView, AskedApproval, Refusal
+from bot.services.approval_decisions import Refusal
+from bot.services.approvals import ApprovalView, AskedApproval
 from bot.services.conversation import SystemChoice
 from bot.services.datasets import (
     DatasetDeleted,

@@ -14,7 +14,8 @@ from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.presentation.blocks import Block, context, plain, section, when
 from bot.presentation.text import format_money
-from bot.services.approvals import START_INTERRUPTED, ApprovalView, AskedApproval, Refusal
+from bot.services.approval_decisions import START_INTERRUPTED, Refusal
+from bot.services.approvals import ApprovalView, AskedApproval
 
 ACTION_APPROVE = "tune_approval_approve"
 ACTION_DECLINE = "tune_approval_decline"

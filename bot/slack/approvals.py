@@ -31,15 +31,8 @@ from bot.presentation.approvals import (
     requester_outcome_text,
 )
 from bot.presentation.errors import error_text
-from bot.services.approvals import (
-    REQUESTER,
-    ApprovalKeeper,
-    approval_view,
-    deliver,
-    record_start,
-    request_approval,
-    starts_of,
-)
+from bot.services.approval_decisions import ApprovalKeeper, record_start
+from bot.services.approvals import REQUESTER, approval_view, deliver, request_approval, starts_of
 from bot.services.jobs import start_job
 from bot.slack.calls import SlackCallFailed, call, paged, post_once
 from bot.slack.channels import ensure_member

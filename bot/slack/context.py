@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.datasets import Limits
 from bot.datasets.pool import ValidationPool
 from bot.polling.eval_requests import EvalRequestRunner
-from bot.services.approvals import ApprovalKeeper
+from bot.services.approval_decisions import ApprovalKeeper
 from bot.slack.home import HomeTab
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store

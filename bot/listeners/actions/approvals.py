@@ -12,15 +12,8 @@ import logging
 from bot.domain.approvals import ApprovalState
 from bot.listeners.requests import ActionRequest
 from bot.presentation.approvals import decline_modal, refusal_text
-from bot.services.approvals import (
-    Clicker,
-    ClickRefused,
-    Refusal,
-    approval_view,
-    approver_set,
-    check_click,
-    decide,
-)
+from bot.services.approval_decisions import Clicker, ClickRefused, Refusal, check_click, decide
+from bot.services.approvals import approval_view, approver_set
 from bot.slack.approvals import keeper_of, show_decided, start_approved
 from bot.slack.context import AppContext
 

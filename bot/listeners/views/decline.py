@@ -7,7 +7,8 @@ from bot.listeners.requests import ViewRequest
 from bot.listeners.views.form import private_metadata, view_values
 from bot.presentation.approvals import REASON_BLOCK, refusal_text
 from bot.presentation.text import plain_text
-from bot.services.approvals import Clicker, ClickRefused, approval_view, approver_set, check_click, decide
+from bot.services.approval_decisions import Clicker, ClickRefused, check_click, decide
+from bot.services.approvals import approval_view, approver_set
 from bot.slack.approvals import keeper_of, show_decided
 from bot.slack.context import AppContext
 
