@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.approvals import ApprovalState, button_value
+from bot.domain.approvals import ApprovalStart, ApprovalState, button_value
 from bot.domain.audit import TUNEBOT_ACTOR, AuditAction
+from bot.services.approvals import NoApprovers, request_approval
 from bot.services.jobs import start_job
 from bot.slack.commands import parse_start
 from bot.slack.reporter import PROGRESS_EVENT_TYPE
@@ -22,6 +23,7 @@ from standins.fakeslack import Message
 from standins.offline import OfflineStack
 from tests.helpers.approvals import (
     APPROVER,
+    RULE,
     SECOND_APPROVER,
     ask,
     button,
@@ -34,6 +36,7 @@ from tests.helpers.approvals import (
     upload_tutorial,
 )
 from tests.helpers.slack import (
+    ADMIN,
     CHANNEL,
     OTHER,
     OWNER,
@@ -420,3 +423,56 @@ async def test_several_starts_ask_once_for_their_total(stack: OfflineStack) -> N
     [approved] = [e for e in entries if e.action is AuditAction.APPROVE]
     assert approved.amount == 25.0 and approved.details["job_ids"] == [job.id for job in jobs]
     assert [e.details["job_id"] for e in entries if e.action is AuditAction.START] == [job.id for job in jobs]
+
+
+async def test_a_decline_form_sent_after_another_approver_approved_is_refused_in_the_form(
+    stack: OfflineStack,
+) -> None:
+    assert stack.sender is not None
+    await upload_tutorial(stack)
+    await ask(stack)
+    asked = await request_message(stack, dm_of(APPROVER))
+    other = await request_message(stack, dm_of(SECOND_APPROVER))
+    views_before = len(stack.workspace.views(APPROVER))
+    await press(stack, APPROVER, asked, "Decline")
+    form = await wait_for(
+        stack,
+        lambda: (lambda vs: vs[-1] if len(vs) > views_before else None)(stack.workspace.views(APPROVER)),
+    )
+    await press(stack, SECOND_APPROVER, other, "Approve")
+    await eventually(lambda: requests_of(stack)[0].job_ids)
+    sent = await stack.sender.view_submission(APPROVER, form, {"reason": {"reason": "no"}})
+    body = sent.json()
+    assert body["response_action"] == "errors" and "already decided" in body["errors"]["reason"]
+    assert [r.state for r in requests_of(stack)] == ["approved"] and len(jobs_of(stack)) == 1
+
+
+async def test_without_approvers_the_admins_are_asked(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:  # TUNEBOT_ADMINS is ADMIN, TUNEBOT_APPROVERS unset
+        await upload_tutorial(stack)
+        ack = await ask(stack)
+        assert f"I asked <@{ADMIN}>" in ack
+        asked = await request_message(stack, dm_of(ADMIN))
+        await press(stack, ADMIN, asked, "Approve")
+        [job] = await eventually(lambda: jobs_of(stack))
+        assert job.owner_user_id == OWNER
+
+
+async def test_without_approvers_or_admins_the_start_is_refused(stack: OfflineStack) -> None:
+    assert stack.runtime is not None and stack.runtime.ctx.approvals is not None
+    with pytest.raises(NoApprovers) as refused:
+        await request_approval(
+            store_of(stack),
+            stack.runtime.ctx.approvals.poster,
+            team_id=stack.workspace.team_id,
+            requester_user_id=OWNER,
+            channel_id=CHANNEL,
+            starts=[ApprovalStart(parse_start("tutorial"), 1, "tutorial", "models/x")],
+            currency="USD",
+            month_spent=None,
+            decision=RULE,
+            approvers=(),
+            admins=(),
+        )
+    assert "TUNEBOT_APPROVERS" in str(refused.value)
+    assert not requests_of(stack)
