@@ -121,6 +121,9 @@ async def test_an_approved_request_starts_the_job_as_the_requesters_in_their_cha
         edited = current(stack, message)
         assert not buttons(edited) and f"Approved by <@{APPROVER}>; started job" in all_text(edited)
     assert len(jobs_of(stack)) == 1 and len(job_messages(stack)) == 1
+    # The approver saw at once that the job was starting, before it was named.
+    shown = [version.text for version in current(stack, asked).versions]
+    assert any(f"Approved by <@{APPROVER}>; starting the job in <#{CHANNEL}>" in text for text in shown)
 
     # The audit rows of the story: asked by the requester, approved (naming the job), started as theirs.
     entries = store_of(stack).audit.entries(stack.workspace.team_id)

@@ -218,6 +218,18 @@ async def start_approved(ctx: AppContext, request: ApprovalRequest, approver: st
     return recorded
 
 
+async def show_starting(ctx: AppContext, request: ApprovalRequest, channel_id: str, ts: str | None) -> None:
+    """The clicked request message, at once: approved, the job starting (a Vertex AI start can
+    take a while). Best effort: the edit that names the job follows either way."""
+    if not ts or not channel_id:
+        return
+    text, blocks = approver_message(await ctx.store.run(approval_view, ctx.store, request))
+    try:
+        await call(ctx.client, "chat_update", channel=channel_id, ts=ts, text=text, blocks=blocks)
+    except SlackCallFailed:
+        log.info("approval request %s: could not show that the job is starting", request.id)
+
+
 async def show_decided(ctx: AppContext, request: ApprovalRequest) -> None:
     """Edit the request's messages now (what fails is left to the poll cycle)."""
     keeper = keeper_of(ctx)

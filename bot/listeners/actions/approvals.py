@@ -14,7 +14,7 @@ from bot.listeners.requests import ActionRequest
 from bot.presentation.approvals import decline_modal, refusal_text
 from bot.services.approval_decisions import Clicker, ClickRefused, Refusal, check_click, decide
 from bot.services.approvals import approval_view, approver_set
-from bot.slack.approvals import keeper_of, show_decided, start_approved
+from bot.slack.approvals import keeper_of, show_decided, show_starting, start_approved
 from bot.slack.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ async def approve_clicked(ctx: AppContext, request: ActionRequest) -> None:
         await refuse(ctx, request, refused)
         return
     log.info("approval request %s approved by %s", approved.id, clicker.user_id)
+    clicked = (request.body.get("container") or {}).get("message_ts")
+    await show_starting(ctx, approved, clicker.channel_id, clicked)
     await start_approved(ctx, approved, clicker.user_id)
 
 
