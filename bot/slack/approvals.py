@@ -20,7 +20,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.approvals import ApprovalStart, ApprovalState
-from bot.domain.errors import BackendError, UserError
+from bot.domain.errors import BackendError, UsageError, UserError
 from bot.domain.spend import StartDecision
 from bot.presentation.approvals import (
     OUTCOME_EVENT_TYPE,
@@ -200,7 +200,7 @@ async def start_approved(ctx: AppContext, request: ApprovalRequest, approver: st
                     limits=ctx.limits,
                 )
             )
-    except (UserError, BackendError) as exc:
+    except (UserError, UsageError, BackendError) as exc:
         log.warning("approval request %s: the approved start failed: %s", request.id, exc)
         error = error_text(exc)
     recorded = await record_start(
