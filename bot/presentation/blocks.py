@@ -66,7 +66,11 @@ def when(moment: datetime) -> str:
 
 
 HELP_LINES = (
-    ("`/tune upload`", "upload a CSV, TSV, JSON, JSONL or API-body file of input/output examples"),
+    (
+        "`/tune upload`",
+        "upload examples: Vertex AI tuning JSONL, OpenAI chat JSONL, or input/output pairs in "
+        "CSV, TSV, JSON or JSONL (an optional `system` column)",
+    ),
     (
         "`/tune upload gs://bucket/file.jsonl [name]`",
         "on Vertex AI, a Vertex JSONL file already in Cloud Storage, validated where it is (not copied)",
@@ -82,8 +86,9 @@ HELP_LINES = (
     ("`/tune status [job]`", "how your tuning jobs are doing"),
     ("`/tune list [mine|all]`", "tuned models, with their owners"),
     (
-        "`/tune try <model> [checkpoint=N] <prompt>`",
-        "ask a tuned model (or one of its checkpoints); reply in the thread to keep talking",
+        '`/tune try <model> [checkpoint=N] [system="…"] <prompt>`',
+        "ask a tuned model (or one of its checkpoints); reply in the thread to keep talking "
+        "(it sends the thread's turns and its dataset's system instruction)",
     ),
     ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
     ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
@@ -136,7 +141,10 @@ def upload_modal(channel_id: str, user_id: str) -> dict[str, Any]:
                     "filetypes": ["csv", "tsv", "json", "jsonl", "txt"],
                     "max_files": 1,
                 },
-                "hint": plain("CSV/TSV with a header, a JSON array, JSONL, or the API's examples body."),
+                "hint": plain(
+                    "Vertex AI or OpenAI chat JSONL, CSV/TSV with a header, a JSON array, JSONL pairs, "
+                    "or the API's examples body."
+                ),
             },
             _text_input("name", "Dataset name", "any name, e.g. Support QA", optional=True),
             _text_input("input_column", "Input column", "text_input, input, prompt…", optional=True),
