@@ -188,6 +188,22 @@ async def test_a_missing_object_a_missing_bucket_and_a_forbidden_one_are_worded(
     assert store_of(stack).datasets.count() == 0
 
 
+async def test_a_download_cut_off_midway_stores_nothing_and_says_so(vertex_stack: OfflineStack) -> None:
+    stack = vertex_stack
+    assert stack.emulator is not None
+    data = vertex_lines(3000)
+    uri = put(stack, "chats/big.jsonl", data)
+    stack.emulator.emulator.storage.cut_downloads[(USER_BUCKET, "chats/big.jsonl")] = len(data) // 3
+    _, answer = await upload_reply(stack, f"upload {uri}")
+    assert "could not" in answer.lower() and uri in answer, answer
+    assert "Stored" not in answer
+    assert store_of(stack).datasets.count() == 0
+
+    del stack.emulator.emulator.storage.cut_downloads[(USER_BUCKET, "chats/big.jsonl")]
+    _, again = await upload_reply(stack, f"upload {uri}")  # the next try reads it whole
+    assert "Stored dataset" in again and "3,000 examples" in again, again
+
+
 async def test_an_object_under_tunebots_own_prefix_is_refused(vertex_stack: OfflineStack) -> None:
     stack = vertex_stack
     uri = put(stack, "tunebot/mine.jsonl", vertex_lines(12), bucket=OFFLINE_VERTEX_BUCKET)
