@@ -142,6 +142,9 @@ async def test_a_gs_dataset_is_stored_without_a_copy_and_again_is_a_duplicate(
     _, again = await upload_reply(stack, f"upload {uri}")
     assert "is already stored as dataset" in again and "nothing was copied" in again
 
+    shown = text_of(await command(stack, OWNER, f"datasets {dataset.name}"))
+    assert f"read in place from `{uri}` (not copied)" in shown, shown
+
 
 async def test_a_bad_row_in_the_object_is_refused_with_its_line_number(vertex_stack: OfflineStack) -> None:
     stack = vertex_stack

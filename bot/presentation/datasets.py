@@ -29,9 +29,14 @@ from bot.storage.models import Dataset
 
 def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
     """`/tune datasets <name>`: the dataset and what is in it."""
+    source = (
+        f"read in place from `{esc(dataset.source_uri)}` (not copied) by <@{dataset.owner_user_id}>"
+        if dataset.source_uri
+        else f"uploaded by <@{dataset.owner_user_id}>"
+    )
     head = (
         f"{dataset_title(dataset.display_name, dataset.name)} — {dataset.example_count:,} examples "
-        f"({dataset.format.upper()}, `{esc(dataset.file_name)}`, uploaded by <@{dataset.owner_user_id}>)"
+        f"({dataset.format.upper()}, `{esc(dataset.file_name)}`, {source})"
         f"{dataset_skipped_note(dataset)}"
     )
     return "\n".join(
