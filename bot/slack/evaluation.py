@@ -158,9 +158,11 @@ class SlackEvalThreads:
         return None
 
     async def csv_posted(self, request: EvalRequest) -> bool:
-        name = eval_csv_name(request)
+        # Also the name the release before this one gave it (dataset and thread ts), so that a
+        # request carried across an upgrade does not post its CSV twice.
+        names = {eval_csv_name(request), f"tunebot-eval-{request.dataset_name}-{request.thread_ts}.csv"}
         async for message in self._thread(request):
-            if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
+            if any(f.get("name") in names or f.get("title") in names for f in message.get("files") or []):
                 return True
         return False
 
