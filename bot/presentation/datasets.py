@@ -14,7 +14,8 @@ from bot.presentation.blocks import (
     plain,
     section,
 )
-from bot.presentation.insight import insight_lines, training_estimate
+from bot.presentation.costs import estimate_text
+from bot.presentation.insight import insight_lines
 from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.uploads import name_note
 from bot.services.datasets import (
@@ -44,15 +45,9 @@ def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
 
 
 def start_estimate_text(estimate: StartEstimate) -> str:
-    """For a start: estimated training tokens (tokens × epochs) and, when priced, the cost."""
-    return training_estimate(
-        estimate.insight,
-        epochs=estimate.epochs,
-        base_model=estimate.base_model,
-        prices=estimate.prices,
-        currency=estimate.currency,
-        share=estimate.share,
-    )
+    """For a start: estimated training tokens (tokens × epochs), the validation set's
+    evaluations and, when priced, the cost (unknown without a price)."""
+    return estimate_text(estimate.cost, share=estimate.share, validation_name=estimate.validation_dataset)
 
 
 def unknown_dataset_message(wanted: str, names: Sequence[str]) -> str:
