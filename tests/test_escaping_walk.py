@@ -443,6 +443,11 @@ BUILDERS: dict[str, Builder | str] = {
         StartEstimate(_insight(), _cost(3, None))
     ),
     "datasets.looking_at_text": lambda: datasets.looking_at_text(HOSTILE),
+    "datasets.start_form_live_estimate": lambda: [
+        datasets.start_form_live_estimate(StartEstimate(_insight(), _cost(2, _prices()[0]), 0.5, HOSTILE)),
+        datasets.start_form_live_estimate(None, HOSTILE),
+        datasets.start_form_live_estimate(None),
+    ],
     "details.detail_line": lambda: [details.detail_line(v) for v in _views()],
     "details.short_detail": lambda: [details.short_detail(v) for v in _views()],
     "details.training_tokens": "a number",
@@ -512,6 +517,13 @@ BUILDERS: dict[str, Builder | str] = {
     "insight.insight_lines": lambda: insight.insight_lines(_insight()),
     "costs.price_basis_text": lambda: [costs.price_basis_text(p, validation=True) for p in _prices() if p],
     "costs.unknown_cost_text": lambda: costs.unknown_cost_text(HOSTILE),
+    "costs.start_estimate_block": lambda: costs.start_estimate_block(
+        costs.estimate_text(_cost(2, _prices()[0]), validation_name=HOSTILE)
+    ),
+    "costs.with_start_estimate": lambda: costs.with_start_estimate(
+        blocks.start_modal("C1", OWNER, [HOSTILE], [BaseModelChoice(HOSTILE, HOSTILE)]),
+        costs.estimate_text(_cost(None, _prices()[1]), validation_name=HOSTILE),
+    ),
     "costs.estimate_text": lambda: [
         costs.estimate_text(_cost(epochs, price), share=0.8, validation_name=HOSTILE)
         for epochs in (2, None)

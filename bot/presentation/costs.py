@@ -4,13 +4,19 @@ counted cost on the job message. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from bot.domain.pricing import CostEstimate, Price
 from bot.domain.text import escape_mrkdwn as esc
 from bot.presentation.text import format_money
 
 PRICES_SETTING = "TUNEBOT_TRAINING_PRICES"
+# The start form's fields the estimate depends on, and the block that shows it.
+ESTIMATE_FIELDS = ("dataset", "epochs", "validation", "base_model")
+START_ESTIMATE_BLOCK = "start_estimate"
+START_ESTIMATE_PROMPT = "_Choose a dataset: what the start costs shows here (press Enter after typing)._"
 
 
 def _epochs(count: int) -> str:
@@ -88,3 +94,22 @@ def stored_estimate_text(tokens: int | None, amount: float | None, currency: str
         return None
     counted = f"≈ {tokens:,} tokens, " if tokens else ""
     return f":moneybag: Estimated cost *{format_money(amount, currency)}* ({counted}estimated at the start)"
+
+
+def start_estimate_block(estimate: str) -> dict[str, Any]:
+    """The start form's estimate: mrkdwn from `estimate_text` (escaped there)."""
+    return {
+        "type": "context",
+        "block_id": START_ESTIMATE_BLOCK,
+        "elements": [{"type": "mrkdwn", "text": (estimate or START_ESTIMATE_PROMPT)[:3000]}],
+    }
+
+
+def with_start_estimate(view: Mapping[str, Any], estimate: str) -> dict[str, Any]:
+    """The start form as Slack sent it back, for `views.update`, with a new estimate (the
+    fields keep what the user entered: their block and action ids are unchanged)."""
+    kept = ("type", "callback_id", "private_metadata", "title", "submit", "close")
+    updated: dict[str, Any] = {key: view[key] for key in kept if view.get(key) is not None}
+    blocks = [b for b in view.get("blocks") or [] if b.get("block_id") != START_ESTIMATE_BLOCK]
+    updated["blocks"] = [*blocks, start_estimate_block(estimate)]
+    return updated

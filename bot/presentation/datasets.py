@@ -114,6 +114,16 @@ def start_form_estimate_text(estimate: StartEstimate) -> str:
     return "For this start: " + start_estimate_text(estimate)
 
 
+def start_form_live_estimate(estimate: StartEstimate | None, problem: str | None = None) -> str:
+    """The start form's estimate block as its fields change: the estimate, or what is missing
+    (`problem`: plain text from a field's check) before there is one."""
+    if problem:
+        return f":warning: {esc(problem)}"
+    if estimate is None:
+        return ""  # no dataset chosen yet: the block's prompt
+    return ":moneybag: " + start_estimate_text(estimate)
+
+
 def looking_at_text(name: str) -> str:
     """`/tune datasets <name>` while a dataset stored without its insight is read."""
     return f":mag: Looking at *{esc(name)}*…"
