@@ -276,3 +276,35 @@ async def test_the_start_form_estimate_follows_its_fields(stack: OfflineStack) -
     assert [b.get("block_id") for b in view.blocks][-1] == START_ESTIMATE_BLOCK
     assert view.callback_id == "tune_start" and view.payload["title"]["text"] == "Start tuning"
     assert not any(m.is_bot for m in stack.workspace.messages(CHANNEL))  # nothing started
+
+
+async def test_epochs_chosen_by_vertex_are_priced_per_epoch_until_it_says_them(stack: OfflineStack) -> None:
+    assert stack.emulator is not None
+    await upload_file(stack, OWNER, "numbers.csv", NUMBERS)
+    total = _insight(stack).total_tokens
+    ack, job = await _start(stack, "numbers")
+    assert f"≈ {total:,} training tokens per epoch" in ack and "per epoch (epochs chosen by Vertex)" in ack
+    # unknown until Vertex says the epochs: no amount stored, none audited (never a zero)
+    assert job.estimated_tokens is None and job.estimated_cost is None
+    [entry] = store_of(stack).audit.entries(stack.workspace.team_id)
+    assert entry.action == AuditAction.START and entry.amount is None
+
+    stack.emulator.advance(1.5)  # Vertex has counted the dataset, not yet said the epochs
+    await stack.poll(all_due=True)
+    row = store_of(stack).jobs.get(job.id or 0)
+    assert row is not None and not row.epoch_count and row.counted_tokens is None
+    text = _job_text(stack, job)
+    assert (
+        "counted cost *USD" in text
+        and "per epoch* (Vertex's billable tokens; epochs chosen by Vertex" in text
+    )
+
+    stack.emulator.advance(1)  # tuning: the epochs Vertex chose are in the job
+    await stack.poll(all_due=True)
+    row = store_of(stack).jobs.get(job.id or 0)
+    assert row is not None and row.epoch_count and row.data_stats is not None
+    stats = DataStats.from_json(row.data_stats)
+    assert stats is not None and stats.billable_tokens is not None
+    assert row.counted_tokens == stats.billable_tokens * row.epoch_count and row.counted_cost is not None
+    text = _job_text(stack, job)
+    assert f"(Vertex's billable tokens × {row.epoch_count} epochs at USD 5.00" in text

@@ -76,12 +76,18 @@ def estimate_text(cost: CostEstimate, *, share: float = 1.0, validation_name: st
 
 
 def counted_cost_text(cost: CostEstimate) -> str | None:
-    """On the job message once Vertex has counted the tokens: `counted cost *USD 1.23*`
-    (None while the epochs are unknown); `cost unknown` without a price."""
+    """On the job message once Vertex has counted the tokens: `counted cost *USD 1.23*`, per
+    epoch while Vertex has not said how many it chose; `cost unknown` without a price."""
     if cost.price is None or cost.price.training is None:
         return unknown_cost_text(cost.base_model)
     if cost.amount is None or cost.epochs is None:
-        return None
+        per_epoch = cost.per_epoch_amount
+        if per_epoch is None:
+            return None
+        return (
+            f"counted cost *{format_money(per_epoch, cost.currency)} per epoch* (Vertex's billable tokens; "
+            f"epochs chosen by Vertex, not said yet; at {price_basis_text(cost.price)})"
+        )
     return (
         f"counted cost *{format_money(cost.amount, cost.currency)}* (Vertex's billable tokens × "
         f"{_epochs(cost.epochs)} at {price_basis_text(cost.price)})"

@@ -77,18 +77,14 @@ def _view_price(view: JobView) -> Price | None:
 
 
 def _counted(view: JobView) -> CostEstimate | None:
-    """The cost counted from Vertex's billable tokens, once it and the epochs are known."""
+    """The cost counted from Vertex's billable tokens once it reports them (per epoch until
+    the epochs are known)."""
     stats = view.data_stats
-    if stats is None or stats.billable_tokens is None or not view.epoch_count:
+    if stats is None or stats.billable_tokens is None:
         return None
     price = _view_price(view)
-    return counted_cost(
-        view.base_model,
-        stats.billable_tokens,
-        view.epoch_count,
-        price,
-        price.currency if price else view.currency,
-    )
+    currency = price.currency if price else view.currency
+    return counted_cost(view.base_model, stats.billable_tokens, view.epoch_count or 0, price, currency)
 
 
 def data_line(view: JobView) -> str | None:
@@ -98,7 +94,7 @@ def data_line(view: JobView) -> str | None:
     cost = _counted(view)
     estimate = (
         None
-        if cost is not None
+        if cost is not None and cost.epochs is not None
         else stored_estimate_text(view.estimated_tokens, view.estimated_cost, view.cost_currency)
     )
     if stats is None:
