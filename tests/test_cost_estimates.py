@@ -195,7 +195,7 @@ async def test_an_estimate_at_the_start_becomes_the_count_vertex_reports(stack: 
         stack, lambda: (lambda t: t if "counted cost" in t else None)(_job_text(stack, job))
     )
     shown = format_money(row.counted_cost or 0, "USD")
-    assert f"counted cost *{shown}* (Vertex's billable tokens × 3 epochs at USD 5.00" in text
+    assert f"counted cost *{shown}* from Vertex's billable tokens × 3 epochs at USD 5.00" in text
     assert "Estimated cost" not in text
 
 
@@ -296,7 +296,7 @@ async def test_epochs_chosen_by_vertex_are_priced_per_epoch_until_it_says_them(s
     text = _job_text(stack, job)
     assert (
         "counted cost *USD" in text
-        and "per epoch* (Vertex's billable tokens; epochs chosen by Vertex" in text
+        and "per epoch* from Vertex's billable tokens (epochs chosen by Vertex" in text
     )
 
     stack.emulator.advance(1)  # tuning: the epochs Vertex chose are in the job
@@ -307,4 +307,4 @@ async def test_epochs_chosen_by_vertex_are_priced_per_epoch_until_it_says_them(s
     assert stats is not None and stats.billable_tokens is not None
     assert row.counted_tokens == stats.billable_tokens * row.epoch_count and row.counted_cost is not None
     text = _job_text(stack, job)
-    assert f"(Vertex's billable tokens × {row.epoch_count} epochs at USD 5.00" in text
+    assert f"from Vertex's billable tokens × {row.epoch_count} epochs at USD 5.00" in text

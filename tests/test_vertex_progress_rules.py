@@ -132,7 +132,10 @@ def test_training_tokens_and_a_counted_cost_only_with_a_price() -> None:
     priced = _message_text(
         progress_view("running", "tuning", data_stats=stats, price_per_million_tokens=3.0, currency="EUR")
     )
-    assert "counted cost *EUR 3.00* (Vertex's billable tokens × 4 epochs at the configured EUR 3.00" in priced
+    assert (
+        "counted cost *EUR 3.00* from Vertex's billable tokens × 4 epochs at the configured EUR 3.00"
+        in priced
+    )
     # what these lines show is part of the change signature: a new count edits the message
     assert progress_signature(progress_view("running", "tuning", data_stats=stats)) != progress_signature(
         progress_view("running", "tuning")

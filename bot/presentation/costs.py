@@ -85,12 +85,12 @@ def counted_cost_text(cost: CostEstimate) -> str | None:
         if per_epoch is None:
             return None
         return (
-            f"counted cost *{format_money(per_epoch, cost.currency)} per epoch* (Vertex's billable tokens; "
-            f"epochs chosen by Vertex, not said yet; at {price_basis_text(cost.price)})"
+            f"counted cost *{format_money(per_epoch, cost.currency)} per epoch* from Vertex's billable "
+            f"tokens (epochs chosen by Vertex, not said yet) at {price_basis_text(cost.price)}"
         )
     return (
-        f"counted cost *{format_money(cost.amount, cost.currency)}* (Vertex's billable tokens × "
-        f"{_epochs(cost.epochs)} at {price_basis_text(cost.price)})"
+        f"counted cost *{format_money(cost.amount, cost.currency)}* from Vertex's billable tokens × "
+        f"{_epochs(cost.epochs)} at {price_basis_text(cost.price)}"
     )
 
 
