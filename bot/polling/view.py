@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.pricing import price_for
+from bot.domain.pricing import Price, price_of
 from bot.domain.types import Checkpoint, DataStats, LossPoint, SentHyperparameters, checkpoints_from_json
 from bot.storage.models import TuningJob
 
@@ -62,9 +62,18 @@ class JobView:
     data_stats: DataStats | None = None
     checkpoints: tuple[Checkpoint, ...] = ()
     tuned_model: str | None = None
-    # The operator's price per 1M training tokens for this base model (no price is built in).
+    # The price per 1M training tokens for this base model (the operator's setting, else
+    # tunebot's price table), and all the prices with their source (bot.domain.pricing).
     price_per_million_tokens: float | None = None
     currency: str = "USD"
+    price: Price | None = None
+    # The job's cost columns (see TuningJob): the estimate made at the start, and the cost
+    # counted from Vertex's billable tokens (the message computes it from `data_stats`).
+    estimated_tokens: int | None = None
+    estimated_cost: float | None = None
+    counted_tokens: int | None = None
+    counted_cost: float | None = None
+    cost_currency: str | None = None
     # What a Vertex AI job received, read back from the job (then `batch_size` and
     # `learning_rate` are None: Vertex takes neither for Gemini models).
     hyperparameters: SentHyperparameters | None = None
@@ -87,6 +96,7 @@ def job_view(
     cancelled_by: str | None = None,
 ) -> JobView:
     sent = SentHyperparameters.from_json(job.hyperparameters)
+    price = price_of(job.base_model, prices, currency, vertex=job.backend == "vertex")
     legacy = job.backend == "vertex" and sent is None and job.learning_rate > 0
     return JobView(
         job_id=job.id or 0,
@@ -114,8 +124,14 @@ def job_view(
         data_stats=DataStats.from_json(job.data_stats),
         checkpoints=checkpoints_from_json(job.checkpoints),
         tuned_model=job.tuned_model,
-        price_per_million_tokens=price_for(prices or {}, job.base_model),
-        currency=currency,
+        price_per_million_tokens=float(price.training) if price and price.training is not None else None,
+        currency=price.currency if price is not None else currency,
+        price=price,
+        estimated_tokens=job.estimated_tokens,
+        estimated_cost=job.estimated_cost,
+        counted_tokens=job.counted_tokens,
+        counted_cost=job.counted_cost,
+        cost_currency=job.cost_currency,
         hyperparameters=sent,
         legacy_multiplier=round(job.learning_rate / LEGACY_REFERENCE_RATE, 6) if legacy else None,
     )

@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
+from bot.presentation.costs import ESTIMATE_FIELDS, start_estimate_block
 from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
 from bot.presentation.text import prompt_echo
@@ -201,16 +202,19 @@ def start_modal(
     base_models: Sequence[BaseModelChoice],
     options: Collection[str] = ("epochs", "batch_size", "learning_rate"),
     display_names: Mapping[str, str] | None = None,
+    estimate: str = "",
 ) -> dict[str, Any]:
     """The start form, with the tuning options the backend takes (`options`, as
     `TuningBackend.options` names them): Vertex AI's or the Gemini API's. `dataset_names`
-    are slugs; `display_names` what each is shown as (default: the slug)."""
+    are slugs; `display_names` what each is shown as (default: the slug). A change of the
+    dataset, epochs, validation set or base model tells tunebot (a choice at once, a typed
+    value on Enter), which redraws the `estimate` block (bot/listeners/actions/start_form.py)."""
     shown = display_names or {}
     dataset_options = [
         _option(dataset_reference(name), shown.get(name, name)) for name in dataset_names[:100]
     ]
     model_options = [_option(m.name, m.label) for m in base_models]
-    return {
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": START_CALLBACK,
         "private_metadata": metadata(channel_id, user_id),
@@ -241,8 +245,15 @@ def start_modal(
                     "initial_option": model_options[0],
                 },
             },
+            start_estimate_block(estimate),
         ],
     }
+    for block in view["blocks"]:
+        if block.get("type") == "input" and block.get("block_id") in ESTIMATE_FIELDS:
+            block["dispatch_action"] = True
+            if block["element"].get("type") == "plain_text_input":
+                block["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
+    return view
 
 
 def _tuning_fields(options: Collection[str]) -> list[Block]:

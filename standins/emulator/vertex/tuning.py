@@ -218,13 +218,16 @@ def read_dataset(svc: VertexService, uri: str, *, validation: bool = False) -> D
     return datasets.check_file(data, uri, validation=validation)
 
 
-def data_stats(job: VertexJob) -> dict[str, Any]:
-    """`tuningDataStats.supervisedTuningDataStats`, from the file the job read."""
+def data_stats(job: VertexJob, counted: bool = True) -> dict[str, Any]:
+    """`tuningDataStats.supervisedTuningDataStats`, from the file the job read. The billable
+    token count comes once Vertex has processed the dataset (`counted`: the job runs); until
+    then a client has only its own estimate of the cost."""
     stats: dict[str, Any] = {
         "tuningDatasetExampleCount": str(len(job.examples)),
         "tuningStepCount": str(job.total_steps),
-        "totalBillableTokenCount": str(job.billable_tokens),
     }
+    if counted:
+        stats["totalBillableTokenCount"] = str(job.billable_tokens)
     if job.user_turns:
         stats["userMessagePerExampleDistribution"] = datasets.distribution(job.user_turns)
     if job.input_tokens:
@@ -316,7 +319,7 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         "state": state,
         "createTime": rfc3339(job.create_time),
         "updateTime": rfc3339(job.update_time(now)),
-        "tuningDataStats": {"supervisedTuningDataStats": data_stats(job)},
+        "tuningDataStats": {"supervisedTuningDataStats": data_stats(job, counted=now >= job.running_at)},
         "labels": dict(job.labels),
     }
     started = job.cancelled_at if job.cancelled_at is not None else now
