@@ -95,4 +95,10 @@ class TuningBackend(Protocol):
 
     async def delete_model(self, model_name: str) -> None: ...
 
+    async def cancel(self, operation_name: str) -> None:
+        """Stop a running job and keep what it made so far (Vertex AI: its checkpoints).
+        Raises BackendError: status FAILED_PRECONDITION when the job had already ended,
+        UNIMPLEMENTED when the service cannot stop a job without deleting its model."""
+        ...
+
     async def aclose(self) -> None: ...

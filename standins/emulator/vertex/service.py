@@ -78,11 +78,12 @@ class VertexService:
             job = self.state.jobs[job_id]
             if not job.has_model(self.now()):
                 return []
-            names = [job.endpoint] if not job.endpoint_deleted and not job.endpoint_failure else []
+            names = [job.endpoint] if job.main_endpoint_live else []
+            kept = job.kept_epochs() if job.cancelled_at is not None else list(job.checkpoint_endpoints)
             names += [
                 f"{job.serving_parent}/endpoints/{c.id}"
-                for c in job.checkpoint_endpoints.values()
-                if not c.deleted
+                for epoch, c in job.checkpoint_endpoints.items()
+                if not c.deleted and epoch in kept
             ]
             return names
 
