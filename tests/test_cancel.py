@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.datasets.samples import tutorial_csv
 from bot.domain.audit import AuditAction
-from bot.storage.models import TuningJob
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
+from tests.helpers.cancelling import ask_cancel, confirm, job_number, tuning_job
 from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
@@ -28,7 +27,6 @@ from tests.helpers.slack import (
     eventually,
     running_stack,
     store_of,
-    upload_file,
     wait_for,
 )
 
@@ -37,41 +35,6 @@ from tests.helpers.slack import (
 def stack(tmp_path: Path) -> Iterator[OfflineStack]:
     with running_stack(tmp_path, backend="vertex") as running:
         yield running
-
-
-async def tuning_job(stack: OfflineStack, epochs: int = 4, done_epochs: float = 2.5) -> TuningJob:
-    """A job of OWNER's on the tutorial dataset, `done_epochs` epochs into its tuning, polled."""
-    assert stack.sender is not None and stack.emulator is not None
-    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
-    await stack.sender.slash_command(OWNER, f'start tutorial name="Number generator" epochs={epochs}')
-    store = store_of(stack)
-    job = await eventually(
-        lambda: next((j for j in store.jobs.active() if j.message_ts and j.lease_owner is None), None)
-    )
-    emulator = stack.emulator.emulator
-    vertex_job = emulator.vertex.state.jobs[int((job.model_name or "").rsplit("/", 1)[1])]
-    target = vertex_job.tuning_at + done_epochs * vertex_job.steps_per_epoch * vertex_job.step_seconds
-    emulator.advance(max(0.0, target - emulator.now()))
-    await stack.poll(all_due=True)
-    polled = store.jobs.get(job.id or 0)
-    assert polled is not None and polled.state == "running"
-    store.jobs.update(polled.id or 0, estimated_cost=8.0, cost_currency="USD")  # as the start's estimate
-    return polled
-
-
-def job_number(job: TuningJob) -> str:
-    return (job.model_name or "").rsplit("/", 1)[1]
-
-
-async def ask_cancel(stack: OfflineStack, user: str, job: TuningJob) -> Ephemeral | str:
-    return await command(stack, user, f"cancel {job_number(job)}")
-
-
-async def confirm(stack: OfflineStack, user: str, job: TuningJob) -> str:
-    asked = await ask_cancel(stack, user, job)
-    assert isinstance(asked, Ephemeral) and buttons(asked), asked
-    assert "Cancel the tuning of *Number generator*" in all_text(asked)
-    return (await click(stack, user, asked, "Cancel the job")).text
 
 
 def text_of(answer: Ephemeral | str) -> str:

@@ -9,11 +9,17 @@ its steps done. The counted cost is the better base when known; the estimate oth
 from __future__ import annotations
 
 
-def share_done(completed_steps: int | None, total_steps: int | None) -> float | None:
-    """The share (0–1) of the job's steps done, or None when the total is not known."""
-    if not total_steps or total_steps <= 0:
-        return None
-    return min(1.0, max(0.0, (completed_steps or 0) / total_steps))
+def share_done(
+    completed_steps: int | None, total_steps: int | None, percent: float | None = None
+) -> float | None:
+    """The share (0–1) of the job's steps done: steps done / total steps when both are known,
+    else the job's reported percent (Vertex AI reports whole epochs before its step metrics
+    arrive); None when neither is known."""
+    if completed_steps is not None and total_steps and total_steps > 0:
+        return min(1.0, max(0.0, completed_steps / total_steps))
+    if percent is not None:
+        return min(1.0, max(0.0, percent / 100))
+    return None
 
 
 def cost_so_far(
@@ -22,14 +28,13 @@ def cost_so_far(
     estimated_cost: float | None,
     completed_steps: int | None,
     total_steps: int | None,
+    percent: float | None = None,
 ) -> float | None:
-    """What a job stopped after `completed_steps` of `total_steps` has cost: the whole run's
-    counted cost (else its estimate) × the share of steps done. None when neither amount, or
-    the job's total steps, is known. A job stopped before its first step cost nothing."""
+    """What a job stopped part way has cost: the whole run's counted cost (else its estimate)
+    × the share of its steps done (`share_done`). None when neither amount, or the share, is
+    known."""
     whole = counted_cost if counted_cost is not None else estimated_cost
     if whole is None:
         return None
-    if not completed_steps:
-        return 0.0
-    share = share_done(completed_steps, total_steps)
+    share = share_done(completed_steps, total_steps, percent)
     return None if share is None else round(whole * share, 6)

@@ -88,7 +88,8 @@ def audit_blocks(month: AuditMonth) -> tuple[str, list[Block]]:
     if entries:
         notes.append("the whole month is in the CSV sent to you in a DM")
     notes.append("the log is append-only: nothing in it can be changed from Slack")
-    blocks.append(_context("; ".join(notes).capitalize() + "."))
+    note = "; ".join(notes)
+    blocks.append(_context(note[:1].upper() + note[1:] + "."))
     return f"Audit log {label}: {_count(len(entries))}", blocks
 
 

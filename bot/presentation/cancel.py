@@ -30,10 +30,6 @@ def _model_id(job: TuningJob) -> str:
     return esc(short_id(job.model_name or "")) or "<model>"
 
 
-def cancel_usage_text() -> str:
-    return f"Which job? Usage: {CANCEL_USAGE} (its name or id, as `/tune status` shows it)."
-
-
 def kept_checkpoints_text(checkpoints: Sequence[Checkpoint]) -> str | None:
     """`checkpoints 1–2`, `checkpoint 3`, `checkpoints 1, 3`; None when there are none."""
     ids = [c.checkpoint_id for c in checkpoints if c.endpoint]

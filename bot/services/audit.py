@@ -92,6 +92,7 @@ def record_delete(
                 estimated_cost=job.estimated_cost,
                 completed_steps=job.completed_steps,
                 total_steps=job.total_steps,
+                percent=job.percent,
             )
         else:
             amount = job.counted_cost if job.counted_cost is not None else job.estimated_cost

@@ -167,11 +167,13 @@ async def _record_cancel(
     now = utcnow()
     completed = changes.get("completed_steps", job.completed_steps)
     total = changes.get("total_steps", job.total_steps)
+    percent = changes.get("percent", job.percent)
     cost = cost_so_far(
         counted_cost=job.counted_cost,
         estimated_cost=job.estimated_cost,
         completed_steps=completed if isinstance(completed, int) else None,
         total_steps=total if isinstance(total, int) else None,
+        percent=percent if isinstance(percent, float | int) else None,
     )
     unit = job.cost_currency or currency
     changes.update(state=JobState.CANCELLED.value, finished_at=now, counted_cost=cost, cost_currency=unit)
@@ -191,6 +193,7 @@ async def _record_cancel(
             "model_name": job.model_name,
             "owner": job.owner_user_id,
             "steps_done": completed,
+            "percent_done": percent,
             "total_steps": total,
             "checkpoints_kept": [c.checkpoint_id for c in kept],
         },

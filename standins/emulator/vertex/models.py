@@ -118,7 +118,7 @@ def delete(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             raise ApiError(
                 400, f"Model {job.model} is deployed to {job.endpoint}.", status="FAILED_PRECONDITION"
             )
-        still = [c for c in job.checkpoint_endpoints.values() if c.deployed and not c.deleted]
+        still = [c for c in job.existing_checkpoints().values() if c.deployed and not c.deleted]
         if still:
             raise ApiError(
                 400,

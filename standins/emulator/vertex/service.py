@@ -79,11 +79,10 @@ class VertexService:
             if not job.has_model(self.now()):
                 return []
             names = [job.endpoint] if job.main_endpoint_live else []
-            kept = job.kept_epochs() if job.cancelled_at is not None else list(job.checkpoint_endpoints)
             names += [
                 f"{job.serving_parent}/endpoints/{c.id}"
-                for epoch, c in job.checkpoint_endpoints.items()
-                if not c.deleted and epoch in kept
+                for c in job.existing_checkpoints().values()
+                if not c.deleted
             ]
             return names
 

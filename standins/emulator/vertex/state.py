@@ -157,6 +157,14 @@ class VertexJob:
         done = self.step_at(self.cancelled_at)
         return [epoch for epoch in sorted(self.checkpoint_endpoints) if epoch * self.steps_per_epoch <= done]
 
+    def existing_checkpoints(self) -> dict[int, CheckpointEndpoint]:
+        """The intermediate checkpoints' endpoints that were ever made, by epoch (a cancelled
+        job's: only those of `kept_epochs`)."""
+        if self.cancelled_at is None:
+            return dict(self.checkpoint_endpoints)
+        kept = self.kept_epochs()
+        return {epoch: c for epoch, c in self.checkpoint_endpoints.items() if epoch in kept}
+
     @property
     def main_endpoint_live(self) -> bool:
         """The job's own endpoint exists (a cancelled job never gets one)."""
