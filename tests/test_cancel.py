@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.datasets.samples import tutorial_csv
 from bot.domain.audit import AuditAction
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
@@ -27,6 +28,7 @@ from tests.helpers.slack import (
     eventually,
     running_stack,
     store_of,
+    upload_file,
     wait_for,
 )
 
@@ -210,3 +212,20 @@ async def test_cancel_usage_and_unknown_model(stack: OfflineStack) -> None:
     assert "Usage: `/tune cancel <model>`" in text_of(await command(stack, OWNER, "cancel"))
     unknown = text_of(await command(stack, OWNER, "cancel 1234567890"))
     assert "no tuning job" in unknown
+
+
+async def test_the_gemini_api_gets_a_clear_refusal(tmp_path: Path) -> None:
+    """The Gemini API cannot stop a job and keep its model: `/tune cancel` says so and points to
+    `/tune delete`, without asking to confirm; the job keeps tuning."""
+    with running_stack(tmp_path) as gemini:
+        assert gemini.sender is not None
+        await upload_file(gemini, OWNER, "tutorial.csv", tutorial_csv())
+        await gemini.sender.slash_command(OWNER, 'start tutorial name="Number generator"')
+        store = store_of(gemini)
+        job = await eventually(lambda: next((j for j in store.jobs.active() if j.model_name), None))
+        answer = await command(gemini, OWNER, f"cancel {(job.model_name or '').rsplit('/', 1)[1]}")
+        assert isinstance(answer, Ephemeral) and not buttons(answer)
+        assert "Gemini API, which cannot stop a job and keep its model" in answer.text
+        assert "`/tune delete`" in answer.text
+        current = store.jobs.get(job.id or 0)
+        assert current is not None and current.state in ("queued", "running") and current.cancelled_by is None

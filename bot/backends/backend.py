@@ -25,6 +25,9 @@ class TuningBackend(Protocol):
     # The tuning options of `/tune start` it takes (`epochs`, `batch_size`, `learning_rate`,
     # `learning_rate_multiplier`, `adapter_size`, `export_last_checkpoint_only`).
     options: frozenset[str]
+    # Whether it can stop a running job and keep what it made (`cancel`): Vertex AI can; the
+    # Gemini API only stops a job by deleting its model.
+    supports_cancel: bool
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]: ...

@@ -155,6 +155,7 @@ class VertexBackend:
 
     name = "vertex"
     supports_validation = True
+    supports_cancel = True
     options = frozenset({"epochs", "learning_rate_multiplier", "adapter_size", "export_last_checkpoint_only"})
 
     def __init__(

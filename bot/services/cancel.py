@@ -102,7 +102,10 @@ def describe_job_for_cancel(
         return CancelOutcome("unknown")
     if not may_cancel(store, job, user_id, admins):
         return CancelOutcome("refused", job)
-    return _ended_or_already(job) or CancelOutcome("ask", job)
+    found = _ended_or_already(job)
+    if found is None and not backend.supports_cancel:
+        return CancelOutcome("unsupported", job)
+    return found or CancelOutcome("ask", job)
 
 
 async def _reread(store: Store, job: TuningJob) -> TuningJob:
