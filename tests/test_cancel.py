@@ -70,7 +70,7 @@ async def test_the_owner_cancels_after_confirming_and_the_job_message_says_it_on
     )
     shown = all_text(message)
     assert f"cancelled by <@{OWNER}>" in shown
-    assert "checkpoints 1–2 stay usable" in shown and "cost so far USD" in shown
+    assert "Checkpoints 1–2 stay usable" in shown and "cost so far USD" in shown
 
     # Later poll cycles neither post a notice nor say it again anywhere.
     stack.emulator.emulator.finish_all()
@@ -79,7 +79,7 @@ async def test_the_owner_cancels_after_confirming_and_the_job_message_says_it_on
     thread = stack.workspace.thread(CHANNEL, job.message_ts or "")
     assert [m for m in thread if m.ts != job.message_ts] == []
     everything = [all_text(m) for m in stack.workspace.messages(CHANNEL)]
-    assert sum("stay usable" in text for text in everything) == 1
+    assert sum("stay usable" in text for text in everything) == 1  # the job message, once
 
 
 async def test_checkpoints_stay_usable_after_a_cancel(stack: OfflineStack) -> None:

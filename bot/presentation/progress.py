@@ -161,7 +161,8 @@ def _outcome_text(view: JobView) -> str | None:
         # The title line says "cancelled by @who" already: this says why, not that again.
         return f"{_mention(view.cancelled_by)} deleted the model while it was tuning."
     if view.state == "cancelled" and view.cancelled_by:
-        return cancelled_line(view.model_name, view.checkpoints, view.cost_so_far, view.currency)
+        line = cancelled_line(view.model_name, view.checkpoints, view.cost_so_far, view.currency)
+        return line[:1].upper() + line[1:]
     return None
 
 
