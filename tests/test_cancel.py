@@ -12,9 +12,12 @@ import pytest
 
 from bot.datasets.samples import tutorial_csv
 from bot.domain.audit import AuditAction
+from bot.storage.models import TuningJob
+from bot.storage.store import Store
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
 from tests.helpers.cancelling import ask_cancel, confirm, job_number, tuning_job
+from tests.helpers.databases import postgres_schema_url, sqlite_url
 from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
@@ -229,3 +232,47 @@ async def test_the_gemini_api_gets_a_clear_refusal(tmp_path: Path) -> None:
         assert "`/tune delete`" in answer.text
         current = store.jobs.get(job.id or 0)
         assert current is not None and current.state in ("queued", "running") and current.cancelled_by is None
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_one_claim_per_job_on_either_database(dialect: str, tmp_path: Path) -> None:
+    """Two cancels of one job (two clicks, two replicas): only the first claims it; a claim the
+    service refused is undone, and then the job can be claimed again."""
+
+    def check(store: Store) -> None:
+        job = store.jobs.create(
+            TuningJob(
+                team_id="T1",
+                owner_user_id=OWNER,
+                channel_id="C1",
+                display_name="numbers",
+                base_model="gemini-2.5-flash",
+                model_name="projects/p/locations/l/tuningJobs/1",
+                operation_name="projects/p/locations/l/tuningJobs/1",
+                epoch_count=4,
+                batch_size=0,
+                learning_rate=0.0,
+                state="running",
+            )
+        )
+        assert job.id is not None
+        assert store.jobs.claim_cancel(job.id, OWNER) is True
+        assert store.jobs.claim_cancel(job.id, ADMIN) is False
+        claimed = store.jobs.get(job.id)
+        assert claimed is not None and claimed.cancelled_by == OWNER and claimed.notice_state == "skipped"
+        store.jobs.unclaim_cancel(job.id, OWNER)
+        undone = store.jobs.get(job.id)
+        assert undone is not None and undone.cancelled_by is None and undone.notice_state == "none"
+        assert store.jobs.claim_cancel(job.id, ADMIN) is True
+        store.jobs.update(job.id, state="succeeded")
+        assert store.jobs.claim_cancel(job.id, OWNER) is False
+
+    if dialect == "sqlite":
+        store = Store.from_url(sqlite_url(tmp_path))
+        check(store)
+        store.engine.dispose()
+        return
+    with postgres_schema_url() as url:
+        store = Store.from_url(url)
+        check(store)
+        store.engine.dispose()
