@@ -67,6 +67,7 @@ from bot.slack.reporter import EVALUATION_EVENT_TYPE
 from bot.storage.models import Dataset, TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from standins.offline import OfflineStack
+from tests.helpers.cancel_walk import cancel_audit_builders
 from tests.helpers.evaluation import finished_job
 from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
@@ -609,6 +610,7 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
 BUILDERS.update(limits_builders(HOSTILE, _dataset))
+BUILDERS.update(cancel_audit_builders(HOSTILE))
 
 
 def _public_builders() -> set[str]:

@@ -54,7 +54,9 @@ class JobView:
     dataset_name: str | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
-    cancelled_by: str | None = None  # who deleted the model while it was tuning
+    cancelled_by: str | None = None  # who stopped it: `/tune cancel`, or deleting the model
+    model_deleted: bool = False  # stopped by deleting its model (else `/tune cancel`)
+    cost_so_far: float | None = None  # a job stopped with `/tune cancel`: what it cost (counted_cost)
     # Reported by Vertex AI only (see bot/domain/types.py JobProgress); None/empty otherwise.
     detail_state: str | None = None
     eval_loss: float | None = None
@@ -93,7 +95,7 @@ def job_view(
     prices: Mapping[str, float] | None = None,
     currency: str = "USD",
     *,
-    cancelled_by: str | None = None,
+    cancelled_by: str | None = None,  # who deleted the model while it was tuning
 ) -> JobView:
     sent = SentHyperparameters.from_json(job.hyperparameters)
     price = price_of(job.base_model, prices, currency, vertex=job.backend == "vertex")
@@ -117,7 +119,9 @@ def job_view(
         dataset_name=dataset_name,
         batch_size=None if job.backend in CHOOSES_OWN_BATCH_SIZE else job.batch_size,
         learning_rate=None if sent is not None or legacy or not job.learning_rate else job.learning_rate,
-        cancelled_by=cancelled_by,
+        cancelled_by=cancelled_by or job.cancelled_by,
+        model_deleted=cancelled_by is not None,
+        cost_so_far=job.counted_cost if job.cancelled_by else None,
         detail_state=job.detail_state,
         eval_loss=job.eval_loss,
         tuning_started_at=job.tuning_started_at,
@@ -125,7 +129,11 @@ def job_view(
         checkpoints=checkpoints_from_json(job.checkpoints),
         tuned_model=job.tuned_model,
         price_per_million_tokens=float(price.training) if price and price.training is not None else None,
-        currency=price.currency if price is not None else currency,
+        currency=(
+            job.cost_currency
+            if job.cancelled_by and job.cost_currency
+            else (price.currency if price is not None else currency)
+        ),
         price=price,
         estimated_tokens=job.estimated_tokens,
         estimated_cost=job.estimated_cost,

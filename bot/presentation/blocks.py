@@ -94,6 +94,16 @@ HELP_LINES = (
     ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
     ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
+    (
+        "`/tune cancel <model>`",
+        "stop a job still tuning (yours, or as an admin or its approver; asks first): its saved "
+        "checkpoints stay usable",
+    ),
+    (
+        "`/tune audit [YYYY-MM]`",
+        "admins: the month's audit log (starts, approvals, cancels, deletes…) and its CSV; "
+        "append-only, nothing in it can be changed from Slack",
+    ),
 )
 
 

@@ -3,7 +3,9 @@
 A job is JOB_STATE_PENDING for one step, JOB_STATE_RUNNING for `tuningStepCount` steps, then
 JOB_STATE_SUCCEEDED with a tuned model deployed to an endpoint (or JOB_STATE_FAILED half-way
 when its display name is in the fault config's `fail_models`). A cancelled job is
-JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}. Nothing is
+JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}; it keeps the
+checkpoints of the epochs it finished (each on its own endpoint, under `tunedModel`, which then
+has a model and no endpoint of its own). Nothing is
 trained. The training and validation files are read and checked as Vertex does
 (`datasets`): a missing file is refused at create, a bad line fails the job when its dataset
 step ends. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
@@ -349,6 +351,9 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         data["error"] = dict(FAILED_ERROR)
     elif state == "JOB_STATE_CANCELLED":
         data["error"] = dict(CANCELLED_ERROR)
+        kept = job.kept_epochs()
+        if kept:
+            data["tunedModel"] = {"model": f"{job.model}@1", "checkpoints": checkpoints_json(job, kept)}
     return without_defaults(data)
 
 
@@ -370,11 +375,11 @@ def experiment_id(job: VertexJob) -> str:
     return f"tuning-experiment-{stamp}{job.id % 1_000_000:06d}"
 
 
-def checkpoints_json(job: VertexJob) -> list[dict[str, Any]]:
+def checkpoints_json(job: VertexJob, epochs: list[int] | None = None) -> list[dict[str, Any]]:
     """One checkpoint per epoch (only the last with exportLastCheckpointOnly); the last shares
-    the job's endpoint, the others have their own."""
+    the job's endpoint, the others have their own. `epochs`: only these (a cancelled job's)."""
     out = []
-    for epoch in range(1, job.epochs + 1):
+    for epoch in epochs if epochs is not None else range(1, job.epochs + 1):
         endpoint = job.checkpoint_endpoints.get(epoch)
         if epoch < job.epochs and endpoint is None:
             continue
