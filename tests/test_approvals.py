@@ -19,7 +19,7 @@ from bot.services.jobs import start_job
 from bot.slack.commands import parse_start
 from bot.slack.reporter import PROGRESS_EVENT_TYPE
 from bot.storage.models import utcnow
-from standins.fakeslack import Message
+from standins.fakeslack import Ephemeral, Message
 from standins.offline import OfflineStack
 from tests.helpers.approvals import (
     APPROVER,
@@ -35,6 +35,7 @@ from tests.helpers.approvals import (
     requests_of,
     upload_tutorial,
 )
+from tests.helpers.cancelling import ask_cancel
 from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
@@ -132,11 +133,13 @@ async def test_an_approved_request_starts_the_job_as_the_requesters_in_their_cha
     subject = f"request {request.id}"
     assert story == [
         (AuditAction.REQUEST, OWNER, subject),
-        (AuditAction.APPROVE, APPROVER, subject),
-        (AuditAction.START, OWNER, subject),
+        (AuditAction.APPROVE, APPROVER, subject),  # dated when decided, naming the job it started
+        (AuditAction.START, OWNER, f"tutorial (job {job.id})"),  # the start's own line (start_job)
     ]
-    assert all(e.amount == 12.5 and e.currency == "USD" for e in entries)
-    assert entries[1].details["job_id"] == job.id and entries[2].details["approved_by"] == APPROVER
+    asked_for, approved, _started = entries
+    assert asked_for.amount == approved.amount == 12.5 and approved.currency == "USD"
+    assert approved.details["job_id"] == job.id and approved.details["model_name"] == job.model_name
+    assert approved.at == request.decided_at
     assert request.state == "approved" and request.decided_by == APPROVER
 
 
@@ -426,7 +429,8 @@ async def test_several_starts_ask_once_for_their_total(stack: OfflineStack) -> N
     entries = store_of(stack).audit.entries(stack.workspace.team_id)
     [approved] = [e for e in entries if e.action is AuditAction.APPROVE]
     assert approved.amount == 25.0 and approved.details["job_ids"] == [job.id for job in jobs]
-    assert [e.details["job_id"] for e in entries if e.action is AuditAction.START] == [job.id for job in jobs]
+    starts = [e.subject for e in entries if e.action is AuditAction.START]
+    assert starts == [f"tutorial (job {job.id})" for job in jobs]
 
 
 async def test_a_decline_form_sent_after_another_approver_approved_is_refused_in_the_form(
@@ -480,3 +484,19 @@ async def test_without_approvers_or_admins_the_start_is_refused(stack: OfflineSt
         )
     assert "TUNEBOT_APPROVERS" in str(refused.value)
     assert not requests_of(stack)
+
+
+async def test_the_approver_may_cancel_the_job_they_approved(tmp_path: Path) -> None:
+    approvers = {"TUNEBOT_APPROVERS": f"{APPROVER},{SECOND_APPROVER}"}
+    with running_stack(tmp_path, backend="vertex", settings=approvers) as stack:
+        for user, name in ((APPROVER, "amara"), (SECOND_APPROVER, "sami")):
+            stack.workspace.add_user(user, name)
+        await upload_tutorial(stack)
+        await ask(stack)
+        await press(stack, APPROVER, await request_message(stack, dm_of(APPROVER)), "Approve")
+        [job] = await eventually(lambda: [j for j in jobs_of(stack) if j.model_name and j.message_ts])
+        asked = await ask_cancel(stack, APPROVER, job)
+        assert isinstance(asked, Ephemeral) and "Cancel the tuning of *" in all_text(asked), asked
+        refused = await ask_cancel(stack, SECOND_APPROVER, job)  # an approver, not of this job
+        said = refused if isinstance(refused, str) else all_text(refused)
+        assert "the approver of this job may cancel it" in said and "Cancel the tuning of *" not in said

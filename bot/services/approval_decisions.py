@@ -145,36 +145,24 @@ async def record_start(
     job_ids: list[int],
     error: str | None,
     now: datetime,
+    model_names: list[str] | None = None,
 ) -> ApprovalRequest:
-    """An approved request's start: its jobs (or why it failed) and its audit lines: the
-    approval (with `job_id`, which lets the approver cancel what they approved) and each
-    start, by the requester."""
+    """An approved request's start: its jobs (or why it failed), and the audit line of the
+    approval, dated when it was decided, naming the job (`job_id`, `model_name`: what lets the
+    approver cancel what they approved, bot/services/cancel.py). Each job's `start` line, by
+    the requester, is written by `start_job` itself."""
     assert request.id is not None
-    approve: dict[str, object] = {"requester": request.requester_user_id}
+    approve: dict[str, object] = {"requester": request.requester_user_id, "channel_id": request.channel_id}
     if job_ids:
         approve["job_id"] = job_ids[0]
         approve["job_ids"] = job_ids
+    if model_names:
+        approve["model_name"] = model_names[0]
     if error:
         approve["start_error"] = error
-    starts = starts_of(request)
-    lines = [AuditLine(AuditAction.APPROVE, approver, approve)]
-    for index, job_id in enumerate(job_ids):
-        start = starts[index] if index < len(starts) else None
-        lines.append(
-            AuditLine(
-                AuditAction.START,
-                request.requester_user_id,
-                {
-                    "job_id": job_id,
-                    "request": request.id,
-                    "approved_by": approver,
-                    "dataset": start.dataset_name if start else None,
-                    "estimate": str(start.estimate) if start and start.estimate is not None else None,
-                },
-            )
-        )
+    line = AuditLine(AuditAction.APPROVE, approver, approve, at=request.decided_at)
     recorded = await store.run(
-        store.approvals.record_started, request.id, job_ids=job_ids, error=error, audits=lines, now=now
+        store.approvals.record_started, request.id, job_ids=job_ids, error=error, audits=[line], now=now
     )
     return recorded or request
 

@@ -21,6 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.approvals import ApprovalStart, ApprovalState
 from bot.domain.errors import BackendError, UsageError, UserError
+from bot.domain.pricing import CostEstimate
+from bot.domain.requests import StartArgs
 from bot.domain.spend import StartDecision
 from bot.presentation.approvals import (
     OUTCOME_EVENT_TYPE,
@@ -33,7 +35,8 @@ from bot.presentation.approvals import (
 from bot.presentation.errors import error_text
 from bot.services.approval_decisions import ApprovalKeeper, record_start
 from bot.services.approvals import REQUESTER, approval_view, deliver, request_approval, starts_of
-from bot.services.jobs import start_job
+from bot.services.datasets import estimate_start, lookup_dataset
+from bot.services.jobs import resolve_base_model, start_epochs, start_job
 from bot.slack.calls import SlackCallFailed, call, paged, post_once
 from bot.slack.channels import ensure_member
 from bot.slack.context import AppContext
@@ -186,6 +189,8 @@ async def start_approved(ctx: AppContext, request: ApprovalRequest, approver: st
     try:
         await ensure_member(ctx, request.channel_id)
         for start in starts_of(request):
+            # The dataset the approvers saw, by its id (a name may have changed since).
+            args = dataclasses.replace(start.args, dataset=f"#{start.dataset_id}")
             jobs.append(
                 await start_job(
                     ctx.store,
@@ -193,11 +198,11 @@ async def start_approved(ctx: AppContext, request: ApprovalRequest, approver: st
                     team_id=request.team_id,
                     user_id=request.requester_user_id,
                     channel_id=request.channel_id,
-                    # The dataset the approvers saw, by its id (a name may have changed since).
-                    args=dataclasses.replace(start.args, dataset=f"#{start.dataset_id}"),
+                    args=args,
                     hold_seconds=ctx.settings.lease_seconds,
                     eval_examples=ctx.settings.eval_max_examples,
                     limits=ctx.limits,
+                    cost=await _cost(ctx, request.team_id, args),
                 )
             )
     except (UserError, UsageError, BackendError) as exc:
@@ -210,12 +215,34 @@ async def start_approved(ctx: AppContext, request: ApprovalRequest, approver: st
         job_ids=[job.id for job in jobs if job.id is not None],
         error=error,
         now=keeper.clock(),
+        model_names=[job.model_name for job in jobs if job.model_name],
     )
     for job in jobs:
         await announce_new_job(ctx, job)
     ctx.home_changed(request.team_id)
     await show_decided(ctx, recorded)
     return recorded
+
+
+async def _cost(ctx: AppContext, team_id: str, args: StartArgs) -> CostEstimate | None:
+    """The start's estimate as `/tune start` makes it (for the job row and its `start` audit
+    line), priced now; None when the dataset is gone (the start then says so)."""
+    dataset = await ctx.store.run(lookup_dataset, ctx.store, team_id, args.dataset)
+    if dataset is None:
+        return None
+    estimate = await ctx.store.run(
+        estimate_start,
+        ctx.store,
+        dataset,
+        epochs=start_epochs(ctx.backend, args),
+        base_model=resolve_base_model(args.base_model, ctx.backend),
+        prices=ctx.settings.training_prices,
+        currency=ctx.settings.price_currency,
+        validation=args.validation,
+        validation_sent=ctx.backend.supports_validation,
+        vertex=ctx.backend.name == "vertex",
+    )
+    return estimate.cost
 
 
 async def show_starting(ctx: AppContext, request: ApprovalRequest, channel_id: str, ts: str | None) -> None:

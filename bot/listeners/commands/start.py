@@ -23,16 +23,14 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args, limits=ctx.limits
     )
     base_model = resolve_base_model(args.base_model, ctx.backend)
-    estimate = start_estimate_text(
-        await start_estimate(
-            ctx,
-            dataset,
-            epochs=start_epochs(ctx.backend, args),
-            base_model=base_model,
-            validation=args.validation,
-        )
+    estimate = await start_estimate(
+        ctx,
+        dataset,
+        epochs=start_epochs(ctx.backend, args),
+        base_model=base_model,
+        validation=args.validation,
     )
-    await request.ack(text=starting_text(args.dataset, estimate))
+    await request.ack(text=starting_text(args.dataset, start_estimate_text(estimate)))
     await ensure_member(ctx, request.channel_id)
     job = await start_job(
         ctx.store,
@@ -44,6 +42,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         hold_seconds=ctx.settings.lease_seconds,
         eval_examples=ctx.settings.eval_max_examples,
         limits=ctx.limits,
+        cost=estimate.cost,
     )
     problem = await announce_new_job(ctx, job)
     for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), problem):

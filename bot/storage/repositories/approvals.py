@@ -32,12 +32,13 @@ class AuditLine:
     action: AuditAction
     actor_user_id: str
     details: dict[str, Any]
+    at: datetime | None = None  # when it happened, if not when it is written
 
 
 def _audit(request: ApprovalRequest, line: AuditLine, at: datetime) -> AuditEvent:
     return AuditEvent(
         team_id=request.team_id,
-        at=at,
+        at=line.at or at,
         actor_user_id=line.actor_user_id,
         action=line.action.value,
         subject=f"request {request.id}",
