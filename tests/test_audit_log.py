@@ -89,18 +89,20 @@ async def test_the_audit_rows_of_a_whole_story_and_the_admins_month(stack: Offli
     # /tune audit: the admin sees the month, privately, and gets its CSV in a DM.
     shown = text_of(await command(stack, ADMIN, "audit"))
     label = datetime.now(UTC).strftime("%Y-%m")
-    assert f"Audit log, {label}" in shown and "3 entries" in shown
+    assert f"Audit log, {label}" in shown and "5 entries" in shown  # the two starts, a cancel, two deletes
     assert f"<@{ADMIN}> cancelled *=1+1 numbers*" in shown and f"<@{OWNER}> deleted *Second*" in shown
     assert "USD " in shown and "UTC" in shown
     assert "nothing in it can be changed from Slack" in shown
     rows = await eventually(lambda: audit_csv_rows(stack) if stack.workspace.uploads(ADMIN_DM) else None)
     assert rows[0] == ["when_utc", "who", "action", "subject", "amount", "currency", "details"]
     assert [row[1:4] for row in rows[1:]] == [
+        [OWNER, "start", f"'{FORMULA_NAME} (job {first.id})"],
         [ADMIN, "cancel", "'" + FORMULA_NAME],
         [OWNER, "delete", "'" + FORMULA_NAME],
+        [OWNER, "start", f"Second (job {second.id})"],
         [OWNER, "delete", "Second"],
     ]
-    assert float(rows[1][4]) == pytest.approx(cancel_line.amount, abs=1e-6) and rows[1][5] == "USD"
+    assert float(rows[2][4]) == pytest.approx(cancel_line.amount, abs=1e-6) and rows[2][5] == "USD"
 
 
 async def test_the_audit_log_is_for_admins_only(stack: OfflineStack) -> None:

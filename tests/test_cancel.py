@@ -83,6 +83,10 @@ async def test_the_owner_cancels_after_confirming_and_the_job_message_says_it_on
     assert [m for m in thread if m.ts != job.message_ts] == []
     everything = [all_text(m) for m in stack.workspace.messages(CHANNEL)]
     assert sum("stay usable" in text for text in everything) == 1  # the job message, once
+    # …and the cost so far stays what the cancel recorded (Vertex's whole-run count does not
+    # replace it).
+    after = store.jobs.get(job.id or 0)
+    assert after is not None and after.counted_cost == done.counted_cost
 
 
 async def test_checkpoints_stay_usable_after_a_cancel(stack: OfflineStack) -> None:
