@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bot.storage import schema
 from bot.storage.engine import make_engine
+from bot.storage.repositories.aliases import AliasRepository
 from bot.storage.repositories.audit import AuditRepository
 from bot.storage.repositories.datasets import DatasetRepository
 from bot.storage.repositories.eval_requests import EvalRequestRepository
@@ -43,6 +44,7 @@ class Store:
         self.threads = ThreadRepository(engine)
         self.events = EventRepository(engine)
         self.audit = AuditRepository(engine)
+        self.aliases = AliasRepository(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> Store:

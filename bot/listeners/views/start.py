@@ -56,6 +56,8 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
             learning_rate_multiplier=parsed["learning_rate_multiplier"],
             adapter_size=parsed["adapter_size"],
             export_last_checkpoint_only=parsed["export_last_checkpoint_only"],
+            from_model=parsed.get("from"),
+            from_checkpoint=parsed.get("checkpoint"),
         ),
         {},
     )
