@@ -70,18 +70,10 @@ def _check_may_promote(store: Store, model_name: str, user_id: str, admins: Coll
 
 
 def _prompt(
-    store: Store,
-    backend: TuningBackend,
-    *,
-    team_id: str,
-    user_id: str,
-    model_text: str,
-    alias: str,
-    admins: Collection[str],
+    store: Store, backend: TuningBackend, *, team_id: str, model_text: str, alias: str
 ) -> PromotePrompt:
     name = check_alias_name(store, team_id, alias)
     model_name = resolve_model(store, backend, team_id=team_id, text=model_text)
-    _check_may_promote(store, model_name, user_id, admins)
     existing = store.aliases.get(team_id, name)
     current = model_ref(store, existing.model_name) if existing is not None else None
     return PromotePrompt(name, model_ref(store, model_name), current)
@@ -97,19 +89,11 @@ async def describe_promote(
     alias: str,
     admins: Collection[str],
 ) -> PromotePrompt:
-    """Check a `/tune promote` before asking to confirm: a good alias name, a model the user
-    owns (or an admin), ready to answer."""
-    prompt = await store.run(
-        _prompt,
-        store,
-        backend,
-        team_id=team_id,
-        user_id=user_id,
-        model_text=model_text,
-        alias=alias,
-        admins=admins,
-    )
+    """Check a `/tune promote` before asking to confirm: a good alias name, a model that
+    exists and is ready to answer, owned by the user (or the user is an admin)."""
+    prompt = await store.run(_prompt, store, backend, team_id=team_id, model_text=model_text, alias=alias)
     await check_try(store, backend, model_name=prompt.model.model_name)
+    await store.run(_check_may_promote, store, prompt.model.model_name, user_id, admins)
     return prompt
 
 
