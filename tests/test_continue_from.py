@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.datasets.samples import tutorial_csv
+from bot.presentation.jobs import CHECKPOINT_NEEDS_MODEL_TEXT
 from bot.storage.models import TuningJob
 from bot.vertex import VertexAPIError
 from standins.fakeslack import Ephemeral
@@ -24,6 +25,7 @@ from tests.helpers.slack import (
     ephemerals_for,
     eventually,
     next_ephemeral,
+    open_start_form,
     running_stack,
     store_of,
     upload_file,
@@ -257,3 +259,48 @@ async def test_the_gemini_api_backend_refuses_continuing_naming_itself(tmp_path:
         assert isinstance(refused, str)
         assert "the Gemini API (legacy)" in refused and "cannot continue tuning" in refused
         assert "only Vertex AI can" in refused
+
+
+async def test_the_start_form_continues_from_a_model_too(vertex_stack: OfflineStack) -> None:
+    stack = vertex_stack
+    assert stack.sender is not None and stack.emulator is not None
+    vertex = stack.emulator.emulator.vertex
+    await parent_model(stack)
+    store = store_of(stack)
+
+    view = await open_start_form(stack, OWNER)
+    block_ids = [b.get("block_id") for b in view.blocks]
+    assert "from" in block_ids and "checkpoint" in block_ids
+    base = {
+        "dataset": {"dataset": {"type": "static_select", "selected_option": {"value": "words"}}},
+        "base_model": {
+            "base_model": {"type": "static_select", "selected_option": {"value": "gemini-2.5-pro"}}
+        },
+    }
+    alone = await stack.sender.view_submission(OWNER, view, base | {"checkpoint": {"checkpoint": "2"}})
+    assert alone.json()["errors"] == {"checkpoint": CHECKPOINT_NEEDS_MODEL_TEXT}
+
+    view = await open_start_form(stack, OWNER)
+    fields = base | {
+        "from": {"from": "support-v1"},
+        "checkpoint": {"checkpoint": "2"},
+        "name": {"name": "v2"},
+    }
+    submitted = await stack.sender.view_submission(OWNER, view, fields)
+    assert submitted.status_code == 200
+    child = await eventually(
+        lambda: next(
+            (
+                j
+                for j in store.jobs.team_models(stack.workspace.team_id)
+                if j.display_name == "v2" and j.message_ts and j.lease_owner is None
+            ),
+            None,
+        )
+    )
+    assert (child.parent_name, child.parent_checkpoint, child.base_model) == (
+        "support-v1",
+        "2",
+        "gemini-2.5-flash",
+    )
+    assert vertex.create_requests[-1]["preTunedModel"]["checkpointId"] == "2"

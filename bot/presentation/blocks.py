@@ -283,6 +283,16 @@ def _tuning_fields(options: Collection[str]) -> list[Block]:
             },
             "hint": plain("Left empty, the operator's setting."),
         },
+        {
+            **_text_input("from", "Continue from model", "a model's name, id or alias", optional=True),
+            "hint": plain(
+                "Tunes further from a tuned model (its base model is used); left empty, a base model."
+            ),
+        },
+        {
+            **_text_input("checkpoint", "Checkpoint", "e.g. 2", optional=True),
+            "hint": plain("Of the model to continue from; left empty, its default (last) checkpoint."),
+        },
     ]
 
 

@@ -225,7 +225,7 @@ async def start_job(
     parent = await store.run(find_parent, store, backend, team_id=team_id, args=args)
     if parent is not None:  # continued tuning: the parent's base model, checked with the service
         parent = await check_parent(store, backend, parent, args)
-    base_model = parent_base_model(parent, backend) or resolve_base_model(args.base_model, backend)
+    base_model = parent_base_model(parent) or resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.display_name[:40]
     cloud = await store.run(cloud_sources, store, team_id, args.validation, dataset)
     if cloud is not None:
@@ -338,10 +338,10 @@ def chosen_base_model(store: Store, backend: TuningBackend, *, team_id: str, arg
     """The base model a start tunes: that of the model it continues from (`from=`), else
     `base_model=` or the backend's default."""
     parent = find_parent(store, backend, team_id=team_id, args=args)
-    return parent_base_model(parent, backend) or resolve_base_model(args.base_model, backend)
+    return parent_base_model(parent) or resolve_base_model(args.base_model, backend)
 
 
-def parent_base_model(parent: Parent | None, backend: TuningBackend) -> str | None:
+def parent_base_model(parent: Parent | None) -> str | None:
     """The base model of the model a job continues from, as tunebot names base models."""
     if parent is None or not parent.base_model:
         return None

@@ -78,11 +78,11 @@ def find_parent(store: Store, backend: TuningBackend, *, team_id: str, args: Sta
         base_model=job.base_model if job is not None else None,
         checkpoint=args.from_checkpoint,
     )
-    check_base_model(parent, args, backend)
+    check_base_model(parent, args)
     return parent
 
 
-def check_base_model(parent: Parent, args: StartArgs, backend: TuningBackend) -> None:
+def check_base_model(parent: Parent, args: StartArgs) -> None:
     if parent.base_model is None or not args.base_model:
         return
     wanted = args.base_model.removeprefix("models/").removeprefix("publishers/google/models/")
@@ -109,5 +109,5 @@ async def check_parent(store: Store, backend: TuningBackend, parent: Parent, arg
     ):
         raise NoSuchCheckpoint(parent.display_name, parent.checkpoint, model.checkpoints)
     checked = replace(parent, base_model=parent.base_model or model.base_model or None)
-    check_base_model(checked, args, backend)
+    check_base_model(checked, args)
     return checked

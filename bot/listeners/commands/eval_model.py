@@ -29,7 +29,10 @@ async def evaluate_model(ctx: AppContext, request: CommandRequest) -> None:
     model_name = await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=model_text)
     meant = await ctx.store.run(alias_used, ctx.store, team_id, model_text, model_name)
     # The channel's "is evaluating…" is the answer; privately, at most which model an alias meant.
-    await request.ack(text=alias_meant_text(model_text, meant) if meant is not None else None)
+    if meant is not None:
+        await request.ack(text=alias_meant_text(model_text, meant))
+    else:
+        await request.ack()
     await ensure_member(ctx, channel_id)
     try:
         await run_eval(
