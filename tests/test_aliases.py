@@ -17,6 +17,10 @@ from sqlmodel import SQLModel
 
 from bot.datasets.samples import tutorial_csv
 from bot.domain.audit import AuditAction
+from bot.listeners.commands.promote import parse_promote
+from bot.presentation.aliases import aliases_blocks
+from bot.services.aliases import AliasInfo, AliasMoveLine
+from bot.services.errors import ModelRef
 from bot.storage import schema
 from bot.storage.engine import make_engine
 from bot.storage.models import TuningJob
@@ -293,3 +297,28 @@ def test_a_database_from_before_aliases_upgrades_in_place(empty_url: str) -> Non
         assert [m.to_model for m in store.aliases.history("T1")] == [job.model_name]
     finally:
         store.engine.dispose()
+
+
+def test_many_aliases_fit_one_message() -> None:
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    ref = ModelRef("projects/p/locations/l/tuningJobs/1", "support-v1")
+    many = [
+        AliasInfo(f"a{i}", ref, OWNER, now, None, False, [AliasMoveLine(now, OWNER, None, ref)])
+        for i in range(60)
+    ]
+    text, shown = aliases_blocks(many)
+    assert len(shown) <= 50 and text == "60 aliases"
+    assert "and 36 more" in all_text({"blocks": shown})
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("support-v1 as prod", ("support-v1", "prod")),
+        ('"support v1" as prod', ("support v1", "prod")),
+        ("support v1 AS prod", ("support v1", "prod")),
+        ("“support v1” as prod", ("support v1", "prod")),
+    ],
+)
+def test_promote_reads_the_model_and_the_alias(typed: str, expected: tuple[str, str]) -> None:
+    assert parse_promote(typed) == expected

@@ -18,6 +18,7 @@ ACTION_PROMOTE = "tune_promote_alias"
 ACTION_KEEP_ALIAS = "tune_keep_alias"
 PROMOTE_USAGE = "`/tune promote <model> as <alias>`"
 MOVES_SHOWN = 5  # of each alias's history in `/tune aliases`
+ALIASES_SHOWN = 24  # two blocks each, within Slack's 50 blocks a message
 BACKEND_LABELS = {"vertex": "Vertex AI", "gemini": "the Gemini API (legacy)"}
 
 
@@ -86,7 +87,7 @@ def aliases_blocks(aliases: Sequence[AliasInfo]) -> tuple[str, list[Block]]:
         text = f"The team has no aliases yet. {PROMOTE_USAGE} names a model for everyone."
         return text, [section(text)]
     found: list[Block] = [section(f"*Aliases* ({len(aliases)})")]
-    for alias in aliases[:40]:
+    for alias in aliases[:ALIASES_SHOWN]:
         found.append(section(alias_line(alias)))
         lines = [
             _move_line(move.from_model, move.to_model, move.moved_by, when(move.moved_at))
@@ -96,6 +97,8 @@ def aliases_blocks(aliases: Sequence[AliasInfo]) -> tuple[str, list[Block]]:
         shown = lines[:MOVES_SHOWN] + ([f"and {more} earlier"] if more > 0 else [])
         if shown:
             found.append(context("\n".join(shown)))
+    if len(aliases) > ALIASES_SHOWN:
+        found.append(context(f"and {len(aliases) - ALIASES_SHOWN} more"))
     return f"{len(aliases)} aliases", found
 
 
