@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google.genai import types
 
 from bot.datasets.samples import tutorial_csv
 from bot.presentation.jobs import CHECKPOINT_NEEDS_MODEL_TEXT
 from bot.storage.models import TuningJob
 from bot.vertex import VertexAPIError
+from standins.emulator import EmulatorConfig
+from standins.emulator.running import FrozenClock, start_emulator
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
 from tests.helpers.slack import (
@@ -30,6 +34,7 @@ from tests.helpers.slack import (
     store_of,
     upload_file,
 )
+from tests.test_emulator_official_genai import BUCKET, DATASET, jsonl, vertex_client
 
 # A second dataset that the tutorial (numbers) knows nothing of: words to their plurals.
 WORDS = [
@@ -304,3 +309,37 @@ async def test_the_start_form_continues_from_a_model_too(vertex_stack: OfflineSt
         "gemini-2.5-flash",
     )
     assert vertex.create_requests[-1]["preTunedModel"]["checkpointId"] == "2"
+
+
+@pytest.mark.usefixtures("offline_google")
+def test_the_emulator_takes_continued_tuning_as_google_genai_sends_it() -> None:
+    """google-genai's `tunings.tune(base_model=<a tuned model>)` sends `preTunedModel` as
+    tunebot does (top level, in `baseModel`'s place, `checkpointId` from the config)."""
+    with start_emulator(EmulatorConfig(clock=FrozenClock(), step_seconds=1.0)) as emulator:
+        emulator.emulator.storage.insert(
+            BUCKET, "numbers.jsonl", jsonl([(str(n), str(n + 1)) for n in range(20)])
+        )
+        client = vertex_client(emulator, None)
+        dataset = types.TuningDataset(gcs_uri=DATASET)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "the SDK's tuning implementation is experimental"
+            parent = client.tunings.tune(
+                base_model="gemini-2.5-flash",
+                training_dataset=dataset,
+                config=types.CreateTuningJobConfig(epoch_count=3),
+            )
+            emulator.emulator.finish_all()
+            parent = client.tunings.get(name=parent.name or "")
+            assert parent.tuned_model is not None and parent.tuned_model.model
+            child = client.tunings.tune(
+                base_model=parent.tuned_model.model,
+                training_dataset=dataset,
+                config=types.CreateTuningJobConfig(pre_tuned_model_checkpoint_id="2"),
+            )
+        sent = emulator.emulator.vertex.create_requests[-1]
+        # The SDK writes the message's own fields in snake_case (proto JSON takes either spelling).
+        assert sent["preTunedModel"] == {"tuned_model_name": parent.tuned_model.model, "checkpoint_id": "2"}
+        assert "baseModel" not in sent
+        assert child.pre_tuned_model is not None
+        assert child.pre_tuned_model.base_model == "gemini-2.5-flash"
+        assert child.pre_tuned_model.checkpoint_id == "2"
