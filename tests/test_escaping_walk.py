@@ -35,6 +35,7 @@ from bot.domain.types import BaseModelChoice, Checkpoint, DataStats, ModelState,
 from bot.evaluation.report import EvalReport, EvalRow
 from bot.polling.view import JobView
 from bot.presentation import (
+    aliases,
     approvals,
     blocks,
     channels,
@@ -52,8 +53,11 @@ from bot.presentation import (
     progress,
     uploads,
 )
+from bot.presentation.lineage import lineage_text, model_notes_text
 from bot.presentation.text import prompt_echo
 from bot.services import errors as e
+from bot.services import lineage
+from bot.services.aliases import AliasInfo, AliasMoveLine, Promoted, PromotePrompt
 from bot.services.approval_decisions import Refusal
 from bot.services.approvals import ApprovalView, AskedApproval
 from bot.services.conversation import SystemChoice
@@ -66,6 +70,7 @@ from bot.services.datasets import (
 )
 from bot.services.home import HomeData
 from bot.services.jobs import ValidationSet
+from bot.services.lineage_notes import LineageNote
 from bot.services.models import Deleted
 from bot.services.uploads import UploadOutcome
 from bot.slack import commands as parsing
@@ -172,6 +177,8 @@ def _view(state: str = "running") -> JobView:
         tuned_model=HOSTILE,
         price_per_million_tokens=2.0,
         currency="USD",
+        parent_name=HOSTILE,
+        parent_checkpoint=HOSTILE,
     )
 
 
@@ -247,7 +254,7 @@ def _service_error(kind: type[e.ServiceError]) -> e.ServiceError:
     values: dict[str, Any] = {}
     for field in dataclasses.fields(kind):
         annotation = str(field.type)
-        if field.name == "owner_user_id":
+        if field.name in ("owner_user_id", "deleted_by"):  # Slack user ids, shown as mentions
             values[field.name] = OWNER
         elif annotation.startswith("tuple[RefusedOption"):
             values[field.name] = tuple(e.RefusedOption(HOSTILE, kind) for kind in REFUSAL_KINDS)
@@ -285,6 +292,7 @@ def _error_texts() -> Iterator[str]:
         for k in vars(e).values()
         if isinstance(k, type) and issubclass(k, e.ServiceError) and k is not e.ServiceError
     ]
+    kinds += [lineage.ContinueNeedsVertex, lineage.CannotContinueFrom, lineage.ContinueBaseModelMismatch]
     assert len(kinds) > 20
     for kind in kinds:
         if kind in TRUSTED_REFUSALS:
@@ -297,6 +305,22 @@ def _error_texts() -> Iterator[str]:
             yield errors.error_text(e.ModelLookupFailed(e.ModelRef(HOSTILE), None))
         if kind is e.NoSuchCheckpoint:
             yield errors.error_text(e.NoSuchCheckpoint(HOSTILE, HOSTILE, []))
+        if kind is e.BadAliasName:
+            for reason in (
+                "empty",
+                "too_long",
+                "uppercase",
+                "characters",
+                "digits",
+                "model_id",
+                "model_name",
+            ):
+                yield errors.error_text(e.BadAliasName(HOSTILE, reason, HOSTILE))
+        if kind is e.PromoteRefused:
+            yield errors.error_text(e.PromoteRefused(e.ModelRef(HOSTILE, HOSTILE), None))
+        if kind is lineage.CannotContinueFrom:
+            yield errors.error_text(lineage.CannotContinueFrom(HOSTILE, "tuning", None))
+            yield errors.error_text(lineage.CannotContinueFrom(HOSTILE, "tuning", 41.6))
     yield errors.error_text(BackendError(HOSTILE))
 
 
@@ -425,6 +449,9 @@ BUILDERS: dict[str, Builder | str] = {
             page_size=10,
             total=len(ModelState),
             yours=1,
+            notes={
+                "tunedModels/" + HOSTILE: model_notes_text(LineageNote(HOSTILE, HOSTILE, (HOSTILE,))) or ""
+            },
         )
         for scope in ("all", "mine")
     ],
@@ -432,6 +459,9 @@ BUILDERS: dict[str, Builder | str] = {
     "blocks.delete_prompt_blocks": lambda: [
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE),
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE, tuning_percent=40.0),
+        blocks.delete_prompt_blocks(
+            "tunedModels/" + HOSTILE, HOSTILE, warning=aliases.delete_alias_warning([HOSTILE])
+        ),
     ],
     "blocks.model_context": lambda: [
         blocks.model_context("tunedModels/" + HOSTILE),
@@ -572,6 +602,8 @@ BUILDERS: dict[str, Builder | str] = {
             running=[_job("running")],
             mine=[_job("succeeded")],
             others=[_job("succeeded")],
+            aliases=_alias_infos(),
+            notes={"tunedModels/" + HOSTILE: LineageNote(HOSTILE, HOSTILE, (HOSTILE,))},
         )
     ),
     "insight.insight_lines": lambda: insight.insight_lines(_insight()),
@@ -688,6 +720,54 @@ BUILDERS.update(
     }
 )
 BUILDERS.update(cancel_audit_builders(HOSTILE))
+
+
+def _hostile_ref() -> e.ModelRef:
+    return e.ModelRef("tunedModels/" + HOSTILE, HOSTILE)
+
+
+def _alias_infos() -> list[AliasInfo]:
+    move = AliasMoveLine(NOW, OWNER, _hostile_ref(), _hostile_ref())
+    first = AliasMoveLine(NOW, OWNER, None, e.ModelRef(HOSTILE))
+    return [
+        AliasInfo(HOSTILE, _hostile_ref(), OWNER, NOW, OWNER, True, [move] * 7 + [first]),
+        AliasInfo(HOSTILE, e.ModelRef(HOSTILE), OWNER, NOW, None, False, []),
+    ]
+
+
+BUILDERS.update(
+    {
+        "aliases.alias_line": lambda: [aliases.alias_line(a) for a in _alias_infos()],
+        "aliases.alias_meant_text": lambda: aliases.alias_meant_text(HOSTILE, _hostile_ref()),
+        "aliases.aliases_blocks": lambda: [
+            aliases.aliases_blocks(_alias_infos()),
+            aliases.aliases_blocks([]),
+        ],
+        "aliases.delete_alias_warning": lambda: [
+            aliases.delete_alias_warning([HOSTILE]),
+            aliases.delete_alias_warning([HOSTILE, HOSTILE]),
+        ],
+        "aliases.deleted_aliases_note": lambda: [
+            aliases.deleted_aliases_note([HOSTILE]),
+            aliases.deleted_aliases_note([HOSTILE, "x"]),
+        ],
+        "aliases.lineage_error_text": "walked through errors.error_text",
+        "aliases.parse_promote_value": "reads a button's value: shows nothing",
+        "aliases.promote_cancelled_text": lambda: aliases.promote_cancelled_text(HOSTILE),
+        "aliases.promote_prompt_blocks": lambda: [
+            aliases.promote_prompt_blocks(PromotePrompt(HOSTILE, _hostile_ref(), None)),
+            aliases.promote_prompt_blocks(PromotePrompt(HOSTILE, _hostile_ref(), e.ModelRef(HOSTILE))),
+            aliases.promote_prompt_blocks(PromotePrompt(HOSTILE, _hostile_ref(), _hostile_ref())),
+        ],
+        "aliases.promoted_text": lambda: [
+            aliases.promoted_text(Promoted(HOSTILE, _hostile_ref(), None, moved=True)),
+            aliases.promoted_text(Promoted(HOSTILE, _hostile_ref(), e.ModelRef(HOSTILE), moved=True)),
+            aliases.promoted_text(Promoted(HOSTILE, _hostile_ref(), _hostile_ref(), moved=False)),
+        ],
+        "lineage.lineage_text": lambda: [lineage_text(HOSTILE, HOSTILE), lineage_text(HOSTILE, None)],
+        "lineage.model_notes_text": lambda: model_notes_text(LineageNote(HOSTILE, HOSTILE, (HOSTILE, "x"))),
+    }
+)
 
 
 def _public_builders() -> set[str]:

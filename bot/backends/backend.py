@@ -22,6 +22,8 @@ class TuningBackend(Protocol):
     name: str
     # Whether the service takes a validation set (and reports an eval loss on it).
     supports_validation: bool
+    # Whether it tunes further from a tuned model or one of its checkpoints (`from=`).
+    supports_continuing: bool
     # The tuning options of `/tune start` it takes (`epochs`, `batch_size`, `learning_rate`,
     # `learning_rate_multiplier`, `adapter_size`, `export_last_checkpoint_only`).
     options: frozenset[str]

@@ -99,6 +99,7 @@ class GeminiBackend:
     name = "gemini"
     # tunedModels.create has no validation set: held-out examples stay in tunebot.
     supports_validation = False
+    supports_continuing = False  # the Gemini API has no continued tuning
     supports_cancel = False
     options = frozenset({"epochs", "batch_size", "learning_rate"})
 

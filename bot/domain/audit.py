@@ -19,6 +19,7 @@ class AuditAction(StrEnum):
     CANCEL = "cancel"
     DELETE = "delete"
     POLICY = "policy"
+    PROMOTE = "promote"  # an alias pointed at a model (issue #23)
 
 
 # The actor of what tunebot does by itself (a budget's cancel, an expired request).

@@ -82,6 +82,9 @@ class JobView:
     # A Vertex job stored before its hyperparameters were: the multiplier tunebot then sent
     # for its `learning_rate` (learning_rate / 0.001).
     legacy_multiplier: float | None = None
+    # Continued from another tuned model: its name at the start, and the checkpoint.
+    parent_name: str | None = None
+    parent_checkpoint: str | None = None
 
 
 # Before issue #20, tunebot sent Vertex `learning_rate / 0.001` as the learning-rate multiplier.
@@ -142,4 +145,6 @@ def job_view(
         cost_currency=job.cost_currency,
         hyperparameters=sent,
         legacy_multiplier=round(job.learning_rate / LEGACY_REFERENCE_RATE, 6) if legacy else None,
+        parent_name=job.parent_name or (job.parent_model.rsplit("/", 1)[-1] if job.parent_model else None),
+        parent_checkpoint=job.parent_checkpoint,
     )

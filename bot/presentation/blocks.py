@@ -81,7 +81,8 @@ HELP_LINES = (
     (
         '`/tune start <dataset> [name="…"] [epochs=N] [base_model=…] [validation=10%]`',
         "start tuning (or `/tune start` alone for a form); on Vertex AI also "
-        "`learning_rate_multiplier=1.0` `adapter_size=4` `export_last_checkpoint_only=true`, "
+        "`learning_rate_multiplier=1.0` `adapter_size=4` `export_last_checkpoint_only=true` "
+        "`from=<model> checkpoint=N` (tune further from a tuned model), "
         "on the Gemini API `batch_size=2` `learning_rate=0.001`",
     ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
@@ -94,6 +95,10 @@ HELP_LINES = (
     ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
     ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
+    (
+        "`/tune promote <model> as <alias>`",
+        "give a model a team alias (`prod`), typed wherever a model is; `/tune aliases` lists them",
+    ),
     (
         "`/tune cancel <model>`",
         "stop a job still tuning (yours, or as an admin or its approver; asks first): its saved "
@@ -299,6 +304,16 @@ def _tuning_fields(options: Collection[str]) -> list[Block]:
             },
             "hint": plain("Left empty, the operator's setting."),
         },
+        {
+            **_text_input("from", "Continue from model", "a model's name, id or alias", optional=True),
+            "hint": plain(
+                "Tunes further from a tuned model (its base model is used); left empty, a base model."
+            ),
+        },
+        {
+            **_text_input("checkpoint", "Checkpoint", "e.g. 2", optional=True),
+            "hint": plain("Of the model to continue from; left empty, its default (last) checkpoint."),
+        },
     ]
 
 
@@ -373,7 +388,9 @@ def models_page_blocks(
     page_size: int,
     total: int,
     yours: int,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[str, list[Block]]:
+    """`notes`: mrkdwn added under a model (its lineage, its aliases), by model name."""
     if not models:
         text = (
             "You have no tuned models yet. Start one with `/tune start <dataset>`."
@@ -392,7 +409,10 @@ def models_page_blocks(
         blocks.append(
             section(f"*{esc(model.display_name)}* — {MODEL_STATE_LABEL[model.state]} · owner: {owner}")
         )
-        blocks.append(context(f"`{esc(model.name)}` · base `{esc(model.base_model)}`"))
+        note = (notes or {}).get(model.name)
+        blocks.append(
+            context(f"`{esc(model.name)}` · base `{esc(model.base_model)}`" + (f" · {note}" if note else ""))
+        )
     blocks.extend(_page_buttons(ACTION_LIST_PAGE, page_number, pages, {"s": scope}))
     return f"{title}, page {page_number} of {pages}", blocks
 
@@ -418,14 +438,18 @@ def parse_page_value(value: str) -> tuple[int, dict[str, str]]:
 
 
 def delete_prompt_blocks(
-    model_name: str, display_name: str, tuning_percent: float | None = None
+    model_name: str, display_name: str, tuning_percent: float | None = None, warning: str | None = None
 ) -> tuple[str, list[Block]]:
+    """`warning`: more the person must know first, already mrkdwn (the aliases pointing to it)."""
     name = esc(display_name) or f"`{esc(model_name)}`"
     text = f"Delete tuned model *{name}*? This cannot be undone."
     will = f"*{name}* will be deleted for everyone."
     if tuning_percent is not None:
         text += f"\n:warning: It is still tuning ({tuning_percent:.0f}%): deleting it cancels the tuning."
         will = f"*{name}* is still tuning; its tuning will be cancelled and the model deleted for everyone."
+    if warning:
+        text += f"\n{warning}"
+        will += f"\n{warning}"
     button = {
         "type": "button",
         "action_id": ACTION_DELETE,

@@ -18,6 +18,7 @@ from bot.domain.types import SentHyperparameters
 from bot.polling.view import JobView
 from bot.presentation import details
 from bot.presentation.cancel import cancelled_line
+from bot.presentation.lineage import lineage_text
 from bot.presentation.text import (
     elapsed_seconds,
     eta_seconds,
@@ -272,6 +273,9 @@ def epoch_text(epoch: int | None, epoch_count: int | None) -> str | None:
 
 def _job_details(view: JobView) -> list[str]:
     details = [_code_or_plain(view.model_name), f"base {_code_or_plain(view.base_model)}"]
+    lineage = lineage_text(view.parent_name, view.parent_checkpoint)
+    if lineage:
+        details.append(lineage)
     if view.dataset_name:
         details.append(f"dataset {escape_truncated(view.dataset_name, DETAIL_LIMIT)}")
     hyper = (

@@ -131,6 +131,12 @@ class TuningJob(SQLModel, table=True):
     cost_currency: str | None = Field(default=None, max_length=8)
     cancelled_by: str | None = Field(default=None, max_length=32)  # who stopped it (/tune cancel, a budget)
 
+    # Continued from another tuned model (`/tune start … from=<model> [checkpoint=N]`; migration
+    # 0014_lineage_aliases): its model name, the checkpoint, and its display name at the start.
+    parent_model: str | None = Field(default=None, max_length=200)
+    parent_checkpoint: str | None = Field(default=None, max_length=40)
+    parent_name: str | None = Field(default=None, max_length=80)
+
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
@@ -266,6 +272,34 @@ class AuditEvent(SQLModel, table=True):
     amount: float | None = None
     currency: str | None = Field(default=None, max_length=8)
     details: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+
+
+class ModelAlias(SQLModel, table=True):
+    """A team's name for one of its models (`/tune promote <model> as <alias>`): wherever a
+    model is typed, the alias stands for the model it points to now."""
+
+    __tablename__ = "model_alias"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=40)
+    model_name: str = Field(max_length=200)
+    moved_by: str = Field(max_length=32)
+    moved_at: datetime = Field(default_factory=utcnow)
+
+
+class AliasMove(SQLModel, table=True):
+    """One move of an alias, appended only: who pointed it, when, from which model (None: the
+    alias was new) to which."""
+
+    __tablename__ = "alias_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    alias: str = Field(max_length=40)
+    from_model: str | None = Field(default=None, max_length=200)
+    to_model: str = Field(max_length=200)
+    moved_by: str = Field(max_length=32)
+    moved_at: datetime = Field(default_factory=utcnow)
 
 
 class ApprovalRequest(SQLModel, table=True):

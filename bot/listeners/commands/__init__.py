@@ -23,6 +23,7 @@ from bot.listeners.commands.delete import confirm_delete
 from bot.listeners.commands.eval_model import evaluate_model
 from bot.listeners.commands.help import show_help
 from bot.listeners.commands.list_models import list_models
+from bot.listeners.commands.promote import promote_model, show_aliases
 from bot.listeners.commands.start import start_tuning
 from bot.listeners.commands.status import show_status
 from bot.listeners.commands.try_model import try_model
@@ -47,6 +48,8 @@ SUBCOMMANDS: dict[str, CommandHandler] = {
     "compare": compare_models,
     "eval": evaluate_model,
     "delete": confirm_delete,
+    "promote": promote_model,
+    "aliases": show_aliases,
     "cancel": confirm_cancel,
     "audit": show_audit,
 }

@@ -5,8 +5,10 @@ from __future__ import annotations
 from bot.domain.errors import UsageError
 from bot.listeners.requests import CommandRequest
 from bot.polling.eval_requests import EvalRefused
+from bot.presentation.aliases import alias_meant_text
 from bot.presentation.channels import refusal_for
 from bot.presentation.commands import EVAL_USAGE, which_dataset_text
+from bot.services.aliases import alias_used
 from bot.services.datasets import find_dataset
 from bot.services.errors import CloudDatasetNotEvaluated
 from bot.services.models import resolve_model
@@ -25,7 +27,12 @@ async def evaluate_model(ctx: AppContext, request: CommandRequest) -> None:
     if dataset.source_uri:  # read in place from Cloud Storage: no stored examples
         raise CloudDatasetNotEvaluated(dataset.display_name)
     model_name = await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=model_text)
-    await request.ack()  # the channel's "is evaluating…" is the answer: no private one beside it
+    meant = await ctx.store.run(alias_used, ctx.store, team_id, model_text, model_name)
+    # The channel's "is evaluating…" is the answer; privately, at most which model an alias meant.
+    if meant is not None:
+        await request.ack(text=alias_meant_text(model_text, meant))
+    else:
+        await request.ack()
     await ensure_member(ctx, channel_id)
     try:
         await run_eval(

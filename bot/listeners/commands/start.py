@@ -7,7 +7,7 @@ from bot.listeners.requests import CommandRequest
 from bot.presentation import blocks
 from bot.presentation.datasets import start_estimate_text
 from bot.presentation.jobs import starting_text, validation_note
-from bot.services.jobs import check_start, resolve_base_model, start_epochs, start_job, validation_set
+from bot.services.jobs import check_start, chosen_base_model, start_epochs, start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import parse_start
 from bot.slack.context import AppContext
@@ -22,7 +22,9 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
     dataset = await ctx.store.run(
         check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args, limits=ctx.limits
     )
-    base_model = resolve_base_model(args.base_model, ctx.backend)
+    base_model = await ctx.store.run(
+        chosen_base_model, ctx.store, ctx.backend, team_id=request.team_id, args=args
+    )
     estimate = await start_estimate(
         ctx,
         dataset,

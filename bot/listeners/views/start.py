@@ -13,7 +13,12 @@ from bot.listeners.requests import ViewRequest
 from bot.listeners.views.form import private_metadata, view_values
 from bot.presentation.datasets import start_form_estimate_text
 from bot.presentation.errors import error_text
-from bot.presentation.jobs import CHOOSE_DATASET_TEXT, no_validation_dataset_text, validation_note
+from bot.presentation.jobs import (
+    CHECKPOINT_NEEDS_MODEL_TEXT,
+    CHOOSE_DATASET_TEXT,
+    no_validation_dataset_text,
+    validation_note,
+)
 from bot.presentation.text import plain_text
 from bot.services.datasets import StartEstimate, lookup_dataset
 from bot.services.jobs import resolve_base_model, start_epochs, start_job, validation_set
@@ -44,6 +49,8 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
             errors[field] = plain_text(str(exc))
     if not values.get("dataset"):
         errors["dataset"] = CHOOSE_DATASET_TEXT
+    if parsed.get("checkpoint") is not None and parsed.get("from") is None:
+        errors["checkpoint"] = CHECKPOINT_NEEDS_MODEL_TEXT
     if errors:
         return None, errors
     return (
@@ -53,11 +60,14 @@ def start_args_from_view(values: dict[str, Any]) -> tuple[StartArgs | None, dict
             epoch_count=parsed["epochs"],
             batch_size=parsed["batch_size"],
             learning_rate=parsed["learning_rate"],
-            base_model=values.get("base_model"),
+            # Continuing from a model tunes its base model: the form's choice does not apply.
+            base_model=values.get("base_model") if parsed.get("from") is None else None,
             validation=parsed["validation"],
             learning_rate_multiplier=parsed["learning_rate_multiplier"],
             adapter_size=parsed["adapter_size"],
             export_last_checkpoint_only=parsed["export_last_checkpoint_only"],
+            from_model=parsed.get("from"),
+            from_checkpoint=parsed.get("checkpoint"),
         ),
         {},
     )

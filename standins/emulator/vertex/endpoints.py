@@ -155,7 +155,7 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
         if not served.deployed:
             raise not_found(f"Endpoint {served.name} is not found.")
         job = served.job
-        examples = list(job.examples)
+        examples = job.learnt
     asked = conversation_of(call)
     check_conversation(call.body, job.base_model)
     with svc.lock:

@@ -25,6 +25,9 @@ class VertexService:
         # The bodies of the generateContent calls answered, oldest first (tests read the
         # conversation a model was sent: its turns, systemInstruction and generationConfig).
         self.generate_requests: list[dict[str, Any]] = []
+        # The bodies of the tuningJobs.create calls received, oldest first, refused ones too
+        # (tests read what a create sent, e.g. its `preTunedModel`).
+        self.create_requests: list[dict[str, Any]] = []
 
     def now(self) -> float:
         return self.runtime.now()

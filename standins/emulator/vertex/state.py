@@ -54,6 +54,11 @@ class VertexJob:
     # The first problem in the training or validation file: the job fails with it once its
     # dataset step (TUNING_JOB_STATE_PROCESSING_DATASET) ends, before any tuning step.
     dataset_error: str | None = None
+    # Continued tuning (`preTunedModel`): the parent's Model Registry name and checkpoint, and
+    # what the parent had learnt (its examples and its own parents'), which this model keeps.
+    pre_tuned_model: str | None = None
+    pre_tuned_checkpoint: str | None = None
+    inherited_examples: list[Example] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.serving_parent:
@@ -62,6 +67,11 @@ class VertexJob:
     @property
     def name(self) -> str:
         return f"{self.parent}/tuningJobs/{self.id}"
+
+    @property
+    def learnt(self) -> list[Example]:
+        """What the tuned model answers from: its own examples first, then its parents'."""
+        return [*self.examples, *self.inherited_examples]
 
     @property
     def endpoint(self) -> str:

@@ -10,6 +10,12 @@ trained. The training and validation files are read and checked as Vertex does
 (`datasets`): a missing file is refused at create, a bad line fails the job when its dataset
 step ends. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
 snake_case names, enums by name or number, int64 as string or number, unknown names refused.
+
+Continued tuning: a create naming `preTunedModel` {tunedModelName, checkpointId} instead of
+`baseModel` tunes further from a succeeded job's model (or one of its checkpoints) and has its
+base model; the new model answers from its own examples and everything its parents learnt, so
+it does measurably better than its parent on data drawn from both. A parent that does not
+exist, is not succeeded or lacks the checkpoint is refused with 400 INVALID_ARGUMENT.
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ LIST_QUERY = {"filter": "string", "page_size": "int32", "page_token": "string"}
 
 
 def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    with svc.lock:
+        svc.create_requests.append(dict(call.body))
     protojson.parse_query(call.query, {})
     body = protojson.parse_message(call.body, schema.tuning_job(call.version), "tuning_job")
     for method in OTHER_METHODS:
@@ -84,11 +92,19 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             raise invalid_argument(
                 f"{method} is not emulated: the emulator runs supervised tuning only.", field=method
             )
-    if "pre_tuned_model" in body:
-        raise invalid_argument(
-            "Continued tuning (pre_tuned_model) is not emulated; set base_model.", field="pre_tuned_model"
-        )
-    base = body.get("base_model", "")
+    parent_job: VertexJob | None = None
+    pre = body.get("pre_tuned_model")
+    if pre is not None:
+        if body.get("base_model"):
+            raise invalid_argument(
+                "Only one of base_model and pre_tuned_model (oneof source_model) can be set.",
+                field="pre_tuned_model",
+            )
+        with svc.lock:
+            parent_job = pre_tuned_parent(svc, call.parent, pre)
+        base = parent_job.base_model
+    else:
+        base = body.get("base_model", "")
     if base.startswith("publishers/google/models/"):
         base = base.rsplit("/", 1)[1]
     if base not in ADAPTER_SIZES:
@@ -161,11 +177,51 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             output_tokens=[generation.count_tokens(e.output) for e in examples],
             dataset_error=dataset_error,
         )
+        if parent_job is not None and pre is not None:
+            job.pre_tuned_model = str(pre["tuned_model_name"])
+            job.pre_tuned_checkpoint = pre.get("checkpoint_id") or None
+            job.inherited_examples = parent_job.learnt
         if job.endpoint_failure or dataset_error:
             job.fail = True
         svc.state.jobs[job.id] = job
         svc.add_checkpoints(job)
         return job_json(svc, job, call.version)
+
+
+def pre_tuned_parent(svc: VertexService, parent: str, pre: dict[str, Any]) -> VertexJob:
+    """The succeeded job whose tuned model `preTunedModel.tunedModelName` names
+    (`projects/P/locations/L/models/M`, optionally `@version`), with the checkpoint
+    `checkpointId` if one is named; else 400 INVALID_ARGUMENT, as Vertex answers."""
+    field = "pre_tuned_model.tuned_model_name"
+    wanted = str(pre.get("tuned_model_name") or "")
+    if not wanted:
+        raise invalid_argument("pre_tuned_model.tuned_model_name is required.", field=field)
+    name = wanted.split("@", 1)[0]
+    prefix, _, model_id = name.rpartition("/models/")
+    try:
+        job = svc.state.jobs.get(int(model_id) - 2)
+    except ValueError:
+        job = None
+    project = parent.split("/")[1]
+    if job is None or job.model != name or job.model_deleted or prefix.split("/")[1:2] != [project]:
+        raise invalid_argument(f"The pre-tuned model {wanted} does not exist.", field=field)
+    state = job.state(svc.now())
+    if state != "JOB_STATE_SUCCEEDED":
+        raise invalid_argument(
+            f"The pre-tuned model {wanted} is not ready for tuning: its tuning job {job.name} is in "
+            f"state {state}.",
+            field=field,
+        )
+    checkpoint = pre.get("checkpoint_id")
+    if checkpoint:
+        known = [c["checkpointId"] for c in checkpoints_json(job)]
+        if checkpoint not in known:
+            raise invalid_argument(
+                f"Checkpoint {checkpoint} does not exist in the pre-tuned model {wanted}. "
+                f"Its checkpoints: {', '.join(known)}.",
+                field="pre_tuned_model.checkpoint_id",
+            )
+    return job
 
 
 def check_hyperparameters(base: str, hyper: dict[str, Any]) -> None:
@@ -316,7 +372,9 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         "name": job.name,
         "tunedModelDisplayName": job.display_name,
         "description": job.description,
-        "baseModel": job.base_model,
+        # `baseModel` and `preTunedModel` are one oneof: a continued job names its base model
+        # in `preTunedModel.baseModel` (output only).
+        "baseModel": job.base_model if job.pre_tuned_model is None else "",
         "supervisedTuningSpec": spec,
         "state": state,
         "createTime": rfc3339(job.create_time),
@@ -324,6 +382,10 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         "tuningDataStats": {"supervisedTuningDataStats": data_stats(job, counted=now >= job.running_at)},
         "labels": dict(job.labels),
     }
+    if job.pre_tuned_model is not None:
+        data["preTunedModel"] = {"tunedModelName": job.pre_tuned_model, "baseModel": job.base_model}
+        if job.pre_tuned_checkpoint:
+            data["preTunedModel"]["checkpointId"] = job.pre_tuned_checkpoint
     started = job.cancelled_at if job.cancelled_at is not None else now
     if started >= job.running_at:
         data["startTime"] = rfc3339(job.running_at)
