@@ -88,6 +88,14 @@ HELP_LINES = (
     ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
     ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
+    (
+        "`/tune policy`",
+        "who may start jobs, the limits and the approvers (admins: `/tune policy set <key> <value>`)",
+    ),
+    (
+        "`/tune spend [YYYY-MM] [csv]`",
+        "the month's spend by person and channel, what is still billing; a CSV",
+    ),
 )
 
 

@@ -12,9 +12,11 @@ from bot.listeners.actions.datasets_page import show_datasets_page
 from bot.listeners.actions.delete_dataset import delete_dataset_clicked, keep_dataset_clicked
 from bot.listeners.actions.delete_model import delete_clicked
 from bot.listeners.actions.list_page import show_models_page
+from bot.listeners.actions.policy import edit_policy_clicked
 from bot.listeners.actions.try_model import try_clicked
 from bot.listeners.requests import ActionHandler, ActionRequest
 from bot.presentation import blocks
+from bot.presentation.spend import ACTION_EDIT_POLICY
 from bot.slack.context import AppContext
 
 ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
@@ -24,6 +26,7 @@ ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
     (blocks.ACTION_TRY, try_clicked),
     (blocks.ACTION_DELETE_DATASET, delete_dataset_clicked),
     (blocks.ACTION_KEEP_DATASET, keep_dataset_clicked),
+    (ACTION_EDIT_POLICY, edit_policy_clicked),
 ]
 
 

@@ -21,6 +21,8 @@ from bot.listeners.commands.delete import confirm_delete
 from bot.listeners.commands.eval_model import evaluate_model
 from bot.listeners.commands.help import show_help
 from bot.listeners.commands.list_models import list_models
+from bot.listeners.commands.policy import show_policy
+from bot.listeners.commands.spend import show_spend
 from bot.listeners.commands.start import start_tuning
 from bot.listeners.commands.status import show_status
 from bot.listeners.commands.try_model import try_model
@@ -45,6 +47,8 @@ SUBCOMMANDS: dict[str, CommandHandler] = {
     "compare": compare_models,
     "eval": evaluate_model,
     "delete": confirm_delete,
+    "policy": show_policy,
+    "spend": show_spend,
 }
 ALIASES = {"?": "help"}
 

@@ -1,0 +1,61 @@
+"""The spend policy at a start (issue #22): allowed, refused (a private answer naming the rule,
+the limit and the month's spend), or waiting for approval (nothing is sent to Google). One call
+at each start (`/tune start` and the start form), before anything is started."""
+
+from __future__ import annotations
+
+from bot.domain.requests import StartArgs
+from bot.domain.spend import Verdict
+from bot.listeners.estimates import start_estimate
+from bot.presentation.spend import needs_approval_text, refusal_text
+from bot.services.datasets import StartEstimate
+from bot.services.jobs import check_start, resolve_base_model, start_epochs
+from bot.services.spend import check_spend, groups_to_check, on_needs_approval, start_cost
+from bot.slack.context import AppContext
+from bot.storage.models import Dataset
+
+
+async def spend_refusal(
+    ctx: AppContext, *, team_id: str, user_id: str, channel_id: str, dataset: Dataset, estimate: StartEstimate
+) -> str | None:
+    """None when the policy lets this start go ahead; else what to tell the user (refused, or
+    waiting for approval)."""
+    defaults = ctx.settings.spend_policy()
+    groups = await ctx.store.run(groups_to_check, ctx.store, team_id, defaults)
+    member_of = await ctx.groups.groups_of(ctx.client, user_id, groups) if groups else frozenset()
+    spend = await ctx.store.run(
+        check_spend,
+        ctx.store,
+        team_id=team_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        estimate=start_cost(estimate),  # SEAM (prices): the prices helper's estimate at merge
+        defaults=defaults,
+        zone=ctx.settings.zone,
+        user_groups=member_of,
+    )
+    if spend.decision.verdict is Verdict.ALLOW:
+        return None
+    if spend.decision.verdict is Verdict.REFUSE:
+        return refusal_text(spend)
+    needed = await ctx.store.run(on_needs_approval, ctx.store, spend=spend, dataset=dataset.display_name)
+    return needs_approval_text(needed)
+
+
+async def form_spend_refusal(
+    ctx: AppContext, *, team_id: str, user_id: str, channel_id: str, args: StartArgs
+) -> str | None:
+    """`spend_refusal` for the start form, which has not checked the start yet."""
+    dataset = await ctx.store.run(
+        check_start, ctx.store, ctx.backend, team_id=team_id, args=args, limits=ctx.limits
+    )
+    estimate = await start_estimate(
+        ctx,
+        dataset,
+        epochs=start_epochs(ctx.backend, args),
+        base_model=resolve_base_model(args.base_model, ctx.backend),
+        validation=args.validation,
+    )
+    return await spend_refusal(
+        ctx, team_id=team_id, user_id=user_id, channel_id=channel_id, dataset=dataset, estimate=estimate
+    )
