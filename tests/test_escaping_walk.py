@@ -67,6 +67,7 @@ from standins.offline import OfflineStack
 from tests.helpers.evaluation import finished_job
 from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
+from tests.helpers.spend import spend_builders
 
 # Each part must stay as typed: a broadcast, a mention, a link, bold, an entity, other scripts.
 HOSTILE = "<!channel> <@U123> <https://evil.example|x> *bold* &amp; 名前 имя عربى"
@@ -565,6 +566,7 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
 BUILDERS.update(limits_builders(HOSTILE, _dataset))
+BUILDERS.update(spend_builders(HOSTILE))
 
 
 def _public_builders() -> set[str]:

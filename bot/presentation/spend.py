@@ -40,6 +40,7 @@ ACTION_EDIT_POLICY = "tune_policy_edit"
 POLICY_CALLBACK = "tune_policy"
 LINES_SHOWN = 25  # people or channels listed in a message; the CSV has them all
 HOME_LINES_SHOWN = 5
+SECTION_TEXT_MAX = 3000  # Slack's limit for a section's text
 
 KEY_LABELS: dict[PolicyKey, str] = {
     PolicyKey.STARTERS: "Who may start jobs",
@@ -280,6 +281,17 @@ def _pending_lines(bill: Bill, shown: int) -> list[str]:
     return out
 
 
+def _listed(title: str, lines: Sequence[str]) -> Block:
+    """A section of lines, as many as fit in one section (the CSV has them all)."""
+    text = title
+    for index, line in enumerate(lines):
+        more = f"\n_…and {len(lines) - index} more (in the CSV)._"
+        if len(text) + 1 + len(line) + len(more) > SECTION_TEXT_MAX:
+            return section(text + more)
+        text += "\n" + line
+    return section(text)
+
+
 def _scope(bill: Bill) -> str:
     if bill.everyone:
         return "everyone"
@@ -299,14 +311,14 @@ def bill_blocks(bill: Bill, *, zone: str) -> tuple[str, list[Block]]:
     )
     blocks: list[Block] = [section(head)]
     people = _lines(bill.people, currency, "<@{}>", LINES_SHOWN)
-    blocks.append(section("*By person*\n" + ("\n".join(people) or "No jobs this month.")))
+    blocks.append(_listed("*By person*", people or ["No jobs this month."]))
     channels = _lines(bill.channels, currency, "<#{}>", LINES_SHOWN)
-    blocks.append(section("*By channel*\n" + ("\n".join(channels) or "No jobs this month.")))
+    blocks.append(_listed("*By channel*", channels or ["No jobs this month."]))
     running = _running_lines(bill, LINES_SHOWN)
-    blocks.append(section("*Still billing*\n" + ("\n".join(running) or "No job is running.")))
+    blocks.append(_listed("*Still billing*", running or ["No job is running."]))
     pending = _pending_lines(bill, LINES_SHOWN)
     if pending:
-        blocks.append(section("*Waiting for approval*\n" + "\n".join(pending)))
+        blocks.append(_listed("*Waiting for approval*", pending))
     notes = [
         f"Months run in {esc(zone)}; a job counts in the month it started, at its counted cost once "
         "the service reports it, else its estimate.",
@@ -425,7 +437,7 @@ def home_spend_blocks(bill: Bill, *, team: TeamPolicy | None, zone: str) -> list
     lines += _running_lines(bill, HOME_LINES_SHOWN)
     lines += _pending_lines(bill, HOME_LINES_SHOWN)
     if lines:
-        blocks.append(section("\n".join(lines)))
+        blocks.append(_listed("*This month*", lines))
     blocks.append(context(f"Months run in {esc(zone)}. `/tune spend` shows the whole bill and sends a CSV."))
     if team is not None:
         text = f"*Spending policy* ({_origin(team)})\n" + "\n".join(policy_lines(team.policy))

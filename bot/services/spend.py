@@ -349,13 +349,10 @@ class Bill:
 
     @property
     def total(self) -> SpendLine:
+        """Every job shown, each once (a member's: theirs and those in their channels)."""
         line = SpendLine("total")
-        for person in self.people:
-            line.estimated += person.estimated
-            line.counted += person.counted
-            line.total += person.total
-            line.jobs += person.jobs
-            line.counted_jobs += person.counted_jobs
+        for job in self.jobs:
+            line.add(job)
         return line
 
 
