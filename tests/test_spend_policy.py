@@ -25,7 +25,7 @@ from bot.domain.policy import (
 )
 from bot.domain.spend import Starters
 from bot.presentation.spend import money
-from standins.fakeslack import View
+from standins.fakeslack import FakeSlack, View
 from standins.offline import OfflineStack
 from tests.helpers.slack import (
     ADMIN,
@@ -399,3 +399,43 @@ async def test_the_start_form_is_refused_the_same_way(priced: OfflineStack) -> N
     note = await next_ephemeral(stack, OWNER, seen)
     assert "Not started: your monthly budget is" in note.text and "you have spent USD 0.00" in note.text
     assert jobs_of(stack, OWNER) == 0
+
+
+# ------------------------------------------------------------------ the fake Slack's directory
+
+
+async def test_the_fake_slack_lists_user_groups_and_channels_as_slack_does(fake_slack: FakeSlack) -> None:
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    ws = fake_slack.workspace
+    client = AsyncWebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url)
+    ws.add_user(OWNER, "olivia")
+    ws.add_usergroup("S0TUNERS", OWNER, OTHER)
+    answer = await client.usergroups_users_list(usergroup="S0TUNERS")
+    assert answer.data == {"ok": True, "users": [OWNER, OTHER]}
+    for arguments, error in (({"usergroup": "S0NOPE"}, "no_such_subteam"), ({}, "invalid_arguments")):
+        with pytest.raises(SlackApiError) as caught:
+            await client.api_call("usergroups.users.list", params=arguments)
+        assert caught.value.response["error"] == error
+    ws.missing_scopes.add("usergroups:read")
+    with pytest.raises(SlackApiError) as caught:
+        await client.usergroups_users_list(usergroup="S0TUNERS")
+    assert caught.value.response["error"] == "missing_scope"
+
+    ws.add_channel("C0SECRET", "secret", is_private=True, bot_is_member=False)
+    ws.add_channel("C0SHARED", "shared", is_private=True)
+    ws.add_members("C0GENERAL", OWNER)
+    ws.add_members("C0SECRET", OWNER)
+    ws.add_members("C0SHARED", OWNER)
+    public = await client.users_conversations(user=OWNER)
+    assert [c["id"] for c in public["channels"]] == ["C0GENERAL"]
+    both = await client.users_conversations(user=OWNER, types="public_channel,private_channel", limit=1)
+    assert [c["id"] for c in both["channels"]] == ["C0GENERAL"] and both["response_metadata"]["next_cursor"]
+    rest = await client.users_conversations(
+        user=OWNER, types="public_channel,private_channel", cursor=both["response_metadata"]["next_cursor"]
+    )
+    assert [c["id"] for c in rest["channels"]] == ["C0SHARED"]  # not a private channel the bot is not in
+    with pytest.raises(SlackApiError) as caught:
+        await client.users_conversations(user="U0NOBODY")
+    assert caught.value.response["error"] == "user_not_found"

@@ -5,12 +5,12 @@ at each start (`/tune start` and the start form), before anything is started."""
 from __future__ import annotations
 
 from bot.domain.requests import StartArgs
-from bot.domain.spend import Verdict
+from bot.domain.spend import Starters, Verdict
 from bot.listeners.estimates import start_estimate
 from bot.presentation.spend import needs_approval_text, refusal_text
 from bot.services.datasets import StartEstimate
 from bot.services.jobs import check_start, resolve_base_model, start_epochs
-from bot.services.spend import check_spend, groups_to_check, on_needs_approval, start_cost
+from bot.services.spend import check_spend, on_needs_approval, start_cost, with_groups
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset
 
@@ -20,9 +20,6 @@ async def spend_refusal(
 ) -> str | None:
     """None when the policy lets this start go ahead; else what to tell the user (refused, or
     waiting for approval)."""
-    defaults = ctx.settings.spend_policy()
-    groups = await ctx.store.run(groups_to_check, ctx.store, team_id, defaults)
-    member_of = await ctx.groups.groups_of(ctx.client, user_id, groups) if groups else frozenset()
     spend = await ctx.store.run(
         check_spend,
         ctx.store,
@@ -30,10 +27,12 @@ async def spend_refusal(
         user_id=user_id,
         channel_id=channel_id,
         estimate=start_cost(estimate),  # SEAM (prices): the prices helper's estimate at merge
-        defaults=defaults,
+        defaults=ctx.settings.spend_policy(),
         zone=ctx.settings.zone,
-        user_groups=member_of,
     )
+    if spend.policy.starters is Starters.GROUPS:  # who is in the groups: Slack knows (cached)
+        groups = await ctx.groups.groups_of(ctx.client, user_id, spend.policy.allowed)
+        spend = with_groups(spend, groups)
     if spend.decision.verdict is Verdict.ALLOW:
         return None
     if spend.decision.verdict is Verdict.REFUSE:

@@ -11,7 +11,7 @@ A job that failed and was never counted costs nothing (Vertex AI bills the token
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from bot.domain.policy import (
     with_value,
 )
 from bot.domain.pricing import price_for
-from bot.domain.spend import SpendPolicy, StartCheck, StartDecision, Starters, decide_start
+from bot.domain.spend import SpendPolicy, StartCheck, StartDecision, decide_start
 from bot.domain.types import JobState
 from bot.services.datasets import StartEstimate
 from bot.storage.models import SpendPolicyRow, utcnow
@@ -259,10 +259,10 @@ def check_spend(
     return SpendCheck(decide_start(policy, check), check, policy, month)
 
 
-def groups_to_check(store: Store, team_id: str, defaults: SpendPolicy) -> frozenset[str]:
-    """The user groups whose members may start (empty unless the policy names groups)."""
-    policy = team_policy(store, team_id, defaults).policy
-    return policy.allowed if policy.starters is Starters.GROUPS else frozenset()
+def with_groups(spend: SpendCheck, user_groups: frozenset[str]) -> SpendCheck:
+    """The decision again, knowing which of the policy's user groups the person is in."""
+    check = replace(spend.check, user_groups=user_groups)
+    return replace(spend, decision=decide_start(spend.policy, check), check=check)
 
 
 @dataclass(frozen=True)
