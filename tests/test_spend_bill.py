@@ -90,6 +90,7 @@ async def test_an_admin_sees_everyone_and_a_member_themselves_and_their_channels
     assert f"• <@{OTHER}> — *USD 107.00* · estimated USD 6.00 · counted USD 107.00 (2 of 2 jobs)" in everyone
     assert f"• <@{OWNER}> — *USD 25.50* · estimated USD 30.50 · counted USD 20.00 (1 of 2 jobs)" in everyone
     assert f"<#{PRIVATE}> — *USD 100.00*" in everyone and f"<@{ADMIN}> — *USD 1.00*" in everyone
+    assert "• a DM with tunebot (`D0ADMIN`) — *USD 1.00*" in everyone
     assert "*mine estimated* by <@U0OWNER> — ≈ USD 2.20 so far of ≈ USD 5.50 (40% trained)" in everyone
     assert "still billing" in everyone
 

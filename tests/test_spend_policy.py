@@ -439,3 +439,25 @@ async def test_the_fake_slack_lists_user_groups_and_channels_as_slack_does(fake_
     with pytest.raises(SlackApiError) as caught:
         await client.users_conversations(user="U0NOBODY")
     assert caught.value.response["error"] == "user_not_found"
+
+
+async def test_a_budget_counts_the_month_of_the_workspaces_time_zone(tmp_path: Path) -> None:
+    from bot.storage.models import utcnow
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    with running_stack(tmp_path, settings=PRICES | {"TUNEBOT_TIME_ZONE": "Asia/Tokyo"}) as stack:
+        estimate = await uploaded(stack)
+        team = stack.workspace.team_id
+        month = month_of(utcnow(), tokyo)
+        # 00:30 on the 1st in Tokyo is the day before in UTC, in UTC's previous month: it counts.
+        early = month.start + timedelta(minutes=30)
+        assert month_of(early, ZoneInfo("UTC")).label != month.label
+        add_job(store_of(stack), team, OWNER, counted="60.00", at=early)
+        # 23:30 on the last day before, in Tokyo: last month's, whatever UTC says.
+        add_job(store_of(stack), team, OWNER, counted="900.00", at=month.start - timedelta(minutes=30))
+        await set_policy(stack, "budget_per_user", f"{Decimal('60.00') + estimate - CENT:.2f}")
+        refused = await start(stack, OWNER)
+        assert f"you have spent USD 60.00 this month ({month.label})" in refused
+        await set_policy(stack, "budget_per_user", f"{Decimal('60.00') + estimate:.2f}")
+        await start(stack, OWNER)
+        await wait_for(stack, lambda: jobs_of(stack, OWNER) == 3)

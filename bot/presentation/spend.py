@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -251,8 +251,17 @@ def _line(line: SpendLine, currency: str, who: str) -> str:
     )
 
 
-def _lines(lines: Sequence[SpendLine], currency: str, mention: str, shown: int) -> list[str]:
-    out = [_line(line, currency, mention.format(line.subject_id)) for line in lines[:shown]]
+def _where(channel_id: str) -> str:
+    """A channel as the bill names it (a DM with tunebot has no channel name to show)."""
+    return f"a DM with tunebot (`{esc(channel_id)}`)" if channel_id[:1] == "D" else f"<#{channel_id}>"
+
+
+def _who(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def _lines(lines: Sequence[SpendLine], currency: str, mention: Callable[[str], str], shown: int) -> list[str]:
+    out = [_line(line, currency, mention(line.subject_id)) for line in lines[:shown]]
     if len(lines) > shown:
         out.append(f"_…and {len(lines) - shown} more (in the CSV)._")
     return out
@@ -310,9 +319,9 @@ def bill_blocks(bill: Bill, *, zone: str) -> tuple[str, list[Block]]:
         f"(estimated {money(total.estimated, currency)}, counted {money(total.counted, currency)})"
     )
     blocks: list[Block] = [section(head)]
-    people = _lines(bill.people, currency, "<@{}>", LINES_SHOWN)
+    people = _lines(bill.people, currency, _who, LINES_SHOWN)
     blocks.append(_listed("*By person*", people or ["No jobs this month."]))
-    channels = _lines(bill.channels, currency, "<#{}>", LINES_SHOWN)
+    channels = _lines(bill.channels, currency, _where, LINES_SHOWN)
     blocks.append(_listed("*By channel*", channels or ["No jobs this month."]))
     running = _running_lines(bill, LINES_SHOWN)
     blocks.append(_listed("*Still billing*", running or ["No job is running."]))
@@ -432,8 +441,8 @@ def home_spend_blocks(bill: Bill, *, team: TeamPolicy | None, zone: str) -> list
             f"· estimated {money(total.estimated, currency)} · counted {money(total.counted, currency)}"
         ),
     ]
-    lines = _lines(bill.people, currency, "<@{}>", HOME_LINES_SHOWN)
-    lines += _lines(bill.channels, currency, "<#{}>", HOME_LINES_SHOWN)
+    lines = _lines(bill.people, currency, _who, HOME_LINES_SHOWN)
+    lines += _lines(bill.channels, currency, _where, HOME_LINES_SHOWN)
     lines += _running_lines(bill, HOME_LINES_SHOWN)
     lines += _pending_lines(bill, HOME_LINES_SHOWN)
     if lines:

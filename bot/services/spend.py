@@ -438,6 +438,8 @@ def notices_due(store: Store, *, defaults: SpendPolicy, zone: ZoneInfo, now: dat
     they were told is the notice table's business)."""
     month = month_of(now, zone)
     due: list[NoticeDue] = []
+    if defaults.monthly_budget_per_user is None and not store.spend.teams_with_person_budgets():
+        return due  # no budget anywhere: one query a cycle
     for team_id in store.spend.teams_with_jobs(month.start_utc, month.end_utc):
         policy = team_policy(store, team_id, defaults).policy
         budget = policy.monthly_budget_per_user

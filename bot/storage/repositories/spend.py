@@ -51,6 +51,12 @@ class SpendRepository(Repository):
                 session.add(existing)
             session.commit()
 
+    def teams_with_person_budgets(self) -> list[str]:
+        """Teams whose stored policy sets a monthly budget per person."""
+        query = select(SpendPolicyRow.team_id).where(col(SpendPolicyRow.budget_per_user) != "none")
+        with self.session() as session:
+            return sorted(session.exec(query).all())
+
     def forget_policy(self, team_id: str) -> bool:
         """Drop the stored policy (the settings give it again); False when there was none."""
         with self.session() as session:
