@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.domain.policy import month_of, parse_month
 from bot.slack.notices import BudgetNotices
 from bot.storage.models import utcnow
+from bot.storage.store import Store
 from standins.offline import OfflineStack
+from tests.helpers.databases import postgres_schema_url, sqlite_url
 from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
@@ -218,3 +224,58 @@ async def test_a_long_bill_fits_in_slacks_limits(stack: OfflineStack) -> None:
         add_job(store_of(stack), team, OWNER, estimated="2.00", name="y" * 80, state="running", percent=50.0)
     answer = await shown_answer(stack, ADMIN, "spend")
     assert "*USD 180.00*" in answer and "more (in the CSV)" in answer
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+    else:
+        with postgres_schema_url(time_zone="Asia/Tokyo") as url:  # a server in another zone
+            yield url
+
+
+def test_two_replicas_claim_a_notice_once_and_months_hold_on_each_database(database_url: str) -> None:
+    stores = [Store.from_url(database_url), Store.from_url(database_url)]
+    try:
+        key = {"team_id": "T1", "month": "2026-12", "budget": "user", "subject_id": "U1", "mark": 80}
+        with ThreadPoolExecutor(8) as pool:
+            claims = list(
+                pool.map(
+                    lambda n: stores[n % 2].spend.claim_notice(**key, owner=f"replica-{n}", lease_seconds=60),
+                    range(8),
+                )
+            )
+        won = [claim for claim in claims if claim is not None]
+        assert len(won) == 1 and won[0][1]  # one fresh claim; the others found it held
+        notice = won[0][0]
+        assert notice.id is not None and notice.claimed_by is not None
+        stores[1].spend.release_notice(notice.id, owner=notice.claimed_by)  # its post failed
+        again = stores[0].spend.claim_notice(**key, owner="replica-9", lease_seconds=60)
+        assert again is not None and not again[1]  # taken over: look in the DM first
+        stores[0].spend.notice_posted(notice.id, owner="replica-9", message_ts="1.2")
+        assert stores[1].spend.claim_notice(**key, owner="replica-10", lease_seconds=-1) is None
+        [row] = stores[1].spend.notices("T1")
+        assert (row.state, row.message_ts) == ("posted", "1.2")
+
+        add_job(stores[0], "T1", "U1", counted="30.00", at=NOV_30_LATE_TOKYO, name="late")
+        add_job(stores[0], "T1", "U1", counted="12.00", at=DEC_1_EARLY_TOKYO, name="early")
+        december = parse_month("2026-12", TOKYO)
+        assert [
+            j.display_name for j in stores[1].spend.job_costs("T1", december.start_utc, december.end_utc)
+        ] == ["early"]
+    finally:
+        for store in stores:
+            store.engine.dispose()
+
+
+async def test_a_notice_slack_will_never_take_is_given_up(tmp_path: Path) -> None:
+    with running_stack(tmp_path, settings={"TUNEBOT_MONTHLY_BUDGET_PER_USER": "10"}) as stack:
+        team = stack.workspace.team_id
+        add_job(store_of(stack), team, "U0GONE", counted="9.00")  # Slack knows no such person
+        await stack.poll()
+        await stack.poll()
+        [row] = store_of(stack).spend.notices(team)
+        assert row.state == "undeliverable"
+        opens = [c for c in stack.workspace.calls("conversations.open") if c.params.get("users") == "U0GONE"]
+        assert len(opens) == 1  # not asked again every cycle

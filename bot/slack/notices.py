@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.polling.ports import ReporterError
 from bot.presentation.spend import budget_notice_text
 from bot.services.spend import NoticeDue, notices_due
-from bot.slack.calls import call, paged, post_once
+from bot.slack.calls import SlackCallFailed, call, paged, post_once
 from bot.slack.extras import channel_id_of
 from bot.storage.models import BudgetNotice, utcnow
 from bot.storage.store import Store
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 NOTICE_EVENT_TYPE = "tunebot_budget_notice"
 NOTICES_AT_ONCE = 20
+# conversations.open errors that will not go away: the notice is given up, not retried each cycle.
+NO_DM_ERRORS = frozenset({"user_not_found", "cannot_dm_bot", "user_disabled", "account_inactive"})
 
 
 def notice_metadata(notice: BudgetNotice) -> dict[str, Any]:
@@ -105,7 +107,14 @@ class BudgetNotices:
         notice, fresh = claimed
         assert notice.id is not None
         try:
-            opened = await call(self.client, "conversations_open", users=due.user_id)
+            try:
+                opened = await call(self.client, "conversations_open", users=due.user_id)
+            except SlackCallFailed as exc:
+                if exc.error not in NO_DM_ERRORS:
+                    raise
+                log.warning("budget notice for %s cannot be sent (%s)", due.user_id, exc.error)
+                await self.store.run(self.store.spend.notice_undeliverable, notice.id, owner=self.owner)
+                return
             channel = channel_id_of(opened)
 
             async def find() -> str | None:

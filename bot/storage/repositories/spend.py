@@ -169,6 +169,16 @@ class SpendRepository(Repository):
             )
             session.commit()
 
+    def notice_undeliverable(self, notice_id: int, *, owner: str) -> None:
+        """Slack will never take it (the person is gone, or a bot): not tried again."""
+        with self.session() as session:
+            session.execute(
+                update(BudgetNotice)
+                .where(col(BudgetNotice.id) == notice_id, col(BudgetNotice.claimed_by) == owner)
+                .values(state="undeliverable", claimed_until=None)
+            )
+            session.commit()
+
     def release_notice(self, notice_id: int, *, owner: str) -> None:
         """Give the claim up (the post failed): the next cycle tries again, looking first."""
         with self.session() as session:
