@@ -195,7 +195,9 @@ def month_spend(
     store: Store, team_id: str, month: Month, *, user_id: str, channel_id: str, currency: str
 ) -> MonthSpend:
     user = channel = Decimal(0)
-    for job in store.spend.job_costs(team_id, month.start_utc, month.end_utc):
+    since, until = month.start_utc, month.end_utc
+    jobs = store.spend.job_costs(team_id, since, until, user_id=user_id, channel_id=channel_id)
+    for job in jobs:
         cost = cost_of(job)
         if cost is None or not _in_currency(job, currency):
             continue

@@ -115,7 +115,18 @@ async def viewer_bill(
 async def home_sections(
     client: AsyncWebClient, store: Store, settings: Settings, team_id: str, user_id: str
 ) -> list[Block]:
-    """The Home tab's spend sections: the month's bill, and for an admin the policy."""
+    """The Home tab's spend sections: the month's bill, and for an admin the policy (none, and
+    one log line, when they cannot be read: the rest of the tab is still drawn)."""
+    try:
+        return await _home_sections(client, store, settings, team_id, user_id)
+    except Exception:
+        log.exception("could not draw the spend sections of %s's Home tab", user_id)
+        return []
+
+
+async def _home_sections(
+    client: AsyncWebClient, store: Store, settings: Settings, team_id: str, user_id: str
+) -> list[Block]:
     bill = await viewer_bill(client, store, settings, team_id, user_id, month_of(utcnow(), settings.zone))
     team = None
     if user_id in settings.admins:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -69,26 +70,61 @@ class SpendRepository(Repository):
 
     # ------------------------------------------------------------------ costs
 
-    def job_costs(self, team_id: str | None, since: datetime, until: datetime) -> list[JobCost]:
-        """The jobs started in [since, until) (all teams when `team_id` is None), oldest first."""
-        query = select(TuningJob).where(col(TuningJob.created_at) >= since, col(TuningJob.created_at) < until)
+    def job_costs(
+        self,
+        team_id: str | None,
+        since: datetime,
+        until: datetime,
+        *,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+    ) -> list[JobCost]:
+        """The jobs started in [since, until) (all teams when `team_id` is None), oldest first;
+        with `user_id` or `channel_id`, only that person's or that channel's (either). Only the
+        columns a cost needs are read."""
+        columns = (
+            col(TuningJob.id),
+            col(TuningJob.owner_user_id),
+            col(TuningJob.channel_id),
+            col(TuningJob.display_name),
+            col(TuningJob.base_model),
+            col(TuningJob.state),
+            col(TuningJob.percent),
+            col(TuningJob.created_at),
+            col(TuningJob.estimated_cost),
+            col(TuningJob.counted_cost),
+            col(TuningJob.cost_currency),
+        )
+        query = sa_select(*columns).where(
+            col(TuningJob.created_at) >= since, col(TuningJob.created_at) < until
+        )
         if team_id is not None:
-            query = query.where(TuningJob.team_id == team_id)
+            query = query.where(col(TuningJob.team_id) == team_id)
+        whose = [
+            condition
+            for condition in (
+                col(TuningJob.owner_user_id) == user_id if user_id is not None else None,
+                col(TuningJob.channel_id) == channel_id if channel_id is not None else None,
+            )
+            if condition is not None
+        ]
+        if whose:
+            query = query.where(or_(*whose))
         with self.session() as session:
-            rows = session.exec(query.order_by(col(TuningJob.created_at), col(TuningJob.id))).all()
+            rows = session.execute(query.order_by(col(TuningJob.created_at), col(TuningJob.id))).all()
         return [
             JobCost(
-                job_id=row.id or 0,
-                owner_user_id=row.owner_user_id,
-                channel_id=row.channel_id,
-                display_name=row.display_name,
-                base_model=row.base_model,
-                state=row.state,
-                percent=row.percent,
-                created_at=row.created_at,
-                estimated_cost=row.estimated_cost,
-                counted_cost=row.counted_cost,
-                cost_currency=row.cost_currency,
+                job_id=row[0] or 0,
+                owner_user_id=row[1],
+                channel_id=row[2],
+                display_name=row[3],
+                base_model=row[4],
+                state=row[5],
+                percent=row[6],
+                created_at=row[7],
+                estimated_cost=row[8],
+                counted_cost=row[9],
+                cost_currency=row[10],
             )
             for row in rows
         ]
