@@ -417,12 +417,11 @@ def bad_month_text(typed: str) -> str:
 
 def budget_notice_text(due: NoticeDue) -> str:
     """The owner's month passed 80 % of their budget (once a month, in their DM)."""
-    share = due.spent / due.budget * 100 if due.budget else Decimal(100)
     return (
         f":warning: You have spent {money(due.spent, due.currency)} of your "
-        f"{money(due.budget, due.currency)} monthly tuning budget in {due.month.label} "
-        f"({share:.0f}%, past {due.mark}%). Jobs that would pass it are "
-        "refused or sent for approval, as the spending policy says. `/tune spend` shows the bill."
+        f"{money(due.budget, due.currency)} monthly tuning budget in {due.month.label} (past "
+        f"{due.mark}%). Jobs that would go over it are refused or sent for approval, as the spending "
+        "policy says. `/tune spend` shows the bill."
     )
 
 
