@@ -374,6 +374,22 @@ async def test_who_may_start_by_user_group(stack: OfflineStack) -> None:
     assert {c.params.get("usergroup") for c in calls} == {"S0TUNERS", "S0GONE"}
 
 
+async def test_a_slow_slack_never_holds_a_start_past_its_ack(stack: OfflineStack) -> None:
+    assert stack.runtime is not None
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    stack.workspace.add_usergroup("S0TUNERS", OWNER)
+    await set_policy(stack, "starters", "groups:S0TUNERS")
+    stack.runtime.ctx.groups.timeout = 0.2
+    stack.workspace.delay("usergroups.users.list", 1.0)
+    slow = await start(stack, OWNER)
+    assert "Slack did not tell me in time whether you are one" in slow and jobs_of(stack, OWNER) == 0
+    stack.workspace.fail("usergroups.users.list", "ratelimited", status=429)
+    stack.runtime.ctx.client.retry_handlers.clear()  # the 429 comes back at once, as a failure
+    assert "did not tell me in time" in await start(stack, OWNER)
+    await start(stack, OWNER)  # Slack answers again: a member starts (and the answer is kept)
+    await wait_for(stack, lambda: jobs_of(stack, OWNER) == 1)
+
+
 async def test_who_may_start_from_listed_channels(stack: OfflineStack) -> None:
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     stack.workspace.add_channel("C0TUNING", "tuning")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.domain.requests import StartArgs
 from bot.domain.spend import Starters, Verdict
 from bot.listeners.estimates import start_estimate
-from bot.presentation.spend import needs_approval_text, refusal_text
+from bot.presentation.spend import groups_unknown_text, needs_approval_text, refusal_text
 from bot.services.datasets import StartEstimate
 from bot.services.jobs import check_start, resolve_base_model, start_epochs
 from bot.services.spend import check_spend, on_needs_approval, start_cost, with_groups
@@ -32,6 +32,8 @@ async def spend_refusal(
     )
     if spend.policy.starters is Starters.GROUPS:  # who is in the groups: Slack knows (cached)
         groups = await ctx.groups.groups_of(ctx.client, user_id, spend.policy.allowed)
+        if groups is None:
+            return groups_unknown_text()
         spend = with_groups(spend, groups)
     if spend.decision.verdict is Verdict.ALLOW:
         return None

@@ -204,6 +204,14 @@ def refusal_text(spend: SpendCheck) -> str:
     )
 
 
+def groups_unknown_text() -> str:
+    """Only members of user groups may start, and Slack did not say in time who they are."""
+    return (
+        ":hourglass: Only members of certain user groups may start tuning jobs, and Slack did not "
+        "tell me in time whether you are one. Nothing was started; try again in a moment."
+    )
+
+
 def needs_approval_text(needed: ApprovalNeeded) -> str:
     """A start the policy sends to an approver (nothing is sent to Google)."""
     spend = needed.spend

@@ -8,6 +8,7 @@ as having no members: nobody starts through it, and the log says why."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +28,10 @@ from bot.storage.store import Store
 log = logging.getLogger(__name__)
 
 GROUP_TTL_SECONDS = 60.0
+GROUP_TIMEOUT_SECONDS = 1.5
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "request_timeout", "service_unavailable"}
+)
 CHANNEL_PAGE = 200
 MAX_CHANNEL_PAGES = 20
 
@@ -38,35 +43,62 @@ def _error(exc: Exception) -> str:
 
 
 class GroupMembers:
-    """User groups' members, cached for a short while."""
+    """User groups' members, cached for a short while. Slack's answer must come within
+    `timeout` seconds (a start is acknowledged within Slack's 3): a slow or failing Slack
+    (rate limited, 5xx, a broken connection) makes the members unknown (None), never cached;
+    a group Slack says it does not know (or will not show: a missing scope) has no members."""
 
-    def __init__(self, ttl: float = GROUP_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ttl: float = GROUP_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: float = GROUP_TIMEOUT_SECONDS,
+    ) -> None:
         self.ttl = ttl
         self.clock = clock
+        self.timeout = timeout
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
 
     def forget(self) -> None:
         self._members.clear()
 
-    async def members(self, client: AsyncWebClient, group_id: str) -> frozenset[str]:
+    async def members(self, client: AsyncWebClient, group_id: str) -> frozenset[str] | None:
         now = self.clock()
         cached = self._members.get(group_id)
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
         try:
-            answer = await client.usergroups_users_list(usergroup=group_id)
+            answer = await asyncio.wait_for(client.usergroups_users_list(usergroup=group_id), self.timeout)
             users = frozenset(str(user) for user in answer.get("users") or [])
-        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except SlackApiError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 429 or status >= 500 or _error(exc) in TRANSIENT_ERRORS:
+                log.warning("usergroups.users.list on %s failed (%s)", group_id, _error(exc))
+                return None
             log.warning(
-                "usergroups.users.list on %s failed (%s): nobody starts through it", group_id, _error(exc)
+                "usergroups.users.list on %s refused (%s): nobody starts through it", group_id, _error(exc)
             )
-            return frozenset()
+            users = frozenset()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("usergroups.users.list on %s failed (%s)", group_id, _error(exc))
+            return None
         self._members[group_id] = (now, users)
         return users
 
-    async def groups_of(self, client: AsyncWebClient, user_id: str, groups: Iterable[str]) -> frozenset[str]:
-        """Those of `groups` that `user_id` is a member of."""
-        return frozenset([group for group in sorted(groups) if user_id in await self.members(client, group)])
+    async def groups_of(
+        self, client: AsyncWebClient, user_id: str, groups: Iterable[str]
+    ) -> frozenset[str] | None:
+        """Those of `groups` that `user_id` is a member of; None when Slack did not say in time
+        and they are in none of the groups it did list."""
+        found: set[str] = set()
+        unknown = False
+        for group in sorted(groups):
+            members = await self.members(client, group)
+            if members is None:
+                unknown = True
+            elif user_id in members:
+                found.add(group)
+        return None if unknown and not found else frozenset(found)
 
 
 async def member_channels(client: AsyncWebClient, user_id: str) -> frozenset[str] | None:

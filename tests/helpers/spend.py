@@ -176,6 +176,7 @@ def spend_builders(hostile: str) -> dict[str, Any]:
             spend.bill_csv_sent_text("2026-12", sent=s) for s in (True, False)
         ],
         "spend.bad_month_text": lambda: spend.bad_month_text(hostile),
+        "spend.groups_unknown_text": lambda: spend.groups_unknown_text(),
         "spend.budget_notice_text": lambda: spend.budget_notice_text(
             NoticeDue("T1", "U0A", month, Decimal("80.01"), Decimal(100), "USD")
         ),
