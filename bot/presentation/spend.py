@@ -8,7 +8,6 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
 
 from bot.domain.policy import (
     AMOUNT_SYNTAX,
@@ -24,7 +23,7 @@ from bot.domain.spend import OverBudget, SpendPolicy, Starters, StartRule
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.evaluation.report import spreadsheet_safe
-from bot.presentation.blocks import Block, context, plain, section, when
+from bot.presentation.blocks import Block, context, section, when
 from bot.presentation.text import format_money
 from bot.services.spend import (
     ApprovalNeeded,
@@ -36,10 +35,7 @@ from bot.services.spend import (
     TeamPolicy,
 )
 
-ACTION_EDIT_POLICY = "tune_policy_edit"
-POLICY_CALLBACK = "tune_policy"
 LINES_SHOWN = 25  # people or channels listed in a message; the CSV has them all
-HOME_LINES_SHOWN = 5
 SECTION_TEXT_MAX = 3000  # Slack's limit for a section's text
 
 KEY_LABELS: dict[PolicyKey, str] = {
@@ -431,73 +427,3 @@ def budget_notice_text(due: NoticeDue) -> str:
         f"{due.mark}%). Jobs that would go over it are refused or sent for approval, as the spending "
         "policy says. `/tune spend` shows the bill."
     )
-
-
-# ------------------------------------------------------------------ App Home
-
-
-def home_spend_blocks(bill: Bill, *, team: TeamPolicy | None, zone: str) -> list[Block]:
-    """The Home tab's bill (everyone) and, for an admin (`team` given), the policy and a
-    button to change it."""
-    currency = bill.currency
-    total = bill.total
-    blocks: list[Block] = [
-        {"type": "divider"},
-        section(
-            f"*Spend this month* ({bill.month.label}, {_scope(bill)}): *{money(total.total, currency)}* "
-            f"· estimated {money(total.estimated, currency)} · counted {money(total.counted, currency)}"
-        ),
-    ]
-    lines = _lines(bill.people, currency, _who, HOME_LINES_SHOWN)
-    lines += _lines(bill.channels, currency, _where, HOME_LINES_SHOWN)
-    lines += _running_lines(bill, HOME_LINES_SHOWN)
-    lines += _pending_lines(bill, HOME_LINES_SHOWN)
-    if lines:
-        blocks.append(_listed("*This month*", lines))
-    blocks.append(context(f"Months run in {esc(zone)}. `/tune spend` shows the whole bill and sends a CSV."))
-    if team is not None:
-        text = f"*Spending policy* ({_origin(team)})\n" + "\n".join(policy_lines(team.policy))
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": text},
-                "accessory": {
-                    "type": "button",
-                    "action_id": ACTION_EDIT_POLICY,
-                    "text": plain("Change policy"),
-                    "value": "policy",
-                },
-            }
-        )
-    return blocks
-
-
-def policy_modal(team: TeamPolicy) -> dict[str, Any]:
-    """The admin's form: every key, filled with its value as the settings write it."""
-    values = policy_values(team.policy)
-    blocks: list[Block] = [
-        context(f"Amounts in {esc(team.policy.currency)}. Every change goes to the audit log.")
-    ]
-    for key in PolicyKey:
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": key.value,
-                "label": plain(KEY_LABELS[key]),
-                "hint": plain(KEY_SYNTAX[key]),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": key.value,
-                    "initial_value": values[key],
-                    "max_length": 2000,
-                },
-            }
-        )
-    return {
-        "type": "modal",
-        "callback_id": POLICY_CALLBACK,
-        "title": plain("Spending policy"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
-        "blocks": blocks,
-    }

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.domain.policy import Month, month_of
 from bot.presentation.blocks import Block
-from bot.presentation.spend import home_spend_blocks
+from bot.presentation.spend_home import home_spend_blocks
 from bot.services.spend import Bill, load_bill, team_policy
 from bot.storage.models import utcnow
 from bot.storage.store import Store

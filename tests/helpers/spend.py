@@ -82,7 +82,7 @@ def spend_builders(hostile: str) -> dict[str, Any]:
         StartRule,
         Verdict,
     )
-    from bot.presentation import spend
+    from bot.presentation import spend, spend_home
     from bot.services.spend import (
         ApprovalNeeded,
         Bill,
@@ -180,10 +180,10 @@ def spend_builders(hostile: str) -> dict[str, Any]:
         "spend.budget_notice_text": lambda: spend.budget_notice_text(
             NoticeDue("T1", "U0A", month, Decimal("80.01"), Decimal(100), "USD")
         ),
-        "spend.home_spend_blocks": lambda: [
-            spend.home_spend_blocks(bill(e), team=t, zone=hostile)
+        "spend_home.home_spend_blocks": lambda: [
+            spend_home.home_spend_blocks(bill(e), team=t, zone=hostile)
             for e in (True, False)
             for t in (None, teams[-1])
         ],
-        "spend.policy_modal": lambda: [spend.policy_modal(t) for t in teams],
+        "spend_home.policy_modal": lambda: [spend_home.policy_modal(t) for t in teams],
     }

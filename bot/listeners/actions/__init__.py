@@ -16,7 +16,7 @@ from bot.listeners.actions.policy import edit_policy_clicked
 from bot.listeners.actions.try_model import try_clicked
 from bot.listeners.requests import ActionHandler, ActionRequest
 from bot.presentation import blocks
-from bot.presentation.spend import ACTION_EDIT_POLICY
+from bot.presentation.spend_home import ACTION_EDIT_POLICY
 from bot.slack.context import AppContext
 
 ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.listeners.requests import ActionRequest
-from bot.presentation.spend import policy_modal
+from bot.presentation.spend_home import policy_modal
 from bot.services.spend import team_policy
 from bot.slack.context import AppContext
 

@@ -12,7 +12,7 @@ from bot.listeners.views.policy import policy_submitted
 from bot.listeners.views.start import start_submitted
 from bot.listeners.views.upload import upload_submitted
 from bot.presentation import blocks
-from bot.presentation.spend import POLICY_CALLBACK
+from bot.presentation.spend_home import POLICY_CALLBACK
 from bot.slack.context import AppContext
 
 VIEWS: dict[str, ViewHandler] = {
