@@ -68,7 +68,9 @@ async def test_an_openai_chat_file_tunes_on_vertex_with_its_system_instruction(
     stack = vertex_stack
     assert stack.sender is not None and stack.emulator is not None
     answer = await upload_file(stack, OWNER, "marv.jsonl", MARV_FILE.read_bytes())
-    assert "Stored dataset *marv*" in answer.text, answer.text
+    assert "Stored dataset *marv*: 10 examples from `marv.jsonl` (OpenAI chat format)" in answer.text, (
+        answer.text
+    )
     assert "With a system instruction: 10 of 10 examples" in answer.text, answer.text
     dataset = stored(stack, "marv")
     assert (dataset.example_count, dataset.system_count, dataset.system_instruction) == (10, 10, MARV)

@@ -282,7 +282,7 @@ async def test_tune_eval_on_a_conversational_dataset_sends_the_earlier_turns(sta
     result = await wait_for(
         stack, lambda: next((m for m in stack.workspace.thread(CHANNEL, parent.ts) if m.blocks), None)
     )
-    assert "on 3 held-out examples" in all_text(result) and "base 0% → tuned 100%" in all_text(result)
+    assert "on 3 examples of the dataset" in all_text(result) and "base 0% → tuned 100%" in all_text(result)
     bodies = requests(stack)[-6:]
     assert {system_of(b) for b in bodies} == {SYSTEM}
     assert {tuple(text for _, text in turns(b)) for b in bodies} == {

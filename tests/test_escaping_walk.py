@@ -15,7 +15,8 @@ import inspect
 import pkgutil
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from bot.datasets import parse_dataset
 from bot.datasets.insight import InsightBuilder
 from bot.datasets.samples import tutorial_csv
 from bot.domain.errors import BackendError, UsageError
+from bot.domain.pricing import OVERRIDE_SOURCE, CostBasis, CostEstimate, Price, counted_cost, estimate_cost
 from bot.domain.text import escape_mrkdwn
 from bot.domain.types import BaseModelChoice, Checkpoint, DataStats, ModelState, ModelSummary
 from bot.evaluation.report import EvalReport, EvalRow
@@ -33,6 +35,7 @@ from bot.presentation import (
     blocks,
     channels,
     commands,
+    costs,
     datasets,
     details,
     downloads,
@@ -64,6 +67,7 @@ from bot.slack.reporter import EVALUATION_EVENT_TYPE
 from bot.storage.models import Dataset, TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from standins.offline import OfflineStack
+from tests.helpers.cancel_walk import cancel_audit_builders
 from tests.helpers.evaluation import finished_job
 from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
@@ -313,7 +317,21 @@ def _usage_echoes() -> Iterator[str]:
 
 Builder = Callable[[], Any]
 
+
 # Every public function of bot.presentation: how it is walked, or why it shows no user text.
+def _prices() -> list[Price | None]:
+    """A price from the operator's setting, one from the table (unconfirmed), and none."""
+    return [
+        Price(HOSTILE, Decimal(2), Decimal("0.3"), None, HOSTILE, OVERRIDE_SOURCE),
+        Price(HOSTILE, Decimal(5), None, None, HOSTILE, f"https://x/{HOSTILE}", date(2026, 12, 3), False),
+        None,
+    ]
+
+
+def _cost(epochs: int | None, price: Price | None) -> CostEstimate:
+    return estimate_cost(CostBasis(HOSTILE, 1000, 100, price, HOSTILE), epochs)
+
+
 BUILDERS: dict[str, Builder | str] = {
     "blocks.state_badge": lambda: blocks.state_badge(HOSTILE),
     "blocks.section": "a Block Kit wrapper around text its caller built (and escaped)",
@@ -396,9 +414,12 @@ BUILDERS: dict[str, Builder | str] = {
     "commands.bad_list_scope_text": lambda: commands.bad_list_scope_text(HOSTILE),
     "commands.which_dataset_text": lambda: commands.which_dataset_text(),
     "datasets.dataset_detail_text": lambda: datasets.dataset_detail_text(_dataset(), _insight()),
-    "datasets.start_estimate_text": lambda: datasets.start_estimate_text(
-        StartEstimate(_insight(), 3, HOSTILE, {HOSTILE: 2.0}, "USD", 0.9)
-    ),
+    "datasets.start_estimate_text": lambda: [
+        datasets.start_estimate_text(StartEstimate(_insight(), _cost(epochs, price), 0.9, name))
+        for epochs in (3, None)
+        for price in _prices()
+        for name in (HOSTILE, None)
+    ],
     "datasets.unknown_dataset_message": lambda: [
         datasets.unknown_dataset_message(HOSTILE, [HOSTILE, "7"]),
         datasets.unknown_dataset_message(HOSTILE, []),
@@ -421,13 +442,17 @@ BUILDERS: dict[str, Builder | str] = {
         ),
     ],
     "datasets.start_form_estimate_text": lambda: datasets.start_form_estimate_text(
-        StartEstimate(_insight(), 3, HOSTILE, {}, "USD", 1.0)
+        StartEstimate(_insight(), _cost(3, None))
     ),
     "datasets.looking_at_text": lambda: datasets.looking_at_text(HOSTILE),
+    "datasets.start_form_live_estimate": lambda: [
+        datasets.start_form_live_estimate(StartEstimate(_insight(), _cost(2, _prices()[0]), 0.5, HOSTILE)),
+        datasets.start_form_live_estimate(None, HOSTILE),
+        datasets.start_form_live_estimate(None),
+    ],
     "details.detail_line": lambda: [details.detail_line(v) for v in _views()],
     "details.short_detail": lambda: [details.short_detail(v) for v in _views()],
     "details.training_tokens": "a number",
-    "details.cost_estimate": "a number",
     "details.data_line": lambda: [details.data_line(v) for v in _views()],
     "details.checkpoint_lines": lambda: [details.checkpoint_lines(v) for v in _views()],
     "details.signature_facts": "what decides whether a message is edited; never shown",
@@ -492,9 +517,29 @@ BUILDERS: dict[str, Builder | str] = {
         )
     ),
     "insight.insight_lines": lambda: insight.insight_lines(_insight()),
-    "insight.training_estimate": lambda: insight.training_estimate(
-        _insight(), epochs=2, base_model=HOSTILE, prices={HOSTILE: 1.0}
+    "costs.price_basis_text": lambda: [costs.price_basis_text(p, validation=True) for p in _prices() if p],
+    "costs.unknown_cost_text": lambda: costs.unknown_cost_text(HOSTILE),
+    "costs.start_estimate_block": lambda: costs.start_estimate_block(
+        costs.estimate_text(_cost(2, _prices()[0]), validation_name=HOSTILE)
     ),
+    "costs.with_start_estimate": lambda: costs.with_start_estimate(
+        blocks.start_modal("C1", OWNER, [HOSTILE], [BaseModelChoice(HOSTILE, HOSTILE)]),
+        costs.estimate_text(_cost(None, _prices()[1]), validation_name=HOSTILE),
+    ),
+    "costs.estimate_text": lambda: [
+        costs.estimate_text(_cost(epochs, price), share=0.8, validation_name=HOSTILE)
+        for epochs in (2, None)
+        for price in _prices()
+    ],
+    "costs.counted_cost_text": lambda: [
+        costs.counted_cost_text(counted_cost(HOSTILE, 1000, epochs, price, HOSTILE))
+        for epochs in (2, 0)
+        for price in _prices()
+    ],
+    "costs.stored_estimate_text": lambda: [
+        costs.stored_estimate_text(10, 1.5, HOSTILE),
+        costs.stored_estimate_text(None, None, None),
+    ],
     "jobs.validation_note": lambda: [
         jobs.validation_note(ValidationSet("dataset", 3, None, HOSTILE, sent, source_uri=uri, evaluated=n))
         for sent in (True, False)
@@ -566,6 +611,7 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
 BUILDERS.update(limits_builders(HOSTILE, _dataset))
+BUILDERS.update(cancel_audit_builders(HOSTILE))
 BUILDERS.update(spend_builders(HOSTILE))
 
 

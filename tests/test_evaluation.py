@@ -10,17 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from bot.backends.gemini_backend import GeminiBackend
 from bot.datasets.samples import TUTORIAL_EXAMPLES, tutorial_csv
 from bot.domain.backoff import Backoff
 from bot.domain.types import TrainingExample
 from bot.evaluation import EvalReport, EvalRetry, evaluate
+from bot.evaluation.runner import sample_numbers
 from bot.evaluation.score import exact_match, normalise, similarity
 from bot.gemini import GeminiClient, TuningExample
 from bot.google import RetryPolicy
+from bot.presentation.evaluation import evaluation_blocks
 from bot.slack.reporter import EVALUATION_EVENT_TYPE
-from bot.storage.models import TuningJob
+from bot.storage.models import EvalRequest, TuningJob
 from bot.storage.repositories.jobs import JobRepository
 from bot.storage.store import Store
 from standins.emulator.running import FrozenClock, RunningEmulator
@@ -172,6 +175,13 @@ def _evaluations(stack: OfflineStack, job: TuningJob) -> list[Message]:
     ]
 
 
+def _only_request_id(stack: OfflineStack) -> int:
+    with store_of(stack).session() as session:
+        [request] = session.exec(select(EvalRequest)).all()
+    assert request.id is not None
+    return request.id
+
+
 def _csvs(stack: OfflineStack) -> list[Any]:
     return [f for f in stack.workspace.uploads(CHANNEL) if f.name.endswith(".csv")]
 
@@ -285,9 +295,12 @@ async def test_tune_eval_on_demand_posts_scores_and_a_csv_in_a_thread(fast_stack
         stack, lambda: next((m for m in stack.workspace.thread(CHANNEL, parent.ts) if m.blocks), None)
     )
     text = all_text(result)
-    assert "on 15 held-out examples" in text and "base 0% → tuned 100%" in text
+    # its own training examples: never called "held-out" (#23 item 6), and said to flatter it
+    assert "on 15 examples it was tuned on" in text and "held-out" not in text
+    assert "base 0% → tuned 100%" in text
     assert "tuned on this dataset" in text and named in text
     upload = await wait_for(stack, lambda: next(iter(_csvs(stack)), None))
+    assert upload.name == f"tunebot-eval-tutorial-request-{_only_request_id(stack)}.csv"  # readable
     assert upload.thread_ts == parent.ts and upload.content.count(b"\n") == 16
     assert upload.title == f"Evaluation — {job.display_name} on tutorial"
     await wait_for(stack, lambda: "evaluated" in parent.text)
@@ -351,3 +364,43 @@ async def test_eval_and_compare_refuse_a_model_that_is_not_ready_or_unknown(fast
     unknown = await next_ephemeral(stack, OWNER, seen + 1)
     assert "There is no tuned model `no-such-model-abc`" in unknown.text
     assert len(bot_posts(stack)) == posts  # nothing was posted in the channel
+
+
+def test_a_sample_is_random_reproducible_and_keeps_the_datasets_row_numbers() -> None:
+    """#23 item 6: `/tune eval` scores a random sample (not the first N) with a seed it
+    reports, and the CSV numbers each row as the dataset does."""
+    first = sample_numbers(1000, 5, None)
+    assert first == [1, 2, 3, 4, 5]
+    drawn = sample_numbers(1000, 5, 17)
+    assert drawn == sample_numbers(1000, 5, 17) and drawn == sorted(drawn)
+    assert drawn != first and drawn != sample_numbers(1000, 5, 18)
+    assert sample_numbers(3, 50, 17) == [1, 2, 3]  # fewer than the limit: all of them
+
+
+async def test_the_csv_numbers_rows_as_the_dataset_does() -> None:
+    examples = [TrainingExample(f"q{n}", f"a{n}") for n in range(1, 101)]
+
+    class Echo:
+        async def generate(self, model: str, prompt: str, **options: Any) -> str:
+            return "a" + prompt[1:]
+
+        async def generate_base(self, model: str, prompt: str, **options: Any) -> str:
+            return "?"
+
+    report = await evaluate(
+        Echo(),  # type: ignore[arg-type]
+        tuned_model="m",
+        base_model="b",
+        examples=examples,
+        limit=4,
+        seed=7,
+    )
+    numbers = sample_numbers(100, 4, 7)
+    assert [row.number for row in report.rows] == numbers
+    assert [row.text_input for row in report.rows] == [f"q{n}" for n in numbers]
+    rows = list(csv.DictReader(io.StringIO(report.to_csv().decode())))
+    assert [int(r["row"]) for r in rows] == numbers
+    assert EvalReport.from_json(report.to_json()).seed == 7
+    text, _ = evaluation_blocks(report, title="Evaluation on qa", examples="examples of the dataset")
+    shown = all_text({"text": text, "blocks": _})
+    assert "on 4 of 100 examples of the dataset, sampled at random (seed 7)" in shown, shown

@@ -142,6 +142,9 @@ async def test_a_gs_dataset_is_stored_without_a_copy_and_again_is_a_duplicate(
     _, again = await upload_reply(stack, f"upload {uri}")
     assert "is already stored as dataset" in again and "nothing was copied" in again
 
+    shown = text_of(await command(stack, OWNER, f"datasets {dataset.name}"))
+    assert f"read in place from `{uri}` (not copied)" in shown, shown
+
 
 async def test_a_bad_row_in_the_object_is_refused_with_its_line_number(vertex_stack: OfflineStack) -> None:
     stack = vertex_stack
@@ -186,6 +189,22 @@ async def test_a_missing_object_a_missing_bucket_and_a_forbidden_one_are_worded(
     assert "`roles/storage.objectViewer`" in answer and "bucket `locked-bucket`" in answer
     assert "gcp-sa-aiplatform" in answer  # Vertex AI's service agent reads it when training
     assert store_of(stack).datasets.count() == 0
+
+
+async def test_a_download_cut_off_midway_stores_nothing_and_says_so(vertex_stack: OfflineStack) -> None:
+    stack = vertex_stack
+    assert stack.emulator is not None
+    data = vertex_lines(3000)
+    uri = put(stack, "chats/big.jsonl", data)
+    stack.emulator.emulator.storage.cut_downloads[(USER_BUCKET, "chats/big.jsonl")] = len(data) // 3
+    _, answer = await upload_reply(stack, f"upload {uri}")
+    assert "could not" in answer.lower() and uri in answer, answer
+    assert "Stored" not in answer
+    assert store_of(stack).datasets.count() == 0
+
+    del stack.emulator.emulator.storage.cut_downloads[(USER_BUCKET, "chats/big.jsonl")]
+    _, again = await upload_reply(stack, f"upload {uri}")  # the next try reads it whole
+    assert "Stored dataset" in again and "3,000 examples" in again, again
 
 
 async def test_an_object_under_tunebots_own_prefix_is_refused(vertex_stack: OfflineStack) -> None:

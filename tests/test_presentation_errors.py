@@ -229,6 +229,13 @@ CLOUD_CASES.append(
         "Nothing was started.",
     )
 )
+CLOUD_CASES.append(
+    (
+        e.CloudObjectUnreadable("gs://b/x.jsonl", "failed", "the download was cut off: RemoteProtocolError."),
+        ":x: Could not read `gs://b/x.jsonl` from Cloud Storage (the download was cut off: "
+        "RemoteProtocolError). Nothing was stored; send the same command again.",
+    )
+)
 CASES += CLOUD_CASES
 
 

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.datasets.insight import InsightBuilder
 from bot.domain.types import LossPoint
 from bot.presentation import chart
-from bot.presentation.chart import loss_chart_figure, loss_chart_png
+from bot.presentation.chart import lengths_chart_figure, lengths_chart_png, loss_chart_figure, loss_chart_png
 
 NAME = "数字モデル 🚀 next number ✓"
 
@@ -65,3 +66,23 @@ def test_without_the_fonts_undrawable_characters_are_left_out_quietly(
     drawn_quietly(NAME, caplog)
     assert texts(curve(), NAME)[0] == "next number ✓"  # DejaVu Sans has the check mark
     assert texts(curve(), "🚀")[0] == "tuned model"
+
+
+def test_the_length_charts_title_keeps_the_datasets_name_as_typed(caplog: pytest.LogCaptureFixture) -> None:
+    """A dataset's name in any script (#20 item 9) titles its length chart: drawn with the
+    fallback fonts, no "Glyph missing" warnings, and `$` shown as typed (not read as math)."""
+    if not chart._extra_font_files():
+        pytest.skip("the fonts extra (manimgx-fonts, manimgx-fonts-cjk) is not installed")
+    insight = InsightBuilder(None, None)
+    for n in range(12):
+        insight.observe(f"row {n + 2}", "q" * (n + 1), "a" * (2 * n + 1))
+    built = insight.finish()
+    for name in ("한국어 데이터 🤖", "costs $5 and $6"):
+        with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+            warnings.simplefilter("always")
+            png = lengths_chart_png(built, name)
+            figure = lengths_chart_figure(built, name)
+        assert png.startswith(b"\x89PNG")
+        messages = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
+        assert not [m for m in messages if "Glyph" in m or "missing" in m.lower()], messages
+        assert figure.texts[0].get_text() == name

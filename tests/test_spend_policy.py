@@ -114,7 +114,8 @@ def test_the_policy_syntax_takes_ids_as_slack_writes_them() -> None:
 def test_currency_formatting() -> None:
     assert money(Decimal("1234.5"), "EUR") == "EUR 1,234.50"
     assert money(Decimal("40.01"), "USD") == "USD 40.01"
-    assert money(Decimal("0.0042"), "JPY") == "JPY 0.0042"  # below a cent: not shown as zero
+    assert money(Decimal("0.0042"), "USD") == "USD 0.0042"  # below a cent: not shown as zero
+    assert money(Decimal("1234"), "JPY") == "JPY 1,234"  # no minor unit
     assert money(Decimal(0), "USD") == "USD 0.00"
 
 
@@ -291,18 +292,22 @@ async def test_a_person_budget_at_its_limit_starts_and_one_cent_over_is_refused(
     )
     add_job(store_of(stack), team, OWNER, estimated="900.00", state="failed")  # never counted: free
 
-    await set_policy(stack, "budget_per_user", f"{Decimal('60.00') + estimate:.2f}")
-    assert "Starting tuning" in await start(stack, OWNER) or jobs_of(stack, OWNER) == 4
-    await wait_for(stack, lambda: jobs_of(stack, OWNER) == 4)
-
     await set_policy(stack, "budget_per_user", f"{Decimal('60.00') + estimate - CENT:.2f}")
     refused = await start(stack, OWNER)
     assert refused.startswith(":no_entry: Not started: your monthly budget is ")
     limit = money(Decimal("60.00") + estimate - CENT, "USD")
     assert f"your monthly budget is {limit} and you have spent USD 60.00 this month" in refused
     assert f"this job is estimated at {money(estimate, 'USD')}" in refused
-    assert jobs_of(stack, OWNER) == 4  # nothing was started
+    assert jobs_of(stack, OWNER) == 3  # nothing was started
     assert all(e.user == OWNER for e in stack.workspace.ephemerals())
+
+    await set_policy(stack, "budget_per_user", f"{Decimal('60.00') + estimate:.2f}")
+    await start(stack, OWNER)  # exactly at the limit
+    await wait_for(stack, lambda: jobs_of(stack, OWNER) == 4)
+    # The job just started counts at its estimate: the budget is used up.
+    again = await start(stack, OWNER)
+    assert f"you have spent {money(Decimal('60.00') + estimate, 'USD')} this month" in again
+    assert jobs_of(stack, OWNER) == 4
 
 
 def month_of_now_start(stack: OfflineStack) -> Any:
@@ -318,15 +323,15 @@ async def test_a_channel_budget_asks_for_approval_one_cent_over(priced: OfflineS
     add_job(store_of(stack), stack.workspace.team_id, OTHER, counted="10.00")  # in the channel
     await set_policy(stack, "over_budget", "approve")
     await set_policy(stack, "approvers", f"users:{ADMIN}")
-    await set_policy(stack, "budget_per_channel", f"{Decimal('10.00') + estimate:.2f}")
-    await start(stack, OWNER)
-    await wait_for(stack, lambda: jobs_of(stack, OWNER) == 1)
-
     await set_policy(stack, "budget_per_channel", f"{Decimal('10.00') + estimate - CENT:.2f}")
     asked = await start(stack, OWNER)
     assert asked.startswith(":raised_hand: Tuning *tutorial* needs approval by <@U0ADMIN>: this channel's")
     assert "USD 10.00 is spent this month" in asked and "Nothing was started" in asked
-    assert jobs_of(stack, OWNER) == 1
+    assert jobs_of(stack, OWNER) == 0
+
+    await set_policy(stack, "budget_per_channel", f"{Decimal('10.00') + estimate:.2f}")
+    await start(stack, OWNER)  # exactly at the limit
+    await wait_for(stack, lambda: jobs_of(stack, OWNER) == 1)
 
 
 async def test_one_job_above_the_approval_threshold_waits_for_an_approver(priced: OfflineStack) -> None:

@@ -155,6 +155,7 @@ class VertexBackend:
 
     name = "vertex"
     supports_validation = True
+    supports_cancel = True
     options = frozenset({"epochs", "learning_rate_multiplier", "adapter_size", "export_last_checkpoint_only"})
 
     def __init__(
@@ -430,6 +431,12 @@ class VertexBackend:
             raise BackendError(
                 "the tuned model no longer exists", code=404, status="NOT_FOUND", not_found=True
             )
+
+    async def cancel(self, operation_name: str) -> None:
+        """`tuningJobs.cancel`: the job ends CANCELLED and keeps the checkpoints (and their
+        endpoints) of the epochs it finished; Vertex refuses (FAILED_PRECONDITION) a job that
+        has already ended."""
+        await self._call(lambda: self.client.cancel_tuning_job(operation_name))
 
     def uploaded_files(self, job: TuningJob) -> list[str]:
         """The job's training and validation files, if tunebot uploaded them (its bucket and prefix)."""

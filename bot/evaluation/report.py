@@ -51,6 +51,9 @@ class EvalRow:
     tuned: str
     base_error: str | None = None
     tuned_error: str | None = None
+    # The example's number in the set it was drawn from (1-based); None in reports stored
+    # before it was kept (their CSV numbers the rows in order).
+    number: int | None = None
 
     @property
     def base_exact(self) -> bool:
@@ -74,8 +77,10 @@ class EvalReport:
     tuned_model: str
     base_model: str
     rows: list[EvalRow] = field(default_factory=list)
-    # Held-out examples there were in all (only the first `len(rows)` were run).
+    # Examples there were in all (only `len(rows)` of them were run).
     available: int = 0
+    # The seed of a random sample of `available` (None: the first examples, in order).
+    seed: int | None = None
 
     @property
     def count(self) -> int:
@@ -133,7 +138,7 @@ class EvalReport:
         for index, row in enumerate(self.rows, start=1):
             writer.writerow(
                 [
-                    index,
+                    row.number if row.number is not None else index,
                     spreadsheet_safe(row.text_input),
                     spreadsheet_safe(row.expected),
                     spreadsheet_safe(row.base),
@@ -159,4 +164,5 @@ class EvalReport:
             base_model=str(raw["base_model"]),
             rows=[EvalRow(**row) for row in raw["rows"]],
             available=int(raw.get("available", 0)),
+            seed=raw.get("seed"),
         )

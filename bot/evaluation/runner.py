@@ -11,6 +11,7 @@ error and scores nothing, so one bad answer never sinks the whole evaluation.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -53,9 +54,12 @@ async def evaluate(
     limit: int = 50,
     concurrency: int = 32,
     retry: EvalRetry | None = None,
+    seed: int | None = None,
 ) -> EvalReport:
-    """The first `limit` examples through both models; rows in the examples' order."""
-    chosen = list(examples[: max(limit, 0)])
+    """`limit` examples through both models: the first ones, or with a `seed` a random sample
+    (the same for the same seed); rows in the examples' order, each with its number in them."""
+    numbers = sample_numbers(len(examples), limit, seed)
+    chosen = [(number, examples[number - 1]) for number in numbers]
     gate = asyncio.Semaphore(max(concurrency, 1))
     policy = retry or EvalRetry()
 
@@ -63,7 +67,7 @@ async def evaluate(
         async with gate:
             return await _with_retries(call, policy)
 
-    async def row(example: TrainingExample) -> EvalRow:
+    async def row(number: int, example: TrainingExample) -> EvalRow:
         # A conversation's last model turn is scored, given the turns before it and its
         # system instruction; a pair is sent alone, as it always was.
         prompt = example.text_input
@@ -72,7 +76,16 @@ async def evaluate(
             one(lambda: backend.generate(tuned_model, prompt, conversation=context)),
             one(lambda: backend.generate_base(base_model, prompt, conversation=context)),
         )
-        return EvalRow(prompt, example.output, base, tuned, base_error, tuned_error)
+        return EvalRow(prompt, example.output, base, tuned, base_error, tuned_error, number=number)
 
-    rows = await asyncio.gather(*(row(example) for example in chosen))
-    return EvalReport(tuned_model, base_model, list(rows), available=len(examples))
+    rows = await asyncio.gather(*(row(number, example) for number, example in chosen))
+    return EvalReport(tuned_model, base_model, list(rows), available=len(examples), seed=seed)
+
+
+def sample_numbers(available: int, limit: int, seed: int | None) -> list[int]:
+    """Which examples (1-based, ascending) an evaluation of at most `limit` runs: the first
+    ones, or with a seed a random sample of them all."""
+    count = min(max(limit, 0), available)
+    if seed is None or count == available:
+        return list(range(1, count + 1))
+    return sorted(n + 1 for n in random.Random(seed).sample(range(available), count))

@@ -26,7 +26,7 @@ async def spend_refusal(
         team_id=team_id,
         user_id=user_id,
         channel_id=channel_id,
-        estimate=start_cost(estimate),  # SEAM (prices): the prices helper's estimate at merge
+        estimate=start_cost(estimate),
         defaults=ctx.settings.spend_policy(),
         zone=ctx.settings.zone,
     )
@@ -44,19 +44,27 @@ async def spend_refusal(
 
 
 async def form_spend_refusal(
-    ctx: AppContext, *, team_id: str, user_id: str, channel_id: str, args: StartArgs
+    ctx: AppContext,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    args: StartArgs,
+    estimate: StartEstimate | None,
 ) -> str | None:
-    """`spend_refusal` for the start form, which has not checked the start yet."""
+    """`spend_refusal` for the start form, which has not checked the start yet (a mistake the
+    start would refuse is raised here, as a UserError)."""
     dataset = await ctx.store.run(
         check_start, ctx.store, ctx.backend, team_id=team_id, args=args, limits=ctx.limits
     )
-    estimate = await start_estimate(
-        ctx,
-        dataset,
-        epochs=start_epochs(ctx.backend, args),
-        base_model=resolve_base_model(args.base_model, ctx.backend),
-        validation=args.validation,
-    )
+    if estimate is None:
+        estimate = await start_estimate(
+            ctx,
+            dataset,
+            epochs=start_epochs(ctx.backend, args),
+            base_model=resolve_base_model(args.base_model, ctx.backend),
+            validation=args.validation,
+        )
     return await spend_refusal(
         ctx, team_id=team_id, user_id=user_id, channel_id=channel_id, dataset=dataset, estimate=estimate
     )

@@ -228,6 +228,7 @@ class EvalRequestRunner:
             limit=self.limit,
             concurrency=self.concurrency,
             retry=self.retry,
+            seed=request.id,  # a random sample, the same whenever this request runs
         )
 
     async def _trained_on(self, request: EvalRequest) -> bool:

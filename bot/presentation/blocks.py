@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
+from bot.presentation.costs import ESTIMATE_FIELDS, start_estimate_block
 from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
 from bot.presentation.text import prompt_echo
@@ -66,7 +67,11 @@ def when(moment: datetime) -> str:
 
 
 HELP_LINES = (
-    ("`/tune upload`", "upload a CSV, TSV, JSON, JSONL or API-body file of input/output examples"),
+    (
+        "`/tune upload`",
+        "upload examples: Vertex AI tuning JSONL, OpenAI chat JSONL, or input/output pairs in "
+        "CSV, TSV, JSON or JSONL (an optional `system` column)",
+    ),
     (
         "`/tune upload gs://bucket/file.jsonl [name]`",
         "on Vertex AI, a Vertex JSONL file already in Cloud Storage, validated where it is (not copied)",
@@ -82,12 +87,23 @@ HELP_LINES = (
     ("`/tune status [job]`", "how your tuning jobs are doing"),
     ("`/tune list [mine|all]`", "tuned models, with their owners"),
     (
-        "`/tune try <model> [checkpoint=N] <prompt>`",
-        "ask a tuned model (or one of its checkpoints); reply in the thread to keep talking",
+        '`/tune try <model> [checkpoint=N] [system="…"] <prompt>`',
+        "ask a tuned model (or one of its checkpoints); reply in the thread to keep talking "
+        "(it sends the thread's turns and its dataset's system instruction)",
     ),
     ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
     ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
+    (
+        "`/tune cancel <model>`",
+        "stop a job still tuning (yours, or as an admin or its approver; asks first): its saved "
+        "checkpoints stay usable",
+    ),
+    (
+        "`/tune audit [YYYY-MM]`",
+        "admins: the month's audit log (starts, approvals, cancels, deletes…) and its CSV; "
+        "append-only, nothing in it can be changed from Slack",
+    ),
     (
         "`/tune policy`",
         "who may start jobs, the limits and the approvers (admins: `/tune policy set <key> <value>`)",
@@ -144,7 +160,10 @@ def upload_modal(channel_id: str, user_id: str) -> dict[str, Any]:
                     "filetypes": ["csv", "tsv", "json", "jsonl", "txt"],
                     "max_files": 1,
                 },
-                "hint": plain("CSV/TSV with a header, a JSON array, JSONL, or the API's examples body."),
+                "hint": plain(
+                    "Vertex AI or OpenAI chat JSONL, CSV/TSV with a header, a JSON array, JSONL pairs, "
+                    "or the API's examples body."
+                ),
             },
             _text_input("name", "Dataset name", "any name, e.g. Support QA", optional=True),
             _text_input("input_column", "Input column", "text_input, input, prompt…", optional=True),
@@ -201,16 +220,19 @@ def start_modal(
     base_models: Sequence[BaseModelChoice],
     options: Collection[str] = ("epochs", "batch_size", "learning_rate"),
     display_names: Mapping[str, str] | None = None,
+    estimate: str = "",
 ) -> dict[str, Any]:
     """The start form, with the tuning options the backend takes (`options`, as
     `TuningBackend.options` names them): Vertex AI's or the Gemini API's. `dataset_names`
-    are slugs; `display_names` what each is shown as (default: the slug)."""
+    are slugs; `display_names` what each is shown as (default: the slug). A change of the
+    dataset, epochs, validation set or base model tells tunebot (a choice at once, a typed
+    value on Enter), which redraws the `estimate` block (bot/listeners/actions/start_form.py)."""
     shown = display_names or {}
     dataset_options = [
         _option(dataset_reference(name), shown.get(name, name)) for name in dataset_names[:100]
     ]
     model_options = [_option(m.name, m.label) for m in base_models]
-    return {
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": START_CALLBACK,
         "private_metadata": metadata(channel_id, user_id),
@@ -241,8 +263,15 @@ def start_modal(
                     "initial_option": model_options[0],
                 },
             },
+            start_estimate_block(estimate),
         ],
     }
+    for block in view["blocks"]:
+        if block.get("type") == "input" and block.get("block_id") in ESTIMATE_FIELDS:
+            block["dispatch_action"] = True
+            if block["element"].get("type") == "plain_text_input":
+                block["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
+    return view
 
 
 def _tuning_fields(options: Collection[str]) -> list[Block]:

@@ -182,13 +182,16 @@ def _title_families() -> tuple[str, ...]:
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     families = [_BASE_FAMILY]
     for path in _extra_font_files():
-        before = {entry.name for entry in font_manager.fontManager.ttflist}
-        try:
-            font_manager.fontManager.addfont(str(path))
-        except (OSError, RuntimeError, ValueError):
-            continue
-        added = {entry.name for entry in font_manager.fontManager.ttflist} - before
-        families.extend(sorted(added, key=lambda name: (not name.endswith(" JP"), name)))
+        registered = {entry.fname for entry in font_manager.fontManager.ttflist}
+        if str(path) not in registered:
+            try:
+                font_manager.fontManager.addfont(str(path))
+            except (OSError, RuntimeError, ValueError):
+                continue
+        # The families of this file (a .ttc holds several), whether this call registered it or
+        # an earlier one did.
+        names = {entry.name for entry in font_manager.fontManager.ttflist if entry.fname == str(path)}
+        families.extend(sorted(names, key=lambda name: (not name.endswith(" JP"), name)))
     return tuple(dict.fromkeys(families))
 
 
@@ -261,7 +264,10 @@ def lengths_chart_figure(insight: DatasetInsight, title: str) -> Figure:
         axes.legend(fontsize=8, frameon=False)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
-    figure.suptitle(_short_title(title), fontsize=11)
+    families = _title_families()  # the dataset's name as typed: emoji and CJK too, `$` as a dollar
+    figure.suptitle(
+        _drawable_text(_short_title(title), families), fontsize=11, parse_math=False, family=families
+    )
     return figure
 
 

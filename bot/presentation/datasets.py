@@ -14,7 +14,8 @@ from bot.presentation.blocks import (
     plain,
     section,
 )
-from bot.presentation.insight import insight_lines, training_estimate
+from bot.presentation.costs import estimate_text
+from bot.presentation.insight import insight_lines
 from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.uploads import name_note
 from bot.services.datasets import (
@@ -29,9 +30,14 @@ from bot.storage.models import Dataset
 
 def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
     """`/tune datasets <name>`: the dataset and what is in it."""
+    source = (
+        f"read in place from `{esc(dataset.source_uri)}` (not copied) by <@{dataset.owner_user_id}>"
+        if dataset.source_uri
+        else f"uploaded by <@{dataset.owner_user_id}>"
+    )
     head = (
         f"{dataset_title(dataset.display_name, dataset.name)} — {dataset.example_count:,} examples "
-        f"({dataset.format.upper()}, `{esc(dataset.file_name)}`, uploaded by <@{dataset.owner_user_id}>)"
+        f"({dataset.format.upper()}, `{esc(dataset.file_name)}`, {source})"
         f"{dataset_skipped_note(dataset)}"
     )
     return "\n".join(
@@ -44,15 +50,9 @@ def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
 
 
 def start_estimate_text(estimate: StartEstimate) -> str:
-    """For a start: estimated training tokens (tokens × epochs) and, when priced, the cost."""
-    return training_estimate(
-        estimate.insight,
-        epochs=estimate.epochs,
-        base_model=estimate.base_model,
-        prices=estimate.prices,
-        currency=estimate.currency,
-        share=estimate.share,
-    )
+    """For a start: estimated training tokens (tokens × epochs), the validation set's
+    evaluations and, when priced, the cost (unknown without a price)."""
+    return estimate_text(estimate.cost, share=estimate.share, validation_name=estimate.validation_dataset)
 
 
 def unknown_dataset_message(wanted: str, names: Sequence[str]) -> str:
@@ -117,6 +117,16 @@ def dataset_renamed_text(renamed: DatasetRenamed) -> str:
 def start_form_estimate_text(estimate: StartEstimate) -> str:
     """The estimate told after a start from the modal."""
     return "For this start: " + start_estimate_text(estimate)
+
+
+def start_form_live_estimate(estimate: StartEstimate | None, problem: str | None = None) -> str:
+    """The start form's estimate block as its fields change: the estimate, or what is missing
+    (`problem`: plain text from a field's check) before there is one."""
+    if problem:
+        return f":warning: {esc(problem)}"
+    if estimate is None:
+        return ""  # no dataset chosen yet: the block's prompt
+    return ":moneybag: " + start_estimate_text(estimate)
 
 
 def looking_at_text(name: str) -> str:

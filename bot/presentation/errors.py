@@ -150,7 +150,11 @@ def _cloud_error_text(exc: e.ServiceError) -> str | None:
             bucket = uri.removeprefix("gs://").split("/", 1)[0]
             return f":x: There is no bucket `{esc(bucket)}` ({esc(detail)}). Check the name in `{esc(uri)}`."
         case e.CloudObjectUnreadable(uri=uri, detail=detail):
-            return f":x: Could not read `{esc(uri)}` from Cloud Storage: {esc(detail)} Nothing was stored."
+            said = detail.strip().rstrip(".")
+            return (
+                f":x: Could not read `{esc(uri)}` from Cloud Storage ({esc(said)}). Nothing was stored; "
+                "send the same command again."
+            )
         case e.CloudObjectTooLarge(uri=uri, size=size, limit=limit):
             return (
                 f":x: `{esc(uri)}` is {describe_size(size)}; the limit on Vertex AI is "

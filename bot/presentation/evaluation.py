@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.domain.text import escape_mrkdwn as esc
@@ -36,7 +37,9 @@ def _signed_points(delta: float) -> str:
 
 
 def evaluation_file_name(key: str) -> str:
-    return f"tunebot-eval-{key}.csv"
+    """`tunebot-eval-<key>.csv`, the key made of letters, digits, `-` and `_` only."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-") or "evaluation"
+    return f"tunebot-eval-{safe[:80]}.csv"
 
 
 def summary_lines(report: EvalReport) -> list[str]:
@@ -75,15 +78,26 @@ def example_blocks(row: EvalRow) -> list[Block]:
 
 
 def evaluation_blocks(
-    report: EvalReport, *, title: str, model: ModelRef | None = None, note: str | None = None
+    report: EvalReport,
+    *,
+    title: str,
+    model: ModelRef | None = None,
+    note: str | None = None,
+    examples: str = "held-out examples",
 ) -> tuple[str, list[Block]]:
     """The evaluation message: both scores, the difference, three examples side by side. The
-    tuned model is named by `model` (its display name and id) when given, else by its id."""
+    tuned model is named by `model` (its display name and id) when given, else by its id;
+    `examples` says what the rows are ("held-out examples", "examples it was tuned on")."""
     of = f" of {report.available:,}" if report.available > report.count else ""
     tuned = model_named(model) if model is not None else f"`{esc(report.tuned_model)}`"
+    sampled = (
+        f", sampled at random (seed {report.seed})"
+        if report.seed is not None and report.available > report.count
+        else ""
+    )
     heading = (
         f":bar_chart: *{esc(title)}*: tuned {tuned} vs base `{esc(report.base_model)}` "
-        f"on {report.count:,}{of} held-out examples"
+        f"on {report.count:,}{of} {examples}{sampled}"
     )
     lines = summary_lines(report)
     blocks: list[Block] = [_section(heading + "\n" + "\n".join(lines))]
@@ -104,6 +118,8 @@ def evaluation_blocks(
 
 
 TRAINED_ON_NOTE = "This model was tuned on this dataset: scores on its own training examples flatter it."
+TRAINED_ON_EXAMPLES = "examples it was tuned on"
+DATASET_EXAMPLES = "examples of the dataset"
 
 
 def evaluating_text(user_id: str, model: ModelRef, base_model: str, examples: int, dataset: str) -> str:

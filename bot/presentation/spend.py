@@ -59,7 +59,7 @@ POLICY_SET_USAGE = "`/tune policy set <key> <value>`, e.g. `/tune policy set bud
 
 def money(amount: Decimal, currency: str) -> str:
     """`USD 1,234.50` (an amount of the policy's currency)."""
-    return format_money(float(amount), currency)
+    return format_money(amount, currency)
 
 
 def _limit(amount: Decimal | None, currency: str) -> str:

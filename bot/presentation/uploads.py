@@ -97,6 +97,10 @@ def name_note(dataset: Dataset, wanted: str | None, asked: DatasetName) -> str:
     return ""
 
 
+# How an upload reply names the conversation format a file was read in (ParsedDataset.chat_format).
+CHAT_FORMAT_NAMES = {"vertex": "Vertex AI tuning format", "openai": "OpenAI chat format"}
+
+
 def stored_message(
     dataset: Dataset,
     parsed: ParsedDataset,
@@ -109,6 +113,8 @@ def stored_message(
     columns = ""
     if parsed.input_column and parsed.output_column:
         columns = f" (input `{esc(parsed.input_column)}`, output `{esc(parsed.output_column)}`)"
+    elif parsed.chat_format in CHAT_FORMAT_NAMES:
+        columns = f" ({CHAT_FORMAT_NAMES[parsed.chat_format]})"
     warnings = "".join(f"\n:warning: {esc(w)}" for w in parsed.warnings[:5])
     skipped = skipped_rows_text(dataset, csv_in_dm=csv_in_dm) if dataset.skipped_count else ""
     rows = "\n" + skipped_rows_list(parsed) if dataset.skipped_count else ""

@@ -13,6 +13,7 @@ from bot.datasets.core import Limits
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.datasets.limits import limits_for
 from bot.domain.errors import BackendError, StorageUnavailable
+from bot.domain.pricing import CostEstimate
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingExample, TuningRequest
 from bot.services.cloud import (
@@ -37,6 +38,7 @@ from bot.services.errors import (
     ValidationIsTraining,
 )
 from bot.services.limits import check_dataset_shape, check_example_tokens, check_validation_size
+from bot.services.start_costs import cost_columns, record_start_cost, with_epochs
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset, JobHoldout, TuningJob, utcnow
 from bot.storage.repositories.datasets import encode_examples
@@ -206,8 +208,12 @@ async def start_job(
     hold_seconds: float = 120.0,
     eval_examples: int = 50,
     limits: Limits | None = None,
+    cost: CostEstimate | None = None,
 ) -> TuningJob:
     """Create the tuned model and record the job.
+
+    `cost`: the start's estimate (bot.domain.pricing), written to the job row and, with the
+    epochs Vertex AI chose when it chose them, to the audit line of the start.
 
     The job row (with the model id tunebot chose, which is also the request label
     Vertex jobs carry) is written, held for `hold_seconds`, before the service is asked:
@@ -267,6 +273,7 @@ async def start_job(
                     notice_state="starting",
                     lease_owner=STARTING_HOLDER,
                     lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
+                    **cost_columns(with_epochs(cost, epochs or None)),
                 ),
                 held_row,
             )
@@ -319,7 +326,7 @@ async def start_job(
         await store.run(store.evaluations.update_holdout, job.id, uri=started.validation_uri)
     current = recorded or await store.run(store.jobs.get, job.id)
     assert current is not None
-    return current
+    return await store.run(record_start_cost, store, current, cost, actor_user_id=user_id)
 
 
 def resolve_base_model(wanted: str | None, backend: TuningBackend) -> str:

@@ -9,6 +9,7 @@ from typing import Literal
 from bot.backends.backend import TuningBackend
 from bot.domain.errors import BackendError, UserError
 from bot.domain.types import JobState, ModelState, ModelSummary
+from bot.services.audit import record_delete
 from bot.services.errors import (
     AmbiguousModel,
     Candidate,
@@ -91,13 +92,14 @@ async def check_try(
         raise ModelLookupFailed(await store.run(model_ref, store, model_name)) from exc
     if model.state == ModelState.TUNING:
         raise StillTuning(model.display_name)
-    if model.state != ModelState.READY:
+    available = [c for c in model.checkpoints if c.endpoint]
+    if checkpoint is not None and any(c.checkpoint_id == checkpoint for c in available):
+        return  # a checkpoint answers on its own endpoint, also after a cancel (`/tune cancel`)
+    if model.state != ModelState.READY and not (checkpoint is not None and available):
         raise ModelNotReady(model.display_name, model.state.value)
     if checkpoint is not None:
-        available = [c for c in model.checkpoints if c.endpoint]
-        if not any(c.checkpoint_id == checkpoint for c in available):
-            name = job.display_name if job is not None else model.display_name
-            raise NoSuchCheckpoint(name, checkpoint, available)
+        name = job.display_name if job is not None else model.display_name
+        raise NoSuchCheckpoint(name, checkpoint, available)
 
 
 def may_delete(owner: ModelOwnership | None, user_id: str, admins: Collection[str]) -> bool:
@@ -158,10 +160,18 @@ class Deleted:
 
 
 async def delete_model(
-    store: Store, backend: TuningBackend, *, user_id: str, model_name: str, admins: Collection[str]
+    store: Store,
+    backend: TuningBackend,
+    *,
+    user_id: str,
+    model_name: str,
+    admins: Collection[str],
+    team_id: str = "",
+    currency: str = "USD",
 ) -> Deleted:
     """Delete after the confirmation click; permission is checked again here because the
-    confirm dialog only exists in the Slack client. Repeated clicks are harmless."""
+    confirm dialog only exists in the Slack client. Repeated clicks are harmless. A delete is
+    appended to the team's audit log (`team_id`; the model's own team when tunebot made it)."""
     try:
         model_name = backend.model_name(model_name)
     except ValueError as exc:
@@ -176,6 +186,30 @@ async def delete_model(
     except BackendError as exc:
         if not exc.not_found:
             raise DeleteFailed(ref, str(exc)) from exc
-        return Deleted("gone", ref, await store.run(store.ownership.mark_deleted, model_name, user_id))
+        gone = await store.run(store.ownership.mark_deleted, model_name, user_id)
+        await _audit_delete(store, owner, team_id, user_id, model_name, gone, currency)
+        return Deleted("gone", ref, gone)
     cancelled = await store.run(store.ownership.mark_deleted, model_name, user_id)
+    await _audit_delete(store, owner, team_id, user_id, model_name, cancelled, currency)
     return Deleted("cancelled" if cancelled else "deleted", ref, cancelled)
+
+
+async def _audit_delete(
+    store: Store,
+    owner: ModelOwnership | None,
+    team_id: str,
+    user_id: str,
+    model_name: str,
+    cancelled: list[TuningJob],
+    currency: str,
+) -> None:
+    team = owner.team_id if owner is not None else team_id
+    await store.run(
+        record_delete,
+        store,
+        team_id=team,
+        user_id=user_id,
+        model_name=model_name,
+        cancelled=cancelled,
+        currency=currency,
+    )

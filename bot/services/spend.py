@@ -26,7 +26,6 @@ from bot.domain.policy import (
     policy_values,
     with_value,
 )
-from bot.domain.pricing import price_for
 from bot.domain.spend import SpendPolicy, StartCheck, StartDecision, decide_start
 from bot.domain.types import JobState
 from bot.services.datasets import StartEstimate
@@ -209,14 +208,12 @@ def month_spend(
 
 
 def start_cost(estimate: StartEstimate) -> Decimal | None:
-    """The estimated cost of a start (training tokens × epochs at the base model's configured
-    price); None without a price. Vertex AI picks the epochs itself: one epoch is counted then.
-    SEAM (issue #22, prices): the prices helper's estimate replaces this at merge."""
-    price = price_for(estimate.prices, estimate.base_model)
-    if price is None:
-        return None
-    tokens = round(estimate.insight.total_tokens * estimate.share) * max(estimate.epochs or 1, 0)
-    return Decimal(tokens) * Decimal(repr(price)) / Decimal(1_000_000)
+    """What a start is estimated to cost (bot.domain.pricing: training tokens × epochs plus the
+    validation set); None without a price. While Vertex AI has not chosen the epochs, one
+    epoch's cost: the least the job will cost (its counted cost replaces it in the month's
+    spend once Vertex reports it)."""
+    cost = estimate.cost
+    return cost.amount if cost.amount is not None else cost.per_epoch_amount
 
 
 @dataclass(frozen=True)

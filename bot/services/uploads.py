@@ -154,7 +154,7 @@ async def store_parsed(
     except DuplicateDataset as dup:
         return UploadOutcome("duplicate", file_name, dup.existing, parsed, source_uri=source_uri)
     except StorageUnavailable as exc:
-        log.error("could not store a dataset: %s (nothing was written)", exc)
+        log.error("could not store an upload: %s (nothing was written)", exc)
         return UploadOutcome(
             "rejected", file_name, parsed=parsed, storage_error=str(exc), source_uri=source_uri
         )

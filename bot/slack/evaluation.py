@@ -19,6 +19,8 @@ from bot.polling.eval_requests import EvalRefused
 from bot.polling.ports import ReporterError
 from bot.presentation.blocks import section, thinking_text
 from bot.presentation.evaluation import (
+    DATASET_EXAMPLES,
+    TRAINED_ON_EXAMPLES,
     TRAINED_ON_NOTE,
     compare_blocks,
     compare_prompt_text,
@@ -81,7 +83,8 @@ def is_eval_message(message: dict[str, Any], request: EvalRequest, event_type: s
 
 
 def eval_csv_name(request: EvalRequest) -> str:
-    return evaluation_file_name(f"{request.dataset_name}-{request.thread_ts}")
+    """Readable and the same for the request however often it is looked for: its dataset and number."""
+    return evaluation_file_name(f"{request.dataset_name}-request-{request.id}")
 
 
 class SlackEvalThreads:
@@ -136,6 +139,7 @@ class SlackEvalThreads:
             title=dataset_evaluation_title(request.dataset_name),
             model=await self._model(request),
             note=TRAINED_ON_NOTE if trained_on else None,
+            examples=TRAINED_ON_EXAMPLES if trained_on else DATASET_EXAMPLES,
         )
         return await post_once(
             self.client,
@@ -154,9 +158,11 @@ class SlackEvalThreads:
         return None
 
     async def csv_posted(self, request: EvalRequest) -> bool:
-        name = eval_csv_name(request)
+        # Also the name the release before this one gave it (dataset and thread ts), so that a
+        # request carried across an upgrade does not post its CSV twice.
+        names = {eval_csv_name(request), f"tunebot-eval-{request.dataset_name}-{request.thread_ts}.csv"}
         async for message in self._thread(request):
-            if any(f.get("name") == name or f.get("title") == name for f in message.get("files") or []):
+            if any(f.get("name") in names or f.get("title") in names for f in message.get("files") or []):
                 return True
         return False
 

@@ -111,9 +111,19 @@ class TuningJob(SQLModel, table=True):
     # What Vertex AI received, read back from the job (`SentHyperparameters` JSON; Vertex only).
     hyperparameters: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
-    # What the job costs (migration 0011_spend_audit), in `cost_currency`: the estimate made at
-    # the start (training tokens × epochs, plus the validation set, at the price of its base
-    # model), and the cost counted from the tokens the service reports it bills.
+    # What the job costs (migration 0011_spend_audit), in `cost_currency`; computed by
+    # bot.domain.pricing (`estimate_cost`, `counted_cost`) at the price of the base model
+    # (TUNEBOT_TRAINING_PRICES, else tunebot's Vertex AI price table). None means unknown
+    # (no price, or epochs not known yet), never zero.
+    # - estimated_tokens / estimated_cost: written by `start_job` (bot/services/start_costs.py):
+    #   tunebot's token estimate of the training part × epochs, plus the validation set's tokens
+    #   × epochs (Vertex evaluates it each epoch, billed at the prediction input price). With
+    #   epochs left to Vertex, filled once its answer to the create says them; else None.
+    # - counted_tokens / counted_cost: written by the poller (bot/polling/schedule.py
+    #   `counted_changes`) once Vertex reports `totalBillableTokenCount` and the epochs are
+    #   known: billable tokens × epochs at the training price. Vertex counts no validation
+    #   tokens, so the count covers training only (the validation part stays in the estimate).
+    # - cost_currency: the currency of the amounts (set with the first amount; None without one).
     estimated_tokens: int | None = None
     estimated_cost: float | None = None
     counted_tokens: int | None = None

@@ -23,7 +23,13 @@ async def delete_clicked(ctx: AppContext, request: ActionRequest) -> None:
     cancelled: list[TuningJob] = []
     try:
         deleted = await delete_model(
-            ctx.store, ctx.backend, user_id=user_id, model_name=model_name, admins=ctx.admins
+            ctx.store,
+            ctx.backend,
+            user_id=user_id,
+            model_name=model_name,
+            admins=ctx.admins,
+            team_id=request.team_id,
+            currency=ctx.settings.price_currency,
         )
         text, cancelled = deleted_text(deleted), deleted.cancelled
     except UserError as exc:

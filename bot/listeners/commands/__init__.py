@@ -14,6 +14,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.domain.errors import BackendError, UsageError, UserError
+from bot.listeners.commands.audit import show_audit
+from bot.listeners.commands.cancel import confirm_cancel
 from bot.listeners.commands.compare import compare_models
 from bot.listeners.commands.dataset import change_dataset
 from bot.listeners.commands.datasets import show_datasets
@@ -47,6 +49,8 @@ SUBCOMMANDS: dict[str, CommandHandler] = {
     "compare": compare_models,
     "eval": evaluate_model,
     "delete": confirm_delete,
+    "cancel": confirm_cancel,
+    "audit": show_audit,
     "policy": show_policy,
     "spend": show_spend,
 }

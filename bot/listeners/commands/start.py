@@ -24,7 +24,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args, limits=ctx.limits
     )
     base_model = resolve_base_model(args.base_model, ctx.backend)
-    estimated = await start_estimate(
+    estimate = await start_estimate(
         ctx,
         dataset,
         epochs=start_epochs(ctx.backend, args),
@@ -32,12 +32,11 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         validation=args.validation,
     )
     who = {"team_id": request.team_id, "user_id": request.user_id, "channel_id": request.channel_id}
-    refused = await spend_refusal(ctx, **who, dataset=dataset, estimate=estimated)
+    refused = await spend_refusal(ctx, **who, dataset=dataset, estimate=estimate)
     if refused:  # the spend policy (issue #22): refused, or waiting for approval
         await request.ack(text=refused)
         return
-    estimate = start_estimate_text(estimated)
-    await request.ack(text=starting_text(args.dataset, estimate))
+    await request.ack(text=starting_text(args.dataset, start_estimate_text(estimate)))
     await ensure_member(ctx, request.channel_id)
     job = await start_job(
         ctx.store,
@@ -49,6 +48,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         hold_seconds=ctx.settings.lease_seconds,
         eval_examples=ctx.settings.eval_max_examples,
         limits=ctx.limits,
+        cost=estimate.cost,
     )
     problem = await announce_new_job(ctx, job)
     for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), problem):

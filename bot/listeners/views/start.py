@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from bot.domain.errors import UsageError, UserError
@@ -15,8 +16,9 @@ from bot.presentation.datasets import start_form_estimate_text
 from bot.presentation.errors import error_text
 from bot.presentation.jobs import CHOOSE_DATASET_TEXT, no_validation_dataset_text, validation_note
 from bot.presentation.text import plain_text
-from bot.services.datasets import lookup_dataset
-from bot.services.jobs import start_job, validation_set
+from bot.services.datasets import StartEstimate, lookup_dataset
+from bot.services.jobs import resolve_base_model, start_epochs, start_job, validation_set
+from bot.services.start_costs import with_epochs
 from bot.slack.channels import ensure_member
 from bot.slack.commands import (
     OPTION_PARSERS,
@@ -78,9 +80,9 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
     user_id = request.user_id
     channel_id = meta.get("channel_id") or user_id
     try:
-        refused = await form_spend_refusal(
-            ctx, team_id=team_id, user_id=user_id, channel_id=channel_id, args=args
-        )
+        estimate = await form_estimate(ctx, team_id, args)
+        who = {"team_id": team_id, "user_id": user_id, "channel_id": channel_id}
+        refused = await form_spend_refusal(ctx, **who, args=args, estimate=estimate)
         if refused:  # the spend policy (issue #22): refused, or waiting for approval
             await tell_or_dm(ctx, channel_id, user_id, refused)
             return
@@ -95,25 +97,31 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
             hold_seconds=ctx.settings.lease_seconds,
             eval_examples=ctx.settings.eval_max_examples,
             limits=ctx.limits,
+            cost=estimate.cost if estimate is not None else None,
         )
     except UserError as exc:
         await tell_or_dm(ctx, channel_id, user_id, error_text(exc))
         return
     problem = await announce_new_job(ctx, job)
-    dataset = None
-    if job.dataset_id is not None:  # by its id: a dataset named like the id is another one
-        dataset = await ctx.store.run(lookup_dataset, ctx.store, team_id, f"#{job.dataset_id}")
-    estimate = None
-    if dataset is not None:
-        estimate = start_form_estimate_text(
-            await start_estimate(
-                ctx,
-                dataset,
-                epochs=job.epoch_count or None,
-                base_model=job.base_model,
-                validation=args.validation,
-            )
-        )
-    for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), estimate, problem):
-        if note:
-            await tell_or_dm(ctx, channel_id, user_id, note)
+    note = None
+    if estimate is not None:  # with the epochs Vertex AI chose, when it chose them
+        cost = with_epochs(estimate.cost, job.epoch_count or None)
+        note = start_form_estimate_text(replace(estimate, cost=cost) if cost is not None else estimate)
+    for extra in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), note, problem):
+        if extra:
+            await tell_or_dm(ctx, channel_id, user_id, extra)
+
+
+async def form_estimate(ctx: AppContext, team_id: str, args: StartArgs) -> StartEstimate | None:
+    """The estimate of a start from the form (None when its dataset does not exist: the
+    start then says so)."""
+    dataset = await ctx.store.run(lookup_dataset, ctx.store, team_id, args.dataset)
+    if dataset is None:
+        return None
+    return await start_estimate(
+        ctx,
+        dataset,
+        epochs=start_epochs(ctx.backend, args),
+        base_model=resolve_base_model(args.base_model, ctx.backend),
+        validation=args.validation,
+    )

@@ -87,7 +87,11 @@ def _object_response(stored: StoredObject, request: Request) -> Response:
     return JSONResponse(stored.to_json(_base_url(request)))
 
 
-def _media_response(stored: StoredObject, request: Request) -> Response:
+class DownloadCut(Exception):
+    """Ends a download mid-body: the server closes the connection without the rest."""
+
+
+def _media_response(stored: StoredObject, request: Request, cut_after: int | None = None) -> Response:
     data = stored.data
     status = 200
     headers = {
@@ -109,6 +113,8 @@ def _media_response(stored: StoredObject, request: Request) -> Response:
 
     async def pieces() -> AsyncIterator[bytes]:  # streamed, as GCS sends a large object
         for start in range(0, len(data), MEDIA_PIECE):
+            if cut_after is not None and start >= cut_after:
+                raise DownloadCut(f"download of {stored.name} cut off after {start} bytes")
             yield data[start : start + MEDIA_PIECE]
 
     return StreamingResponse(pieces(), status_code=status, headers=headers, media_type=stored.content_type)
@@ -255,7 +261,7 @@ def routes(runtime: Runtime, storage: StorageService) -> list[BaseRoute]:
         bucket, name = request.path_params["bucket"], request.path_params["name"]
         stored = storage.get(bucket, name, request.query_params.get("generation"))
         if request.query_params.get("alt") == "media":
-            return _media_response(stored, request)
+            return _media_response(stored, request, storage.cut_downloads.get((bucket, name)))
         return _object_response(stored, request)
 
     async def object_delete(request: Request) -> Response:

@@ -145,6 +145,9 @@ class StorageService:
         # and buckets that do not exist (404): tests add to them.
         self.unreadable_buckets: set[str] = set()
         self.missing_buckets: set[str] = set()
+        # Objects whose downloads break off after this many bytes (the connection closes
+        # mid-body, as when a network path fails): tests add to it, by (bucket, name).
+        self.cut_downloads: dict[tuple[str, str], int] = {}
 
     def reset(self) -> None:
         with self._lock:

@@ -78,10 +78,10 @@ class VertexService:
             job = self.state.jobs[job_id]
             if not job.has_model(self.now()):
                 return []
-            names = [job.endpoint] if not job.endpoint_deleted and not job.endpoint_failure else []
+            names = [job.endpoint] if job.main_endpoint_live else []
             names += [
                 f"{job.serving_parent}/endpoints/{c.id}"
-                for c in job.checkpoint_endpoints.values()
+                for c in job.existing_checkpoints().values()
                 if not c.deleted
             ]
             return names

@@ -3,7 +3,9 @@
 A job is JOB_STATE_PENDING for one step, JOB_STATE_RUNNING for `tuningStepCount` steps, then
 JOB_STATE_SUCCEEDED with a tuned model deployed to an endpoint (or JOB_STATE_FAILED half-way
 when its display name is in the fault config's `fail_models`). A cancelled job is
-JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}. Nothing is
+JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}; it keeps the
+checkpoints of the epochs it finished (each on its own endpoint, under `tunedModel`, which then
+has a model and no endpoint of its own). Nothing is
 trained. The training and validation files are read and checked as Vertex does
 (`datasets`): a missing file is refused at create, a bad line fails the job when its dataset
 step ends. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
@@ -218,13 +220,16 @@ def read_dataset(svc: VertexService, uri: str, *, validation: bool = False) -> D
     return datasets.check_file(data, uri, validation=validation)
 
 
-def data_stats(job: VertexJob) -> dict[str, Any]:
-    """`tuningDataStats.supervisedTuningDataStats`, from the file the job read."""
+def data_stats(job: VertexJob, counted: bool = True) -> dict[str, Any]:
+    """`tuningDataStats.supervisedTuningDataStats`, from the file the job read. The billable
+    token count comes once Vertex has processed the dataset (`counted`: the job runs); until
+    then a client has only its own estimate of the cost."""
     stats: dict[str, Any] = {
         "tuningDatasetExampleCount": str(len(job.examples)),
         "tuningStepCount": str(job.total_steps),
-        "totalBillableTokenCount": str(job.billable_tokens),
     }
+    if counted:
+        stats["totalBillableTokenCount"] = str(job.billable_tokens)
     if job.user_turns:
         stats["userMessagePerExampleDistribution"] = datasets.distribution(job.user_turns)
     if job.input_tokens:
@@ -316,7 +321,7 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         "state": state,
         "createTime": rfc3339(job.create_time),
         "updateTime": rfc3339(job.update_time(now)),
-        "tuningDataStats": {"supervisedTuningDataStats": data_stats(job)},
+        "tuningDataStats": {"supervisedTuningDataStats": data_stats(job, counted=now >= job.running_at)},
         "labels": dict(job.labels),
     }
     started = job.cancelled_at if job.cancelled_at is not None else now
@@ -346,6 +351,9 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         data["error"] = dict(FAILED_ERROR)
     elif state == "JOB_STATE_CANCELLED":
         data["error"] = dict(CANCELLED_ERROR)
+        kept = job.kept_epochs()
+        if kept:
+            data["tunedModel"] = {"model": f"{job.model}@1", "checkpoints": checkpoints_json(job, kept)}
     return without_defaults(data)
 
 
@@ -367,11 +375,11 @@ def experiment_id(job: VertexJob) -> str:
     return f"tuning-experiment-{stamp}{job.id % 1_000_000:06d}"
 
 
-def checkpoints_json(job: VertexJob) -> list[dict[str, Any]]:
+def checkpoints_json(job: VertexJob, epochs: list[int] | None = None) -> list[dict[str, Any]]:
     """One checkpoint per epoch (only the last with exportLastCheckpointOnly); the last shares
-    the job's endpoint, the others have their own."""
+    the job's endpoint, the others have their own. `epochs`: only these (a cancelled job's)."""
     out = []
-    for epoch in range(1, job.epochs + 1):
+    for epoch in epochs if epochs is not None else range(1, job.epochs + 1):
         endpoint = job.checkpoint_endpoints.get(epoch)
         if epoch < job.epochs and endpoint is None:
             continue
