@@ -19,6 +19,8 @@ from bot.datasets.limits import limits_for, parse_overrides
 from bot.domain.policy import (
     PolicyKey,
     PolicyValueError,
+    approvers_of,
+    format_approvers,
     parse_amount,
     parse_approvers,
     parse_over_budget,
@@ -82,7 +84,6 @@ class Settings(BaseSettings):
         default="none", validation_alias="TUNEBOT_MONTHLY_BUDGET_PER_CHANNEL"
     )
     over_budget: str = Field(default="refuse", validation_alias="TUNEBOT_OVER_BUDGET")
-    approvers: str = Field(default="none", validation_alias="TUNEBOT_APPROVERS")
     # The workspace's time zone: budgets and `/tune spend` count calendar months in it.
     time_zone: str = Field(default="UTC", validation_alias="TUNEBOT_TIME_ZONE")
     # Gemini 3.x tuned models are served from https://aiplatform.{us|eu}.rep.googleapis.com.
@@ -98,6 +99,13 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias="TUNEBOT_ADMINS"
     )
+    # Who decides a start over a limit (issue #22): user ids (a DM each) or one channel id,
+    # written `users:U1,U2`, `channel:C1`, `none`, or as a bare list (bot/domain/policy.py); the
+    # spend policy's first value (a team's stored policy wins, bot/services/spend.py).
+    approvers: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="TUNEBOT_APPROVERS"
+    )
+    approval_hours: float = Field(default=24.0, gt=0, validation_alias="TUNEBOT_APPROVAL_HOURS")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     host: str = Field(default="0.0.0.0", validation_alias="HOST")
 
@@ -186,13 +194,22 @@ class Settings(BaseSettings):
             prices[model.strip()] = amount
         return prices
 
-    @field_validator("starters", "over_budget", "approvers", "time_zone")
+    @field_validator("approvers", mode="before")
+    @classmethod
+    def _approvers(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_approvers(value).ids
+        except PolicyValueError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("starters", "over_budget", "time_zone")
     @classmethod
     def _policy_words(cls, value: str, info: ValidationInfo) -> str:
         readers = {
             "starters": parse_starters,
             "over_budget": parse_over_budget,
-            "approvers": parse_approvers,
             "time_zone": parse_time_zone,
         }
         try:
@@ -255,7 +272,7 @@ class Settings(BaseSettings):
             PolicyKey.BUDGET_PER_USER: self.monthly_budget_per_user,
             PolicyKey.BUDGET_PER_CHANNEL: self.monthly_budget_per_channel,
             PolicyKey.OVER_BUDGET: self.over_budget,
-            PolicyKey.APPROVERS: self.approvers,
+            PolicyKey.APPROVERS: format_approvers(approvers_of(SpendPolicy(approvers=self.approvers))),
         }
         return policy_from_values(values, self.price_currency)
 

@@ -30,7 +30,9 @@ from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
 from bot.polling.poller import Poller
 from bot.polling.scheduler import PollScheduler
+from bot.services.approval_decisions import ApprovalKeeper
 from bot.slack.app import build_app, make_web_client
+from bot.slack.approvals import SlackApprovalPoster
 from bot.slack.context import AppContext
 from bot.slack.door import Refused, check_signature, is_ssl_check, read_body
 from bot.slack.evaluation import SlackEvalThreads
@@ -180,6 +182,9 @@ def build_runtime(
         clock=lambda: poller.clock(),
     )
     poller.each_cycle.append(ctx.eval_requests.run_due)  # stored `/tune eval`s carry on after a restart
+    # Approval requests expire, and their messages left unposted or unedited are done (issue #22).
+    ctx.approvals = ApprovalKeeper(store, SlackApprovalPoster(client, store), clock=lambda: poller.clock())
+    poller.each_cycle.append(ctx.approvals.run_due)
     notices = BudgetNotices(
         store,
         client,

@@ -25,13 +25,17 @@ import bot.presentation
 from bot.datasets import parse_dataset
 from bot.datasets.insight import InsightBuilder
 from bot.datasets.samples import tutorial_csv
+from bot.domain.approvals import ApprovalStart, ApprovalState
 from bot.domain.errors import BackendError, UsageError
 from bot.domain.pricing import OVERRIDE_SOURCE, CostBasis, CostEstimate, Price, counted_cost, estimate_cost
+from bot.domain.requests import StartArgs
+from bot.domain.spend import StartRule
 from bot.domain.text import escape_mrkdwn
 from bot.domain.types import BaseModelChoice, Checkpoint, DataStats, ModelState, ModelSummary
 from bot.evaluation.report import EvalReport, EvalRow
 from bot.polling.view import JobView
 from bot.presentation import (
+    approvals,
     blocks,
     channels,
     commands,
@@ -50,6 +54,8 @@ from bot.presentation import (
 )
 from bot.presentation.text import prompt_echo
 from bot.services import errors as e
+from bot.services.approval_decisions import Refusal
+from bot.services.approvals import ApprovalView, AskedApproval
 from bot.services.conversation import SystemChoice
 from bot.services.datasets import (
     DatasetDeleted,
@@ -64,7 +70,7 @@ from bot.services.models import Deleted
 from bot.services.uploads import UploadOutcome
 from bot.slack import commands as parsing
 from bot.slack.reporter import EVALUATION_EVENT_TYPE
-from bot.storage.models import Dataset, TuningJob
+from bot.storage.models import ApprovalRequest, Dataset, TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from standins.offline import OfflineStack
 from tests.helpers.cancel_walk import cancel_audit_builders
@@ -313,6 +319,59 @@ def _usage_echoes() -> Iterator[str]:
         with pytest.raises(UsageError) as caught:
             parsing.parse_start(typed)
         yield str(caught.value)
+
+
+def _approval_views() -> list[ApprovalView]:
+    """A request of two hostile starts, in every state, asked by every rule."""
+    start = ApprovalStart(
+        args=StartArgs(HOSTILE, HOSTILE),
+        dataset_id=7,
+        dataset_name=HOSTILE,
+        base_model=HOSTILE,
+        summary=HOSTILE,
+        hyperparameters={HOSTILE: HOSTILE},
+        estimate=Decimal("12.5"),
+    )
+    base = ApprovalView(
+        request_id=4,
+        requester=OWNER,
+        channel_id="C1",
+        starts=[start, dataclasses.replace(start, estimate=None)],
+        amount=None,
+        currency="USD",
+        month_spent=30.0,
+        rule=StartRule.APPROVAL_ABOVE.value,
+        rule_limit=10.0,
+        state=ApprovalState.PENDING,
+        expires_at=NOW,
+        hours=24.0,
+        approvers=["U0A", "U0B"],
+        value="4.abc",
+        decided_by="U0A",
+        reason=HOSTILE,
+        jobs=[HOSTILE],
+    )
+    views = [dataclasses.replace(base, state=state) for state in ApprovalState]
+    views += [dataclasses.replace(base, rule=rule.value, approvers=["C9"]) for rule in StartRule]
+    approved = dataclasses.replace(base, rule=HOSTILE, state=ApprovalState.APPROVED, jobs=[])
+    failed = [
+        dataclasses.replace(approved, start_error=error) for error in ("interrupted", escape_mrkdwn(HOSTILE))
+    ]
+    return [*views, approved, *failed]
+
+
+def _asked() -> AskedApproval:
+    request = ApprovalRequest(
+        team_id="T1",
+        requester_user_id=OWNER,
+        channel_id="C1",
+        starts="[]",
+        currency="USD",
+        rule=HOSTILE,
+        nonce="n",
+        expires_at=NOW,
+    )
+    return AskedApproval(request, ["C9"])
 
 
 Builder = Callable[[], Any]
@@ -611,6 +670,24 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
 BUILDERS.update(limits_builders(HOSTILE, _dataset))
+BUILDERS.update(
+    {
+        "approvals.rule_text": lambda: [approvals.rule_text(v) for v in _approval_views()],
+        "approvals.outcome_text": lambda: [approvals.outcome_text(v) for v in _approval_views()],
+        "approvals.approver_message": lambda: [approvals.approver_message(v) for v in _approval_views()],
+        "approvals.requester_message": lambda: [approvals.requester_message(v) for v in _approval_views()],
+        "approvals.requester_outcome_text": lambda: [
+            approvals.requester_outcome_text(v) for v in _approval_views()
+        ],
+        "approvals.approval_asked_text": lambda: [
+            approvals.approval_asked_text(_asked(), v) for v in _approval_views()
+        ],
+        "approvals.decline_modal": lambda: approvals.decline_modal("4.abc", "C1", _approval_views()[0]),
+        "approvals.refusal_text": lambda: [
+            approvals.refusal_text(r, v) for r in Refusal for v in (None, *_approval_views())
+        ],
+    }
+)
 BUILDERS.update(cancel_audit_builders(HOSTILE))
 BUILDERS.update(spend_builders(HOSTILE))
 

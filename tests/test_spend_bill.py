@@ -279,3 +279,18 @@ async def test_a_notice_slack_will_never_take_is_given_up(tmp_path: Path) -> Non
         assert row.state == "undeliverable"
         opens = [c for c in stack.workspace.calls("conversations.open") if c.params.get("users") == "U0GONE"]
         assert len(opens) == 1  # not asked again every cycle
+
+
+async def test_the_bill_lists_the_requests_waiting_for_approval(stack: OfflineStack) -> None:
+    from tests.helpers.approvals import ask, upload_tutorial
+
+    stack.workspace.add_members(CHANNEL, OWNER)
+    await upload_tutorial(stack)
+    await ask(stack, estimate="12.50")
+    everyone = await shown_answer(stack, ADMIN, "spend")
+    assert "*Waiting for approval*" in everyone
+    assert f"• <@{OWNER}>: tutorial on " in everyone and "— USD 12.50" in everyone
+    mine = await shown_answer(stack, OWNER, "spend")
+    assert "*Waiting for approval*" in mine
+    theirs = await shown_answer(stack, OTHER, "spend")  # not theirs, not in a channel of theirs
+    assert "Waiting for approval" not in theirs

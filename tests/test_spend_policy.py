@@ -27,6 +27,7 @@ from bot.domain.spend import Starters
 from bot.presentation.spend import money
 from standins.fakeslack import FakeSlack, View
 from standins.offline import OfflineStack
+from tests.helpers.approvals import dm_of, press, request_message
 from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
@@ -325,26 +326,33 @@ async def test_a_channel_budget_asks_for_approval_one_cent_over(priced: OfflineS
     await set_policy(stack, "approvers", f"users:{ADMIN}")
     await set_policy(stack, "budget_per_channel", f"{Decimal('10.00') + estimate - CENT:.2f}")
     asked = await start(stack, OWNER)
-    assert asked.startswith(":raised_hand: Tuning *tutorial* needs approval by <@U0ADMIN>: this channel's")
-    assert "USD 10.00 is spent this month" in asked and "Nothing was started" in asked
-    assert jobs_of(stack, OWNER) == 0
-
-    await set_policy(stack, "budget_per_channel", f"{Decimal('10.00') + estimate:.2f}")
-    await start(stack, OWNER)  # exactly at the limit
+    limit = money(Decimal("10.00") + estimate - CENT, "USD")
+    rule = f"it would take <#{CHANNEL}> past its monthly budget of {limit}"
+    assert asked.startswith(f":raised_hand: This start needs an approval: {rule}")
+    assert f"I asked <@{ADMIN}>" in asked and jobs_of(stack, OWNER) == 0
+    # The approver the admin set in Slack gets the request, and may approve it: the job starts.
+    message = await request_message(stack, dm_of(ADMIN))
+    await press(stack, ADMIN, message, "Approve")
     await wait_for(stack, lambda: jobs_of(stack, OWNER) == 1)
+
+    await set_policy(stack, "budget_per_channel", f"{Decimal('10.00') + estimate * 2:.2f}")
+    await start(stack, OWNER)  # exactly at the limit (the approved job counts at its estimate)
+    await wait_for(stack, lambda: jobs_of(stack, OWNER) == 2)
 
 
 async def test_one_job_above_the_approval_threshold_waits_for_an_approver(priced: OfflineStack) -> None:
     stack = priced
     estimate = await uploaded(stack)
+    stack.workspace.add_channel("C0FINANCE", "finance")
     await set_policy(stack, "approvers", "channel:C0FINANCE")
     await set_policy(stack, "approval_above", f"{estimate:.2f}")
     await start(stack, OWNER)  # exactly at the threshold: no approval needed
     await wait_for(stack, lambda: jobs_of(stack, OWNER) == 1)
     await set_policy(stack, "approval_above", f"{estimate - CENT:.2f}")
     asked = await start(stack, OWNER)
-    assert "needs approval by a member of <#C0FINANCE>" in asked
-    assert f"it is estimated at {money(estimate, 'USD')}, above the {money(estimate - CENT, 'USD')}" in asked
+    assert f"its estimate is over {money(estimate - CENT, 'USD')}, the most a job may cost" in asked
+    assert "I asked the approvers in <#C0FINANCE>" in asked
+    await request_message(stack, "C0FINANCE")
     assert jobs_of(stack, OWNER) == 1
 
 
@@ -352,7 +360,8 @@ async def test_without_a_price_a_cost_limit_asks_for_approval(stack: OfflineStac
     await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
     await set_policy(stack, "approval_above", "5")
     asked = await start(stack, OWNER)
-    assert "needs approval by an approver, and none are set" in asked and "cannot be estimated" in asked
+    # No approvers are set: the admins are asked.
+    assert "its cost cannot be estimated" in asked and f"I asked <@{ADMIN}>" in asked
     assert jobs_of(stack, OWNER) == 0
 
 

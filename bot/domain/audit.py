@@ -11,6 +11,7 @@ from typing import Any
 
 class AuditAction(StrEnum):
     START = "start"
+    REQUEST = "request"  # a start over a limit, asked of the approvers
     APPROVE = "approve"
     DECLINE = "decline"
     WITHDRAW = "withdraw"

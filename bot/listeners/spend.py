@@ -4,19 +4,28 @@ at each start (`/tune start` and the start form), before anything is started."""
 
 from __future__ import annotations
 
+from bot.domain.approvals import ApprovalStart, given_hyperparameters
 from bot.domain.requests import StartArgs
 from bot.domain.spend import Starters, Verdict
 from bot.listeners.estimates import start_estimate
-from bot.presentation.spend import groups_unknown_text, needs_approval_text, refusal_text
+from bot.presentation.spend import groups_unknown_text, refusal_text
 from bot.services.datasets import StartEstimate
 from bot.services.jobs import check_start, resolve_base_model, start_epochs
-from bot.services.spend import check_spend, on_needs_approval, start_cost, with_groups
+from bot.services.spend import check_spend, start_cost, with_groups
+from bot.slack.approvals import ask_approval
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset
 
 
 async def spend_refusal(
-    ctx: AppContext, *, team_id: str, user_id: str, channel_id: str, dataset: Dataset, estimate: StartEstimate
+    ctx: AppContext,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    args: StartArgs,
+    dataset: Dataset,
+    estimate: StartEstimate,
 ) -> str | None:
     """None when the policy lets this start go ahead; else what to tell the user (refused, or
     waiting for approval)."""
@@ -39,8 +48,28 @@ async def spend_refusal(
         return None
     if spend.decision.verdict is Verdict.REFUSE:
         return refusal_text(spend)
-    needed = await ctx.store.run(on_needs_approval, ctx.store, spend=spend, dataset=dataset.display_name)
-    return needs_approval_text(needed)
+    # Over a limit that asks: a request to the approvers (bot/slack/approvals.py); nothing starts.
+    assert dataset.id is not None
+    start = ApprovalStart(
+        args=args,
+        dataset_id=dataset.id,
+        dataset_name=dataset.display_name,
+        base_model=estimate.base_model,
+        summary=f"{dataset.example_count:,} examples, ≈ {estimate.insight.total_tokens:,} tokens",
+        hyperparameters=given_hyperparameters(args),
+        estimate=spend.check.estimate,
+    )
+    decision = spend.decision
+    return await ask_approval(
+        ctx,
+        team_id=team_id,
+        requester_user_id=user_id,
+        channel_id=channel_id,
+        starts=[start],
+        currency=spend.policy.currency,
+        month_spent=decision.spent if decision.spent is not None else spend.check.user_spent,
+        decision=decision,
+    )
 
 
 async def form_spend_refusal(
@@ -66,5 +95,11 @@ async def form_spend_refusal(
             validation=args.validation,
         )
     return await spend_refusal(
-        ctx, team_id=team_id, user_id=user_id, channel_id=channel_id, dataset=dataset, estimate=estimate
+        ctx,
+        team_id=team_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        args=args,
+        dataset=dataset,
+        estimate=estimate,
     )

@@ -26,7 +26,6 @@ from bot.evaluation.report import spreadsheet_safe
 from bot.presentation.blocks import Block, context, section, when
 from bot.presentation.text import format_money
 from bot.services.spend import (
-    ApprovalNeeded,
     Bill,
     NoticeDue,
     PolicyChange,
@@ -206,37 +205,6 @@ def groups_unknown_text() -> str:
         ":hourglass: Only members of certain user groups may start tuning jobs, and Slack did not "
         "tell me in time whether you are one. Nothing was started; try again in a moment."
     )
-
-
-def needs_approval_text(needed: ApprovalNeeded) -> str:
-    """A start the policy sends to an approver (nothing is sent to Google)."""
-    spend = needed.spend
-    decision, check, currency = spend.decision, spend.check, spend.policy.currency
-    estimate = check.estimate
-    if decision.rule is StartRule.NO_PRICE:
-        why = (
-            "its cost cannot be estimated (no price is set for its base model) and the policy limits spending"
-        )
-    elif decision.rule is StartRule.APPROVAL_ABOVE:
-        why = (
-            f"it is estimated at {money(estimate or Decimal(0), currency)}, above the "
-            f"{money(decision.limit or Decimal(0), currency)} one job may cost without approval"
-        )
-    else:
-        whose = "your" if decision.rule is StartRule.USER_BUDGET else "this channel's"
-        spent = decision.spent or Decimal(0)
-        why = (
-            f"{whose} monthly budget is {money(decision.limit or Decimal(0), currency)}, "
-            f"{money(spent, currency)} is spent this month ({spend.month.label}) and this job is "
-            f"estimated at {money(estimate or Decimal(0), currency)}"
-        )
-    if needed.approver_channel:
-        by = f"a member of <#{needed.approver_channel}>"
-    elif needed.approver_users:
-        by = " or ".join(f"<@{user}>" for user in sorted(needed.approver_users))
-    else:
-        by = "an approver, and none are set (a tunebot admin sets them with `/tune policy set approvers …`)"
-    return f":raised_hand: Tuning *{esc(needed.dataset)}* needs approval by {by}: {why}. Nothing was started."
 
 
 # ------------------------------------------------------------------ the bill

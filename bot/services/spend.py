@@ -16,11 +16,11 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.domain.approvals import starts_from_json
 from bot.domain.audit import AuditAction
 from bot.domain.policy import (
     Month,
     PolicyKey,
-    approvers_of,
     month_of,
     policy_from_values,
     policy_values,
@@ -264,24 +264,6 @@ def with_groups(spend: SpendCheck, user_groups: frozenset[str]) -> SpendCheck:
     return replace(spend, decision=decide_start(spend.policy, check), check=check)
 
 
-@dataclass(frozen=True)
-class ApprovalNeeded:
-    """A start that waits for an approver (not sent to Google)."""
-
-    spend: SpendCheck
-    approver_users: frozenset[str]
-    approver_channel: str | None
-    dataset: str
-
-
-def on_needs_approval(store: Store, *, spend: SpendCheck, dataset: str) -> ApprovalNeeded:
-    """SEAM (issue #22, approvals): a start the policy sends for approval. Until the approvals
-    helper's `bot.services.approvals.request_approval(...)` is merged, this only says who would
-    approve; nothing is started. At merge, this body becomes that call."""
-    approvers = approvers_of(spend.policy)
-    return ApprovalNeeded(spend, approvers.users, approvers.channel, dataset)
-
-
 # ------------------------------------------------------------------ the live bill
 
 
@@ -297,9 +279,21 @@ class PendingApproval:
 
 
 def pending_approvals(store: Store, team_id: str) -> Sequence[PendingApproval]:
-    """SEAM (issue #22, approvals): the team's pending requests; none until the approvals
-    table is merged (then read it here)."""
-    return ()
+    """The team's requests waiting for an approver (bot/services/approvals.py), oldest first."""
+    pending = []
+    for request in store.approvals.pending(team_id):
+        starts = starts_from_json(request.starts)
+        what = ", ".join(f"{start.dataset_name} on {start.base_model}" for start in starts)
+        pending.append(
+            PendingApproval(
+                requester_user_id=request.requester_user_id,
+                channel_id=request.channel_id,
+                what=what,
+                estimate=money(request.amount),
+                requested_at=request.created_at,
+            )
+        )
+    return pending
 
 
 @dataclass

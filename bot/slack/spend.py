@@ -164,3 +164,10 @@ async def _home_sections(
     if user_id in settings.admins:
         team = await store.run(team_policy, store, team_id, settings.spend_policy())
     return home_spend_blocks(bill, team=team, zone=settings.time_zone)
+
+
+async def policy_approvers(store: Store, settings: Settings, team_id: str) -> frozenset[str]:
+    """Who approves in `team_id`: the approvers of its policy in force (TUNEBOT_APPROVERS until
+    an admin changes them with `/tune policy set approvers …`): user ids, or one channel id."""
+    team = await store.run(team_policy, store, team_id, settings.spend_policy())
+    return team.policy.approvers

@@ -268,6 +268,57 @@ class AuditEvent(SQLModel, table=True):
     details: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
 
 
+class ApprovalRequest(SQLModel, table=True):
+    """A start over a limit, waiting for an approver (issue #22; bot/services/approvals.py):
+    who asked where, the starts it would run (`starts`: a JSON list, one item today; a sweep
+    asks once for several), what they cost, the rule that asked, and how it was decided.
+    `state` (bot/domain/approvals.py) leaves `pending` once, by a conditional UPDATE."""
+
+    __tablename__ = "approval_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    requester_user_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)  # where the start was asked: the job message goes there
+    starts: str = Field(sa_column=Column(Text, nullable=False))  # JSON (ApprovalStart.to_dict each)
+    amount: float | None = None  # the estimate of all the starts (None: no price)
+    currency: str = Field(max_length=8)
+    month_spent: float | None = None  # the month's spend so far the rule counted
+    rule: str = Field(max_length=32)  # bot/domain/spend.py StartRule
+    rule_limit: float | None = None
+    state: str = Field(default="pending", index=True, max_length=16)
+    nonce: str = Field(max_length=32)  # carried by the buttons: a click must name it
+    expires_at: datetime
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = None
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    job_ids: str | None = Field(default=None, max_length=500)  # JSON list, once started
+    start_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ApprovalMessage(SQLModel, table=True):
+    """One message of a request, posted exactly once: to an approver (a DM) or the approvers'
+    channel (`role` "approver"), or the requester's DM with its Withdraw button ("requester").
+    `state`: new -> posting (written before the post; after a crash or an ambiguous failure
+    the message is looked for by its metadata first) -> posted (`ts`). `shown`: the request
+    state the message shows, so each decision edits it once. `lease_expires_at` keeps two
+    processes from working on one message at once."""
+
+    __tablename__ = "approval_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approval_request.id", index=True)
+    role: str = Field(max_length=16)
+    target: str = Field(max_length=32)  # a user id (a DM) or a channel id
+    channel_id: str | None = Field(default=None, max_length=32)  # where it is posted (D… for a DM)
+    ts: str | None = Field(default=None, max_length=32)
+    state: str = Field(default="new", max_length=16)
+    shown: str = Field(default="pending", max_length=16)
+    lease_expires_at: datetime | None = None
+
+
 class SeenEvent(SQLModel, table=True):
     """Events API deliveries already handled (Slack retries deliveries)."""
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bot.storage import schema
 from bot.storage.engine import make_engine
+from bot.storage.repositories.approvals import ApprovalRepository
 from bot.storage.repositories.audit import AuditRepository
 from bot.storage.repositories.datasets import DatasetRepository
 from bot.storage.repositories.eval_requests import EvalRequestRepository
@@ -44,6 +45,7 @@ class Store:
         self.threads = ThreadRepository(engine)
         self.events = EventRepository(engine)
         self.audit = AuditRepository(engine)
+        self.approvals = ApprovalRepository(engine)
         self.spend = SpendRepository(engine)
 
     @classmethod

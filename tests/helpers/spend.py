@@ -84,7 +84,6 @@ def spend_builders(hostile: str) -> dict[str, Any]:
     )
     from bot.presentation import spend, spend_home
     from bot.services.spend import (
-        ApprovalNeeded,
         Bill,
         NoticeDue,
         PendingApproval,
@@ -163,11 +162,6 @@ def spend_builders(hostile: str) -> dict[str, Any]:
         ],
         "spend.bad_value_text": lambda: [spend.bad_value_text(key, hostile, hostile) for key in PolicyKey],
         "spend.refusal_text": lambda: [spend.refusal_text(c) for c in checks()],
-        "spend.needs_approval_text": lambda: [
-            spend.needs_approval_text(ApprovalNeeded(c, users, channel, hostile))
-            for c in checks()
-            for users, channel in ((frozenset({"U0A"}), None), (frozenset(), "C0FIN"), (frozenset(), None))
-        ],
         "spend.bill_blocks": lambda: [spend.bill_blocks(bill(e), zone=hostile) for e in (True, False)],
         "spend.bill_csv": "a CSV, every cell through spreadsheet_safe (tests/test_spend_bill.py)",
         "spend.bill_csv_file_name": "a file name made of a month",

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.listeners.actions.approvals import approve_clicked, decline_clicked, withdraw_clicked
 from bot.listeners.actions.cancel_job import cancel_clicked
 from bot.listeners.actions.datasets_page import show_datasets_page
 from bot.listeners.actions.delete_dataset import delete_dataset_clicked, keep_dataset_clicked
@@ -17,7 +18,7 @@ from bot.listeners.actions.policy import edit_policy_clicked
 from bot.listeners.actions.start_form import start_form_changed
 from bot.listeners.actions.try_model import try_clicked
 from bot.listeners.requests import ActionHandler, ActionRequest
-from bot.presentation import blocks
+from bot.presentation import approvals, blocks
 from bot.presentation.cancel import ACTION_CANCEL_JOB
 from bot.presentation.costs import ESTIMATE_FIELDS
 from bot.presentation.spend_home import ACTION_EDIT_POLICY
@@ -33,6 +34,9 @@ ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
     # the start form's fields its estimate follows (dispatch_action; bot.presentation.costs)
     (re.compile(f"^({'|'.join(ESTIMATE_FIELDS)})$"), start_form_changed),
     (ACTION_CANCEL_JOB, cancel_clicked),
+    (approvals.ACTION_APPROVE, approve_clicked),
+    (approvals.ACTION_DECLINE, decline_clicked),
+    (approvals.ACTION_WITHDRAW, withdraw_clicked),
     (ACTION_EDIT_POLICY, edit_policy_clicked),
 ]
 

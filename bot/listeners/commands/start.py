@@ -32,7 +32,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         validation=args.validation,
     )
     who = {"team_id": request.team_id, "user_id": request.user_id, "channel_id": request.channel_id}
-    refused = await spend_refusal(ctx, **who, dataset=dataset, estimate=estimate)
+    refused = await spend_refusal(ctx, **who, args=args, dataset=dataset, estimate=estimate)
     if refused:  # the spend policy (issue #22): refused, or waiting for approval
         await request.ack(text=refused)
         return
