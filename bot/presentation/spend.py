@@ -86,7 +86,7 @@ def approvers_text(policy: SpendPolicy) -> str:
         return f"the members of <#{approvers.channel}>"
     if approvers.users:
         return _people(approvers.users)
-    return "none set"
+    return "none set, so the tunebot admins approve"
 
 
 def policy_lines(policy: SpendPolicy) -> list[str]:
