@@ -36,6 +36,7 @@ from bot.slack.approvals import SlackApprovalPoster
 from bot.slack.context import AppContext
 from bot.slack.door import Refused, check_signature, is_ssl_check, read_body
 from bot.slack.evaluation import SlackEvalThreads
+from bot.slack.notices import BudgetNotices
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 
@@ -184,6 +185,15 @@ def build_runtime(
     # Approval requests expire, and their messages left unposted or unedited are done (issue #22).
     ctx.approvals = ApprovalKeeper(store, SlackApprovalPoster(client, store), clock=lambda: poller.clock())
     poller.each_cycle.append(ctx.approvals.run_due)
+    notices = BudgetNotices(
+        store,
+        client,
+        settings,
+        owner=poller.owner,
+        lease_seconds=settings.lease_seconds,
+        clock=lambda: poller.clock(),
+    )
+    poller.each_cycle.append(notices.run_due)  # "your month passed 80 % of your budget", once
     return Runtime(
         settings=settings, ctx=ctx, app=build_app(ctx, listeners.register), poller=poller, pacer=pacer
     )

@@ -109,6 +109,14 @@ HELP_LINES = (
         "admins: the month's audit log (starts, approvals, cancels, deletes…) and its CSV; "
         "append-only, nothing in it can be changed from Slack",
     ),
+    (
+        "`/tune policy`",
+        "who may start jobs, the limits and the approvers (admins: `/tune policy set <key> <value>`)",
+    ),
+    (
+        "`/tune spend [YYYY-MM] [csv]`",
+        "the month's spend by person and channel, what is still billing; a CSV",
+    ),
 )
 
 

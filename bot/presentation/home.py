@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.text import escape_mrkdwn as esc
@@ -28,11 +29,12 @@ HOME_BLOCK_LIMIT = 100  # Slack's limit for a Home tab
 SHOWN_PER_SECTION = 10
 
 
-def home_view(data: HomeData) -> dict[str, Any]:
-    """The Home tab's view (pure)."""
+def home_view(data: HomeData, extra: Sequence[Block] = ()) -> dict[str, Any]:
+    """The Home tab's view (pure); `extra` sections (the month's spend) go under the title."""
     blocks: list[Block] = [
         {"type": "header", "text": plain("tunebot")},
         context("Fine-tune Gemini models from Slack. `/tune help` lists the commands."),
+        *extra,
         {"type": "divider"},
         section(f"*Your datasets* ({len(data.datasets)})"),
     ]

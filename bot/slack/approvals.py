@@ -41,6 +41,7 @@ from bot.slack.calls import SlackCallFailed, call, paged, post_once
 from bot.slack.channels import ensure_member
 from bot.slack.context import AppContext
 from bot.slack.jobs import announce_new_job
+from bot.slack.spend import policy_approvers
 from bot.storage.models import ApprovalMessage, ApprovalRequest, TuningJob
 from bot.storage.store import Store
 
@@ -170,7 +171,7 @@ async def ask_approval(
         currency=currency,
         month_spent=month_spent,
         decision=decision,
-        approvers=ctx.settings.approvers,
+        approvers=await policy_approvers(ctx.store, ctx.settings, team_id),
         admins=ctx.admins,
         hours=ctx.settings.approval_hours,
         now=keeper.clock(),

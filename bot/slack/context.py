@@ -16,6 +16,7 @@ from bot.polling.eval_requests import EvalRequestRunner
 from bot.services.approval_decisions import ApprovalKeeper
 from bot.slack.home import HomeTab
 from bot.slack.reporter import SlackReporter
+from bot.slack.spend import GroupMembers
 from bot.storage.store import Store
 
 
@@ -39,6 +40,8 @@ class AppContext:
     approvals: ApprovalKeeper | None = None
     # The App Home tab publisher; set by `build_app`.
     home: HomeTab | None = None
+    # User groups' members, for a spend policy naming groups (bot/slack/spend.py).
+    groups: GroupMembers = field(default_factory=GroupMembers)
 
     def home_changed(self, team_id: str) -> None:
         """Something the team's Home tabs show changed: redraw them (throttled)."""

@@ -360,3 +360,44 @@ class SeenEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SpendPolicyRow(SQLModel, table=True):
+    """A team's spend policy once an admin changed it in Slack (migration 0012_policies); until
+    then the settings give it. Each value is written as the settings take it
+    (bot/domain/policy.py), amounts in the price currency."""
+
+    __tablename__ = "spend_policy"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    starters: str = Field(sa_column=Column(Text, nullable=False))
+    approval_above: str = Field(max_length=32)
+    budget_per_user: str = Field(max_length=32)
+    budget_per_channel: str = Field(max_length=32)
+    over_budget: str = Field(max_length=16)
+    approvers: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BudgetNotice(SQLModel, table=True):
+    """A budget notice (migration 0012_policies): claimed (`posting`) before it is posted, so
+    each is sent once across restarts and replicas; the unique key names it: the team, the
+    month, which budget (`user`, `channel`), whose, and the share passed (80 for 80 %)."""
+
+    __tablename__ = "budget_notice"
+    __table_args__ = (
+        UniqueConstraint("team_id", "month", "budget", "subject_id", "mark", name="uq_budget_notice"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    month: str = Field(max_length=7)  # YYYY-MM in the workspace's time zone
+    budget: str = Field(max_length=16)
+    subject_id: str = Field(max_length=32)
+    mark: int
+    state: str = Field(default="posting", max_length=16)  # posting -> posted
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -26,6 +26,7 @@ from bot.storage.repositories.evaluations import EvaluationRepository
 from bot.storage.repositories.events import EventRepository
 from bot.storage.repositories.jobs import JobRepository
 from bot.storage.repositories.ownership import OwnershipRepository
+from bot.storage.repositories.spend import SpendRepository
 from bot.storage.repositories.threads import ThreadRepository
 
 P = ParamSpec("P")
@@ -47,6 +48,7 @@ class Store:
         self.audit = AuditRepository(engine)
         self.aliases = AliasRepository(engine)
         self.approvals = ApprovalRepository(engine)
+        self.spend = SpendRepository(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> Store:

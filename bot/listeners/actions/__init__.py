@@ -14,6 +14,7 @@ from bot.listeners.actions.datasets_page import show_datasets_page
 from bot.listeners.actions.delete_dataset import delete_dataset_clicked, keep_dataset_clicked
 from bot.listeners.actions.delete_model import delete_clicked
 from bot.listeners.actions.list_page import show_models_page
+from bot.listeners.actions.policy import edit_policy_clicked
 from bot.listeners.actions.promote_alias import keep_alias_clicked, promote_clicked
 from bot.listeners.actions.start_form import start_form_changed
 from bot.listeners.actions.try_model import try_clicked
@@ -21,6 +22,7 @@ from bot.listeners.requests import ActionHandler, ActionRequest
 from bot.presentation import aliases, approvals, blocks
 from bot.presentation.cancel import ACTION_CANCEL_JOB
 from bot.presentation.costs import ESTIMATE_FIELDS
+from bot.presentation.spend_home import ACTION_EDIT_POLICY
 from bot.slack.context import AppContext
 
 ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
@@ -38,6 +40,7 @@ ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
     (approvals.ACTION_APPROVE, approve_clicked),
     (approvals.ACTION_DECLINE, decline_clicked),
     (approvals.ACTION_WITHDRAW, withdraw_clicked),
+    (ACTION_EDIT_POLICY, edit_policy_clicked),
 ]
 
 

@@ -16,6 +16,7 @@ from bot.services.approval_decisions import Clicker, ClickRefused, Refusal, chec
 from bot.services.approvals import approval_view, approver_set
 from bot.slack.approvals import keeper_of, show_decided, show_starting, start_approved
 from bot.slack.context import AppContext
+from bot.slack.spend import policy_approvers
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ async def approve_clicked(ctx: AppContext, request: ActionRequest) -> None:
     await request.ack()
     now = keeper_of(ctx).clock()
     clicker = clicker_of(request)
-    approvers = approver_set(ctx.settings.approvers, ctx.admins)
+    approvers = approver_set(await policy_approvers(ctx.store, ctx.settings, request.team_id), ctx.admins)
     try:
         pending = await check_click(ctx.store, request.value, clicker, approvers=approvers, now=now)
         approved = await decide(ctx.store, pending, ApprovalState.APPROVED, actor=clicker.user_id, now=now)
@@ -56,7 +57,7 @@ async def approve_clicked(ctx: AppContext, request: ActionRequest) -> None:
 async def decline_clicked(ctx: AppContext, request: ActionRequest) -> None:
     await request.ack()
     clicker = clicker_of(request)
-    approvers = approver_set(ctx.settings.approvers, ctx.admins)
+    approvers = approver_set(await policy_approvers(ctx.store, ctx.settings, request.team_id), ctx.admins)
     try:
         pending = await check_click(
             ctx.store, request.value, clicker, approvers=approvers, now=keeper_of(ctx).clock()

@@ -23,7 +23,9 @@ from bot.listeners.commands.delete import confirm_delete
 from bot.listeners.commands.eval_model import evaluate_model
 from bot.listeners.commands.help import show_help
 from bot.listeners.commands.list_models import list_models
+from bot.listeners.commands.policy import show_policy
 from bot.listeners.commands.promote import promote_model, show_aliases
+from bot.listeners.commands.spend import show_spend
 from bot.listeners.commands.start import start_tuning
 from bot.listeners.commands.status import show_status
 from bot.listeners.commands.try_model import try_model
@@ -52,6 +54,8 @@ SUBCOMMANDS: dict[str, CommandHandler] = {
     "aliases": show_aliases,
     "cancel": confirm_cancel,
     "audit": show_audit,
+    "policy": show_policy,
+    "spend": show_spend,
 }
 ALIASES = {"?": "help"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.listeners.estimates import start_estimate
 from bot.listeners.requests import CommandRequest
+from bot.listeners.spend import spend_refusal
 from bot.presentation import blocks
 from bot.presentation.datasets import start_estimate_text
 from bot.presentation.jobs import starting_text, validation_note
@@ -32,6 +33,11 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         base_model=base_model,
         validation=args.validation,
     )
+    who = {"team_id": request.team_id, "user_id": request.user_id, "channel_id": request.channel_id}
+    refused = await spend_refusal(ctx, **who, args=args, dataset=dataset, estimate=estimate)
+    if refused:  # the spend policy (issue #22): refused, or waiting for approval
+        await request.ack(text=refused)
+        return
     await request.ack(text=starting_text(args.dataset, start_estimate_text(estimate)))
     await ensure_member(ctx, request.channel_id)
     job = await start_job(

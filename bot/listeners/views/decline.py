@@ -11,6 +11,7 @@ from bot.services.approval_decisions import Clicker, ClickRefused, check_click, 
 from bot.services.approvals import approval_view, approver_set
 from bot.slack.approvals import keeper_of, show_decided
 from bot.slack.context import AppContext
+from bot.slack.spend import policy_approvers
 
 
 async def decline_submitted(ctx: AppContext, request: ViewRequest) -> None:
@@ -18,7 +19,7 @@ async def decline_submitted(ctx: AppContext, request: ViewRequest) -> None:
     reason = view_values(request.view).get(REASON_BLOCK) or ""
     clicker = Clicker(team_id=request.team_id, user_id=request.user_id, channel_id=meta.get("channel", ""))
     now = keeper_of(ctx).clock()
-    approvers = approver_set(ctx.settings.approvers, ctx.admins)
+    approvers = approver_set(await policy_approvers(ctx.store, ctx.settings, request.team_id), ctx.admins)
     try:
         pending = await check_click(ctx.store, meta.get("value", ""), clicker, approvers=approvers, now=now)
         declined = await decide(

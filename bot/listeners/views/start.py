@@ -10,6 +10,7 @@ from bot.domain.errors import UsageError, UserError
 from bot.listeners.estimates import start_estimate
 from bot.listeners.replies import tell_or_dm
 from bot.listeners.requests import ViewRequest
+from bot.listeners.spend import form_spend_refusal
 from bot.listeners.views.form import private_metadata, view_values
 from bot.presentation.datasets import start_form_estimate_text
 from bot.presentation.errors import error_text
@@ -90,6 +91,11 @@ async def start_submitted(ctx: AppContext, request: ViewRequest) -> None:
     channel_id = meta.get("channel_id") or user_id
     try:
         estimate = await form_estimate(ctx, team_id, args)
+        who = {"team_id": team_id, "user_id": user_id, "channel_id": channel_id}
+        refused = await form_spend_refusal(ctx, **who, args=args, estimate=estimate)
+        if refused:  # the spend policy (issue #22): refused, or waiting for approval
+            await tell_or_dm(ctx, channel_id, user_id, refused)
+            return
         await ensure_member(ctx, channel_id)
         job = await start_job(
             ctx.store,

@@ -2,11 +2,8 @@
 and `approval_message`, each message of a request posted exactly once.
 
 Revision ID: 0013_approvals
-Revises: 0011_spend_audit
+Revises: 0012_policies
 Create Date: 2026-12-03
-
-Written beside 0012_policies (another change of issue #22): at merge this revision is
-re-chained onto it (down_revision = "0012_policies"); the tables do not depend on each other.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_approvals"
-down_revision = "0011_spend_audit"  # re-chained onto "0012_policies" at merge
+down_revision = "0012_policies"
 branch_labels = None
 depends_on = None
 
