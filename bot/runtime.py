@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import aiohttp
 import httpx
@@ -36,6 +37,7 @@ from bot.slack.approvals import SlackApprovalPoster
 from bot.slack.context import AppContext
 from bot.slack.door import Refused, check_signature, is_ssl_check, read_body
 from bot.slack.evaluation import SlackEvalThreads
+from bot.slack.jobs import show_cancelled_job
 from bot.slack.notices import BudgetNotices
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
@@ -192,6 +194,8 @@ def build_runtime(
         owner=poller.owner,
         lease_seconds=settings.lease_seconds,
         clock=lambda: poller.clock(),
+        backend=backend,  # a hard budget cancels the jobs that pass it
+        on_cancelled=partial(show_cancelled_job, ctx),
     )
     poller.each_cycle.append(notices.run_due)  # "your month passed 80 % of your budget", once
     return Runtime(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.domain.audit import TUNEBOT_ACTOR
 from bot.domain.text import escape_truncated
 from bot.domain.types import SentHyperparameters
 from bot.polling.view import JobView
@@ -105,7 +106,9 @@ def _progress_message(view: JobView) -> tuple[str, list[Block]]:
 
 def _title_line(view: JobView) -> str:
     label = _state_label(view.state)
-    if view.state == "cancelled" and view.cancelled_by:
+    if view.state == "cancelled" and view.cancelled_by == TUNEBOT_ACTOR:
+        label += " by tunebot: it took its owner past a hard monthly budget"
+    elif view.state == "cancelled" and view.cancelled_by:
         label += f" by {_mention(view.cancelled_by)}"
     short = details.short_detail(view)
     if short:

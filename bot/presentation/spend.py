@@ -388,7 +388,17 @@ def bad_month_text(typed: str) -> str:
 
 
 def budget_notice_text(due: NoticeDue) -> str:
-    """The owner's month passed 80 % of their budget (once a month, in their DM)."""
+    """The owner's month passed 80 % of their budget (once a month, in their DM), or tunebot
+    cancelled their job for passing a hard budget (once per job)."""
+    if due.kind == "cap":
+        return (
+            f":no_entry_sign: I cancelled your tuning job *{esc(due.job_name or '')}*: with what Vertex AI "
+            f"counted for it, your tuning spend in {due.month.label} is {money(due.spent, due.currency)}, "
+            f"past your monthly budget of {money(due.budget, due.currency)}, which the spending policy "
+            "does not let a job go over. The checkpoints it already has stay usable "
+            "(`/tune try <model> checkpoint=N`), and its message says what it cost so far. "
+            "`/tune spend` shows the bill."
+        )
     return (
         f":warning: You have spent {money(due.spent, due.currency)} of your "
         f"{money(due.budget, due.currency)} monthly tuning budget in {due.month.label} (past "

@@ -26,7 +26,7 @@ from bot.domain.policy import (
     policy_values,
     with_value,
 )
-from bot.domain.spend import SpendPolicy, StartCheck, StartDecision, decide_start
+from bot.domain.spend import OverBudget, SpendPolicy, StartCheck, StartDecision, decide_start
 from bot.domain.types import JobState
 from bot.services.datasets import StartEstimate
 from bot.storage.models import SpendPolicyRow, utcnow
@@ -415,7 +415,8 @@ def load_bill(
 
 @dataclass(frozen=True)
 class NoticeDue:
-    """A person whose month passed NOTICE_MARK % of their budget."""
+    """A person whose month passed NOTICE_MARK % of their budget ("user"), or whose job tunebot
+    cancelled because it took their month past a hard budget ("cap": `mark` is the job's id)."""
 
     team_id: str
     user_id: str
@@ -424,6 +425,8 @@ class NoticeDue:
     budget: Decimal
     currency: str
     mark: int = NOTICE_MARK
+    kind: str = "user"
+    job_name: str | None = None
 
 
 def notices_due(store: Store, *, defaults: SpendPolicy, zone: ZoneInfo, now: datetime) -> list[NoticeDue]:
@@ -446,4 +449,109 @@ def notices_due(store: Store, *, defaults: SpendPolicy, zone: ZoneInfo, now: dat
         for user_id, amount in sorted(spent.items()):
             if amount > budget * NOTICE_SHARE:
                 due.append(NoticeDue(team_id, user_id, month, amount, budget, policy.currency))
+    return due
+
+
+# ------------------------------------------------------------------ the hard cap
+
+
+@dataclass(frozen=True)
+class CapDue:
+    """A running job whose counted cost takes its owner's month past a hard budget (a policy
+    that refuses starts over budget): tunebot cancels it."""
+
+    team_id: str
+    user_id: str
+    job_id: int
+    job_name: str
+    spent: Decimal
+    budget: Decimal
+    currency: str
+
+
+def _hard_budget(policy: SpendPolicy) -> Decimal | None:
+    """The person budget that is a hard cap: one that refuses (rather than asks) over it."""
+    if policy.over_budget is not OverBudget.REFUSE:
+        return None
+    return policy.monthly_budget_per_user
+
+
+def _person_months(
+    store: Store, *, defaults: SpendPolicy, zone: ZoneInfo, now: datetime
+) -> list[tuple[str, SpendPolicy, Decimal, Month, list[JobCost], dict[str, Decimal]]]:
+    """Each team with a hard person budget: its policy, the budget, the month, the month's jobs
+    and each person's spend (counted cost, else the estimate)."""
+    month = month_of(now, zone)
+    found: list[tuple[str, SpendPolicy, Decimal, Month, list[JobCost], dict[str, Decimal]]] = []
+    if defaults.monthly_budget_per_user is None and not store.spend.teams_with_person_budgets():
+        return found
+    for team_id in store.spend.teams_with_jobs(month.start_utc, month.end_utc):
+        policy = team_policy(store, team_id, defaults).policy
+        budget = _hard_budget(policy)
+        if budget is None:
+            continue
+        jobs = store.spend.job_costs(team_id, month.start_utc, month.end_utc)
+        spent: dict[str, Decimal] = {}
+        for job in jobs:
+            cost = cost_of(job)
+            if cost is not None and _in_currency(job, policy.currency):
+                spent[job.owner_user_id] = spent.get(job.owner_user_id, Decimal(0)) + cost
+        found.append((team_id, policy, budget, month, jobs, spent))
+    return found
+
+
+def caps_due(store: Store, *, defaults: SpendPolicy, zone: ZoneInfo, now: datetime) -> list[CapDue]:
+    """Running jobs with a counted cost whose owner's month, counting it, is past a hard budget.
+    Only counted jobs are cancelled: an estimate let the job start within the budget, and only
+    Vertex's count can show it was wrong."""
+    due: list[CapDue] = []
+    for team_id, policy, budget, _month, jobs, spent in _person_months(
+        store, defaults=defaults, zone=zone, now=now
+    ):
+        for job in jobs:
+            if job.state not in ACTIVE_STATES or job.counted_cost is None or job.cancelled_by:
+                continue
+            if not _in_currency(job, policy.currency):
+                continue
+            total = spent.get(job.owner_user_id, Decimal(0))
+            if total > budget:
+                due.append(
+                    CapDue(
+                        team_id,
+                        job.owner_user_id,
+                        job.job_id,
+                        job.display_name,
+                        total,
+                        budget,
+                        policy.currency,
+                    )
+                )
+    return due
+
+
+def cap_notices_due(
+    store: Store, *, defaults: SpendPolicy, zone: ZoneInfo, now: datetime, actor: str
+) -> list[NoticeDue]:
+    """The owners of this month's jobs tunebot cancelled (`cancelled_by` = `actor`) for a hard
+    budget: each hears it once (whether they were told is the notice table's business)."""
+    due: list[NoticeDue] = []
+    for team_id, policy, budget, month, jobs, spent in _person_months(
+        store, defaults=defaults, zone=zone, now=now
+    ):
+        for job in jobs:
+            if job.cancelled_by != actor:
+                continue
+            due.append(
+                NoticeDue(
+                    team_id,
+                    job.owner_user_id,
+                    month,
+                    spent.get(job.owner_user_id, Decimal(0)),
+                    budget,
+                    policy.currency,
+                    mark=job.job_id,
+                    kind="cap",
+                    job_name=job.display_name,
+                )
+            )
     return due

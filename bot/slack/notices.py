@@ -8,26 +8,32 @@ on. The post names the notice in its Slack message metadata; after an ambiguous 
 when a claim left `posting` by a process that died expires, the DM is searched for that
 metadata before anything is posted again (`post_once`). The row becomes `posted` with the ts.
 
-The hard cap (cancel a running job whose counted cost would pass a hard budget: the second
-half of #22 item 5) would hook in here too, beside `run_due`, on the same `notices_due` sums.
+The hard cap (the second half of #22 item 5): with a policy that refuses starts over a
+budget, a running job whose counted cost takes its owner's month past it is cancelled by
+tunebot (`cancel_job` with tunebot as the actor: the same conditional claim as `/tune cancel`,
+so one process cancels it; the checkpoints it has stay usable), its message says so once, and
+its owner hears it once in their DM (a notice row keyed by the job).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.backends.backend import TuningBackend
 from bot.config import Settings
+from bot.domain.audit import TUNEBOT_ACTOR
 from bot.polling.ports import ReporterError
 from bot.presentation.spend import budget_notice_text
-from bot.services.spend import NoticeDue, notices_due
+from bot.services.cancel import cancel_job
+from bot.services.spend import NoticeDue, cap_notices_due, caps_due, notices_due
 from bot.slack.calls import SlackCallFailed, call, paged, post_once
 from bot.slack.extras import channel_id_of
-from bot.storage.models import BudgetNotice, utcnow
+from bot.storage.models import BudgetNotice, TuningJob, utcnow
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -60,7 +66,12 @@ class BudgetNotices:
         owner: str,
         lease_seconds: float,
         clock: Callable[[], datetime] = utcnow,
+        backend: TuningBackend | None = None,
+        on_cancelled: Callable[[TuningJob], Awaitable[None]] | None = None,
     ) -> None:
+        self.backend = backend  # None: no hard cap (nothing to cancel with)
+        self.on_cancelled = on_cancelled  # shows a job tunebot cancelled in its message
+        self.cancelled = 0
         self.store = store
         self.client = client
         self.settings = settings
@@ -70,7 +81,9 @@ class BudgetNotices:
         self.posted = 0
 
     async def run_due(self) -> None:
-        """One poll cycle's notices (a failure is logged; the next cycle tries again)."""
+        """One poll cycle's hard-cap cancels and notices (a failure is logged; the next cycle
+        tries again)."""
+        await self._cancel_over_cap()
         try:
             due = await self.store.run(
                 notices_due,
@@ -79,6 +92,15 @@ class BudgetNotices:
                 zone=self.settings.zone,
                 now=self.clock(),
             )
+            if self.backend is not None:
+                due += await self.store.run(
+                    cap_notices_due,
+                    self.store,
+                    defaults=self.settings.spend_policy(),
+                    zone=self.settings.zone,
+                    now=self.clock(),
+                    actor=TUNEBOT_ACTOR,
+                )
         except Exception:
             log.exception("could not work out which budget notices are due")
             return
@@ -90,12 +112,47 @@ class BudgetNotices:
             except Exception:
                 log.exception("budget notice for %s failed", item.user_id)
 
+    async def _cancel_over_cap(self) -> None:
+        """Cancel the running jobs whose counted cost takes their owner past a hard budget."""
+        if self.backend is None:
+            return
+        try:
+            due = await self.store.run(
+                caps_due,
+                self.store,
+                defaults=self.settings.spend_policy(),
+                zone=self.settings.zone,
+                now=self.clock(),
+            )
+        except Exception:
+            log.exception("could not work out which jobs pass a hard budget")
+            return
+        for cap in due:
+            try:
+                outcome = await cancel_job(
+                    self.store,
+                    self.backend,
+                    team_id=cap.team_id,
+                    user_id=TUNEBOT_ACTOR,
+                    job_id=cap.job_id,
+                    admins={TUNEBOT_ACTOR},
+                    currency=cap.currency,
+                )
+            except Exception:
+                log.exception("job %s passes a hard budget but could not be cancelled", cap.job_id)
+                continue
+            log.info("job %s passes %s's hard budget: %s", cap.job_id, cap.user_id, outcome.kind)
+            if outcome.kind == "cancelled" and outcome.job is not None:
+                self.cancelled += 1
+                if self.on_cancelled is not None:
+                    await self.on_cancelled(outcome.job)
+
     async def _notify(self, due: NoticeDue) -> None:
         claimed = await self.store.run(
             self.store.spend.claim_notice,
             team_id=due.team_id,
             month=due.month.label,
-            budget="user",
+            budget=due.kind,
             subject_id=due.user_id,
             mark=due.mark,
             owner=self.owner,

@@ -31,6 +31,7 @@ class JobCost:
     estimated_cost: float | None
     counted_cost: float | None
     cost_currency: str | None
+    cancelled_by: str | None = None
 
 
 class SpendRepository(Repository):
@@ -94,6 +95,7 @@ class SpendRepository(Repository):
             col(TuningJob.estimated_cost),
             col(TuningJob.counted_cost),
             col(TuningJob.cost_currency),
+            col(TuningJob.cancelled_by),
         )
         query = sa_select(*columns).where(
             col(TuningJob.created_at) >= since, col(TuningJob.created_at) < until
@@ -125,6 +127,7 @@ class SpendRepository(Repository):
                 estimated_cost=row[8],
                 counted_cost=row[9],
                 cost_currency=row[10],
+                cancelled_by=row[11],
             )
             for row in rows
         ]
