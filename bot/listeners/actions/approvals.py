@@ -16,6 +16,7 @@ from bot.services.approval_decisions import Clicker, ClickRefused, Refusal, chec
 from bot.services.approvals import approval_view, approver_set
 from bot.slack.approvals import keeper_of, show_decided, show_starting, start_approved
 from bot.slack.context import AppContext
+from bot.slack.dedupe import first_time, trigger_key
 from bot.slack.spend import policy_approvers
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,20 @@ async def refuse(ctx: AppContext, request: ActionRequest, refused: ClickRefused)
     )
 
 
+async def repeated(ctx: AppContext, request: ActionRequest) -> bool:
+    """A replay of this very click (Slack's retry, or a replayed signed request): its
+    trigger_id is remembered here, after the ack, rather than before it (bot/slack/dedupe.py
+    DECIDED_ONCE_ACTIONS), so that many approvers clicking at once are answered at once."""
+    trigger_id = request.body.get("trigger_id")
+    if not isinstance(trigger_id, str) or not trigger_id:
+        return False
+    return not await first_time(ctx, trigger_key(trigger_id))
+
+
 async def approve_clicked(ctx: AppContext, request: ActionRequest) -> None:
     await request.ack()
+    if await repeated(ctx, request):
+        return
     now = keeper_of(ctx).clock()
     clicker = clicker_of(request)
     approvers = approver_set(await policy_approvers(ctx.store, ctx.settings, request.team_id), ctx.admins)
@@ -74,6 +87,8 @@ async def decline_clicked(ctx: AppContext, request: ActionRequest) -> None:
 
 async def withdraw_clicked(ctx: AppContext, request: ActionRequest) -> None:
     await request.ack()
+    if await repeated(ctx, request):
+        return
     now = keeper_of(ctx).clock()
     clicker = clicker_of(request)
     try:
