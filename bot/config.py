@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
-    eval_concurrency: int = Field(default=32, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
+    # 64 since the pairwise judge (issue #23): an evaluation makes 3 calls per row and model, not 2.
+    eval_concurrency: int = Field(default=64, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
     # The base model that judges evaluations pairwise (unset: the backend's default judge;
     # `off`: no judge, no win rate).
     judge_model_setting: str | None = Field(default=None, validation_alias="TUNEBOT_JUDGE_MODEL")
