@@ -8,16 +8,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
+import pytest
+
+from bot.domain.states import EvalRequestState
 from bot.domain.types import TrainingExample
 from bot.evaluation.board import MAX_MODELS, EvalBoard, plan_json, planned_models, stored_kind
 from bot.evaluation.report import EvalReport, EvalRow, read_evaluation_csv
 from bot.evaluation.runner import evaluate_many
 from bot.gemini import GeminiClient, TuningExample
 from bot.polling.eval_requests import stored_outcome
+from bot.storage.models import EvalRequest, utcnow
+from bot.storage.repositories.eval_requests import EvalRequestRepository
 from standins.fakeslack import Message
 from standins.offline import OfflineStack
+from tests.helpers.polling import poller_clock_ahead
 from tests.helpers.slack import (
+    CHANNEL,
     OTHER,
     ack_body,
     all_text,
@@ -28,7 +36,7 @@ from tests.helpers.slack import (
     store_of,
     wait_for,
 )
-from tests.test_eval_requests import csvs, eval_threads, model_and_dataset, reports
+from tests.test_eval_requests import SimulatedCrash, csvs, eval_threads, model_and_dataset, reports
 
 BASE = "models/gemini-1.5-flash-001-tuning"
 
@@ -204,3 +212,75 @@ def test_the_stored_plan_and_board_read_back_and_a_single_report_stays_as_it_was
     content = board.to_csv().decode()
     assert "'=cmd()" in content and json.dumps("=cmd()") not in content
     assert read_evaluation_csv(board.to_csv())[1]["tuned_answer"] == "=cmd()"
+
+
+async def test_a_crash_after_slack_took_the_leaderboard_posts_it_once_and_evaluates_once(
+    fast_stack: OfflineStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A multi-model request a dead process left (its models stored with it) is carried on by
+    the next process; a crash after Slack took the leaderboard leaves one leaderboard, one CSV,
+    and the models asked once."""
+    stack = fast_stack
+    good = await model_and_dataset(stack)
+    other = await _another_model(stack, "steps of two", [("1", "3"), ("10", "12")])
+    assert stack.emulator is not None
+    store = store_of(stack)
+    dataset = store.datasets.by_name(stack.workspace.team_id, "tutorial")
+    assert dataset is not None and dataset.id is not None
+    store.eval_requests.create(
+        EvalRequest(
+            team_id=stack.workspace.team_id,
+            channel_id=CHANNEL,
+            user_id=OTHER,
+            model_name=good,
+            base_model=BASE,
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            example_count=dataset.example_count,
+            report_json=plan_json([(good, BASE), (other, BASE)]),
+        ),
+        owner="a-dead-process",
+        now=utcnow(),
+        lease_seconds=1.0,
+    )
+    real_update = EvalRequestRepository.update_leased
+
+    def crash_when_recording(
+        self: EvalRequestRepository, request_id: int, owner: str, **changes: Any
+    ) -> bool:
+        if changes.get("state") == EvalRequestState.POSTED:
+            raise SimulatedCrash
+        return real_update(self, request_id, owner, **changes)
+
+    monkeypatch.setattr(EvalRequestRepository, "update_leased", crash_when_recording)
+    poller_clock_ahead(stack, 1.1)  # the dead process's lease has expired
+    with pytest.raises(SimulatedCrash):
+        await stack.poll()
+    parents = [m for m in bot_posts(stack) if not m.is_reply and "evaluating 2 models" in m.texts[0]]
+    [parent] = parents
+    assert len(reports(stack.workspace, parent)) == 1
+    calls = dict(stack.emulator.emulator.runtime.stats.by_method)
+    monkeypatch.setattr(EvalRequestRepository, "update_leased", real_update)
+
+    stack.restart_bot()
+    poller_clock_ahead(stack, 2.2)
+    await stack.poll()
+    await stack.poll()
+    await wait_for(stack, lambda: "evaluated 2 models" in parent.text and csvs(stack.workspace))
+    [board] = reports(stack.workspace, parent)
+    assert "Leaderboard on tutorial" in all_text(board) and ":star: *best*" in all_text(board)
+    assert len(csvs(stack.workspace)) == 1
+    assert dict(stack.emulator.emulator.runtime.stats.by_method) == calls  # not evaluated again
+    assert store.eval_requests.pending() == []
+
+
+def test_the_judge_model_setting_names_one_or_turns_it_off() -> None:
+    from bot.config import Settings
+
+    def judge(value: str | None) -> str | None:
+        env = {} if value is None else {"TUNEBOT_JUDGE_MODEL": value}
+        return Settings(_env_file=None, **env).judge_model("default-judge")  # type: ignore[call-arg]
+
+    assert judge(None) == "default-judge"
+    assert judge("gemini-2.5-pro") == "gemini-2.5-pro"
+    assert judge("off") is None
