@@ -1,6 +1,8 @@
 """Running held-out examples through the tuned and the base model (and the judge).
 
-Each example costs exactly one generateContent per model when nothing fails. At most
+Each example costs exactly one generateContent per model when nothing fails (a base model
+shared by several tuned models answers once), and with a judge two more per tuned model
+(bot.evaluation.judge: both orders). At most
 `concurrency` calls are in flight at once. A call the service refuses with a retryable
 error (429, 5xx, a dropped connection) is retried under the poller's rules
 (bot.domain.backoff.Backoff: exponential, capped, and never sooner than the service's

@@ -1,6 +1,8 @@
 """`/tune eval`, stored like a job and carried out exactly once, across crashes and replicas.
 
-`/tune eval` stores a row in `eval_request` (who asked, where, which model and dataset),
+`/tune eval` stores a row in `eval_request` (who asked, where, which model and dataset; for
+`/tune eval a,b,… <dataset>` the models and their base models too, as a plan in `report_json`
+until the leaderboard replaces it: bot/evaluation/board.py),
 already leased to the process that answers the command, and runs it at once. Every poll
 cycle also claims the requests no live process holds (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, a lease that expired when its process died) and carries each on from where it
