@@ -9,12 +9,26 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.datasets import Limits
 from bot.datasets.limits import limits_for, parse_overrides
+from bot.domain.policy import (
+    PolicyKey,
+    PolicyValueError,
+    approvers_of,
+    format_approvers,
+    parse_amount,
+    parse_approvers,
+    parse_over_budget,
+    parse_starters,
+    parse_time_zone,
+    policy_from_values,
+)
+from bot.domain.spend import SpendPolicy
 from bot.domain.types import GenerationSettings
 from bot.storage.engine import database_url_problem
 
@@ -61,6 +75,17 @@ class Settings(BaseSettings):
         default_factory=dict, validation_alias="TUNEBOT_TRAINING_PRICES"
     )
     price_currency: str = Field(default="USD", validation_alias="TUNEBOT_PRICE_CURRENCY")
+    # The spend policy's first values (issue #22; the syntax: bot/domain/policy.py). Once an
+    # admin changes the policy in Slack (`/tune policy set`), the stored policy wins.
+    starters: str = Field(default="everyone", validation_alias="TUNEBOT_STARTERS")
+    approval_above: str = Field(default="none", validation_alias="TUNEBOT_APPROVAL_ABOVE")
+    monthly_budget_per_user: str = Field(default="none", validation_alias="TUNEBOT_MONTHLY_BUDGET_PER_USER")
+    monthly_budget_per_channel: str = Field(
+        default="none", validation_alias="TUNEBOT_MONTHLY_BUDGET_PER_CHANNEL"
+    )
+    over_budget: str = Field(default="refuse", validation_alias="TUNEBOT_OVER_BUDGET")
+    # The workspace's time zone: budgets and `/tune spend` count calendar months in it.
+    time_zone: str = Field(default="UTC", validation_alias="TUNEBOT_TIME_ZONE")
     # Gemini 3.x tuned models are served from https://aiplatform.{us|eu}.rep.googleapis.com.
     vertex_multi_region_api_base: str | None = Field(
         default=None, validation_alias="VERTEX_MULTI_REGION_API_BASE"
@@ -74,6 +99,13 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias="TUNEBOT_ADMINS"
     )
+    # Who decides a start over a limit (issue #22): user ids (a DM each) or one channel id,
+    # written `users:U1,U2`, `channel:C1`, `none`, or as a bare list (bot/domain/policy.py); the
+    # spend policy's first value (a team's stored policy wins, bot/services/spend.py).
+    approvers: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias="TUNEBOT_APPROVERS"
+    )
+    approval_hours: float = Field(default=24.0, gt=0, validation_alias="TUNEBOT_APPROVAL_HOURS")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     host: str = Field(default="0.0.0.0", validation_alias="HOST")
 
@@ -166,6 +198,39 @@ class Settings(BaseSettings):
             prices[model.strip()] = amount
         return prices
 
+    @field_validator("approvers", mode="before")
+    @classmethod
+    def _approvers(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_approvers(value).ids
+        except PolicyValueError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("starters", "over_budget", "time_zone")
+    @classmethod
+    def _policy_words(cls, value: str, info: ValidationInfo) -> str:
+        readers = {
+            "starters": parse_starters,
+            "over_budget": parse_over_budget,
+            "time_zone": parse_time_zone,
+        }
+        try:
+            readers[str(info.field_name)](value)
+        except PolicyValueError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
+    @field_validator("approval_above", "monthly_budget_per_user", "monthly_budget_per_channel")
+    @classmethod
+    def _policy_amount(cls, value: str, info: ValidationInfo) -> str:
+        try:
+            parse_amount(value, str(info.data.get("price_currency") or "USD"))
+        except PolicyValueError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip()
+
     @field_validator("dataset_limits")
     @classmethod
     def _dataset_limits(cls, value: str | None) -> str | None:
@@ -209,6 +274,23 @@ class Settings(BaseSettings):
             return limits
         slack_bytes = self.max_upload_mb * 1024 * 1024
         return replace(limits, max_file_bytes=min(limits.max_file_bytes, slack_bytes))
+
+    def spend_policy(self) -> SpendPolicy:
+        """The spend policy these settings give (a team's stored policy wins over it)."""
+        values = {
+            PolicyKey.STARTERS: self.starters,
+            PolicyKey.APPROVAL_ABOVE: self.approval_above,
+            PolicyKey.BUDGET_PER_USER: self.monthly_budget_per_user,
+            PolicyKey.BUDGET_PER_CHANNEL: self.monthly_budget_per_channel,
+            PolicyKey.OVER_BUDGET: self.over_budget,
+            PolicyKey.APPROVERS: format_approvers(approvers_of(SpendPolicy(approvers=self.approvers))),
+        }
+        return policy_from_values(values, self.price_currency)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """TUNEBOT_TIME_ZONE: the calendar months of budgets and `/tune spend`."""
+        return parse_time_zone(self.time_zone)
 
     @property
     def socket_mode(self) -> bool:

@@ -30,10 +30,13 @@ from bot.polling.evaluation import JobEvaluator
 from bot.polling.pacing import Pacer
 from bot.polling.poller import Poller
 from bot.polling.scheduler import PollScheduler
+from bot.services.approval_decisions import ApprovalKeeper
 from bot.slack.app import build_app, make_web_client
+from bot.slack.approvals import SlackApprovalPoster
 from bot.slack.context import AppContext
 from bot.slack.door import Refused, check_signature, is_ssl_check, read_body
 from bot.slack.evaluation import SlackEvalThreads
+from bot.slack.notices import BudgetNotices
 from bot.slack.reporter import SlackReporter
 from bot.storage.store import Store
 
@@ -181,6 +184,18 @@ def build_runtime(
         clock=lambda: poller.clock(),
     )
     poller.each_cycle.append(ctx.eval_requests.run_due)  # stored `/tune eval`s carry on after a restart
+    # Approval requests expire, and their messages left unposted or unedited are done (issue #22).
+    ctx.approvals = ApprovalKeeper(store, SlackApprovalPoster(client, store), clock=lambda: poller.clock())
+    poller.each_cycle.append(ctx.approvals.run_due)
+    notices = BudgetNotices(
+        store,
+        client,
+        settings,
+        owner=poller.owner,
+        lease_seconds=settings.lease_seconds,
+        clock=lambda: poller.clock(),
+    )
+    poller.each_cycle.append(notices.run_due)  # "your month passed 80 % of your budget", once
     return Runtime(
         settings=settings, ctx=ctx, app=build_app(ctx, listeners.register), poller=poller, pacer=pacer
     )

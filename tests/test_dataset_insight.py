@@ -14,9 +14,9 @@ from matplotlib.patches import Rectangle
 
 from bot.datasets import Limits, parse_dataset
 from bot.datasets.insight import DatasetInsight, estimate_tokens
-from bot.domain.pricing import price_for
+from bot.domain.pricing import CostBasis, estimate_cost, price_for, price_of
 from bot.presentation.chart import lengths_chart_figure, lengths_chart_png
-from bot.presentation.insight import training_estimate
+from bot.presentation.costs import estimate_text
 from bot.storage.store import Store
 from standins.offline import OfflineStack
 from tests.helpers.slack import CHANNEL, OWNER, ack_body, running_stack, store_of, upload_file, wait_for
@@ -73,19 +73,18 @@ def test_rows_near_the_limits_and_fields_empty_after_trim() -> None:
     assert insight.empty_fields.count == 1 and insight.empty_fields.rows == ["line 15 `text_input`"]
 
 
-def test_estimate_and_cost_only_where_a_price_is_configured() -> None:
+def test_estimate_and_cost_only_where_a_price_is_known() -> None:
     insight = parse_dataset(_csv(_numbers(30)), "n.csv").insight
     assert insight is not None
-    plain = training_estimate(insight, epochs=3, base_model="gemini-2.5-flash", prices={})
+
+    def shown(prices: dict[str, float], currency: str = "USD", model: str = "gemini-1.5-flash") -> str:
+        basis = CostBasis(model, insight.total_tokens, 0, price_of(model, prices, currency), currency)
+        return estimate_text(estimate_cost(basis, 3))
+
+    plain = shown({})  # no price in the table nor in the setting
     assert f"≈ {insight.total_tokens * 3:,} training tokens" in plain and "estimate" in plain
-    assert "USD" not in plain and "cost" not in plain
-    priced = training_estimate(
-        insight,
-        epochs=3,
-        base_model="gemini-2.5-flash",
-        prices={"gemini-2.5-flash": 2_000_000.0},
-        currency="EUR",
-    )
+    assert "USD" not in plain and "cost unknown: no price for `gemini-1.5-flash`" in plain
+    priced = shown({"gemini-1.5-flash": 2_000_000.0}, "EUR")
     cost = insight.total_tokens * 3 / 1_000_000 * 2_000_000.0
     assert f"≈ EUR {cost:,.2f} at the configured EUR 2,000,000.00 per 1M training tokens" in priced
     assert price_for({"gemini-1.5-flash-001-tuning": 1.0}, "models/gemini-1.5-flash-001-tuning") == 1.0

@@ -15,7 +15,8 @@ import inspect
 import pkgutil
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -24,16 +25,23 @@ import bot.presentation
 from bot.datasets import parse_dataset
 from bot.datasets.insight import InsightBuilder
 from bot.datasets.samples import tutorial_csv
+from bot.domain.approvals import ApprovalStart, ApprovalState
 from bot.domain.errors import BackendError, UsageError
+from bot.domain.pricing import OVERRIDE_SOURCE, CostBasis, CostEstimate, Price, counted_cost, estimate_cost
+from bot.domain.requests import StartArgs
+from bot.domain.spend import StartRule
 from bot.domain.text import escape_mrkdwn
 from bot.domain.types import BaseModelChoice, Checkpoint, DataStats, ModelState, ModelSummary
 from bot.evaluation.board import EvalBoard
 from bot.evaluation.report import EvalReport, EvalRow
 from bot.polling.view import JobView
 from bot.presentation import (
+    aliases,
+    approvals,
     blocks,
     channels,
     commands,
+    costs,
     datasets,
     details,
     downloads,
@@ -47,8 +55,13 @@ from bot.presentation import (
     progress,
     uploads,
 )
+from bot.presentation.lineage import lineage_text, model_notes_text
 from bot.presentation.text import prompt_echo
 from bot.services import errors as e
+from bot.services import lineage
+from bot.services.aliases import AliasInfo, AliasMoveLine, Promoted, PromotePrompt
+from bot.services.approval_decisions import Refusal
+from bot.services.approvals import ApprovalView, AskedApproval
 from bot.services.conversation import SystemChoice
 from bot.services.datasets import (
     DatasetDeleted,
@@ -59,16 +72,19 @@ from bot.services.datasets import (
 )
 from bot.services.home import HomeData
 from bot.services.jobs import ValidationSet
+from bot.services.lineage_notes import LineageNote
 from bot.services.models import Deleted
 from bot.services.uploads import UploadOutcome
 from bot.slack import commands as parsing
 from bot.slack.reporter import EVALUATION_EVENT_TYPE
-from bot.storage.models import Dataset, TuningJob
+from bot.storage.models import ApprovalRequest, Dataset, TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from standins.offline import OfflineStack
+from tests.helpers.cancel_walk import cancel_audit_builders
 from tests.helpers.evaluation import finished_job
 from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
+from tests.helpers.spend import spend_builders
 
 # Each part must stay as typed: a broadcast, a mention, a link, bold, an entity, other scripts.
 HOSTILE = "<!channel> <@U123> <https://evil.example|x> *bold* &amp; 名前 имя عربى"
@@ -164,6 +180,8 @@ def _view(state: str = "running") -> JobView:
         tuned_model=HOSTILE,
         price_per_million_tokens=2.0,
         currency="USD",
+        parent_name=HOSTILE,
+        parent_checkpoint=HOSTILE,
     )
 
 
@@ -254,7 +272,7 @@ def _service_error(kind: type[e.ServiceError]) -> e.ServiceError:
     values: dict[str, Any] = {}
     for field in dataclasses.fields(kind):
         annotation = str(field.type)
-        if field.name == "owner_user_id":
+        if field.name in ("owner_user_id", "deleted_by"):  # Slack user ids, shown as mentions
             values[field.name] = OWNER
         elif annotation.startswith("tuple[RefusedOption"):
             values[field.name] = tuple(e.RefusedOption(HOSTILE, kind) for kind in REFUSAL_KINDS)
@@ -292,6 +310,7 @@ def _error_texts() -> Iterator[str]:
         for k in vars(e).values()
         if isinstance(k, type) and issubclass(k, e.ServiceError) and k is not e.ServiceError
     ]
+    kinds += [lineage.ContinueNeedsVertex, lineage.CannotContinueFrom, lineage.ContinueBaseModelMismatch]
     assert len(kinds) > 20
     for kind in kinds:
         if kind in TRUSTED_REFUSALS:
@@ -304,6 +323,22 @@ def _error_texts() -> Iterator[str]:
             yield errors.error_text(e.ModelLookupFailed(e.ModelRef(HOSTILE), None))
         if kind is e.NoSuchCheckpoint:
             yield errors.error_text(e.NoSuchCheckpoint(HOSTILE, HOSTILE, []))
+        if kind is e.BadAliasName:
+            for reason in (
+                "empty",
+                "too_long",
+                "uppercase",
+                "characters",
+                "digits",
+                "model_id",
+                "model_name",
+            ):
+                yield errors.error_text(e.BadAliasName(HOSTILE, reason, HOSTILE))
+        if kind is e.PromoteRefused:
+            yield errors.error_text(e.PromoteRefused(e.ModelRef(HOSTILE, HOSTILE), None))
+        if kind is lineage.CannotContinueFrom:
+            yield errors.error_text(lineage.CannotContinueFrom(HOSTILE, "tuning", None))
+            yield errors.error_text(lineage.CannotContinueFrom(HOSTILE, "tuning", 41.6))
     yield errors.error_text(BackendError(HOSTILE))
 
 
@@ -327,9 +362,76 @@ def _usage_echoes() -> Iterator[str]:
         yield str(caught.value)
 
 
+def _approval_views() -> list[ApprovalView]:
+    """A request of two hostile starts, in every state, asked by every rule."""
+    start = ApprovalStart(
+        args=StartArgs(HOSTILE, HOSTILE),
+        dataset_id=7,
+        dataset_name=HOSTILE,
+        base_model=HOSTILE,
+        summary=HOSTILE,
+        hyperparameters={HOSTILE: HOSTILE},
+        estimate=Decimal("12.5"),
+    )
+    base = ApprovalView(
+        request_id=4,
+        requester=OWNER,
+        channel_id="C1",
+        starts=[start, dataclasses.replace(start, estimate=None)],
+        amount=None,
+        currency="USD",
+        month_spent=30.0,
+        rule=StartRule.APPROVAL_ABOVE.value,
+        rule_limit=10.0,
+        state=ApprovalState.PENDING,
+        expires_at=NOW,
+        hours=24.0,
+        approvers=["U0A", "U0B"],
+        value="4.abc",
+        decided_by="U0A",
+        reason=HOSTILE,
+        jobs=[HOSTILE],
+    )
+    views = [dataclasses.replace(base, state=state) for state in ApprovalState]
+    views += [dataclasses.replace(base, rule=rule.value, approvers=["C9"]) for rule in StartRule]
+    approved = dataclasses.replace(base, rule=HOSTILE, state=ApprovalState.APPROVED, jobs=[])
+    failed = [
+        dataclasses.replace(approved, start_error=error) for error in ("interrupted", escape_mrkdwn(HOSTILE))
+    ]
+    return [*views, approved, *failed]
+
+
+def _asked() -> AskedApproval:
+    request = ApprovalRequest(
+        team_id="T1",
+        requester_user_id=OWNER,
+        channel_id="C1",
+        starts="[]",
+        currency="USD",
+        rule=HOSTILE,
+        nonce="n",
+        expires_at=NOW,
+    )
+    return AskedApproval(request, ["C9"])
+
+
 Builder = Callable[[], Any]
 
+
 # Every public function of bot.presentation: how it is walked, or why it shows no user text.
+def _prices() -> list[Price | None]:
+    """A price from the operator's setting, one from the table (unconfirmed), and none."""
+    return [
+        Price(HOSTILE, Decimal(2), Decimal("0.3"), None, HOSTILE, OVERRIDE_SOURCE),
+        Price(HOSTILE, Decimal(5), None, None, HOSTILE, f"https://x/{HOSTILE}", date(2026, 12, 3), False),
+        None,
+    ]
+
+
+def _cost(epochs: int | None, price: Price | None) -> CostEstimate:
+    return estimate_cost(CostBasis(HOSTILE, 1000, 100, price, HOSTILE), epochs)
+
+
 BUILDERS: dict[str, Builder | str] = {
     "blocks.state_badge": lambda: blocks.state_badge(HOSTILE),
     "blocks.section": "a Block Kit wrapper around text its caller built (and escaped)",
@@ -365,6 +467,9 @@ BUILDERS: dict[str, Builder | str] = {
             page_size=10,
             total=len(ModelState),
             yours=1,
+            notes={
+                "tunedModels/" + HOSTILE: model_notes_text(LineageNote(HOSTILE, HOSTILE, (HOSTILE,))) or ""
+            },
         )
         for scope in ("all", "mine")
     ],
@@ -372,6 +477,9 @@ BUILDERS: dict[str, Builder | str] = {
     "blocks.delete_prompt_blocks": lambda: [
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE),
         blocks.delete_prompt_blocks("tunedModels/" + HOSTILE, HOSTILE, tuning_percent=40.0),
+        blocks.delete_prompt_blocks(
+            "tunedModels/" + HOSTILE, HOSTILE, warning=aliases.delete_alias_warning([HOSTILE])
+        ),
     ],
     "blocks.model_context": lambda: [
         blocks.model_context("tunedModels/" + HOSTILE),
@@ -412,9 +520,12 @@ BUILDERS: dict[str, Builder | str] = {
     "commands.bad_list_scope_text": lambda: commands.bad_list_scope_text(HOSTILE),
     "commands.which_dataset_text": lambda: commands.which_dataset_text(),
     "datasets.dataset_detail_text": lambda: datasets.dataset_detail_text(_dataset(), _insight()),
-    "datasets.start_estimate_text": lambda: datasets.start_estimate_text(
-        StartEstimate(_insight(), 3, HOSTILE, {HOSTILE: 2.0}, "USD", 0.9)
-    ),
+    "datasets.start_estimate_text": lambda: [
+        datasets.start_estimate_text(StartEstimate(_insight(), _cost(epochs, price), 0.9, name))
+        for epochs in (3, None)
+        for price in _prices()
+        for name in (HOSTILE, None)
+    ],
     "datasets.unknown_dataset_message": lambda: [
         datasets.unknown_dataset_message(HOSTILE, [HOSTILE, "7"]),
         datasets.unknown_dataset_message(HOSTILE, []),
@@ -437,13 +548,17 @@ BUILDERS: dict[str, Builder | str] = {
         ),
     ],
     "datasets.start_form_estimate_text": lambda: datasets.start_form_estimate_text(
-        StartEstimate(_insight(), 3, HOSTILE, {}, "USD", 1.0)
+        StartEstimate(_insight(), _cost(3, None))
     ),
     "datasets.looking_at_text": lambda: datasets.looking_at_text(HOSTILE),
+    "datasets.start_form_live_estimate": lambda: [
+        datasets.start_form_live_estimate(StartEstimate(_insight(), _cost(2, _prices()[0]), 0.5, HOSTILE)),
+        datasets.start_form_live_estimate(None, HOSTILE),
+        datasets.start_form_live_estimate(None),
+    ],
     "details.detail_line": lambda: [details.detail_line(v) for v in _views()],
     "details.short_detail": lambda: [details.short_detail(v) for v in _views()],
     "details.training_tokens": "a number",
-    "details.cost_estimate": "a number",
     "details.data_line": lambda: [details.data_line(v) for v in _views()],
     "details.checkpoint_lines": lambda: [details.checkpoint_lines(v) for v in _views()],
     "details.signature_facts": "what decides whether a message is edited; never shown",
@@ -522,12 +637,34 @@ BUILDERS: dict[str, Builder | str] = {
             running=[_job("running")],
             mine=[_job("succeeded")],
             others=[_job("succeeded")],
+            aliases=_alias_infos(),
+            notes={"tunedModels/" + HOSTILE: LineageNote(HOSTILE, HOSTILE, (HOSTILE,))},
         )
     ),
     "insight.insight_lines": lambda: insight.insight_lines(_insight()),
-    "insight.training_estimate": lambda: insight.training_estimate(
-        _insight(), epochs=2, base_model=HOSTILE, prices={HOSTILE: 1.0}
+    "costs.price_basis_text": lambda: [costs.price_basis_text(p, validation=True) for p in _prices() if p],
+    "costs.unknown_cost_text": lambda: costs.unknown_cost_text(HOSTILE),
+    "costs.start_estimate_block": lambda: costs.start_estimate_block(
+        costs.estimate_text(_cost(2, _prices()[0]), validation_name=HOSTILE)
     ),
+    "costs.with_start_estimate": lambda: costs.with_start_estimate(
+        blocks.start_modal("C1", OWNER, [HOSTILE], [BaseModelChoice(HOSTILE, HOSTILE)]),
+        costs.estimate_text(_cost(None, _prices()[1]), validation_name=HOSTILE),
+    ),
+    "costs.estimate_text": lambda: [
+        costs.estimate_text(_cost(epochs, price), share=0.8, validation_name=HOSTILE)
+        for epochs in (2, None)
+        for price in _prices()
+    ],
+    "costs.counted_cost_text": lambda: [
+        costs.counted_cost_text(counted_cost(HOSTILE, 1000, epochs, price, HOSTILE))
+        for epochs in (2, 0)
+        for price in _prices()
+    ],
+    "costs.stored_estimate_text": lambda: [
+        costs.stored_estimate_text(10, 1.5, HOSTILE),
+        costs.stored_estimate_text(None, None, None),
+    ],
     "jobs.validation_note": lambda: [
         jobs.validation_note(ValidationSet("dataset", 3, None, HOSTILE, sent, source_uri=uri, evaluated=n))
         for sent in (True, False)
@@ -599,6 +736,74 @@ BUILDERS: dict[str, Builder | str] = {
     "uploads.cloud_upload_started_text": lambda: uploads.cloud_upload_started_text(f"gs://b/{HOSTILE}"),
 }
 BUILDERS.update(limits_builders(HOSTILE, _dataset))
+BUILDERS.update(
+    {
+        "approvals.rule_text": lambda: [approvals.rule_text(v) for v in _approval_views()],
+        "approvals.outcome_text": lambda: [approvals.outcome_text(v) for v in _approval_views()],
+        "approvals.approver_message": lambda: [approvals.approver_message(v) for v in _approval_views()],
+        "approvals.requester_message": lambda: [approvals.requester_message(v) for v in _approval_views()],
+        "approvals.requester_outcome_text": lambda: [
+            approvals.requester_outcome_text(v) for v in _approval_views()
+        ],
+        "approvals.approval_asked_text": lambda: [
+            approvals.approval_asked_text(_asked(), v) for v in _approval_views()
+        ],
+        "approvals.decline_modal": lambda: approvals.decline_modal("4.abc", "C1", _approval_views()[0]),
+        "approvals.refusal_text": lambda: [
+            approvals.refusal_text(r, v) for r in Refusal for v in (None, *_approval_views())
+        ],
+    }
+)
+BUILDERS.update(cancel_audit_builders(HOSTILE))
+BUILDERS.update(spend_builders(HOSTILE))
+
+
+def _hostile_ref() -> e.ModelRef:
+    return e.ModelRef("tunedModels/" + HOSTILE, HOSTILE)
+
+
+def _alias_infos() -> list[AliasInfo]:
+    move = AliasMoveLine(NOW, OWNER, _hostile_ref(), _hostile_ref())
+    first = AliasMoveLine(NOW, OWNER, None, e.ModelRef(HOSTILE))
+    return [
+        AliasInfo(HOSTILE, _hostile_ref(), OWNER, NOW, OWNER, True, [move] * 7 + [first]),
+        AliasInfo(HOSTILE, e.ModelRef(HOSTILE), OWNER, NOW, None, False, []),
+    ]
+
+
+BUILDERS.update(
+    {
+        "aliases.alias_line": lambda: [aliases.alias_line(a) for a in _alias_infos()],
+        "aliases.alias_meant_text": lambda: aliases.alias_meant_text(HOSTILE, _hostile_ref()),
+        "aliases.aliases_blocks": lambda: [
+            aliases.aliases_blocks(_alias_infos()),
+            aliases.aliases_blocks([]),
+        ],
+        "aliases.delete_alias_warning": lambda: [
+            aliases.delete_alias_warning([HOSTILE]),
+            aliases.delete_alias_warning([HOSTILE, HOSTILE]),
+        ],
+        "aliases.deleted_aliases_note": lambda: [
+            aliases.deleted_aliases_note([HOSTILE]),
+            aliases.deleted_aliases_note([HOSTILE, "x"]),
+        ],
+        "aliases.lineage_error_text": "walked through errors.error_text",
+        "aliases.parse_promote_value": "reads a button's value: shows nothing",
+        "aliases.promote_cancelled_text": lambda: aliases.promote_cancelled_text(HOSTILE),
+        "aliases.promote_prompt_blocks": lambda: [
+            aliases.promote_prompt_blocks(PromotePrompt(HOSTILE, _hostile_ref(), None)),
+            aliases.promote_prompt_blocks(PromotePrompt(HOSTILE, _hostile_ref(), e.ModelRef(HOSTILE))),
+            aliases.promote_prompt_blocks(PromotePrompt(HOSTILE, _hostile_ref(), _hostile_ref())),
+        ],
+        "aliases.promoted_text": lambda: [
+            aliases.promoted_text(Promoted(HOSTILE, _hostile_ref(), None, moved=True)),
+            aliases.promoted_text(Promoted(HOSTILE, _hostile_ref(), e.ModelRef(HOSTILE), moved=True)),
+            aliases.promoted_text(Promoted(HOSTILE, _hostile_ref(), _hostile_ref(), moved=False)),
+        ],
+        "lineage.lineage_text": lambda: [lineage_text(HOSTILE, HOSTILE), lineage_text(HOSTILE, None)],
+        "lineage.model_notes_text": lambda: model_notes_text(LineageNote(HOSTILE, HOSTILE, (HOSTILE, "x"))),
+    }
+)
 
 
 def _public_builders() -> set[str]:

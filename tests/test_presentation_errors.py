@@ -237,6 +237,27 @@ CLOUD_CASES.append(
     )
 )
 CASES += CLOUD_CASES
+# Team aliases and continuing from a model (issue #23).
+CASES += [
+    (
+        e.BadAliasName("Prod", "uppercase", "prod"),
+        "`Prod`: aliases are lowercase. Use `prod`.",
+    ),
+    (
+        e.BadAliasName("a/b", "characters", "a-b"),
+        "`a/b` cannot be an alias. An alias is a lowercase name of letters, digits, `-`, `_` and `.`, "
+        "at most 40 characters. Use `a-b`.",
+    ),
+    (
+        e.PromoteRefused(NAMED, "U1"),
+        ":no_entry: Only <@U1> (who owns *Next &lt;number&gt;*) or a tunebot admin may promote it.",
+    ),
+    (
+        e.AliasModelGone("prod", NAMED, "U2"),
+        ":x: The alias `prod` points to *Next &lt;number&gt;*, which was deleted by <@U2>. "
+        "`/tune promote <model> as prod` points it to another model.",
+    ),
+]
 
 
 @pytest.mark.parametrize(("error", "expected"), CASES, ids=[type(c[0]).__name__ for c in CASES])

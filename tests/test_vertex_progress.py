@@ -123,7 +123,7 @@ async def test_live_progress_loss_chart_stats_cost_and_checkpoints(stack: Offlin
     assert "preparing the dataset" in text.lower()
     assert "40 examples" not in text and "32 examples" in text  # the dataset as Vertex counted it
     assert "billable tokens" in text and "training tokens (× 3 epochs)" in text
-    assert "estimated cost *USD" in text and "at USD 2.50 per 1M training tokens" in text
+    assert "counted cost *USD" in text and "at the configured USD 2.50 per 1M training tokens" in text
 
     stack.emulator.advance(5)  # 4 of 12 steps done
     await stack.poll(all_due=True)  # finds the series: job, context, runs, series list

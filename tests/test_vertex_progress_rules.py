@@ -121,17 +121,21 @@ def _message_text(view: JobView) -> str:
     return text + "\n" + "\n".join(str(b) for b in blocks)
 
 
-def test_training_tokens_and_a_cost_only_with_a_price() -> None:
+def test_training_tokens_and_a_counted_cost_only_with_a_price() -> None:
     stats = DataStats(
         examples=100, billable_tokens=250_000, truncated_examples=2, dropped_reasons=("too long",)
     )
     plain = _message_text(progress_view("running", "tuning", data_stats=stats))
     assert "250,000 billable tokens" in plain and "≈ 1,000,000 training tokens (× 4 epochs)" in plain
-    assert "cost" not in plain and "2 truncated" in plain and "too long" in plain
+    assert "cost unknown: no price for `gemini-2.5-flash`" in plain  # unknown, never zero
+    assert "2 truncated" in plain and "too long" in plain
     priced = _message_text(
         progress_view("running", "tuning", data_stats=stats, price_per_million_tokens=3.0, currency="EUR")
     )
-    assert "estimated cost *EUR 3.00* (at EUR 3.00 per 1M training tokens)" in priced
+    assert (
+        "counted cost *EUR 3.00* from Vertex's billable tokens × 4 epochs at the configured EUR 3.00"
+        in priced
+    )
     # what these lines show is part of the change signature: a new count edits the message
     assert progress_signature(progress_view("running", "tuning", data_stats=stats)) != progress_signature(
         progress_view("running", "tuning")

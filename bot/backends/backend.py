@@ -23,9 +23,14 @@ class TuningBackend(Protocol):
     name: str
     # Whether the service takes a validation set (and reports an eval loss on it).
     supports_validation: bool
+    # Whether it tunes further from a tuned model or one of its checkpoints (`from=`).
+    supports_continuing: bool
     # The tuning options of `/tune start` it takes (`epochs`, `batch_size`, `learning_rate`,
     # `learning_rate_multiplier`, `adapter_size`, `export_last_checkpoint_only`).
     options: frozenset[str]
+    # Whether it can stop a running job and keep what it made (`cancel`): Vertex AI can; the
+    # Gemini API only stops a job by deleting its model.
+    supports_cancel: bool
 
     @property
     def base_models(self) -> tuple[BaseModelChoice, ...]: ...
@@ -108,5 +113,11 @@ class TuningBackend(Protocol):
     async def get_model(self, model_name: str) -> ModelSummary: ...
 
     async def delete_model(self, model_name: str) -> None: ...
+
+    async def cancel(self, operation_name: str) -> None:
+        """Stop a running job and keep what it made so far (Vertex AI: its checkpoints).
+        Raises BackendError: status FAILED_PRECONDITION when the job had already ended,
+        UNIMPLEMENTED when the service cannot stop a job without deleting its model."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -101,6 +101,8 @@ class GeminiBackend:
     name = "gemini"
     # tunedModels.create has no validation set: held-out examples stay in tunebot.
     supports_validation = False
+    supports_continuing = False  # the Gemini API has no continued tuning
+    supports_cancel = False
     options = frozenset({"epochs", "batch_size", "learning_rate"})
 
     def __init__(self, client: GeminiClient, *, generation: GenerationSettings | None = None) -> None:
@@ -250,6 +252,15 @@ class GeminiBackend:
 
     async def delete_model(self, model_name: str) -> None:
         await self._call(lambda: self.client.delete_tuned_model(model_name))
+
+    async def cancel(self, operation_name: str) -> None:
+        """The Gemini API's tuning has no cancel: a tuning model stops only when it is deleted."""
+        raise BackendError(
+            "the Gemini API cannot stop a tuning job and keep its model: deleting the model "
+            "(`/tune delete`) is the only way to stop it",
+            code=501,
+            status="UNIMPLEMENTED",
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()

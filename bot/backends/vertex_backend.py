@@ -156,6 +156,8 @@ class VertexBackend:
 
     name = "vertex"
     supports_validation = True
+    supports_continuing = True  # `preTunedModel`: tuning further from a tuned model or checkpoint
+    supports_cancel = True
     options = frozenset({"epochs", "learning_rate_multiplier", "adapter_size", "export_last_checkpoint_only"})
 
     def __init__(
@@ -245,6 +247,7 @@ class VertexBackend:
         )
         object_id = request.model_id or self.new_model_id(request.display_name)
         validation_uri: str | None = request.validation_uri
+        parent = await self._registry_model(request.pre_tuned_model) if request.pre_tuned_model else None
         async with self._errors(request.base_model):
             # A dataset read in place from Cloud Storage is handed over as its URI, uncopied.
             uri = request.training_uri or await self.client.upload(
@@ -261,7 +264,9 @@ class VertexBackend:
                     "application/jsonl",
                 )
             job = await self.client.create_tuning_job(
-                base_model=request.base_model,
+                base_model=None if parent else request.base_model,
+                pre_tuned_model=parent,
+                pre_tuned_checkpoint=request.pre_tuned_checkpoint if parent else None,
                 training_uri=uri,
                 validation_uri=validation_uri,
                 export_last_checkpoint_only=export,
@@ -279,6 +284,19 @@ class VertexBackend:
             validation_uri=validation_uri,
             hyperparameters=sent_hyperparameters(job),
         )
+
+    async def _registry_model(self, model_name: str) -> str:
+        """The Model Registry resource of the tuned model a job continues from (what
+        `preTunedModel.tunedModelName` names): tunebot's handle is the parent's tuning job."""
+        job = await self._call(lambda: self.client.get_tuning_job(model_name))
+        if job.tuned_model is None or not job.tuned_model.model:
+            state = job_state(job)
+            raise BackendError(
+                f"the model to continue from has no tuned model yet (its tuning job is {state.value})",
+                code=400,
+                status="FAILED_PRECONDITION",
+            )
+        return job.tuned_model.model
 
     async def find_started(self, request_id: str) -> StartedJob | None:
         """The tuning job a create labelled `request_id` made, if Vertex has it."""
@@ -453,6 +471,12 @@ class VertexBackend:
             raise BackendError(
                 "the tuned model no longer exists", code=404, status="NOT_FOUND", not_found=True
             )
+
+    async def cancel(self, operation_name: str) -> None:
+        """`tuningJobs.cancel`: the job ends CANCELLED and keeps the checkpoints (and their
+        endpoints) of the epochs it finished; Vertex refuses (FAILED_PRECONDITION) a job that
+        has already ended."""
+        await self._call(lambda: self.client.cancel_tuning_job(operation_name))
 
     def uploaded_files(self, job: TuningJob) -> list[str]:
         """The job's training and validation files, if tunebot uploaded them (its bucket and prefix)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 class AuditAction(StrEnum):
     START = "start"
+    REQUEST = "request"  # a start over a limit, asked of the approvers
     APPROVE = "approve"
     DECLINE = "decline"
     WITHDRAW = "withdraw"
@@ -18,6 +19,7 @@ class AuditAction(StrEnum):
     CANCEL = "cancel"
     DELETE = "delete"
     POLICY = "policy"
+    PROMOTE = "promote"  # an alias pointed at a model (issue #23)
 
 
 # The actor of what tunebot does by itself (a budget's cancel, an expired request).

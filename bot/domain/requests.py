@@ -36,6 +36,10 @@ class StartArgs:
     learning_rate_multiplier: float | None = None
     adapter_size: int | None = None
     export_last_checkpoint_only: bool | None = None
+    # `from=<model> [checkpoint=N]`: tune further from a tuned model (Vertex AI's
+    # `preTunedModel`), or from one of its checkpoints.
+    from_model: str | None = None
+    from_checkpoint: str | None = None
 
     @property
     def given(self) -> tuple[str, ...]:

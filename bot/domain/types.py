@@ -108,6 +108,10 @@ class TuningRequest:
     # `examples` / `validation_examples` are not uploaded in its place).
     training_uri: str | None = None
     validation_uri: str | None = None
+    # Continued tuning (Vertex AI's `preTunedModel`): the tuned model to start from (the
+    # backend's model name, e.g. its tuning job) and, optionally, which of its checkpoints.
+    pre_tuned_model: str | None = None
+    pre_tuned_checkpoint: str | None = None
 
 
 @dataclass(frozen=True)

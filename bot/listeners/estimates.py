@@ -1,4 +1,5 @@
-"""The cost estimate of a start, priced with the operator's settings (for `/tune start` and the form)."""
+"""The cost estimate of a start, priced with the operator's settings and tunebot's price
+table (for `/tune start`, the start form and the job row)."""
 
 from __future__ import annotations
 
@@ -24,5 +25,7 @@ async def start_estimate(
         base_model=base_model,
         prices=ctx.settings.training_prices,
         currency=ctx.settings.price_currency,
-        held_out_percent=validation.percent if validation else None,
+        validation=validation,
+        validation_sent=ctx.backend.supports_validation,
+        vertex=ctx.backend.name == "vertex",
     )

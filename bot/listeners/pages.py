@@ -6,7 +6,10 @@ from typing import Any
 
 from bot.domain.types import ModelSummary
 from bot.presentation import blocks
+from bot.presentation.lineage import model_notes_text
+from bot.services.lineage_notes import LineageNote, model_lineage
 from bot.slack.context import AppContext
+from bot.storage.store import Store
 
 LIST_PAGE_SIZE = 10
 LIST_FETCH_SIZE = 100
@@ -35,6 +38,12 @@ async def all_models(ctx: AppContext) -> list[ModelSummary]:
     return [m for m in models if m.name not in gone]
 
 
+def model_notes(store: Store, team_id: str) -> dict[str, str]:
+    """Model name -> what `/tune list` adds under it: its lineage and the aliases on it."""
+    notes: dict[str, LineageNote] = model_lineage(store, team_id)
+    return {name: text for name, note in notes.items() if (text := model_notes_text(note))}
+
+
 async def models_page(
     ctx: AppContext, team_id: str, user_id: str, *, scope: str, page_number: int
 ) -> tuple[str, list[dict[str, Any]]]:
@@ -42,6 +51,7 @@ async def models_page(
     owners = await ctx.store.run(ctx.store.ownership.owners_of, [m.name for m in models])
     mine = [m for m in models if owners.get(m.name) == user_id]
     shown = mine if scope == "mine" else models
+    notes = await ctx.store.run(model_notes, ctx.store, team_id)
     return blocks.models_page_blocks(
         shown,
         owners,
@@ -50,4 +60,5 @@ async def models_page(
         page_size=LIST_PAGE_SIZE,
         total=len(models),
         yours=len(mine),
+        notes=notes,
     )

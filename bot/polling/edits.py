@@ -128,6 +128,8 @@ class ProgressEditor:
 def _outdated(current: TuningJob, view: JobView, signature: str) -> bool:
     if current.shown_signature == signature:
         return True
+    if current.cancelled_by and view.cancelled_by != current.cancelled_by:
+        return True  # drawn before `/tune cancel` wrote who cancelled it: would take that back
     return current.state == JobState.CANCELLED.value and view.state != JobState.CANCELLED.value
 
 

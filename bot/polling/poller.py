@@ -61,7 +61,7 @@ from bot.polling.evaluation import JobEvaluator
 from bot.polling.lease import LeasedJob
 from bot.polling.pacing import Pacer
 from bot.polling.ports import JobReporter, ReporterError
-from bot.polling.schedule import moved, progress_changes, with_known_eval_loss
+from bot.polling.schedule import counted_changes, moved, progress_changes, with_known_eval_loss
 from bot.polling.view import JobView, job_view
 from bot.storage.models import TuningJob, utcnow
 from bot.storage.store import Store
@@ -283,6 +283,7 @@ class Poller:
                 )
                 if active:
                     changes = progress_changes(job, progress)
+                    changes.update(counted_changes(job, changes, self.prices, self.currency))
         if active:
             interval = (
                 self.backoff.after_progress() if moved(changes) else self.backoff.after_no_progress(interval)

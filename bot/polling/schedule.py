@@ -3,10 +3,13 @@ it again is `bot.domain.backoff.Backoff`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from bot.domain.pricing import counted_cost, money, price_of
 from bot.domain.types import (
     Checkpoint,
+    DataStats,
     JobProgress,
     JobState,
     checkpoints_from_json,
@@ -54,6 +57,24 @@ def reported_changes(job: TuningJob, progress: JobProgress) -> dict[str, Any]:
             with_known_eval_loss(progress.checkpoints, checkpoints_from_json(job.checkpoints))
         )
     return new
+
+
+def counted_changes(
+    job: TuningJob, changes: Mapping[str, Any], prices: Mapping[str, float], currency: str
+) -> dict[str, Any]:
+    """The counted cost columns, once Vertex AI has reported its billable token count and
+    the epochs are known (from the job and this poll's `changes`): `counted_tokens` is
+    the billable training tokens × epochs, `counted_cost` their price (None without one)."""
+    stats = DataStats.from_json(changes.get("data_stats", job.data_stats))
+    epochs = changes.get("epoch_count", job.epoch_count)
+    if stats is None or stats.billable_tokens is None or not epochs:
+        return {}
+    price = price_of(job.base_model, prices, currency, vertex=job.backend == "vertex")
+    cost = counted_cost(job.base_model, stats.billable_tokens, epochs, price, currency)
+    new: dict[str, Any] = {"counted_tokens": cost.tokens, "counted_cost": money(cost.amount)}
+    if cost.amount is not None:
+        new["cost_currency"] = cost.currency
+    return {key: value for key, value in new.items() if getattr(job, key) != value}
 
 
 def with_known_eval_loss(fresh: tuple[Checkpoint, ...], known: tuple[Checkpoint, ...]) -> list[Checkpoint]:

@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.domain.types import BaseModelChoice, ModelState, ModelSummary
+from bot.presentation.costs import ESTIMATE_FIELDS, start_estimate_block
 from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.progress import STATE_EMOJI, STATE_LABEL
 from bot.presentation.text import prompt_echo
@@ -80,7 +81,8 @@ HELP_LINES = (
     (
         '`/tune start <dataset> [name="…"] [epochs=N] [base_model=…] [validation=10%]`',
         "start tuning (or `/tune start` alone for a form); on Vertex AI also "
-        "`learning_rate_multiplier=1.0` `adapter_size=4` `export_last_checkpoint_only=true`, "
+        "`learning_rate_multiplier=1.0` `adapter_size=4` `export_last_checkpoint_only=true` "
+        "`from=<model> checkpoint=N` (tune further from a tuned model), "
         "on the Gemini API `batch_size=2` `learning_rate=0.001`",
     ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
@@ -96,6 +98,28 @@ HELP_LINES = (
         "score tuned models against their base models on a dataset's examples (several: a leaderboard)",
     ),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
+    (
+        "`/tune promote <model> as <alias>`",
+        "give a model a team alias (`prod`), typed wherever a model is; `/tune aliases` lists them",
+    ),
+    (
+        "`/tune cancel <model>`",
+        "stop a job still tuning (yours, or as an admin or its approver; asks first): its saved "
+        "checkpoints stay usable",
+    ),
+    (
+        "`/tune audit [YYYY-MM]`",
+        "admins: the month's audit log (starts, approvals, cancels, deletes…) and its CSV; "
+        "append-only, nothing in it can be changed from Slack",
+    ),
+    (
+        "`/tune policy`",
+        "who may start jobs, the limits and the approvers (admins: `/tune policy set <key> <value>`)",
+    ),
+    (
+        "`/tune spend [YYYY-MM] [csv]`",
+        "the month's spend by person and channel, what is still billing; a CSV",
+    ),
 )
 
 
@@ -204,16 +228,19 @@ def start_modal(
     base_models: Sequence[BaseModelChoice],
     options: Collection[str] = ("epochs", "batch_size", "learning_rate"),
     display_names: Mapping[str, str] | None = None,
+    estimate: str = "",
 ) -> dict[str, Any]:
     """The start form, with the tuning options the backend takes (`options`, as
     `TuningBackend.options` names them): Vertex AI's or the Gemini API's. `dataset_names`
-    are slugs; `display_names` what each is shown as (default: the slug)."""
+    are slugs; `display_names` what each is shown as (default: the slug). A change of the
+    dataset, epochs, validation set or base model tells tunebot (a choice at once, a typed
+    value on Enter), which redraws the `estimate` block (bot/listeners/actions/start_form.py)."""
     shown = display_names or {}
     dataset_options = [
         _option(dataset_reference(name), shown.get(name, name)) for name in dataset_names[:100]
     ]
     model_options = [_option(m.name, m.label) for m in base_models]
-    return {
+    view: dict[str, Any] = {
         "type": "modal",
         "callback_id": START_CALLBACK,
         "private_metadata": metadata(channel_id, user_id),
@@ -244,8 +271,15 @@ def start_modal(
                     "initial_option": model_options[0],
                 },
             },
+            start_estimate_block(estimate),
         ],
     }
+    for block in view["blocks"]:
+        if block.get("type") == "input" and block.get("block_id") in ESTIMATE_FIELDS:
+            block["dispatch_action"] = True
+            if block["element"].get("type") == "plain_text_input":
+                block["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
+    return view
 
 
 def _tuning_fields(options: Collection[str]) -> list[Block]:
@@ -280,6 +314,16 @@ def _tuning_fields(options: Collection[str]) -> list[Block]:
                 "options": yes_no,
             },
             "hint": plain("Left empty, the operator's setting."),
+        },
+        {
+            **_text_input("from", "Continue from model", "a model's name, id or alias", optional=True),
+            "hint": plain(
+                "Tunes further from a tuned model (its base model is used); left empty, a base model."
+            ),
+        },
+        {
+            **_text_input("checkpoint", "Checkpoint", "e.g. 2", optional=True),
+            "hint": plain("Of the model to continue from; left empty, its default (last) checkpoint."),
         },
     ]
 
@@ -355,7 +399,9 @@ def models_page_blocks(
     page_size: int,
     total: int,
     yours: int,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[str, list[Block]]:
+    """`notes`: mrkdwn added under a model (its lineage, its aliases), by model name."""
     if not models:
         text = (
             "You have no tuned models yet. Start one with `/tune start <dataset>`."
@@ -374,7 +420,10 @@ def models_page_blocks(
         blocks.append(
             section(f"*{esc(model.display_name)}* — {MODEL_STATE_LABEL[model.state]} · owner: {owner}")
         )
-        blocks.append(context(f"`{esc(model.name)}` · base `{esc(model.base_model)}`"))
+        note = (notes or {}).get(model.name)
+        blocks.append(
+            context(f"`{esc(model.name)}` · base `{esc(model.base_model)}`" + (f" · {note}" if note else ""))
+        )
     blocks.extend(_page_buttons(ACTION_LIST_PAGE, page_number, pages, {"s": scope}))
     return f"{title}, page {page_number} of {pages}", blocks
 
@@ -400,14 +449,18 @@ def parse_page_value(value: str) -> tuple[int, dict[str, str]]:
 
 
 def delete_prompt_blocks(
-    model_name: str, display_name: str, tuning_percent: float | None = None
+    model_name: str, display_name: str, tuning_percent: float | None = None, warning: str | None = None
 ) -> tuple[str, list[Block]]:
+    """`warning`: more the person must know first, already mrkdwn (the aliases pointing to it)."""
     name = esc(display_name) or f"`{esc(model_name)}`"
     text = f"Delete tuned model *{name}*? This cannot be undone."
     will = f"*{name}* will be deleted for everyone."
     if tuning_percent is not None:
         text += f"\n:warning: It is still tuning ({tuning_percent:.0f}%): deleting it cancels the tuning."
         will = f"*{name}* is still tuning; its tuning will be cancelled and the model deleted for everyone."
+    if warning:
+        text += f"\n{warning}"
+        will += f"\n{warning}"
     button = {
         "type": "button",
         "action_id": ACTION_DELETE,

@@ -14,7 +14,8 @@ from bot.presentation.blocks import (
     plain,
     section,
 )
-from bot.presentation.insight import insight_lines, training_estimate
+from bot.presentation.costs import estimate_text
+from bot.presentation.insight import insight_lines
 from bot.presentation.limits import dataset_skipped_note
 from bot.presentation.uploads import name_note
 from bot.services.datasets import (
@@ -49,15 +50,9 @@ def dataset_detail_text(dataset: Dataset, insight: DatasetInsight) -> str:
 
 
 def start_estimate_text(estimate: StartEstimate) -> str:
-    """For a start: estimated training tokens (tokens × epochs) and, when priced, the cost."""
-    return training_estimate(
-        estimate.insight,
-        epochs=estimate.epochs,
-        base_model=estimate.base_model,
-        prices=estimate.prices,
-        currency=estimate.currency,
-        share=estimate.share,
-    )
+    """For a start: estimated training tokens (tokens × epochs), the validation set's
+    evaluations and, when priced, the cost (unknown without a price)."""
+    return estimate_text(estimate.cost, share=estimate.share, validation_name=estimate.validation_dataset)
 
 
 def unknown_dataset_message(wanted: str, names: Sequence[str]) -> str:
@@ -122,6 +117,16 @@ def dataset_renamed_text(renamed: DatasetRenamed) -> str:
 def start_form_estimate_text(estimate: StartEstimate) -> str:
     """The estimate told after a start from the modal."""
     return "For this start: " + start_estimate_text(estimate)
+
+
+def start_form_live_estimate(estimate: StartEstimate | None, problem: str | None = None) -> str:
+    """The start form's estimate block as its fields change: the estimate, or what is missing
+    (`problem`: plain text from a field's check) before there is one."""
+    if problem:
+        return f":warning: {esc(problem)}"
+    if estimate is None:
+        return ""  # no dataset chosen yet: the block's prompt
+    return ":moneybag: " + start_estimate_text(estimate)
 
 
 def looking_at_text(name: str) -> str:

@@ -4,10 +4,14 @@ cost estimate, and the per-epoch checkpoints. Pure: a `JobView` in, mrkdwn out."
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from bot.domain.pricing import OVERRIDE_SOURCE, CostEstimate, Price, counted_cost
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
 from bot.polling.view import JobView
-from bot.presentation.text import format_loss, format_money
+from bot.presentation.costs import counted_cost_text, stored_estimate_text
+from bot.presentation.text import format_loss
 
 DETAIL_WORDS = {
     "waiting_for_quota": (
@@ -62,18 +66,39 @@ def training_tokens(view: JobView) -> int | None:
     return stats.billable_tokens * view.epoch_count
 
 
-def cost_estimate(view: JobView) -> float | None:
-    tokens = training_tokens(view)
-    if tokens is None or view.price_per_million_tokens is None:
+def _view_price(view: JobView) -> Price | None:
+    """The job's prices: as the view carries them, or its bare training price."""
+    if view.price is not None:
+        return view.price
+    if view.price_per_million_tokens is None:
         return None
-    return tokens / 1_000_000 * view.price_per_million_tokens
+    per_million = Decimal(str(view.price_per_million_tokens))
+    return Price(view.base_model, per_million, None, None, view.currency, OVERRIDE_SOURCE)
+
+
+def _counted(view: JobView) -> CostEstimate | None:
+    """The cost counted from Vertex's billable tokens once it reports them (per epoch until
+    the epochs are known)."""
+    stats = view.data_stats
+    if stats is None or stats.billable_tokens is None:
+        return None
+    price = _view_price(view)
+    currency = price.currency if price else view.currency
+    return counted_cost(view.base_model, stats.billable_tokens, view.epoch_count or 0, price, currency)
 
 
 def data_line(view: JobView) -> str | None:
-    """What the service counted in the training data, the training tokens and the cost."""
+    """What the service counted in the training data, the training tokens and the cost:
+    counted once Vertex reports its billable tokens, the start's estimate before."""
     stats = view.data_stats
+    cost = _counted(view)
+    estimate = (
+        None
+        if cost is not None and cost.epochs is not None
+        else stored_estimate_text(view.estimated_tokens, view.estimated_cost, view.cost_currency)
+    )
     if stats is None:
-        return None
+        return estimate
     parts: list[str] = []
     if stats.examples is not None:
         parts.append(f"{stats.examples:,} examples")
@@ -82,15 +107,14 @@ def data_line(view: JobView) -> str | None:
     tokens = training_tokens(view)
     if tokens is not None:
         parts.append(f"≈ {tokens:,} training tokens (× {view.epoch_count} epochs)")
-    cost = cost_estimate(view)
-    if cost is not None and view.price_per_million_tokens is not None:
-        price = format_money(view.price_per_million_tokens, view.currency)
-        parts.append(
-            f"estimated cost *{format_money(cost, view.currency)}* (at {price} per 1M training tokens)"
-        )
+    cost_text = counted_cost_text(cost) if cost is not None else None
+    if cost_text:
+        parts.append(cost_text)
     if stats.truncated_examples:
         parts.append(f"{stats.truncated_examples:,} truncated")
     line = ":bar_chart: Dataset as Vertex AI counted it: " + " · ".join(parts) if parts else None
+    if estimate:
+        line = f"{line}\n{estimate}" if line else estimate
     if stats.dropped_reasons:
         reasons = "; ".join(escape_truncated(r, 200) for r in stats.dropped_reasons[:5])
         more = f" (and {len(stats.dropped_reasons) - 5} more)" if len(stats.dropped_reasons) > 5 else ""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.domain.errors import BackendError
 from bot.domain.text import escape_mrkdwn as esc
+from bot.presentation.aliases import lineage_error_text
 from bot.presentation.datasets import unknown_dataset_message
 from bot.presentation.downloads import describe_size
 from bot.presentation.limits import limits_error_text
@@ -19,7 +20,7 @@ def error_text(exc: Exception) -> str:
     """Slack mrkdwn for a refusal: a service's typed error, a tuning service's error, or
     any other `UserError`/`UsageError` (whose `str()` is already the message)."""
     if isinstance(exc, e.ServiceError):
-        return limits_error_text(exc) or _service_error_text(exc)
+        return limits_error_text(exc) or lineage_error_text(exc) or _service_error_text(exc)
     if isinstance(exc, BackendError):
         return f":x: {esc(str(exc))}"
     return str(exc)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.types import ModelState
+from bot.presentation.aliases import alias_line, delete_alias_warning
 from bot.presentation.blocks import (
     ACTION_DELETE,
     ACTION_TRY,
@@ -18,18 +20,21 @@ from bot.presentation.blocks import (
     state_badge,
     when,
 )
+from bot.presentation.lineage import model_notes_text
 from bot.services.home import HomeData
+from bot.services.lineage_notes import LineageNote
 from bot.storage.models import TuningJob
 
 HOME_BLOCK_LIMIT = 100  # Slack's limit for a Home tab
 SHOWN_PER_SECTION = 10
 
 
-def home_view(data: HomeData) -> dict[str, Any]:
-    """The Home tab's view (pure)."""
+def home_view(data: HomeData, extra: Sequence[Block] = ()) -> dict[str, Any]:
+    """The Home tab's view (pure); `extra` sections (the month's spend) go under the title."""
     blocks: list[Block] = [
         {"type": "header", "text": plain("tunebot")},
         context("Fine-tune Gemini models from Slack. `/tune help` lists the commands."),
+        *extra,
         {"type": "divider"},
         section(f"*Your datasets* ({len(data.datasets)})"),
     ]
@@ -56,17 +61,25 @@ def home_view(data: HomeData) -> dict[str, Any]:
     if not data.mine:
         blocks.append(context("No tuned models yet."))
     for job in data.mine[:SHOWN_PER_SECTION]:
-        blocks += _model_blocks(job, deletable=True)
+        blocks += _model_blocks(job, deletable=True, note=data.notes.get(job.model_name or ""))
     blocks += [{"type": "divider"}, section(f"*The team's other models* ({len(data.others)})")]
     if not data.others:
         blocks.append(context("None yet."))
     for job in data.others[:SHOWN_PER_SECTION]:
-        blocks += _model_blocks(job, deletable=False)
+        blocks += _model_blocks(job, deletable=False, note=data.notes.get(job.model_name or ""))
+    blocks += [{"type": "divider"}, section(f"*The team's aliases* ({len(data.aliases)})")]
+    if not data.aliases:
+        blocks.append(context("None yet: `/tune promote <model> as <alias>` names a model for the team."))
+    for alias in data.aliases[:SHOWN_PER_SECTION]:
+        moved = f"moved by <@{alias.moved_by}> · {when(alias.moved_at)}"
+        blocks += [section(alias_line(alias)), context(moved)]
     return {"type": "home", "blocks": blocks[:HOME_BLOCK_LIMIT]}
 
 
-def _model_blocks(job: TuningJob, *, deletable: bool) -> list[Block]:
+def _model_blocks(job: TuningJob, *, deletable: bool, note: LineageNote | None = None) -> list[Block]:
     name = job.model_name or ""
+    extra = model_notes_text(note) if note is not None else None
+    warning = delete_alias_warning(note.aliases) if note is not None else None
     owner = "" if deletable else f" · by <@{job.owner_user_id}>"
     buttons: list[Block] = [
         {"type": "button", "action_id": ACTION_TRY, "text": plain("Try"), "value": name, "style": "primary"}
@@ -83,7 +96,8 @@ def _model_blocks(job: TuningJob, *, deletable: bool) -> list[Block]:
                     "title": plain("Delete this model?"),
                     "text": {
                         "type": "mrkdwn",
-                        "text": f"*{esc(job.display_name)}* will be deleted for everyone.",
+                        "text": f"*{esc(job.display_name)}* will be deleted for everyone."
+                        + (f"\n{warning}" if warning else ""),
                     },
                     "confirm": plain("Delete"),
                     "deny": plain("Cancel"),
@@ -93,6 +107,6 @@ def _model_blocks(job: TuningJob, *, deletable: bool) -> list[Block]:
         )
     return [
         section(f"*{esc(job.display_name)}* — {MODEL_STATE_LABEL[ModelState.READY]}{owner}"),
-        context(f"`{esc(name)}` · base `{esc(job.base_model)}`"),
+        context(f"`{esc(name)}` · base `{esc(job.base_model)}`" + (f" · {extra}" if extra else "")),
         {"type": "actions", "block_id": f"home_{job.id}", "elements": buttons},
     ]

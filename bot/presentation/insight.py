@@ -1,17 +1,13 @@
-"""Slack mrkdwn for what is in a dataset (bot.datasets.insight) and what a start will cost.
+"""Slack mrkdwn for what is in a dataset (bot.datasets.insight); what a start costs is bot.presentation.costs.
 
 Pure functions: no Slack, no database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from bot.datasets.insight import BYTES_PER_TOKEN, NEAR_LIMIT_FRACTION, DatasetInsight, RowList, Spread
-from bot.domain.pricing import price_for
 from bot.domain.text import escape_mrkdwn as esc
 from bot.domain.text import escape_truncated
-from bot.presentation.text import format_money
 
 ESTIMATE_NOTE = f"token counts are estimates: about {BYTES_PER_TOKEN} bytes of UTF-8 text per token"
 
@@ -79,38 +75,3 @@ def insight_lines(insight: DatasetInsight) -> list[str]:
             more = f"  _({count} turns)_" if count > 1 else ""
             lines.append(f"> {escape_truncated(text_input, 200)}  →  {escape_truncated(output, 200)}{more}")
     return lines
-
-
-def training_estimate(
-    insight: DatasetInsight,
-    *,
-    epochs: int | None,
-    base_model: str,
-    prices: Mapping[str, float],
-    currency: str = "USD",
-    share: float = 1.0,
-) -> str:
-    """`≈ N training tokens (T tokens × E epochs, an estimate)` and, when priced, the cost.
-    `share` is the part of the dataset trained on (less than 1 with a validation split).
-    Without `epochs` (Vertex AI picks the number) the figures are per epoch."""
-    dataset_tokens = round(insight.total_tokens * share)
-    tokens = dataset_tokens * max(epochs or 1, 0)
-    part = f"{share:.0%} of the dataset, " if share < 1 else ""
-    if epochs is None:
-        text = (
-            f"≈ {tokens:,} training tokens per epoch ({part}an estimate; Vertex chooses the number "
-            "of epochs for the dataset size)"
-        )
-    else:
-        text = (
-            f"≈ {tokens:,} training tokens ({part}{dataset_tokens:,} tokens × {epochs} "
-            f"{'epoch' if epochs == 1 else 'epochs'}; an estimate)"
-        )
-    price = price_for(prices, base_model)
-    if price is not None:
-        cost = tokens / 1_000_000 * price
-        text += (
-            f", ≈ {format_money(cost, currency)}{' per epoch' if epochs is None else ''} at the configured "
-            f"{format_money(price, currency)} per 1M training tokens for `{esc(base_model)}`"
-        )
-    return text

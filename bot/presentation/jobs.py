@@ -61,6 +61,7 @@ def no_such_job_text(wanted: str) -> str:
 
 
 CHOOSE_DATASET_TEXT = "Choose a dataset."  # the start modal's dataset field, left empty
+CHECKPOINT_NEEDS_MODEL_TEXT = "A checkpoint is of the model you continue from: fill in that model too."
 
 
 def no_validation_dataset_text(wanted: str) -> str:

@@ -17,6 +17,8 @@ from bot.domain.text import escape_truncated
 from bot.domain.types import SentHyperparameters
 from bot.polling.view import JobView
 from bot.presentation import details
+from bot.presentation.cancel import cancelled_line
+from bot.presentation.lineage import lineage_text
 from bot.presentation.text import (
     elapsed_seconds,
     eta_seconds,
@@ -156,9 +158,12 @@ def _outcome_text(view: JobView) -> str | None:
         return f"*Tuning failed.* Google reported:\n{_quoted_error(view.error_message)}"
     if view.state == "lost":
         return f"*Job lost.* {LOST_TEXT}"
-    if view.state == "cancelled" and view.cancelled_by:
+    if view.state == "cancelled" and view.cancelled_by and view.model_deleted:
         # The title line says "cancelled by @who" already: this says why, not that again.
         return f"{_mention(view.cancelled_by)} deleted the model while it was tuning."
+    if view.state == "cancelled" and view.cancelled_by:
+        line = cancelled_line(view.model_name, view.checkpoints, view.cost_so_far, view.currency)
+        return line[:1].upper() + line[1:]
     return None
 
 
@@ -268,6 +273,9 @@ def epoch_text(epoch: int | None, epoch_count: int | None) -> str | None:
 
 def _job_details(view: JobView) -> list[str]:
     details = [_code_or_plain(view.model_name), f"base {_code_or_plain(view.base_model)}"]
+    lineage = lineage_text(view.parent_name, view.parent_checkpoint)
+    if lineage:
+        details.append(lineage)
     if view.dataset_name:
         details.append(f"dataset {escape_truncated(view.dataset_name, DETAIL_LIMIT)}")
     hyper = (

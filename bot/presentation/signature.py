@@ -36,6 +36,7 @@ def progress_signature(view: JobView) -> str:
         "loss": format_loss(view.mean_loss),
         "error": view.error_message if view.state == "failed" else None,
         "cancelled_by": view.cancelled_by,
+        "cost_so_far": view.cost_so_far,
         # Fixed for the life of a job; listed so a correction still reaches the message.
         "job": [
             view.job_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.domain.text import ZERO_WIDTH_SPACE, escape_mrkdwn, escape_truncated
 
@@ -79,10 +80,45 @@ def format_loss(loss: float | None) -> str | None:
     return f"{loss:.3f}"
 
 
-def format_money(amount: float, currency: str) -> str:
-    """`USD 12.34` (four decimals below a cent, so a tiny estimate does not read as zero)."""
+# ISO 4217 currencies without a minor unit: their amounts are shown in whole units.
+WHOLE_UNIT_CURRENCIES = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "UYI",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
+
+
+def format_money(amount: float | Decimal, currency: str) -> str:
+    """`USD 12.34`, `JPY 1,234` (no decimals where the currency has no minor unit); below the
+    smallest unit, four decimals (two significant ones for yen) so a tiny estimate does not
+    read as zero."""
     unit = escape_mrkdwn(currency)
-    return f"{unit} {amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{unit} {amount:.4f}"
+    value = amount if isinstance(amount, Decimal) else Decimal(repr(float(amount)))
+    if not value.is_finite():
+        return f"{unit} ?"
+    whole = currency.upper() in WHOLE_UNIT_CURRENCIES
+    smallest = Decimal(1) if whole else Decimal("0.01")
+    if value != 0 and abs(value) < smallest:
+        small = value.quantize(Decimal("0.01") if whole else Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        return f"{unit} {small}"
+    rounded = value.quantize(smallest, rounding=ROUND_HALF_UP)
+    return f"{unit} {rounded:,}"
 
 
 def plain_text(mrkdwn: str) -> str:

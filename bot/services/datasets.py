@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from bot.datasets import Limits
 from bot.datasets.insight import DatasetInsight, InsightBuilder
+from bot.domain.pricing import CostBasis, CostEstimate, estimate_cost, price_of
+from bot.domain.requests import ValidationChoice
 from bot.services.errors import DatasetNameTaken, NotDatasetOwner, UnknownDataset
 from bot.storage.models import Dataset
 from bot.storage.repositories.datasets import DuplicateDatasetName
@@ -142,15 +144,58 @@ def dataset_insight(store: Store, dataset: Dataset) -> DatasetInsight:
 
 @dataclass(frozen=True)
 class StartEstimate:
-    """What a start on a dataset would train on: `share` of its tokens, `epochs` times,
-    priced from `prices` (per 1M training tokens, by base model) when one applies."""
+    """What a start on a dataset would cost: `share` of its tokens trained on, and the
+    computed `cost` (bot.domain.pricing: tokens × epochs plus the validation set, priced by
+    the table or the operator's setting; unknown without a price)."""
 
     insight: DatasetInsight
-    epochs: int | None  # None: the service picks the number (Vertex AI)
-    base_model: str
-    prices: Mapping[str, float]
-    currency: str
-    share: float
+    cost: CostEstimate
+    share: float = 1.0
+    validation_dataset: str | None = None  # the display name of a `validation=<dataset>`
+
+    @property
+    def epochs(self) -> int | None:
+        return self.cost.epochs
+
+    @property
+    def base_model(self) -> str:
+        return self.cost.base_model
+
+
+def start_cost_basis(
+    store: Store,
+    dataset: Dataset,
+    *,
+    base_model: str,
+    prices: Mapping[str, float],
+    currency: str = "USD",
+    validation: ValidationChoice | None = None,
+    validation_sent: bool = True,
+    vertex: bool = True,
+) -> tuple[DatasetInsight, CostBasis, float, str | None]:
+    """The insight, the cost basis (tokens of one epoch and of the validation set, and the
+    price), the share trained on and the validation dataset's name of a start. A held-out
+    share is taken from the training tokens; a validation set the backend is not sent costs
+    nothing. `vertex`: the job runs on Vertex AI, whose prices tunebot's table holds."""
+    insight = dataset_insight(store, dataset)
+    percent = validation.percent if validation is not None else None
+    share = 1.0 - (percent or 0.0) / 100.0
+    training = round(insight.total_tokens * share)
+    held_out = insight.total_tokens - training
+    other_name = None
+    if validation is not None and validation.dataset is not None:
+        other = lookup_dataset(store, dataset.team_id, validation.dataset)
+        if other is not None and other.id is not None and other.id != dataset.id:
+            held_out = dataset_insight(store, other).total_tokens
+            other_name = other.display_name
+    basis = CostBasis(
+        base_model,
+        training,
+        held_out if validation_sent else 0,
+        price_of(base_model, prices, currency, vertex=vertex),
+        currency,
+    )
+    return insight, basis, share, other_name
 
 
 def estimate_start(
@@ -161,11 +206,23 @@ def estimate_start(
     base_model: str,
     prices: Mapping[str, float],
     currency: str = "USD",
-    held_out_percent: float | None = None,
+    validation: ValidationChoice | None = None,
+    validation_sent: bool = True,
+    vertex: bool = True,
 ) -> StartEstimate:
-    """For a start: a `validation=N%` split trains on the rest, so the tokens shrink by that share."""
-    share = 1.0 - (held_out_percent or 0.0) / 100.0
-    return StartEstimate(dataset_insight(store, dataset), epochs, base_model, prices, currency, share)
+    """For a start: a `validation=N%` split trains on the rest, so the tokens shrink by that
+    share, and the held-out part is billed as evaluations (see bot.domain.pricing)."""
+    insight, basis, share, other = start_cost_basis(
+        store,
+        dataset,
+        base_model=base_model,
+        prices=prices,
+        currency=currency,
+        validation=validation,
+        validation_sent=validation_sent,
+        vertex=vertex,
+    )
+    return StartEstimate(insight, estimate_cost(basis, epochs), share, other)
 
 
 def _owned_dataset(

@@ -283,3 +283,32 @@ class CloudDatasetNotEvaluated(ServiceError):
     """`/tune eval` on a dataset read in place: tunebot keeps none of its examples."""
 
     dataset: str
+
+
+# ---- team aliases (issue #23): `/tune promote`, and an alias wherever a model is typed ----
+
+
+@dataclass(eq=False)
+class BadAliasName(ServiceError):
+    """An alias name refused: `reason` is "empty", "too_long", "uppercase", "characters",
+    "digits" (a number is a model's id), "model_id" or "model_name" (a model is already
+    called that); `hint` is the name to use instead, when there is one."""
+
+    wanted: str
+    reason: str
+    hint: str | None = None
+
+
+@dataclass(eq=False)
+class PromoteRefused(ServiceError):
+    model: ModelRef
+    owner_user_id: str | None  # None: not created through tunebot
+
+
+@dataclass(eq=False)
+class AliasModelGone(ServiceError):
+    """The alias points to a model deleted through tunebot (by `deleted_by`)."""
+
+    alias: str
+    model: ModelRef
+    deleted_by: str | None

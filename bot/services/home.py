@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bot.domain.types import JobState
+from bot.services.aliases import AliasInfo, team_aliases
+from bot.services.lineage_notes import LineageNote, model_lineage
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from bot.storage.repositories.jobs import ACTIVE_STATES
@@ -19,6 +21,8 @@ class HomeData:
     running: Sequence[TuningJob]
     mine: Sequence[TuningJob]
     others: Sequence[TuningJob]
+    aliases: Sequence[AliasInfo] = ()
+    notes: Mapping[str, LineageNote] = field(default_factory=dict)  # by model name
 
 
 def load_home(store: Store, team_id: str, user_id: str) -> HomeData:
@@ -30,4 +34,6 @@ def load_home(store: Store, team_id: str, user_id: str) -> HomeData:
         running=[j for j in jobs if j.owner_user_id == user_id and j.state in ACTIVE_STATES],
         mine=[j for j in finished if j.owner_user_id == user_id],
         others=[j for j in finished if j.owner_user_id != user_id],
+        aliases=team_aliases(store, team_id),
+        notes=model_lineage(store, team_id),
     )

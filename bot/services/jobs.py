@@ -13,6 +13,7 @@ from bot.datasets.core import Limits
 from bot.datasets.holdout import Holdout, HoldoutError, separate_set, split_share
 from bot.datasets.limits import limits_for
 from bot.domain.errors import BackendError, StorageUnavailable
+from bot.domain.pricing import CostEstimate
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.types import JobState, TrainingExample, TuningRequest
 from bot.services.cloud import (
@@ -37,6 +38,8 @@ from bot.services.errors import (
     ValidationIsTraining,
 )
 from bot.services.limits import check_dataset_shape, check_example_tokens, check_validation_size
+from bot.services.lineage import Parent, check_parent, find_parent
+from bot.services.start_costs import cost_columns, record_start_cost, with_epochs
 from bot.storage.engine import writes_or_unavailable
 from bot.storage.models import Dataset, JobHoldout, TuningJob, utcnow
 from bot.storage.repositories.datasets import encode_examples
@@ -54,7 +57,7 @@ def check_start(
     `limits`: the backend's dataset limits as configured (default: its own)."""
     limits = limits or limits_for(backend.name)
     dataset = find_dataset(store, team_id, args.dataset)
-    base_model = resolve_base_model(args.base_model, backend)
+    base_model = chosen_base_model(store, backend, team_id=team_id, args=args)
     check_options(backend, base_model, args)
     refusal = backend.start_refusal(base_model, args.adapter_size)
     if refusal:
@@ -206,8 +209,12 @@ async def start_job(
     hold_seconds: float = 120.0,
     eval_examples: int = 50,
     limits: Limits | None = None,
+    cost: CostEstimate | None = None,
 ) -> TuningJob:
     """Create the tuned model and record the job.
+
+    `cost`: the start's estimate (bot.domain.pricing), written to the job row and, with the
+    epochs Vertex AI chose when it chose them, to the audit line of the start.
 
     The job row (with the model id tunebot chose, which is also the request label
     Vertex jobs carry) is written, held for `hold_seconds`, before the service is asked:
@@ -221,7 +228,10 @@ async def start_job(
     """
     dataset = await store.run(check_start, store, backend, team_id=team_id, args=args, limits=limits)
     assert dataset.id is not None
-    base_model = resolve_base_model(args.base_model, backend)
+    parent = await store.run(find_parent, store, backend, team_id=team_id, args=args)
+    if parent is not None:  # continued tuning: the parent's base model, checked with the service
+        parent = await check_parent(store, backend, parent, args)
+    base_model = parent_base_model(parent) or resolve_base_model(args.base_model, backend)
     display_name = args.display_name or dataset.display_name[:40]
     cloud = await store.run(cloud_sources, store, team_id, args.validation, dataset)
     if cloud is not None:
@@ -267,6 +277,10 @@ async def start_job(
                     notice_state="starting",
                     lease_owner=STARTING_HOLDER,
                     lease_expires_at=utcnow() + timedelta(seconds=hold_seconds),
+                    parent_model=parent.model_name if parent is not None else None,
+                    parent_checkpoint=parent.checkpoint if parent is not None else None,
+                    parent_name=parent.display_name[:80] if parent is not None else None,
+                    **cost_columns(with_epochs(cost, epochs or None)),
                 ),
                 held_row,
             )
@@ -287,13 +301,18 @@ async def start_job(
         epoch_count=args.epoch_count or epochs or None,
         batch_size=batch or None,
         learning_rate=rate or None,
-        description=f"Tuned from dataset {dataset.display_name} by tunebot",
+        description=(
+            f"Tuned from dataset {dataset.display_name} by tunebot"
+            + (f", continued from {parent.display_name}" if parent is not None else "")
+        ),
         model_id=model_id,
         learning_rate_multiplier=args.learning_rate_multiplier,
         adapter_size=args.adapter_size,
         export_last_checkpoint_only=args.export_last_checkpoint_only,
         training_uri=cloud.training_uri if cloud is not None else None,
         validation_uri=cloud.validation_uri if cloud is not None else None,
+        pre_tuned_model=parent.model_name if parent is not None else None,
+        pre_tuned_checkpoint=parent.checkpoint if parent is not None else None,
     )
     try:
         started = await backend.start(request)
@@ -319,7 +338,21 @@ async def start_job(
         await store.run(store.evaluations.update_holdout, job.id, uri=started.validation_uri)
     current = recorded or await store.run(store.jobs.get, job.id)
     assert current is not None
-    return current
+    return await store.run(record_start_cost, store, current, cost, actor_user_id=user_id)
+
+
+def chosen_base_model(store: Store, backend: TuningBackend, *, team_id: str, args: StartArgs) -> str:
+    """The base model a start tunes: that of the model it continues from (`from=`), else
+    `base_model=` or the backend's default."""
+    parent = find_parent(store, backend, team_id=team_id, args=args)
+    return parent_base_model(parent) or resolve_base_model(args.base_model, backend)
+
+
+def parent_base_model(parent: Parent | None) -> str | None:
+    """The base model of the model a job continues from, as tunebot names base models."""
+    if parent is None or not parent.base_model:
+        return None
+    return parent.base_model.removeprefix("publishers/google/models/")
 
 
 def resolve_base_model(wanted: str | None, backend: TuningBackend) -> str:

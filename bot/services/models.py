@@ -9,7 +9,9 @@ from typing import Literal
 from bot.backends.backend import TuningBackend
 from bot.domain.errors import BackendError, UserError
 from bot.domain.types import JobState, ModelState, ModelSummary
+from bot.services.audit import record_delete
 from bot.services.errors import (
+    AliasModelGone,
     AmbiguousModel,
     Candidate,
     DeleteFailed,
@@ -41,6 +43,9 @@ def resolve_model(store: Store, backend: TuningBackend, *, team_id: str, text: s
     for job in jobs:
         if job.model_name and wanted in (job.model_name, job.model_name.rsplit("/", 1)[-1]):
             return job.model_name
+    aliased = alias_target(store, team_id, wanted)
+    if aliased is not None:
+        return aliased
     by_name = [
         job
         for job in jobs
@@ -59,6 +64,19 @@ def resolve_model(store: Store, backend: TuningBackend, *, team_id: str, text: s
         return backend.model_name(wanted)
     except ValueError as exc:
         raise UnknownModel(wanted) from exc
+
+
+def alias_target(store: Store, team_id: str, text: str) -> str | None:
+    """The model the team's alias `text` points to (None: no such alias). An alias whose
+    model was deleted through tunebot raises AliasModelGone, naming who deleted it."""
+    name = text.strip().lower()
+    alias = store.aliases.get(team_id, name) if name else None
+    if alias is None:
+        return None
+    owner = store.ownership.get(alias.model_name)
+    if owner is not None and owner.deleted_at is not None:
+        raise AliasModelGone(alias.name, model_ref(store, alias.model_name), owner.deleted_by)
+    return alias.model_name
 
 
 def short_id(model_name: str) -> str:
@@ -91,13 +109,14 @@ async def check_try(
         raise ModelLookupFailed(await store.run(model_ref, store, model_name)) from exc
     if model.state == ModelState.TUNING:
         raise StillTuning(model.display_name)
-    if model.state != ModelState.READY:
+    available = [c for c in model.checkpoints if c.endpoint]
+    if checkpoint is not None and any(c.checkpoint_id == checkpoint for c in available):
+        return  # a checkpoint answers on its own endpoint, also after a cancel (`/tune cancel`)
+    if model.state != ModelState.READY and not (checkpoint is not None and available):
         raise ModelNotReady(model.display_name, model.state.value)
     if checkpoint is not None:
-        available = [c for c in model.checkpoints if c.endpoint]
-        if not any(c.checkpoint_id == checkpoint for c in available):
-            name = job.display_name if job is not None else model.display_name
-            raise NoSuchCheckpoint(name, checkpoint, available)
+        name = job.display_name if job is not None else model.display_name
+        raise NoSuchCheckpoint(name, checkpoint, available)
 
 
 def may_delete(owner: ModelOwnership | None, user_id: str, admins: Collection[str]) -> bool:
@@ -118,6 +137,7 @@ def _check_may_delete(
 class DeletePrompt:
     model: ModelSummary
     tuning_percent: float | None  # set while the model is still tuning: a delete cancels it
+    aliases: tuple[str, ...] = ()  # the team's aliases that point to it (the prompt warns)
 
 
 async def describe_model_for_delete(
@@ -140,10 +160,11 @@ async def describe_model_for_delete(
         if exc.not_found:
             raise ModelGone(ref, "delete") from exc
         raise ModelLookupFailed(ref, str(exc)) from exc
+    aliases = tuple(await store.run(store.aliases.pointing_to, team_id, model_name))
     running = job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value)
     if running or model.state == ModelState.TUNING:
-        return DeletePrompt(model, job.percent if job is not None else 0.0)
-    return DeletePrompt(model, None)
+        return DeletePrompt(model, job.percent if job is not None else 0.0, aliases)
+    return DeletePrompt(model, None, aliases)
 
 
 @dataclass(frozen=True)
@@ -155,13 +176,22 @@ class Deleted:
     model: ModelRef
     cancelled: list[TuningJob] = field(default_factory=list)  # jobs still tuning: their messages need an edit
     deleted_by: str | None = None
+    aliases: tuple[str, ...] = ()  # the team's aliases that pointed to it: they now point to nothing
 
 
 async def delete_model(
-    store: Store, backend: TuningBackend, *, user_id: str, model_name: str, admins: Collection[str]
+    store: Store,
+    backend: TuningBackend,
+    *,
+    user_id: str,
+    model_name: str,
+    admins: Collection[str],
+    team_id: str = "",
+    currency: str = "USD",
 ) -> Deleted:
     """Delete after the confirmation click; permission is checked again here because the
-    confirm dialog only exists in the Slack client. Repeated clicks are harmless."""
+    confirm dialog only exists in the Slack client. Repeated clicks are harmless. A delete is
+    appended to the team's audit log (`team_id`; the model's own team when tunebot made it)."""
     try:
         model_name = backend.model_name(model_name)
     except ValueError as exc:
@@ -171,11 +201,37 @@ async def delete_model(
     _check_may_delete(owner, user_id, admins, ref)
     if owner is not None and owner.deleted_at is not None:
         return Deleted("already", ref, [], owner.deleted_by)
+    team = owner.team_id if owner is not None else team_id
+    aliases = tuple(await store.run(store.aliases.pointing_to, team, model_name)) if team else ()
     try:
         await backend.delete_model(model_name)
     except BackendError as exc:
         if not exc.not_found:
             raise DeleteFailed(ref, str(exc)) from exc
-        return Deleted("gone", ref, await store.run(store.ownership.mark_deleted, model_name, user_id))
+        gone = await store.run(store.ownership.mark_deleted, model_name, user_id)
+        await _audit_delete(store, owner, team_id, user_id, model_name, gone, currency)
+        return Deleted("gone", ref, gone, aliases=aliases)
     cancelled = await store.run(store.ownership.mark_deleted, model_name, user_id)
-    return Deleted("cancelled" if cancelled else "deleted", ref, cancelled)
+    await _audit_delete(store, owner, team_id, user_id, model_name, cancelled, currency)
+    return Deleted("cancelled" if cancelled else "deleted", ref, cancelled, aliases=aliases)
+
+
+async def _audit_delete(
+    store: Store,
+    owner: ModelOwnership | None,
+    team_id: str,
+    user_id: str,
+    model_name: str,
+    cancelled: list[TuningJob],
+    currency: str,
+) -> None:
+    team = owner.team_id if owner is not None else team_id
+    await store.run(
+        record_delete,
+        store,
+        team_id=team,
+        user_id=user_id,
+        model_name=model_name,
+        cancelled=cancelled,
+        currency=currency,
+    )

@@ -15,6 +15,7 @@ from bot.slack.context import AppContext
 from bot.slack.dedupe import first_time, replay_matters, trigger_key
 from bot.slack.home import HomeTab
 from bot.slack.retries import retry_handlers
+from bot.slack.spend import home_sections
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,11 @@ def build_app(ctx: AppContext, register: Callable[[AsyncApp, AppContext], None])
         log.error("listener failed on %s", kind, exc_info=error)
 
     if ctx.home is None:
-        ctx.home = HomeTab(ctx.client, ctx.store)
+        ctx.home = HomeTab(
+            ctx.client,
+            ctx.store,
+            sections=lambda team, user: home_sections(ctx.client, ctx.store, ctx.settings, team, user),
+        )
     ctx.reporter.on_change = ctx.home.job_changed
 
     @app.middleware

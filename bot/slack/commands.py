@@ -61,12 +61,17 @@ START_KEYS = {
     "validation": "validation",
     "validation_set": "validation",
     "holdout": "validation",
+    "from": "from",
+    "from_model": "from",
+    "continue_from": "from",
+    "checkpoint": "checkpoint",
+    "checkpoint_id": "checkpoint",
 }
 
 START_USAGE = (
     '`/tune start <dataset> [name="…"] [epochs=…] [base_model=…] [validation=10% | validation=<dataset>]` '
     "and, on Vertex AI, `[learning_rate_multiplier=1.0] [adapter_size=4] "
-    "[export_last_checkpoint_only=true]`, "
+    "[export_last_checkpoint_only=true] [from=<model> [checkpoint=N]]`, "
     "on the Gemini API, `[batch_size=2] [learning_rate=0.001]`"
 )
 ADAPTER_SIZES = (1, 2, 4, 8, 16, 32)  # every size Vertex AI's AdapterSize enum names
@@ -179,6 +184,24 @@ def parse_validation(raw: str) -> ValidationChoice | None:
     return ValidationChoice(dataset=text)
 
 
+def parse_checkpoint_id(raw: str) -> str:
+    """`checkpoint=3` -> "3": a checkpoint id is its number (`/tune try` lists them)."""
+    text = raw.strip()
+    if not text.isdigit() or not text.isascii():
+        raise UsageError(
+            f"`checkpoint` must be a checkpoint's number, such as `checkpoint=2`, not `{echo(raw)}`."
+        )
+    return str(int(text))
+
+
+def parse_from_model(raw: str) -> str:
+    """`from=<model>`: a model's name, id or alias, as typed (resolved by the start)."""
+    text = raw.strip()
+    if not text:
+        raise UsageError("`from` names the tuned model to continue from, e.g. `from=support-v1`.")
+    return text
+
+
 def check_display_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
@@ -198,6 +221,8 @@ START_OPTIONS = (
     "export_last_checkpoint_only",
     "batch_size",
     "learning_rate",
+    "from",
+    "checkpoint",
 )
 
 
@@ -210,6 +235,8 @@ OPTION_PARSERS: dict[str, Callable[[str], object]] = {
     "adapter_size": parse_adapter_size,
     "export_last_checkpoint_only": lambda v: parse_yes_no(v, "export_last_checkpoint_only"),
     "validation": parse_validation,
+    "from": parse_from_model,
+    "checkpoint": parse_checkpoint_id,
 }
 
 
@@ -246,6 +273,11 @@ def parse_start(text: str) -> StartArgs:
                 parsed[key] = parse(values[key])
             except UsageError as exc:
                 problems.append(str(exc))
+    if "checkpoint" in values and "from" not in values:
+        problems.append(
+            "`checkpoint` is the checkpoint of the model you continue from: give the model too, "
+            "e.g. `from=support-v1 checkpoint=2`."
+        )
     if problems:
         listed = "\n".join(f"• {problem}" for problem in problems)
         raise UsageError(f"{listed}\nOptions: {', '.join(START_OPTIONS)}. Usage: {START_USAGE}")
@@ -260,6 +292,8 @@ def parse_start(text: str) -> StartArgs:
         learning_rate_multiplier=parsed.get("learning_rate_multiplier"),
         adapter_size=parsed.get("adapter_size"),
         export_last_checkpoint_only=parsed.get("export_last_checkpoint_only"),
+        from_model=parsed.get("from"),
+        from_checkpoint=parsed.get("checkpoint"),
     )
 
 

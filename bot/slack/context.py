@@ -13,8 +13,10 @@ from bot.config import Settings
 from bot.datasets import Limits
 from bot.datasets.pool import ValidationPool
 from bot.polling.eval_requests import EvalRequestRunner
+from bot.services.approval_decisions import ApprovalKeeper
 from bot.slack.home import HomeTab
 from bot.slack.reporter import SlackReporter
+from bot.slack.spend import GroupMembers
 from bot.storage.store import Store
 
 
@@ -34,8 +36,12 @@ class AppContext:
     poll_now: Callable[[int], Awaitable[bool]] | None = None
     # Stores and runs `/tune eval` requests (bot/polling/eval_requests.py); set once the poller exists.
     eval_requests: EvalRequestRunner | None = None
+    # Approval requests' messages, expiry and clock (bot/services/approvals.py); set by the runtime.
+    approvals: ApprovalKeeper | None = None
     # The App Home tab publisher; set by `build_app`.
     home: HomeTab | None = None
+    # User groups' members, for a spend policy naming groups (bot/slack/spend.py).
+    groups: GroupMembers = field(default_factory=GroupMembers)
 
     def home_changed(self, team_id: str) -> None:
         """Something the team's Home tabs show changed: redraw them (throttled)."""

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.presentation.blocks import Block
 from bot.presentation.home import home_view
 from bot.services.home import load_home
 from bot.slack.extras import optional
@@ -35,6 +36,7 @@ class HomeTab:
         min_interval: float = DEFAULT_MIN_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sections: Callable[[str, str], Awaitable[list[Block]]] | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -46,6 +48,8 @@ class HomeTab:
         self._last: dict[tuple[str, str], float] = {}
         self._pending: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.published = 0
+        # More sections, drawn at the top (the month's spend and, for admins, the policy).
+        self.sections = sections
 
     def opened(self, team_id: str, user_id: str) -> None:
         self._viewers.setdefault(team_id, set()).add(user_id)
@@ -82,7 +86,8 @@ class HomeTab:
             self.published += 1
 
     async def _publish(self, team_id: str, user_id: str) -> bool:
-        view = home_view(await self.store.run(load_home, self.store, team_id, user_id))
+        extra = await self.sections(team_id, user_id) if self.sections is not None else []
+        view = home_view(await self.store.run(load_home, self.store, team_id, user_id), extra)
         await self.client.views_publish(user_id=user_id, view=view)
         return True
 

@@ -38,3 +38,22 @@ async def show_cancelled(ctx: AppContext, job: TuningJob, user_id: str) -> None:
         await ctx.reporter.update_progress(job, view)
     except ReporterError:
         log.warning("job %s: could not show that it was cancelled", job.id)
+
+
+async def show_cancelled_job(ctx: AppContext, job: TuningJob) -> None:
+    """A job stopped with `/tune cancel`: its message says, once, who cancelled it, the
+    checkpoints it keeps and its cost so far (it gets no end-of-job notice: the poller no
+    longer follows it, so nothing else edits the message)."""
+    if not job.message_ts:
+        return
+    dataset_name = await ctx.store.run(ctx.store.datasets.name_of, job.dataset_id)
+    settings = ctx.settings
+    view = job_view(job, utcnow(), dataset_name, settings.training_prices, settings.price_currency)
+    try:
+        await ctx.reporter.update_progress(job, view)
+    except ReporterError:
+        log.warning("job %s: could not show that it was cancelled", job.id)
+        return
+    await ctx.store.run(
+        ctx.store.jobs.update, job.id or 0, shown_signature=ctx.reporter.progress_signature(view)
+    )

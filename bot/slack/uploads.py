@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.datasets import ParsedDataset
 from bot.datasets.insight import DatasetInsight
+from bot.presentation.audit import audit_csv, audit_csv_file_name, audit_csv_title
 from bot.presentation.chart import lengths_chart_png
 from bot.presentation.downloads import MISSING_FILES_READ_TEXT, describe_size, file_not_described_text
 from bot.presentation.limits import skipped_csv, skipped_csv_file_name, skipped_csv_title
@@ -21,6 +22,7 @@ from bot.presentation.uploads import (
     no_download_link_text,
     upload_text,
 )
+from bot.services.audit import AuditMonth
 from bot.services.uploads import ingest_upload
 from bot.slack.context import AppContext
 from bot.slack.extras import channel_id_of, optional
@@ -152,4 +154,22 @@ async def share_skipped_rows(
         return True
 
     shared = await optional(f"sharing the skipped rows of dataset {dataset.id} in a DM", share())
+    return shared is True
+
+
+async def share_audit_csv(ctx: AppContext, *, user_id: str, month: AuditMonth) -> bool:
+    """The month's whole audit log as CSV, in the admin's DM with the bot (as the other CSVs
+    go): an optional extra (False, and one log line, when it does not get there)."""
+
+    async def share() -> bool:
+        opened = await ctx.client.conversations_open(users=user_id)
+        await ctx.client.files_upload_v2(
+            channel=channel_id_of(opened),
+            content=audit_csv(month.entries),
+            filename=audit_csv_file_name(month.month.label),
+            title=audit_csv_title(month.month.label),
+        )
+        return True
+
+    shared = await optional(f"sharing the audit log of {month.month.label} in a DM", share())
     return shared is True

@@ -111,15 +111,31 @@ class TuningJob(SQLModel, table=True):
     # What Vertex AI received, read back from the job (`SentHyperparameters` JSON; Vertex only).
     hyperparameters: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
-    # What the job costs (migration 0011_spend_audit), in `cost_currency`: the estimate made at
-    # the start (training tokens × epochs, plus the validation set, at the price of its base
-    # model), and the cost counted from the tokens the service reports it bills.
+    # What the job costs (migration 0011_spend_audit), in `cost_currency`; computed by
+    # bot.domain.pricing (`estimate_cost`, `counted_cost`) at the price of the base model
+    # (TUNEBOT_TRAINING_PRICES, else tunebot's Vertex AI price table). None means unknown
+    # (no price, or epochs not known yet), never zero.
+    # - estimated_tokens / estimated_cost: written by `start_job` (bot/services/start_costs.py):
+    #   tunebot's token estimate of the training part × epochs, plus the validation set's tokens
+    #   × epochs (Vertex evaluates it each epoch, billed at the prediction input price). With
+    #   epochs left to Vertex, filled once its answer to the create says them; else None.
+    # - counted_tokens / counted_cost: written by the poller (bot/polling/schedule.py
+    #   `counted_changes`) once Vertex reports `totalBillableTokenCount` and the epochs are
+    #   known: billable tokens × epochs at the training price. Vertex counts no validation
+    #   tokens, so the count covers training only (the validation part stays in the estimate).
+    # - cost_currency: the currency of the amounts (set with the first amount; None without one).
     estimated_tokens: int | None = None
     estimated_cost: float | None = None
     counted_tokens: int | None = None
     counted_cost: float | None = None
     cost_currency: str | None = Field(default=None, max_length=8)
     cancelled_by: str | None = Field(default=None, max_length=32)  # who stopped it (/tune cancel, a budget)
+
+    # Continued from another tuned model (`/tune start … from=<model> [checkpoint=N]`; migration
+    # 0014_lineage_aliases): its model name, the checkpoint, and its display name at the start.
+    parent_model: str | None = Field(default=None, max_length=200)
+    parent_checkpoint: str | None = Field(default=None, max_length=40)
+    parent_name: str | None = Field(default=None, max_length=80)
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -258,6 +274,85 @@ class AuditEvent(SQLModel, table=True):
     details: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
 
 
+class ModelAlias(SQLModel, table=True):
+    """A team's name for one of its models (`/tune promote <model> as <alias>`): wherever a
+    model is typed, the alias stands for the model it points to now."""
+
+    __tablename__ = "model_alias"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=40)
+    model_name: str = Field(max_length=200)
+    moved_by: str = Field(max_length=32)
+    moved_at: datetime = Field(default_factory=utcnow)
+
+
+class AliasMove(SQLModel, table=True):
+    """One move of an alias, appended only: who pointed it, when, from which model (None: the
+    alias was new) to which."""
+
+    __tablename__ = "alias_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    alias: str = Field(max_length=40)
+    from_model: str | None = Field(default=None, max_length=200)
+    to_model: str = Field(max_length=200)
+    moved_by: str = Field(max_length=32)
+    moved_at: datetime = Field(default_factory=utcnow)
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """A start over a limit, waiting for an approver (issue #22; bot/services/approvals.py):
+    who asked where, the starts it would run (`starts`: a JSON list, one item today; a sweep
+    asks once for several), what they cost, the rule that asked, and how it was decided.
+    `state` (bot/domain/approvals.py) leaves `pending` once, by a conditional UPDATE."""
+
+    __tablename__ = "approval_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    requester_user_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)  # where the start was asked: the job message goes there
+    starts: str = Field(sa_column=Column(Text, nullable=False))  # JSON (ApprovalStart.to_dict each)
+    amount: float | None = None  # the estimate of all the starts (None: no price)
+    currency: str = Field(max_length=8)
+    month_spent: float | None = None  # the month's spend so far the rule counted
+    rule: str = Field(max_length=32)  # bot/domain/spend.py StartRule
+    rule_limit: float | None = None
+    state: str = Field(default="pending", index=True, max_length=16)
+    nonce: str = Field(max_length=32)  # carried by the buttons: a click must name it
+    expires_at: datetime
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = None
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    job_ids: str | None = Field(default=None, max_length=500)  # JSON list, once started
+    start_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ApprovalMessage(SQLModel, table=True):
+    """One message of a request, posted exactly once: to an approver (a DM) or the approvers'
+    channel (`role` "approver"), or the requester's DM with its Withdraw button ("requester").
+    `state`: new -> posting (written before the post; after a crash or an ambiguous failure
+    the message is looked for by its metadata first) -> posted (`ts`). `shown`: the request
+    state the message shows, so each decision edits it once. `lease_expires_at` keeps two
+    processes from working on one message at once."""
+
+    __tablename__ = "approval_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approval_request.id", index=True)
+    role: str = Field(max_length=16)
+    target: str = Field(max_length=32)  # a user id (a DM) or a channel id
+    channel_id: str | None = Field(default=None, max_length=32)  # where it is posted (D… for a DM)
+    ts: str | None = Field(default=None, max_length=32)
+    state: str = Field(default="new", max_length=16)
+    shown: str = Field(default="pending", max_length=16)
+    lease_expires_at: datetime | None = None
+
+
 class SeenEvent(SQLModel, table=True):
     """Events API deliveries already handled (Slack retries deliveries)."""
 
@@ -265,3 +360,44 @@ class SeenEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SpendPolicyRow(SQLModel, table=True):
+    """A team's spend policy once an admin changed it in Slack (migration 0012_policies); until
+    then the settings give it. Each value is written as the settings take it
+    (bot/domain/policy.py), amounts in the price currency."""
+
+    __tablename__ = "spend_policy"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    starters: str = Field(sa_column=Column(Text, nullable=False))
+    approval_above: str = Field(max_length=32)
+    budget_per_user: str = Field(max_length=32)
+    budget_per_channel: str = Field(max_length=32)
+    over_budget: str = Field(max_length=16)
+    approvers: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BudgetNotice(SQLModel, table=True):
+    """A budget notice (migration 0012_policies): claimed (`posting`) before it is posted, so
+    each is sent once across restarts and replicas; the unique key names it: the team, the
+    month, which budget (`user`, `channel`), whose, and the share passed (80 for 80 %)."""
+
+    __tablename__ = "budget_notice"
+    __table_args__ = (
+        UniqueConstraint("team_id", "month", "budget", "subject_id", "mark", name="uq_budget_notice"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    month: str = Field(max_length=7)  # YYYY-MM in the workspace's time zone
+    budget: str = Field(max_length=16)
+    subject_id: str = Field(max_length=32)
+    mark: int
+    state: str = Field(default="posting", max_length=16)  # posting -> posted
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -17,6 +17,8 @@ from sqlmodel import Session
 
 from bot.storage import schema
 from bot.storage.engine import make_engine
+from bot.storage.repositories.aliases import AliasRepository
+from bot.storage.repositories.approvals import ApprovalRepository
 from bot.storage.repositories.audit import AuditRepository
 from bot.storage.repositories.datasets import DatasetRepository
 from bot.storage.repositories.eval_requests import EvalRequestRepository
@@ -24,6 +26,7 @@ from bot.storage.repositories.evaluations import EvaluationRepository
 from bot.storage.repositories.events import EventRepository
 from bot.storage.repositories.jobs import JobRepository
 from bot.storage.repositories.ownership import OwnershipRepository
+from bot.storage.repositories.spend import SpendRepository
 from bot.storage.repositories.threads import ThreadRepository
 
 P = ParamSpec("P")
@@ -43,6 +46,9 @@ class Store:
         self.threads = ThreadRepository(engine)
         self.events = EventRepository(engine)
         self.audit = AuditRepository(engine)
+        self.aliases = AliasRepository(engine)
+        self.approvals = ApprovalRepository(engine)
+        self.spend = SpendRepository(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> Store:

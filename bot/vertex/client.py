@@ -208,7 +208,7 @@ class VertexClient:
     async def create_tuning_job(
         self,
         *,
-        base_model: str,
+        base_model: str | None,
         training_uri: str,
         display_name: str,
         validation_uri: str | None = None,
@@ -218,8 +218,14 @@ class VertexClient:
         adapter_size: str | None = None,
         description: str | None = None,
         request_label: str | None = None,
+        pre_tuned_model: str | None = None,
+        pre_tuned_checkpoint: str | None = None,
     ) -> TuningJob:
-        """Create a tuning job. With `request_label` (tunebot's own id for the request) the
+        """Create a tuning job: from `base_model`, or (continued tuning) from the Model
+        Registry model `pre_tuned_model` and optionally its checkpoint `pre_tuned_checkpoint`,
+        sent as `preTunedModel` {tunedModelName, checkpointId} in `baseModel`'s place (the two
+        are one oneof, `source_model`, of the TuningJob resource; the job's base model is the
+        pre-tuned model's). With `request_label` (tunebot's own id for the request) the
         job is labelled, and a create whose answer was lost (a timeout after sending) is
         recovered by looking the label up instead of failing or creating a second job."""
         hyper: dict[str, Any] = {}
@@ -236,11 +242,14 @@ class VertexClient:
             spec["exportLastCheckpointOnly"] = True
         if hyper:
             spec["hyperParameters"] = hyper
-        body: dict[str, Any] = {
-            "baseModel": base_model,
-            "supervisedTuningSpec": spec,
-            "tunedModelDisplayName": display_name,
-        }
+        body: dict[str, Any] = {"supervisedTuningSpec": spec, "tunedModelDisplayName": display_name}
+        if pre_tuned_model:
+            source: dict[str, Any] = {"tunedModelName": pre_tuned_model}
+            if pre_tuned_checkpoint:
+                source["checkpointId"] = pre_tuned_checkpoint
+            body["preTunedModel"] = source
+        elif base_model:
+            body["baseModel"] = base_model
         if description:
             body["description"] = description
         if request_label:

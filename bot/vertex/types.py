@@ -71,6 +71,9 @@ class TuningJob:
     adapter_size: str | None = None
     export_last_checkpoint_only: bool = False
     spec_read: bool = False
+    # Continued tuning: `preTunedModel` {tunedModelName, checkpointId, baseModel}.
+    pre_tuned_model: str | None = None
+    pre_tuned_checkpoint: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TuningJob:
@@ -80,10 +83,13 @@ class TuningJob:
         spec = data.get("supervisedTuningSpec") or {}
         hyper = spec.get("hyperParameters") or {}
         meta = data.get("tuningJobMetadata") or {}
+        pre_tuned = data.get("preTunedModel")
+        source = pre_tuned if isinstance(pre_tuned, dict) else {}
         return cls(
             name=str(data.get("name", "")),
             state=str(data.get("state", "JOB_STATE_UNSPECIFIED")),
-            base_model=str(data.get("baseModel", "")),
+            # A continued job names its base model in `preTunedModel.baseModel` (output only).
+            base_model=str(data.get("baseModel") or source.get("baseModel") or ""),
             display_name=data.get("tunedModelDisplayName"),
             create_time=_time(data.get("createTime")),
             tuned_model=_tuned_model(tuned) if isinstance(tuned, dict) else None,
@@ -104,6 +110,8 @@ class TuningJob:
             adapter_size=str(hyper.get("adapterSize") or "") or None,
             export_last_checkpoint_only=spec.get("exportLastCheckpointOnly") is True,
             spec_read=isinstance(data.get("supervisedTuningSpec"), dict),
+            pre_tuned_model=str(source.get("tunedModelName") or "") or None,
+            pre_tuned_checkpoint=str(source.get("checkpointId") or "") or None,
         )
 
 

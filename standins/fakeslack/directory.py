@@ -11,7 +11,7 @@ from standins.fakeslack.state import WorkspaceState
 # The bot scopes the fake checks: a method that needs one the app was not installed with
 # answers `missing_scope` (files.info and file downloads need files:read; conversations.open
 # on a DM needs im:write). `missing_scopes` holds those the installed app lacks.
-CHECKED_SCOPES = frozenset({"files:read", "im:write"})
+CHECKED_SCOPES = frozenset({"files:read", "im:write", "usergroups:read"})
 
 
 class DirectoryMixin(WorkspaceState):
@@ -117,6 +117,53 @@ class DirectoryMixin(WorkspaceState):
             channel.bot_is_member = True
             self._touch()
             return channel, already
+
+    # ------------------------------------------------------------------ membership
+
+    def add_members(self, channel_id: str, *user_ids: str) -> None:
+        """People join a channel (what users.conversations answers)."""
+        with self._lock:
+            self._require_channel(channel_id).members.update(user_ids)
+            self._touch()
+
+    def user_conversations(self, user_id: str | None, types: str | None) -> list[Channel]:
+        """users.conversations with a bot token: the public channels `user_id` is in, and the
+        private ones the bot is in too, oldest first. Refused like Slack: `user_not_found`."""
+        with self._lock:
+            if not user_id or user_id not in self._users:
+                raise SlackError("user_not_found")
+            wanted = {t.strip() for t in (types or "public_channel").split(",") if t.strip()}
+            unknown = wanted - {"public_channel", "private_channel", "mpim", "im"}
+            if unknown:
+                raise SlackError("invalid_types")
+            found = []
+            for channel in self._channels.values():
+                if channel.is_im or user_id not in channel.members:
+                    continue
+                if channel.is_private and ("private_channel" not in wanted or not channel.bot_is_member):
+                    continue
+                if not channel.is_private and "public_channel" not in wanted:
+                    continue
+                found.append(channel)
+            return sorted(found, key=lambda c: (c.created, c.id))
+
+    def add_usergroup(self, group_id: str, *user_ids: str) -> None:
+        """A user group (an `S…` id) and its members."""
+        with self._lock:
+            self._usergroups[group_id] = list(user_ids)
+            self._touch()
+
+    def usergroup_users(self, group_id: str | None) -> list[str]:
+        """usergroups.users.list: the group's members. Refused like Slack: `missing_scope`
+        without usergroups:read, `invalid_arguments` without a group, `no_such_subteam`."""
+        with self._lock:
+            if "usergroups:read" in self.missing_scopes:
+                raise SlackError("missing_scope")
+            if not group_id:
+                raise SlackError("invalid_arguments", messages=["[ERROR] missing required field: usergroup"])
+            if group_id not in self._usergroups:
+                raise SlackError("no_such_subteam")
+            return list(self._usergroups[group_id])
 
     def open_im(self, user_id: str) -> Channel:
         """The bot's DM with `user_id`, opened if needed (its id is "D" + the user id's tail)."""

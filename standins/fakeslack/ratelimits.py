@@ -13,9 +13,10 @@ Slack limits each Web API method per app per workspace by *tier*
 
 The methods the fake serves, by their tier on Slack's method pages (`METHOD_TIERS`):
 
+- Tier 2 (20 a minute): `usergroups.users.list`.
 - Tier 3 (50 a minute): `chat.update`, `chat.delete`, `conversations.history`,
   `conversations.replies`, `conversations.info`, `conversations.join`,
-  `conversations.open`, `assistant.threads.setStatus`.
+  `conversations.open`, `assistant.threads.setStatus`, `users.conversations`.
 - Tier 4 (100 a minute): `chat.postEphemeral`, `chat.getPermalink`, `views.open`,
   `views.push`, `views.update`, `views.publish`, `files.getUploadURLExternal`,
   `files.completeUploadExternal`, `files.info`, `users.info`.
@@ -68,6 +69,8 @@ METHOD_TIERS: Mapping[str, int] = {
     "files.completeUploadExternal": 4,
     "files.info": 4,
     "users.info": 4,
+    "users.conversations": 3,
+    "usergroups.users.list": 2,
     "assistant.threads.setStatus": 3,
 }
 

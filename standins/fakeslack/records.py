@@ -92,6 +92,7 @@ class Channel:
     bot_is_member: bool = True
     created: int = field(default_factory=lambda: int(time.time()))
     im_user: str | None = None
+    members: set[str] = field(default_factory=set)  # the people in it (users.conversations)
 
     def to_api(self, bot_user_id: str) -> dict[str, Any]:
         if self.is_im:

@@ -381,6 +381,21 @@ def _users_info(ws: Workspace, p: Params) -> dict[str, Any]:
     return _ok(user=user.to_api())
 
 
+def _users_conversations(ws: Workspace, p: Params) -> dict[str, Any]:
+    channels = ws.user_conversations(p.text("user"), p.text("types"))
+    limit = max(1, min(p.number("limit", 100), 1000))
+    offset = _decode_cursor(p.text("cursor"))
+    page = channels[offset : offset + limit]
+    next_cursor = _encode_cursor(offset + limit) if offset + limit < len(channels) else ""
+    return _ok(
+        channels=[c.to_api(ws.bot_user_id) for c in page], response_metadata={"next_cursor": next_cursor}
+    )
+
+
+def _usergroups_users_list(ws: Workspace, p: Params) -> dict[str, Any]:
+    return _ok(users=ws.usergroup_users(p.text("usergroup")))
+
+
 def _assistant_set_status(ws: Workspace, p: Params) -> dict[str, Any]:
     ws.set_status(p.text("channel_id"), p.text("thread_ts"), p.get("status"))
     return _ok()
@@ -408,6 +423,8 @@ METHODS: dict[str, Handler] = {
     "conversations.join": _conversations_join,
     "conversations.open": _conversations_open,
     "users.info": _users_info,
+    "users.conversations": _users_conversations,
+    "usergroups.users.list": _usergroups_users_list,
     "assistant.threads.setStatus": _assistant_set_status,
 }
 NO_AUTH_METHODS = frozenset({"api.test"})

@@ -80,6 +80,7 @@ class WorkspaceState:
         self._ids = itertools.count(1)
         self._users: dict[str, User] = {}
         self._channels: dict[str, Channel] = {}
+        self._usergroups: dict[str, list[str]] = {}  # user group id -> its members
         self._messages: dict[str, dict[str, Message]] = {}
         self._ephemerals: list[Ephemeral] = []
         self._triggers: dict[str, Trigger] = {}

@@ -6,6 +6,7 @@ import logging
 
 from bot.domain.errors import UserError
 from bot.listeners.requests import ActionRequest
+from bot.presentation.aliases import deleted_aliases_note
 from bot.presentation.errors import error_text
 from bot.presentation.models import deleted_text
 from bot.services.models import delete_model
@@ -23,9 +24,18 @@ async def delete_clicked(ctx: AppContext, request: ActionRequest) -> None:
     cancelled: list[TuningJob] = []
     try:
         deleted = await delete_model(
-            ctx.store, ctx.backend, user_id=user_id, model_name=model_name, admins=ctx.admins
+            ctx.store,
+            ctx.backend,
+            user_id=user_id,
+            model_name=model_name,
+            admins=ctx.admins,
+            team_id=request.team_id,
+            currency=ctx.settings.price_currency,
         )
         text, cancelled = deleted_text(deleted), deleted.cancelled
+        note = deleted_aliases_note(deleted.aliases)
+        if note:
+            text += f"\n{note}"
     except UserError as exc:
         text = error_text(exc)
     log.info("delete of %s requested by %s", model_name, user_id)

@@ -14,6 +14,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.domain.errors import BackendError, UsageError, UserError
+from bot.listeners.commands.audit import show_audit
+from bot.listeners.commands.cancel import confirm_cancel
 from bot.listeners.commands.compare import compare_models
 from bot.listeners.commands.dataset import change_dataset
 from bot.listeners.commands.datasets import show_datasets
@@ -21,6 +23,9 @@ from bot.listeners.commands.delete import confirm_delete
 from bot.listeners.commands.eval_model import evaluate_model
 from bot.listeners.commands.help import show_help
 from bot.listeners.commands.list_models import list_models
+from bot.listeners.commands.policy import show_policy
+from bot.listeners.commands.promote import promote_model, show_aliases
+from bot.listeners.commands.spend import show_spend
 from bot.listeners.commands.start import start_tuning
 from bot.listeners.commands.status import show_status
 from bot.listeners.commands.try_model import try_model
@@ -45,6 +50,12 @@ SUBCOMMANDS: dict[str, CommandHandler] = {
     "compare": compare_models,
     "eval": evaluate_model,
     "delete": confirm_delete,
+    "promote": promote_model,
+    "aliases": show_aliases,
+    "cancel": confirm_cancel,
+    "audit": show_audit,
+    "policy": show_policy,
+    "spend": show_spend,
 }
 ALIASES = {"?": "help"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.listeners.requests import CommandRequest
 from bot.presentation import blocks
+from bot.presentation.aliases import delete_alias_warning
 from bot.presentation.commands import DELETE_USAGE
 from bot.services.models import describe_model_for_delete
 from bot.slack.commands import split_first
@@ -21,5 +22,7 @@ async def confirm_delete(ctx: AppContext, request: CommandRequest) -> None:
         model_text=model_text,
         admins=ctx.admins,
     )
-    text, body = blocks.delete_prompt_blocks(found.model.name, found.model.display_name, found.tuning_percent)
+    text, body = blocks.delete_prompt_blocks(
+        found.model.name, found.model.display_name, found.tuning_percent, delete_alias_warning(found.aliases)
+    )
     await request.respond(text=text, blocks=body, response_type="ephemeral")

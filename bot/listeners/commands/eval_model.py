@@ -7,6 +7,7 @@ from bot.domain.errors import UsageError
 from bot.evaluation.board import MAX_MODELS
 from bot.listeners.requests import CommandRequest
 from bot.polling.eval_requests import EvalRefused
+from bot.presentation.aliases import alias_meant_text
 from bot.presentation.channels import refusal_for
 from bot.presentation.commands import (
     EVAL_USAGE,
@@ -14,6 +15,7 @@ from bot.presentation.commands import (
     too_many_models_text,
     which_dataset_text,
 )
+from bot.services.aliases import alias_used
 from bot.services.datasets import find_dataset
 from bot.services.errors import CloudDatasetNotEvaluated
 from bot.services.models import resolve_model
@@ -36,13 +38,21 @@ async def evaluate_model(ctx: AppContext, request: CommandRequest) -> None:
     dataset = await ctx.store.run(find_dataset, ctx.store, team_id, dataset_text)
     if dataset.source_uri:  # read in place from Cloud Storage: no stored examples
         raise CloudDatasetNotEvaluated(dataset.display_name)
-    names = [
-        await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=text)
-        for text in texts
-    ]
+    names: list[str] = []
+    said: list[str] = []
+    for text in texts:
+        name = await ctx.store.run(resolve_model, ctx.store, ctx.backend, team_id=team_id, text=text)
+        meant = await ctx.store.run(alias_used, ctx.store, team_id, text, name)
+        if meant is not None:
+            said.append(alias_meant_text(text, meant))
+        names.append(name)
     names = list(dict.fromkeys(names))  # a model listed twice is scored once
     model_name, more_models = names[0], names[1:]
-    await request.ack()  # the channel's "is evaluating…" is the answer: no private one beside it
+    # The channel's "is evaluating…" is the answer; privately, at most which model each alias meant.
+    if said:
+        await request.ack(text="\n".join(said))
+    else:
+        await request.ack()
     await ensure_member(ctx, channel_id)
     try:
         await run_eval(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.listeners.estimates import start_estimate
 from bot.listeners.requests import CommandRequest
+from bot.listeners.spend import spend_refusal
 from bot.presentation import blocks
 from bot.presentation.datasets import start_estimate_text
 from bot.presentation.jobs import starting_text, validation_note
-from bot.services.jobs import check_start, resolve_base_model, start_epochs, start_job, validation_set
+from bot.services.jobs import check_start, chosen_base_model, start_epochs, start_job, validation_set
 from bot.slack.channels import ensure_member
 from bot.slack.commands import parse_start
 from bot.slack.context import AppContext
@@ -22,17 +23,22 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
     dataset = await ctx.store.run(
         check_start, ctx.store, ctx.backend, team_id=request.team_id, args=args, limits=ctx.limits
     )
-    base_model = resolve_base_model(args.base_model, ctx.backend)
-    estimate = start_estimate_text(
-        await start_estimate(
-            ctx,
-            dataset,
-            epochs=start_epochs(ctx.backend, args),
-            base_model=base_model,
-            validation=args.validation,
-        )
+    base_model = await ctx.store.run(
+        chosen_base_model, ctx.store, ctx.backend, team_id=request.team_id, args=args
     )
-    await request.ack(text=starting_text(args.dataset, estimate))
+    estimate = await start_estimate(
+        ctx,
+        dataset,
+        epochs=start_epochs(ctx.backend, args),
+        base_model=base_model,
+        validation=args.validation,
+    )
+    who = {"team_id": request.team_id, "user_id": request.user_id, "channel_id": request.channel_id}
+    refused = await spend_refusal(ctx, **who, args=args, dataset=dataset, estimate=estimate)
+    if refused:  # the spend policy (issue #22): refused, or waiting for approval
+        await request.ack(text=refused)
+        return
+    await request.ack(text=starting_text(args.dataset, start_estimate_text(estimate)))
     await ensure_member(ctx, request.channel_id)
     job = await start_job(
         ctx.store,
@@ -44,6 +50,7 @@ async def start_tuning(ctx: AppContext, request: CommandRequest) -> None:
         hold_seconds=ctx.settings.lease_seconds,
         eval_examples=ctx.settings.eval_max_examples,
         limits=ctx.limits,
+        cost=estimate.cost,
     )
     problem = await announce_new_job(ctx, job)
     for note in (validation_note(await ctx.store.run(validation_set, ctx.store, job)), problem):

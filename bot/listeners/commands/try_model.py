@@ -12,7 +12,9 @@ from slack_sdk.errors import SlackApiError
 from bot.domain.errors import UsageError
 from bot.listeners.replies import channel_refusal
 from bot.listeners.requests import CommandRequest
+from bot.presentation.aliases import alias_meant_text
 from bot.presentation.commands import TRY_USAGE, bad_checkpoint_text, no_prompt_text
+from bot.services.aliases import alias_used
 from bot.services.models import check_try, resolve_model
 from bot.slack.channels import ensure_member
 from bot.slack.commands import split_first
@@ -60,6 +62,7 @@ async def open_model_thread(
         resolve_model, ctx.store, ctx.backend, team_id=request.team_id, text=model_text
     )
     model_name = with_checkpoint(resolved, checkpoint)
+    meant = await ctx.store.run(alias_used, ctx.store, request.team_id, model_text, resolved)
     await request.ack()
     name, checkpoint = split_checkpoint(model_name)
     await check_try(ctx.store, ctx.backend, model_name=name, checkpoint=checkpoint)
@@ -74,6 +77,9 @@ async def open_model_thread(
         )
     except SlackApiError as exc:
         await request.respond(text=channel_refusal(exc, request.channel_id), response_type="ephemeral")
+        return
+    if meant is not None:  # privately: which model the alias stood for
+        await request.respond(text=alias_meant_text(model_text, meant), response_type="ephemeral")
 
 
 SYSTEM_OPTION = re.compile(r"""^system=(?:"([^"]*)"|'([^']*)'|(\S+))(?:\s+|$)""", re.IGNORECASE)

@@ -8,14 +8,19 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.listeners.requests import ViewHandler, ViewRequest
+from bot.listeners.views.decline import decline_submitted
+from bot.listeners.views.policy import policy_submitted
 from bot.listeners.views.start import start_submitted
 from bot.listeners.views.upload import upload_submitted
-from bot.presentation import blocks
+from bot.presentation import approvals, blocks
+from bot.presentation.spend_home import POLICY_CALLBACK
 from bot.slack.context import AppContext
 
 VIEWS: dict[str, ViewHandler] = {
     blocks.UPLOAD_CALLBACK: upload_submitted,
     blocks.START_CALLBACK: start_submitted,
+    approvals.DECLINE_CALLBACK: decline_submitted,
+    POLICY_CALLBACK: policy_submitted,
 }
 
 

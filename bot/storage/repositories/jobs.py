@@ -103,6 +103,37 @@ class JobRepository(Repository):
             session.commit()
             return job
 
+    def claim_cancel(self, job_id: int, user_id: str) -> bool:
+        """`/tune cancel`: record who cancels a job still tuning, and that it gets no end-of-job
+        notice (the job message says it was cancelled), in one conditional write, so two clicks
+        (or replicas) cannot both cancel it. False when it has ended, is still starting, or
+        someone's cancel came first."""
+        with self.session() as session:
+            won = session.execute(
+                update(TuningJob)
+                .where(
+                    col(TuningJob.id) == job_id,
+                    col(TuningJob.cancelled_by).is_(None),
+                    col(TuningJob.state).in_(ACTIVE_STATES),
+                    col(TuningJob.notice_state) == NoticeState.NONE.value,
+                )
+                .values(cancelled_by=user_id, notice_state=NoticeState.SKIPPED.value, updated_at=utcnow())
+                .returning(col(TuningJob.id))
+            ).first()
+            session.commit()
+        return won is not None
+
+    def unclaim_cancel(self, job_id: int, user_id: str) -> None:
+        """Undo `claim_cancel` when the service did not cancel the job (it had ended, or the
+        call failed): the job gets its end-of-job notice again."""
+        with self.session() as session:
+            session.execute(
+                update(TuningJob)
+                .where(col(TuningJob.id) == job_id, col(TuningJob.cancelled_by) == user_id)
+                .values(cancelled_by=None, notice_state=NoticeState.NONE.value, updated_at=utcnow())
+            )
+            session.commit()
+
     def for_model(self, model_name: str) -> TuningJob | None:
         """The newest job that made `model_name`."""
         with self.session() as session:

@@ -67,11 +67,12 @@ def _endpoint(svc: VertexService, call: VertexCall) -> Served:
         job_id, epoch = found
         job = svc.ready_job(call.parent, str(job_id + 1), 1, "Endpoint")
         checkpoint = job.checkpoint_endpoints[epoch]
-        if checkpoint.deleted or job.state(svc.now()) != "JOB_STATE_SUCCEEDED":
+        usable = job.state(svc.now()) == "JOB_STATE_SUCCEEDED" or epoch in job.kept_epochs()
+        if checkpoint.deleted or not usable:
             raise not_found(f"Endpoint {call.parent}/endpoints/{call.resource_id} is not found.")
         return Served(job, checkpoint)
     job = svc.ready_job(call.parent, call.resource_id, 1, "Endpoint")
-    if job.endpoint_deleted or job.endpoint_failure:
+    if not job.main_endpoint_live:
         raise not_found(f"Endpoint {job.endpoint} is not found.")
     return Served(job)
 
@@ -154,7 +155,7 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
         if not served.deployed:
             raise not_found(f"Endpoint {served.name} is not found.")
         job = served.job
-        examples = list(job.examples)
+        examples = job.learnt
     asked = conversation_of(call)
     check_conversation(call.body, job.base_model)
     with svc.lock:

@@ -49,7 +49,7 @@ def model_labels(job: VertexJob) -> dict[str, str]:
 def model_json(job: VertexJob) -> dict[str, Any]:
     created = rfc3339(job.succeeds_at())
     deployed = []
-    if job.endpoint_deployed and not job.endpoint_deleted and not job.endpoint_failure:
+    if job.endpoint_deployed and job.main_endpoint_live:
         deployed = [{"endpoint": job.endpoint, "deployedModelId": job.deployed_model_id}]
     data = {
         "name": job.model,
@@ -114,11 +114,11 @@ def delete(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     protojson.parse_query(call.query, {})
     with svc.lock:
         job = _model(svc, call)
-        if job.endpoint_deployed and not job.endpoint_deleted and not job.endpoint_failure:
+        if job.endpoint_deployed and job.main_endpoint_live:
             raise ApiError(
                 400, f"Model {job.model} is deployed to {job.endpoint}.", status="FAILED_PRECONDITION"
             )
-        still = [c for c in job.checkpoint_endpoints.values() if c.deployed and not c.deleted]
+        still = [c for c in job.existing_checkpoints().values() if c.deployed and not c.deleted]
         if still:
             raise ApiError(
                 400,

@@ -63,9 +63,12 @@ def tuning_job(version: str) -> Msg:
             "enum", enum=Enum("SupervisedTuningSpec.TuningMode", TUNING_MODE_NUMBERS, pkg)
         )
     spec = Msg("SupervisedTuningSpec", spec_fields, pkg)
+    pre_tuned = Msg(
+        "PreTunedModel", {"tuned_model_name": STRING, "checkpoint_id": STRING, "base_model": STRING}, pkg
+    )
     fields = {
         "base_model": STRING,
-        "pre_tuned_model": ANY,
+        "pre_tuned_model": F("message", pre_tuned),
         "supervised_tuning_spec": F("message", spec),
         "preference_optimization_spec": ANY,
         "name": ANY,

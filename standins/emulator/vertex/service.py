@@ -25,6 +25,9 @@ class VertexService:
         # The bodies of the generateContent calls answered, oldest first (tests read the
         # conversation a model was sent: its turns, systemInstruction and generationConfig).
         self.generate_requests: list[dict[str, Any]] = []
+        # The bodies of the tuningJobs.create calls received, oldest first, refused ones too
+        # (tests read what a create sent, e.g. its `preTunedModel`).
+        self.create_requests: list[dict[str, Any]] = []
 
     def now(self) -> float:
         return self.runtime.now()
@@ -78,10 +81,10 @@ class VertexService:
             job = self.state.jobs[job_id]
             if not job.has_model(self.now()):
                 return []
-            names = [job.endpoint] if not job.endpoint_deleted and not job.endpoint_failure else []
+            names = [job.endpoint] if job.main_endpoint_live else []
             names += [
                 f"{job.serving_parent}/endpoints/{c.id}"
-                for c in job.checkpoint_endpoints.values()
+                for c in job.existing_checkpoints().values()
                 if not c.deleted
             ]
             return names

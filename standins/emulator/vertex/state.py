@@ -54,6 +54,11 @@ class VertexJob:
     # The first problem in the training or validation file: the job fails with it once its
     # dataset step (TUNING_JOB_STATE_PROCESSING_DATASET) ends, before any tuning step.
     dataset_error: str | None = None
+    # Continued tuning (`preTunedModel`): the parent's Model Registry name and checkpoint, and
+    # what the parent had learnt (its examples and its own parents'), which this model keeps.
+    pre_tuned_model: str | None = None
+    pre_tuned_checkpoint: str | None = None
+    inherited_examples: list[Example] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.serving_parent:
@@ -62,6 +67,11 @@ class VertexJob:
     @property
     def name(self) -> str:
         return f"{self.parent}/tuningJobs/{self.id}"
+
+    @property
+    def learnt(self) -> list[Example]:
+        """What the tuned model answers from: its own examples first, then its parents'."""
+        return [*self.examples, *self.inherited_examples]
 
     @property
     def endpoint(self) -> str:
@@ -141,9 +151,34 @@ class VertexJob:
         return self.fails_at if self.fail else self.succeeds_at()
 
     def has_model(self, now: float) -> bool:
-        """Succeeded, or failed only in creating the endpoint (the model is in the registry)."""
+        """Succeeded, failed only in creating the endpoint (the model is in the registry), or
+        cancelled after finishing an epoch that kept a checkpoint (`kept_epochs`)."""
         state = self.state(now)
+        if state == "JOB_STATE_CANCELLED":
+            return bool(self.kept_epochs())
         return state == "JOB_STATE_SUCCEEDED" or (state == "JOB_STATE_FAILED" and self.endpoint_failure)
+
+    def kept_epochs(self) -> list[int]:
+        """A cancelled job keeps the checkpoints (and their endpoints) of the epochs it finished
+        before the cancel; the last epoch's checkpoint, which shares the job's own endpoint, is
+        never reached, so a cancelled job has no main endpoint."""
+        if self.cancelled_at is None:
+            return []
+        done = self.step_at(self.cancelled_at)
+        return [epoch for epoch in sorted(self.checkpoint_endpoints) if epoch * self.steps_per_epoch <= done]
+
+    def existing_checkpoints(self) -> dict[int, CheckpointEndpoint]:
+        """The intermediate checkpoints' endpoints that were ever made, by epoch (a cancelled
+        job's: only those of `kept_epochs`)."""
+        if self.cancelled_at is None:
+            return dict(self.checkpoint_endpoints)
+        kept = self.kept_epochs()
+        return {epoch: c for epoch, c in self.checkpoint_endpoints.items() if epoch in kept}
+
+    @property
+    def main_endpoint_live(self) -> bool:
+        """The job's own endpoint exists (a cancelled job never gets one)."""
+        return not self.endpoint_deleted and not self.endpoint_failure and self.cancelled_at is None
 
     def update_time(self, now: float) -> float:
         """The time of the job's last change of state."""

@@ -3,11 +3,19 @@
 A job is JOB_STATE_PENDING for one step, JOB_STATE_RUNNING for `tuningStepCount` steps, then
 JOB_STATE_SUCCEEDED with a tuned model deployed to an endpoint (or JOB_STATE_FAILED half-way
 when its display name is in the fault config's `fail_models`). A cancelled job is
-JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}. Nothing is
+JOB_STATE_CANCELLED at once, with `endTime` and the error {code 1, "CANCELLED"}; it keeps the
+checkpoints of the epochs it finished (each on its own endpoint, under `tunedModel`, which then
+has a model and no endpoint of its own). Nothing is
 trained. The training and validation files are read and checked as Vertex does
 (`datasets`): a missing file is refused at create, a bad line fails the job when its dataset
 step ends. The create body is parsed as proto JSON (`schema.tuning_job`): camelCase or
 snake_case names, enums by name or number, int64 as string or number, unknown names refused.
+
+Continued tuning: a create naming `preTunedModel` {tunedModelName, checkpointId} instead of
+`baseModel` tunes further from a succeeded job's model (or one of its checkpoints) and has its
+base model; the new model answers from its own examples and everything its parents learnt, so
+it does measurably better than its parent on data drawn from both. A parent that does not
+exist, is not succeeded or lacks the checkpoint is refused with 400 INVALID_ARGUMENT.
 """
 
 from __future__ import annotations
@@ -75,6 +83,8 @@ LIST_QUERY = {"filter": "string", "page_size": "int32", "page_token": "string"}
 
 
 def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
+    with svc.lock:
+        svc.create_requests.append(dict(call.body))
     protojson.parse_query(call.query, {})
     body = protojson.parse_message(call.body, schema.tuning_job(call.version), "tuning_job")
     for method in OTHER_METHODS:
@@ -82,11 +92,19 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             raise invalid_argument(
                 f"{method} is not emulated: the emulator runs supervised tuning only.", field=method
             )
-    if "pre_tuned_model" in body:
-        raise invalid_argument(
-            "Continued tuning (pre_tuned_model) is not emulated; set base_model.", field="pre_tuned_model"
-        )
-    base = body.get("base_model", "")
+    parent_job: VertexJob | None = None
+    pre = body.get("pre_tuned_model")
+    if pre is not None:
+        if body.get("base_model"):
+            raise invalid_argument(
+                "Only one of base_model and pre_tuned_model (oneof source_model) can be set.",
+                field="pre_tuned_model",
+            )
+        with svc.lock:
+            parent_job = pre_tuned_parent(svc, call.parent, pre)
+        base = parent_job.base_model
+    else:
+        base = body.get("base_model", "")
     if base.startswith("publishers/google/models/"):
         base = base.rsplit("/", 1)[1]
     if base not in ADAPTER_SIZES:
@@ -159,11 +177,51 @@ def create(svc: VertexService, call: VertexCall) -> dict[str, Any]:
             output_tokens=[generation.count_tokens(e.output) for e in examples],
             dataset_error=dataset_error,
         )
+        if parent_job is not None and pre is not None:
+            job.pre_tuned_model = str(pre["tuned_model_name"])
+            job.pre_tuned_checkpoint = pre.get("checkpoint_id") or None
+            job.inherited_examples = parent_job.learnt
         if job.endpoint_failure or dataset_error:
             job.fail = True
         svc.state.jobs[job.id] = job
         svc.add_checkpoints(job)
         return job_json(svc, job, call.version)
+
+
+def pre_tuned_parent(svc: VertexService, parent: str, pre: dict[str, Any]) -> VertexJob:
+    """The succeeded job whose tuned model `preTunedModel.tunedModelName` names
+    (`projects/P/locations/L/models/M`, optionally `@version`), with the checkpoint
+    `checkpointId` if one is named; else 400 INVALID_ARGUMENT, as Vertex answers."""
+    field = "pre_tuned_model.tuned_model_name"
+    wanted = str(pre.get("tuned_model_name") or "")
+    if not wanted:
+        raise invalid_argument("pre_tuned_model.tuned_model_name is required.", field=field)
+    name = wanted.split("@", 1)[0]
+    prefix, _, model_id = name.rpartition("/models/")
+    try:
+        job = svc.state.jobs.get(int(model_id) - 2)
+    except ValueError:
+        job = None
+    project = parent.split("/")[1]
+    if job is None or job.model != name or job.model_deleted or prefix.split("/")[1:2] != [project]:
+        raise invalid_argument(f"The pre-tuned model {wanted} does not exist.", field=field)
+    state = job.state(svc.now())
+    if state != "JOB_STATE_SUCCEEDED":
+        raise invalid_argument(
+            f"The pre-tuned model {wanted} is not ready for tuning: its tuning job {job.name} is in "
+            f"state {state}.",
+            field=field,
+        )
+    checkpoint = pre.get("checkpoint_id")
+    if checkpoint:
+        known = [c["checkpointId"] for c in checkpoints_json(job)]
+        if checkpoint not in known:
+            raise invalid_argument(
+                f"Checkpoint {checkpoint} does not exist in the pre-tuned model {wanted}. "
+                f"Its checkpoints: {', '.join(known)}.",
+                field="pre_tuned_model.checkpoint_id",
+            )
+    return job
 
 
 def check_hyperparameters(base: str, hyper: dict[str, Any]) -> None:
@@ -218,13 +276,16 @@ def read_dataset(svc: VertexService, uri: str, *, validation: bool = False) -> D
     return datasets.check_file(data, uri, validation=validation)
 
 
-def data_stats(job: VertexJob) -> dict[str, Any]:
-    """`tuningDataStats.supervisedTuningDataStats`, from the file the job read."""
+def data_stats(job: VertexJob, counted: bool = True) -> dict[str, Any]:
+    """`tuningDataStats.supervisedTuningDataStats`, from the file the job read. The billable
+    token count comes once Vertex has processed the dataset (`counted`: the job runs); until
+    then a client has only its own estimate of the cost."""
     stats: dict[str, Any] = {
         "tuningDatasetExampleCount": str(len(job.examples)),
         "tuningStepCount": str(job.total_steps),
-        "totalBillableTokenCount": str(job.billable_tokens),
     }
+    if counted:
+        stats["totalBillableTokenCount"] = str(job.billable_tokens)
     if job.user_turns:
         stats["userMessagePerExampleDistribution"] = datasets.distribution(job.user_turns)
     if job.input_tokens:
@@ -311,14 +372,20 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         "name": job.name,
         "tunedModelDisplayName": job.display_name,
         "description": job.description,
-        "baseModel": job.base_model,
+        # `baseModel` and `preTunedModel` are one oneof: a continued job names its base model
+        # in `preTunedModel.baseModel` (output only).
+        "baseModel": job.base_model if job.pre_tuned_model is None else "",
         "supervisedTuningSpec": spec,
         "state": state,
         "createTime": rfc3339(job.create_time),
         "updateTime": rfc3339(job.update_time(now)),
-        "tuningDataStats": {"supervisedTuningDataStats": data_stats(job)},
+        "tuningDataStats": {"supervisedTuningDataStats": data_stats(job, counted=now >= job.running_at)},
         "labels": dict(job.labels),
     }
+    if job.pre_tuned_model is not None:
+        data["preTunedModel"] = {"tunedModelName": job.pre_tuned_model, "baseModel": job.base_model}
+        if job.pre_tuned_checkpoint:
+            data["preTunedModel"]["checkpointId"] = job.pre_tuned_checkpoint
     started = job.cancelled_at if job.cancelled_at is not None else now
     if started >= job.running_at:
         data["startTime"] = rfc3339(job.running_at)
@@ -346,6 +413,9 @@ def job_json(svc: VertexService, job: VertexJob, version: str = "v1") -> dict[st
         data["error"] = dict(FAILED_ERROR)
     elif state == "JOB_STATE_CANCELLED":
         data["error"] = dict(CANCELLED_ERROR)
+        kept = job.kept_epochs()
+        if kept:
+            data["tunedModel"] = {"model": f"{job.model}@1", "checkpoints": checkpoints_json(job, kept)}
     return without_defaults(data)
 
 
@@ -367,11 +437,11 @@ def experiment_id(job: VertexJob) -> str:
     return f"tuning-experiment-{stamp}{job.id % 1_000_000:06d}"
 
 
-def checkpoints_json(job: VertexJob) -> list[dict[str, Any]]:
+def checkpoints_json(job: VertexJob, epochs: list[int] | None = None) -> list[dict[str, Any]]:
     """One checkpoint per epoch (only the last with exportLastCheckpointOnly); the last shares
-    the job's endpoint, the others have their own."""
+    the job's endpoint, the others have their own. `epochs`: only these (a cancelled job's)."""
     out = []
-    for epoch in range(1, job.epochs + 1):
+    for epoch in epochs if epochs is not None else range(1, job.epochs + 1):
         endpoint = job.checkpoint_endpoints.get(epoch)
         if epoch < job.epochs and endpoint is None:
             continue
