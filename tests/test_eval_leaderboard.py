@@ -284,3 +284,20 @@ def test_the_judge_model_setting_names_one_or_turns_it_off() -> None:
     assert judge(None) == "default-judge"
     assert judge("gemini-2.5-pro") == "gemini-2.5-pro"
     assert judge("off") is None
+
+
+async def test_an_alias_in_the_list_is_resolved_and_said_privately(fast_stack: OfflineStack) -> None:
+    stack = fast_stack
+    good = await model_and_dataset(stack)
+    other = await _another_model(stack, "steps of two", [("1", "3"), ("10", "12")])
+    store = store_of(stack)
+    assert store.aliases.move(stack.workspace.team_id, "prod", model_name=good, user_id=OTHER) is not None
+    assert stack.sender is not None
+    sent = await stack.sender.slash_command(OTHER, f"eval prod,{other} tutorial")
+    assert "`prod` is " in str(ack_body(sent).get("text")) and good.removeprefix("tunedModels/") in str(
+        ack_body(sent).get("text")
+    )
+    await eventually(lambda: store.eval_requests.pending() == [] and store.eval_requests.get(1))
+    request = store.eval_requests.get(1)
+    assert request is not None and stored_kind(request.report_json) == "board"
+    assert [r.tuned_model for r in EvalBoard.from_json(request.report_json or "").reports] == [good, other]
