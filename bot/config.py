@@ -123,7 +123,11 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # Held-out examples evaluated after a job succeeds, and on `/tune eval`.
     eval_max_examples: int = Field(default=50, ge=1, le=5000, validation_alias="TUNEBOT_EVAL_EXAMPLES")
-    eval_concurrency: int = Field(default=32, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
+    # 64 since the pairwise judge (issue #23): an evaluation makes 3 calls per row and model, not 2.
+    eval_concurrency: int = Field(default=64, ge=1, le=256, validation_alias="TUNEBOT_EVAL_CONCURRENCY")
+    # The base model that judges evaluations pairwise (unset: the backend's default judge;
+    # `off`: no judge, no win rate).
+    judge_model_setting: str | None = Field(default=None, validation_alias="TUNEBOT_JUDGE_MODEL")
 
     # Try and compare threads: earlier turns sent with each reply, within this many tokens
     # (estimated locally, about 4 bytes a token); the oldest turns are left out first.
@@ -253,6 +257,13 @@ class Settings(BaseSettings):
             max_output_tokens=self.generation_max_output_tokens,
             thinking_budget=self.tuned_thinking_budget,
         )
+
+    def judge_model(self, default: str) -> str | None:
+        """The judge's model name: TUNEBOT_JUDGE_MODEL, else `default`; None when it is `off`."""
+        chosen = (self.judge_model_setting or "").strip()
+        if chosen.lower() in ("off", "none", "no"):
+            return None
+        return chosen or default
 
     def limits(self, backend: str | None = None, *, slack_file: bool = True) -> Limits:
         """The dataset limits of `backend` (TUNEBOT_BACKEND's by default) with

@@ -165,6 +165,7 @@ def build_runtime(
             has_held_out=store.evaluations.jobs_with_holdout,
             limit=settings.eval_max_examples,
             concurrency=settings.eval_concurrency,
+            judge_model=settings.judge_model(backend.default_judge_model),
         ),
         pacer=pacer,
         # Slack's rate limits: progress edits coalesced and spread under Tier 3, the cycle's
@@ -181,6 +182,7 @@ def build_runtime(
         lease_seconds=settings.lease_seconds,
         limit=settings.eval_max_examples,
         concurrency=settings.eval_concurrency,
+        judge_model=settings.judge_model(backend.default_judge_model),
         clock=lambda: poller.clock(),
     )
     poller.each_cycle.append(ctx.eval_requests.run_due)  # stored `/tune eval`s carry on after a restart

@@ -16,6 +16,7 @@ import pytest
 
 from bot.datasets.core import shape_of
 from bot.domain.types import TrainingExample
+from bot.evaluation.judge import CASE_HEADING, JUDGE_INSTRUCTIONS
 from bot.evaluation.report import EvalReport
 from bot.presentation.blocks import system_line
 from bot.services.conversation import SystemChoice, system_choice
@@ -93,8 +94,18 @@ async def tuned(stack: OfflineStack) -> str:
 
 
 def requests(stack: OfflineStack) -> list[dict[str, Any]]:
+    """The answers asked of the tuned and the base models (not the evaluation's judge)."""
     assert stack.emulator is not None
-    return stack.emulator.emulator.vertex.generate_requests
+    return [b for b in stack.emulator.emulator.vertex.generate_requests if system_of(b) != JUDGE_INSTRUCTIONS]
+
+
+def judge_cases(stack: OfflineStack) -> list[dict[str, Any]]:
+    """What the evaluation's judge was shown (the case of each judging prompt)."""
+    assert stack.emulator is not None
+    bodies = [
+        b for b in stack.emulator.emulator.vertex.generate_requests if system_of(b) == JUDGE_INSTRUCTIONS
+    ]
+    return [json.loads(turns(b)[-1][1].split(CASE_HEADING, 1)[1]) for b in bodies]
 
 
 def turns(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -262,6 +273,10 @@ async def test_the_held_out_evaluation_scores_the_last_model_turn_given_the_earl
     assert len(bodies) == 2 * len(held) and {system_of(b) for b in bodies} == {SYSTEM}
     expected = {(e.history[0], e.history[1], "and next?") for e in held}
     assert {tuple(text for _, text in turns(b)) for b in bodies} == expected
+    # The judge sees the conversation too: its system instruction and earlier turns, both orders.
+    cases = judge_cases(stack)
+    assert len(cases) == 2 * len(held) and {c["system_instruction"] for c in cases} == {SYSTEM}
+    assert {(*[t["text"] for t in c["earlier_turns"]], c["prompt"]) for c in cases} == expected
 
 
 async def test_tune_eval_on_a_conversational_dataset_sends_the_earlier_turns(stack: OfflineStack) -> None:

@@ -32,6 +32,7 @@ from bot.domain.requests import StartArgs
 from bot.domain.spend import StartRule
 from bot.domain.text import escape_mrkdwn
 from bot.domain.types import BaseModelChoice, Checkpoint, DataStats, ModelState, ModelSummary
+from bot.evaluation.board import EvalBoard
 from bot.evaluation.report import EvalReport, EvalRow
 from bot.polling.view import JobView
 from bot.presentation import (
@@ -49,6 +50,7 @@ from bot.presentation import (
     home,
     insight,
     jobs,
+    leaderboard,
     models,
     progress,
     uploads,
@@ -216,6 +218,21 @@ def _report() -> EvalReport:
         EvalRow(HOSTILE, HOSTILE, "", HOSTILE, base_error=HOSTILE, tuned_error=HOSTILE),
     ]
     return EvalReport(tuned_model=HOSTILE, base_model=HOSTILE, rows=rows, available=5)
+
+
+def _judged_report() -> EvalReport:
+    """A judged report: every judged outcome, hostile reasons, a row the judge failed on."""
+    rows = [
+        EvalRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE, judged=outcome, judge_reason=HOSTILE)
+        for outcome in ("win", "tie", "loss")
+    ] + [EvalRow(HOSTILE, HOSTILE, HOSTILE, HOSTILE, judge_error=HOSTILE)]
+    return EvalReport(
+        tuned_model=HOSTILE, base_model=HOSTILE, rows=rows, available=9, seed=3, judge_model=HOSTILE
+    )
+
+
+def _board() -> EvalBoard:
+    return EvalBoard([_judged_report(), _report(), _judged_report()])
 
 
 def _parsed(content: bytes, file_name: str = HOSTILE + ".csv", **columns: str) -> Any:
@@ -555,6 +572,22 @@ BUILDERS: dict[str, Builder | str] = {
     "downloads.grew_too_big_text": "a size",
     "errors.error_text": lambda: list(_error_texts()) + list(_usage_echoes()),
     "evaluation.evaluation_file_name": "a file name made of a key tunebot chose",
+    "evaluation.judge_lines": lambda: evaluation.judge_lines(_judged_report()),
+    "evaluation.judged_blocks": lambda: evaluation.judged_blocks(_judged_report()),
+    "evaluation.win_rate_text": "a percentage",
+    "leaderboard.leaderboard_blocks": lambda: [
+        leaderboard.leaderboard_blocks(_board(), dataset=HOSTILE, models=_refs() + _refs()[:1]),
+        leaderboard.leaderboard_blocks(
+            _board(), dataset=HOSTILE, models=[], note=leaderboard.TRAINED_ON_BOARD_NOTE
+        ),
+    ],
+    "leaderboard.board_evaluating_text": lambda: leaderboard.board_evaluating_text(
+        OWNER, _refs(), 3, HOSTILE
+    ),
+    "leaderboard.board_evaluated_text": lambda: leaderboard.board_evaluated_text(OWNER, _refs(), 3, HOSTILE),
+    "leaderboard.board_file_title": "a file's title: plain text",
+    "commands.too_many_models_text": "two numbers and the usage",
+    "commands.empty_model_list_text": "the usage alone",
     "evaluation.summary_lines": lambda: evaluation.summary_lines(_report()),
     "evaluation.example_blocks": lambda: [evaluation.example_blocks(row) for row in _report().rows],
     "evaluation.evaluation_blocks": lambda: [
@@ -562,6 +595,7 @@ BUILDERS: dict[str, Builder | str] = {
         evaluation.evaluation_blocks(
             _report(), title=evaluation.dataset_evaluation_title(HOSTILE), note=evaluation.TRAINED_ON_NOTE
         ),
+        evaluation.evaluation_blocks(_judged_report(), title=evaluation.job_evaluation_title(HOSTILE)),
         *[
             evaluation.evaluation_blocks(_report(), title=evaluation.dataset_evaluation_title("t"), model=ref)
             for ref in _refs()

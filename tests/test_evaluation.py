@@ -343,7 +343,8 @@ async def test_on_vertex_the_evaluation_asks_the_publisher_base_model(tmp_path: 
         [message] = _evaluations(stack, job)
         assert "on 3 held-out examples" in all_text(message) and "Exact match:* base 0%" in all_text(message)
         stats = stack.emulator.emulator.runtime.stats
-        assert stats.by_method["vertex.publishers.models.generateContent"] == 3
+        # One base answer per example, and the judge (a publisher model too) twice per example.
+        assert stats.by_method["vertex.publishers.models.generateContent"] == 3 + 2 * 3
         assert stats.by_method["vertex.endpoints.generateContent"] == 3
 
 

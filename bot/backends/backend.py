@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from bot.domain.types import (
     BaseModelChoice,
@@ -36,6 +37,11 @@ class TuningBackend(Protocol):
 
     @property
     def default_base_model(self) -> str: ...
+
+    @property
+    def default_judge_model(self) -> str:
+        """The base model that judges evaluations when TUNEBOT_JUDGE_MODEL is not set."""
+        ...
 
     def start_refusal(self, base_model: str, adapter_size: int | None = None) -> str | None:
         """Why a job on `base_model` cannot start with this configuration (checked before
@@ -92,6 +98,14 @@ class TuningBackend(Protocol):
         self, base_model: str, prompt: str, *, conversation: Conversation | None = None
     ) -> str:
         """The untuned base model's answer (to compare a tuned model with)."""
+        ...
+
+    async def generate_json(
+        self, base_model: str, prompt: str, *, instructions: str, schema: Mapping[str, Any]
+    ) -> str:
+        """A base model's answer as JSON text (the judge of an evaluation): `instructions` as
+        its system instruction, asked for `schema` (generationConfig responseMimeType
+        application/json and responseSchema), at temperature 0."""
         ...
 
     async def list_models(self, *, page_size: int, page_token: str | None = None) -> ModelPage: ...

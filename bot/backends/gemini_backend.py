@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from bot.backends.errors import translated_errors
 from bot.domain.errors import BackendError
@@ -24,6 +24,7 @@ from bot.domain.types import (
     TuningRequest,
     contents_of,
     generation_config,
+    json_generation_config,
     system_instruction_of,
 )
 from bot.gemini import GeminiClient, Operation, TuningExample, new_tuned_model_id
@@ -31,6 +32,7 @@ from bot.gemini.types import TunedModel, TuningSnapshot
 
 T = TypeVar("T")
 
+GEMINI_JUDGE_MODEL = "models/gemini-1.5-flash-001"
 GEMINI_BASE_MODELS = (BaseModelChoice("models/gemini-1.5-flash-001-tuning", "Gemini 1.5 Flash 001 (tuning)"),)
 
 _MODEL_ID = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -120,6 +122,11 @@ class GeminiBackend:
     @property
     def default_base_model(self) -> str:
         return GEMINI_BASE_MODELS[0].name
+
+    @property
+    def default_judge_model(self) -> str:
+        """A general base model (the tuning variant is meant for tuning, not judging)."""
+        return GEMINI_JUDGE_MODEL
 
     def start_refusal(self, base_model: str, adapter_size: int | None = None) -> str | None:
         return None
@@ -215,6 +222,21 @@ class GeminiBackend:
         result = await self._call(
             lambda: self.client.generate_content(
                 name, contents, system_instruction=system, generation_config=config or None
+            )
+        )
+        return result.text
+
+    async def generate_json(
+        self, base_model: str, prompt: str, *, instructions: str, schema: Mapping[str, Any]
+    ) -> str:
+        """models.generateContent asked for JSON (responseMimeType and responseSchema)."""
+        name = base_model if base_model.startswith("models/") else f"models/{base_model}"
+        result = await self._call(
+            lambda: self.client.generate_content(
+                name,
+                prompt,
+                system_instruction={"parts": [{"text": instructions}]},
+                generation_config=json_generation_config(schema),
             )
         )
         return result.text

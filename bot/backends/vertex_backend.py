@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.backends.errors import backend_error, translated_errors
 from bot.backends.vertex_metrics import MetricsTracker
@@ -44,6 +44,7 @@ from bot.domain.types import (
     TuningRequest,
     contents_of,
     generation_config,
+    json_generation_config,
     system_instruction_of,
 )
 from bot.gemini import new_tuned_model_id
@@ -185,6 +186,12 @@ class VertexBackend:
 
     @property
     def default_base_model(self) -> str:
+        return self.catalog.default
+
+    @property
+    def default_judge_model(self) -> str:
+        """The catalog's default base model (gemini-2.5-flash unless VERTEX_BASE_MODELS says
+        otherwise): fast and cheap, and it answers to a response schema."""
         return self.catalog.default
 
     def start_refusal(self, base_model: str, adapter_size: int | None = None) -> str | None:
@@ -407,6 +414,22 @@ class VertexBackend:
         return await self._call(
             lambda: self.client.generate_content(
                 publisher, contents, system_instruction=system, generation_config=config
+            )
+        )
+
+    async def generate_json(
+        self, base_model: str, prompt: str, *, instructions: str, schema: Mapping[str, Any]
+    ) -> str:
+        """The publisher model asked for JSON (responseMimeType and responseSchema)."""
+        short = base_model.rsplit("/", 1)[-1]
+        publisher = f"{self.client.parent}/publishers/google/models/{short}"
+        config = json_generation_config(schema)
+        return await self._call(
+            lambda: self.client.generate_content(
+                publisher,
+                prompt,
+                system_instruction={"parts": [{"text": instructions}]},
+                generation_config=config,
             )
         )
 

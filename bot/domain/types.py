@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class JobState(StrEnum):
@@ -342,6 +343,11 @@ def smallest_thinking(base_model: str) -> dict[str, object] | None:
     if short.startswith("gemini-3"):
         return {"thinkingLevel": "LOW" if "pro" in short else "MINIMAL"}
     return None
+
+
+def json_generation_config(schema: Mapping[str, Any]) -> dict[str, object]:
+    """generationConfig asking a model for JSON of `schema`, at temperature 0 (a judge)."""
+    return {"temperature": 0.0, "responseMimeType": "application/json", "responseSchema": dict(schema)}
 
 
 def generation_config(settings: GenerationSettings, base_model: str | None) -> dict[str, object]:

@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
+from bot.evaluation.judge import outcomes, win_rate
 from bot.evaluation.score import exact_match, similarity
 
 # A cell a spreadsheet would run: a formula start, after quotes that would hide one added `'`.
@@ -54,6 +55,11 @@ class EvalRow:
     # The example's number in the set it was drawn from (1-based); None in reports stored
     # before it was kept (their CSV numbers the rows in order).
     number: int | None = None
+    # The judge's outcome for the tuned model ("win", "tie", "loss"; None: not judged, with
+    # `judge_error` when the judge failed on it) and its reason (bot.evaluation.judge).
+    judged: str | None = None
+    judge_reason: str | None = None
+    judge_error: str | None = None
 
     @property
     def base_exact(self) -> bool:
@@ -81,10 +87,31 @@ class EvalReport:
     available: int = 0
     # The seed of a random sample of `available` (None: the first examples, in order).
     seed: int | None = None
+    # The model that judged the rows pairwise (None: no judge ran; reports stored before).
+    judge_model: str | None = None
 
     @property
     def count(self) -> int:
         return len(self.rows)
+
+    @property
+    def outcomes(self) -> tuple[int, int, int, int]:
+        """(wins, ties, losses, unjudged rows) of the tuned model against the base model."""
+        return outcomes([r.judged for r in self.rows])
+
+    @property
+    def win_rate(self) -> float | None:
+        """(wins + ½ ties) / judged rows; None when no judge ran or no row was judged."""
+        wins, ties, losses, _unjudged = self.outcomes
+        return win_rate(wins, ties, losses) if self.judge_model else None
+
+    def judged_examples(self, count: int = 3) -> list[EvalRow]:
+        """Rows whose judgement to show with its reason: a win, a loss, a tie, then more."""
+        picked: list[EvalRow] = []
+        for wanted in ("win", "loss", "tie"):
+            picked.extend([r for r in self.rows if r.judged == wanted and r.judge_reason][:1])
+        rest = [r for r in self.rows if r.judged is not None and r not in picked]
+        return (picked + rest)[:count]
 
     def _mean(self, values: list[float]) -> float:
         return sum(values) / len(values) if values else 0.0
@@ -133,6 +160,9 @@ class EvalReport:
                 "tuned_similarity",
                 "base_error",
                 "tuned_error",
+                "judge_outcome",
+                "judge_reason",
+                "judge_error",
             ]
         )
         for index, row in enumerate(self.rows, start=1):
@@ -149,6 +179,9 @@ class EvalReport:
                     f"{row.tuned_similarity:.3f}",
                     spreadsheet_safe(row.base_error or ""),
                     spreadsheet_safe(row.tuned_error or ""),
+                    row.judged or "",
+                    spreadsheet_safe(row.judge_reason or ""),
+                    spreadsheet_safe(row.judge_error or ""),
                 ]
             )
         return out.getvalue().encode("utf-8")
@@ -165,4 +198,5 @@ class EvalReport:
             rows=[EvalRow(**row) for row in raw["rows"]],
             available=int(raw.get("available", 0)),
             seed=raw.get("seed"),
+            judge_model=raw.get("judge_model"),
         )

@@ -1,6 +1,8 @@
 """`/tune eval`, stored like a job and carried out exactly once, across crashes and replicas.
 
-`/tune eval` stores a row in `eval_request` (who asked, where, which model and dataset),
+`/tune eval` stores a row in `eval_request` (who asked, where, which model and dataset; for
+`/tune eval a,b,… <dataset>` the models and their base models too, as a plan in `report_json`
+until the leaderboard replaces it: bot/evaluation/board.py),
 already leased to the process that answers the command, and runs it at once. Every poll
 cycle also claims the requests no live process holds (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, a lease that expired when its process died) and carries each on from where it
@@ -34,6 +36,8 @@ from typing import Any, Protocol
 from bot.backends.backend import TuningBackend
 from bot.domain.states import EvalRequestState, advance
 from bot.evaluation import EvalReport, EvalRetry, evaluate
+from bot.evaluation.board import EvalBoard, planned_models, stored_kind
+from bot.evaluation.runner import evaluate_many
 from bot.polling.ports import ReporterError
 from bot.storage.models import EvalRequest, utcnow
 from bot.storage.store import Store
@@ -42,6 +46,9 @@ log = logging.getLogger(__name__)
 
 R = EvalRequestState
 CLAIMED_AT_ONCE = 10
+
+# What a request's thread reports: one model against its base, or a leaderboard of several.
+Outcome = EvalReport | EvalBoard
 
 
 class EvalRefused(Exception):
@@ -64,15 +71,15 @@ class EvalThreads(Protocol):
 
     async def find_thread(self, request: EvalRequest) -> str | None: ...
 
-    async def post_report(self, request: EvalRequest, report: EvalReport, *, trained_on: bool) -> str:
-        """Post the report in the thread; returns its ts."""
+    async def post_report(self, request: EvalRequest, report: Outcome, *, trained_on: bool) -> str:
+        """Post the report (or the leaderboard) in the thread; returns its ts."""
         ...
 
     async def find_report(self, request: EvalRequest) -> str | None: ...
 
     async def csv_posted(self, request: EvalRequest) -> bool: ...
 
-    async def post_csv(self, request: EvalRequest, report: EvalReport) -> None: ...
+    async def post_csv(self, request: EvalRequest, report: Outcome) -> None: ...
 
     async def close_thread(self, request: EvalRequest) -> None:
         """Edit the thread's first message: the evaluation is done."""
@@ -126,6 +133,8 @@ class EvalRequestRunner:
     limit: int = 50
     concurrency: int = 32
     retry: EvalRetry = field(default_factory=EvalRetry)
+    # The pairwise judge's model (None: no judge, no win rate).
+    judge_model: str | None = None
     clock: Callable[[], datetime] = utcnow
 
     async def submit(self, request: EvalRequest) -> EvalRequest:
@@ -182,7 +191,7 @@ class EvalRequestRunner:
             if not await lease.move(R.EVALUATED, report_json=report.to_json()):
                 return
         assert request.report_json is not None
-        report = EvalReport.from_json(request.report_json)
+        report = stored_outcome(request.report_json)
         if request.state in (R.EVALUATED, R.POSTING):
             recovering = request.state == R.POSTING
             if not await lease.move(R.POSTING):
@@ -215,11 +224,24 @@ class EvalRequestRunner:
             raise
         return await lease.move(R.OPENED, thread_ts=ts)
 
-    async def _evaluate(self, request: EvalRequest) -> EvalReport:
+    async def _evaluate(self, request: EvalRequest) -> Outcome:
         try:
             examples = await self.store.run(self.store.datasets.examples, request.dataset_id)
         except LookupError:  # the dataset was deleted meanwhile: a report on no examples
             examples = []
+        models = planned_models(request.report_json)
+        if models is not None:  # several models: the same sample for all, one leaderboard
+            reports = await evaluate_many(
+                self.backend,
+                models=models,
+                examples=examples,
+                limit=self.limit,
+                concurrency=self.concurrency,
+                retry=self.retry,
+                seed=request.id,
+                judge_model=self.judge_model,
+            )
+            return EvalBoard(reports)
         return await evaluate(
             self.backend,
             tuned_model=request.model_name,
@@ -229,9 +251,27 @@ class EvalRequestRunner:
             concurrency=self.concurrency,
             retry=self.retry,
             seed=request.id,  # a random sample, the same whenever this request runs
+            judge_model=self.judge_model,
         )
 
     async def _trained_on(self, request: EvalRequest) -> bool:
-        """Whether the model was tuned (by tunebot) on the dataset it is evaluated on."""
-        job = await self.store.run(self.store.jobs.for_model, request.model_name)
-        return job is not None and job.dataset_id == request.dataset_id
+        """Whether the model (any of the models) was tuned by tunebot on the dataset it is
+        evaluated on."""
+        stored = request.report_json
+        names = (
+            [r.tuned_model for r in EvalBoard.from_json(stored).reports]
+            if stored and stored_kind(stored) == "board"
+            else [request.model_name]
+        )
+        for name in names:
+            job = await self.store.run(self.store.jobs.for_model, name)
+            if job is not None and job.dataset_id == request.dataset_id:
+                return True
+        return False
+
+
+def stored_outcome(report_json: str) -> Outcome:
+    """An evaluated request's stored report: one model's, or a leaderboard."""
+    if stored_kind(report_json) == "board":
+        return EvalBoard.from_json(report_json)
+    return EvalReport.from_json(report_json)

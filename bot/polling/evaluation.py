@@ -26,6 +26,8 @@ class JobEvaluator:
     limit: int = 50
     concurrency: int = 32
     retry: EvalRetry = field(default_factory=EvalRetry)
+    # The pairwise judge's model (None: no judge, no win rate).
+    judge_model: str | None = None
 
     async def run(self, job: TuningJob) -> EvalReport | None:
         """The evaluation of a succeeded job, or None when it has no held-out examples."""
@@ -40,4 +42,5 @@ class JobEvaluator:
             limit=self.limit,
             concurrency=self.concurrency,
             retry=self.retry,
+            judge_model=self.judge_model,
         )

@@ -93,7 +93,10 @@ HELP_LINES = (
         "(it sends the thread's turns and its dataset's system instruction)",
     ),
     ("`/tune compare <model> <prompt>`", "the tuned model and its base model side by side, in a thread"),
-    ("`/tune eval <model> <dataset>`", "score a tuned model against its base model on a dataset's examples"),
+    (
+        "`/tune eval <model>[,<model>,…] <dataset>`",
+        "score tuned models against their base models on a dataset's examples (several: a leaderboard)",
+    ),
     ("`/tune delete <model>`", "delete a model you own (asks first)"),
     (
         "`/tune promote <model> as <alias>`",

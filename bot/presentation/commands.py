@@ -12,9 +12,19 @@ TRY_USAGE = (
     '(a model name with spaces goes in quotes: `"my model"`)'
 )
 COMPARE_USAGE = "`/tune compare <model> <prompt>`"
-EVAL_USAGE = "`/tune eval <model> <dataset>`"
+EVAL_USAGE = "`/tune eval <model>[,<model>,…] <dataset>`"
 DELETE_USAGE = "`/tune delete <model>`"
 DATASET_USAGE = "`/tune dataset delete <name>` or `/tune dataset rename <name> <new name>`"
+
+
+def too_many_models_text(count: int, most: int) -> str:
+    """`/tune eval a,b,… <dataset>` with more models than one leaderboard holds."""
+    return f"{count} models is too many for one evaluation: list at most {most}. Usage: {EVAL_USAGE}"
+
+
+def empty_model_list_text() -> str:
+    """`/tune eval a,,b <dataset>` or `/tune eval , <dataset>`."""
+    return f"A model is missing in the list (two commas, or one at an end). Usage: {EVAL_USAGE}"
 
 
 def unknown_subcommand_text(name: str, guess: str | None) -> str:

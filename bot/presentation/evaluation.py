@@ -53,6 +53,49 @@ def summary_lines(report: EvalReport) -> list[str]:
     ]
 
 
+OUTCOME_WORDS = {"win": ":trophy: tuned wins", "tie": ":handshake: tie", "loss": ":x: base wins"}
+WIN_RATE_RULE = (
+    "win rate = (wins + ½ ties) / judged rows; each row judged in both orders, a win or a loss "
+    "only when both orders agree"
+)
+
+
+def win_rate_text(rate: float | None) -> str:
+    return "–" if rate is None else _percent(rate)
+
+
+def judge_lines(report: EvalReport) -> list[str]:
+    """The pairwise judgement: wins, ties, losses, the win rate and the unjudged rows (none
+    when no judge ran)."""
+    if report.judge_model is None:
+        return []
+    wins, ties, losses, unjudged = report.outcomes
+    line = (
+        f"*Win rate* vs base, judged by `{esc(report.judge_model)}`: *{win_rate_text(report.win_rate)}* "
+        f"({wins:,} wins, {ties:,} ties, {losses:,} losses)"
+    )
+    lines = [line]
+    if unjudged:
+        lines.append(
+            f":warning: {unjudged:,} of {report.count:,} rows unjudged (the judge failed on them, or an "
+            "answer did); they are left out of the win rate."
+        )
+    return lines
+
+
+def judged_blocks(report: EvalReport, count: int = SHOWN_EXAMPLES) -> list[Block]:
+    """Up to `count` rows with the judge's verdict and reason."""
+    rows = report.judged_examples(count) if report.judge_model else []
+    if not rows:
+        return []
+    lines = [
+        f"• {OUTCOME_WORDS.get(row.judged or '', '')}: _{escape_truncated(row.text_input, 150)}_ — "
+        f"{escape_truncated(row.judge_reason or '(no reason given)', 400)}"
+        for row in rows
+    ]
+    return [_section("*The judge's reasons*\n" + "\n".join(lines))]
+
+
 def _answer(text: str, error: str | None) -> str:
     if error is not None:
         return f":x: _{escape_truncated(error, 300)}_"
@@ -99,13 +142,16 @@ def evaluation_blocks(
         f":bar_chart: *{esc(title)}*: tuned {tuned} vs base `{esc(report.base_model)}` "
         f"on {report.count:,}{of} {examples}{sampled}"
     )
-    lines = summary_lines(report)
+    lines = summary_lines(report) + judge_lines(report)
     blocks: list[Block] = [_section(heading + "\n" + "\n".join(lines))]
     if report.rows:
         blocks.append({"type": "divider"})
         for row in report.showcase(SHOWN_EXAMPLES):
             blocks.extend(example_blocks(row))
+        blocks.extend(judged_blocks(report))
     notes = ["Every row is in the CSV file in this thread."]
+    if report.judge_model is not None:
+        notes.append(WIN_RATE_RULE[0].upper() + WIN_RATE_RULE[1:] + ".")
     if report.errors:
         notes.append(f"{report.errors:,} calls failed after retries; those answers score 0.")
     if note:
@@ -114,6 +160,8 @@ def evaluation_blocks(
     text = f"{esc(title)}: exact match base {_percent(report.base_exact_rate)} → tuned " + _percent(
         report.tuned_exact_rate
     )
+    if report.win_rate is not None:
+        text += f", win rate {_percent(report.win_rate)}"
     return text, blocks
 
 

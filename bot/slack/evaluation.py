@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import BackendError
-from bot.evaluation import EvalReport
-from bot.polling.eval_requests import EvalRefused
+from bot.evaluation.board import EvalBoard, board_model_names, plan_json
+from bot.polling.eval_requests import EvalRefused, Outcome
 from bot.polling.ports import ReporterError
 from bot.presentation.blocks import section, thinking_text
 from bot.presentation.evaluation import (
@@ -30,6 +30,13 @@ from bot.presentation.evaluation import (
     evaluating_text,
     evaluation_blocks,
     evaluation_file_name,
+)
+from bot.presentation.leaderboard import (
+    TRAINED_ON_BOARD_NOTE,
+    board_evaluated_text,
+    board_evaluating_text,
+    board_file_title,
+    leaderboard_blocks,
 )
 from bot.presentation.models import left_out_note
 from bot.services.conversation import system_choice
@@ -49,13 +56,27 @@ EVAL_REPORT_EVENT_TYPE = "tunebot_eval_report"
 
 
 async def run_eval(
-    ctx: AppContext, *, team_id: str, channel_id: str, user_id: str, model_name: str, dataset: Dataset
+    ctx: AppContext,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    model_name: str,
+    dataset: Dataset,
+    more_models: Sequence[str] = (),
 ) -> None:
-    """Store the evaluation of the dataset's first N examples, then run it: the result and its
-    CSV go in a thread (bot/polling/eval_requests.py; a restart carries it on). Raises
-    `EvalRefused` when Slack refuses the thread."""
+    """Store the evaluation of a sample of the dataset's examples, then run it: the result and
+    its CSV go in a thread (bot/polling/eval_requests.py; a restart carries it on). With
+    `more_models`, every model is scored on the same sample and the thread gets one
+    leaderboard. Raises `EvalRefused` when Slack refuses the thread."""
     assert dataset.id is not None and ctx.eval_requests is not None
     base_model = await base_model_of(ctx.store, ctx.backend, model_name)
+    plan: str | None = None
+    if more_models:
+        pairs = [(model_name, base_model)]
+        for other in more_models:
+            pairs.append((other, await base_model_of(ctx.store, ctx.backend, other)))
+        plan = plan_json(pairs)
     runner = ctx.eval_requests
     request = await runner.submit(
         EvalRequest(
@@ -67,6 +88,7 @@ async def run_eval(
             dataset_id=dataset.id,
             dataset_name=dataset.display_name,
             example_count=min(ctx.settings.eval_max_examples, dataset.example_count),
+            report_json=plan,
         )
     )
     await runner.run(request)
@@ -100,14 +122,25 @@ class SlackEvalThreads:
         """The model as its thread names it: tunebot's display name and its id."""
         return await self.store.run(model_ref, self.store, request.model_name)
 
+    async def _board_models(self, request: EvalRequest) -> list[ModelRef] | None:
+        """The models of a multi-model request, as its thread names them (None: one model)."""
+        names = board_model_names(request.report_json)
+        if names is None:
+            return None
+        return [await self.store.run(model_ref, self.store, name) for name in names]
+
     async def open_thread(self, request: EvalRequest) -> str:
-        text = evaluating_text(
-            request.user_id,
-            await self._model(request),
-            request.base_model,
-            request.example_count,
-            request.dataset_name,
-        )
+        board = await self._board_models(request)
+        if board is not None:
+            text = board_evaluating_text(request.user_id, board, request.example_count, request.dataset_name)
+        else:
+            text = evaluating_text(
+                request.user_id,
+                await self._model(request),
+                request.base_model,
+                request.example_count,
+                request.dataset_name,
+            )
         try:
             return await post_once(
                 self.client,
@@ -133,14 +166,22 @@ class SlackEvalThreads:
                 return str(message["ts"])
         return None
 
-    async def post_report(self, request: EvalRequest, report: EvalReport, *, trained_on: bool) -> str:
-        text, blocks = evaluation_blocks(
-            report,
-            title=dataset_evaluation_title(request.dataset_name),
-            model=await self._model(request),
-            note=TRAINED_ON_NOTE if trained_on else None,
-            examples=TRAINED_ON_EXAMPLES if trained_on else DATASET_EXAMPLES,
-        )
+    async def post_report(self, request: EvalRequest, report: Outcome, *, trained_on: bool) -> str:
+        if isinstance(report, EvalBoard):
+            text, blocks = leaderboard_blocks(
+                report,
+                dataset=request.dataset_name,
+                models=[await self.store.run(model_ref, self.store, r.tuned_model) for r in report.reports],
+                note=TRAINED_ON_BOARD_NOTE if trained_on else None,
+            )
+        else:
+            text, blocks = evaluation_blocks(
+                report,
+                title=dataset_evaluation_title(request.dataset_name),
+                model=await self._model(request),
+                note=TRAINED_ON_NOTE if trained_on else None,
+                examples=TRAINED_ON_EXAMPLES if trained_on else DATASET_EXAMPLES,
+            )
         return await post_once(
             self.client,
             lambda: self.find_report(request),
@@ -166,7 +207,12 @@ class SlackEvalThreads:
                 return True
         return False
 
-    async def post_csv(self, request: EvalRequest, report: EvalReport) -> None:
+    async def post_csv(self, request: EvalRequest, report: Outcome) -> None:
+        title = (
+            board_file_title(request.dataset_name)
+            if isinstance(report, EvalBoard)
+            else dataset_evaluation_file_title(await self._model(request), request.dataset_name)
+        )
         try:
             await call(
                 self.client,
@@ -175,7 +221,7 @@ class SlackEvalThreads:
                 thread_ts=request.thread_ts,
                 content=report.to_csv(),
                 filename=eval_csv_name(request),
-                title=dataset_evaluation_file_title(await self._model(request), request.dataset_name),
+                title=title,
             )
         except ReporterError as exc:
             if not exc.ambiguous or not await self.csv_posted(request):
@@ -183,13 +229,17 @@ class SlackEvalThreads:
             log.info("eval request %s: the CSV was stored although Slack's answer was lost", request.id)
 
     async def close_thread(self, request: EvalRequest) -> None:
-        text = evaluated_text(
-            request.user_id,
-            await self._model(request),
-            request.base_model,
-            request.example_count,
-            request.dataset_name,
-        )
+        board = await self._board_models(request)
+        if board is not None:
+            text = board_evaluated_text(request.user_id, board, request.example_count, request.dataset_name)
+        else:
+            text = evaluated_text(
+                request.user_id,
+                await self._model(request),
+                request.base_model,
+                request.example_count,
+                request.dataset_name,
+            )
         await call(self.client, "chat_update", channel=request.channel_id, ts=request.thread_ts, text=text)
 
     def _thread(self, request: EvalRequest) -> AsyncIterator[dict[str, Any]]:

@@ -58,8 +58,13 @@ class FaultConfig:
     # Vertex tuning jobs (display names or fnmatch patterns) that fail with code 13 after
     # tuning: "Failed to create endpoint", the model uploaded to the Model Registry.
     vertex_endpoint_failures: tuple[str, ...] = ()
+    # Position bias of the emulated pairwise judge (standins/emulator/core/judge.py): "A" or
+    # "B" picks that answer whatever it holds; "" judges by similarity to the expected answer.
+    judge_prefers: str = ""
 
     def __post_init__(self) -> None:
+        if self.judge_prefers not in ("", "A", "B"):
+            raise ValueError(f'judge_prefers must be "", "A" or "B", got {self.judge_prefers!r}')
         for name in ("rate_429", "rate_500", "rate_503"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -79,6 +84,7 @@ class FaultConfig:
             "fail_models": list(self.fail_models),
             "vertex_endpoint_failures": list(self.vertex_endpoint_failures),
             "scripted": [s.to_json() for s in self.scripted],
+            "judge_prefers": self.judge_prefers,
         }
 
     def updated(self, changes: Mapping[str, Any]) -> FaultConfig:
@@ -93,6 +99,10 @@ class FaultConfig:
                 if isinstance(value, str) or not isinstance(value, list | tuple):
                     raise ValueError(f"{key} must be a list of strings")
                 values[key] = tuple(str(v) for v in value)
+            elif key == "judge_prefers":
+                if not isinstance(value, str):
+                    raise ValueError('judge_prefers must be "", "A" or "B"')
+                values[key] = value
             elif key == "scripted":
                 if not isinstance(value, list | tuple):
                     raise ValueError("scripted must be a list of objects")

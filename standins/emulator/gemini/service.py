@@ -25,6 +25,7 @@ from typing import Any
 from standins.emulator.core import generation
 from standins.emulator.core.clock import rfc3339
 from standins.emulator.core.errors import RPC_CODES, ApiError, invalid_argument, not_found
+from standins.emulator.core.judge import judge_answer
 from standins.emulator.core.paging import clamp_page_size, decode_token, encode_token
 from standins.emulator.core.runtime import Runtime
 from standins.emulator.gemini.models import BASE_MODELS, tunable
@@ -386,7 +387,9 @@ class GeminiService:
         prompt = _prompt_of(request)
         with self._lock:
             self.generate_requests.append(dict(request))
-        return _generation_response(generation.base_answer(prompt), request, model.id)
+        judged = judge_answer(prompt, prefers=self._runtime.faults.judge_prefers)
+        text = judged if judged is not None else generation.base_answer(prompt)
+        return _generation_response(text, request, model.id)
 
     # -- operations ----------------------------------------------------------------------------
 

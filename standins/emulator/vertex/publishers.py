@@ -10,6 +10,7 @@ from typing import Any
 
 from standins.emulator.core import generation
 from standins.emulator.core.errors import not_found
+from standins.emulator.core.judge import judge_answer
 from standins.emulator.vertex.endpoints import check_conversation, conversation_of, generation_response
 from standins.emulator.vertex.routing import Routes, VertexCall
 from standins.emulator.vertex.service import VertexService
@@ -26,6 +27,9 @@ def generate(svc: VertexService, call: VertexCall) -> dict[str, Any]:
     check_conversation(call.body, model)
     with svc.lock:
         svc.generate_requests.append(dict(call.body))
+    judged = judge_answer(asked.prompt, prefers=svc.runtime.faults.judge_prefers)
+    if judged is not None:  # tunebot's pairwise judge (standins/emulator/core/judge.py)
+        return generation_response(asked, judged, model)
     text = generation.base_answer(asked.prompt, earlier_turns=len(asked.history), system=asked.system)
     return generation_response(asked, text, model)
 
