@@ -775,6 +775,10 @@ BUILDERS.update(
     {
         "aliases.alias_line": lambda: [aliases.alias_line(a) for a in _alias_infos()],
         "aliases.alias_meant_text": lambda: aliases.alias_meant_text(HOSTILE, _hostile_ref()),
+        "aliases.promote_usage_text": lambda: [
+            aliases.promote_usage_text(HOSTILE, model_given=True),
+            aliases.promote_usage_text(HOSTILE, model_given=False),
+        ],
         "aliases.aliases_blocks": lambda: [
             aliases.aliases_blocks(_alias_infos()),
             aliases.aliases_blocks([]),

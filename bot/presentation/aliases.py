@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 
 from bot.domain.text import escape_mrkdwn as esc
+from bot.domain.text import escape_truncated
 from bot.presentation.blocks import Block, context, plain, section, when
 from bot.presentation.models import model_label, model_named
 from bot.services import errors as e
@@ -17,6 +18,18 @@ from bot.services.lineage import CannotContinueFrom, ContinueBaseModelMismatch, 
 ACTION_PROMOTE = "tune_promote_alias"
 ACTION_KEEP_ALIAS = "tune_keep_alias"
 PROMOTE_USAGE = "`/tune promote <model> as <alias>`"
+
+
+def promote_usage_text(rest: str, *, model_given: bool) -> str:
+    """A `/tune promote` that could not be read: what was typed (echoed safely), then the usage.
+    `rest` is the text after `promote` (empty: nothing given)."""
+    if not rest.strip():
+        return f"Which model, and which alias? Usage: {PROMOTE_USAGE}"
+    if model_given:
+        return f"Promote `{escape_truncated(rest, 80)}` as what? Usage: {PROMOTE_USAGE}"
+    return f"Which model? Usage: {PROMOTE_USAGE}"
+
+
 MOVES_SHOWN = 5  # of each alias's history in `/tune aliases`
 ALIASES_SHOWN = 24  # two blocks each, within Slack's 50 blocks a message
 BACKEND_LABELS = {"vertex": "Vertex AI", "gemini": "the Gemini API (legacy)"}

@@ -7,9 +7,8 @@ import re
 
 from bot.domain.errors import UsageError
 from bot.listeners.requests import CommandRequest
-from bot.presentation.aliases import PROMOTE_USAGE, aliases_blocks, promote_prompt_blocks
+from bot.presentation.aliases import aliases_blocks, promote_prompt_blocks, promote_usage_text
 from bot.services.aliases import describe_promote, team_aliases
-from bot.slack.commands import echo
 from bot.slack.context import AppContext
 
 _PROMOTE = re.compile(r"^(?P<model>.+?)\s+as\s+(?P<alias>\S+)$", re.IGNORECASE | re.DOTALL)
@@ -20,12 +19,10 @@ def parse_promote(rest: str) -> tuple[str, str]:
     """`support v2 as prod` -> ("support v2", "prod"); a quoted model name keeps its quotes out."""
     found = _PROMOTE.match(rest.strip())
     if not found:
-        if rest.strip():
-            raise UsageError(f"Promote `{echo(rest)}` as what? Usage: {PROMOTE_USAGE}")
-        raise UsageError(f"Which model, and which alias? Usage: {PROMOTE_USAGE}")
+        raise UsageError(promote_usage_text(rest, model_given=True))
     model = found["model"].strip().strip(_QUOTES).strip()
     if not model:
-        raise UsageError(f"Which model? Usage: {PROMOTE_USAGE}")
+        raise UsageError(promote_usage_text(rest, model_given=False))
     return model, found["alias"]
 
 
