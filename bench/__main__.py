@@ -17,12 +17,14 @@ from pathlib import Path
 
 from bench import (
     ack_latency,
+    approval_ack,
     dataset_validation,
     evaluation,
     idle_rss,
     judged_leaderboard,
     poll_cycle,
     slack_limits,
+    start_ack,
     try_context,
     under_load,
     vertex_poll,
@@ -31,6 +33,8 @@ from bench.common import SLACK_LIMITS, Row, Section, machine_facts, render_table
 
 MEASUREMENTS: dict[str, Callable[[bool], Section]] = {
     "ack_latency": ack_latency.run,
+    "start_ack": start_ack.run,
+    "approval_ack": approval_ack.run,
     "poll_cycle": poll_cycle.run,
     "vertex_poll": vertex_poll.run,
     "slack_limits": slack_limits.run,

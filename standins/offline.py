@@ -161,6 +161,13 @@ class OfflineStack:
         self.start_bot()
 
     def stop(self) -> None:
+        # All three servers are told at once, then each is waited for: they wind down together
+        # (one after the other costs a test ~0.4 s more for nothing).
+        if self.server is not None:
+            self.server.request_stop()
+        self.slack.request_stop()
+        if self.emulator is not None:
+            self.emulator.request_stop()
         self.stop_bot()
         self.slack.stop()
         if self.emulator is not None:

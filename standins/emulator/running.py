@@ -46,6 +46,9 @@ class RunningEmulator:
     def advance(self, seconds: float) -> float:
         return self.emulator.advance(seconds)
 
+    def request_stop(self) -> None:
+        self.server.request_stop()
+
     def stop(self) -> None:
         self.server.stop()
 

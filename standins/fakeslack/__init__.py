@@ -80,6 +80,9 @@ class FakeSlack:
         self._server.start()
         return self
 
+    def request_stop(self) -> None:
+        self._server.request_stop()
+
     def stop(self) -> None:
         self._server.stop()
 
