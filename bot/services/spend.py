@@ -36,6 +36,7 @@ from bot.storage.store import Store
 
 NOTICE_SHARE = Decimal("0.8")  # the owner hears once when their month passes 80 % of a budget
 NOTICE_MARK = 80
+SUM_PLACES = Decimal("0.000001")  # amounts are stored with at most six decimals (cost so far)
 
 
 def money(value: float | None) -> Decimal | None:
@@ -193,18 +194,17 @@ class MonthSpend:
 def month_spend(
     store: Store, team_id: str, month: Month, *, user_id: str, channel_id: str, currency: str
 ) -> MonthSpend:
-    user = channel = Decimal(0)
-    since, until = month.start_utc, month.end_utc
-    jobs = store.spend.job_costs(team_id, since, until, user_id=user_id, channel_id=channel_id)
-    for job in jobs:
-        cost = cost_of(job)
-        if cost is None or not _in_currency(job, currency):
-            continue
-        if job.owner_user_id == user_id:
-            user += cost
-        if job.channel_id == channel_id:
-            channel += cost
-    return MonthSpend(user, channel)
+    """This month's spend of a person and of a channel (`cost_of` each job), summed by the
+    database. Stored amounts have at most six decimals, so the float sum rounded to six is the
+    exact sum of what was written."""
+    user, channel = store.spend.month_sums(
+        team_id, month.start_utc, month.end_utc, user_id=user_id, channel_id=channel_id, currency=currency
+    )
+    return MonthSpend(_exact(user), _exact(channel))
+
+
+def _exact(total: float) -> Decimal:
+    return Decimal(repr(total)).quantize(SUM_PLACES)
 
 
 def start_cost(estimate: StartEstimate) -> Decimal | None:

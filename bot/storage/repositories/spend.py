@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -131,6 +131,43 @@ class SpendRepository(Repository):
             )
             for row in rows
         ]
+
+    def month_sums(
+        self,
+        team_id: str,
+        since: datetime,
+        until: datetime,
+        *,
+        user_id: str,
+        channel_id: str,
+        currency: str,
+    ) -> tuple[float, float]:
+        """What `user_id`'s jobs and `channel_id`'s jobs started in [since, until) cost, summed
+        by the database (one row back, however many jobs: a start's policy check runs in the
+        ack). A job counts its counted cost, else its estimate (a failed job without a count:
+        nothing), in `currency` or with no currency recorded; bot.services.spend.cost_of is the
+        same rule in Python."""
+        cost = func.coalesce(
+            col(TuningJob.counted_cost),
+            case((col(TuningJob.state) == "failed", None), else_=col(TuningJob.estimated_cost)),
+        )
+        in_currency = or_(
+            col(TuningJob.cost_currency).is_(None),
+            func.upper(col(TuningJob.cost_currency)) == currency.upper(),
+        )
+        query = sa_select(
+            func.coalesce(func.sum(case((col(TuningJob.owner_user_id) == user_id, cost), else_=None)), 0.0),
+            func.coalesce(func.sum(case((col(TuningJob.channel_id) == channel_id, cost), else_=None)), 0.0),
+        ).where(
+            col(TuningJob.team_id) == team_id,
+            col(TuningJob.created_at) >= since,
+            col(TuningJob.created_at) < until,
+            or_(col(TuningJob.owner_user_id) == user_id, col(TuningJob.channel_id) == channel_id),
+            in_currency,
+        )
+        with self.session() as session:
+            user, channel = session.execute(query).one()
+        return float(user), float(channel)
 
     def teams_with_jobs(self, since: datetime, until: datetime) -> list[str]:
         query = (
