@@ -280,3 +280,29 @@ def test_one_claim_per_job_on_either_database(dialect: str, tmp_path: Path) -> N
         store = Store.from_url(url)
         check(store)
         store.engine.dispose()
+
+
+async def test_tuning_goes_on_from_a_cancelled_jobs_checkpoint(stack: OfflineStack) -> None:
+    """#22 item 6: a cancelled job's checkpoints stay usable to continue from (`from=`), though it
+    has no final model to continue from."""
+    job = await tuning_job(stack)  # 2.5 of 4 epochs: checkpoints 1 and 2
+    assert stack.sender is not None and stack.emulator is not None
+    await confirm(stack, OWNER, job)
+    number = job_number(job)
+
+    without = text_of(await command(stack, OWNER, f"start tutorial from={number}"))
+    assert "was cancelled, so it has no final model" in without and "`checkpoint=N`" in without
+
+    before = len(stack.emulator.emulator.vertex.create_requests)
+    await stack.sender.slash_command(OWNER, f'start tutorial name="Resumed" from={number} checkpoint=2')
+    child = await eventually(
+        lambda: next(
+            (j for j in store_of(stack).jobs.active() if j.display_name == "Resumed" and j.model_name), None
+        )
+    )
+    vertex = stack.emulator.emulator.vertex
+    body = await eventually(
+        lambda: vertex.create_requests[before] if len(vertex.create_requests) > before else None
+    )
+    assert body["preTunedModel"]["checkpointId"] == "2"
+    assert (child.parent_model, child.parent_checkpoint) == (job.model_name, "2")

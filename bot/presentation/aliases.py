@@ -167,6 +167,11 @@ def lineage_error_text(exc: e.ServiceError) -> str | None:
                 f":hourglass_flowing_sand: *{esc(name)}* is still tuning{how_far}. Continue from it "
                 "once it is ready (`/tune status` shows how far it is)."
             )
+        case CannotContinueFrom(display_name=name, state="cancelled"):
+            return (
+                f":x: *{esc(name)}* was cancelled, so it has no final model to continue from; continue "
+                "from one of the checkpoints it kept instead (`checkpoint=N`; `/tune try` lists them)."
+            )
         case CannotContinueFrom(display_name=name, state=state):
             return f":x: Cannot continue from *{esc(name)}*: its tuning {esc(state)}, so it has no model."
         case ContinueBaseModelMismatch(display_name=name, parent_base_model=base, wanted=wanted):

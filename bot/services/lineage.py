@@ -70,7 +70,9 @@ def find_parent(store: Store, backend: TuningBackend, *, team_id: str, args: Sta
     job = store.jobs.for_model(model_name)
     if job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value):
         raise CannotContinueFrom(job.display_name, ModelState.TUNING.value, job.percent)
-    if job is not None and job.state != JobState.SUCCEEDED.value:
+    # A cancelled job goes on from a checkpoint it kept (checked with the service later).
+    from_cancelled = job is not None and job.state == JobState.CANCELLED.value and args.from_checkpoint
+    if job is not None and job.state != JobState.SUCCEEDED.value and not from_cancelled:
         raise CannotContinueFrom(job.display_name, job.state)
     parent = Parent(
         model_name=model_name,
@@ -102,7 +104,12 @@ async def check_parent(store: Store, backend: TuningBackend, parent: Parent, arg
         raise ModelLookupFailed(ref, str(exc)) from exc
     if model.state == ModelState.TUNING:
         raise CannotContinueFrom(parent.display_name, ModelState.TUNING.value)
-    if model.state != ModelState.READY:
+    # A job stopped with /tune cancel has no final model, but the checkpoints of the epochs it
+    # finished stay usable: tuning goes on from one of them (issue #22 item 6).
+    from_kept_checkpoint = parent.checkpoint is not None and any(
+        c.checkpoint_id == parent.checkpoint for c in model.checkpoints
+    )
+    if model.state != ModelState.READY and not from_kept_checkpoint:
         raise CannotContinueFrom(parent.display_name, model.state.value)
     if parent.checkpoint is not None and not any(
         c.checkpoint_id == parent.checkpoint for c in model.checkpoints

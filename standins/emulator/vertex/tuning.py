@@ -206,15 +206,19 @@ def pre_tuned_parent(svc: VertexService, parent: str, pre: dict[str, Any]) -> Ve
     if job is None or job.model != name or job.model_deleted or prefix.split("/")[1:2] != [project]:
         raise invalid_argument(f"The pre-tuned model {wanted} does not exist.", field=field)
     state = job.state(svc.now())
-    if state != "JOB_STATE_SUCCEEDED":
+    checkpoint = pre.get("checkpoint_id")
+    # A cancelled job's model holds the checkpoints of the epochs it finished: tuning may go on
+    # from one of them (it has no final model to go on from).
+    cancelled_with_checkpoint = state == "JOB_STATE_CANCELLED" and bool(checkpoint) and job.kept_epochs()
+    if state != "JOB_STATE_SUCCEEDED" and not cancelled_with_checkpoint:
         raise invalid_argument(
             f"The pre-tuned model {wanted} is not ready for tuning: its tuning job {job.name} is in "
             f"state {state}.",
             field=field,
         )
-    checkpoint = pre.get("checkpoint_id")
     if checkpoint:
-        known = [c["checkpointId"] for c in checkpoints_json(job)]
+        kept = job.kept_epochs() if state == "JOB_STATE_CANCELLED" else None
+        known = [c["checkpointId"] for c in checkpoints_json(job, kept)]
         if checkpoint not in known:
             raise invalid_argument(
                 f"Checkpoint {checkpoint} does not exist in the pre-tuned model {wanted}. "
