@@ -25,8 +25,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.ack_latency import HEALTH, SECRET, SLACK_LIMIT, _start_bot, _timed
-from bench.common import Row, Section, ms, percentile
+from bench.ack_latency import HEALTH, SECRET, _start_bot, _timed, ack_rows
+from bench.common import Section
 from bench.stand_ins import StandIns
 from bot.domain.approvals import ApprovalState, button_value
 from bot.domain.audit import AuditAction
@@ -151,31 +151,9 @@ def run(quick: bool = False) -> Section:
             process.terminate()
             process.wait(10)
     bad = [s for s in statuses if s != 200]
-    p50, p99 = percentile(acks, 50), percentile(acks, 99)
-    f50, f99 = percentile(floor, 50), percentile(floor, 99)
     clicks = len(APPROVERS) * PER_BURST
     label = f"Approve click ack, {clicks} concurrent signed clicks on {PER_BURST} request(s), {bursts} bursts"
-    rows = [
-        Row(
-            f"{label}, p50",
-            ms(p50),
-            f"{ms(f50)} (`/healthz`)",
-            "-",
-            not bad,
-            value=p50,
-            baseline_value=f50,
-            graded=False,
-        ),
-        Row(
-            f"{label}, p99",
-            ms(p99),
-            f"{ms(f99)} (`/healthz`)",
-            f"< {TARGET_P99 * 1000:.0f} ms (Slack: {SLACK_LIMIT * 1000:,.0f} ms)",
-            not bad and p99 < TARGET_P99,
-            value=p99,
-            baseline_value=f99,
-        ),
-    ]
+    rows = ack_rows(label, acks, floor, ok=not bad, target_p99=TARGET_P99)
     details = {
         "clicks": len(acks),
         "non_200": len(bad),
