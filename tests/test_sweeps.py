@@ -1,0 +1,126 @@
+"""`/tune sweep`: every combination of a grid as a job on Vertex AI, all holding out the same
+examples, through the fake Slack against the emulator's Vertex AI surface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.datasets.samples import tutorial_csv
+from bot.storage.models import TuningJob
+from bot.storage.repositories.datasets import decode_examples
+from standins.fakeslack import Ephemeral
+from standins.offline import OfflineStack
+from tests.helpers.slack import (
+    OWNER,
+    ack_body,
+    all_text,
+    command,
+    ephemerals_for,
+    eventually,
+    next_ephemeral,
+    running_stack,
+    store_of,
+    upload_file,
+)
+
+SWEEP = "sweep tutorial epochs=2,4 learning_rate_multiplier=0.5,1 validation=20%"
+
+
+@pytest.fixture
+def vertex_stack(tmp_path: Path) -> Iterator[OfflineStack]:
+    with running_stack(tmp_path, backend="vertex") as running:
+        yield running
+
+
+async def sweep(stack: OfflineStack, text: str = SWEEP) -> tuple[str, list[TuningJob]]:
+    """`/tune sweep …` by OWNER: what OWNER is told once the variants started, and the variants."""
+    assert stack.sender is not None
+    seen = len(ephemerals_for(stack, OWNER))
+    sent = await stack.sender.slash_command(OWNER, text)
+    assert "Starting a sweep" in ack_body(sent).get("text", ""), ack_body(sent)
+    told = all_text(await next_ephemeral(stack, OWNER, seen))
+    store = store_of(stack)
+    jobs = await eventually(
+        lambda: (lambda js: js if js and all(j.message_ts and j.lease_owner is None for j in js) else None)(
+            [j for j in store.jobs.team_models(stack.workspace.team_id) if j.sweep_id is not None]
+        )
+    )
+    return told, sorted(jobs, key=lambda j: j.id or 0)
+
+
+async def test_a_sweep_starts_every_combination_on_the_same_held_out_examples(
+    vertex_stack: OfflineStack,
+) -> None:
+    stack = vertex_stack
+    assert stack.emulator is not None
+    vertex = stack.emulator.emulator.vertex
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+
+    told, jobs = await sweep(stack)
+
+    assert "Sweep 1: 4 variants started" in told and "/tune sweep cancel 1" in told
+    assert len(jobs) == 4 and {j.sweep_id for j in jobs} == {1}
+    sent = [
+        (
+            body["supervisedTuningSpec"]["hyperParameters"]["epochCount"],
+            body["supervisedTuningSpec"]["hyperParameters"]["learningRateMultiplier"],
+        )
+        for body in vertex.create_requests[-4:]
+    ]
+    assert sorted((int(e), float(m)) for e, m in sent) == [(2, 0.5), (2, 1.0), (4, 0.5), (4, 1.0)]
+    store = store_of(stack)
+    held = []
+    for job in jobs:
+        holdout = store.evaluations.holdout(job.id or 0)
+        assert holdout is not None and holdout.example_count > 0
+        held.append(decode_examples(holdout.examples_gz))
+    assert all(h == held[0] for h in held)
+    names = sorted(j.display_name for j in jobs)
+    assert names == ["tutorial e2 lr×0.5", "tutorial e2 lr×1", "tutorial e4 lr×0.5", "tutorial e4 lr×1"]
+    sweep_row = store.sweeps.get(1)
+    assert sweep_row is not None and sweep_row.rank_by == "win_rate"
+
+
+async def test_sweep_refusals_are_clear_and_start_nothing(vertex_stack: OfflineStack) -> None:
+    stack = vertex_stack
+    assert stack.emulator is not None
+    vertex = stack.emulator.emulator.vertex
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    creates = len(vertex.create_requests)
+
+    async def answer(text: str) -> str:
+        said = await command(stack, OWNER, text)
+        return all_text(said) if isinstance(said, Ephemeral) else said
+
+    bad = await answer("sweep tutorial epochs=2,x adapter_size=3 validation=10% rank_by=speed")
+    assert "`epochs` must be a whole number, not `x`" in bad
+    assert "`adapter_size` must be one of" in bad and "`rank_by` must be one of" in bad
+    no_holdout = await answer("sweep tutorial epochs=2,4")
+    assert "add `validation=10%`" in no_holdout
+    one = await answer("sweep tutorial epochs=2 validation=10%")
+    assert "at least two variants" in one
+    too_many = await answer("sweep tutorial epochs=1,2,3 learning_rate_multiplier=0.5,1,2 validation=10%")
+    assert "9 combinations; at most 8" in too_many
+    refused = await answer("sweep tutorial epochs=2,4 base_model=gemini-2.5-flash,nosuch validation=10%")
+    assert "`nosuch` cannot be tuned here" in refused
+    assert len(vertex.create_requests) == creates
+    assert store_of(stack).jobs.team_models(stack.workspace.team_id) == []
+
+
+async def test_sweeps_need_vertex(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+        said = await command(stack, OWNER, SWEEP)
+        text = all_text(said) if isinstance(said, Ephemeral) else said
+        assert "Sweeps run on Vertex AI" in text and "gemini" in text
+
+
+async def test_sweep_max_is_a_setting(tmp_path: Path) -> None:
+    with running_stack(tmp_path, backend="vertex", settings={"TUNEBOT_SWEEP_MAX": "3"}) as stack:
+        await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+        said = await command(stack, OWNER, SWEEP)
+        text = all_text(said) if isinstance(said, Ephemeral) else said
+        assert "4 combinations; at most 3" in text
