@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from bot.storage.repositories.datasets import decode_examples
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
 from tests.helpers.slack import (
+    CHANNEL,
     OWNER,
     ack_body,
     all_text,
@@ -124,3 +126,66 @@ async def test_sweep_max_is_a_setting(tmp_path: Path) -> None:
         said = await command(stack, OWNER, SWEEP)
         text = all_text(said) if isinstance(said, Ephemeral) else said
         assert "4 combinations; at most 3" in text
+
+
+def sweep_messages(stack: OfflineStack, event_type: str = "tunebot_sweep") -> list[Any]:
+    return [
+        m
+        for m in stack.workspace.messages(CHANNEL, include_deleted=True)
+        if (m.metadata or {}).get("event_type") == event_type
+    ]
+
+
+async def settle(stack: OfflineStack, rounds: int = 6) -> None:
+    """Finish every emulated job and let the poll cycles evaluate them and refresh the board."""
+    assert stack.emulator is not None
+    for _ in range(rounds):
+        stack.emulator.emulator.finish_all()
+        await stack.poll(all_due=True)
+
+
+async def test_a_sweep_has_one_leaderboard_edited_in_place_one_notice_and_a_winner(
+    vertex_stack: OfflineStack,
+) -> None:
+    stack = vertex_stack
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    _, jobs = await sweep(stack)
+    await stack.poll(all_due=True)
+    [board] = sweep_messages(stack)
+    assert "Sweep 1" in board.text and "e2 lr×0.5" in board.text and "ranked by win rate" in board.text
+    assert "/tune sweep cancel 1" in board.text
+
+    await settle(stack)
+
+    [board] = sweep_messages(stack)
+    assert board.versions and len(board.versions) >= 2  # edited in place, never posted twice
+    store = store_of(stack)
+    done = [store.jobs.get(j.id or 0) for j in jobs]
+    assert all(j is not None and j.state == "succeeded" for j in done)
+    assert "Ended." in board.text and "win rate" in board.text and "exact" in board.text
+    assert board.text.count(":trophy:") == 1
+    [notice] = sweep_messages(stack, "tunebot_sweep_notice")
+    assert notice.thread_ts == board.ts and "Sweep 1 has ended. Best by" in notice.text
+    sweep_row = store.sweeps.get(1)
+    assert sweep_row is not None
+    winner = next(line for line in board.text.splitlines() if ":trophy:" in line)
+    assert winner.split("*")[1] in notice.text
+    await settle(stack, rounds=2)  # later cycles change nothing
+    assert len(sweep_messages(stack, "tunebot_sweep_notice")) == 1 and len(sweep_messages(stack)) == 1
+
+
+async def test_a_failed_variant_is_shown_and_the_sweep_still_ends(vertex_stack: OfflineStack) -> None:
+    stack = vertex_stack
+    assert stack.emulator is not None
+    stack.emulator.emulator.update_faults({"fail_models": ["tutorial e4 lr×1"]})
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    await sweep(stack)
+    await settle(stack)
+    states = sorted((j.display_name, j.state) for j in store_of(stack).sweeps.variants(1))
+    assert ("tutorial e4 lr×1", "failed") in states
+    assert sum(state == "succeeded" for _, state in states) == 3
+    [board] = sweep_messages(stack)
+    failed_line = next(line for line in board.text.splitlines() if "*e4 lr×1*" in line)
+    assert "Failed" in failed_line or "failed" in failed_line.lower()
+    assert ":trophy:" not in failed_line and board.text.count(":trophy:") == 1
+    assert len(sweep_messages(stack, "tunebot_sweep_notice")) == 1

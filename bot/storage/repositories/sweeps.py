@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.storage.engine import Repository
@@ -33,3 +36,27 @@ class SweepRepository(Repository):
             if sweep is not None:
                 session.delete(sweep)
                 session.commit()
+
+    def unfinished(self) -> list[Sweep]:
+        """Sweeps whose end notice is not posted yet (their leaderboard may still change)."""
+        with self.session() as session:
+            query = select(Sweep).where(Sweep.notice_state != "posted").order_by(col(Sweep.id))
+            return list(session.exec(query).all())
+
+    def update(self, sweep_id: int, **changes: Any) -> None:
+        with self.session() as session:
+            session.execute(update(Sweep).where(col(Sweep.id) == sweep_id).values(**changes))
+            session.commit()
+
+    def move_state(self, sweep_id: int, column: str, *, from_: str, to: str) -> bool:
+        """Move `message_state` or `notice_state` from one value to another, only if it holds
+        `from_` (a claim: of two processes, one wins)."""
+        assert column in ("message_state", "notice_state")
+        with self.session() as session:
+            result = session.execute(
+                update(Sweep)
+                .where(col(Sweep.id) == sweep_id, getattr(Sweep, column) == from_)
+                .values({column: to})
+            )
+            session.commit()
+            return bool(getattr(result, "rowcount", 0))
