@@ -15,7 +15,9 @@ from bot.storage.repositories.datasets import decode_examples
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
 from tests.helpers.slack import (
+    ADMIN,
     CHANNEL,
+    OTHER,
     OWNER,
     ack_body,
     all_text,
@@ -189,3 +191,28 @@ async def test_a_failed_variant_is_shown_and_the_sweep_still_ends(vertex_stack: 
     assert "Failed" in failed_line or "failed" in failed_line.lower()
     assert ":trophy:" not in failed_line and board.text.count(":trophy:") == 1
     assert len(sweep_messages(stack, "tunebot_sweep_notice")) == 1
+
+
+async def test_sweep_cancel_stops_its_running_variants(vertex_stack: OfflineStack) -> None:
+    stack = vertex_stack
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    _, jobs = await sweep(stack)
+
+    async def answer(user: str, text: str) -> str:
+        said = await command(stack, user, text)
+        return all_text(said) if isinstance(said, Ephemeral) else said
+
+    assert "Only the person who started sweep 1" in await answer(OTHER, "sweep cancel 1")
+    assert "no such sweep" in await answer(OWNER, "sweep cancel 99")
+    assert "Which sweep?" in await answer(OWNER, "sweep cancel last")
+    done = await answer(OWNER, "sweep cancel 1")
+    assert "Sweep 1: cancelled" in done and all(j.display_name in done for j in jobs)
+    store = store_of(stack)
+    assert {v.state for v in store.sweeps.variants(1)} == {"cancelled"}
+    assert {v.cancelled_by for v in store.sweeps.variants(1)} == {OWNER}
+    assert "no variant still running" in await answer(ADMIN, "sweep cancel 1")
+    await settle(stack, rounds=2)
+    [board] = sweep_messages(stack)
+    assert "Ended" in board.text and board.text.count("cancelled") >= 4
+    [notice] = sweep_messages(stack, "tunebot_sweep_notice")
+    assert "no variant has a score" in notice.text

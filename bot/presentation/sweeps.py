@@ -55,3 +55,27 @@ def sweep_estimate_text(costs: Sequence[CostEstimate | None]) -> str:
     assert first is not None
     total = sum(a for a in amounts if a is not None)
     return f"Estimated {format_money(total, first.currency)} in all."
+
+
+SWEEP_CANCEL_USAGE = "`/tune sweep cancel <sweep number>`, e.g. `/tune sweep cancel 3`."
+
+
+def sweep_cancel_text(
+    kind: str, sweep_id: int | None, cancelled: Sequence[str], others: Sequence[str]
+) -> str:
+    """The answer to `/tune sweep cancel`: `cancelled` the variants stopped now (display names),
+    `others` those that could not be (already ending, starting, or the service refused)."""
+    if kind == "unknown":
+        return f"There is no such sweep in this workspace. Usage: {SWEEP_CANCEL_USAGE}"
+    if kind == "refused":
+        return f":no_entry: Only the person who started sweep {sweep_id} or a tunebot admin may cancel it."
+    if not cancelled and not others:
+        return f"Sweep {sweep_id} has no variant still running."
+    lines = []
+    if cancelled:
+        shown = ", ".join(f"*{esc(name)}*" for name in cancelled)
+        lines.append(f":octagonal_sign: Sweep {sweep_id}: cancelled {shown}.")
+    if others:
+        shown = ", ".join(f"*{esc(name)}*" for name in others)
+        lines.append(f"Not cancelled (ending, still starting, or refused by the service): {shown}.")
+    return "\n".join(lines)

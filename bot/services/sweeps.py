@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.backends.backend import TuningBackend
@@ -13,6 +13,8 @@ from bot.datasets.core import Limits
 from bot.domain.errors import BackendError, UserError
 from bot.domain.pricing import CostEstimate
 from bot.domain.sweeps import SweepArgs
+from bot.domain.types import JobState
+from bot.services.cancel import CancelOutcome, cancel_job
 from bot.services.errors import ServiceError
 from bot.services.jobs import check_start, start_job
 from bot.storage.models import Dataset, Sweep, TuningJob
@@ -123,3 +125,51 @@ async def start_sweep(
     if not started.jobs:
         await store.run(store.sweeps.delete, sweep.id)
     return started
+
+
+@dataclass
+class SweepCancel:
+    """`/tune sweep cancel <id>`: "unknown" (no such sweep in the team), "refused" (neither its
+    owner nor an admin) or "done", with the outcome of each variant's cancel."""
+
+    kind: str
+    sweep_id: int | None = None
+    outcomes: list[CancelOutcome] = field(default_factory=list)
+
+    @property
+    def cancelled(self) -> list[TuningJob]:
+        return [o.job for o in self.outcomes if o.kind == "cancelled" and o.job is not None]
+
+
+async def cancel_sweep(
+    store: Store,
+    backend: TuningBackend,
+    *,
+    team_id: str,
+    user_id: str,
+    sweep_id: int,
+    admins: Collection[str],
+    currency: str = "USD",
+) -> SweepCancel:
+    """Cancel every running variant of the sweep (each through `cancel_job`, with its claim and
+    audit line); the variants that ended already are left as they are."""
+    sweep = await store.run(store.sweeps.get, sweep_id)
+    if sweep is None or sweep.team_id != team_id:
+        return SweepCancel("unknown")
+    if user_id != sweep.owner_user_id and user_id not in admins:
+        return SweepCancel("refused", sweep_id)
+    result = SweepCancel("done", sweep_id)
+    for job in await store.run(store.sweeps.variants, sweep_id):
+        if JobState(job.state).finished if job.state in set(JobState) else True:
+            continue
+        outcome = await cancel_job(
+            store,
+            backend,
+            team_id=team_id,
+            user_id=user_id,
+            job_id=job.id,
+            admins=set(admins) | {sweep.owner_user_id},
+            currency=currency,
+        )
+        result.outcomes.append(outcome)
+    return result

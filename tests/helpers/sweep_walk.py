@@ -15,6 +15,9 @@ def sweep_builders(hostile: str) -> dict[str, Any]:
         "sweeps.sweep_starting_text": lambda: sweeps.sweep_starting_text(hostile, 4, "Estimated"),
         "sweeps.sweep_started_text": lambda: sweeps.sweep_started_text(1, 2, [(hostile, "refused")]),
         "sweeps.sweep_estimate_text": "amounts and token counts only",
+        "sweeps.sweep_cancel_text": lambda: [
+            sweeps.sweep_cancel_text(kind, 1, [hostile], [hostile]) for kind in ("unknown", "refused", "done")
+        ],
     } | sweep_board_builders(hostile)
 
 
