@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from bot.datasets.samples import tutorial_csv
+from bot.domain.approvals import starts_from_json
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import decode_examples
 from standins.fakeslack import Ephemeral
 from standins.offline import OfflineStack
+from tests.helpers.approvals import APPROVER, dm_of, press, request_message, requests_of
 from tests.helpers.slack import (
     ADMIN,
     CHANNEL,
@@ -216,3 +218,36 @@ async def test_sweep_cancel_stops_its_running_variants(vertex_stack: OfflineStac
     assert "Ended" in board.text and board.text.count("cancelled") >= 4
     [notice] = sweep_messages(stack, "tunebot_sweep_notice")
     assert "no variant has a score" in notice.text
+
+
+async def test_a_sweep_over_the_approval_limit_is_one_request_for_its_total(tmp_path: Path) -> None:
+    """Each variant alone is under the limit; the sweep's total is over it: one request, and once
+    approved every variant starts as the requester's, on the sweep's held-out split."""
+    settings = {
+        "TUNEBOT_APPROVERS": APPROVER,
+        "TUNEBOT_APPROVAL_ABOVE": "2",
+        "TUNEBOT_TRAINING_PRICES": "gemini-2.5-flash=10000",
+    }
+    with running_stack(tmp_path, backend="vertex", settings=settings) as stack:
+        stack.workspace.add_user(APPROVER, "amara")
+        await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+        assert stack.sender is not None
+        sent = await stack.sender.slash_command(OWNER, SWEEP)
+        assert "needs an approval" in ack_body(sent).get("text", ""), ack_body(sent)
+        store = store_of(stack)
+        [asked] = requests_of(stack)
+        assert len(starts_from_json(asked.starts)) == 4 and asked.amount is not None
+        assert {s.sweep_id for s in starts_from_json(asked.starts)} == {1}
+        assert all(s.estimate is not None and s.estimate < 2 for s in starts_from_json(asked.starts))
+        assert asked.amount > 2
+        assert store.jobs.team_models(stack.workspace.team_id) == []
+        await press(stack, APPROVER, await request_message(stack, dm_of(APPROVER)), "Approve")
+        jobs = await eventually(
+            lambda: (lambda js: js if len(js) == 4 and all(j.model_name for j in js) else None)(
+                [j for j in store.jobs.team_models(stack.workspace.team_id) if j.sweep_id == 1]
+            )
+        )
+        assert {j.owner_user_id for j in jobs} == {OWNER}
+        holdouts = [store.evaluations.holdout(j.id or 0) for j in jobs]
+        held = [decode_examples(h.examples_gz) for h in holdouts if h is not None]
+        assert len(held) == 4 and all(h == held[0] for h in held)

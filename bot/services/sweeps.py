@@ -12,6 +12,7 @@ from bot.backends.backend import TuningBackend
 from bot.datasets.core import Limits
 from bot.domain.errors import BackendError, UserError
 from bot.domain.pricing import CostEstimate
+from bot.domain.requests import StartArgs
 from bot.domain.sweeps import SweepArgs
 from bot.domain.types import JobState
 from bot.services.cancel import CancelOutcome, cancel_job
@@ -55,6 +56,32 @@ def sweep_grid(sweep: Sweep) -> dict[str, list[str]]:
     return loaded
 
 
+def record_sweep(
+    store: Store, team_id: str, user_id: str, channel_id: str, args: SweepArgs, dataset: Dataset
+) -> Sweep:
+    """The sweep's row (before its variants start, or wait for approval)."""
+    return store.sweeps.create(
+        Sweep(
+            team_id=team_id,
+            owner_user_id=user_id,
+            channel_id=channel_id,
+            dataset_id=dataset.id,
+            dataset_name=dataset.display_name[:200],
+            grid=json.dumps({key: list(values) for key, values in args.grid}),
+            rank_by=args.rank_by,
+        )
+    )
+
+
+def named_starts(args: SweepArgs, dataset: Dataset) -> list[StartArgs]:
+    """Each variant's start, named by the sweep's name (or dataset) and its settings."""
+    base = args.starts[0].display_name or dataset.display_name
+    return [
+        replace(start, display_name=variant_name(base, settings))
+        for start, settings in zip(args.starts, args.settings, strict=True)
+    ]
+
+
 @dataclass
 class SweepStarted:
     """What a sweep started: its row, its jobs, and the variants the service refused (label, error)."""
@@ -85,23 +112,10 @@ async def start_sweep(
 ) -> SweepStarted:
     """Record the sweep, then start each variant with `start_job` (one after another; a variant
     the service refuses is reported and the others still start)."""
-    sweep = await store.run(
-        store.sweeps.create,
-        Sweep(
-            team_id=team_id,
-            owner_user_id=user_id,
-            channel_id=channel_id,
-            dataset_id=dataset.id,
-            dataset_name=dataset.display_name[:200],
-            grid=json.dumps({key: list(values) for key, values in args.grid}),
-            rank_by=args.rank_by,
-        ),
-    )
+    sweep = await store.run(record_sweep, store, team_id, user_id, channel_id, args, dataset)
     assert sweep.id is not None
     started = SweepStarted(sweep)
-    base = args.starts[0].display_name or dataset.display_name
-    for number, (start, settings) in enumerate(zip(args.starts, args.settings, strict=True)):
-        named = replace(start, display_name=variant_name(base, settings))
+    for number, (named, settings) in enumerate(zip(named_starts(args, dataset), args.settings, strict=True)):
         try:
             job = await start_job(
                 store,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.listeners.estimates import start_estimate
 from bot.listeners.requests import CommandRequest
+from bot.listeners.sweep_spend import sweep_spend_refusal
 from bot.presentation.errors import error_text
 from bot.presentation.sweeps import (
     SWEEP_CANCEL_USAGE,
@@ -51,6 +52,11 @@ async def run_sweep(ctx: AppContext, request: CommandRequest) -> None:
             )
         )
     costs = [estimate.cost for estimate in estimates]
+    who = {"team_id": team, "user_id": request.user_id, "channel_id": request.channel_id}
+    held = await sweep_spend_refusal(ctx, **who, args=args, dataset=dataset, estimates=estimates)
+    if held:  # the spend policy (issue #22): refused, or one approval request for the sweep
+        await request.ack(text=held)
+        return
     await request.ack(text=sweep_starting_text(args.dataset, len(args.starts), sweep_estimate_text(costs)))
     await ensure_member(ctx, request.channel_id)
     started = await start_sweep(
