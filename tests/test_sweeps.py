@@ -251,3 +251,42 @@ async def test_a_sweep_over_the_approval_limit_is_one_request_for_its_total(tmp_
         holdouts = [store.evaluations.holdout(j.id or 0) for j in jobs]
         held = [decode_examples(h.examples_gz) for h in holdouts if h is not None]
         assert len(held) == 4 and all(h == held[0] for h in held)
+
+
+@pytest.mark.parametrize("fault", ["fail_after_storing", "drop_after_storing"])
+async def test_the_board_and_notice_are_posted_once_when_slack_loses_its_answers(
+    vertex_stack: OfflineStack, fault: str
+) -> None:
+    """Slack stores each post but its answer is lost: the board and the notice are found by
+    their metadata, never posted twice."""
+    stack = vertex_stack
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    await sweep(stack)
+    lose = getattr(stack.workspace, fault)
+    lose("chat.postMessage", 2)
+    await stack.poll(all_due=True)
+    await stack.poll(all_due=True)
+    assert len(sweep_messages(stack)) == 1
+    posts = [c for c in stack.workspace.calls("chat.postMessage") if "tunebot_sweep" in str(c.params)]
+    stored = [c for c in posts if c.status != 429]  # a 429 stores nothing (and takes the fault)
+    assert len(stored) == 1  # the lost answer was found by its metadata, not posted again
+    if fault == "fail_after_storing":
+        assert stored[0].status == 500
+    assert stack.emulator is not None
+    stack.emulator.emulator.finish_all()
+    for _ in range(8):
+        lose("chat.postMessage", 2)
+        await stack.poll(all_due=True)
+    await settle(stack, rounds=3)
+    assert len(sweep_messages(stack)) == 1
+    assert len(sweep_messages(stack, "tunebot_sweep_notice")) == 1
+    notice_posts = [
+        c
+        for c in stack.workspace.calls("chat.postMessage")
+        if "tunebot_sweep_notice" in str(c.params) and c.status != 429
+    ]
+    assert len(notice_posts) == 1
+    sweep_row = store_of(stack).sweeps.get(1)
+    assert sweep_row is not None and sweep_row.notice_state == "posted"
+    [board] = sweep_messages(stack)
+    assert sweep_row.message_ts == board.ts and "Ended." in board.text
