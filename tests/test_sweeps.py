@@ -290,3 +290,9 @@ async def test_the_board_and_notice_are_posted_once_when_slack_loses_its_answers
     assert sweep_row is not None and sweep_row.notice_state == "posted"
     [board] = sweep_messages(stack)
     assert sweep_row.message_ts == board.ts and "Ended." in board.text
+
+
+async def test_help_names_the_sweep(vertex_stack: OfflineStack) -> None:
+    said = await command(vertex_stack, OWNER, "help")
+    text = all_text(said) if isinstance(said, Ephemeral) else said
+    assert "/tune sweep <dataset> epochs=2,4" in text
