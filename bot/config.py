@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     # The base model that judges evaluations pairwise (unset: the backend's default judge;
     # `off`: no judge, no win rate).
     judge_model_setting: str | None = Field(default=None, validation_alias="TUNEBOT_JUDGE_MODEL")
+    # The most variants one `/tune sweep` may start (issue #23).
+    sweep_max: int = Field(default=8, ge=1, le=64, validation_alias="TUNEBOT_SWEEP_MAX")
 
     # Try and compare threads: earlier turns sent with each reply, within this many tokens
     # (estimated locally, about 4 bytes a token); the oldest turns are left out first.

@@ -40,6 +40,7 @@ from bot.slack.evaluation import SlackEvalThreads
 from bot.slack.jobs import show_cancelled_job
 from bot.slack.notices import BudgetNotices
 from bot.slack.reporter import SlackReporter
+from bot.slack.sweeps import SweepBoards
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,7 @@ def build_runtime(
         on_cancelled=partial(show_cancelled_job, ctx),
     )
     poller.each_cycle.append(notices.run_due)  # "your month passed 80 % of your budget", once
+    poller.each_cycle.append(SweepBoards(store, client).run_due)  # sweep leaderboards (issue #23)
     return Runtime(
         settings=settings, ctx=ctx, app=build_app(ctx, listeners.register), poller=poller, pacer=pacer
     )

@@ -85,6 +85,7 @@ from tests.helpers.evaluation import finished_job
 from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
 from tests.helpers.spend import spend_builders
+from tests.helpers.sweep_walk import sweep_builders
 
 # Each part must stay as typed: a broadcast, a mention, a link, bold, an entity, other scripts.
 HOSTILE = "<!channel> <@U123> <https://evil.example|x> *bold* &amp; 名前 имя عربى"
@@ -756,6 +757,7 @@ BUILDERS.update(
 )
 BUILDERS.update(cancel_audit_builders(HOSTILE))
 BUILDERS.update(spend_builders(HOSTILE))
+BUILDERS.update(sweep_builders(HOSTILE))
 
 
 def _hostile_ref() -> e.ModelRef:

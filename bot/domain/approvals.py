@@ -34,6 +34,7 @@ class ApprovalStart:
     summary: str = ""  # the dataset's insight summary line, plain text
     hyperparameters: dict[str, str] = field(default_factory=dict)  # shown as given: name -> value
     estimate: Decimal | None = None  # None: no price for the base model
+    sweep_id: int | None = None  # a variant of this sweep (`/tune sweep`): its held-out split
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,7 +45,7 @@ class ApprovalStart:
             "summary": self.summary,
             "hyperparameters": dict(self.hyperparameters),
             "estimate": str(self.estimate) if self.estimate is not None else None,
-        }
+        } | ({"sweep_id": self.sweep_id} if self.sweep_id is not None else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ApprovalStart:
@@ -57,6 +58,7 @@ class ApprovalStart:
             summary=str(data.get("summary") or ""),
             hyperparameters={str(k): str(v) for k, v in (data.get("hyperparameters") or {}).items()},
             estimate=Decimal(estimate) if estimate is not None else None,
+            sweep_id=int(data["sweep_id"]) if data.get("sweep_id") is not None else None,
         )
 
 

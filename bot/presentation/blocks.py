@@ -85,6 +85,11 @@ HELP_LINES = (
         "`from=<model> checkpoint=N` (tune further from a tuned model), "
         "on the Gemini API `batch_size=2` `learning_rate=0.001`",
     ),
+    (
+        "`/tune sweep <dataset> epochs=2,4 learning_rate_multiplier=0.5,1 validation=10%`",
+        "Vertex AI: one job per combination, all on the same held-out examples, with a leaderboard "
+        "(`rank_by=win_rate|eval_loss|exact|similarity`); `/tune sweep cancel <n>` stops it",
+    ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
     ("`/tune list [mine|all]`", "tuned models, with their owners"),
     (

@@ -210,8 +210,13 @@ async def start_job(
     eval_examples: int = 50,
     limits: Limits | None = None,
     cost: CostEstimate | None = None,
+    holdout_seed: str | None = None,
+    sweep_id: int | None = None,
 ) -> TuningJob:
     """Create the tuned model and record the job.
+
+    `holdout_seed`: the seed of a `validation=N%` split (default: the new model's id); the
+    variants of a sweep share one, so they hold out the same examples. `sweep_id`: its sweep.
 
     `cost`: the start's estimate (bot.domain.pricing), written to the job row and, with the
     epochs Vertex AI chose when it chose them, to the audit line of the start.
@@ -243,7 +248,13 @@ async def start_job(
         holdout, held_row = await cloud_holdout(store, backend, cloud, examples, eval_examples)
     else:
         holdout = await store.run(
-            plan_holdout, store, team_id, args.validation, dataset, examples, seed=model_id
+            plan_holdout,
+            store,
+            team_id,
+            args.validation,
+            dataset,
+            examples,
+            seed=holdout_seed or model_id,
         )
         held_row = (
             await store.run(
@@ -280,6 +291,7 @@ async def start_job(
                     parent_model=parent.model_name if parent is not None else None,
                     parent_checkpoint=parent.checkpoint if parent is not None else None,
                     parent_name=parent.display_name[:80] if parent is not None else None,
+                    sweep_id=sweep_id,
                     **cost_columns(with_epochs(cost, epochs or None)),
                 ),
                 held_row,

@@ -204,6 +204,9 @@ async def start_approved(ctx: AppContext, request: ApprovalRequest, approver: st
                     eval_examples=ctx.settings.eval_max_examples,
                     limits=ctx.limits,
                     cost=await _cost(ctx, request.team_id, args),
+                    # A sweep's variant: the sweep's held-out split (bot/services/sweeps.py).
+                    holdout_seed=f"sweep-{start.sweep_id}" if start.sweep_id is not None else None,
+                    sweep_id=start.sweep_id,
                 )
             )
     except (UserError, UsageError, BackendError) as exc:

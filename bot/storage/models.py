@@ -136,6 +136,8 @@ class TuningJob(SQLModel, table=True):
     parent_model: str | None = Field(default=None, max_length=200)
     parent_checkpoint: str | None = Field(default=None, max_length=40)
     parent_name: str | None = Field(default=None, max_length=80)
+    # One variant of a sweep (`/tune sweep`; migration 0015_sweeps), else None.
+    sweep_id: int | None = Field(default=None, index=True)
 
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -400,4 +402,27 @@ class BudgetNotice(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
     message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Sweep(SQLModel, table=True):
+    """`/tune sweep`: one job per combination of `grid` (JSON: option -> values), all with the
+    same held-out split; ranked by `rank_by`. `message_ts`/`message_state`: its one
+    leaderboard message; `notice_state`: "" until the end notice is claimed ("claimed"),
+    then "posted"."""
+
+    __tablename__ = "sweep"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    owner_user_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    dataset_id: int | None = Field(default=None, foreign_key="dataset.id")
+    dataset_name: str = Field(max_length=200)
+    grid: str = Field(sa_column=Column(Text, nullable=False))
+    rank_by: str = Field(default="win_rate", max_length=16)
+    message_ts: str | None = Field(default=None, max_length=32)
+    message_state: str = Field(default="", max_length=16)
+    shown_signature: str | None = Field(default=None, max_length=500)
+    notice_state: str = Field(default="", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)

@@ -27,6 +27,7 @@ from bot.storage.repositories.events import EventRepository
 from bot.storage.repositories.jobs import JobRepository
 from bot.storage.repositories.ownership import OwnershipRepository
 from bot.storage.repositories.spend import SpendRepository
+from bot.storage.repositories.sweeps import SweepRepository
 from bot.storage.repositories.threads import ThreadRepository
 
 P = ParamSpec("P")
@@ -49,6 +50,7 @@ class Store:
         self.aliases = AliasRepository(engine)
         self.approvals = ApprovalRepository(engine)
         self.spend = SpendRepository(engine)
+        self.sweeps = SweepRepository(engine)
 
     @classmethod
     def from_url(cls, database_url: str) -> Store:

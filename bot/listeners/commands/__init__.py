@@ -28,6 +28,7 @@ from bot.listeners.commands.promote import promote_model, show_aliases
 from bot.listeners.commands.spend import show_spend
 from bot.listeners.commands.start import start_tuning
 from bot.listeners.commands.status import show_status
+from bot.listeners.commands.sweep import run_sweep
 from bot.listeners.commands.try_model import try_model
 from bot.listeners.commands.upload import open_upload_modal
 from bot.listeners.requests import CommandHandler, CommandRequest
@@ -56,6 +57,7 @@ SUBCOMMANDS: dict[str, CommandHandler] = {
     "audit": show_audit,
     "policy": show_policy,
     "spend": show_spend,
+    "sweep": run_sweep,
 }
 ALIASES = {"?": "help"}
 
