@@ -18,11 +18,14 @@ from tests.helpers.slack import CHANNEL, OWNER, all_text, bot_posts, running_sta
 from tests.helpers.spend import add_job
 
 OWNER_DM = "D" + OWNER[1:]
+# The tutorial's 57 billable tokens × 4 epochs at this price cost USD 8.00: what the helper
+# writes on the row, so the poller's own count agrees with it whenever it runs.
+PRICED = {"TUNEBOT_TRAINING_PRICES": f"gemini-2.5-flash={8.0 / (57 * 4) * 1_000_000:.4f}"}
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[OfflineStack]:
-    budget = {"TUNEBOT_MONTHLY_BUDGET_PER_USER": "10", "TUNEBOT_OVER_BUDGET": "refuse"}
+    budget = {"TUNEBOT_MONTHLY_BUDGET_PER_USER": "10", "TUNEBOT_OVER_BUDGET": "refuse", **PRICED}
     with running_stack(tmp_path, backend="vertex", settings=budget) as running:
         yield running
 
@@ -34,8 +37,8 @@ def cap_notices(stack: OfflineStack) -> list[str]:
 async def test_a_job_whose_count_passes_a_hard_budget_is_cancelled_once(stack: OfflineStack) -> None:
     store = store_of(stack)
     team = stack.workspace.team_id
-    add_job(store, team, OWNER, counted="5.00", name="earlier job")
     job = await tuning_job(stack)  # 2.5 of 4 epochs in; counted at USD 8.00 for the whole run
+    add_job(store, team, OWNER, counted="5.00", name="earlier job")  # (after the start: it fit)
     assert stack.emulator is not None and stack.runtime is not None
 
     await stack.poll(all_due=True)  # USD 13.00 this month, past USD 10.00: tunebot cancels it
@@ -80,11 +83,11 @@ async def test_a_job_whose_count_passes_a_hard_budget_is_cancelled_once(stack: O
 
 
 async def test_within_the_budget_or_with_approval_nothing_is_cancelled(tmp_path: Path) -> None:
-    asks = {"TUNEBOT_MONTHLY_BUDGET_PER_USER": "10", "TUNEBOT_OVER_BUDGET": "approve"}
+    asks = {"TUNEBOT_MONTHLY_BUDGET_PER_USER": "10", "TUNEBOT_OVER_BUDGET": "approve", **PRICED}
     with running_stack(tmp_path, backend="vertex", settings=asks) as stack:
         store = store_of(stack)
-        add_job(store, stack.workspace.team_id, OWNER, counted="5.00")
         job = await tuning_job(stack)
+        add_job(store, stack.workspace.team_id, OWNER, counted="5.00")
         await stack.poll(all_due=True)  # past the budget, but it is not a hard one: it asks
         running = store.jobs.get(job.id or 0)
         assert running is not None and running.state == "running" and running.cancelled_by is None
