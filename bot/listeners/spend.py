@@ -4,6 +4,8 @@ at each start (`/tune start` and the start form), before anything is started."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.domain.approvals import ApprovalStart, given_hyperparameters
 from bot.domain.requests import StartArgs
 from bot.domain.spend import Starters, Verdict
@@ -11,10 +13,34 @@ from bot.listeners.estimates import start_estimate
 from bot.presentation.spend import groups_unknown_text, refusal_text
 from bot.services.datasets import StartEstimate
 from bot.services.jobs import check_start, resolve_base_model, start_epochs
-from bot.services.spend import check_spend, start_cost, with_groups
+from bot.services.spend import SpendCheck, check_spend, start_cost, with_groups
 from bot.slack.approvals import ask_approval
 from bot.slack.context import AppContext
 from bot.storage.models import Dataset
+
+
+async def decide_spend(
+    ctx: AppContext, *, team_id: str, user_id: str, channel_id: str, estimate: Decimal | None
+) -> SpendCheck | str:
+    """The policy's decision on spending `estimate` (a start's, or a sweep's total), with the
+    user's groups asked of Slack (cached) when the policy names groups; a str is the answer to
+    give when Slack cannot say who is in them."""
+    spend = await ctx.store.run(
+        check_spend,
+        ctx.store,
+        team_id=team_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        estimate=estimate,
+        defaults=ctx.settings.spend_policy(),
+        zone=ctx.settings.zone,
+    )
+    if spend.policy.starters is Starters.GROUPS:
+        groups = await ctx.groups.groups_of(ctx.client, user_id, spend.policy.allowed)
+        if groups is None:
+            return groups_unknown_text()
+        spend = with_groups(spend, groups)
+    return spend
 
 
 async def spend_refusal(
@@ -29,21 +55,11 @@ async def spend_refusal(
 ) -> str | None:
     """None when the policy lets this start go ahead; else what to tell the user (refused, or
     waiting for approval)."""
-    spend = await ctx.store.run(
-        check_spend,
-        ctx.store,
-        team_id=team_id,
-        user_id=user_id,
-        channel_id=channel_id,
-        estimate=start_cost(estimate),
-        defaults=ctx.settings.spend_policy(),
-        zone=ctx.settings.zone,
+    spend = await decide_spend(
+        ctx, team_id=team_id, user_id=user_id, channel_id=channel_id, estimate=start_cost(estimate)
     )
-    if spend.policy.starters is Starters.GROUPS:  # who is in the groups: Slack knows (cached)
-        groups = await ctx.groups.groups_of(ctx.client, user_id, spend.policy.allowed)
-        if groups is None:
-            return groups_unknown_text()
-        spend = with_groups(spend, groups)
+    if not isinstance(spend, SpendCheck):
+        return spend
     if spend.decision.verdict is Verdict.ALLOW:
         return None
     if spend.decision.verdict is Verdict.REFUSE:

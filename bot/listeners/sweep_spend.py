@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from bot.domain.approvals import ApprovalStart, given_hyperparameters
-from bot.domain.spend import Starters, Verdict
+from bot.domain.spend import Verdict
 from bot.domain.sweeps import SweepArgs
-from bot.presentation.spend import groups_unknown_text, refusal_text
+from bot.listeners.spend import decide_spend
+from bot.presentation.spend import refusal_text
 from bot.services.datasets import StartEstimate
-from bot.services.spend import check_spend, start_cost, with_groups
+from bot.services.spend import SpendCheck, start_cost
 from bot.services.sweeps import named_starts, record_sweep
 from bot.slack.approvals import ask_approval
 from bot.slack.context import AppContext
@@ -36,21 +37,11 @@ async def sweep_spend_refusal(
     estimates: Sequence[StartEstimate],
 ) -> str | None:
     """None when the policy lets the whole sweep start; else what to tell the user."""
-    spend = await ctx.store.run(
-        check_spend,
-        ctx.store,
-        team_id=team_id,
-        user_id=user_id,
-        channel_id=channel_id,
-        estimate=sweep_total(estimates),
-        defaults=ctx.settings.spend_policy(),
-        zone=ctx.settings.zone,
+    spend = await decide_spend(
+        ctx, team_id=team_id, user_id=user_id, channel_id=channel_id, estimate=sweep_total(estimates)
     )
-    if spend.policy.starters is Starters.GROUPS:
-        groups = await ctx.groups.groups_of(ctx.client, user_id, spend.policy.allowed)
-        if groups is None:
-            return groups_unknown_text()
-        spend = with_groups(spend, groups)
+    if not isinstance(spend, SpendCheck):
+        return spend
     if spend.decision.verdict is Verdict.ALLOW:
         return None
     if spend.decision.verdict is Verdict.REFUSE:
