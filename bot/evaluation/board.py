@@ -18,9 +18,30 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from bot.evaluation.report import EvalReport, spreadsheet_safe
+from bot.evaluation.report import EvalReport, row_cells, spreadsheet_safe
 
 MAX_MODELS = 8
+
+
+# One line per example and model (the judge's outcome and reason before the errors).
+BOARD_COLUMNS = (
+    "row",
+    "model",
+    "base_model",
+    "input",
+    "expected",
+    "base_answer",
+    "tuned_answer",
+    "base_exact",
+    "tuned_exact",
+    "base_similarity",
+    "tuned_similarity",
+    "judge_outcome",
+    "judge_reason",
+    "base_error",
+    "tuned_error",
+    "judge_error",
+)
 
 
 @dataclass(frozen=True)
@@ -61,48 +82,15 @@ class EvalBoard:
     def to_csv(self) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-        writer.writerow(
-            [
-                "row",
-                "model",
-                "base_model",
-                "input",
-                "expected",
-                "base_answer",
-                "tuned_answer",
-                "base_exact",
-                "tuned_exact",
-                "base_similarity",
-                "tuned_similarity",
-                "judge_outcome",
-                "judge_reason",
-                "base_error",
-                "tuned_error",
-                "judge_error",
-            ]
-        )
+        writer.writerow(BOARD_COLUMNS)
         for report in self.reports:
+            models = {
+                "model": spreadsheet_safe(report.tuned_model),
+                "base_model": spreadsheet_safe(report.base_model),
+            }
             for index, row in enumerate(report.rows, start=1):
-                writer.writerow(
-                    [
-                        row.number if row.number is not None else index,
-                        spreadsheet_safe(report.tuned_model),
-                        spreadsheet_safe(report.base_model),
-                        spreadsheet_safe(row.text_input),
-                        spreadsheet_safe(row.expected),
-                        spreadsheet_safe(row.base),
-                        spreadsheet_safe(row.tuned),
-                        int(row.base_exact),
-                        int(row.tuned_exact),
-                        f"{row.base_similarity:.3f}",
-                        f"{row.tuned_similarity:.3f}",
-                        row.judged or "",
-                        spreadsheet_safe(row.judge_reason or ""),
-                        spreadsheet_safe(row.base_error or ""),
-                        spreadsheet_safe(row.tuned_error or ""),
-                        spreadsheet_safe(row.judge_error or ""),
-                    ]
-                )
+                cells = row_cells(row, index) | models
+                writer.writerow([cells[column] for column in BOARD_COLUMNS])
         return out.getvalue().encode("utf-8")
 
     def to_json(self) -> str:

@@ -78,6 +78,45 @@ class EvalRow:
         return 0.0 if self.tuned_error is not None else similarity(self.expected, self.tuned)
 
 
+REPORT_COLUMNS = (
+    "row",
+    "input",
+    "expected",
+    "base_answer",
+    "tuned_answer",
+    "base_exact",
+    "tuned_exact",
+    "base_similarity",
+    "tuned_similarity",
+    "base_error",
+    "tuned_error",
+    "judge_outcome",
+    "judge_reason",
+    "judge_error",
+)
+
+
+def row_cells(row: EvalRow, index: int) -> dict[str, object]:
+    """One evaluation row's CSV cells by column name, every text neutralised for spreadsheets
+    (`index`: its place in the report, the row number when the row has none of its own)."""
+    return {
+        "row": row.number if row.number is not None else index,
+        "input": spreadsheet_safe(row.text_input),
+        "expected": spreadsheet_safe(row.expected),
+        "base_answer": spreadsheet_safe(row.base),
+        "tuned_answer": spreadsheet_safe(row.tuned),
+        "base_exact": int(row.base_exact),
+        "tuned_exact": int(row.tuned_exact),
+        "base_similarity": f"{row.base_similarity:.3f}",
+        "tuned_similarity": f"{row.tuned_similarity:.3f}",
+        "base_error": spreadsheet_safe(row.base_error or ""),
+        "tuned_error": spreadsheet_safe(row.tuned_error or ""),
+        "judge_outcome": row.judged or "",
+        "judge_reason": spreadsheet_safe(row.judge_reason or ""),
+        "judge_error": spreadsheet_safe(row.judge_error or ""),
+    }
+
+
 @dataclass(frozen=True)
 class EvalReport:
     tuned_model: str
@@ -147,43 +186,10 @@ class EvalReport:
     def to_csv(self) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out, quoting=csv.QUOTE_ALL)
-        writer.writerow(
-            [
-                "row",
-                "input",
-                "expected",
-                "base_answer",
-                "tuned_answer",
-                "base_exact",
-                "tuned_exact",
-                "base_similarity",
-                "tuned_similarity",
-                "base_error",
-                "tuned_error",
-                "judge_outcome",
-                "judge_reason",
-                "judge_error",
-            ]
-        )
+        writer.writerow(REPORT_COLUMNS)
         for index, row in enumerate(self.rows, start=1):
-            writer.writerow(
-                [
-                    row.number if row.number is not None else index,
-                    spreadsheet_safe(row.text_input),
-                    spreadsheet_safe(row.expected),
-                    spreadsheet_safe(row.base),
-                    spreadsheet_safe(row.tuned),
-                    int(row.base_exact),
-                    int(row.tuned_exact),
-                    f"{row.base_similarity:.3f}",
-                    f"{row.tuned_similarity:.3f}",
-                    spreadsheet_safe(row.base_error or ""),
-                    spreadsheet_safe(row.tuned_error or ""),
-                    row.judged or "",
-                    spreadsheet_safe(row.judge_reason or ""),
-                    spreadsheet_safe(row.judge_error or ""),
-                ]
-            )
+            cells = row_cells(row, index)
+            writer.writerow([cells[column] for column in REPORT_COLUMNS])
         return out.getvalue().encode("utf-8")
 
     def to_json(self) -> str:
