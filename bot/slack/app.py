@@ -49,6 +49,8 @@ def build_app(ctx: AppContext, register: Callable[[AsyncApp, AppContext], None])
         signing_secret=signing_secret.get_secret_value() if signing_secret else "",
         request_verification_enabled=not ctx.settings.socket_mode,
         ignoring_self_events_enabled=True,
+        # Answered the moment a listener acks, not at Bolt's next 10 ms check (bot.slack.acks).
+        process_before_response=True,
         logger=bolt_logger,
     )
 

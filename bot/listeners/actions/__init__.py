@@ -23,6 +23,7 @@ from bot.presentation import aliases, approvals, blocks
 from bot.presentation.cancel import ACTION_CANCEL_JOB
 from bot.presentation.costs import ESTIMATE_FIELDS
 from bot.presentation.spend_home import ACTION_EDIT_POLICY
+from bot.slack.acks import answer_at_ack
 from bot.slack.context import AppContext
 
 ACTIONS: list[tuple[str | re.Pattern[str], ActionHandler]] = [
@@ -53,7 +54,11 @@ def _listener(ctx: AppContext, handler: ActionHandler) -> Callable[..., Awaitabl
     async def listener(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        await handler(ctx, ActionRequest(ack=ack, respond=respond, body=body, action=action))
+        await answer_at_ack(
+            lambda acked: handler(ctx, ActionRequest(ack=acked, respond=respond, body=body, action=action)),
+            ack,
+            kind="block_actions",
+        )
 
     listener.__name__ = listener.__qualname__ = getattr(handler, "__name__", "listener")
     return listener

@@ -35,6 +35,7 @@ from bot.listeners.requests import CommandHandler, CommandRequest
 from bot.presentation import blocks
 from bot.presentation.commands import unknown_subcommand_text
 from bot.presentation.errors import error_text
+from bot.slack.acks import answer_at_ack
 from bot.slack.commands import did_you_mean
 from bot.slack.context import AppContext
 
@@ -86,6 +87,10 @@ async def tune(ctx: AppContext, request: CommandRequest) -> None:
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     async def tune_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        await tune(ctx, CommandRequest.from_payload(command, ack=ack, respond=respond))
+        await answer_at_ack(
+            lambda acked: tune(ctx, CommandRequest.from_payload(command, ack=acked, respond=respond)),
+            ack,
+            kind="/tune",
+        )
 
     app.command("/tune")(tune_command)

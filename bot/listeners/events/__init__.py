@@ -11,6 +11,7 @@ from bot.listeners.events.home_opened import home_opened
 from bot.listeners.events.mention import mentioned
 from bot.listeners.events.thread_reply import thread_reply
 from bot.listeners.requests import EventHandler, EventRequest
+from bot.slack.acks import in_background
 from bot.slack.context import AppContext
 
 EVENTS: dict[str, EventHandler] = {
@@ -27,7 +28,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
 
 def _listener(ctx: AppContext, handler: EventHandler) -> Callable[..., Awaitable[None]]:
     async def listener(body: dict[str, Any], event: dict[str, Any]) -> None:
-        await handler(ctx, EventRequest(body=body, event=event))
+        in_background(handler(ctx, EventRequest(body=body, event=event)), kind=str(event.get("type")))
 
     listener.__name__ = listener.__qualname__ = getattr(handler, "__name__", "listener")
     return listener

@@ -14,6 +14,7 @@ from bot.listeners.views.start import start_submitted
 from bot.listeners.views.upload import upload_submitted
 from bot.presentation import approvals, blocks
 from bot.presentation.spend_home import POLICY_CALLBACK
+from bot.slack.acks import answer_at_ack
 from bot.slack.context import AppContext
 
 VIEWS: dict[str, ViewHandler] = {
@@ -31,7 +32,11 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
 
 def _listener(ctx: AppContext, handler: ViewHandler) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        await handler(ctx, ViewRequest(ack=ack, body=body, view=view))
+        await answer_at_ack(
+            lambda acked: handler(ctx, ViewRequest(ack=acked, body=body, view=view)),
+            ack,
+            kind="view_submission",
+        )
 
     listener.__name__ = listener.__qualname__ = getattr(handler, "__name__", "listener")
     return listener
