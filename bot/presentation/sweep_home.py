@@ -12,7 +12,7 @@ from bot.services.sweep_summaries import SweepSummary
 
 
 def sweep_summary_text(summary: SweepSummary) -> str:
-    """`*Sweep #3* on `support` — 4 variants: 1 running · 3 succeeded`, its ranking, its leader
+    """`*Sweep #3* on `support` by @ann — 4 variants: 1 running · 3 succeeded`, its ranking, its leader
     and its leaderboard's channel (mrkdwn, escaped)."""
     counts = [
         f"{count} {name}"
@@ -25,9 +25,12 @@ def sweep_summary_text(summary: SweepSummary) -> str:
         if count
     ]
     noun = "variant" if summary.variants == 1 else "variants"
-    head = f"*Sweep #{summary.sweep_id}* on `{esc(summary.dataset)}` — {summary.variants} {noun}"
+    head = (
+        f"*Sweep #{summary.sweep_id}* on `{esc(summary.dataset)}` by <@{summary.owner_user_id}> — "
+        f"{summary.variants} {noun}"
+    )
     head += f": {' · '.join(counts)}" if counts else ""
-    ranked = f"ranked by {RANK_NAMES.get(summary.rank_by, esc(summary.rank_by))}"
+    ranked = f"Ranked by {RANK_NAMES.get(summary.rank_by, esc(summary.rank_by))}"
     leader = summary.leader
     if leader is not None:
         score = rank_score_text(leader, summary.rank_by)
@@ -50,5 +53,5 @@ def sweeps_section(summaries: Sequence[SweepSummary]) -> list[Block]:
     none when the team has no sweeps."""
     if not summaries:
         return []
-    title = section(f"*Sweeps* — the team's {len(summaries)} most recent")
+    title = section("*Sweeps* — the team's most recent, running ones first")
     return [{"type": "divider"}, title, *(section(sweep_summary_text(s)) for s in summaries)]
