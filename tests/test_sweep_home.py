@@ -57,6 +57,27 @@ async def home_after(stack: OfflineStack, user: str, wanted: str) -> str:
     return await wait_for(stack, shown)
 
 
+def ready_job(team_id: str, owner: str, name: str, **extra: Any) -> TuningJob:
+    """A finished job whose model is ready (its message and notice already posted)."""
+    return TuningJob(
+        team_id=team_id,
+        owner_user_id=owner,
+        channel_id=CHANNEL,
+        display_name=name,
+        base_model="gemini-2.5-flash",
+        model_name=f"projects/p/locations/l/models/{name.replace(' ', '-')}",
+        epoch_count=1,
+        batch_size=1,
+        learning_rate=0.001,
+        state="succeeded",
+        percent=100.0,
+        notice_state="done",
+        message_state="posted",
+        eval_state="skipped",
+        **extra,
+    )
+
+
 def other_teams_sweep(store: Store) -> Sweep:
     """A finished sweep of another team in the same database, with one succeeded variant."""
     other = store.sweeps.create(
@@ -71,25 +92,7 @@ def other_teams_sweep(store: Store) -> Sweep:
             notice_state="posted",
         )
     )
-    store.jobs.create(
-        TuningJob(
-            team_id=OTHER_TEAM,
-            owner_user_id="U0ELSEWHERE",
-            channel_id="C0ELSEWHERE",
-            display_name="theirs e1",
-            base_model="gemini-2.5-flash",
-            model_name="projects/p/locations/l/models/theirs-e1",
-            epoch_count=1,
-            batch_size=1,
-            learning_rate=0.001,
-            state="succeeded",
-            percent=100.0,
-            notice_state="done",
-            message_state="posted",
-            eval_state="skipped",
-            sweep_id=other.id,
-        )
-    )
+    store.jobs.create(ready_job(OTHER_TEAM, "U0ELSEWHERE", "theirs e1", sweep_id=other.id))
     return other
 
 
@@ -178,19 +181,7 @@ async def test_a_team_without_sweeps_sees_no_sweeps_section(vertex_stack: Offlin
 
 
 def test_a_full_home_keeps_its_sweeps_within_slacks_block_limit() -> None:
-    job = TuningJob(
-        id=1,
-        team_id="T1",
-        owner_user_id=OWNER,
-        channel_id=CHANNEL,
-        display_name="a model",
-        base_model="gemini-2.5-flash",
-        model_name="projects/p/locations/l/models/1",
-        epoch_count=1,
-        batch_size=1,
-        learning_rate=0.001,
-        state="succeeded",
-    )
+    job = ready_job("T1", OWNER, "a model", id=1)
     summaries = (hostile_summaries("data") * 2)[:HOME_SWEEPS]
     many = [job] * (SHOWN_PER_SECTION + 5)
     view = home_view(HomeData(OWNER, [], many, many, many, sweeps=summaries))
