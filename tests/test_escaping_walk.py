@@ -74,6 +74,7 @@ from bot.services.home import HomeData
 from bot.services.jobs import ValidationSet
 from bot.services.lineage_notes import LineageNote
 from bot.services.models import Deleted
+from bot.services.sweep_summaries import SweepNote
 from bot.services.uploads import UploadOutcome
 from bot.slack import commands as parsing
 from bot.slack.reporter import EVALUATION_EVENT_TYPE
@@ -85,7 +86,7 @@ from tests.helpers.evaluation import finished_job
 from tests.helpers.limits_walk import limits_builders
 from tests.helpers.slack import CHANNEL, all_text, command, upload_file
 from tests.helpers.spend import spend_builders
-from tests.helpers.sweep_walk import sweep_builders
+from tests.helpers.sweep_walk import hostile_summaries, sweep_builders
 
 # Each part must stay as typed: a broadcast, a mention, a link, bold, an entity, other scripts.
 HOSTILE = "<!channel> <@U123> <https://evil.example|x> *bold* &amp; 名前 имя عربى"
@@ -102,6 +103,10 @@ def _insight() -> Any:
         builder.observe(f"example {index + 1}", HOSTILE, HOSTILE)
     builder.observe("example 4", HOSTILE, HOSTILE)  # a duplicate, listed by its label
     return builder.finish()
+
+
+def _sweep_note() -> SweepNote:
+    return SweepNote(3, 2, 4, ((HOSTILE, HOSTILE), ("epochs", "2")))
 
 
 def _dataset() -> Dataset:
@@ -639,7 +644,8 @@ BUILDERS: dict[str, Builder | str] = {
             mine=[_job("succeeded")],
             others=[_job("succeeded")],
             aliases=_alias_infos(),
-            notes={"tunedModels/" + HOSTILE: LineageNote(HOSTILE, HOSTILE, (HOSTILE,))},
+            notes={"tunedModels/" + HOSTILE: LineageNote(HOSTILE, HOSTILE, (HOSTILE,), _sweep_note())},
+            sweeps=hostile_summaries(HOSTILE),
         )
     ),
     "insight.insight_lines": lambda: insight.insight_lines(_insight()),
@@ -807,7 +813,9 @@ BUILDERS.update(
             aliases.promoted_text(Promoted(HOSTILE, _hostile_ref(), _hostile_ref(), moved=False)),
         ],
         "lineage.lineage_text": lambda: [lineage_text(HOSTILE, HOSTILE), lineage_text(HOSTILE, None)],
-        "lineage.model_notes_text": lambda: model_notes_text(LineageNote(HOSTILE, HOSTILE, (HOSTILE, "x"))),
+        "lineage.model_notes_text": lambda: model_notes_text(
+            LineageNote(HOSTILE, HOSTILE, (HOSTILE, "x"), _sweep_note())
+        ),
     }
 )
 

@@ -1,4 +1,5 @@
-"""The App Home tab: a person's datasets, running jobs and models, and the team's other models."""
+"""The App Home tab: a person's datasets, running jobs and models, and the team's sweeps, other
+models and aliases."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.presentation.blocks import (
     when,
 )
 from bot.presentation.lineage import model_notes_text
+from bot.presentation.sweep_home import sweeps_section
 from bot.services.home import HomeData
 from bot.services.lineage_notes import LineageNote
 from bot.storage.models import TuningJob
@@ -57,6 +59,9 @@ def home_view(data: HomeData, extra: Sequence[Block] = ()) -> dict[str, Any]:
         blocks.append(
             section(f"*{esc(job.display_name)}* — {state_badge(job.state)} {job.percent:.0f}%{steps}")
         )
+    # The team's sweeps (at most 7 blocks) come before the long model lists, so that the cut
+    # at HOME_BLOCK_LIMIT never reaches them.
+    blocks += sweeps_section(data.sweeps)
     blocks += [{"type": "divider"}, section(f"*Your models* ({len(data.mine)})")]
     if not data.mine:
         blocks.append(context("No tuned models yet."))

@@ -22,16 +22,27 @@ def _percent(value: float | None) -> str | None:
     return None if value is None else f"{value * 100:.0f}%"
 
 
+def _scores(line: VariantLine) -> dict[str, tuple[str, str | None]]:
+    """The variant's numbers in leaderboard order, by the `rank_by` that names them."""
+    return {
+        "train_loss": ("train loss", format_loss(line.train_loss)),
+        "eval_loss": ("eval loss", format_loss(line.eval_loss)),
+        "exact": ("exact", _percent(line.exact)),
+        "similarity": ("similarity", None if line.similarity is None else f"{line.similarity:.2f}"),
+        "win_rate": ("win rate", _percent(line.win_rate)),
+    }
+
+
+def rank_score_text(line: VariantLine, rank_by: str) -> str | None:
+    """The score the sweep ranks `line` by, as its leaderboard shows it: `win rate 75%`."""
+    name, value = _scores(line).get(rank_by, (rank_by, None))
+    return None if value is None else f"{name} {value}"
+
+
 def variant_text(line: VariantLine, *, best: bool) -> str:
     """One row of the leaderboard."""
     parts = [state_badge(line.state)]
-    for name, value in (
-        ("train loss", format_loss(line.train_loss)),
-        ("eval loss", format_loss(line.eval_loss)),
-        ("exact", _percent(line.exact)),
-        ("similarity", None if line.similarity is None else f"{line.similarity:.2f}"),
-        ("win rate", _percent(line.win_rate)),
-    ):
+    for name, value in _scores(line).values():
         if value is not None:
             parts.append(f"{name} {value}")
     if line.tokens is not None:

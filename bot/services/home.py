@@ -1,4 +1,5 @@
-"""What a person's App Home tab shows: their datasets, running jobs and models, and the team's."""
+"""What a person's App Home tab shows: their datasets, running jobs and models, and the team's
+models, sweeps and aliases."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.domain.types import JobState
 from bot.services.aliases import AliasInfo, team_aliases
 from bot.services.lineage_notes import LineageNote, model_lineage
+from bot.services.sweep_summaries import SweepSummary, recent_sweeps
 from bot.storage.models import TuningJob
 from bot.storage.repositories.datasets import DatasetSummary
 from bot.storage.repositories.jobs import ACTIVE_STATES
@@ -23,6 +25,7 @@ class HomeData:
     others: Sequence[TuningJob]
     aliases: Sequence[AliasInfo] = ()
     notes: Mapping[str, LineageNote] = field(default_factory=dict)  # by model name
+    sweeps: Sequence[SweepSummary] = ()  # the team's recent sweeps, running ones first
 
 
 def load_home(store: Store, team_id: str, user_id: str) -> HomeData:
@@ -36,4 +39,5 @@ def load_home(store: Store, team_id: str, user_id: str) -> HomeData:
         others=[j for j in finished if j.owner_user_id != user_id],
         aliases=team_aliases(store, team_id),
         notes=model_lineage(store, team_id),
+        sweeps=recent_sweeps(store, team_id),
     )

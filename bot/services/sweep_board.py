@@ -4,13 +4,13 @@ tokens and cost, the best by the sweep's `rank_by`, and whether the whole sweep 
 from __future__ import annotations
 
 import itertools
-import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.states import EvalState
 from bot.domain.types import JobState
 from bot.evaluation.report import EvalReport
-from bot.services.sweeps import variant_label
+from bot.services.sweeps import sweep_grid, variant_label
 from bot.storage.models import Sweep, TuningJob
 from bot.storage.store import Store
 
@@ -68,10 +68,10 @@ def best_variant(variants: tuple[VariantLine, ...], rank_by: str) -> int | None:
     return max(scored)[2] if scored else None
 
 
-def variant_line(store: Store, job: TuningJob, label: str) -> VariantLine:
+def variant_line(job: TuningJob, label: str, raw_report: str | None) -> VariantLine:
+    """One variant's row from its job and its stored evaluation report (if any)."""
     assert job.id is not None
-    raw = store.evaluations.report(job.id)
-    report = EvalReport.from_json(raw) if raw else None
+    report = EvalReport.from_json(raw_report) if raw_report else None
     succeeded = job.state == JobState.SUCCEEDED
     finished = JobState(job.state).finished if job.state in set(JobState) else False
     return VariantLine(
@@ -91,22 +91,34 @@ def variant_line(store: Store, job: TuningJob, label: str) -> VariantLine:
     )
 
 
-def sweep_board(store: Store, sweep: Sweep) -> SweepBoard:
-    """The leaderboard of `sweep` from the database (blocking; call through `Store.run`)."""
+def variant_settings(sweep: Sweep, job: TuningJob) -> tuple[tuple[str, str], ...] | None:
+    """The grid values (option, value as typed) the variant `job` of `sweep` was started with,
+    found by the settings its name ends with; None when its name no longer says them."""
+    for settings in _combinations(sweep_grid(sweep)):
+        if job.display_name.endswith(" " + variant_label(settings)):
+            return settings
+    return None
+
+
+def board_of(sweep: Sweep, jobs: Sequence[TuningJob], reports: Mapping[int, str]) -> SweepBoard:
+    """The leaderboard of `sweep` from its jobs (in the order they started) and their reports."""
     assert sweep.id is not None
-    grid: dict[str, list[str]] = json.loads(sweep.grid)
     lines = []
-    for job in store.sweeps.variants(sweep.id):
-        label = job.display_name
-        for settings in _combinations(grid):
-            if job.display_name.endswith(" " + variant_label(settings)):
-                label = variant_label(settings)
-                break
-        lines.append(variant_line(store, job, label))
+    for job in jobs:
+        settings = variant_settings(sweep, job)
+        label = variant_label(settings) if settings is not None else job.display_name
+        lines.append(variant_line(job, label, reports.get(job.id or 0)))
     variants = tuple(lines)
     return SweepBoard(
         sweep.id, sweep.dataset_name, sweep.rank_by, variants, best_variant(variants, sweep.rank_by)
     )
+
+
+def sweep_board(store: Store, sweep: Sweep) -> SweepBoard:
+    """The leaderboard of `sweep` from the database (blocking; call through `Store.run`)."""
+    assert sweep.id is not None
+    jobs = store.sweeps.variants(sweep.id)
+    return board_of(sweep, jobs, store.evaluations.reports(j.id for j in jobs if j.id is not None))
 
 
 def _combinations(grid: dict[str, list[str]]) -> list[tuple[tuple[str, str], ...]]:

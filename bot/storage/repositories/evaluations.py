@@ -29,6 +29,15 @@ class EvaluationRepository(Repository):
             row = session.get(JobEvaluation, job_id)
             return row.report_json if row else None
 
+    def reports(self, job_ids: Iterable[int]) -> dict[int, str]:
+        """Job id -> its stored report, for those of `job_ids` that have one (one query)."""
+        wanted = list(job_ids)
+        if not wanted:
+            return {}
+        with self.session() as session:
+            query = select(JobEvaluation).where(col(JobEvaluation.job_id).in_(wanted))
+            return {row.job_id: row.report_json for row in session.exec(query).all()}
+
     def held_out_examples(self, job_id: int) -> list[TrainingExample]:
         """The examples job `job_id` held out of training (empty when it held none out)."""
         holdout = self.holdout(job_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
@@ -28,6 +29,33 @@ class SweepRepository(Repository):
         with self.session() as session:
             query = select(TuningJob).where(TuningJob.sweep_id == sweep_id).order_by(col(TuningJob.id))
             return list(session.exec(query).all())
+
+    def variants_of(self, sweep_ids: Iterable[int]) -> list[TuningJob]:
+        """The jobs of all of `sweep_ids` (one query), each sweep's in the order they were started."""
+        wanted = list(sweep_ids)
+        if not wanted:
+            return []
+        with self.session() as session:
+            query = (
+                select(TuningJob)
+                .where(col(TuningJob.sweep_id).in_(wanted))
+                .order_by(col(TuningJob.sweep_id), col(TuningJob.id))
+            )
+            return list(session.exec(query).all())
+
+    def recent(self, team_id: str, limit: int) -> list[Sweep]:
+        """The team's `limit` newest sweeps, newest first."""
+        with self.session() as session:
+            query = select(Sweep).where(Sweep.team_id == team_id).order_by(col(Sweep.id).desc()).limit(limit)
+            return list(session.exec(query).all())
+
+    def many(self, sweep_ids: Iterable[int]) -> list[Sweep]:
+        """The sweeps among `sweep_ids` (one query)."""
+        wanted = list(sweep_ids)
+        if not wanted:
+            return []
+        with self.session() as session:
+            return list(session.exec(select(Sweep).where(col(Sweep.id).in_(wanted))).all())
 
     def delete(self, sweep_id: int) -> None:
         """Remove a sweep none of whose variants started."""
