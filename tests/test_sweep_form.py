@@ -7,15 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.datasets.samples import tutorial_csv
+from bot.domain.approvals import starts_from_json
 from bot.storage.repositories.datasets import decode_examples
 from standins.fakeslack import Ephemeral
 from standins.fakeslack.records import View
 from standins.offline import OfflineStack
+from tests.helpers.approvals import APPROVER, requests_of
 from tests.helpers.slack import (
     OWNER,
+    ack_body,
     all_text,
     command,
     ephemerals_for,
+    next_ephemeral,
     running_stack,
     store_of,
     upload_file,
@@ -52,7 +56,7 @@ def fields(**typed: str | list[str]) -> dict[str, Any]:
     return values
 
 
-async def submit(stack: OfflineStack, view: View, values: dict[str, Any]) -> dict[str, str]:
+async def submit(stack: OfflineStack, view: View | dict[str, Any], values: dict[str, Any]) -> dict[str, str]:
     """Submit the form; the errors it answered on its fields (empty when it closed)."""
     assert stack.sender is not None
     sent = await stack.sender.view_submission(OWNER, view, values)
@@ -204,3 +208,56 @@ async def test_the_form_needs_vertex(tmp_path: Path) -> None:
         text = all_text(said) if isinstance(said, Ephemeral) else said
         assert "Sweeps run on Vertex AI" in text
         assert len(stack.workspace.views(OWNER)) == views
+        # A form opened before the backend changed: refused on its dataset field.
+        form = {"type": "modal", "callback_id": "tune_sweep", "private_metadata": "{}", "blocks": []}
+        errors = await submit(stack, form, fields(epochs="2,4"))
+        assert set(errors) == {"dataset"} and errors["dataset"].startswith("Sweeps run on Vertex AI")
+
+
+async def test_a_form_over_the_approval_limit_is_one_request_for_the_sweeps_total(tmp_path: Path) -> None:
+    settings = {
+        "TUNEBOT_APPROVERS": APPROVER,
+        "TUNEBOT_APPROVAL_ABOVE": "2",
+        "TUNEBOT_TRAINING_PRICES": "gemini-2.5-flash=10000",
+    }
+    with running_stack(tmp_path, backend="vertex", settings=settings) as stack:
+        stack.workspace.add_user(APPROVER, "amara")
+        await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+        seen = len(ephemerals_for(stack, OWNER))
+        view = await open_sweep_form(stack)
+        grid = fields(epochs="2,4", learning_rate_multiplier="0.5,1", validation="20%")
+        assert await submit(stack, view, grid) == {}
+
+        told = all_text(await next_ephemeral(stack, OWNER, seen))
+        assert "needs an approval" in told
+        [asked] = await wait_for(stack, lambda: requests_of(stack))
+        starts = starts_from_json(asked.starts)
+        assert len(starts) == 4 and {s.sweep_id for s in starts} == {1}
+        assert asked.amount is not None and asked.amount > 2
+        assert all(s.estimate is not None and s.estimate < 2 for s in starts)
+        assert store_of(stack).jobs.team_models(stack.workspace.team_id) == []
+
+
+async def test_a_dataset_gone_since_the_form_opened_is_said_and_starts_nothing(
+    vertex_stack: OfflineStack,
+) -> None:
+    stack = vertex_stack
+    await upload_file(stack, OWNER, "tutorial.csv", tutorial_csv())
+    seen = len(ephemerals_for(stack, OWNER))
+    view = await open_sweep_form(stack)
+    values = fields(epochs="2,4")
+    values["dataset"] = {"dataset": {"type": "static_select", "selected_option": {"value": "gone"}}}
+
+    assert await submit(stack, view, values) == {}
+
+    told = all_text(await next_ephemeral(stack, OWNER, seen))
+    assert "gone" in told
+    assert store_of(stack).jobs.team_models(stack.workspace.team_id) == []
+    assert store_of(stack).sweeps.get(1) is None
+
+
+async def test_help_names_the_form(vertex_stack: OfflineStack) -> None:
+    assert vertex_stack.sender is not None
+    sent = await vertex_stack.sender.slash_command(OWNER, "help")
+    text = all_text(ack_body(sent))
+    assert "`/tune sweep` alone for a form" in text and "adapter_size=4,8" in text
