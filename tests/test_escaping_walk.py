@@ -451,6 +451,7 @@ BUILDERS: dict[str, Builder | str] = {
     "blocks.start_modal": lambda: blocks.start_modal(
         "C1", OWNER, [HOSTILE, "7"], [BaseModelChoice(HOSTILE, HOSTILE)], display_names={"7": HOSTILE}
     ),
+    "blocks.dataset_select": "a form's field of plain_text choices, walked in the start and sweep forms",
     "blocks.no_datasets_text": lambda: blocks.no_datasets_text(),
     "blocks.dataset_title": lambda: [
         blocks.dataset_title(HOSTILE, HOSTILE),

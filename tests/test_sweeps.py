@@ -48,13 +48,32 @@ async def sweep(stack: OfflineStack, text: str = SWEEP) -> tuple[str, list[Tunin
     sent = await stack.sender.slash_command(OWNER, text)
     assert "Starting a sweep" in ack_body(sent).get("text", ""), ack_body(sent)
     told = all_text(await next_ephemeral(stack, OWNER, seen))
+    return told, await started_variants(stack)
+
+
+async def started_variants(stack: OfflineStack, count: int = 1) -> list[TuningJob]:
+    """The sweeps' variants (at least `count`), once each has its job message and is no
+    longer being started; by id."""
     store = store_of(stack)
     jobs = await eventually(
-        lambda: (lambda js: js if js and all(j.message_ts and j.lease_owner is None for j in js) else None)(
-            [j for j in store.jobs.team_models(stack.workspace.team_id) if j.sweep_id is not None]
-        )
+        lambda: (
+            lambda js: (
+                js if len(js) >= count and all(j.message_ts and j.lease_owner is None for j in js) else None
+            )
+        )([j for j in store.jobs.team_models(stack.workspace.team_id) if j.sweep_id is not None])
     )
-    return told, sorted(jobs, key=lambda j: j.id or 0)
+    return sorted(jobs, key=lambda j: j.id or 0)
+
+
+def sent_grid(bodies: list[dict[str, Any]]) -> list[tuple[int, float]]:
+    """The epochs and learning-rate multiplier each create request sent to Vertex AI, sorted."""
+    return sorted(
+        (
+            int(body["supervisedTuningSpec"]["hyperParameters"]["epochCount"]),
+            float(body["supervisedTuningSpec"]["hyperParameters"]["learningRateMultiplier"]),
+        )
+        for body in bodies
+    )
 
 
 async def test_a_sweep_starts_every_combination_on_the_same_held_out_examples(
@@ -69,14 +88,7 @@ async def test_a_sweep_starts_every_combination_on_the_same_held_out_examples(
 
     assert "Sweep 1: 4 variants started" in told and "/tune sweep cancel 1" in told
     assert len(jobs) == 4 and {j.sweep_id for j in jobs} == {1}
-    sent = [
-        (
-            body["supervisedTuningSpec"]["hyperParameters"]["epochCount"],
-            body["supervisedTuningSpec"]["hyperParameters"]["learningRateMultiplier"],
-        )
-        for body in vertex.create_requests[-4:]
-    ]
-    assert sorted((int(e), float(m)) for e, m in sent) == [(2, 0.5), (2, 1.0), (4, 0.5), (4, 1.0)]
+    assert sent_grid(vertex.create_requests[-4:]) == [(2, 0.5), (2, 1.0), (4, 0.5), (4, 1.0)]
     store = store_of(stack)
     held = []
     for job in jobs:

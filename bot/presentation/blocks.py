@@ -88,7 +88,8 @@ HELP_LINES = (
     (
         "`/tune sweep <dataset> epochs=2,4 learning_rate_multiplier=0.5,1 validation=10%`",
         "Vertex AI: one job per combination, all on the same held-out examples, with a leaderboard "
-        "(`rank_by=win_rate|eval_loss|exact|similarity`); `/tune sweep cancel <n>` stops it",
+        "(also `adapter_size=4,8` `base_model=a,b` `rank_by=win_rate|eval_loss|exact|similarity`; "
+        "`/tune sweep` alone for a form); `/tune sweep cancel <n>` stops it",
     ),
     ("`/tune status [job]`", "how your tuning jobs are doing"),
     ("`/tune list [mine|all]`", "tuned models, with their owners"),
@@ -226,6 +227,19 @@ def _option(value: str, label: str) -> dict[str, Any]:
     return {"text": plain(label[:75]), "value": value[:150]}
 
 
+def dataset_select(dataset_names: Sequence[str], display_names: Mapping[str, str] | None = None) -> Block:
+    """A form's dataset field (at most 100 choices, Slack's limit): each shown by its display
+    name (default: the slug), its value how to type it."""
+    shown = display_names or {}
+    options = [_option(dataset_reference(name), shown.get(name, name)) for name in dataset_names[:100]]
+    return {
+        "type": "input",
+        "block_id": "dataset",
+        "label": plain("Dataset"),
+        "element": {"type": "static_select", "action_id": "dataset", "options": options},
+    }
+
+
 def start_modal(
     channel_id: str,
     user_id: str,
@@ -240,10 +254,6 @@ def start_modal(
     are slugs; `display_names` what each is shown as (default: the slug). A change of the
     dataset, epochs, validation set or base model tells tunebot (a choice at once, a typed
     value on Enter), which redraws the `estimate` block (bot/listeners/actions/start_form.py)."""
-    shown = display_names or {}
-    dataset_options = [
-        _option(dataset_reference(name), shown.get(name, name)) for name in dataset_names[:100]
-    ]
     model_options = [_option(m.name, m.label) for m in base_models]
     view: dict[str, Any] = {
         "type": "modal",
@@ -253,12 +263,7 @@ def start_modal(
         "submit": plain("Start"),
         "close": plain("Cancel"),
         "blocks": [
-            {
-                "type": "input",
-                "block_id": "dataset",
-                "label": plain("Dataset"),
-                "element": {"type": "static_select", "action_id": "dataset", "options": dataset_options},
-            },
+            dataset_select(dataset_names, display_names),
             _text_input("name", "Model name", "number generator", optional=True),
             *_tuning_fields(options),
             {

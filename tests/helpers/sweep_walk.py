@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.presentation import lineage, sweep_board, sweep_home, sweeps
+from bot.domain.types import BaseModelChoice
+from bot.presentation import lineage, sweep_board, sweep_form, sweep_home, sweeps
 from bot.services.sweep_board import SweepBoard, VariantLine
 from bot.services.sweep_summaries import SweepNote, SweepSummary
 
@@ -22,6 +23,15 @@ def sweep_builders(hostile: str) -> dict[str, Any]:
                 sweeps.sweep_cancel_text(kind, 1, [hostile], [hostile])
                 for kind in ("unknown", "refused", "done")
             ],
+            "sweep_form.sweep_modal": lambda: sweep_form.sweep_modal(
+                "C1",
+                "U1",
+                [hostile, "7"],
+                [BaseModelChoice(hostile, hostile)],
+                sweep_max=8,
+                display_names={"7": hostile},
+            ),
+            "sweep_form.sweep_field_error": "a form field's error: plain text",
         }
         | sweep_board_builders(hostile)
         | sweep_home_builders(hostile)

@@ -1,25 +1,18 @@
-"""`/tune sweep <dataset> epochs=2,4 …`: every combination as a job, the same held-out split."""
+"""`/tune sweep <dataset> epochs=2,4 …`: every combination as a job, the same held-out split;
+`/tune sweep` alone opens the sweep form (bot/listeners/views/sweep.py)."""
 
 from __future__ import annotations
 
-from bot.listeners.estimates import start_estimate
+from functools import partial
+
 from bot.listeners.requests import CommandRequest
-from bot.listeners.sweep_spend import sweep_spend_refusal
-from bot.presentation.errors import error_text
-from bot.presentation.sweeps import (
-    SWEEP_CANCEL_USAGE,
-    sweep_cancel_text,
-    sweep_estimate_text,
-    sweep_needs_vertex_text,
-    sweep_started_text,
-    sweep_starting_text,
-    too_many_variants_text,
-)
-from bot.services.jobs import chosen_base_model, start_epochs
-from bot.services.sweeps import cancel_sweep, check_sweep, start_sweep
-from bot.slack.channels import ensure_member
+from bot.listeners.sweep_flow import run_checked_sweep, sweep_refusal
+from bot.presentation import blocks
+from bot.presentation.sweep_form import sweep_modal
+from bot.presentation.sweeps import SWEEP_CANCEL_USAGE, sweep_cancel_text, sweep_needs_vertex_text
+from bot.services.sweeps import cancel_sweep
 from bot.slack.context import AppContext
-from bot.slack.jobs import announce_new_job, show_cancelled_job
+from bot.slack.jobs import show_cancelled_job
 from bot.slack.sweep_commands import parse_sweep
 
 
@@ -28,56 +21,44 @@ async def run_sweep(ctx: AppContext, request: CommandRequest) -> None:
     if head.lower() == "cancel":
         await stop_sweep(ctx, request, rest.strip())
         return
+    if not request.rest.strip():
+        await open_sweep_form(ctx, request)
+        return
     args = parse_sweep(request.rest)
-    if ctx.backend.name != "vertex":
-        await request.ack(text=sweep_needs_vertex_text(ctx.backend.name))
+    refused = sweep_refusal(ctx, args)
+    if refused:
+        await request.ack(text=refused)
         return
-    if len(args.starts) > ctx.settings.sweep_max:
-        await request.ack(text=too_many_variants_text(len(args.starts), ctx.settings.sweep_max))
-        return
-    team = request.team_id
-    dataset = await ctx.store.run(
-        check_sweep, ctx.store, ctx.backend, team_id=team, args=args, limits=ctx.limits
-    )
-    estimates = []
-    for start in args.starts:
-        base_model = await ctx.store.run(chosen_base_model, ctx.store, ctx.backend, team_id=team, args=start)
-        estimates.append(
-            await start_estimate(
-                ctx,
-                dataset,
-                epochs=start_epochs(ctx.backend, start),
-                base_model=base_model,
-                validation=start.validation,
-            )
-        )
-    costs = [estimate.cost for estimate in estimates]
-    who = {"team_id": team, "user_id": request.user_id, "channel_id": request.channel_id}
-    held = await sweep_spend_refusal(ctx, **who, args=args, dataset=dataset, estimates=estimates)
-    if held:  # the spend policy (issue #22): refused, or one approval request for the sweep
-        await request.ack(text=held)
-        return
-    await request.ack(text=sweep_starting_text(args.dataset, len(args.starts), sweep_estimate_text(costs)))
-    await ensure_member(ctx, request.channel_id)
-    started = await start_sweep(
-        ctx.store,
-        ctx.backend,
-        team_id=team,
+    await run_checked_sweep(
+        ctx,
+        team_id=request.team_id,
         user_id=request.user_id,
         channel_id=request.channel_id,
         args=args,
-        dataset=dataset,
-        hold_seconds=ctx.settings.lease_seconds,
-        eval_examples=ctx.settings.eval_max_examples,
-        limits=ctx.limits,
-        costs=costs,
+        first=lambda text: request.ack(text=text),
+        then=partial(request.respond, response_type="ephemeral"),
     )
-    for job in started.jobs:
-        await announce_new_job(ctx, job)
-    refused = [(label, error_text(exc)) for label, exc in started.refused]
-    assert started.sweep.id is not None
-    text = sweep_started_text(started.sweep.id, len(started.jobs), refused)
-    await request.respond(text=text, response_type="ephemeral")
+
+
+async def open_sweep_form(ctx: AppContext, request: CommandRequest) -> None:
+    """`/tune sweep` alone: the sweep form (on Vertex AI, with a dataset to sweep)."""
+    if ctx.backend.name != "vertex":
+        await request.ack(text=sweep_needs_vertex_text(ctx.backend.name))
+        return
+    shown = await ctx.store.run(ctx.store.datasets.display_names, request.team_id)
+    if not shown:
+        await request.ack(text=blocks.no_datasets_text())
+        return
+    await request.ack()
+    view = sweep_modal(
+        request.channel_id,
+        request.user_id,
+        list(shown),
+        ctx.backend.base_models,
+        sweep_max=ctx.settings.sweep_max,
+        display_names=shown,
+    )
+    await ctx.client.views_open(trigger_id=request.trigger_id, view=view)
 
 
 async def stop_sweep(ctx: AppContext, request: CommandRequest, typed: str) -> None:

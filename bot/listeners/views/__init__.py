@@ -11,15 +11,18 @@ from bot.listeners.requests import ViewHandler, ViewRequest
 from bot.listeners.views.decline import decline_submitted
 from bot.listeners.views.policy import policy_submitted
 from bot.listeners.views.start import start_submitted
+from bot.listeners.views.sweep import sweep_submitted
 from bot.listeners.views.upload import upload_submitted
 from bot.presentation import approvals, blocks
 from bot.presentation.spend_home import POLICY_CALLBACK
+from bot.presentation.sweep_form import SWEEP_CALLBACK
 from bot.slack.acks import answer_at_ack
 from bot.slack.context import AppContext
 
 VIEWS: dict[str, ViewHandler] = {
     blocks.UPLOAD_CALLBACK: upload_submitted,
     blocks.START_CALLBACK: start_submitted,
+    SWEEP_CALLBACK: sweep_submitted,
     approvals.DECLINE_CALLBACK: decline_submitted,
     POLICY_CALLBACK: policy_submitted,
 }

@@ -14,7 +14,7 @@ def view_values(view: dict[str, Any]) -> dict[str, Any]:
             kind = element.get("type")
             if kind == "file_input":
                 values[block_id] = element.get("files") or []
-            elif kind == "checkboxes":
+            elif kind in ("checkboxes", "multi_static_select"):
                 values[block_id] = [str(o.get("value")) for o in element.get("selected_options") or []]
             elif kind == "static_select":
                 selected = element.get("selected_option") or {}
