@@ -17,10 +17,15 @@ from sqlmodel import SQLModel
 
 from bot.datasets.samples import tutorial_csv
 from bot.domain.audit import AuditAction
+from bot.domain.types import ModelState
 from bot.listeners.commands.promote import parse_promote
 from bot.presentation.aliases import aliases_blocks
+from bot.presentation.blocks import MODEL_STATE_LABEL
+from bot.presentation.home import HOME_BLOCK_LIMIT, SHOWN_PER_SECTION, home_view
 from bot.services.aliases import AliasInfo, AliasMoveLine
 from bot.services.errors import ModelRef
+from bot.services.home import HomeData
+from bot.services.sweep_summaries import HOME_SWEEPS
 from bot.storage import schema
 from bot.storage.engine import make_engine
 from bot.storage.models import TuningJob
@@ -45,7 +50,9 @@ from tests.helpers.slack import (
     upload_file,
     wait_for,
 )
+from tests.helpers.sweep_walk import hostile_summaries
 from tests.test_continue_from import finish, start, words_csv
+from tests.test_sweep_home import ready_job
 
 
 @pytest.fixture
@@ -322,3 +329,37 @@ def test_many_aliases_fit_one_message() -> None:
 )
 def test_promote_reads_the_model_and_the_alias(typed: str, expected: tuple[str, str]) -> None:
     assert parse_promote(typed) == expected
+
+
+def test_a_full_home_still_shows_the_aliases_and_only_whole_models() -> None:
+    """Every section full (spend, datasets, running jobs, sweeps, 15 + 15 models): the model lists
+    give way, each model shown whole with its buttons, and say how many more `/tune list` has;
+    the aliases at the bottom are all there."""
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    ref = ModelRef("projects/p/locations/l/tuningJobs/1", "support-v1")
+    aliases = [
+        AliasInfo(f"alias-{i}", ref, OWNER, now, None, False, [AliasMoveLine(now, OWNER, None, ref)])
+        for i in range(SHOWN_PER_SECTION)
+    ]
+    models = [ready_job("T1", OWNER, f"model {i}", id=i + 1) for i in range(15)]
+    running = [ready_job("T1", OWNER, f"running {i}", id=100 + i) for i in range(12)]
+    for job in running:
+        job.state = "running"
+    data = HomeData(
+        OWNER, [], running, models, models, aliases=aliases, sweeps=hostile_summaries("data")[:HOME_SWEEPS]
+    )
+    spend = [{"type": "section", "text": {"type": "mrkdwn", "text": f"spend {i}"}} for i in range(6)]
+    view = home_view(data, spend)
+    blocks = view["blocks"]
+    assert len(blocks) <= HOME_BLOCK_LIMIT
+    text = all_text({"blocks": blocks})
+    assert all(f"alias-{i}" in text for i in range(SHOWN_PER_SECTION))
+    assert "*Sweep #" in text and "spend 5" in text
+    # Every model's row is followed by its line and its buttons.
+    for n, block in enumerate(blocks):
+        if block["type"] == "section" and f"— {MODEL_STATE_LABEL[ModelState.READY]}" in block["text"]["text"]:
+            assert blocks[n + 2]["type"] == "actions", block
+    mine = text[text.index("*Your models*") : text.index("*The team's other models*")]
+    shown_mine = sum(f"*model {i}* —" in mine for i in range(15))
+    assert 0 < shown_mine < 15 and f"…and {15 - shown_mine} more: `/tune list` shows them all." in text
+    assert "*The team's other models* (15)" in text

@@ -59,26 +59,45 @@ def home_view(data: HomeData, extra: Sequence[Block] = ()) -> dict[str, Any]:
         blocks.append(
             section(f"*{esc(job.display_name)}* — {state_badge(job.state)} {job.percent:.0f}%{steps}")
         )
-    # The team's sweeps (at most 7 blocks) come before the long model lists, so that the cut
-    # at HOME_BLOCK_LIMIT never reaches them.
-    blocks += sweeps_section(data.sweeps)
-    blocks += [{"type": "divider"}, section(f"*Your models* ({len(data.mine)})")]
-    if not data.mine:
-        blocks.append(context("No tuned models yet."))
-    for job in data.mine[:SHOWN_PER_SECTION]:
-        blocks += _model_blocks(job, deletable=True, note=data.notes.get(job.model_name or ""))
-    blocks += [{"type": "divider"}, section(f"*The team's other models* ({len(data.others)})")]
-    if not data.others:
-        blocks.append(context("None yet."))
-    for job in data.others[:SHOWN_PER_SECTION]:
-        blocks += _model_blocks(job, deletable=False, note=data.notes.get(job.model_name or ""))
-    blocks += [{"type": "divider"}, section(f"*The team's aliases* ({len(data.aliases)})")]
+    aliases: list[Block] = [{"type": "divider"}, section(f"*The team's aliases* ({len(data.aliases)})")]
     if not data.aliases:
-        blocks.append(context("None yet: `/tune promote <model> as <alias>` names a model for the team."))
+        aliases.append(context("None yet: `/tune promote <model> as <alias>` names a model for the team."))
     for alias in data.aliases[:SHOWN_PER_SECTION]:
         moved = f"moved by <@{alias.moved_by}> · {when(alias.moved_at)}"
-        blocks += [section(alias_line(alias)), context(moved)]
+        aliases += [section(alias_line(alias)), context(moved)]
+    # The team's sweeps (at most 7 blocks) and aliases are short; the two model lists (three
+    # blocks a model) share what is left of Slack's limit, so nothing after them is cut.
+    sweeps = sweeps_section(data.sweeps)
+    room = HOME_BLOCK_LIMIT - len(blocks) - len(sweeps) - len(aliases)
+    others_need = 3 + 3 * min(len(data.others), SHOWN_PER_SECTION)
+    mine = _model_list(
+        data, "*Your models*", data.mine, deletable=True, room=room - min(others_need, room // 2)
+    )
+    others = _model_list(
+        data, "*The team's other models*", data.others, deletable=False, room=room - len(mine)
+    )
+    blocks += sweeps + mine + others + aliases
     return {"type": "home", "blocks": blocks[:HOME_BLOCK_LIMIT]}
+
+
+def _model_list(
+    data: HomeData, title: str, jobs: Sequence[TuningJob], *, deletable: bool, room: int
+) -> list[Block]:
+    """A titled list of models in at most `room` blocks: those that fit whole (at most
+    SHOWN_PER_SECTION), then how many more `/tune list` shows."""
+    blocks: list[Block] = [{"type": "divider"}, section(f"{title} ({len(jobs)})")]
+    if not jobs:
+        return [*blocks, context("No tuned models yet." if deletable else "None yet.")]
+    shown = 0
+    for job in jobs[:SHOWN_PER_SECTION]:
+        one = _model_blocks(job, deletable=deletable, note=data.notes.get(job.model_name or ""))
+        if len(blocks) + len(one) + 1 > room:  # one block kept for the "more" line
+            break
+        blocks += one
+        shown += 1
+    if shown < len(jobs):
+        blocks.append(context(f"…and {len(jobs) - shown:,} more: `/tune list` shows them all."))
+    return blocks
 
 
 def _model_blocks(job: TuningJob, *, deletable: bool, note: LineageNote | None = None) -> list[Block]:
