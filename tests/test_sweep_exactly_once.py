@@ -1,7 +1,8 @@
 """A sweep's leaderboard and end notice appear once whatever the processes do: one process at a
 time holds a sweep (its lease), two replicas on one PostgreSQL database refreshing the same
-sweep while Slack is slow post one leaderboard and one notice, and a `tunebot run` killed with
-SIGKILL while it posts the leaderboard is followed by one that finds it and finishes the sweep."""
+sweep while Slack is slow post one leaderboard and one notice, and a `tunebot run` (Vertex AI
+backend) killed with SIGKILL while the variants tune or while the end notice is on its way is
+followed by one that takes the sweep over, finds what it posted, and finishes the sweep."""
 
 from __future__ import annotations
 
@@ -21,15 +22,10 @@ from bot.storage.models import Sweep, TuningJob, utcnow
 from bot.storage.store import Store
 from standins.emulator.running import RunningEmulator
 from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack, Message, Workspace
-from standins.offline import (
-    OFFLINE_VERTEX_BUCKET,
-    OFFLINE_VERTEX_LOCATION,
-    OFFLINE_VERTEX_PROJECT,
-    OFFLINE_VERTEX_TOKEN,
-)
 from tests.helpers.databases import postgres_schema_url, sqlite_url
 from tests.helpers.processes import SECRET, BotProcess
 from tests.helpers.slack import OWNER, eventually
+from tests.test_start_recovery import bot_env
 
 
 def sweep_messages(workspace: Workspace, event_type: str) -> list[Message]:
@@ -161,23 +157,7 @@ SWEEP = "sweep tutorial epochs=1,2 learning_rate_multiplier=0.5,1 validation=20%
 
 def vertex_bot(services: tuple[RunningEmulator, FakeSlack], workdir: Path, name: str) -> BotProcess:
     emulator, slack = services
-    env = {
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{workdir / 'tunebot.db'}",
-        "TUNEBOT_POLL_INTERVAL": "0.2",
-        "TUNEBOT_MAX_POLL_INTERVAL": "0.4",
-        "TUNEBOT_LEASE_SECONDS": "2",
-        "TUNEBOT_BACKEND": "vertex",
-        "VERTEX_PROJECT": OFFLINE_VERTEX_PROJECT,
-        "VERTEX_LOCATION": OFFLINE_VERTEX_LOCATION,
-        "VERTEX_BUCKET": OFFLINE_VERTEX_BUCKET,
-        "VERTEX_ACCESS_TOKEN": OFFLINE_VERTEX_TOKEN,
-        "VERTEX_API_BASE": emulator.url,
-        "GCS_API_BASE": emulator.url,
-    }
-    return BotProcess(env, workdir, name)
+    return BotProcess(bot_env("vertex", slack, emulator.url, workdir), workdir, name)
 
 
 def started(store: Store) -> list[TuningJob] | None:
