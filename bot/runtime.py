@@ -201,7 +201,11 @@ def build_runtime(
         on_cancelled=partial(show_cancelled_job, ctx),
     )
     poller.each_cycle.append(notices.run_due)  # "your month passed 80 % of your budget", once
-    poller.each_cycle.append(SweepBoards(store, client).run_due)  # sweep leaderboards (issue #23)
+    # Sweep leaderboards (issue #23), each refreshed by one process at a time.
+    boards = SweepBoards(
+        store, client, owner=poller.owner, lease_seconds=settings.lease_seconds, clock=lambda: poller.clock()
+    )
+    poller.each_cycle.append(boards.run_due)
     return Runtime(
         settings=settings, ctx=ctx, app=build_app(ctx, listeners.register), poller=poller, pacer=pacer
     )

@@ -308,12 +308,12 @@ def bot_process(services: tuple[RunningEmulator, FakeSlack], workdir: Path, name
     return BotProcess(env, workdir, name)
 
 
-async def tuned_model(emulator: RunningEmulator) -> str:
+async def tuned_model(emulator: RunningEmulator, name: str = "numbers") -> str:
     """A model tuned outside tunebot (it asks the service for its base model)."""
     client = GeminiClient("crash-test-key", base_url=emulator.url)
     try:
         operation = await client.create_tuned_model(
-            display_name="numbers",
+            display_name=name,
             base_model="models/gemini-1.5-flash-001-tuning",
             examples=[TuningExample(str(n), str(n + 1)) for n in range(20)],
             epoch_count=1,
@@ -330,12 +330,14 @@ async def tuned_model(emulator: RunningEmulator) -> str:
         await client.aclose()
 
 
+@pytest.mark.parametrize("models", [1, 2])
 def test_killed_while_evaluating_the_report_arrives_once_after_the_restart(
-    services: tuple[RunningEmulator, FakeSlack], tmp_path: Path
+    services: tuple[RunningEmulator, FakeSlack], tmp_path: Path, models: int
 ) -> None:
+    """One model (its report), or two (`/tune eval a,b <dataset>`: one leaderboard)."""
     emulator, slack = services
     workspace = slack.workspace
-    model = asyncio.run(tuned_model(emulator))
+    model = ",".join(asyncio.run(tuned_model(emulator, f"numbers {n}")) for n in range(models))
     first = bot_process(services, tmp_path, "first").start()
     second: BotProcess | None = None
     try:
@@ -360,7 +362,7 @@ def test_killed_while_evaluating_the_report_arrives_once_after_the_restart(
         time.sleep(0.5)  # a few more poll cycles: nothing is posted again
         [parent] = eval_threads(workspace, DEFAULT_CHANNEL)
         assert len(reports(workspace, parent)) == 1 and len(csvs(workspace, DEFAULT_CHANNEL)) == 1
-        assert "evaluated `" in parent.text
+        assert ("evaluated `" if models == 1 else "evaluated 2 models") in parent.text, parent.text
     finally:
         first.kill()
         if second is not None:

@@ -1,16 +1,24 @@
 """Each poll cycle: every unfinished sweep's one leaderboard message, posted once and edited in
 place when it changes, and once every variant has ended, one notice in its thread.
 
+One process at a time: a cycle first leases the unfinished sweeps no live process holds
+(`sweep.lease_owner`/`lease_expires_at`; of several replicas on PostgreSQL, one gets each
+sweep), refreshes them, and gives the leases up. A process that dies holding one loses it when
+it expires (TUNEBOT_LEASE_SECONDS) and another takes over. Every write is fenced by the lease
+and renews it, so a process that lost the sweep posts nothing more for it.
+
 Exactly once: the leaderboard's post carries Slack message metadata naming the sweep;
-`message_state` is "posting" while it goes out, so after an ambiguous failure or a crash the
-channel is searched for it (`post_once`) before anything is posted again. The notice is claimed
-on the sweep row ("" -> "claimed") before it is posted, found by its metadata after a failure,
-and marked "posted" after."""
+`message_state` is "posting" (written, fenced, before the post goes out), so after an
+ambiguous failure or a crash the channel is searched for it (`post_once`) before anything is
+posted again. The notice likewise: `notice_state` "" -> "claimed" before it is posted, found
+by its metadata when a holder finds it "claimed", and "posted" after."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,13 +26,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.presentation.sweep_board import sweep_board_blocks, sweep_ended_text
 from bot.services.sweep_board import SweepBoard, sweep_board
 from bot.slack.calls import call, paged, post_once
-from bot.storage.models import Sweep
+from bot.storage.models import Sweep, utcnow
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
 BOARD_EVENT_TYPE = "tunebot_sweep"
 NOTICE_EVENT_TYPE = "tunebot_sweep_notice"
+SWEEPS_AT_ONCE = 10
 
 
 def sweep_metadata(sweep_id: int, event_type: str) -> dict[str, Any]:
@@ -40,23 +49,61 @@ def is_sweep_message(message: dict[str, Any], sweep_id: int, event_type: str) ->
 class SweepBoards:
     """Keeps every sweep's leaderboard message current and posts its end notice once."""
 
-    def __init__(self, store: Store, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        *,
+        owner: str,
+        lease_seconds: float = 120.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.store = store
         self.client = client
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.clock = clock
 
     async def run_due(self) -> None:
         try:
-            sweeps = await self.store.run(self.store.sweeps.unfinished)
+            sweeps = await self.store.run(
+                self.store.sweeps.claim,
+                owner=self.owner,
+                now=self.clock(),
+                lease_seconds=self.lease_seconds,
+                limit=SWEEPS_AT_ONCE,
+            )
         except Exception:
-            log.exception("could not read the unfinished sweeps")
+            log.exception("could not claim the unfinished sweeps")
             return
         for sweep in sweeps:
+            assert sweep.id is not None
             try:
                 await self.refresh(sweep)
             except Exception as exc:  # Slack or the database: the next cycle tries again
                 log.warning("sweep %s: leaderboard not brought up to date yet: %s", sweep.id, exc)
+            finally:
+                try:
+                    await self.store.run(self.store.sweeps.release, sweep.id, self.owner)
+                except Exception:  # it expires on its own
+                    log.exception("sweep %s: could not give its lease up", sweep.id)
+
+    async def _write(self, sweep: Sweep, **changes: Any) -> bool:
+        """Write `changes` (and a renewed lease) if this process still holds the sweep; False
+        once another process took it over (then this one does nothing more with it)."""
+        assert sweep.id is not None
+        values = {**changes, "lease_expires_at": self.clock() + timedelta(seconds=self.lease_seconds)}
+        ok = await self.store.run(self.store.sweeps.update_leased, sweep.id, self.owner, **values)
+        if ok:
+            for key, value in values.items():
+                setattr(sweep, key, value)
+        else:
+            log.info("sweep %s: taken over by another process", sweep.id)
+        return ok
 
     async def refresh(self, sweep: Sweep) -> None:
+        """Bring the leaderboard of a sweep this process holds up to date (and post its notice
+        once it has ended)."""
         assert sweep.id is not None
         board = await self.store.run(sweep_board, self.store, sweep)
         if not board.variants:
@@ -67,7 +114,8 @@ class SweepBoards:
             # "posting" left by a failure or a dead process: it may be in the channel already.
             ts = await self._find(sweep, BOARD_EVENT_TYPE, None) if sweep.message_state == "posting" else None
             if ts is None:
-                await self.store.run(self.store.sweeps.update, sweep.id, message_state="posting")
+                if not await self._write(sweep, message_state="posting"):
+                    return
                 ts = await post_once(
                     self.client,
                     lambda: self._find(sweep, BOARD_EVENT_TYPE, None),
@@ -76,15 +124,11 @@ class SweepBoards:
                     blocks=blocks,
                     metadata=sweep_metadata(sweep.id, BOARD_EVENT_TYPE),
                 )
-            await self.store.run(
-                self.store.sweeps.update,
-                sweep.id,
-                message_ts=ts,
-                message_state="posted",
-                shown_signature=signature,
-            )
-            sweep.message_ts = ts
+            if not await self._write(sweep, message_ts=ts, message_state="posted", shown_signature=signature):
+                return
         elif sweep.shown_signature != signature:
+            if not await self._write(sweep):  # still ours: an old holder's edit never lands last
+                return
             await call(
                 self.client,
                 "chat_update",
@@ -93,18 +137,18 @@ class SweepBoards:
                 text=text,
                 blocks=blocks,
             )
-            await self.store.run(self.store.sweeps.update, sweep.id, shown_signature=signature)
+            if not await self._write(sweep, shown_signature=signature):
+                return
         if board.ended:
             await self._notify(sweep, board)
 
     async def _notify(self, sweep: Sweep, board: SweepBoard) -> None:
         assert sweep.id is not None
-        fresh = await self.store.run(
-            self.store.sweeps.move_state, sweep.id, "notice_state", from_="", to="claimed"
-        )
-        if not fresh and sweep.notice_state != "claimed":
+        # "claimed" left by a failure or a dead process: it may be in the thread already.
+        recovering = sweep.notice_state == "claimed"
+        if not await self._write(sweep, notice_state="claimed"):
             return
-        ts = None if fresh else await self._find(sweep, NOTICE_EVENT_TYPE, sweep.message_ts)
+        ts = await self._find(sweep, NOTICE_EVENT_TYPE, sweep.message_ts) if recovering else None
         if ts is None:
             await post_once(
                 self.client,
@@ -114,7 +158,7 @@ class SweepBoards:
                 text=sweep_ended_text(board),
                 metadata=sweep_metadata(sweep.id, NOTICE_EVENT_TYPE),
             )
-        await self.store.run(self.store.sweeps.update, sweep.id, notice_state="posted")
+        await self._write(sweep, notice_state="posted")
 
     async def _find(self, sweep: Sweep, event_type: str, thread_ts: str | None) -> str | None:
         assert sweep.id is not None

@@ -409,7 +409,8 @@ class Sweep(SQLModel, table=True):
     """`/tune sweep`: one job per combination of `grid` (JSON: option -> values), all with the
     same held-out split; ranked by `rank_by`. `message_ts`/`message_state`: its one
     leaderboard message; `notice_state`: "" until the end notice is claimed ("claimed"),
-    then "posted"."""
+    then "posted". `lease_owner`/`lease_expires_at`: the process refreshing it now (of
+    several replicas, one at a time: bot/slack/sweeps.py)."""
 
     __tablename__ = "sweep"
 
@@ -426,3 +427,5 @@ class Sweep(SQLModel, table=True):
     shown_signature: str | None = Field(default=None, max_length=500)
     notice_state: str = Field(default="", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = None

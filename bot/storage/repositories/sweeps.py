@@ -1,11 +1,15 @@
-"""Sweeps (`/tune sweep`): the sweep rows and their variants. Each public method is one transaction."""
+"""Sweeps (`/tune sweep`): the sweep rows and their variants, and the lease of the process
+refreshing a sweep's leaderboard (the same pattern as tuning jobs and `/tune eval` requests: a
+claim with `FOR UPDATE SKIP LOCKED` on PostgreSQL, checked again in the UPDATE, and writes
+fenced by the lease). Each public method is one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from bot.storage.engine import Repository
@@ -65,26 +69,57 @@ class SweepRepository(Repository):
                 session.delete(sweep)
                 session.commit()
 
-    def unfinished(self) -> list[Sweep]:
-        """Sweeps whose end notice is not posted yet (their leaderboard may still change)."""
+    def claim(self, *, owner: str, now: datetime, lease_seconds: float, limit: int = 10) -> list[Sweep]:
+        """Lease to `owner` the sweeps whose end notice is not posted yet (their leaderboard may
+        still change) that no live process holds (a lease that expired, its process died, makes
+        a sweep claimable again). The copies returned are read after the claim, so they show
+        what the last holder wrote."""
+        free = or_(col(Sweep.lease_owner).is_(None), col(Sweep.lease_expires_at) < now)
+        unfinished = col(Sweep.notice_state) != "posted"
         with self.session() as session:
-            query = select(Sweep).where(Sweep.notice_state != "posted").order_by(col(Sweep.id))
-            return list(session.exec(query).all())
-
-    def update(self, sweep_id: int, **changes: Any) -> None:
-        with self.session() as session:
-            session.execute(update(Sweep).where(col(Sweep.id) == sweep_id).values(**changes))
-            session.commit()
-
-    def move_state(self, sweep_id: int, column: str, *, from_: str, to: str) -> bool:
-        """Move `message_state` or `notice_state` from one value to another, only if it holds
-        `from_` (a claim: of two processes, one wins)."""
-        assert column in ("message_state", "notice_state")
-        with self.session() as session:
-            result = session.execute(
-                update(Sweep)
-                .where(col(Sweep.id) == sweep_id, getattr(Sweep, column) == from_)
-                .values({column: to})
+            query = (
+                select(Sweep)
+                .where(unfinished, free)
+                .order_by(col(Sweep.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            candidates = [s.id for s in session.exec(query).all()]
+            if not candidates:
+                session.commit()
+                return []
+            # The lease is checked again in the UPDATE (SQLite has no FOR UPDATE).
+            won = list(
+                session.execute(
+                    update(Sweep)
+                    .where(col(Sweep.id).in_(candidates), unfinished, free)
+                    .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
+                    .returning(col(Sweep.id))
+                ).scalars()
+            )
+            # Read again inside the claiming transaction: on SQLite the first read was not
+            # locked, and another process may have written the row since.
+            sweeps = list(
+                session.exec(
+                    select(Sweep)
+                    .where(col(Sweep.id).in_(won))
+                    .order_by(col(Sweep.id))
+                    .execution_options(populate_existing=True)
+                ).all()
             )
             session.commit()
-            return bool(getattr(result, "rowcount", 0))
+            return sweeps
+
+    def update_leased(self, sweep_id: int, owner: str, **changes: Any) -> bool:
+        """Write `changes` only if `owner` still holds the sweep's lease (a fenced update)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(Sweep)
+                .where(col(Sweep.id) == sweep_id, col(Sweep.lease_owner) == owner)
+                .values(**changes)
+            )
+            return bool(result.rowcount)
+
+    def release(self, sweep_id: int, owner: str) -> bool:
+        """Give the lease up (the next cycle of any process may take the sweep)."""
+        return self.update_leased(sweep_id, owner, lease_owner=None, lease_expires_at=None)
