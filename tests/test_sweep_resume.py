@@ -4,6 +4,7 @@ sweep starts exactly the planned variants that have no job, on the sweep's held-
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,9 +17,10 @@ from bot.domain.pricing import CostEstimate, Price
 from bot.domain.requests import StartArgs, ValidationChoice
 from bot.domain.sweeps import PlannedVariant, plan_from_json, plan_to_json
 from bot.services.jobs import start_job
+from bot.services.sweep_board import board_of
 from bot.services.sweeps import check_sweep, holdout_seed, named_starts, record_sweep, variant_label
 from bot.slack.sweep_commands import parse_sweep
-from bot.storage.models import Sweep, utcnow
+from bot.storage.models import Sweep, TuningJob, utcnow
 from bot.storage.repositories.datasets import decode_examples
 from bot.storage.store import Store
 from standins.offline import OfflineStack
@@ -139,3 +141,32 @@ async def test_an_interrupted_sweep_start_is_resumed_with_exactly_its_missing_va
     assert len(vertex.create_requests) == before + 2
     variants = store.sweeps.variants(sweep.id)
     assert len(variants) == 4 and all(v.message_ts for v in variants)
+
+
+def test_a_sweep_still_starting_has_not_ended_even_when_its_started_variants_have() -> None:
+    """Two variants that failed at once while the other two were still to be started (or to
+    be resumed): no end notice yet, and the sweep stays with its holders until it is started."""
+    grid = json.dumps({"epochs": ["2", "4"], "learning_rate_multiplier": ["0.5", "1"]})
+    jobs = [
+        TuningJob(
+            id=number,
+            team_id="T1",
+            owner_user_id=OWNER,
+            channel_id=CHANNEL,
+            backend="vertex",
+            display_name=f"tutorial e2 lr×{rate}",
+            base_model="gemini-2.5-flash",
+            epoch_count=2,
+            batch_size=0,
+            learning_rate=0.0,
+            state="failed",
+            sweep_id=1,
+        )
+        for number, rate in ((1, "0.5"), (2, "1"))
+    ]
+    sweep = Sweep(
+        id=1, team_id="T1", owner_user_id=OWNER, channel_id=CHANNEL, dataset_name="tutorial", grid=grid
+    )
+    assert board_of(sweep, jobs, {}).ended
+    sweep.start_state = "starting"
+    assert not board_of(sweep, jobs, {}).ended

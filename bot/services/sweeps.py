@@ -156,30 +156,56 @@ async def start_sweep(
         if not renewed:
             log.warning("sweep %s: its start hold expired; the rest is left to the resume", sweep.id)
             return started
-        try:
-            job = await start_job(
-                store,
-                backend,
-                team_id=team_id,
-                user_id=user_id,
-                channel_id=channel_id,
-                args=variant.args,
-                hold_seconds=hold_seconds,
-                eval_examples=eval_examples,
-                limits=limits,
-                cost=variant.cost,
-                holdout_seed=holdout_seed(sweep.id),
-                sweep_id=sweep.id,
-            )
-        except (ServiceError, UserError, BackendError) as exc:
-            log.warning("sweep %s: variant %s was not started: %s", sweep.id, variant.label, exc)
-            started.refused.append((variant.label, exc))
-            continue
-        started.jobs.append(job)
+        await start_variant(
+            store,
+            backend,
+            started,
+            variant,
+            hold_seconds=hold_seconds,
+            eval_examples=eval_examples,
+            limits=limits,
+        )
     await store.run(store.sweeps.mark_started, sweep.id)
     if not started.jobs:
         await store.run(store.sweeps.delete, sweep.id)
     return started
+
+
+async def start_variant(
+    store: Store,
+    backend: TuningBackend,
+    started: SweepStarted,
+    variant: PlannedVariant,
+    *,
+    hold_seconds: float,
+    eval_examples: int,
+    limits: Limits | None,
+) -> None:
+    """Start one planned variant of `started.sweep` with `start_job`, as the sweep's owner in
+    its channel, on its held-out split; added to `started.jobs`, or to `started.refused` with
+    the service's reason."""
+    sweep = started.sweep
+    assert sweep.id is not None
+    try:
+        job = await start_job(
+            store,
+            backend,
+            team_id=sweep.team_id,
+            user_id=sweep.owner_user_id,
+            channel_id=sweep.channel_id,
+            args=variant.args,
+            hold_seconds=hold_seconds,
+            eval_examples=eval_examples,
+            limits=limits,
+            cost=variant.cost,
+            holdout_seed=holdout_seed(sweep.id),
+            sweep_id=sweep.id,
+        )
+    except (ServiceError, UserError, BackendError) as exc:
+        log.warning("sweep %s: variant %s was not started: %s", sweep.id, variant.label, exc)
+        started.refused.append((variant.label, exc))
+        return
+    started.jobs.append(job)
 
 
 def resume_due(sweep: Sweep, now: datetime) -> bool:
@@ -223,26 +249,15 @@ async def resume_sweep(
             log.info("sweep %s: taken over by another process while resuming its start", sweep.id)
             return started
         log.warning("sweep %s: its start was interrupted; starting variant %s", sweep.id, variant.label)
-        try:
-            job = await start_job(
-                store,
-                backend,
-                team_id=sweep.team_id,
-                user_id=sweep.owner_user_id,
-                channel_id=sweep.channel_id,
-                args=variant.args,
-                hold_seconds=hold_seconds,
-                eval_examples=eval_examples,
-                limits=limits,
-                cost=variant.cost,
-                holdout_seed=holdout_seed(sweep.id),
-                sweep_id=sweep.id,
-            )
-        except (ServiceError, UserError, BackendError) as exc:
-            log.warning("sweep %s: variant %s was not started: %s", sweep.id, variant.label, exc)
-            started.refused.append((variant.label, exc))
-            continue
-        started.jobs.append(job)
+        await start_variant(
+            store,
+            backend,
+            started,
+            variant,
+            hold_seconds=hold_seconds,
+            eval_examples=eval_examples,
+            limits=limits,
+        )
     done = await store.run(
         store.sweeps.update_leased,
         sweep.id,
