@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,6 +32,7 @@ from bot.polling.pacing import Pacer
 from bot.polling.poller import Poller
 from bot.polling.scheduler import PollScheduler
 from bot.services.approval_decisions import ApprovalKeeper
+from bot.services.sweeps import SweepStarted, resume_sweep
 from bot.slack.app import build_app, make_web_client
 from bot.slack.approvals import SlackApprovalPoster
 from bot.slack.context import AppContext
@@ -41,6 +42,7 @@ from bot.slack.jobs import show_cancelled_job
 from bot.slack.notices import BudgetNotices
 from bot.slack.reporter import SlackReporter
 from bot.slack.sweeps import SweepBoards
+from bot.storage.models import Sweep
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -201,9 +203,29 @@ def build_runtime(
         on_cancelled=partial(show_cancelled_job, ctx),
     )
     poller.each_cycle.append(notices.run_due)  # "your month passed 80 % of your budget", once
-    # Sweep leaderboards (issue #23), each refreshed by one process at a time.
+
+    # Sweep leaderboards (issue #23), each refreshed by one process at a time; a sweep whose
+    # starting process died gets its missing variants from its holder.
+    def resume(sweep: Sweep, owner: str, lease_seconds: float) -> Awaitable[SweepStarted | None]:
+        return resume_sweep(
+            store,
+            backend,
+            sweep,
+            owner=owner,
+            lease_seconds=lease_seconds,
+            hold_seconds=settings.lease_seconds,
+            eval_examples=settings.eval_max_examples,
+            limits=ctx.limits,
+            clock=lambda: poller.clock(),
+        )
+
     boards = SweepBoards(
-        store, client, owner=poller.owner, lease_seconds=settings.lease_seconds, clock=lambda: poller.clock()
+        store,
+        client,
+        owner=poller.owner,
+        lease_seconds=settings.lease_seconds,
+        clock=lambda: poller.clock(),
+        resume=resume,
     )
     poller.each_cycle.append(boards.run_due)
     return Runtime(

@@ -24,6 +24,7 @@ from sqlmodel import SQLModel
 from bot.datasets.core import shape_of
 from bot.domain.audit import AuditAction
 from bot.domain.types import JobState, TrainingExample
+from bot.services.sweeps import resume_due
 from bot.storage import schema
 from bot.storage.engine import make_engine
 from bot.storage.models import TuningJob
@@ -257,5 +258,40 @@ def test_a_database_of_the_last_release_upgrades_with_its_datasets(empty_url: st
         assert added.id is not None and store.datasets.examples(added.id) == chat
         store.audit.append(team_id="T1", actor_user_id="U1", action=AuditAction.START, subject="job 1")
         assert [(e.actor_user_id, e.action) for e in store.audit.entries("T1")] == [("U1", AuditAction.START)]
+    finally:
+        store.engine.dispose()
+
+
+def test_sweeps_of_a_database_before_sweep_plans_upgrade_as_started(empty_url: str) -> None:
+    """0017_sweep_plan: a sweep recorded before sweeps had plans has nothing to resume."""
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(schema.MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0016_sweep_lease")
+            connection.execute(
+                text(
+                    "INSERT INTO sweep (id, team_id, owner_user_id, channel_id, dataset_name, grid, "
+                    "rank_by, message_state, notice_state, created_at) VALUES (1, 'T1', 'U1', 'C1', "
+                    "'numbers', :grid, 'win_rate', '', '', :at)"
+                ),
+                {"grid": json.dumps({"epochs": ["2", "4"]}), "at": OLD_TIME},
+            )
+    finally:
+        engine.dispose()
+
+    store = Store.from_url(empty_url)
+    try:
+        with store.engine.connect() as connection:
+            assert schema.current_revision(connection) == schema.head_revision()
+        sweep = store.sweeps.get(1)
+        assert sweep is not None and (sweep.start_state, sweep.plan, sweep.start_expires_at) == (
+            "started",
+            None,
+            None,
+        )
+        assert not resume_due(sweep, datetime(2027, 1, 1, tzinfo=UTC))
     finally:
         store.engine.dispose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from bot.storage.store import Store
 from standins.emulator.running import RunningEmulator
 from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack, Message, Workspace
 from tests.helpers.databases import postgres_schema_url, sqlite_url
+from tests.helpers.holding_proxy import HoldingProxy
 from tests.helpers.processes import SECRET, BotProcess
 from tests.helpers.slack import OWNER, eventually
 from tests.test_start_recovery import bot_env
@@ -166,19 +167,40 @@ def started(store: Store) -> list[TuningJob] | None:
     return variants if len(variants) == 4 and all(v.operation_name for v in variants) else None
 
 
-@pytest.mark.parametrize("kill_at", ["tuning", "notice"])
+def third_create() -> Callable[[str, str], bool]:
+    """Holds the answer to the third tuning-job create (Vertex made the job; tunebot never hears)."""
+    seen = 0
+
+    def hold(method: str, path: str) -> bool:
+        nonlocal seen
+        if method == "POST" and path.endswith("/tuningJobs"):
+            seen += 1
+            return seen == 3
+        return False
+
+    return hold
+
+
+@pytest.mark.parametrize("kill_at", ["starting", "tuning", "notice"])
 def test_killed_during_a_sweep_the_next_process_ends_it_with_one_board_and_one_notice(
     services: tuple[RunningEmulator, FakeSlack], tmp_path: Path, kill_at: str
 ) -> None:
-    """SIGKILL while the variants tune (the board is posted or being edited), or while the end
-    notice is on its way to Slack (Slack stores it after the process died): the next process
-    takes the sweep over once the dead one's lease expires, finds what it posted by its
-    metadata, and the channel ends with one leaderboard showing every variant ended and one
-    notice in its thread."""
-    _, slack = services
+    """SIGKILL while the variants are still starting (the third one's create reached Vertex AI,
+    the fourth was not sent), while they tune (the board is posted or being edited), or while
+    the end notice is on its way to Slack (Slack stores it after the process died): the next
+    process finds the third variant by its request label, starts the fourth once the dead
+    one's start hold expired (no create twice), takes the sweep over once the dead one's
+    lease expires, finds what it posted by its metadata, and the channel ends with one
+    leaderboard showing every variant ended and one notice in its thread."""
+    emulator, slack = services
     workspace = slack.workspace
     store = Store.from_url(f"sqlite:///{tmp_path / 'tunebot.db'}")
-    first = vertex_bot(services, tmp_path, "first").start()
+    proxy = HoldingProxy(emulator.url, hold=third_create()).__enter__() if kill_at == "starting" else None
+    first = (
+        BotProcess(bot_env("vertex", slack, proxy.url, tmp_path), tmp_path, "first")
+        if proxy is not None
+        else vertex_bot(services, tmp_path, "first")
+    ).start()
     second: BotProcess | None = None
     try:
         file = workspace.add_file("tutorial.csv", tutorial_csv(), user=OWNER)
@@ -189,6 +211,10 @@ def test_killed_during_a_sweep_the_next_process_ends_it_with_one_board_and_one_n
             await workspace.async_wait_for(lambda: workspace.ephemerals(user=OWNER), 20)
             await sender.slash_command(OWNER, SWEEP)
             await sender.aclose()
+            if proxy is not None:
+                assert await asyncio.to_thread(proxy.held.wait, 20), first.log()
+                first.kill()
+                return
             await eventually(lambda: started(store), 20)
             if kill_at == "notice":
                 # Every post now takes a second at Slack: the kill comes while the
@@ -203,6 +229,8 @@ def test_killed_during_a_sweep_the_next_process_ends_it_with_one_board_and_one_n
         workspace.clear_faults()
         killed = store.sweeps.get(1)
         assert killed is not None and killed.notice_state != "posted"
+        if kill_at == "starting":
+            assert killed.start_state == "starting" and len(store.sweeps.variants(1)) == 3
         second = vertex_bot(services, tmp_path, "second").start()
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
@@ -227,8 +255,13 @@ def test_killed_during_a_sweep_the_next_process_ends_it_with_one_board_and_one_n
         for label in ("e1 lr×0.5", "e1 lr×1", "e2 lr×0.5", "e2 lr×1"):
             assert f"*{label}*" in board.text, board.text
         assert "Sweep 1 has ended" in notice.text
+        assert len(emulator.emulator.vertex.create_requests) == 4  # no variant created twice
+        assert len({v.model_name for v in variants}) == 4
+        assert (store.sweeps.get(1) or killed).start_state == "started"
     finally:
         first.kill()
+        if proxy is not None:
+            proxy.__exit__()
         if second is not None:
             second.stop()
         store.engine.dispose()

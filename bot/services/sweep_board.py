@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.states import EvalState
+from bot.domain.sweeps import SWEEP_STARTING
 from bot.domain.types import JobState
 from bot.evaluation.report import EvalReport
 from bot.services.sweeps import sweep_grid, variant_label
@@ -44,10 +45,11 @@ class SweepBoard:
     rank_by: str
     variants: tuple[VariantLine, ...]
     best: int | None  # the job id of the best variant so far (None: no scores yet)
+    starting: bool = False  # some variants may not be started yet (the sweep is "starting")
 
     @property
     def ended(self) -> bool:
-        return bool(self.variants) and all(v.settled for v in self.variants)
+        return not self.starting and bool(self.variants) and all(v.settled for v in self.variants)
 
 
 def metric(line: VariantLine, rank_by: str) -> float | None:
@@ -110,7 +112,12 @@ def board_of(sweep: Sweep, jobs: Sequence[TuningJob], reports: Mapping[int, str]
         lines.append(variant_line(job, label, reports.get(job.id or 0)))
     variants = tuple(lines)
     return SweepBoard(
-        sweep.id, sweep.dataset_name, sweep.rank_by, variants, best_variant(variants, sweep.rank_by)
+        sweep.id,
+        sweep.dataset_name,
+        sweep.rank_by,
+        variants,
+        best_variant(variants, sweep.rank_by),
+        starting=sweep.start_state == SWEEP_STARTING,
     )
 
 

@@ -11,13 +11,16 @@ Exactly once: the leaderboard's post carries Slack message metadata naming the s
 `message_state` is "posting" (written, fenced, before the post goes out), so after an
 ambiguous failure or a crash the channel is searched for it (`post_once`) before anything is
 posted again. The notice likewise: `notice_state` "" -> "claimed" before it is posted, found
-by its metadata when a holder finds it "claimed", and "posted" after."""
+by its metadata when a holder finds it "claimed", and "posted" after.
+
+The holder of a sweep first hands it to `resume` (bot/services/sweeps.py `resume_sweep`,
+bound by the runtime): a sweep whose starting process died gets its missing variants."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +37,10 @@ log = logging.getLogger(__name__)
 BOARD_EVENT_TYPE = "tunebot_sweep"
 NOTICE_EVENT_TYPE = "tunebot_sweep_notice"
 SWEEPS_AT_ONCE = 10
+
+# Resumes the start of a sweep this process holds, if it was interrupted (given the holder's
+# name and its lease length; bot/services/sweeps.py `resume_sweep`).
+Resume = Callable[[Sweep, str, float], Awaitable[object]]
 
 
 def sweep_metadata(sweep_id: int, event_type: str) -> dict[str, Any]:
@@ -57,12 +64,14 @@ class SweepBoards:
         owner: str,
         lease_seconds: float = 120.0,
         clock: Callable[[], datetime] = utcnow,
+        resume: Resume | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.clock = clock
+        self.resume = resume
 
     async def run_due(self) -> None:
         try:
@@ -79,8 +88,10 @@ class SweepBoards:
         for sweep in sweeps:
             assert sweep.id is not None
             try:
+                if self.resume is not None:
+                    await self.resume(sweep, self.owner, self.lease_seconds)
                 await self.refresh(sweep)
-            except Exception as exc:  # Slack or the database: the next cycle tries again
+            except Exception as exc:  # Slack, the database or the service: the next cycle tries again
                 log.warning("sweep %s: leaderboard not brought up to date yet: %s", sweep.id, exc)
             finally:
                 try:

@@ -410,7 +410,10 @@ class Sweep(SQLModel, table=True):
     same held-out split; ranked by `rank_by`. `message_ts`/`message_state`: its one
     leaderboard message; `notice_state`: "" until the end notice is claimed ("claimed"),
     then "posted". `lease_owner`/`lease_expires_at`: the process refreshing it now (of
-    several replicas, one at a time: bot/slack/sweeps.py)."""
+    several replicas, one at a time: bot/slack/sweeps.py). `plan`: each variant's start
+    (JSON, bot/domain/sweeps.py); `start_state` "starting" until every variant was handed to
+    `start_job`, then "started"; `start_expires_at`: the starting process's hold, renewed
+    as each variant starts (once it expired, the sweep's lease holder resumes the start)."""
 
     __tablename__ = "sweep"
 
@@ -429,3 +432,6 @@ class Sweep(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_expires_at: datetime | None = None
+    plan: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    start_state: str = Field(default="started", max_length=16)
+    start_expires_at: datetime | None = None

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
+from bot.domain.sweeps import SWEEP_STARTED, SWEEP_STARTING
 from bot.storage.engine import Repository
 from bot.storage.models import Sweep, TuningJob
 
@@ -123,3 +124,29 @@ class SweepRepository(Repository):
     def release(self, sweep_id: int, owner: str) -> bool:
         """Give the lease up (the next cycle of any process may take the sweep)."""
         return self.update_leased(sweep_id, owner, lease_owner=None, lease_expires_at=None)
+
+    def renew_start(self, sweep_id: int, *, now: datetime, hold_seconds: float) -> bool:
+        """The starting process, before it starts its next variant: renew its start hold,
+        unless it has expired already (then the sweep's lease holder may be resuming the
+        start, and the starting process leaves the rest to it)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(Sweep)
+                .where(
+                    col(Sweep.id) == sweep_id,
+                    col(Sweep.start_state) == SWEEP_STARTING,
+                    col(Sweep.start_expires_at) >= now,
+                )
+                .values(start_expires_at=now + timedelta(seconds=hold_seconds))
+            )
+            return bool(result.rowcount)
+
+    def mark_started(self, sweep_id: int) -> bool:
+        """Every variant of the sweep was handed to the start: nothing to resume."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(Sweep)
+                .where(col(Sweep.id) == sweep_id, col(Sweep.start_state) == SWEEP_STARTING)
+                .values(start_state=SWEEP_STARTED, start_expires_at=None)
+            )
+            return bool(result.rowcount)
