@@ -20,6 +20,7 @@ from standins.emulator import EmulatorConfig
 from standins.emulator.running import FrozenClock, RunningEmulator, start_emulator
 from standins.fakeslack import FakeSlack, Workspace
 from standins.offline import OfflineConfig, OfflineStack
+from tests.helpers.databases import postgres_schema_url, sqlite_url
 from tests.helpers.emulator import TEST_KEY, RecordingSleep
 from tests.helpers.google import LOOPBACK, LeftLoopback
 from tests.helpers.slack import OWNER, running_stack, slack_time
@@ -155,3 +156,14 @@ def offline_google(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(_metadata, "ping", no_metadata)
     monkeypatch.setattr(_metadata, "get", no_metadata)
     yield
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each kind: a SQLite file, and a schema of its own on the local
+    PostgreSQL. (Modules that need only PostgreSQL define their own.)"""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+    else:
+        with postgres_schema_url() as url:
+            yield url

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +25,6 @@ from bot.storage.store import Store
 from standins.emulator.running import RunningEmulator
 from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack, Message, StoredFile, Workspace
 from standins.offline import OfflineStack
-from tests.helpers.databases import postgres_schema_url, sqlite_url
 from tests.helpers.polling import poller_clock_ahead
 from tests.helpers.processes import SECRET, BotProcess
 from tests.helpers.slack import (
@@ -240,15 +239,6 @@ async def test_a_crash_after_slack_took_the_report_posts_it_once_and_evaluates_o
     # The stored report was posted: the models were not asked again.
     assert stack.emulator.emulator.runtime.stats.by_method["models.generateContent"] == calls
     assert store_of(stack).eval_requests.pending() == []
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-    else:
-        with postgres_schema_url() as url:
-            yield url
 
 
 def test_one_process_at_a_time_holds_a_request_and_a_dead_ones_is_taken_over(database_url: str) -> None:

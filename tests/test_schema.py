@@ -3,10 +3,8 @@ exactly the schema the models describe (SQLite file and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -15,7 +13,7 @@ from sqlmodel import SQLModel
 from bot.storage import schema
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
-from tests.helpers.databases import PAIRS, database_made_before_alembic, postgres_schema_url, sqlite_url
+from tests.helpers.databases import PAIRS, database_made_before_alembic
 
 
 def test_a_database_made_before_migrations_upgrades_in_place_with_its_rows(tmp_path: Path) -> None:
@@ -53,15 +51,6 @@ def test_a_database_made_before_migrations_upgrades_in_place_with_its_rows(tmp_p
     again = Store.from_url(f"sqlite:///{path}")  # a second start finds it current and changes nothing
     assert again.jobs.get(7) is not None
     again.engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-    else:
-        with postgres_schema_url() as url:
-            yield url
 
 
 def test_the_revisions_build_exactly_the_schema_of_the_models(database_url: str) -> None:

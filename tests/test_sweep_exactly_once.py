@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from bot.storage.models import Sweep, TuningJob, utcnow
 from bot.storage.store import Store
 from standins.emulator.running import RunningEmulator
 from standins.fakeslack import DEFAULT_CHANNEL, FakeSlack, Message, Workspace
-from tests.helpers.databases import postgres_schema_url, sqlite_url
+from tests.helpers.databases import postgres_schema_url
 from tests.helpers.holding_proxy import HoldingProxy
 from tests.helpers.processes import SECRET, BotProcess
 from tests.helpers.slack import OWNER, eventually
@@ -66,15 +66,6 @@ def ended_sweep(store: Store) -> Sweep:
             )
         )
     return sweep
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-    else:
-        with postgres_schema_url() as url:
-            yield url
 
 
 def test_one_process_at_a_time_holds_a_sweep_and_a_dead_ones_is_taken_over(database_url: str) -> None:
